@@ -1,0 +1,120 @@
+/**
+ * Ferry's error hierarchy. Every error Ferry raises is a {@linkcode TransportError} with a stable
+ * string `code` that callers can switch on, and the underlying `cause` where there is one.
+ * Messages say what was attempted, why it failed and the value received.
+ *
+ * @module
+ */
+
+/** Stable error codes. New codes may be added; existing ones never change meaning. */
+export type TransportErrorCode =
+  | "ERR_TRANSPORT"
+  | "ERR_TIMEOUT"
+  | "ERR_CONNECTION_CLOSED"
+  | "ERR_CONNECT"
+  | "ERR_PROTOCOL"
+  | "ERR_REMOTE"
+  | "ERR_POOL_TIMEOUT"
+  | "ERR_POOL_CLOSED"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_LIMIT"
+  | "ERR_AUTH";
+
+/** Base class of every error Ferry raises. */
+export class TransportError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: TransportErrorCode;
+
+  constructor(message: string, options: { code?: TransportErrorCode; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? "ERR_TRANSPORT";
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** An operation did not finish before its deadline. */
+export class TimeoutError extends TransportError {
+  /** The deadline that passed, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_TIMEOUT", cause: options.cause });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The connection closed (or was never open) while an operation needed it. */
+export class ConnectionClosedError extends TransportError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_CONNECTION_CLOSED", cause: options.cause });
+  }
+}
+
+/** Opening a connection failed (refused, unreachable, timed out while connecting). */
+export class ConnectError extends TransportError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_CONNECT", cause: options.cause });
+  }
+}
+
+/** The peer sent bytes that break the wire protocol. The connection is closed. */
+export class ProtocolError extends TransportError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_PROTOCOL", cause: options.cause });
+  }
+}
+
+/**
+ * The peer answered with a failure (RpcFailure, ChunkFetchFailure, StreamFailure). `remoteMessage`
+ * is the peer's error string verbatim (for Spark peers, a Java stack trace).
+ */
+export class RemoteError extends TransportError {
+  readonly remoteMessage: string;
+  constructor(message: string, remoteMessage: string) {
+    super(message, { code: "ERR_REMOTE" });
+    this.remoteMessage = remoteMessage;
+  }
+}
+
+/** A pool lease was not granted before its deadline. */
+export class PoolTimeoutError extends TransportError {
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number) {
+    super(message, { code: "ERR_POOL_TIMEOUT" });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A configured limit was reached (frame size, in-flight requests, buffered bytes, ...). */
+export class LimitError extends TransportError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_LIMIT", cause: options.cause });
+  }
+}
+
+/** A caller passed a value Ferry cannot use. */
+export class InvalidArgumentError extends TransportError {
+  constructor(message: string) {
+    super(message, { code: "ERR_INVALID_ARGUMENT" });
+  }
+}
+
+/** Authentication failed or was required and not performed. */
+export class AuthError extends TransportError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_AUTH", cause: options.cause });
+  }
+}
+
+/** Short, safe rendering of an unknown thrown value for error messages. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === "string") return error;
+  try {
+    return String(error);
+  } catch {
+    return "unknown error";
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * THE contract every runtime adapter implements: an ordered, reliable, bidirectional byte stream.
+ *
+ * Everything above this file (protocol engine, client, server, pool, gateway) sees only
+ * {@linkcode Socket}, {@linkcode Connect} and {@linkcode Listen}. Adapters in `adapters/<runtime>/`
+ * translate Node `net`/`tls`, `Deno.connect`/`Deno.listen`, WebSockets and WinterTC sockets onto it.
+ *
+ * ## Reading
+ * Bytes are pushed to the {@linkcode SocketSink} passed to {@linkcode Socket.attach}, one callback
+ * per received chunk, with no promise per chunk. Nothing is delivered before `attach` is called
+ * (adapters hold received bytes until then). A chunk handed to `sink.data` belongs to the receiver:
+ * the adapter never reuses or mutates it afterwards, so the receiver may keep views into it.
+ * `pause()` asks the adapter to stop delivering (best effort: a chunk already read may still
+ * arrive); `resume()` undoes it. A paused socket stops reading from the OS or peer, so the peer's
+ * writes eventually block: this is how backpressure reaches the remote sender.
+ *
+ * ## Writing
+ * `write(chunk)` queues bytes in order and returns whether the caller may keep writing: `false`
+ * means the adapter's buffered bytes are above its high-water mark; the caller should stop and
+ * wait for `sink.drain()`. Writing while `false` is allowed and still ordered (it only buffers
+ * more). After `write`, the caller must not mutate `chunk`. Writing to a closed socket is a no-op
+ * that returns `false` (the `closed` promise already says why).
+ *
+ * ## Closing and failure semantics
+ * - `close()` is idempotent. Without an argument it flushes queued writes, then ends the stream
+ *   gracefully; `close(error)` aborts at once (reset), discarding queued writes.
+ * - `closed` settles exactly once, never rejects, and carries why the socket ended:
+ *   `{ error: undefined }` for a graceful end from either side, `{ error }` for a reset, an I/O
+ *   failure or `close(error)`.
+ * - When the peer ends its side, the socket closes entirely (Ferry does not use half-open TCP):
+ *   `sink.close` is called, then `closed` settles.
+ * - After `sink.close(...)` no further `data` or `drain` callbacks happen.
+ * - Bytes received before the end are always delivered to `sink.data` before `sink.close`.
+ * - What happens to requests in flight is decided above this layer: the protocol engine fails every
+ *   outstanding request with a `ConnectionClosedError` whose `cause` is `closed.error` the moment
+ *   `sink.close` is called. Nothing in flight survives its connection.
+ *
+ * @module
+ */
+
+/** Where a socket's ends are. Addresses are informational (logs, stats, auth decisions). */
+export interface SocketInfo {
+  /** `tcp`, `tls`, `ws`, `wss`, `memory`, ... */
+  readonly transport: string;
+  /** Peer address, e.g. `127.0.0.1:7337` or a URL for WebSockets. */
+  readonly remoteAddress: string;
+  /** Local address where known. */
+  readonly localAddress?: string;
+}
+
+/** Receives a socket's events. Implemented by the protocol engine. */
+export interface SocketSink {
+  /** A chunk of received bytes; ownership passes to the sink. Never empty. */
+  data(chunk: Uint8Array): void;
+  /** Buffered writes fell below the high-water mark after a `write` returned `false`. */
+  drain(): void;
+  /** The socket ended. `error` is undefined for a graceful end. Called once, last. */
+  close(error: unknown): void;
+}
+
+/** Why a socket ended; see the module doc. */
+export interface SocketClosed {
+  /** Undefined for a graceful end by either side; otherwise the reason. */
+  readonly error: unknown;
+}
+
+/** An ordered, reliable byte stream. See the module documentation for the full semantics. */
+export interface Socket {
+  readonly info: SocketInfo;
+  /** Start delivering events to `sink`. Must be called exactly once. */
+  attach(sink: SocketSink): void;
+  /** Queue bytes; `false` = above the high-water mark, wait for `sink.drain()`. */
+  write(chunk: Uint8Array): boolean;
+  /** Bytes queued in the adapter and not yet handed to the OS/peer. */
+  readonly bufferedAmount: number;
+  /** Stop delivering received data (backpressure towards the peer). */
+  pause(): void;
+  /** Resume delivering received data. */
+  resume(): void;
+  /** Graceful close (flush, then end) without argument; abort with `error`. Idempotent. */
+  close(error?: unknown): void;
+  /** Settles once when the socket has ended; never rejects. */
+  readonly closed: Promise<SocketClosed>;
+}
+
+/** Deadline and cancellation for opening a connection. */
+export interface ConnectOptions {
+  /** Abort the attempt; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Give up after this many milliseconds with a `TimeoutError` (adapter default otherwise). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Opens one connection to a fixed peer. Adapters build these (`tcpConnect({ host, port })`); the
+ * client and the pool receive them by injection. Rejects with `ConnectError`, `TimeoutError` or
+ * the signal's reason; never leaves a socket open after rejecting.
+ */
+export type Connect = (options?: ConnectOptions) => Promise<Socket>;
+
+/** A bound listener. Closing it stops accepting; sockets already accepted stay open. */
+export interface SocketListener {
+  /** Where it listens: host and the actual port (useful with port 0), and a URL. */
+  readonly address: { readonly host: string; readonly port: number; readonly url: string };
+  /** Stop accepting and release the port. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Binds a listener that hands every accepted socket to `onSocket`. Adapters build these
+ * (`tcpListen({ host, port })`); `TransportServer.listen` receives them by injection.
+ */
+export type Listen = (onSocket: (socket: Socket) => void) => Promise<SocketListener>;
