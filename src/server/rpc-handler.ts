@@ -1,0 +1,33 @@
+/**
+ * What a server (or a client that serves its peer's requests) does with RPCs, one-way messages
+ * and uploads — Spark's `RpcHandler`, with promises instead of callbacks.
+ *
+ * A thrown error or rejected promise becomes an RpcFailure carrying its message; the connection
+ * and the server keep serving.
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+
+/** Handles the requests arriving on a connection. Every method is optional but `receive`. */
+export interface RpcHandler {
+  /** An RpcRequest. The resolved bytes are sent back as the RpcResponse. */
+  receive(client: TransportClient, message: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** A OneWayMessage. Nothing is sent back; a throw is logged and counted, never sent. */
+  receiveOneWay?(client: TransportClient, message: Uint8Array): void | Promise<void>;
+  /**
+   * An UploadStream: `meta` from the frame, then `body` with exactly the announced byte count
+   * (backpressure reaches the uploader's socket). Resolve with the reply once the body is consumed.
+   * Without this method uploads are refused with an RpcFailure.
+   */
+  receiveStream?(
+    client: TransportClient,
+    meta: Uint8Array,
+    body: ReadableStream<Uint8Array>,
+  ): Uint8Array | Promise<Uint8Array>;
+  /** A connection opened. */
+  channelActive?(client: TransportClient): void;
+  /** A connection closed (`error` undefined for a graceful close). */
+  channelInactive?(client: TransportClient, error: unknown): void;
+}

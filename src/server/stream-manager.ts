@@ -1,0 +1,36 @@
+/**
+ * What a server uses to answer ChunkFetchRequest and StreamRequest — Spark's `StreamManager`.
+ * `OneForOneStreamManager` is the implementation Ferry ships.
+ *
+ * The `owner` passed to every call is the server-side `TransportClient` of the connection that
+ * asked: streams are bound to the connection that registered them, and another connection asking
+ * gets the same failure as for an id that never existed.
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+import type { Int64 } from "../protocol/messages.ts";
+
+/** A stream's bytes, answered to a StreamRequest: exactly `byteLength` bytes from `body`. */
+export interface StreamBody {
+  readonly byteLength: number;
+  readonly body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** Called once when the transfer ends, completed or not (release resources here). */
+  release?(): void;
+}
+
+export interface StreamManager {
+  /** The bytes of one chunk. Throw (or reject) to send a ChunkFetchFailure with the message. */
+  getChunk(streamId: Int64, chunkIndex: number, owner: TransportClient): Promise<Uint8Array>;
+  /** The bytes for a StreamRequest id, or throw to send a StreamFailure with the message. */
+  openStream(streamId: string, owner: TransportClient): Promise<StreamBody>;
+  /** The connection `owner` closed: release every stream it owns. */
+  connectionTerminated(owner: TransportClient): void;
+  /** Called when a chunk starts being sent / has been sent (or failed), for transfer caps. */
+  chunkBeingSent?(streamId: Int64): void;
+  chunkSent?(streamId: Int64): void;
+  /** Stream sends, for transfer caps. */
+  streamBeingSent?(streamId: string): void;
+  streamSent?(streamId: string): void;
+}
