@@ -1,0 +1,240 @@
+/**
+ * The incremental frame decoder: bytes in (in chunks of any size, split anywhere), messages out.
+ *
+ * A state machine in the style of ws's `Receiver`, with named states:
+ *
+ * - `"frame-length"` — reading the 8-byte frame length (which may itself arrive split across
+ *   chunks). The length is checked the moment its 8 bytes are in, before anything is buffered:
+ *   below 9 or above `maxFrameLength` fails at once.
+ * - `"frame"` — the frame spans chunks: its bytes are being copied into one buffer of exactly the
+ *   frame's size (allocated once, no repeated concatenation).
+ * - `"stream-body"` — after a StreamResponse or UploadStream, its `byteCount` / `bodyByteCount`
+ *   raw bytes are handed to {@linkcode FrameHandler.body} as they arrive (views, never buffered).
+ * - `"failed"` — a protocol error (or a throwing handler) stopped the decoder; every later `push`
+ *   throws a {@linkcode ProtocolError} saying so.
+ *
+ * Zero copy: when a whole frame lies inside one pushed chunk, message bodies are `subarray` views
+ * of that chunk (the socket contract gives chunk ownership to the receiver); the handler may keep
+ * them. Bodies of frames that spanned chunks are views of the frame's own buffer.
+ *
+ * Handler callbacks run synchronously inside `push`. If one throws, the exception propagates out
+ * of `push` unchanged and the decoder becomes `"failed"`: the bytes after that point have not been
+ * (and will not be) decoded, and the connection should be closed. `push` must not be called from
+ * inside a handler callback.
+ *
+ * @module
+ */
+
+import { describeError, InvalidArgumentError, ProtocolError, TransportError } from "../errors.ts";
+import { defaultLimits } from "../limits.ts";
+import { readInt64 } from "./int64.ts";
+import { type Int64, type Message, MessageType } from "./messages.ts";
+import { FrameReader } from "./frame-reader.ts";
+
+/** Where the decoder is in the byte stream. */
+export type DecoderState = "frame-length" | "frame" | "stream-body" | "failed";
+
+/** Receives what the decoder finds, synchronously, in stream order. */
+export interface FrameHandler {
+  /** A decoded message. For StreamResponse / UploadStream, its raw bytes follow via `body`. */
+  message(message: Message): void;
+  /** Raw bytes following a StreamResponse or UploadStream (never empty; ownership passes). */
+  body(chunk: Uint8Array): void;
+  /** All raw bytes of the last StreamResponse / UploadStream were delivered (also for 0 bytes). */
+  bodyEnd(): void;
+}
+
+export interface FrameDecoderOptions {
+  /** Largest accepted frame length, header included (default `defaultLimits.maxFrameLength`). */
+  readonly maxFrameLength?: number;
+}
+
+/** Bytes of the frame-length field; the smallest frame is this plus the type byte. */
+const LENGTH_FIELD = 8;
+const MIN_FRAME_LENGTH = LENGTH_FIELD + 1;
+
+/** Decodes a Spark `network-common` byte stream. See the module documentation. */
+export class FrameDecoder {
+  readonly maxFrameLength: number;
+  readonly #handler: FrameHandler;
+  readonly #reader = new FrameReader();
+  #state: DecoderState = "frame-length";
+  /** Why the decoder failed (the first error). */
+  #failure: unknown = undefined;
+  #pushing = false;
+
+  /** The length field when it arrives split across chunks. */
+  readonly #lengthBytes = new Uint8Array(LENGTH_FIELD);
+  readonly #lengthView = new DataView(this.#lengthBytes.buffer);
+  #lengthFilled = 0;
+
+  /** The frame (after its length field) being assembled across chunks. */
+  #frame: Uint8Array = EMPTY;
+  #frameFilled = 0;
+
+  /** Raw bytes still to pass through after a StreamResponse / UploadStream. */
+  #streamRemaining = 0;
+
+  constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
+    const max = options.maxFrameLength ?? defaultLimits.maxFrameLength;
+    if (!Number.isSafeInteger(max) || max < MIN_FRAME_LENGTH) {
+      throw new InvalidArgumentError(
+        `Cannot create FrameDecoder: maxFrameLength must be an integer from ${MIN_FRAME_LENGTH} ` +
+          `to ${Number.MAX_SAFE_INTEGER}, got ${String(max)}`,
+      );
+    }
+    this.maxFrameLength = max;
+    this.#handler = handler;
+  }
+
+  /** Where the decoder is; `"failed"` once it has stopped. */
+  get state(): DecoderState {
+    return this.#state;
+  }
+
+  /**
+   * Decodes `chunk` (ownership passes to the decoder), calling the handler for everything it
+   * completes, in order.
+   *
+   * @throws ProtocolError when the bytes break the protocol, or when the decoder already failed.
+   * Whatever a handler callback throws propagates unchanged. Either way the decoder is `"failed"`.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#state === "failed") {
+      throw new ProtocolError(
+        `Cannot decode ${chunk.length} more bytes: the decoder stopped after an earlier error ` +
+          `(${describeError(this.#failure)})`,
+        { cause: this.#failure },
+      );
+    }
+    if (this.#pushing) {
+      throw new TransportError(
+        "FrameDecoder.push was called from inside a handler callback; push must not be re-entered",
+      );
+    }
+    this.#pushing = true;
+    try {
+      this.#consume(chunk);
+    } catch (error) {
+      this.#state = "failed";
+      this.#failure = error;
+      this.#frame = EMPTY;
+      throw error;
+    } finally {
+      this.#pushing = false;
+    }
+  }
+
+  #consume(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let offset = 0;
+    let view: DataView | undefined;
+    while (offset < end) {
+      switch (this.#state) {
+        case "frame-length": {
+          let length: Int64;
+          if (this.#lengthFilled === 0 && end - offset >= LENGTH_FIELD) {
+            view ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+            length = readInt64(view, offset);
+            offset += LENGTH_FIELD;
+          } else {
+            const bytes = this.#lengthBytes;
+            let filled = this.#lengthFilled;
+            while (filled < LENGTH_FIELD && offset < end) bytes[filled++] = chunk[offset++]!;
+            if (filled < LENGTH_FIELD) {
+              this.#lengthFilled = filled;
+              return;
+            }
+            this.#lengthFilled = 0;
+            length = readInt64(this.#lengthView, 0);
+          }
+          const frameSize = this.#checkFrameLength(length) - LENGTH_FIELD;
+          if (end - offset >= frameSize) {
+            view ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+            const message = this.#reader.read(chunk, view, offset, offset + frameSize);
+            offset += frameSize;
+            this.#deliver(message);
+          } else {
+            const frame = new Uint8Array(frameSize);
+            frame.set(offset === 0 ? chunk : chunk.subarray(offset));
+            this.#frame = frame;
+            this.#frameFilled = end - offset;
+            this.#state = "frame";
+            return;
+          }
+          break;
+        }
+        case "frame": {
+          const frame = this.#frame;
+          const count = Math.min(frame.length - this.#frameFilled, end - offset);
+          frame.set(
+            offset === 0 && count === end ? chunk : chunk.subarray(offset, offset + count),
+            this.#frameFilled,
+          );
+          this.#frameFilled += count;
+          offset += count;
+          if (this.#frameFilled === frame.length) {
+            this.#frame = EMPTY;
+            this.#state = "frame-length";
+            const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+            this.#deliver(this.#reader.read(frame, frameView, 0, frame.length));
+          }
+          break;
+        }
+        case "stream-body": {
+          const count = Math.min(this.#streamRemaining, end - offset);
+          const piece = offset === 0 && count === end
+            ? chunk
+            : chunk.subarray(offset, offset + count);
+          offset += count;
+          this.#streamRemaining -= count;
+          const done = this.#streamRemaining === 0;
+          if (done) this.#state = "frame-length";
+          this.#handler.body(piece);
+          if (done) this.#handler.bodyEnd();
+          break;
+        }
+        case "failed":
+          // Unreachable: push() refuses a failed decoder and failures end #consume by throwing.
+          return;
+      }
+    }
+  }
+
+  /** Validates a frame length the moment its 8 bytes are in; returns it as a number. */
+  #checkFrameLength(length: Int64): number {
+    if (typeof length === "number" && length >= MIN_FRAME_LENGTH) {
+      if (length <= this.maxFrameLength) return length;
+      throw new ProtocolError(
+        `Cannot decode frame: announced frame length ${length} exceeds the maximum of ` +
+          `${this.maxFrameLength} bytes`,
+      );
+    }
+    if (length > 0) {
+      throw new ProtocolError(
+        `Cannot decode frame: announced frame length ${length} exceeds the maximum of ` +
+          `${this.maxFrameLength} bytes`,
+      );
+    }
+    throw new ProtocolError(
+      `Cannot decode frame: announced frame length ${length} is invalid; expected at least ` +
+        `${MIN_FRAME_LENGTH} (8 length bytes and a type byte)`,
+    );
+  }
+
+  #deliver(message: Message): void {
+    if (message.type === MessageType.StreamResponse || message.type === MessageType.UploadStream) {
+      const count = message.type === MessageType.StreamResponse
+        ? message.byteCount
+        : message.bodyByteCount;
+      this.#streamRemaining = count;
+      if (count > 0) this.#state = "stream-body";
+      this.#handler.message(message);
+      if (count === 0) this.#handler.bodyEnd();
+      return;
+    }
+    this.#handler.message(message);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
