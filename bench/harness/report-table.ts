@@ -1,0 +1,48 @@
+/**
+ * The plain-text table `npm run bench` prints: one line per comparison row.
+ *
+ * @module
+ */
+
+import type { RowResult } from "./run-case.ts";
+
+const headers = ["name", "unit", "ferry", "baseline", "ratio", "target", "ok?"] as const;
+
+/** Renders rows as an aligned table (first line headers, second a rule). */
+export function formatTable(rows: readonly RowResult[]): string {
+  const lines = rows.map((result) => [
+    result.row.name,
+    result.row.unit,
+    formatFigure(result.subjectValue),
+    `${formatFigure(result.baselineValue)} (${result.row.baseline})`,
+    `${result.ratio.toFixed(2)}×`,
+    result.row.target === undefined
+      ? "—"
+      : `${result.row.target.op === ">=" ? "≥" : "≤"} ${result.row.target.ratio}×`,
+    result.ok === undefined ? "—" : result.ok ? "yes" : "NO",
+  ]);
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...lines.map((line) => line[column]!.length))
+  );
+  const render = (cells: readonly string[]) =>
+    cells.map((cell, column) =>
+      column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)
+    )
+      .join("  ").trimEnd();
+  return [
+    render(headers),
+    widths.map((width) => "-".repeat(width)).join("  "),
+    ...lines.map(render),
+  ]
+    .join("\n");
+}
+
+/** A figure with about four significant digits and thin grouping of thousands. */
+export function formatFigure(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
