@@ -1,0 +1,134 @@
+/**
+ * Options of a {@linkcode TransportClient} (and of each connection a `TransportServer` accepts),
+ * with their validation and defaults from `src/limits.ts`.
+ *
+ * @module
+ */
+
+import type { Message } from "../protocol/messages.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { defaultLimits } from "../limits.ts";
+import { DEFAULT_STREAM_HIGH_WATER_MARK } from "../connection/inbound-body.ts";
+import type { HandlerErrorReporter } from "../server/request-handler.ts";
+import type { RpcHandler } from "../server/rpc-handler.ts";
+import type { StreamManager } from "../server/stream-manager.ts";
+import { TransferBudget } from "../server/transfer-budget.ts";
+import type { TransportClient } from "./transport-client.ts";
+
+/**
+ * Sees every inbound message before it is dispatched (bootstraps, authentication, heartbeats).
+ * Return `true` to consume the message: it is not dispatched, and the raw body that follows a
+ * consumed StreamResponse / UploadStream is discarded. A throw closes the connection.
+ */
+export type InboundInterceptor = (message: Message, client: TransportClient) => boolean;
+
+export interface ClientOptions {
+  /** Serves the peer's RPCs, one-way messages and uploads on this connection. */
+  readonly rpcHandler?: RpcHandler;
+  /** Serves the peer's chunk fetches and stream requests on this connection. */
+  readonly streamManager?: StreamManager;
+  /** Largest frame accepted from the peer (default `defaultLimits.maxFrameLength`). */
+  readonly maxFrameLength?: number;
+  /**
+   * Requests outstanding and nothing received for this long: the connection is closed as dead
+   * (a `TimeoutError` is the cause). 0 disables. Default `defaultLimits.connectionTimeoutMs`.
+   */
+  readonly connectionTimeoutMs?: number;
+  /** Deadline of each request that does not pass `timeoutMs` (default none). */
+  readonly requestTimeoutMs?: number;
+  /** Queued outbound bytes above which the peer is a slow consumer and the connection closes. */
+  readonly writeHardCap?: number;
+  /** Requests kept in flight at once; more fail with a `LimitError`. */
+  readonly maxInFlightRequests?: number;
+  /** Bytes a received stream (or upload body) buffers before reading from the socket pauses. */
+  readonly streamHighWaterMark?: number;
+  /** Chunks and streams this side sends at once (ignored when `transferBudget` is given). */
+  readonly maxChunksBeingTransferred?: number;
+  /** A budget shared with other connections (a server shares one across all of its own). */
+  readonly transferBudget?: TransferBudget;
+  /** Sees inbound messages before dispatch; see {@linkcode InboundInterceptor}. */
+  readonly interceptor?: InboundInterceptor;
+  /** Handler failures that cannot be sent to the peer (default: `console.warn`). */
+  readonly onHandlerError?: HandlerErrorReporter;
+}
+
+/** Every option with its default applied. */
+export interface ResolvedClientOptions {
+  readonly rpcHandler: RpcHandler | undefined;
+  readonly streamManager: StreamManager | undefined;
+  readonly maxFrameLength: number;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly writeHardCap: number;
+  readonly maxInFlightRequests: number;
+  readonly streamHighWaterMark: number;
+  readonly transferBudget: TransferBudget;
+  readonly interceptor: InboundInterceptor | undefined;
+  readonly onHandlerError: HandlerErrorReporter;
+}
+
+const MIN_FRAME_LENGTH = 9;
+
+/** Logs a handler failure that has nowhere else to go. */
+export const warnHandlerError: HandlerErrorReporter = (error, context) => {
+  console.warn(`ferry: ${context} failed:`, error);
+};
+
+/** Validates `options` and applies defaults. @throws InvalidArgumentError naming the option. */
+export function resolveClientOptions(
+  options: ClientOptions = {},
+  owner = "ClientOptions",
+): ResolvedClientOptions {
+  if (options === null || typeof options !== "object") {
+    throw new InvalidArgumentError(`Invalid ${owner}: expected an object, got ${typeof options}`);
+  }
+  const check = (name: keyof ClientOptions, fallback: number, min: number): number => {
+    const value = options[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+      throw new InvalidArgumentError(
+        `Invalid ${owner}.${name}: expected an integer ≥ ${min}, got ${String(value)}`,
+      );
+    }
+    return value;
+  };
+  const fn = <T>(name: keyof ClientOptions): T | undefined => {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "function") {
+      throw new InvalidArgumentError(
+        `Invalid ${owner}.${name}: expected a function, got ${typeof value}`,
+      );
+    }
+    return value as T | undefined;
+  };
+  const handler = (name: "rpcHandler" | "streamManager", method: string) => {
+    const value = options[name] as Record<string, unknown> | undefined;
+    if (value !== undefined && (value === null || typeof value[method] !== "function")) {
+      throw new InvalidArgumentError(
+        `Invalid ${owner}.${name}: expected an object with a ${method} method`,
+      );
+    }
+  };
+  handler("rpcHandler", "receive");
+  handler("streamManager", "getChunk");
+  const budget = options.transferBudget;
+  if (budget !== undefined && !(budget instanceof TransferBudget)) {
+    throw new InvalidArgumentError(`Invalid ${owner}.transferBudget: expected a TransferBudget`);
+  }
+  return {
+    rpcHandler: options.rpcHandler,
+    streamManager: options.streamManager,
+    maxFrameLength: check("maxFrameLength", defaultLimits.maxFrameLength, MIN_FRAME_LENGTH),
+    connectionTimeoutMs: check("connectionTimeoutMs", defaultLimits.connectionTimeoutMs, 0),
+    requestTimeoutMs: check("requestTimeoutMs", defaultLimits.requestTimeoutMs, 0),
+    writeHardCap: check("writeHardCap", defaultLimits.writeHardCap, 1),
+    maxInFlightRequests: check("maxInFlightRequests", defaultLimits.maxInFlightRequests, 1),
+    streamHighWaterMark: check("streamHighWaterMark", DEFAULT_STREAM_HIGH_WATER_MARK, 1),
+    transferBudget: budget ??
+      new TransferBudget(
+        check("maxChunksBeingTransferred", defaultLimits.maxChunksBeingTransferred, 1),
+      ),
+    interceptor: fn<InboundInterceptor>("interceptor"),
+    onHandlerError: fn<HandlerErrorReporter>("onHandlerError") ?? warnHandlerError,
+  };
+}

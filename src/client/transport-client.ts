@@ -1,0 +1,449 @@
+/**
+ * `TransportClient`: one connection, many requests in flight (Spark's `TransportClient`).
+ *
+ * The same class is the client a caller opens and the server-side handle a `TransportServer` gives
+ * its handlers: every connection is bidirectional, so a server can send RPCs to a connected client
+ * too. Requests are RPCs (`sendRpc`), one-way messages (`send`), chunk fetches (`fetchChunk`),
+ * streams (`stream`) and uploads (`uploadStream`).
+ *
+ * Failure semantics:
+ * - Closing or losing the connection fails every request in flight at once with a
+ *   `ConnectionClosedError` whose `cause` is why it closed; a stream body still arriving errors.
+ * - A request's own deadline (`timeoutMs`, default `requestTimeoutMs`) or `signal` fails that
+ *   request alone (`TimeoutError` / the signal's reason); its late reply is dropped and counted.
+ * - A remote failure (RpcFailure, ChunkFetchFailure, StreamFailure) rejects with `RemoteError`.
+ * - With requests outstanding and nothing received for `connectionTimeoutMs`, the connection is
+ *   closed as dead (Spark's rule) with a `TimeoutError` as the cause.
+ *
+ * @module
+ */
+
+import { type BodyData, bodySource } from "../connection/body-source.ts";
+import { Connection } from "../connection/connection.ts";
+import type { ByteStream } from "../connection/inbound-body.ts";
+import { PendingReply } from "../connection/pending-reply.ts";
+import { RequestIds } from "../connection/request-ids.ts";
+import {
+  chunkKey,
+  type MergedBlockMeta,
+  type PendingStream,
+} from "../connection/response-handler.ts";
+import { type CallOptions, isValidTimeout, watchDeadline } from "../deadline.ts";
+import { ConnectionClosedError, InvalidArgumentError, LimitError } from "../errors.ts";
+import { defaultLimits } from "../limits.ts";
+import { canonicalInt64 } from "../protocol/int64.ts";
+import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
+import { RequestHandler } from "../server/request-handler.ts";
+import type { Connect, Socket, SocketClosed, SocketInfo } from "../socket.ts";
+import {
+  type ClientOptions,
+  type InboundInterceptor,
+  resolveClientOptions,
+} from "./client-options.ts";
+import type { ClientStats } from "./client-stats.ts";
+
+export type { ByteStream } from "../connection/inbound-body.ts";
+export type { MergedBlockMeta } from "../connection/response-handler.ts";
+
+/** Options of `uploadStream`: a deadline, and the byte count for non-`Uint8Array` data. */
+export interface UploadOptions extends CallOptions {
+  /**
+   * Bytes the data will yield. Required for iterables and streams (the UploadStream frame announces
+   * the count before the body); optional for a `Uint8Array`, where it must match if given.
+   */
+  readonly byteLength?: number;
+}
+
+const INT32_MAX = 0x7fff_ffff;
+
+export class TransportClient {
+  /**
+   * Opens a connection with `connect` and wraps it. `timeoutMs` / `signal` bound the connect
+   * (default `defaultLimits.connectTimeoutMs`); the other options configure the client.
+   */
+  static async connect(
+    connect: Connect,
+    options: ClientOptions & CallOptions = {},
+  ): Promise<TransportClient> {
+    if (typeof connect !== "function") {
+      throw new InvalidArgumentError(
+        `TransportClient.connect: expected a Connect function, got ${typeof connect}`,
+      );
+    }
+    if (!isValidTimeout(options.timeoutMs)) {
+      throw new InvalidArgumentError(
+        `TransportClient.connect: timeoutMs must be a finite number ≥ 0, got ${
+          String(options.timeoutMs)
+        }`,
+      );
+    }
+    resolveClientOptions(options);
+    const socket = await connect({
+      timeoutMs: options.timeoutMs ?? defaultLimits.connectTimeoutMs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    try {
+      return new TransportClient(socket, options);
+    } catch (error) {
+      socket.close(error);
+      throw error;
+    }
+  }
+
+  /** Settles once the connection has ended, with why (`error` undefined: graceful). */
+  readonly closed: Promise<SocketClosed>;
+
+  readonly #connection: Connection;
+  readonly #requests: RequestHandler;
+  readonly #ids = new RequestIds();
+  readonly #requestTimeoutMs: number;
+  readonly #maxInFlight: number;
+
+  /** Wraps a connected socket and starts reading from it. */
+  constructor(socket: Socket, options: ClientOptions = {}) {
+    const resolved = resolveClientOptions(options);
+    if (socket === null || typeof socket !== "object" || typeof socket.attach !== "function") {
+      throw new InvalidArgumentError(
+        `new TransportClient: expected a Socket, got ${socket === null ? "null" : typeof socket}`,
+      );
+    }
+    this.#requestTimeoutMs = resolved.requestTimeoutMs;
+    this.#maxInFlight = resolved.maxInFlightRequests;
+    this.#connection = new Connection(socket, {
+      maxFrameLength: resolved.maxFrameLength,
+      writeHardCap: resolved.writeHardCap,
+      connectionTimeoutMs: resolved.connectionTimeoutMs,
+      streamHighWaterMark: resolved.streamHighWaterMark,
+    });
+    this.#requests = new RequestHandler(this, this.#connection, {
+      rpcHandler: resolved.rpcHandler,
+      streamManager: resolved.streamManager,
+      budget: resolved.transferBudget,
+      onHandlerError: resolved.onHandlerError,
+    });
+    this.setInterceptor(resolved.interceptor);
+    this.closed = this.#connection.closed;
+    this.#requests.start();
+    this.#connection.start(this.#requests);
+  }
+
+  /** Whether the connection is open (requests can be sent). */
+  get isActive(): boolean {
+    return this.#connection.isOpen;
+  }
+
+  /** The peer's address (`host:port`, a URL for WebSockets). */
+  get remoteAddress(): string {
+    return this.#connection.peer;
+  }
+
+  /** Transport and addresses of the underlying socket. */
+  get info(): SocketInfo {
+    return this.#connection.socket.info;
+  }
+
+  /** Sends an RPC; resolves with the peer's RpcResponse body. */
+  sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
+    const refused = this.#checkBytes(body, "sendRpc body") ?? this.#refuse("RPC", options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const requestId = this.#ids.next();
+    const responses = this.#connection.responses;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const reply = new PendingReply(resolve, reject);
+      const forget = () => responses.removeRpc(requestId, reply);
+      responses.addRpc(requestId, reply);
+      if (!this.#trySend({ type: MessageType.RpcRequest, requestId, body }, reply, forget)) return;
+      this.#watch(reply, options, `RPC ${requestId} to ${this.remoteAddress}`, forget);
+    });
+  }
+
+  /** Sends a one-way message (no reply). @throws ConnectionClosedError when closed. */
+  send(body: Uint8Array): void {
+    const refused = this.#checkBytes(body, "send body") ?? this.#closedError("one-way message");
+    if (refused !== undefined) throw refused;
+    this.#connection.send({ type: MessageType.OneWayMessage, body });
+  }
+
+  /** Fetches one chunk of a stream the peer registered; resolves with the chunk's bytes. */
+  fetchChunk(streamId: Int64, chunkIndex: number, options?: CallOptions): Promise<Uint8Array> {
+    let id: Int64;
+    try {
+      id = canonicalInt64(streamId, "fetchChunk streamId");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex > INT32_MAX) {
+      return Promise.reject(
+        new InvalidArgumentError(
+          `fetchChunk: chunkIndex must be an integer from 0 to ${INT32_MAX}, got ${
+            String(chunkIndex)
+          }`,
+        ),
+      );
+    }
+    const refused = this.#refuse("chunk fetch", options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const key = chunkKey(id, chunkIndex);
+    const responses = this.#connection.responses;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const reply = new PendingReply(resolve, reject);
+      const forget = () => responses.removeChunkFetch(key, reply);
+      responses.addChunkFetch(key, reply);
+      const message = { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex } as const;
+      if (!this.#trySend(message, reply, forget)) return;
+      const what = `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`;
+      this.#watch(reply, options, what, forget);
+    });
+  }
+
+  /**
+   * Opens a stream by id. Resolves when the peer's StreamResponse arrives, with a `ReadableStream`
+   * of exactly `byteLength` bytes (backpressure reaches the socket; cancel it to discard the
+   * rest). `timeoutMs` / `signal` bound the wait for the response, not the reading of the body.
+   */
+  stream(streamId: string, options?: CallOptions): Promise<ByteStream> {
+    if (typeof streamId !== "string") {
+      return Promise.reject(
+        new InvalidArgumentError(`stream: streamId must be a string, got ${typeof streamId}`),
+      );
+    }
+    const refused = this.#refuse("stream request", options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const responses = this.#connection.responses;
+    return new Promise<ByteStream>((resolve, reject) => {
+      const pending: PendingStream = {
+        streamId,
+        reply: new PendingReply(resolve, reject),
+        abandoned: false,
+      };
+      const forget = () => responses.abandonStream(pending);
+      responses.addStream(pending);
+      const message = { type: MessageType.StreamRequest, streamId } as const;
+      if (!this.#trySend(message, pending.reply, forget)) return;
+      const what = `Opening stream '${streamId}' on ${this.remoteAddress}`;
+      this.#watch(pending.reply, options, what, forget);
+    });
+  }
+
+  /**
+   * Uploads `meta` and a body (Spark's UploadStream); resolves with the peer's RpcResponse body.
+   *
+   * The frame announces the body's byte count before the body, so for an iterable or a
+   * `ReadableStream` pass `options.byteLength` (an `InvalidArgumentError` otherwise). The body is
+   * written with backpressure; other frames on this connection wait until it is complete. Data
+   * that yields a different count, a non-`Uint8Array` chunk, or a source that throws leaves the
+   * wire out of sync: the connection closes and everything in flight (this upload included) fails
+   * with a `ConnectionClosedError` whose cause says why. A deadline or abort fails the upload
+   * alone, but a body already being written is still written to the end (to keep the connection
+   * in sync) and its reply dropped. Do not mutate passed buffers until the promise settles.
+   */
+  uploadStream(meta: Uint8Array, data: BodyData, options?: UploadOptions): Promise<Uint8Array> {
+    const invalid = this.#checkBytes(meta, "uploadStream meta");
+    if (invalid !== undefined) return Promise.reject(invalid);
+    let byteLength: number;
+    let source;
+    try {
+      byteLength = uploadByteLength(data, options?.byteLength);
+      source = bodySource(data, "uploadStream data");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const refused = this.#refuse("upload", options);
+    if (refused !== undefined) {
+      source.cancel(refused);
+      return Promise.reject(refused);
+    }
+    const requestId = this.#ids.next();
+    const responses = this.#connection.responses;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const reply = new PendingReply(resolve, reject);
+      responses.addRpc(requestId, reply);
+      this.#connection.sendWithBody(
+        { type: MessageType.UploadStream, requestId, meta, bodyByteCount: byteLength },
+        { byteLength, source, what: `UploadStream ${requestId} body` },
+      ).catch((error) => {
+        // The connection closed (and failed this upload) already; this only covers an early reject.
+        responses.removeRpc(requestId, reply);
+        reply.reject(error);
+      });
+      this.#watch(reply, options, `Upload ${requestId} to ${this.remoteAddress}`, () => {
+        responses.removeRpc(requestId, reply);
+      });
+    });
+  }
+
+  /** Asks for the meta of a merged shuffle block (Spark's MergedBlockMetaRequest). */
+  sendMergedBlockMetaRequest(
+    appId: string,
+    shuffleId: number,
+    shuffleMergeId: number,
+    reduceId: number,
+    options?: CallOptions,
+  ): Promise<MergedBlockMeta> {
+    if (typeof appId !== "string") {
+      return Promise.reject(
+        new InvalidArgumentError(`sendMergedBlockMetaRequest: appId must be a string`),
+      );
+    }
+    const refused = this.#refuse("MergedBlockMetaRequest", options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const requestId = this.#ids.next();
+    const message = {
+      type: MessageType.MergedBlockMetaRequest,
+      requestId,
+      appId,
+      shuffleId,
+      shuffleMergeId,
+      reduceId,
+    } as const;
+    const responses = this.#connection.responses;
+    return new Promise<MergedBlockMeta>((resolve, reject) => {
+      const reply = new PendingReply(resolve, reject);
+      const forget = () => responses.removeMetaRequest(requestId, reply);
+      responses.addMetaRequest(requestId, reply);
+      if (!this.#trySend(message, reply, forget)) return;
+      const what = `MergedBlockMetaRequest ${requestId} to ${this.remoteAddress}`;
+      this.#watch(reply, options, what, forget);
+    });
+  }
+
+  /**
+   * Sends a raw protocol message (for extensions: bootstraps, heartbeats). StreamResponse and
+   * UploadStream are refused (their raw bodies need `stream`/`uploadStream` machinery).
+   * @throws ConnectionClosedError when closed; InvalidArgumentError when it cannot be encoded.
+   */
+  sendMessage(message: Message): void {
+    const type = (message as { type?: unknown } | null)?.type;
+    if (type === MessageType.StreamResponse || type === MessageType.UploadStream) {
+      throw new InvalidArgumentError(
+        `sendMessage: StreamResponse and UploadStream carry raw bodies and cannot be sent raw`,
+      );
+    }
+    const closed = this.#closedError("raw message");
+    if (closed !== undefined) throw closed;
+    this.#connection.send(message);
+  }
+
+  /** Replaces the inbound interceptor (`undefined` removes it). */
+  setInterceptor(interceptor: InboundInterceptor | undefined): void {
+    if (interceptor !== undefined && typeof interceptor !== "function") {
+      throw new InvalidArgumentError(
+        `setInterceptor: expected a function or undefined, got ${typeof interceptor}`,
+      );
+    }
+    this.#connection.interceptor = interceptor === undefined
+      ? undefined
+      : (message) => interceptor(message, this);
+  }
+
+  /** Counters: requests in flight, dropped late replies, traffic. */
+  stats(): ClientStats {
+    const responses = this.#connection.responses;
+    const inFlight = responses.inFlight;
+    return {
+      ...this.#connection.counters,
+      ...this.#requests.stats,
+      inFlight: { ...inFlight, total: responses.outstanding },
+      droppedReplies: responses.droppedReplies,
+      queuedBytes: this.#connection.writer.queuedBytes,
+    };
+  }
+
+  /**
+   * Closes the connection gracefully: everything in flight fails at once with a
+   * `ConnectionClosedError`, queued frames are flushed, the socket ends. Resolves once it has.
+   * With `error`, the socket is reset instead and `error` is the failures' cause.
+   */
+  async close(error?: unknown): Promise<void> {
+    this.#connection.close(error);
+    await this.#connection.closed;
+  }
+
+  /** Sends a request's message; if it cannot be encoded, the request fails alone. */
+  #trySend<T>(message: Message, reply: PendingReply<T>, forget: () => void): boolean {
+    try {
+      this.#connection.send(message);
+      return true;
+    } catch (error) {
+      forget();
+      reply.reject(error);
+      return false;
+    }
+  }
+
+  #watch<T>(
+    reply: PendingReply<T>,
+    options: CallOptions | undefined,
+    what: string,
+    forget: () => void,
+  ): void {
+    if (reply.settled) return;
+    const timeoutMs = options?.timeoutMs ?? this.#requestTimeoutMs;
+    if (!(timeoutMs > 0) && options?.signal === undefined) return;
+    const deadline = { timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) };
+    reply.disposeDeadline = watchDeadline(deadline, what, (error) => {
+      forget();
+      reply.reject(error);
+    });
+  }
+
+  #checkBytes(value: unknown, what: string): InvalidArgumentError | undefined {
+    if (value instanceof Uint8Array) return undefined;
+    return new InvalidArgumentError(
+      `${what} must be a Uint8Array, got ${value === null ? "null" : typeof value}`,
+    );
+  }
+
+  #closedError(what: string): ConnectionClosedError | undefined {
+    const closed = this.#connection.closedError;
+    if (closed === undefined) return undefined;
+    return new ConnectionClosedError(`Cannot send ${what}: ${closed.message}`, {
+      cause: closed.cause,
+    });
+  }
+
+  /** Why a new request cannot be sent now, if it cannot. */
+  #refuse(what: string, options: CallOptions | undefined): unknown {
+    if (!isValidTimeout(options?.timeoutMs)) {
+      return new InvalidArgumentError(
+        `${what}: timeoutMs must be a finite number ≥ 0, got ${String(options?.timeoutMs)}`,
+      );
+    }
+    if (options?.signal?.aborted) return options.signal.reason;
+    const closed = this.#closedError(what);
+    if (closed !== undefined) return closed;
+    const outstanding = this.#connection.responses.outstanding;
+    if (outstanding >= this.#maxInFlight) {
+      return new LimitError(
+        `Cannot send ${what} to ${this.remoteAddress}: ${outstanding} requests are in flight, ` +
+          `the limit (maxInFlightRequests ${this.#maxInFlight})`,
+      );
+    }
+    return undefined;
+  }
+}
+
+function uploadByteLength(data: BodyData, byteLength: number | undefined): number {
+  if (
+    byteLength !== undefined && (!Number.isSafeInteger(byteLength) || byteLength < 0)
+  ) {
+    throw new InvalidArgumentError(
+      `uploadStream: options.byteLength must be a non-negative integer, got ${String(byteLength)}`,
+    );
+  }
+  if (data instanceof Uint8Array) {
+    if (byteLength !== undefined && byteLength !== data.byteLength) {
+      throw new InvalidArgumentError(
+        `uploadStream: options.byteLength is ${byteLength} but the data has ${data.byteLength} bytes`,
+      );
+    }
+    return data.byteLength;
+  }
+  if (byteLength === undefined) {
+    throw new InvalidArgumentError(
+      `uploadStream: options.byteLength is required when the data is not a Uint8Array; the ` +
+        `UploadStream frame announces the byte count before the body`,
+    );
+  }
+  return byteLength;
+}

@@ -1,0 +1,277 @@
+/**
+ * One connection: a socket, a frame decoder, an outbound frame writer and the dispatch between
+ * them (Spark's `TransportChannelHandler`).
+ *
+ * Every connection is bidirectional: replies go to the {@linkcode ResponseHandler} (the requests
+ * this side sent), requests go to the {@linkcode RequestSide} (what this side serves). An optional
+ * interceptor sees every inbound message first, for bootstraps such as authentication.
+ *
+ * Failure semantics: a protocol violation, a slow consumer (write hard cap), a broken outbound
+ * body or a quiet connection with requests outstanding closes the connection. However it closes
+ * (locally or by the peer, gracefully or not), every outstanding request fails at once with a
+ * `ConnectionClosedError` whose `cause` is the reason, and a stream body still arriving errors.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError, describeError } from "../errors.ts";
+import { FrameDecoder } from "../protocol/decoder.ts";
+import { encodeMessage } from "../protocol/encoder.ts";
+import {
+  isRequest,
+  type Message,
+  MessageType,
+  type RequestMessage,
+  type StreamResponse,
+  type UploadStream,
+} from "../protocol/messages.ts";
+import type { Socket, SocketClosed } from "../socket.ts";
+import { FrameWriter, type OutboundBody, type WrittenCallback } from "./frame-writer.ts";
+import { discardBody, type InboundBody, type ReadFlowControl } from "./inbound-body.ts";
+import { QuietWatchdog } from "./quiet-watchdog.ts";
+import { ResponseHandler } from "./response-handler.ts";
+
+/** What a connection does with the requests its peer sends (Spark's `TransportRequestHandler`). */
+export interface RequestSide {
+  /** A request from the peer. Returns where an UploadStream's raw body goes. */
+  handle(message: RequestMessage): InboundBody | undefined;
+  /** The connection closed (`error` undefined for a graceful close). Called once. */
+  terminate(error: unknown): void;
+}
+
+/** Sees an inbound message before dispatch; returns `true` to consume it (no dispatch). */
+export type MessageInterceptor = (message: Message) => boolean;
+
+export interface ConnectionOptions {
+  readonly maxFrameLength: number;
+  readonly writeHardCap: number;
+  /** Requests outstanding and nothing received for this long closes the connection; 0 = never. */
+  readonly connectionTimeoutMs: number;
+  /** Bytes a received stream or upload body buffers before reading pauses. */
+  readonly streamHighWaterMark: number;
+}
+
+/** Traffic counters of one connection. */
+export interface ConnectionCounters {
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly messagesReceived: number;
+  readonly messagesSent: number;
+  /** Socket writes (frames written in the same tick share one). */
+  readonly socketWrites: number;
+}
+
+type State = "open" | "closed";
+
+export class Connection implements ReadFlowControl {
+  readonly socket: Socket;
+  /** The peer's address, for messages. */
+  readonly peer: string;
+  readonly options: ConnectionOptions;
+  readonly responses: ResponseHandler;
+  readonly writer: FrameWriter;
+  /** Settles once the socket has ended, with the reason the connection closed. */
+  readonly closed: Promise<SocketClosed>;
+  interceptor: MessageInterceptor | undefined;
+
+  readonly #decoder: FrameDecoder;
+  readonly #watchdog: QuietWatchdog;
+  #requests: RequestSide | undefined;
+  #state: State = "open";
+  /** Why this side closed the connection (undefined: graceful, or closed by the peer). */
+  #localReason: unknown = undefined;
+  #closedError: ConnectionClosedError | undefined;
+  /** Where the raw bytes after the current StreamResponse / UploadStream go. */
+  #body: InboundBody | undefined;
+  readonly #readPausers = new Set<object>();
+  #bytesReceived = 0;
+  #messagesReceived = 0;
+  #messagesSent = 0;
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    this.socket = socket;
+    this.options = options;
+    this.peer = socket.info.remoteAddress;
+    this.writer = new FrameWriter(socket, {
+      writeHardCap: options.writeHardCap,
+      peer: this.peer,
+      onFatal: (error) => this.close(error),
+    });
+    this.#watchdog = new QuietWatchdog(options.connectionTimeoutMs, {
+      peer: this.peer,
+      hasOutstanding: () => this.responses.outstanding > 0,
+      isReadPaused: () => this.#readPausers.size > 0,
+      expire: (error) => this.close(error),
+    });
+    this.responses = new ResponseHandler({
+      peer: this.peer,
+      flow: this,
+      streamHighWaterMark: options.streamHighWaterMark,
+      onBusy: () => this.#watchdog.busy(),
+    });
+    this.#decoder = new FrameDecoder({
+      message: (message) => this.#dispatch(message),
+      body: (chunk) => this.#body?.data(chunk),
+      bodyEnd: () => {
+        const body = this.#body;
+        this.#body = undefined;
+        body?.end();
+      },
+    }, { maxFrameLength: options.maxFrameLength });
+    this.closed = socket.closed.then((closed) => ({
+      error: this.#localReason ?? closed.error,
+    }));
+  }
+
+  /** Whether the connection can still carry requests. */
+  get isOpen(): boolean {
+    return this.#state === "open";
+  }
+
+  /** The error new requests fail with once the connection is closed. */
+  get closedError(): ConnectionClosedError | undefined {
+    return this.#closedError;
+  }
+
+  get counters(): ConnectionCounters {
+    const writer = this.writer.stats;
+    return {
+      bytesReceived: this.#bytesReceived,
+      bytesSent: writer.bytesWritten,
+      messagesReceived: this.#messagesReceived,
+      messagesSent: this.#messagesSent,
+      socketWrites: writer.socketWrites,
+    };
+  }
+
+  /** Starts reading: inbound requests go to `requests`. Call exactly once. */
+  start(requests: RequestSide): void {
+    this.#requests = requests;
+    this.socket.attach({
+      data: (chunk) => this.#onData(chunk),
+      drain: () => this.writer.drain(),
+      close: (error) => this.#terminate(error, false),
+    });
+  }
+
+  /**
+   * Queues one message. `onWritten` runs once it has been handed to the socket or dropped.
+   * A closed connection drops it silently (its requests already failed).
+   * @throws InvalidArgumentError when a field cannot be encoded.
+   */
+  send(message: Message, onWritten?: WrittenCallback): void {
+    if (this.#state !== "open") {
+      onWritten?.();
+      return;
+    }
+    const chunks = encodeMessage(message);
+    this.#messagesSent++;
+    this.writer.write(chunks, onWritten);
+  }
+
+  /**
+   * Queues a StreamResponse / UploadStream frame and its raw body. Resolves once the body has been
+   * handed to the socket; rejects if the connection closes first or the body is broken (which
+   * closes the connection).
+   */
+  sendWithBody(message: StreamResponse | UploadStream, body: OutboundBody): Promise<void> {
+    if (this.#state !== "open") {
+      body.source.cancel(this.#closedError);
+      return Promise.reject(this.#closedError);
+    }
+    let frame: Uint8Array[];
+    try {
+      frame = encodeMessage(message);
+    } catch (error) {
+      body.source.cancel(error);
+      return Promise.reject(error);
+    }
+    this.#messagesSent++;
+    return this.writer.writeWithBody(frame, body);
+  }
+
+  pauseReading(owner: object): void {
+    if (this.#state !== "open" || this.#readPausers.has(owner)) return;
+    this.#readPausers.add(owner);
+    if (this.#readPausers.size === 1) this.socket.pause();
+  }
+
+  resumeReading(owner: object): void {
+    if (!this.#readPausers.delete(owner)) return;
+    if (this.#readPausers.size === 0 && this.#state === "open") this.socket.resume();
+  }
+
+  /**
+   * Closes the connection. Without `reason`: graceful (queued frames are flushed, then the socket
+   * ends). With `reason`: the socket is reset and `reason` becomes the cause of every failure.
+   */
+  close(reason?: unknown): void {
+    if (this.#state !== "open") {
+      // Already closing gracefully: a reason turns it into a reset (the socket ignores it if ended).
+      if (reason !== undefined) this.socket.close(reason);
+      return;
+    }
+    this.#localReason = reason;
+    this.#terminate(reason, true);
+  }
+
+  #onData(chunk: Uint8Array): void {
+    if (this.#state !== "open") return;
+    this.#bytesReceived += chunk.byteLength;
+    this.#watchdog.activity();
+    try {
+      this.#decoder.push(chunk);
+    } catch (error) {
+      this.close(error);
+    }
+  }
+
+  #dispatch(message: Message): void {
+    this.#messagesReceived++;
+    const hasBody = message.type === MessageType.StreamResponse ||
+      message.type === MessageType.UploadStream;
+    let body: InboundBody | undefined;
+    if (this.#state === "open") {
+      const interceptor = this.interceptor;
+      if (interceptor !== undefined && interceptor(message)) body = undefined;
+      else if (isRequest(message)) body = this.#requests!.handle(message);
+      else body = this.responses.handle(message);
+    }
+    if (hasBody) this.#body = body ?? discardBody;
+  }
+
+  #terminate(reason: unknown, local: boolean): void {
+    if (this.#state !== "open") return;
+    this.#state = "closed";
+    this.#watchdog.stop();
+    const error = closedError(this.peer, reason, local);
+    this.#closedError = error;
+    if (local && reason === undefined) {
+      this.writer.flushAndClose(error);
+      this.socket.close();
+    } else {
+      this.writer.abort(error);
+      if (local) this.socket.close(reason);
+    }
+    const body = this.#body;
+    this.#body = undefined;
+    body?.fail(error);
+    this.responses.failAll(error);
+    this.#readPausers.clear();
+    this.#requests?.terminate(reason);
+  }
+}
+
+function closedError(peer: string, reason: unknown, local: boolean): ConnectionClosedError {
+  if (reason === undefined) {
+    return new ConnectionClosedError(
+      local
+        ? `Connection to ${peer} was closed by this side`
+        : `Connection to ${peer} was closed by the peer`,
+    );
+  }
+  return new ConnectionClosedError(
+    `Connection to ${peer} ${local ? "was closed" : "failed"}: ${describeError(reason)}`,
+    { cause: reason },
+  );
+}

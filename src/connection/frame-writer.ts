@@ -1,0 +1,390 @@
+/**
+ * The outbound side of one connection: frames in, socket writes out.
+ *
+ * - **Coalescing.** Frames written in the same tick are gathered at one microtask flush: runs of
+ *   small chunks are copied into one buffer and handed to the socket as ONE write; chunks of
+ *   {@linkcode GATHER_CHUNK_MAX} bytes or more (large bodies the encoder passed through) are written
+ *   as they are, without a copy. Order is always preserved.
+ * - **Backpressure.** When `socket.write` returns `false` the writer stops handing bytes to the
+ *   socket and keeps them (still coalescing) until the socket's `drain`. Raw bodies are pulled from
+ *   their source only while the socket is writable.
+ * - **Hard cap.** If the bytes queued here and in the socket exceed `writeHardCap`, the peer is not
+ *   reading: `onFatal` receives a `LimitError` (the connection closes it as a slow consumer).
+ * - **Raw bodies.** A StreamResponse / UploadStream frame is followed by exactly `byteLength` raw
+ *   bytes. Nothing may be interleaved with them, so frames written while a body is being pumped
+ *   wait in a backlog, in order, until the body is complete. A body whose source fails or yields a
+ *   different byte count leaves the wire out of sync: `onFatal` receives the error.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError, LimitError, ProtocolError } from "../errors.ts";
+import type { Socket } from "../socket.ts";
+import { type BodySource, describeValue } from "./body-source.ts";
+
+/** Chunks below this size are copied into a gather buffer; larger ones are written as they are. */
+export const GATHER_CHUNK_MAX = 32 * 1024;
+/** Largest gather buffer; a longer run of small chunks becomes several writes of this size. */
+const GATHER_BUFFER_MAX = 256 * 1024;
+/** While pumping a body, flush at once (rather than at the microtask) above this many bytes. */
+const BODY_FLUSH_BYTES = 64 * 1024;
+
+/** A raw body to write after its frame: exactly `byteLength` bytes from `source`. */
+export interface OutboundBody {
+  readonly byteLength: number;
+  readonly source: BodySource;
+  /** Names the body in error messages, e.g. `StreamResponse 'gen:10' body`. */
+  readonly what: string;
+}
+
+export interface FrameWriterOptions {
+  /** Queued bytes (here and in the socket) above which the connection is a slow consumer. */
+  readonly writeHardCap: number;
+  /** The peer's address, for error messages. */
+  readonly peer: string;
+  /** The writer cannot go on (hard cap, broken body): close the connection with `error`. */
+  readonly onFatal: (error: unknown) => void;
+}
+
+/** Runs once its frame has been handed to the socket, or dropped because the writer closed. */
+export type WrittenCallback = () => void;
+
+type Entry = Uint8Array | WrittenCallback;
+
+interface BacklogBody {
+  readonly frame: readonly Uint8Array[];
+  readonly body: OutboundBody;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+type BacklogItem = Entry | BacklogBody;
+
+/** Counters a connection reports in its stats. */
+export interface WriterStats {
+  readonly bytesWritten: number;
+  readonly socketWrites: number;
+}
+
+export class FrameWriter {
+  readonly #socket: Socket;
+  readonly #options: FrameWriterOptions;
+  /** Bytes and written-callbacks ready for the socket, in order. */
+  #pending: Entry[] = [];
+  #pendingBytes = 0;
+  /** Items waiting behind the body being pumped. */
+  #backlog: BacklogItem[] = [];
+  #backlogBytes = 0;
+  #bodyActive = false;
+  /** The body being pumped, so `abort` can fail it even while its source is stalled. */
+  #activeBody: BacklogBody | undefined;
+  #flushScheduled = false;
+  /** The socket's last write returned false; hold bytes until `drain`. */
+  #blocked = false;
+  #closed = false;
+  #closeError: unknown = undefined;
+  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #bytesWritten = 0;
+  #socketWrites = 0;
+  readonly #flushTask = () => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
+
+  constructor(socket: Socket, options: FrameWriterOptions) {
+    this.#socket = socket;
+    this.#options = options;
+  }
+
+  /** Bytes queued for the peer: held here (pending and backlog) plus buffered in the socket. */
+  get queuedBytes(): number {
+    return this.#pendingBytes + this.#backlogBytes + this.#socket.bufferedAmount;
+  }
+
+  /** Whether the socket currently accepts bytes (not waiting for a drain, not closed). */
+  get writable(): boolean {
+    return !this.#blocked && !this.#closed;
+  }
+
+  get stats(): WriterStats {
+    return { bytesWritten: this.#bytesWritten, socketWrites: this.#socketWrites };
+  }
+
+  /**
+   * Queues one frame's chunks. `onWritten` runs once they have been handed to the socket (or were
+   * dropped because the writer closed) — used to account for chunks being transferred.
+   */
+  write(chunks: readonly Uint8Array[], onWritten?: WrittenCallback): void {
+    if (this.#closed) {
+      onWritten?.();
+      return;
+    }
+    let bytes = 0;
+    if (this.#bodyActive) {
+      for (const chunk of chunks) {
+        this.#backlog.push(chunk);
+        bytes += chunk.byteLength;
+      }
+      if (onWritten) this.#backlog.push(onWritten);
+      this.#backlogBytes += bytes;
+    } else {
+      for (const chunk of chunks) {
+        this.#pending.push(chunk);
+        bytes += chunk.byteLength;
+      }
+      if (onWritten) this.#pending.push(onWritten);
+      this.#pendingBytes += bytes;
+      this.#scheduleFlush();
+    }
+    this.#checkHardCap();
+  }
+
+  /**
+   * Queues a frame followed by its raw body. Resolves once the whole body has been handed to the
+   * socket; rejects if the writer closes first or the body fails (then `onFatal` was told too).
+   */
+  writeWithBody(frame: readonly Uint8Array[], body: OutboundBody): Promise<void> {
+    if (this.#closed) {
+      body.source.cancel(this.#closeError);
+      return Promise.reject(this.#closeError);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const item: BacklogBody = { frame, body, resolve, reject };
+      if (this.#bodyActive) {
+        this.#backlog.push(item);
+        for (const chunk of frame) this.#backlogBytes += chunk.byteLength;
+        this.#checkHardCap();
+      } else {
+        this.#startBody(item);
+      }
+    });
+  }
+
+  /** The socket drained: write what was held back, then wake body pumps. */
+  drain(): void {
+    if (this.#closed) return;
+    this.#blocked = false;
+    this.#flush();
+    if (this.#blocked) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  /**
+   * Graceful end: hands everything that can still go out in order (frames not stuck behind an
+   * unfinished body) to the socket, ignoring backpressure, then refuses further writes.
+   */
+  flushAndClose(error: unknown): void {
+    if (this.#closed) return;
+    this.#blocked = false;
+    this.#flush(true);
+    this.abort(error);
+  }
+
+  /** Stops at once: drops queued bytes, fails body pumps with `error`, runs written-callbacks. */
+  abort(error: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeError = error;
+    const dropped: BacklogItem[] = [...this.#pending, ...this.#backlog];
+    this.#pending = [];
+    this.#backlog = [];
+    this.#pendingBytes = 0;
+    this.#backlogBytes = 0;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    const active = this.#activeBody;
+    this.#activeBody = undefined;
+    if (active !== undefined) {
+      active.body.source.cancel(error);
+      active.reject(error);
+    }
+    for (const item of dropped) {
+      if (typeof item === "function") item();
+      else if (!(item instanceof Uint8Array)) {
+        item.body.source.cancel(error);
+        item.reject(error);
+      }
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#flushTask);
+  }
+
+  #checkHardCap(): void {
+    const queued = this.queuedBytes;
+    if (queued <= this.#options.writeHardCap || this.#closed) return;
+    this.#options.onFatal(
+      new LimitError(
+        `Writing to ${this.#options.peer} failed: ${queued} bytes are queued for a peer that is ` +
+          `not reading, above the write hard cap of ${this.#options.writeHardCap} bytes ` +
+          `(slow consumer)`,
+      ),
+    );
+  }
+
+  /** Hands pending bytes to the socket, gathering small chunks; stops when the socket is full. */
+  #flush(ignoreBackpressure = false): void {
+    if (this.#closed || (this.#blocked && !ignoreBackpressure)) return;
+    const pending = this.#pending;
+    const count = pending.length;
+    let index = 0;
+    let written = 0;
+    let callbacks: WrittenCallback[] | undefined;
+    while (index < count && (!this.#blocked || ignoreBackpressure)) {
+      const entry = pending[index]!;
+      if (typeof entry === "function") {
+        index++;
+        entry();
+        continue;
+      }
+      if (entry.byteLength >= GATHER_CHUNK_MAX) {
+        index++;
+        written += entry.byteLength;
+        this.#socketWrite(entry);
+        continue;
+      }
+      // A run of small chunks (and the callbacks of the frames they end) becomes one write.
+      let end = index;
+      let bytes = 0;
+      let chunks = 0;
+      while (end < count) {
+        const next = pending[end]!;
+        if (typeof next === "function") {
+          (callbacks ??= []).push(next);
+          end++;
+          continue;
+        }
+        if (next.byteLength >= GATHER_CHUNK_MAX) break;
+        if (chunks > 0 && bytes + next.byteLength > GATHER_BUFFER_MAX) break;
+        bytes += next.byteLength;
+        chunks++;
+        end++;
+      }
+      written += bytes;
+      if (chunks === 1) {
+        this.#socketWrite(entry);
+      } else {
+        const gathered = new Uint8Array(bytes);
+        let offset = 0;
+        for (let at = index; at < end; at++) {
+          const chunk = pending[at]!;
+          if (typeof chunk === "function") continue;
+          gathered.set(chunk, offset);
+          offset += chunk.byteLength;
+        }
+        this.#socketWrite(gathered);
+      }
+      index = end;
+      if (callbacks !== undefined) {
+        for (const callback of callbacks) callback();
+        callbacks = undefined;
+      }
+    }
+    // Callbacks run above may have closed the writer (and emptied #pending) already.
+    if (this.#closed) return;
+    this.#pending = index === count ? [] : pending.slice(index);
+    this.#pendingBytes -= written;
+  }
+
+  #socketWrite(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
+    this.#socketWrites++;
+    this.#bytesWritten += chunk.byteLength;
+    if (!this.#socket.write(chunk)) this.#blocked = true;
+  }
+
+  #waitForDrain(): Promise<void> {
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  #startBody(item: BacklogBody): void {
+    this.#bodyActive = true;
+    this.#activeBody = item;
+    for (const chunk of item.frame) {
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.byteLength;
+    }
+    this.#scheduleFlush();
+    this.#checkHardCap();
+    this.#pump(item.body).then(item.resolve, (error) => {
+      item.reject(error);
+      if (!this.#closed) this.#options.onFatal(error);
+    });
+  }
+
+  /** Pulls the body from its source while the socket is writable; checks the exact byte count. */
+  async #pump(body: OutboundBody): Promise<void> {
+    const { source, byteLength, what } = body;
+    let sent = 0;
+    try {
+      for (;;) {
+        if (this.#closed) throw this.#closeError;
+        let chunk = source.next();
+        if (chunk instanceof Promise) chunk = await chunk;
+        if (this.#closed) throw this.#closeError;
+        if (chunk === undefined) break;
+        if (!(chunk instanceof Uint8Array)) {
+          throw new InvalidArgumentError(
+            `Writing ${what} to ${this.#options.peer} failed: its source yielded ` +
+              `${describeValue(chunk)} after ${sent} bytes, expected Uint8Array chunks`,
+          );
+        }
+        if (chunk.byteLength === 0) continue;
+        if (sent + chunk.byteLength > byteLength) {
+          throw new ProtocolError(
+            `Writing ${what} to ${this.#options.peer} failed: ${byteLength} bytes were announced ` +
+              `but its source yielded at least ${sent + chunk.byteLength}; the stream is out of ` +
+              `sync, closing the connection`,
+          );
+        }
+        sent += chunk.byteLength;
+        this.#pending.push(chunk);
+        this.#pendingBytes += chunk.byteLength;
+        if (this.#pendingBytes >= BODY_FLUSH_BYTES) this.#flush();
+        else this.#scheduleFlush();
+        if (this.#blocked) await this.#waitForDrain();
+      }
+      if (sent !== byteLength) {
+        throw new ProtocolError(
+          `Writing ${what} to ${this.#options.peer} failed: ${byteLength} bytes were announced ` +
+            `but its source ended after ${sent}; the stream is out of sync, closing the connection`,
+        );
+      }
+    } catch (error) {
+      source.cancel(error);
+      throw error;
+    }
+    this.#bodyActive = false;
+    this.#activeBody = undefined;
+    this.#releaseBacklog();
+  }
+
+  /** A body is complete: move waiting frames to pending, up to (and starting) the next body. */
+  #releaseBacklog(): void {
+    const backlog = this.#backlog;
+    let index = 0;
+    while (index < backlog.length) {
+      const item = backlog[index++]!;
+      if (typeof item === "function" || item instanceof Uint8Array) {
+        this.#pending.push(item);
+        if (typeof item !== "function") {
+          this.#pendingBytes += item.byteLength;
+          this.#backlogBytes -= item.byteLength;
+        }
+        continue;
+      }
+      for (const chunk of item.frame) this.#backlogBytes -= chunk.byteLength;
+      this.#backlog = backlog.slice(index);
+      this.#startBody(item);
+      return;
+    }
+    this.#backlog = [];
+    this.#backlogBytes = 0;
+    this.#scheduleFlush();
+  }
+}

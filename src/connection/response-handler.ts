@@ -1,0 +1,328 @@
+/**
+ * The response side of one connection (Spark's `TransportResponseHandler`): requests this side
+ * sent that wait for replies, and the matching of replies to them.
+ *
+ * - RPC replies (RpcResponse, RpcFailure) and MergedBlockMetaSuccess by requestId: a Map lookup on
+ *   the canonical Int64, so any 63-bit id from any peer works.
+ * - Chunk replies by (streamId, chunkIndex); concurrent fetches of the same pair are served FIFO.
+ * - StreamResponse / StreamFailure in the order the StreamRequests were sent. A stream request
+ *   that timed out keeps its place in that order, so its late reply is still matched (and then
+ *   dropped) and the requests behind it get their own replies.
+ *
+ * Replies nobody waits for are dropped and counted; their raw bodies are discarded.
+ *
+ * @module
+ */
+
+import { ProtocolError, RemoteError } from "../errors.ts";
+import {
+  type ChunkFetchFailure,
+  type ChunkFetchSuccess,
+  type Int64,
+  type MergedBlockMetaSuccess,
+  MessageType,
+  type ResponseMessage,
+  type RpcFailure,
+  type RpcResponse,
+  type StreamFailure,
+  type StreamResponse,
+} from "../protocol/messages.ts";
+import {
+  type ByteStream,
+  discardBody,
+  type InboundBody,
+  InboundStream,
+  type ReadFlowControl,
+} from "./inbound-body.ts";
+import type { PendingReply } from "./pending-reply.ts";
+
+/** A MergedBlockMetaSuccess reply: the number of chunks and the serialized bitmaps. */
+export interface MergedBlockMeta {
+  readonly numChunks: number;
+  readonly body: Uint8Array;
+}
+
+/** A StreamRequest waiting for its StreamResponse / StreamFailure. */
+export interface PendingStream {
+  readonly streamId: string;
+  readonly reply: PendingReply<ByteStream>;
+  /** Timed out or aborted: still matched in order, then dropped. */
+  abandoned: boolean;
+}
+
+export interface ResponseHandlerOptions {
+  /** The peer's address, for error messages. */
+  readonly peer: string;
+  readonly flow: ReadFlowControl;
+  /** Bytes a received stream buffers before the socket pauses. */
+  readonly streamHighWaterMark: number;
+  /** The number of outstanding requests went from 0 to 1. */
+  readonly onBusy: () => void;
+}
+
+/** Chunk replies are matched on this key. `String` renders a number and a bigint alike. */
+export function chunkKey(streamId: Int64, chunkIndex: number): string {
+  return `${streamId}/${chunkIndex}`;
+}
+
+export class ResponseHandler {
+  readonly #options: ResponseHandlerOptions;
+  readonly #rpcs = new Map<Int64, PendingReply<Uint8Array>>();
+  readonly #metaRequests = new Map<Int64, PendingReply<MergedBlockMeta>>();
+  readonly #chunks = new Map<string, PendingReply<Uint8Array>[]>();
+  #chunkCount = 0;
+  #streams: PendingStream[] = [];
+  #streamHead = 0;
+  /** Stream requests not abandoned and not answered, plus a stream whose body is arriving. */
+  #liveStreams = 0;
+  #outstanding = 0;
+  #dropped = 0;
+
+  constructor(options: ResponseHandlerOptions) {
+    this.#options = options;
+  }
+
+  /** Requests waiting for a reply (or a stream body still arriving). */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  /** Replies that arrived when nobody was waiting for them (late, unknown or abandoned). */
+  get droppedReplies(): number {
+    return this.#dropped;
+  }
+
+  /** In-flight requests by kind, for stats. */
+  get inFlight(): { rpcs: number; chunkFetches: number; streams: number } {
+    return {
+      rpcs: this.#rpcs.size + this.#metaRequests.size,
+      chunkFetches: this.#chunkCount,
+      streams: this.#liveStreams,
+    };
+  }
+
+  addRpc(requestId: Int64, reply: PendingReply<Uint8Array>): void {
+    this.#rpcs.set(requestId, reply);
+    this.#busy();
+  }
+
+  /** Forgets an RPC that failed alone (timeout, abort); a late reply is then dropped. */
+  removeRpc(requestId: Int64, reply: PendingReply<Uint8Array>): void {
+    if (this.#rpcs.get(requestId) !== reply) return;
+    this.#rpcs.delete(requestId);
+    this.#outstanding--;
+  }
+
+  addMetaRequest(requestId: Int64, reply: PendingReply<MergedBlockMeta>): void {
+    this.#metaRequests.set(requestId, reply);
+    this.#busy();
+  }
+
+  removeMetaRequest(requestId: Int64, reply: PendingReply<MergedBlockMeta>): void {
+    if (this.#metaRequests.get(requestId) !== reply) return;
+    this.#metaRequests.delete(requestId);
+    this.#outstanding--;
+  }
+
+  addChunkFetch(key: string, reply: PendingReply<Uint8Array>): void {
+    const queue = this.#chunks.get(key);
+    if (queue === undefined) this.#chunks.set(key, [reply]);
+    else queue.push(reply);
+    this.#chunkCount++;
+    this.#busy();
+  }
+
+  removeChunkFetch(key: string, reply: PendingReply<Uint8Array>): void {
+    const queue = this.#chunks.get(key);
+    const index = queue === undefined ? -1 : queue.indexOf(reply);
+    if (index < 0) return;
+    queue!.splice(index, 1);
+    if (queue!.length === 0) this.#chunks.delete(key);
+    this.#chunkCount--;
+    this.#outstanding--;
+  }
+
+  addStream(pending: PendingStream): void {
+    this.#streams.push(pending);
+    this.#liveStreams++;
+    this.#busy();
+  }
+
+  /** A stream request failed alone: it keeps its place in the reply order, its reply is dropped. */
+  abandonStream(pending: PendingStream): void {
+    if (pending.abandoned) return;
+    pending.abandoned = true;
+    this.#liveStreams--;
+    this.#outstanding--;
+  }
+
+  /**
+   * Matches a reply to its request. Returns where the raw body of a StreamResponse goes.
+   * @throws ProtocolError when a stream reply names another stream than the request it answers.
+   */
+  handle(message: ResponseMessage): InboundBody | undefined {
+    switch (message.type) {
+      case MessageType.RpcResponse:
+        return this.#rpcResponse(message);
+      case MessageType.RpcFailure:
+        return this.#rpcFailure(message);
+      case MessageType.ChunkFetchSuccess:
+      case MessageType.ChunkFetchFailure:
+        return this.#chunkReply(message);
+      case MessageType.StreamResponse:
+      case MessageType.StreamFailure:
+        return this.#streamReply(message);
+      case MessageType.MergedBlockMetaSuccess:
+        return this.#metaReply(message);
+    }
+  }
+
+  /** The connection closed: every waiting request fails with `error`. */
+  failAll(error: unknown): void {
+    const rpcs = [...this.#rpcs.values()];
+    const metas = [...this.#metaRequests.values()];
+    const chunks = [...this.#chunks.values()].flat();
+    const streams = this.#streams.slice(this.#streamHead);
+    this.#rpcs.clear();
+    this.#metaRequests.clear();
+    this.#chunks.clear();
+    this.#streams = [];
+    this.#streamHead = 0;
+    this.#chunkCount = 0;
+    this.#liveStreams = 0;
+    this.#outstanding = 0;
+    for (const reply of rpcs) reply.reject(error);
+    for (const reply of metas) reply.reject(error);
+    for (const reply of chunks) reply.reject(error);
+    for (const pending of streams) pending.reply.reject(error);
+  }
+
+  #busy(): void {
+    if (this.#outstanding++ === 0) this.#options.onBusy();
+  }
+
+  #rpcResponse(message: RpcResponse): undefined {
+    const reply = this.#rpcs.get(message.requestId);
+    if (reply === undefined) {
+      this.#dropped++;
+      return;
+    }
+    this.#rpcs.delete(message.requestId);
+    this.#outstanding--;
+    reply.resolve(message.body);
+  }
+
+  #rpcFailure(message: RpcFailure): undefined {
+    const id = message.requestId;
+    const reply = this.#rpcs.get(id) ?? this.#metaRequests.get(id);
+    if (reply === undefined) {
+      this.#dropped++;
+      return;
+    }
+    if (!this.#rpcs.delete(id)) this.#metaRequests.delete(id);
+    this.#outstanding--;
+    reply.reject(
+      new RemoteError(
+        `Request ${id} to ${this.#options.peer} failed on the remote side: ${message.error}`,
+        message.error,
+      ),
+    );
+  }
+
+  #metaReply(message: MergedBlockMetaSuccess): undefined {
+    const reply = this.#metaRequests.get(message.requestId);
+    if (reply === undefined) {
+      this.#dropped++;
+      return;
+    }
+    this.#metaRequests.delete(message.requestId);
+    this.#outstanding--;
+    reply.resolve({ numChunks: message.numChunks, body: message.body });
+  }
+
+  #chunkReply(message: ChunkFetchSuccess | ChunkFetchFailure): undefined {
+    const key = chunkKey(message.streamId, message.chunkIndex);
+    const queue = this.#chunks.get(key);
+    const reply = queue?.shift();
+    if (reply === undefined) {
+      this.#dropped++;
+      return;
+    }
+    if (queue!.length === 0) this.#chunks.delete(key);
+    this.#chunkCount--;
+    this.#outstanding--;
+    if (message.type === MessageType.ChunkFetchSuccess) {
+      reply.resolve(message.body);
+    } else {
+      reply.reject(
+        new RemoteError(
+          `Fetching chunk ${message.chunkIndex} of stream ${message.streamId} from ` +
+            `${this.#options.peer} failed on the remote side: ${message.error}`,
+          message.error,
+        ),
+      );
+    }
+  }
+
+  #streamReply(message: StreamResponse | StreamFailure): InboundBody | undefined {
+    const pending = this.#shiftStream();
+    if (pending === undefined) {
+      this.#dropped++;
+      return message.type === MessageType.StreamResponse ? discardBody : undefined;
+    }
+    if (pending.streamId !== message.streamId) {
+      pending.reply.reject(
+        new ProtocolError(
+          `Stream reply out of order from ${this.#options.peer}: expected a reply for stream ` +
+            `'${pending.streamId}', received one for '${message.streamId}'`,
+        ),
+      );
+      throw new ProtocolError(
+        `Received a reply for stream '${message.streamId}' from ${this.#options.peer} while ` +
+          `the oldest outstanding StreamRequest is for '${pending.streamId}'; stream replies must ` +
+          `come in request order`,
+      );
+    }
+    if (pending.abandoned) {
+      this.#dropped++;
+      return message.type === MessageType.StreamResponse ? discardBody : undefined;
+    }
+    if (message.type === MessageType.StreamFailure) {
+      this.#liveStreams--;
+      this.#outstanding--;
+      pending.reply.reject(
+        new RemoteError(
+          `Opening stream '${message.streamId}' on ${this.#options.peer} failed on the remote ` +
+            `side: ${message.error}`,
+          message.error,
+        ),
+      );
+      return undefined;
+    }
+    // The request stays outstanding (for the connection timeout) until its body has arrived.
+    const body = new InboundStream(
+      message.byteCount,
+      this.#options.flow,
+      this.#options.streamHighWaterMark,
+      () => {
+        this.#liveStreams--;
+        this.#outstanding--;
+      },
+    );
+    pending.reply.resolve(body.stream);
+    return body;
+  }
+
+  #shiftStream(): PendingStream | undefined {
+    if (this.#streamHead >= this.#streams.length) return undefined;
+    const pending = this.#streams[this.#streamHead++]!;
+    if (this.#streamHead === this.#streams.length) {
+      this.#streams = [];
+      this.#streamHead = 0;
+    } else if (this.#streamHead >= 1024 && this.#streamHead * 2 >= this.#streams.length) {
+      this.#streams = this.#streams.slice(this.#streamHead);
+      this.#streamHead = 0;
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Ferry: one TypeScript transport for Node, Deno and browsers, byte-compatible with Apache Spark's
+ * `network-common` wire protocol. This is the package's main entry: errors, the socket contract,
+ * the codec, the client and the server. Runtime adapters live in `adapters/<runtime>/`.
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export type * from "./socket.ts";
+export { defaultLimits, type Limits } from "./limits.ts";
+export { type CallOptions, type DisposeDeadline, watchDeadline } from "./deadline.ts";
+export * from "./protocol/mod.ts";
+
+export { TransportClient, type UploadOptions } from "./client/transport-client.ts";
+export type { ClientOptions, InboundInterceptor } from "./client/client-options.ts";
+export type { ClientStats } from "./client/client-stats.ts";
+export type { ByteStream } from "./connection/inbound-body.ts";
+export type { BodyData } from "./connection/body-source.ts";
+export type { MergedBlockMeta } from "./connection/response-handler.ts";
+
+export { TransportServer, type TransportServerOptions } from "./server/transport-server.ts";
+export type { RpcHandler } from "./server/rpc-handler.ts";
+export type { StreamBody, StreamManager } from "./server/stream-manager.ts";
+export { TransferBudget } from "./server/transfer-budget.ts";
+export type { HandlerErrorReporter } from "./server/request-handler.ts";

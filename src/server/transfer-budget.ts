@@ -1,0 +1,46 @@
+/**
+ * Spark's `maxChunksBeingTransferred`: how many chunks and streams a server is sending at once,
+ * over all its connections. A request arriving at the limit fails with a clear error (a
+ * ChunkFetchFailure / StreamFailure saying the server is busy) instead of piling up memory; the
+ * connection stays open and the client may retry.
+ *
+ * A transfer counts from the moment the request is accepted (while the StreamManager produces the
+ * bytes) until its bytes have been handed to the socket, or it failed.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+import { defaultLimits } from "../limits.ts";
+
+export class TransferBudget {
+  /** Transfers allowed at once. */
+  readonly limit: number;
+  #inProgress = 0;
+
+  constructor(limit: number = defaultLimits.maxChunksBeingTransferred) {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError(
+        `Invalid maxChunksBeingTransferred: expected a positive integer, got ${String(limit)}`,
+      );
+    }
+    this.limit = limit;
+  }
+
+  /** Chunks and streams being transferred right now. */
+  get inProgress(): number {
+    return this.#inProgress;
+  }
+
+  /** Starts a transfer if the budget allows; `false` means shed this request. */
+  tryAcquire(): boolean {
+    if (this.#inProgress >= this.limit) return false;
+    this.#inProgress++;
+    return true;
+  }
+
+  /** A transfer started with `tryAcquire` ended (sent or failed). Call exactly once per acquire. */
+  release(): void {
+    if (this.#inProgress > 0) this.#inProgress--;
+  }
+}

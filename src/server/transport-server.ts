@@ -1,0 +1,176 @@
+/**
+ * `TransportServer`: serves any number of listeners (TCP, WebSocket, in-memory — whatever `Listen`
+ * functions it is given) with one `RpcHandler` and one `StreamManager` (Spark's `TransportServer`).
+ *
+ * Each accepted socket becomes a server-side {@linkcode TransportClient}: the handle handlers
+ * receive, which can also send requests to that peer. All connections share one transfer budget
+ * (`maxChunksBeingTransferred`). A handler's exception becomes a failure reply; a protocol
+ * violation closes that connection only; the server keeps serving the others.
+ *
+ * @module
+ */
+
+import {
+  type ClientOptions,
+  resolveClientOptions,
+  type ResolvedClientOptions,
+} from "../client/client-options.ts";
+import { TransportClient } from "../client/transport-client.ts";
+import { ConnectionClosedError, describeError, InvalidArgumentError } from "../errors.ts";
+import type { Listen, Socket, SocketListener } from "../socket.ts";
+import type { RpcHandler } from "./rpc-handler.ts";
+import { TransferBudget } from "./transfer-budget.ts";
+
+/** Options of a {@linkcode TransportServer}; they apply to every connection it accepts. */
+export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"> {
+  /** Serves RPCs, one-way messages and uploads. */
+  readonly rpcHandler: RpcHandler;
+  /**
+   * How long `close()` lets connections end gracefully (queued replies flushed, the peer's end
+   * seen) before resetting those still open. Default 5000 ms.
+   */
+  readonly closeGraceMs?: number;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+export class TransportServer {
+  readonly #options: ClientOptions;
+  readonly #closeGraceMs: number;
+  readonly #connections = new Set<TransportClient>();
+  readonly #listeners = new Set<SocketListener>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: TransportServerOptions) {
+    if (options === null || typeof options !== "object" || options.rpcHandler === undefined) {
+      throw new InvalidArgumentError(
+        `new TransportServer: options.rpcHandler is required (an object with a receive method)`,
+      );
+    }
+    const resolved: ResolvedClientOptions = resolveClientOptions(options, "TransportServerOptions");
+    // One budget for every connection: the cap is on what the whole server transfers at once.
+    const transferBudget = options.transferBudget ??
+      new TransferBudget(resolved.transferBudget.limit);
+    this.#options = { ...options, transferBudget };
+    const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    if (!Number.isFinite(grace) || grace < 0) {
+      throw new InvalidArgumentError(
+        `Invalid TransportServerOptions.closeGraceMs: expected a number ≥ 0, got ${String(grace)}`,
+      );
+    }
+    this.#closeGraceMs = grace;
+  }
+
+  /** The connections being served (server-side clients). */
+  get connections(): ReadonlySet<TransportClient> {
+    return this.#connections;
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Binds `listen` and serves every socket it accepts. Any number of listeners may be active.
+   * @throws ConnectionClosedError when the server is closed.
+   */
+  async listen(listen: Listen): Promise<SocketListener> {
+    if (typeof listen !== "function") {
+      throw new InvalidArgumentError(
+        `TransportServer.listen: expected a Listen function, got ${typeof listen}`,
+      );
+    }
+    this.#checkOpen("listen");
+    const listener = await listen((socket) => this.#onSocket(socket));
+    if (this.#closing !== undefined) {
+      await listener.close();
+      throw new ConnectionClosedError(
+        `TransportServer.listen: the server closed while binding ${listener.address.url}`,
+      );
+    }
+    this.#listeners.add(listener);
+    const close = listener.close.bind(listener);
+    return {
+      address: listener.address,
+      close: () => {
+        this.#listeners.delete(listener);
+        return close();
+      },
+    };
+  }
+
+  /**
+   * Serves an already-connected socket (e.g. an in-memory one or an upgraded WebSocket).
+   * @throws ConnectionClosedError when the server is closed (the socket is closed too).
+   */
+  accept(socket: Socket): TransportClient {
+    if (this.#closing !== undefined) {
+      const error = new ConnectionClosedError(
+        `TransportServer.accept: the server is closed; refusing the connection from ${
+          socket?.info?.remoteAddress ?? "unknown peer"
+        }`,
+      );
+      socket?.close?.(error);
+      throw error;
+    }
+    const client = new TransportClient(socket, this.#options);
+    this.#connections.add(client);
+    client.closed.then(() => this.#connections.delete(client));
+    return client;
+  }
+
+  /**
+   * Stops every listener and closes every connection (in-flight requests fail with
+   * `ConnectionClosedError`). Resolves once all have ended; leaves no timers behind. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    await Promise.allSettled(listeners.map((listener) => listener.close()));
+    const connections = [...this.#connections];
+    const closed = Promise.allSettled(connections.map((client) => client.close()));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#closeGraceMs);
+    });
+    await Promise.race([closed, graceOver]);
+    clearTimeout(timer);
+    const reset = new ConnectionClosedError(
+      `TransportServer closed; the connection did not end within ${this.#closeGraceMs} ms`,
+    );
+    for (const client of this.#connections) client.close(reset).catch(() => {});
+    await closed;
+  }
+
+  #onSocket(socket: Socket): void {
+    try {
+      this.accept(socket);
+    } catch (error) {
+      // A socket that cannot be served is closed; the listener keeps accepting others.
+      try {
+        socket.close(error);
+      } catch {
+        // Nothing more to do for a socket that cannot even be closed.
+      }
+      if (!(error instanceof ConnectionClosedError)) {
+        (this.#options.onHandlerError ?? warn)(error, "TransportServer.accept");
+      }
+    }
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closing !== undefined) {
+      throw new ConnectionClosedError(`TransportServer.${what}: the server is closed`);
+    }
+  }
+}
+
+function warn(error: unknown, context: string): void {
+  console.warn(`ferry: ${context} failed: ${describeError(error)}`);
+}
