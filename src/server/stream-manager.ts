@@ -27,10 +27,20 @@ export interface StreamManager {
   openStream(streamId: string, owner: TransportClient): Promise<StreamBody>;
   /** The connection `owner` closed: release every stream it owns. */
   connectionTerminated(owner: TransportClient): void;
-  /** Called when a chunk starts being sent / has been sent (or failed), for transfer caps. */
-  chunkBeingSent?(streamId: Int64): void;
-  chunkSent?(streamId: Int64): void;
-  /** Stream sends, for transfer caps. */
-  streamBeingSent?(streamId: string): void;
-  streamSent?(streamId: string): void;
+  /**
+   * Transfer accounting (Spark's hooks). The server calls
+   * `chunkBeingSent` once `getChunk` has resolved, just before writing the chunk, and `chunkSent`
+   * exactly once for it when the write completed or failed (connection closed included). `client`
+   * is the connection writing it, so a manager can drop what a closed connection still counted.
+   */
+  chunkBeingSent?(streamId: Int64, client?: TransportClient): void;
+  chunkSent?(streamId: Int64, client?: TransportClient): void;
+  /** Same as the chunk hooks, around the write of a StreamResponse and its body. */
+  streamBeingSent?(streamId: string, client?: TransportClient): void;
+  streamSent?(streamId: string, client?: TransportClient): void;
+  /**
+   * Chunks and streams being transferred now, on all connections, as counted by the hooks above
+   * (for stats; the server applies its own `maxChunksBeingTransferred` budget).
+   */
+  chunksBeingTransferred?(): number;
 }

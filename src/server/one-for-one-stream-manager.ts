@@ -1,0 +1,398 @@
+/**
+ * `OneForOneStreamManager` — Spark's stream manager: a server registers a stream of chunks for a
+ * connection, replies with the stream id (typically in an RPC response), and the peer fetches the
+ * chunks with ChunkFetchRequest or as streams named `<streamId>_<chunkIndex>`.
+ *
+ * Differences from Spark's, on purpose:
+ * - Stream ids are random 63-bit values (not a counter), so they cannot be guessed; they are
+ *   bound to the owning connection (or an authenticated principal), and any other requester gets
+ *   exactly the failure text an id that never existed gets.
+ * - Besides in-order iterables it accepts random-access sources (resume from chunk N).
+ * - Transfer accounting (`chunkBeingSent`/`chunkSent`, `chunksBeingTransferred()`) is per
+ *   connection, so a closed connection's unfinished writes stop counting. `TransportServer`
+ *   enforces the server-wide cap itself (a failure reply, where Spark closes the connection); the
+ *   optional `maxChunksBeingTransferred` here caps this manager's own transfers on top of that.
+ * - StreamRequest ids that are not chunk ids can be served by an injected `openNamedStream`.
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+import { InvalidArgumentError, LimitError, TransportError } from "../errors.ts";
+import type { Int64 } from "../protocol/messages.ts";
+import { type ChunkReader, type ChunkSource, createChunkReader } from "./chunk-source.ts";
+import { UnknownStreamError } from "./stream-errors.ts";
+import type { StreamBody, StreamManager } from "./stream-manager.ts";
+
+/**
+ * Who may read a stream: the connection that registered it (released when it closes), or an
+ * authenticated principal (any connection authenticated as it; released explicitly).
+ */
+export type StreamOwner = TransportClient | string;
+
+/** Per-stream options of {@linkcode OneForOneStreamManager.registerStream}. */
+export interface RegisterStreamOptions {
+  /**
+   * Release the stream when this aborts — e.g. `AbortSignal.timeout(ms)` to bound how long a
+   * principal-owned stream waits for a reader.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Serves StreamRequest ids that are not `<streamId>_<chunkIndex>`. Return `undefined` for an id it
+ * does not know (the requester gets Spark's `Stream '<id>' was not found.`), or throw to fail with
+ * another message.
+ */
+export type NamedStreamOpener = (
+  streamId: string,
+  client: TransportClient,
+) => StreamBody | undefined | Promise<StreamBody | undefined>;
+
+export interface OneForOneStreamManagerOptions {
+  /**
+   * Chunks and streams of this manager in transfer (all connections) at which its `getChunk` and
+   * `openStream` reject with a `LimitError`. Default: no cap of its own, since `TransportServer`
+   * already applies the server-wide `maxChunksBeingTransferred`.
+   */
+  readonly maxChunksBeingTransferred?: number;
+  /** Serves StreamRequest ids that are not chunk ids. */
+  readonly openNamedStream?: NamedStreamOpener;
+  /** The authenticated principal of a connection; required to register principal-owned streams. */
+  readonly principalOf?: (client: TransportClient) => string | undefined;
+  /** A source's cleanup (`return()` / `close()`) threw or rejected. Default: counted in `stats()`. */
+  readonly onReleaseError?: (error: unknown, streamId: Int64) => void;
+  /** Fills bytes with random values (default `crypto.getRandomValues`); for tests. */
+  readonly fillRandom?: (bytes: Uint8Array) => void;
+}
+
+/** A snapshot of a manager's state. */
+export interface StreamManagerStats {
+  /** Registered streams not yet released. */
+  readonly streams: number;
+  /** Chunks and streams being written now, all connections. */
+  readonly chunksBeingTransferred: number;
+  /** Source cleanups that threw or rejected. */
+  readonly releaseErrors: number;
+}
+
+interface StreamState {
+  readonly id: Int64;
+  readonly owner: StreamOwner;
+  reader: ChunkReader | undefined;
+  released: boolean;
+  unwatch: (() => void) | undefined;
+}
+
+const TWO_POW_32 = 4_294_967_296;
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+const CHUNK_ID = /^(-?\d{1,19})_(-?\d{1,10})$/;
+const MAX_ID_ATTEMPTS = 64;
+
+/** Spark's `OneForOneStreamManager`, with random connection-bound ids and load shedding. */
+export class OneForOneStreamManager implements StreamManager {
+  readonly #streams = new Map<Int64, StreamState>();
+  readonly #byOwner = new Map<StreamOwner, Set<StreamState>>();
+  /** Transfers in progress per connection (`undefined` when the server did not say which). */
+  readonly #transfers = new Map<TransportClient | undefined, number>();
+  #chunksBeingTransferred = 0;
+  #releaseErrors = 0;
+  readonly #maxChunksBeingTransferred: number;
+  readonly #openNamedStream: NamedStreamOpener | undefined;
+  readonly #principalOf: ((client: TransportClient) => string | undefined) | undefined;
+  readonly #onReleaseError: ((error: unknown, streamId: Int64) => void) | undefined;
+  readonly #fillRandom: (bytes: Uint8Array) => void;
+  readonly #idBytes = new Uint8Array(8);
+
+  constructor(options: OneForOneStreamManagerOptions = {}) {
+    const max = options.maxChunksBeingTransferred ?? Infinity;
+    if (!(Number.isInteger(max) && max > 0) && max !== Infinity) {
+      throw new InvalidArgumentError(
+        `Invalid maxChunksBeingTransferred: expected a positive integer or Infinity, got ${max}`,
+      );
+    }
+    this.#maxChunksBeingTransferred = max;
+    this.#openNamedStream = options.openNamedStream;
+    this.#principalOf = options.principalOf;
+    this.#onReleaseError = options.onReleaseError;
+    this.#fillRandom = options.fillRandom ?? ((bytes) => crypto.getRandomValues(bytes));
+  }
+
+  /** Spark's chunk-as-stream id: `<streamId>_<chunkIndex>`. */
+  static streamChunkId(streamId: Int64, chunkIndex: number): string {
+    return `${streamId}_${chunkIndex}`;
+  }
+
+  /** Parses `<streamId>_<chunkIndex>` (int64, int32); `undefined` for any other id. */
+  static parseStreamChunkId(id: string): { streamId: Int64; chunkIndex: number } | undefined {
+    const match = CHUNK_ID.exec(id);
+    if (match === null) return undefined;
+    const big = BigInt(match[1]!);
+    const chunkIndex = Number(match[2]!);
+    if (
+      big < INT64_MIN || big > INT64_MAX || chunkIndex < -0x8000_0000 || chunkIndex > 0x7fff_ffff
+    ) {
+      return undefined;
+    }
+    return { streamId: canonical(big), chunkIndex };
+  }
+
+  /**
+   * Registers a stream and returns its id (random 63-bit, unique among live streams).
+   *
+   * - An `Iterable`/`AsyncIterable` is served strictly in order and released after its last chunk.
+   * - A {@linkcode RandomAccessChunkSource} is served in any order until it is released.
+   *
+   * Either is released (iterator `return()`, source `close()`) when its owner connection closes,
+   * on `releaseStream`/`releaseOwner`/`releaseAll`, or when `options.signal` aborts.
+   *
+   * @throws InvalidArgumentError for an unusable owner or source; the signal's reason when it has
+   *   already aborted (the source is not touched then).
+   */
+  registerStream(
+    owner: StreamOwner,
+    source: ChunkSource,
+    options: RegisterStreamOptions = {},
+  ): Int64 {
+    if (typeof owner === "string") {
+      if (owner === "") {
+        throw new InvalidArgumentError("Cannot register a stream: the owner principal is empty");
+      }
+      if (this.#principalOf === undefined) {
+        throw new InvalidArgumentError(
+          `Cannot register a stream for principal '${owner}': the manager was created without ` +
+            `the principalOf option, so no connection could ever read it`,
+        );
+      }
+    } else if (typeof owner !== "object" || owner === null) {
+      throw new InvalidArgumentError(
+        `Cannot register a stream: the owner must be a TransportClient or a principal string, ` +
+          `got ${owner === null ? "null" : typeof owner}`,
+      );
+    }
+    const signal = options.signal;
+    signal?.throwIfAborted();
+
+    const id = this.#newStreamId();
+    const state: StreamState = {
+      id,
+      owner,
+      reader: undefined,
+      released: false,
+      unwatch: undefined,
+    };
+    state.reader = createChunkReader(
+      id,
+      source,
+      () => this.#release(state),
+      (error) => this.#releaseFailed(error, id),
+    );
+    this.#streams.set(id, state);
+    let owned = this.#byOwner.get(owner);
+    if (owned === undefined) this.#byOwner.set(owner, owned = new Set());
+    owned.add(state);
+    if (signal !== undefined) {
+      const onAbort = () => this.#release(state);
+      signal.addEventListener("abort", onAbort, { once: true });
+      state.unwatch = () => signal.removeEventListener("abort", onAbort);
+    }
+    return id;
+  }
+
+  getChunk(streamId: Int64, chunkIndex: number, client: TransportClient): Promise<Uint8Array> {
+    try {
+      this.#checkCapacity(`chunk ${chunkIndex} of stream ${streamId}`);
+      const state = this.#readable(streamId, client);
+      if (state === undefined) throw UnknownStreamError.forChunk(streamId, chunkIndex);
+      return state.reader!.read(chunkIndex);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  openStream(streamId: string, client: TransportClient): Promise<StreamBody> {
+    try {
+      this.#checkCapacity(`stream '${streamId}'`);
+      const chunkId = OneForOneStreamManager.parseStreamChunkId(streamId);
+      if (chunkId === undefined) return this.#openNamed(streamId, client);
+      const state = this.#readable(chunkId.streamId, client);
+      if (state === undefined) throw UnknownStreamError.forStream(streamId);
+      return state.reader!.read(chunkId.chunkIndex).then(chunkBody);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Releases every stream the connection owns and forgets the transfers it still counted. */
+  connectionTerminated(client: TransportClient): void {
+    this.releaseOwner(client);
+    const inTransfer = this.#transfers.get(client);
+    if (inTransfer !== undefined) {
+      this.#transfers.delete(client);
+      this.#chunksBeingTransferred -= inTransfer;
+    }
+  }
+
+  chunkBeingSent(_streamId: Int64, client?: TransportClient): void {
+    this.#transferStarted(client);
+  }
+
+  chunkSent(_streamId: Int64, client?: TransportClient): void {
+    this.#transferEnded(client);
+  }
+
+  streamBeingSent(_streamId: string, client?: TransportClient): void {
+    this.#transferStarted(client);
+  }
+
+  streamSent(_streamId: string, client?: TransportClient): void {
+    this.#transferEnded(client);
+  }
+
+  chunksBeingTransferred(): number {
+    return this.#chunksBeingTransferred;
+  }
+
+  /** Releases one stream. Returns whether it was registered. */
+  releaseStream(streamId: Int64): boolean {
+    const state = this.#streams.get(canonicalId(streamId));
+    if (state === undefined) return false;
+    this.#release(state);
+    return true;
+  }
+
+  /** Releases every stream of a connection or principal. Returns how many. */
+  releaseOwner(owner: StreamOwner): number {
+    const owned = this.#byOwner.get(owner);
+    if (owned === undefined) return 0;
+    const states = [...owned];
+    for (const state of states) this.#release(state);
+    return states.length;
+  }
+
+  /** Releases every stream (e.g. when the server shuts down). Returns how many. */
+  releaseAll(): number {
+    const states = [...this.#streams.values()];
+    for (const state of states) this.#release(state);
+    return states.length;
+  }
+
+  /** Whether a stream is registered and not yet released. */
+  has(streamId: Int64): boolean {
+    return this.#streams.has(canonicalId(streamId));
+  }
+
+  stats(): StreamManagerStats {
+    return {
+      streams: this.#streams.size,
+      chunksBeingTransferred: this.#chunksBeingTransferred,
+      releaseErrors: this.#releaseErrors,
+    };
+  }
+
+  #readable(streamId: Int64, client: TransportClient): StreamState | undefined {
+    const state = this.#streams.get(canonicalId(streamId));
+    if (state === undefined) return undefined;
+    if (state.owner === client) return state;
+    if (typeof state.owner === "string" && this.#principalOf?.(client) === state.owner) {
+      return state;
+    }
+    return undefined;
+  }
+
+  #openNamed(streamId: string, client: TransportClient): Promise<StreamBody> {
+    const open = this.#openNamedStream;
+    if (open === undefined) return Promise.reject(UnknownStreamError.forStream(streamId));
+    return Promise.resolve(open(streamId, client)).then((body) => {
+      if (body === undefined) throw UnknownStreamError.forStream(streamId);
+      const length = body.byteLength;
+      if (!Number.isSafeInteger(length) || length < 0) {
+        body.release?.();
+        throw new TransportError(
+          `Cannot serve stream '${streamId}': the opener returned byteLength ${length}, expected ` +
+            `a non-negative safe integer`,
+        );
+      }
+      return body;
+    });
+  }
+
+  #checkCapacity(what: string): void {
+    if (this.#chunksBeingTransferred >= this.#maxChunksBeingTransferred) {
+      throw new LimitError(
+        `Refused to serve ${what}: ${this.#chunksBeingTransferred} chunks are being transferred, ` +
+          `at this stream manager's limit of ${this.#maxChunksBeingTransferred} ` +
+          `(maxChunksBeingTransferred); retry later`,
+      );
+    }
+  }
+
+  #transferStarted(client: TransportClient | undefined): void {
+    this.#transfers.set(client, (this.#transfers.get(client) ?? 0) + 1);
+    this.#chunksBeingTransferred++;
+  }
+
+  #transferEnded(client: TransportClient | undefined): void {
+    const count = this.#transfers.get(client);
+    if (count === undefined) return; // its connection was terminated: already uncounted
+    if (count === 1) this.#transfers.delete(client);
+    else this.#transfers.set(client, count - 1);
+    this.#chunksBeingTransferred--;
+  }
+
+  #release(state: StreamState): void {
+    if (state.released) return;
+    state.released = true;
+    this.#streams.delete(state.id);
+    const owned = this.#byOwner.get(state.owner);
+    if (owned !== undefined) {
+      owned.delete(state);
+      if (owned.size === 0) this.#byOwner.delete(state.owner);
+    }
+    state.unwatch?.();
+    state.unwatch = undefined;
+    state.reader?.release();
+  }
+
+  #releaseFailed(error: unknown, streamId: Int64): void {
+    this.#releaseErrors++;
+    if (this.#onReleaseError === undefined) return;
+    try {
+      this.#onReleaseError(error, streamId);
+    } catch {
+      // A failing error callback must not break the release of the other streams.
+    }
+  }
+
+  #newStreamId(): Int64 {
+    const bytes = this.#idBytes;
+    const view = new DataView(bytes.buffer);
+    for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
+      this.#fillRandom(bytes);
+      const high = view.getUint32(0) & 0x7fff_ffff;
+      const value = high * TWO_POW_32 + view.getUint32(4);
+      const id = Number.isSafeInteger(value) ? value : view.getBigInt64(0) & INT64_MAX;
+      if (id !== 0 && !this.#streams.has(id)) return id;
+    }
+    throw new TransportError(
+      `Cannot register a stream: ${MAX_ID_ATTEMPTS} random stream ids in a row were 0 or already ` +
+        `in use (${this.#streams.size} live streams); the random source is broken`,
+    );
+  }
+}
+
+function chunkBody(chunk: Uint8Array): StreamBody {
+  return { byteLength: chunk.byteLength, body: [chunk] };
+}
+
+/** The canonical Int64 (number when safe) of a caller's id, so it matches the map's keys. */
+function canonicalId(id: Int64): Int64 {
+  return typeof id === "bigint" ? canonical(id) : id;
+}
+
+function canonical(value: bigint): Int64 {
+  return value >= MIN_SAFE_BIG && value <= MAX_SAFE_BIG ? Number(value) : value;
+}

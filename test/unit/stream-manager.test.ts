@@ -1,0 +1,539 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { TransportClient } from "../../src/client/transport-client.ts";
+import { InvalidArgumentError, LimitError, TransportError } from "../../src/errors.ts";
+import type { Int64 } from "../../src/protocol/messages.ts";
+import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import {
+  ChunkIndexError,
+  ChunkSourceError,
+  UnknownStreamError,
+} from "../../src/server/stream-errors.ts";
+
+/** Unit tests of the manager alone: owners are plain objects standing in for connections. */
+function fakeClient(name: string): TransportClient {
+  return { name } as unknown as TransportClient;
+}
+
+function bytes(...values: number[]): Uint8Array {
+  return Uint8Array.from(values);
+}
+
+/** Lets every pending microtask (lookahead pulls, releases) run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected the promise to reject");
+}
+
+async function collect(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number[]> {
+  const out: number[] = [];
+  for await (const chunk of body) out.push(...chunk);
+  return out;
+}
+
+describe("OneForOneStreamManager ids", () => {
+  it("hands out random non-negative 63-bit ids in canonical Int64 form, unique among live streams", () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const ids = new Set<Int64>();
+    for (let i = 0; i < 200; i++) ids.add(manager.registerStream(a, [bytes(i)]));
+    assert.equal(ids.size, 200);
+    for (const id of ids) {
+      if (typeof id === "number") {
+        assert.ok(Number.isSafeInteger(id) && id > 0, `number id ${id}`);
+      } else {
+        assert.ok(id > BigInt(Number.MAX_SAFE_INTEGER) && id < 2n ** 63n, `bigint id ${id}`);
+      }
+    }
+    // Random 63-bit values are almost never ≤ 2^53, so nearly all are bigints: not a counter.
+    assert.ok([...ids].filter((id) => typeof id === "bigint").length > 150);
+  });
+
+  it("skips ids in use and 0, and fails clearly when the random source is stuck", () => {
+    const sequence = [0n, 42n, 42n, 7n];
+    const manager = new OneForOneStreamManager({
+      fillRandom: (out) => {
+        const next = sequence.shift() ?? 42n;
+        new DataView(out.buffer, out.byteOffset).setBigUint64(0, next);
+      },
+    });
+    const a = fakeClient("a");
+    assert.equal(manager.registerStream(a, [bytes(1)]), 42);
+    assert.equal(manager.registerStream(a, [bytes(1)]), 7);
+    assert.throws(
+      () => manager.registerStream(a, [bytes(1)]),
+      (error) => error instanceof TransportError && /random source is broken/.test(error.message),
+    );
+  });
+
+  it("clears the top bit, so ids are never negative", () => {
+    const manager = new OneForOneStreamManager({ fillRandom: (out) => out.fill(0xff) });
+    assert.equal(manager.registerStream(fakeClient("a"), []), 2n ** 63n - 1n);
+  });
+
+  it("formats and parses Spark's chunk-as-stream ids", () => {
+    const big = 2n ** 62n + 5n;
+    assert.equal(OneForOneStreamManager.streamChunkId(big, 3), `${big}_3`);
+    assert.deepEqual(OneForOneStreamManager.parseStreamChunkId(`${big}_3`), {
+      streamId: big,
+      chunkIndex: 3,
+    });
+    assert.deepEqual(OneForOneStreamManager.parseStreamChunkId("0042_7"), {
+      streamId: 42,
+      chunkIndex: 7,
+    });
+    for (
+      const id of ["nope", "1_", "_1", "1_2_3", "1.5_2", "9223372036854775808_0", "1_2147483648"]
+    ) {
+      assert.equal(OneForOneStreamManager.parseStreamChunkId(id), undefined, id);
+    }
+  });
+});
+
+describe("OneForOneStreamManager in-order streams", () => {
+  it("serves an array's chunks in order and releases the stream after the last one", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const id = manager.registerStream(a, [bytes(1, 2), bytes(3), bytes(4, 5, 6)]);
+    assert.deepEqual(await manager.getChunk(id, 0, a), bytes(1, 2));
+    assert.deepEqual(await manager.getChunk(id, 1, a), bytes(3));
+    assert.ok(manager.has(id));
+    assert.deepEqual(await manager.getChunk(id, 2, a), bytes(4, 5, 6));
+    await settle();
+    assert.equal(manager.has(id), false);
+    assert.equal(manager.stats().streams, 0);
+    const gone = await rejection(manager.getChunk(id, 3, a));
+    assert.ok(gone instanceof UnknownStreamError);
+  });
+
+  it("fails an out-of-order index with expected vs received, and keeps the stream usable", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const id = manager.registerStream(a, [bytes(1), bytes(2)]);
+    const error = await rejection(manager.getChunk(id, 1, a));
+    assert.ok(error instanceof ChunkIndexError);
+    assert.match(error.message, /Received out-of-order chunk index 1 \(expected 0\)/);
+    assert.deepEqual(await manager.getChunk(id, 0, a), bytes(1));
+    const repeat = await rejection(manager.getChunk(id, 0, a));
+    assert.match(repeat.message, /out-of-order chunk index 0 \(expected 1\)/);
+    assert.deepEqual(await manager.getChunk(id, 1, a), bytes(2));
+  });
+
+  it("pipelined fetches of an async source never overlap next() calls", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    let active = 0;
+    let maxActive = 0;
+    const source: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]() {
+        let k = 0;
+        return {
+          async next() {
+            active++;
+            maxActive = Math.max(maxActive, active);
+            await settle();
+            active--;
+            return k < 4 ? { done: false, value: bytes(k++) } : { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    const id = manager.registerStream(a, source);
+    const chunks = await Promise.all([0, 1, 2, 3].map((k) => manager.getChunk(id, k, a)));
+    assert.deepEqual(chunks, [bytes(0), bytes(1), bytes(2), bytes(3)]);
+    assert.equal(maxActive, 1);
+    await settle();
+    await settle();
+    assert.equal(manager.has(id), false);
+  });
+
+  it("an empty source fails chunk 0 as beyond the end and is released", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const id = manager.registerStream(a, []);
+    const error = await rejection(manager.getChunk(id, 0, a));
+    assert.ok(error instanceof ChunkIndexError);
+    assert.match(error.message, /beyond end 0/);
+    await settle();
+    assert.equal(manager.has(id), false);
+  });
+
+  it("a source that throws fails that chunk with its message, then the stream is gone", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    function* source() {
+      yield bytes(1);
+      throw new Error("disk on fire");
+    }
+    const id = manager.registerStream(a, source());
+    assert.deepEqual(await manager.getChunk(id, 0, a), bytes(1));
+    await settle();
+    assert.ok(manager.has(id), "the failure is kept for the fetch of chunk 1");
+    const error = await rejection(manager.getChunk(id, 1, a));
+    assert.ok(error instanceof ChunkSourceError);
+    assert.match(error.message, /chunk 1 of stream .*disk on fire/);
+    await settle();
+    assert.equal(manager.has(id), false);
+  });
+
+  it("a source yielding something else than bytes fails and is stopped", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    let finalized = 0;
+    function* source(): Generator<Uint8Array> {
+      try {
+        yield "text" as unknown as Uint8Array;
+        yield bytes(1);
+      } finally {
+        finalized++;
+      }
+    }
+    const id = manager.registerStream(a, source());
+    const error = await rejection(manager.getChunk(id, 0, a));
+    assert.match(error.message, /produced a string instead of a Uint8Array/);
+    await settle();
+    assert.equal(finalized, 1);
+    assert.equal(manager.has(id), false);
+  });
+
+  it("refuses sources that are not sequences of chunks", () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    assert.throws(
+      () => manager.registerStream(a, bytes(1, 2) as unknown as Iterable<Uint8Array>),
+      /pass \[bytes\]/,
+    );
+    assert.throws(
+      () => manager.registerStream(a, "abc" as unknown as Iterable<Uint8Array>),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () => manager.registerStream(a, {} as unknown as Iterable<Uint8Array>),
+      /neither/,
+    );
+    assert.throws(
+      () => manager.registerStream(a, { chunkCount: -1, getChunk: () => bytes() }),
+      /chunkCount must be an integer/,
+    );
+    assert.equal(manager.stats().streams, 0);
+  });
+});
+
+describe("OneForOneStreamManager ownership", () => {
+  it("another connection gets exactly the text of an id that never existed", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const b = fakeClient("b");
+    const id = manager.registerStream(a, [bytes(1), bytes(2)]);
+    const never: Int64 = typeof id === "bigint" ? id ^ 1n : id + 1;
+
+    const foreign = await rejection(manager.getChunk(id, 0, b));
+    const absent = await rejection(manager.getChunk(id, 0, fakeClient("c")));
+    assert.ok(foreign instanceof UnknownStreamError);
+    assert.equal(foreign.message, absent.message);
+    assert.equal(
+      (await rejection(manager.getChunk(never, 0, b))).message,
+      foreign.message.replace(String(id), String(never)),
+    );
+
+    const chunkId = OneForOneStreamManager.streamChunkId(id, 0);
+    const foreignStream = await rejection(manager.openStream(chunkId, b));
+    assert.equal(foreignStream.message, `Stream '${chunkId}' was not found.`);
+    const neverId = OneForOneStreamManager.streamChunkId(never, 0);
+    assert.equal(
+      (await rejection(manager.openStream(neverId, b))).message,
+      `Stream '${neverId}' was not found.`,
+    );
+    // The owner was not disturbed by the foreign attempts.
+    assert.deepEqual(await manager.getChunk(id, 0, a), bytes(1));
+  });
+
+  it("releases an async source (return()) when its connection terminates", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const b = fakeClient("b");
+    const finalized: string[] = [];
+    async function* source(name: string) {
+      try {
+        for (let k = 0; k < 100; k++) yield bytes(k);
+      } finally {
+        finalized.push(name);
+      }
+    }
+    const mine = manager.registerStream(a, source("mine"));
+    const theirs = manager.registerStream(b, source("theirs"));
+    await manager.getChunk(mine, 0, a);
+    await manager.getChunk(theirs, 0, b); // a generator only runs `finally` once started
+    manager.connectionTerminated(a);
+    assert.equal(manager.has(mine), false);
+    assert.ok(manager.has(theirs));
+    await settle();
+    assert.deepEqual(finalized, ["mine"]);
+    assert.ok((await rejection(manager.getChunk(mine, 1, a))) instanceof UnknownStreamError);
+    manager.connectionTerminated(b);
+    await settle();
+    assert.deepEqual(finalized, ["mine", "theirs"]);
+    assert.equal(manager.stats().streams, 0);
+  });
+
+  it("does not call return() on a source that finished by itself", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    let returns = 0;
+    const chunks = [bytes(1)];
+    const source: Iterable<Uint8Array> = {
+      [Symbol.iterator]() {
+        const inner = chunks[Symbol.iterator]();
+        return {
+          next: () => inner.next(),
+          return: () => {
+            returns++;
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    const id = manager.registerStream(a, source);
+    await manager.getChunk(id, 0, a);
+    await settle();
+    manager.connectionTerminated(a);
+    assert.equal(returns, 0);
+  });
+
+  it("principal-owned streams are readable by connections of that principal only", async () => {
+    const principals = new Map<TransportClient, string>();
+    const manager = new OneForOneStreamManager({ principalOf: (c) => principals.get(c) });
+    const a = fakeClient("a");
+    const b = fakeClient("b");
+    const c = fakeClient("c");
+    principals.set(a, "app-1");
+    principals.set(b, "app-1");
+    principals.set(c, "app-2");
+    const id = manager.registerStream("app-1", [bytes(1), bytes(2), bytes(3)]);
+    assert.deepEqual(await manager.getChunk(id, 0, a), bytes(1));
+    manager.connectionTerminated(a);
+    assert.deepEqual(await manager.getChunk(id, 1, b), bytes(2));
+    const foreign = await rejection(manager.getChunk(id, 2, c));
+    assert.ok(foreign instanceof UnknownStreamError);
+    assert.equal(manager.releaseOwner("app-1"), 1);
+    assert.equal(manager.has(id), false);
+  });
+
+  it("refuses principal owners when it cannot tell a connection's principal", () => {
+    const manager = new OneForOneStreamManager();
+    assert.throws(() => manager.registerStream("app-1", []), /principalOf/);
+    assert.throws(() => manager.registerStream("", []), /empty/);
+  });
+
+  it("releases on abort, and refuses an already aborted signal without touching the source", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const controller = new AbortController();
+    let finalized = 0;
+    function* source() {
+      try {
+        yield bytes(1);
+        yield bytes(2);
+      } finally {
+        finalized++;
+      }
+    }
+    const id = manager.registerStream(a, source(), { signal: controller.signal });
+    await manager.getChunk(id, 0, a);
+    controller.abort(new Error("deadline"));
+    assert.equal(manager.has(id), false);
+    assert.equal(finalized, 1);
+
+    const untouched = source();
+    assert.throws(
+      () => manager.registerStream(a, untouched, { signal: AbortSignal.abort(new Error("late")) }),
+      /late/,
+    );
+    assert.deepEqual(untouched.next().value, bytes(1));
+  });
+
+  it("counts (and reports) cleanups that fail without stopping the other releases", async () => {
+    const reported: unknown[] = [];
+    const manager = new OneForOneStreamManager({ onReleaseError: (error) => reported.push(error) });
+    const a = fakeClient("a");
+    let closed = 0;
+    manager.registerStream(a, {
+      chunkCount: 1,
+      getChunk: () => bytes(1),
+      close() {
+        throw new Error("close failed");
+      },
+    });
+    manager.registerStream(a, { chunkCount: 1, getChunk: () => bytes(1), close: () => closed++ });
+    manager.registerStream(a, {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve({ done: false as const, value: bytes(1) }),
+        return: () => Promise.reject(new Error("return failed")),
+      }),
+    });
+    assert.equal(manager.releaseAll(), 3);
+    await settle();
+    assert.equal(closed, 1);
+    assert.deepEqual(reported.map((e) => (e as Error).message).sort(), [
+      "close failed",
+      "return failed",
+    ]);
+    assert.equal(manager.stats().releaseErrors, 2);
+  });
+});
+
+describe("OneForOneStreamManager random-access sources", () => {
+  it("serves any chunk in any order, repeatedly, and is closed on release only", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    let closed = 0;
+    const id = manager.registerStream(a, {
+      chunkCount: 3,
+      getChunk: (index) => Promise.resolve(bytes(index * 10)),
+      close: () => closed++,
+    });
+    assert.deepEqual(await manager.getChunk(id, 2, a), bytes(20));
+    assert.deepEqual(await manager.getChunk(id, 0, a), bytes(0));
+    assert.deepEqual(await manager.getChunk(id, 2, a), bytes(20));
+    assert.deepEqual(await manager.getChunk(id, 1, a), bytes(10));
+    await settle();
+    assert.ok(manager.has(id), "a random-access stream outlives its last chunk");
+    const out = await rejection(manager.getChunk(id, 3, a));
+    assert.ok(out instanceof ChunkIndexError);
+    assert.match(out.message, /chunk index 3 is out of range: stream .* has 3 chunks/);
+    assert.ok(manager.releaseStream(id));
+    assert.equal(manager.releaseStream(id), false);
+    assert.equal(closed, 1);
+  });
+
+  it("closes random-access sources when the owner terminates", () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    let closed = 0;
+    manager.registerStream(a, { chunkCount: 1, getChunk: () => bytes(1), close: () => closed++ });
+    manager.registerStream(a, { chunkCount: 1, getChunk: () => bytes(1), close: () => closed++ });
+    manager.connectionTerminated(a);
+    manager.connectionTerminated(a);
+    assert.equal(closed, 2);
+  });
+
+  it("wraps a failing getChunk and a non-bytes result", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const id = manager.registerStream(a, {
+      chunkCount: 2,
+      getChunk: (index) => {
+        if (index === 0) throw new RangeError("bad sector");
+        return 5 as unknown as Uint8Array;
+      },
+    });
+    const thrown = await rejection(manager.getChunk(id, 0, a));
+    assert.ok(thrown instanceof ChunkSourceError);
+    assert.match(thrown.message, /RangeError: bad sector/);
+    assert.match((await rejection(manager.getChunk(id, 1, a))).message, /produced a number/);
+  });
+});
+
+describe("OneForOneStreamManager openStream", () => {
+  it("serves `<streamId>_<chunkIndex>` as that chunk, in order for iterables", async () => {
+    const manager = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    const id = manager.registerStream(a, [bytes(1, 2, 3), bytes(4)]);
+    const first = await manager.openStream(`${id}_0`, a);
+    assert.equal(first.byteLength, 3);
+    assert.deepEqual(await collect(first.body), [1, 2, 3]);
+    const skipped = await rejection(manager.openStream(`${id}_0`, a));
+    assert.match(skipped.message, /out-of-order chunk index 0 \(expected 1\)/);
+    assert.deepEqual(await collect((await manager.openStream(`${id}_1`, a)).body), [4]);
+  });
+
+  it("answers other ids with Spark's text, or from the named-stream opener", async () => {
+    const plain = new OneForOneStreamManager();
+    const a = fakeClient("a");
+    assert.equal(
+      (await rejection(plain.openStream("nope", a))).message,
+      "Stream 'nope' was not found.",
+    );
+
+    const released: string[] = [];
+    const manager = new OneForOneStreamManager({
+      openNamedStream: (id, client) => {
+        if (id === "hello") {
+          return { byteLength: 2, body: [bytes(7, 8)], release: () => released.push(id) };
+        }
+        if (id === "broken") return { byteLength: -1, body: [], release: () => released.push(id) };
+        if (id === "throws") {
+          throw new Error(`refused for ${(client as unknown as { name: string }).name}`);
+        }
+        return undefined;
+      },
+    });
+    const hello = await manager.openStream("hello", a);
+    assert.deepEqual(await collect(hello.body), [7, 8]);
+    assert.equal(
+      (await rejection(manager.openStream("nope", a))).message,
+      "Stream 'nope' was not found.",
+    );
+    assert.match((await rejection(manager.openStream("broken", a))).message, /byteLength -1/);
+    assert.deepEqual(released, ["broken"]);
+    assert.equal((await rejection(manager.openStream("throws", a))).message, "refused for a");
+  });
+});
+
+describe("OneForOneStreamManager transfer cap", () => {
+  it("refuses fetches at the cap with a LimitError, without consuming the index", async () => {
+    const manager = new OneForOneStreamManager({ maxChunksBeingTransferred: 2 });
+    const a = fakeClient("a");
+    const b = fakeClient("b");
+    const id = manager.registerStream(a, [bytes(1), bytes(2)]);
+    manager.chunkBeingSent(id, a);
+    manager.streamBeingSent("gen:1", b);
+    assert.equal(manager.chunksBeingTransferred(), 2);
+    const refused = await rejection(manager.getChunk(id, 0, a));
+    assert.ok(refused instanceof LimitError);
+    assert.match(
+      refused.message,
+      /2 chunks are being transferred, at this stream manager's limit of 2/,
+    );
+    assert.ok((await rejection(manager.openStream("x", a))) instanceof LimitError);
+
+    manager.chunkSent(id, a);
+    assert.deepEqual(await manager.getChunk(id, 0, a), bytes(1));
+    manager.streamSent("gen:1", b);
+    manager.streamSent("gen:1", b);
+    assert.equal(manager.chunksBeingTransferred(), 0, "extra completions are ignored");
+  });
+
+  it("forgets what a terminated connection still counted", () => {
+    const manager = new OneForOneStreamManager({ maxChunksBeingTransferred: 10 });
+    const a = fakeClient("a");
+    const b = fakeClient("b");
+    manager.chunkBeingSent(1, a);
+    manager.chunkBeingSent(2, a);
+    manager.chunkBeingSent(3, b);
+    manager.connectionTerminated(a);
+    assert.equal(manager.chunksBeingTransferred(), 1);
+    manager.chunkSent(1, a); // the late completion of a dead connection's write
+    assert.equal(manager.chunksBeingTransferred(), 1);
+    manager.chunkSent(3, b);
+    assert.equal(manager.stats().chunksBeingTransferred, 0);
+  });
+
+  it("has no cap of its own by default, and rejects an unusable cap", () => {
+    const manager = new OneForOneStreamManager();
+    for (let i = 0; i < 20_000; i++) manager.chunkBeingSent(1, fakeClient("a"));
+    assert.equal(manager.chunksBeingTransferred(), 20_000);
+    assert.doesNotThrow(() => manager.registerStream(fakeClient("a"), []));
+    assert.throws(() => new OneForOneStreamManager({ maxChunksBeingTransferred: 0 }), /positive/);
+    assert.doesNotThrow(() => new OneForOneStreamManager({ maxChunksBeingTransferred: Infinity }));
+  });
+});
