@@ -203,14 +203,11 @@ export class FrameDecoder {
 
   /** Validates a frame length the moment its 8 bytes are in; returns it as a number. */
   #checkFrameLength(length: Int64): number {
-    if (typeof length === "number" && length >= MIN_FRAME_LENGTH) {
-      if (length <= this.maxFrameLength) return length;
-      throw new ProtocolError(
-        `Cannot decode frame: announced frame length ${length} exceeds the maximum of ` +
-          `${this.maxFrameLength} bytes`,
-      );
+    if (typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.maxFrameLength) {
+      return length;
     }
-    if (length > 0) {
+    // A bigint length is beyond ±(2^53 − 1): either hugely positive or negative.
+    if (length >= MIN_FRAME_LENGTH) {
       throw new ProtocolError(
         `Cannot decode frame: announced frame length ${length} exceeds the maximum of ` +
           `${this.maxFrameLength} bytes`,

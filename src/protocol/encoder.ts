@@ -16,7 +16,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { writeInt64 } from "./int64.ts";
-import { type Message, MessageType, messageTypeName } from "./messages.ts";
+import { type Int64, type Message, MessageType, messageTypeName } from "./messages.ts";
 import { utf8ByteLength, writeUtf8 } from "./utf8.ts";
 
 /**
@@ -33,13 +33,14 @@ export const INLINE_BODY_MAX = 16 * 1024;
 const PREFIX_LENGTH = 9;
 const INT32_MAX = 0x7fff_ffff;
 const INT32_MIN = -0x8000_0000;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * The value of the frame-length field for `message`: the header, its fields and the body when the
  * body travels inside the frame (not the raw bytes after a StreamResponse / UploadStream).
  *
- * @throws InvalidArgumentError when a field that determines the length is invalid (type, strings,
- * bodies, int32 and byte-count fields; int64 ids are checked when they are written).
+ * @throws InvalidArgumentError when a field is invalid (as {@linkcode encodeMessage}).
  */
 export function frameLength(message: Message): number {
   return measure(message).frameLength;
@@ -167,19 +168,24 @@ function measure(message: Message): Layout {
   }
   switch (message.type) {
     case MessageType.ChunkFetchRequest:
+      checkInt64(message.streamId, message, "streamId");
       checkInt32(message.chunkIndex, message, "chunkIndex");
       return fixed(12);
     case MessageType.ChunkFetchSuccess:
+      checkInt64(message.streamId, message, "streamId");
       checkInt32(message.chunkIndex, message, "chunkIndex");
       return withBody(12, checkBytes(message.body, message, "body", false));
     case MessageType.ChunkFetchFailure: {
+      checkInt64(message.streamId, message, "streamId");
       checkInt32(message.chunkIndex, message, "chunkIndex");
       return strings(12, [stringLength(message.error, message, "error")]);
     }
     case MessageType.RpcRequest:
     case MessageType.RpcResponse:
+      checkInt64(message.requestId, message, "requestId");
       return withBody(12, checkBytes(message.body, message, "body", true));
     case MessageType.RpcFailure:
+      checkInt64(message.requestId, message, "requestId");
       return strings(8, [stringLength(message.error, message, "error")]);
     case MessageType.StreamRequest:
       return strings(0, [stringLength(message.streamId, message, "streamId")]);
@@ -194,6 +200,7 @@ function measure(message: Message): Layout {
     case MessageType.OneWayMessage:
       return withBody(4, checkBytes(message.body, message, "body", true));
     case MessageType.UploadStream: {
+      checkInt64(message.requestId, message, "requestId");
       const meta = checkBytes(message.meta, message, "meta", true);
       checkByteCount(message.bodyByteCount, message, "bodyByteCount");
       const fields = 8 + 4 + 8;
@@ -203,11 +210,13 @@ function measure(message: Message): Layout {
       return layout;
     }
     case MessageType.MergedBlockMetaRequest:
+      checkInt64(message.requestId, message, "requestId");
       checkInt32(message.shuffleId, message, "shuffleId");
       checkInt32(message.shuffleMergeId, message, "shuffleMergeId");
       checkInt32(message.reduceId, message, "reduceId");
       return strings(8 + 12, [stringLength(message.appId, message, "appId")]);
     case MessageType.MergedBlockMetaSuccess:
+      checkInt64(message.requestId, message, "requestId");
       checkInt32(message.numChunks, message, "numChunks");
       return withBody(12, checkBytes(message.body, message, "body", false));
     default: {
@@ -277,6 +286,18 @@ function checkInt32(value: number, message: Message, field: string): void {
   }
 }
 
+function checkInt64(value: Int64, message: Message, field: string): void {
+  if (
+    typeof value === "number" ? Number.isSafeInteger(value) : (
+      typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX
+    )
+  ) return;
+  throw new InvalidArgumentError(
+    `Cannot encode ${fieldName(message, field)}: expected an integer number within ±(2^53 − 1) ` +
+      `or a bigint within the signed int64 range, got ${describe(value)}`,
+  );
+}
+
 function checkByteCount(value: number, message: Message, field: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArgumentError(
@@ -324,7 +345,12 @@ function stringLength(value: string, message: Message, field: string): number {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+  if (typeof value === "number") {
+    // Show an unsafe integer exactly: String(2 ** 60) prints a rounded decimal.
+    return Number.isInteger(value) && !Number.isSafeInteger(value)
+      ? `${value} (exactly ${BigInt(value)})`
+      : String(value);
+  }
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "string") return JSON.stringify(value.slice(0, 100));
   if (value === null) return "null";

@@ -97,5 +97,8 @@ export function canonicalInt64(value: Int64, what = "int64 value"): Int64 {
 }
 
 function describeNumber(value: number): string {
-  return Object.is(value, -0) ? "-0" : String(value);
+  if (Object.is(value, -0)) return "-0";
+  // Show an unsafe integer exactly: String(2 ** 60) prints a rounded decimal.
+  if (Number.isInteger(value)) return `${value} (exactly ${BigInt(value)})`;
+  return String(value);
 }
