@@ -3,10 +3,12 @@
  * `MessageEncoder` writes.
  *
  * `encodeMessage` returns the frame as chunks to write in order. The header (frame length, type,
- * fields) always goes into one freshly allocated buffer, exactly as long as needed. A body of at
- * most {@linkcode INLINE_BODY_MAX} bytes is copied behind the header, so a small message is a
- * single chunk (one socket write, one WebSocket message); a larger body is returned as its own
- * chunk, by reference, never copied.
+ * fields) always goes into one region exactly as long as needed: for small headers a region of a
+ * shared slab, never handed out twice (see header-allocator.ts: a header chunk may share its
+ * `ArrayBuffer` with other headers, so never transfer its `.buffer`). A body of at most
+ * {@linkcode INLINE_BODY_MAX} bytes is copied behind the header, so a small message is a single
+ * chunk (one socket write, one WebSocket message); a larger body is returned as its own chunk, by
+ * reference, never copied.
  *
  * StreamResponse and UploadStream frames do not contain their payload: the caller writes the
  * `byteCount` / `bodyByteCount` raw bytes after the frame itself.
@@ -15,6 +17,7 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
+import { HeaderAllocator } from "./header-allocator.ts";
 import { writeInt64 } from "./int64.ts";
 import { type Int64, type Message, MessageType, messageTypeName } from "./messages.ts";
 import { utf8ByteLength, writeUtf8 } from "./utf8.ts";
@@ -28,6 +31,9 @@ import { utf8ByteLength, writeUtf8 } from "./utf8.ts";
  * copy starts to dominate and zero-copy wins; it is also one TLS record's worth of plaintext.
  */
 export const INLINE_BODY_MAX = 16 * 1024;
+
+/** Shared by every encode; see header-allocator.ts for why headers come from slabs. */
+const headers = new HeaderAllocator();
 
 /** Bytes before the fields: frame length (int64) and type (uint8). */
 const PREFIX_LENGTH = 9;
@@ -58,92 +64,85 @@ export function encodeMessage(message: Message): Uint8Array[] {
   const body = layout.body;
   const inline = body !== undefined && body.length <= INLINE_BODY_MAX;
   const headerLength = PREFIX_LENGTH + layout.fieldsLength + (inline ? body.length : 0);
-  const header = new Uint8Array(headerLength);
-  const view = new DataView(header.buffer);
-  writeInt64(view, 0, layout.frameLength, "frame length");
-  header[8] = message.type;
-  let at = PREFIX_LENGTH;
+  headers.allocate(headerLength);
+  const bytes = headers.bytes;
+  const view = headers.view;
+  const start = headers.offset;
+  writeInt64(view, start, layout.frameLength, "frame length");
+  bytes[start + 8] = message.type;
+  let at = start + PREFIX_LENGTH;
 
   switch (message.type) {
     case MessageType.ChunkFetchRequest:
     case MessageType.ChunkFetchSuccess:
     case MessageType.ChunkFetchFailure:
-      writeInt64(view, at, message.streamId, fieldName(message, "streamId"));
+      writeInt64(view, at, message.streamId, "streamId");
       view.setInt32(at + 8, message.chunkIndex);
       at += 12;
       if (message.type === MessageType.ChunkFetchFailure) {
-        at = writeString(header, view, at, message.error, layout.stringLengths[0]!);
+        at = writeString(bytes, view, at, message.error, layout.stringLengths[0]!);
       }
       break;
     case MessageType.RpcRequest:
     case MessageType.RpcResponse:
-      writeInt64(view, at, message.requestId, fieldName(message, "requestId"));
+      writeInt64(view, at, message.requestId, "requestId");
       view.setInt32(at + 8, message.body.length);
       at += 12;
       break;
     case MessageType.RpcFailure:
-      writeInt64(view, at, message.requestId, fieldName(message, "requestId"));
-      at = writeString(header, view, at + 8, message.error, layout.stringLengths[0]!);
+      writeInt64(view, at, message.requestId, "requestId");
+      at = writeString(bytes, view, at + 8, message.error, layout.stringLengths[0]!);
       break;
     case MessageType.StreamRequest:
-      at = writeString(header, view, at, message.streamId, layout.stringLengths[0]!);
+      at = writeString(bytes, view, at, message.streamId, layout.stringLengths[0]!);
       break;
     case MessageType.StreamResponse:
-      at = writeString(header, view, at, message.streamId, layout.stringLengths[0]!);
-      writeInt64(view, at, message.byteCount, "StreamResponse.byteCount");
+      at = writeString(bytes, view, at, message.streamId, layout.stringLengths[0]!);
+      writeInt64(view, at, message.byteCount, "byteCount");
       at += 8;
       break;
     case MessageType.StreamFailure:
-      at = writeString(header, view, at, message.streamId, layout.stringLengths[0]!);
-      at = writeString(header, view, at, message.error, layout.stringLengths[1]!);
+      at = writeString(bytes, view, at, message.streamId, layout.stringLengths[0]!);
+      at = writeString(bytes, view, at, message.error, layout.stringLengths[1]!);
       break;
     case MessageType.OneWayMessage:
       view.setInt32(at, message.body.length);
       at += 4;
       break;
-    case MessageType.UploadStream:
-      return encodeUploadStream(message, header, view);
+    case MessageType.UploadStream: {
+      const meta = message.meta;
+      writeInt64(view, at, message.requestId, "requestId");
+      view.setInt32(at + 8, meta.length);
+      at += 12;
+      if (meta.length > INLINE_BODY_MAX) {
+        // The meta sits between fields: pass it through between the header and an 8-byte tail.
+        const header = headers.region(headerLength);
+        headers.allocate(8);
+        writeInt64(headers.view, headers.offset, message.bodyByteCount, "bodyByteCount");
+        return [header, meta, headers.region(8)];
+      }
+      bytes.set(meta, at);
+      writeInt64(view, at + meta.length, message.bodyByteCount, "bodyByteCount");
+      break;
+    }
     case MessageType.MergedBlockMetaRequest:
-      writeInt64(view, at, message.requestId, fieldName(message, "requestId"));
-      at = writeString(header, view, at + 8, message.appId, layout.stringLengths[0]!);
+      writeInt64(view, at, message.requestId, "requestId");
+      at = writeString(bytes, view, at + 8, message.appId, layout.stringLengths[0]!);
       view.setInt32(at, message.shuffleId);
       view.setInt32(at + 4, message.shuffleMergeId);
       view.setInt32(at + 8, message.reduceId);
       at += 12;
       break;
     case MessageType.MergedBlockMetaSuccess:
-      writeInt64(view, at, message.requestId, fieldName(message, "requestId"));
+      writeInt64(view, at, message.requestId, "requestId");
       view.setInt32(at + 8, message.numChunks);
       at += 12;
       break;
   }
 
-  if (body === undefined) return [header];
-  if (inline) {
-    header.set(body, at);
-    return [header];
-  }
-  return [header, body];
-}
-
-/** UploadStream's meta sits between fields; a large meta is passed through between two chunks. */
-function encodeUploadStream(
-  message: Extract<Message, { type: typeof MessageType.UploadStream }>,
-  header: Uint8Array,
-  view: DataView,
-): Uint8Array[] {
-  const meta = message.meta;
-  writeInt64(view, PREFIX_LENGTH, message.requestId, "UploadStream.requestId");
-  view.setInt32(PREFIX_LENGTH + 8, meta.length);
-  const metaAt = PREFIX_LENGTH + 12;
-  if (meta.length <= INLINE_BODY_MAX) {
-    header.set(meta, metaAt);
-    writeInt64(view, metaAt + meta.length, message.bodyByteCount, "UploadStream.bodyByteCount");
-    return [header];
-  }
-  const tail = new Uint8Array(8);
-  writeInt64(new DataView(tail.buffer), 0, message.bodyByteCount, "UploadStream.bodyByteCount");
-  return [header, meta, tail];
+  if (body !== undefined && inline) bytes.set(body, at);
+  const header = headers.region(headerLength);
+  return body === undefined || inline ? [header] : [header, body];
 }
 
 interface Layout {

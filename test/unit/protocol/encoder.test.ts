@@ -59,11 +59,34 @@ describe("encodeMessage", () => {
     assert.deepStrictEqual(decodeOne(chunks[0]!), message);
   });
 
-  it("allocates the header exactly: the first chunk is never oversized", () => {
+  it("gives a large header its own buffer of exactly the frame's size", () => {
     const message: Message = { type: T.RpcFailure, requestId: 9, error: "é".repeat(1000) };
     const [header] = encodeMessage(message);
     assert.equal(header!.byteLength, header!.buffer.byteLength);
     assert.equal(header!.length, frameLength(message));
+  });
+
+  it("never hands out the same header bytes twice: earlier frames stay intact", () => {
+    const sent: [Message, Uint8Array][] = [];
+    for (let i = 0; i < 2000; i++) {
+      const message: Message = {
+        type: T.StreamFailure,
+        streamId: `s${i}`,
+        error: "x".repeat(i % 300),
+      };
+      const chunks = encodeMessage(message);
+      assert.equal(chunks.length, 1);
+      sent.push([message, chunks[0]!]);
+    }
+    for (const [message, bytes] of sent) assert.deepStrictEqual(decodeOne(bytes), message);
+  });
+
+  it("keeps encoding after a caller detaches a header's shared buffer", () => {
+    const [first] = encodeMessage({ type: T.StreamRequest, streamId: "a" });
+    structuredClone(first!.buffer, { transfer: [first!.buffer] });
+    assert.equal(first!.byteLength, 0, "detached");
+    const message: Message = { type: T.StreamRequest, streamId: "b" };
+    assert.deepStrictEqual(decodeOne(concatBytes(encodeMessage(message))), message);
   });
 
   it("splits an UploadStream with a large meta around the meta, without copying it", () => {
