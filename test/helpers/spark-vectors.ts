@@ -29,6 +29,8 @@ export interface SparkVector {
   readonly trailingBody: Uint8Array;
   /** `frame` followed by `trailingBody`: what travels on the wire. */
   readonly wire: Uint8Array;
+  /** The vector's `hex` field (lowercase): `wire` as Spark printed it. */
+  readonly hex: string;
 }
 
 /** Where the vectors file is: `../shared/spark-vectors.jsonl` relative to the repository root. */
@@ -106,6 +108,7 @@ function toVector(raw: RawVector): SparkVector {
     frame,
     trailingBody,
     wire,
+    hex: raw.hex.toLowerCase(),
   };
 }
 

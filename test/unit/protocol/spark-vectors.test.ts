@@ -43,6 +43,8 @@ describe("Spark golden vectors", () => {
       it("encodes to Spark's exact bytes", () => {
         const chunks = encodeMessage(vector.message);
         assert.equal(bytesToHex(concatBytes(chunks)), bytesToHex(vector.frame));
+        // What goes on the wire: the frame, then the raw bytes the caller writes after it.
+        assert.equal(bytesToHex(concatBytes([...chunks, vector.trailingBody])), vector.hex);
         assert.equal(chunks.length, 1, "a small message is one chunk");
         assert.equal(frameLength(vector.message), vector.frameLength);
       });
