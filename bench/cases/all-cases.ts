@@ -1,0 +1,12 @@
+/**
+ * Every case `npm run bench` knows, in the order they run. Add new cases here.
+ *
+ * @module
+ */
+
+import type { BenchCase } from "../harness/bench-case.ts";
+import { chunkFetchCase } from "./chunk-fetch.ts";
+import { rpcEchoCase } from "./rpc-echo.ts";
+import { rpcLatencyCase } from "./rpc-latency.ts";
+
+export const allCases: readonly BenchCase[] = [chunkFetchCase, rpcEchoCase, rpcLatencyCase];

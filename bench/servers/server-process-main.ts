@@ -1,0 +1,49 @@
+/**
+ * Entry point of the bench server process: `node --import tsx bench/servers/server-process-main.ts
+ * KIND...`. Starts one server of each kind on 127.0.0.1 (ephemeral ports), prints one ready line
+ * `FERRY_BENCH_READY {"kind":port,...}` on stdout, and runs until its stdin closes (the runner
+ * closes it to stop the servers; if the runner dies, stdin closes too, so no server outlives it).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { readyLinePrefix, type RunningServer } from "./running-server.ts";
+import { serverKinds } from "./server-kinds.ts";
+
+async function main(kinds: readonly string[]): Promise<void> {
+  if (kinds.length === 0) throw new Error("bench server process: no server kind given");
+  const running: RunningServer[] = [];
+  const ports: Record<string, number> = {};
+  for (const kind of kinds) {
+    const load = serverKinds[kind];
+    if (load === undefined) {
+      const known = Object.keys(serverKinds).join(", ");
+      throw new Error(`bench server process: unknown server kind "${kind}" (known: ${known})`);
+    }
+    const server = await (await load())();
+    running.push(server);
+    ports[kind] = server.port;
+  }
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.allSettled(running.map((server) => server.close()));
+    // Open keep-alive connections or grpc internals must not keep the process around.
+    process.exit(0);
+  };
+  process.stdin.on("end", stop);
+  process.stdin.on("close", stop);
+  process.stdin.resume();
+  process.on("SIGTERM", stop);
+  process.stdout.write(`${readyLinePrefix}${JSON.stringify(ports)}\n`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(
+    `bench server process failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});
