@@ -1,0 +1,159 @@
+/**
+ * Command lines of the interop programs (`../shared/INTEROP.md`), parsed without any runtime API
+ * so they can be tested anywhere.
+ *
+ * - Server: `[port] [host] [--ws <port>]` — port 0 (default) picks a free one, host defaults to
+ *   127.0.0.1.
+ * - Client: `<host> <port>` or one URL (`tcp://host:port`, `tls://host:port`, `ws://host:port/path`,
+ *   `wss://…`), plus `--timeout-ms <ms>` (deadline of each check).
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../src/errors.ts";
+
+/** Where the interop client connects. */
+export interface InteropTarget {
+  readonly scheme: "tcp" | "tls" | "ws" | "wss";
+  readonly host: string;
+  readonly port: number;
+  /** The target as a URL (`tcp://127.0.0.1:7337`, `ws://host:port/path`). */
+  readonly url: string;
+}
+
+export interface ClientArgs {
+  readonly target: InteropTarget;
+  /** Deadline of each check, in milliseconds. */
+  readonly checkTimeoutMs: number;
+}
+
+export interface ServerArgs {
+  readonly host: string;
+  readonly port: number;
+  /** Also serve WebSocket on this port (`--ws <port>`). */
+  readonly wsPort?: number;
+}
+
+export const clientUsage =
+  "usage: client <host> <port> | client <tcp|tls|ws|wss>://host:port[/path]" +
+  " [--timeout-ms <ms>]";
+export const serverUsage = "usage: server [port] [host] [--ws <port>]";
+
+const DEFAULT_HOST = "127.0.0.1";
+const DEFAULT_CHECK_TIMEOUT_MS = 15_000;
+const SCHEMES = new Set(["tcp", "tls", "ws", "wss"]);
+
+/** @throws InvalidArgumentError with what was wrong and the value received. */
+export function parseClientArgs(args: readonly string[]): ClientArgs {
+  const { positional, flags } = splitFlags(args, ["--timeout-ms"], clientUsage);
+  const timeout = flags.get("--timeout-ms");
+  const checkTimeoutMs = timeout === undefined
+    ? DEFAULT_CHECK_TIMEOUT_MS
+    : parseInteger(timeout, "--timeout-ms", 1, 3_600_000);
+  if (positional.length === 1) return { target: parseTargetUrl(positional[0]!), checkTimeoutMs };
+  if (positional.length === 2) {
+    const host = checkHost(positional[0]!);
+    const port = parseInteger(positional[1]!, "port", 1, 65535);
+    return {
+      target: { scheme: "tcp", host, port, url: tcpUrl("tcp", host, port) },
+      checkTimeoutMs,
+    };
+  }
+  throw new InvalidArgumentError(
+    `Expected a host and a port, or one URL; got ${positional.length} arguments ` +
+      `(${JSON.stringify(positional)}). ${clientUsage}`,
+  );
+}
+
+/** @throws InvalidArgumentError with what was wrong and the value received. */
+export function parseServerArgs(args: readonly string[]): ServerArgs {
+  const { positional, flags } = splitFlags(args, ["--ws"], serverUsage);
+  if (positional.length > 2) {
+    throw new InvalidArgumentError(
+      `Expected at most a port and a host, got ${JSON.stringify(positional)}. ${serverUsage}`,
+    );
+  }
+  const port = positional[0] === undefined ? 0 : parseInteger(positional[0], "port", 0, 65535);
+  const host = positional[1] === undefined ? DEFAULT_HOST : checkHost(positional[1]);
+  const ws = flags.get("--ws");
+  return ws === undefined ? { host, port } : {
+    host,
+    port,
+    wsPort: parseInteger(ws, "--ws port", 0, 65535),
+  };
+}
+
+function parseTargetUrl(text: string): InteropTarget {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError(
+      `Expected a URL like tcp://host:port when given one argument, got ${JSON.stringify(text)}. ` +
+        clientUsage,
+    );
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (!SCHEMES.has(scheme)) {
+    throw new InvalidArgumentError(
+      `Unsupported scheme '${scheme}:' in ${JSON.stringify(text)}: expected tcp, tls, ws or wss`,
+    );
+  }
+  const host = checkHost(url.hostname.replace(/^\[(.*)\]$/, "$1"));
+  const defaultPort = scheme === "ws" ? 80 : scheme === "wss" ? 443 : undefined;
+  if (url.port === "" && defaultPort === undefined) {
+    throw new InvalidArgumentError(`The URL ${JSON.stringify(text)} has no port`);
+  }
+  const port = url.port === "" ? defaultPort! : parseInteger(url.port, "port", 1, 65535);
+  const isWebSocket = scheme === "ws" || scheme === "wss";
+  return {
+    scheme: scheme as InteropTarget["scheme"],
+    host,
+    port,
+    url: isWebSocket ? url.href : tcpUrl(scheme, host, port),
+  };
+}
+
+function splitFlags(
+  args: readonly string[],
+  known: readonly string[],
+  usage: string,
+): { positional: string[]; flags: Map<string, string> } {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith("--")) {
+      positional.push(arg);
+      continue;
+    }
+    if (!known.includes(arg)) {
+      throw new InvalidArgumentError(`Unknown option ${JSON.stringify(arg)}. ${usage}`);
+    }
+    const value = args[++i];
+    if (value === undefined) throw new InvalidArgumentError(`${arg} needs a value. ${usage}`);
+    flags.set(arg, value);
+  }
+  return { positional, flags };
+}
+
+function parseInteger(text: string, what: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) {
+    throw new InvalidArgumentError(
+      `Invalid ${what} ${JSON.stringify(text)}: expected an integer from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+function checkHost(host: string): string {
+  if (host === "" || /[\s/]/.test(host)) {
+    throw new InvalidArgumentError(`Invalid host ${JSON.stringify(host)}`);
+  }
+  return host;
+}
+
+function tcpUrl(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}

@@ -1,0 +1,64 @@
+/**
+ * The Ferry interop client (`../shared/INTEROP.md`), for Node and Deno:
+ *
+ *     node --import tsx interop/client.ts <host> <port> [--timeout-ms <ms>]
+ *     node --import tsx interop/client.ts tcp://host:port
+ *     deno run -A interop/client.ts <host> <port>
+ *
+ * Prints `PASS <name>` / `FAIL <name>: <detail>` per check, then `N passed, M failed`; exits 0
+ * only if every check passed (1 otherwise, 2 for a bad command line or an unavailable scheme).
+ *
+ * @module
+ */
+
+import { TransportClient } from "../src/client/transport-client.ts";
+import { describeError } from "../src/errors.ts";
+import { clientUsage, parseClientArgs } from "./args.ts";
+import {
+  type ChecksSummary,
+  failAllChecks,
+  formatResult,
+  formatSummary,
+  runInteropChecks,
+} from "./checks.ts";
+import { type InteropRuntime, loadRuntime } from "./runtime.ts";
+
+/** Bounds the connect and the final close, so a dead server cannot hold the client. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const CLOSE_GRACE_MS = 2_000;
+
+const runtime: InteropRuntime = await loadRuntime();
+
+let args;
+let connect;
+try {
+  args = parseClientArgs(runtime.args);
+  connect = runtime.connect(args.target);
+} catch (error) {
+  console.error(describeError(error));
+  console.error(clientUsage);
+  runtime.exit(2);
+}
+
+const print = (result: Parameters<typeof formatResult>[0]) => console.log(formatResult(result));
+let client: TransportClient | undefined;
+let summary: ChecksSummary;
+try {
+  client = await TransportClient.connect(connect, { timeoutMs: CONNECT_TIMEOUT_MS });
+} catch (error) {
+  summary = failAllChecks(`cannot connect to ${args.target.url}: ${describeError(error)}`, print);
+}
+if (client !== undefined) {
+  summary = await runInteropChecks(client, {
+    checkTimeoutMs: args.checkTimeoutMs,
+    onResult: print,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    client.close().catch(() => {}),
+    new Promise((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS)),
+  ]);
+  clearTimeout(timer);
+}
+console.log(formatSummary(summary!));
+runtime.exit(summary!.failed === 0 ? 0 : 1);

@@ -1,0 +1,44 @@
+/**
+ * The one place the interop programs pick their runtime: Deno when `Deno` is a global, Node
+ * otherwise. Each runtime's module is imported dynamically, so Node never loads Deno code and
+ * Deno never loads `node:*` modules.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../src/errors.ts";
+import type { Connect, Listen } from "../src/socket.ts";
+import type { InteropTarget } from "./args.ts";
+
+/** What the interop entry points need from the runtime they run on. */
+export interface InteropRuntime {
+  readonly name: "node" | "deno";
+  /** Command-line arguments after the program. */
+  readonly args: readonly string[];
+  /** A connector for `target`. @throws InvalidArgumentError when its scheme has no adapter yet. */
+  connect(target: InteropTarget): Connect;
+  /** A TCP listener on host and port (0 = any free port). */
+  listenTcp(host: string, port: number): Listen;
+  /** Runs `callback` once on SIGINT or SIGTERM (instead of the default abrupt exit). */
+  onShutdownSignal(callback: () => void): void;
+  /** Ends the process with `code`. */
+  exit(code: number): never;
+}
+
+export async function loadRuntime(): Promise<InteropRuntime> {
+  if ("Deno" in globalThis) {
+    const { denoRuntime } = await import("./runtime-deno.ts");
+    return await denoRuntime();
+  }
+  const { nodeRuntime } = await import("./runtime-node.ts");
+  return nodeRuntime();
+}
+
+/** The error for a scheme whose adapter is not wired into the interop programs yet. */
+export function schemeUnavailable(target: InteropTarget, runtime: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `Cannot connect to ${target.url}: ${target.scheme}:// is not available in the interop ` +
+      `client under ${runtime} yet (only tcp:// has an adapter wired in ` +
+      `interop/runtime-${runtime}.ts)`,
+  );
+}

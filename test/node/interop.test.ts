@@ -1,0 +1,155 @@
+/**
+ * The interop programs as a person runs them: the server and the client are separate Node
+ * processes talking over real TCP on 127.0.0.1.
+ */
+
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import * as net from "node:net";
+import { fileURLToPath } from "node:url";
+import { interopCheckNames as expectedCheckNames } from "../../interop/checks.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const guard = { timeout: 120_000 };
+
+interface Finished {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs an interop program with Node (through tsx) from the repository root. */
+function start(program: "server" | "client", args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", `interop/${program}.ts`, ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Collects a child's output until it exits. */
+async function finished(child: ChildProcess): Promise<Finished> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (text: string) => stdout += text);
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => stderr += text);
+  const [code, signal] = await once(child, "exit") as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
+}
+
+/** Waits for the server's `LISTENING <host> <port>` line. */
+async function listening(server: ChildProcess): Promise<{ host: string; port: number }> {
+  let output = "";
+  let errors = "";
+  server.stderr!.setEncoding("utf8").on("data", (text: string) => errors += text);
+  server.stdout!.setEncoding("utf8");
+  return await new Promise((resolve, reject) => {
+    const onData = (text: string) => {
+      output += text;
+      const match = /^LISTENING (\S+) (\d+)$/m.exec(output);
+      if (match === null) return;
+      server.stdout!.off("data", onData);
+      server.off("exit", onExit);
+      resolve({ host: match[1]!, port: Number(match[2]) });
+    };
+    const onExit = (code: number | null) =>
+      reject(new Error(`the server exited (${code}) before listening: ${output}${errors}`));
+    server.stdout!.on("data", onData);
+    server.once("exit", onExit);
+  });
+}
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  probe.listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as net.AddressInfo;
+  probe.close();
+  await once(probe, "close");
+  return port;
+}
+
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+describe("interop programs over TCP (Node ⇄ Node)", () => {
+  it(
+    "the client passes all 17 checks against the server, and the server stops on SIGTERM",
+    guard,
+    async () => {
+      const server = start("server", ["0"]);
+      children.add(server);
+      const serverEnd = (async () => {
+        const [code, signal] = await once(server, "exit");
+        return { code, signal };
+      })();
+      const { host, port } = await listening(server);
+      assert.equal(host, "127.0.0.1");
+      assert.ok(port > 0);
+
+      const client = start("client", [host, String(port)]);
+      children.add(client);
+      const result = await finished(client);
+      const lines = result.stdout.trimEnd().split("\n");
+      assert.deepEqual(lines, [
+        ...expectedCheckNames.map((name) => `PASS ${name}`),
+        "17 passed, 0 failed",
+      ], result.stderr);
+      assert.equal(result.code, 0);
+
+      server.kill("SIGTERM");
+      assert.deepEqual(await serverEnd, { code: 0, signal: null });
+    },
+  );
+
+  it("takes a tcp:// URL", guard, async () => {
+    const server = start("server", ["0", "127.0.0.1"]);
+    children.add(server);
+    const { port } = await listening(server);
+    const client = start("client", [`tcp://127.0.0.1:${port}`, "--timeout-ms", "30000"]);
+    children.add(client);
+    const result = await finished(client);
+    assert.match(result.stdout, /^17 passed, 0 failed$/m);
+    assert.equal(result.code, 0);
+    server.kill("SIGTERM");
+    await once(server, "exit");
+  });
+
+  it("fails every check (exit 1) when nothing listens", guard, async () => {
+    const port = await closedPort();
+    const client = start("client", ["127.0.0.1", String(port)]);
+    children.add(client);
+    const result = await finished(client);
+    const lines = result.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 18);
+    for (const [i, name] of expectedCheckNames.entries()) {
+      assert.match(
+        lines[i]!,
+        new RegExp(`^FAIL ${name}: cannot connect to tcp://127.0.0.1:${port}: `),
+      );
+    }
+    assert.equal(lines[17], "0 passed, 17 failed");
+    assert.equal(result.code, 1);
+  });
+
+  it(
+    "exits 2 with a clear message for a bad command line or a scheme without an adapter",
+    guard,
+    async () => {
+      const bad = await finished(start("client", ["127.0.0.1"]));
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /Expected a URL like tcp:\/\/host:port/);
+      const ws = await finished(start("client", ["ws://127.0.0.1:1/ferry"]));
+      assert.equal(ws.code, 2);
+      assert.match(ws.stderr, /ws:\/\/ is not available in the interop client under node yet/);
+      const server = await finished(start("server", ["99999"]));
+      assert.equal(server.code, 2);
+      assert.match(server.stderr, /Invalid port "99999"/);
+    },
+  );
+});
