@@ -55,6 +55,7 @@ export interface UploadOptions extends CallOptions {
 }
 
 const INT32_MAX = 0x7fff_ffff;
+const INT32_MIN = -0x8000_0000;
 
 export class TransportClient {
   /**
@@ -146,14 +147,28 @@ export class TransportClient {
   sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
     const refused = this.#checkBytes(body, "sendRpc body") ?? this.#refuse("RPC", options);
     if (refused !== undefined) return Promise.reject(refused);
+    const deadline = this.#deadline(options);
     const requestId = this.#ids.next();
     const responses = this.#connection.responses;
     return new Promise<Uint8Array>((resolve, reject) => {
       const reply = new PendingReply(resolve, reject);
-      const forget = () => responses.removeRpc(requestId, reply);
       responses.addRpc(requestId, reply);
-      if (!this.#trySend({ type: MessageType.RpcRequest, requestId, body }, reply, forget)) return;
-      this.#watch(reply, options, `RPC ${requestId} to ${this.remoteAddress}`, forget);
+      try {
+        this.#connection.send({ type: MessageType.RpcRequest, requestId, body });
+      } catch (error) {
+        responses.removeRpc(requestId, reply);
+        reply.reject(error);
+        return;
+      }
+      if (deadline === undefined || reply.settled) return;
+      reply.disposeDeadline = watchDeadline(
+        deadline,
+        `RPC ${requestId} to ${this.remoteAddress}`,
+        (error) => {
+          responses.removeRpc(requestId, reply);
+          reply.reject(error);
+        },
+      );
     });
   }
 
@@ -183,16 +198,28 @@ export class TransportClient {
     }
     const refused = this.#refuse("chunk fetch", options);
     if (refused !== undefined) return Promise.reject(refused);
+    const deadline = this.#deadline(options);
     const key = chunkKey(id, chunkIndex);
     const responses = this.#connection.responses;
     return new Promise<Uint8Array>((resolve, reject) => {
       const reply = new PendingReply(resolve, reject);
-      const forget = () => responses.removeChunkFetch(key, reply);
       responses.addChunkFetch(key, reply);
-      const message = { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex } as const;
-      if (!this.#trySend(message, reply, forget)) return;
-      const what = `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`;
-      this.#watch(reply, options, what, forget);
+      try {
+        this.#connection.send({ type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex });
+      } catch (error) {
+        responses.removeChunkFetch(key, reply);
+        reply.reject(error);
+        return;
+      }
+      if (deadline === undefined || reply.settled) return;
+      reply.disposeDeadline = watchDeadline(
+        deadline,
+        `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`,
+        (error) => {
+          responses.removeChunkFetch(key, reply);
+          reply.reject(error);
+        },
+      );
     });
   }
 
@@ -209,19 +236,29 @@ export class TransportClient {
     }
     const refused = this.#refuse("stream request", options);
     if (refused !== undefined) return Promise.reject(refused);
+    const deadline = this.#deadline(options);
     const responses = this.#connection.responses;
     return new Promise<ByteStream>((resolve, reject) => {
-      const pending: PendingStream = {
-        streamId,
-        reply: new PendingReply(resolve, reject),
-        abandoned: false,
-      };
-      const forget = () => responses.abandonStream(pending);
+      const reply = new PendingReply(resolve, reject);
+      const pending: PendingStream = { streamId, reply, abandoned: false };
       responses.addStream(pending);
-      const message = { type: MessageType.StreamRequest, streamId } as const;
-      if (!this.#trySend(message, pending.reply, forget)) return;
-      const what = `Opening stream '${streamId}' on ${this.remoteAddress}`;
-      this.#watch(pending.reply, options, what, forget);
+      try {
+        this.#connection.send({ type: MessageType.StreamRequest, streamId });
+      } catch (error) {
+        // Nothing was sent, so no reply will come: the entry must not wait in the reply order.
+        responses.abandonStream(pending, true);
+        reply.reject(error);
+        return;
+      }
+      if (deadline === undefined || reply.settled) return;
+      reply.disposeDeadline = watchDeadline(
+        deadline,
+        `Opening stream '${streamId}' on ${this.remoteAddress}`,
+        (error) => {
+          responses.abandonStream(pending);
+          reply.reject(error);
+        },
+      );
     });
   }
 
@@ -253,6 +290,7 @@ export class TransportClient {
       source.cancel(refused);
       return Promise.reject(refused);
     }
+    const deadline = this.#deadline(options);
     const requestId = this.#ids.next();
     const responses = this.#connection.responses;
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -266,9 +304,15 @@ export class TransportClient {
         responses.removeRpc(requestId, reply);
         reply.reject(error);
       });
-      this.#watch(reply, options, `Upload ${requestId} to ${this.remoteAddress}`, () => {
-        responses.removeRpc(requestId, reply);
-      });
+      if (deadline === undefined || reply.settled) return;
+      reply.disposeDeadline = watchDeadline(
+        deadline,
+        `Upload ${requestId} to ${this.remoteAddress}`,
+        (error) => {
+          responses.removeRpc(requestId, reply);
+          reply.reject(error);
+        },
+      );
     });
   }
 
@@ -285,8 +329,23 @@ export class TransportClient {
         new InvalidArgumentError(`sendMergedBlockMetaRequest: appId must be a string`),
       );
     }
+    for (
+      const [name, value] of [["shuffleId", shuffleId], ["shuffleMergeId", shuffleMergeId], [
+        "reduceId",
+        reduceId,
+      ]] as const
+    ) {
+      if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
+        return Promise.reject(
+          new InvalidArgumentError(
+            `sendMergedBlockMetaRequest: ${name} must be an int32 integer, got ${String(value)}`,
+          ),
+        );
+      }
+    }
     const refused = this.#refuse("MergedBlockMetaRequest", options);
     if (refused !== undefined) return Promise.reject(refused);
+    const deadline = this.#deadline(options);
     const requestId = this.#ids.next();
     const message = {
       type: MessageType.MergedBlockMetaRequest,
@@ -299,11 +358,23 @@ export class TransportClient {
     const responses = this.#connection.responses;
     return new Promise<MergedBlockMeta>((resolve, reject) => {
       const reply = new PendingReply(resolve, reject);
-      const forget = () => responses.removeMetaRequest(requestId, reply);
       responses.addMetaRequest(requestId, reply);
-      if (!this.#trySend(message, reply, forget)) return;
-      const what = `MergedBlockMetaRequest ${requestId} to ${this.remoteAddress}`;
-      this.#watch(reply, options, what, forget);
+      try {
+        this.#connection.send(message);
+      } catch (error) {
+        responses.removeMetaRequest(requestId, reply);
+        reply.reject(error);
+        return;
+      }
+      if (deadline === undefined || reply.settled) return;
+      reply.disposeDeadline = watchDeadline(
+        deadline,
+        `MergedBlockMetaRequest ${requestId} to ${this.remoteAddress}`,
+        (error) => {
+          responses.removeMetaRequest(requestId, reply);
+          reply.reject(error);
+        },
+      );
     });
   }
 
@@ -359,39 +430,27 @@ export class TransportClient {
     await this.#connection.closed;
   }
 
-  /** Sends a request's message; if it cannot be encoded, the request fails alone. */
-  #trySend<T>(message: Message, reply: PendingReply<T>, forget: () => void): boolean {
-    try {
-      this.#connection.send(message);
-      return true;
-    } catch (error) {
-      forget();
-      reply.reject(error);
-      return false;
-    }
-  }
-
-  #watch<T>(
-    reply: PendingReply<T>,
-    options: CallOptions | undefined,
-    what: string,
-    forget: () => void,
-  ): void {
-    if (reply.settled) return;
+  /** The deadline of a request: its own options, or the client's `requestTimeoutMs`. */
+  #deadline(options: CallOptions | undefined): CallOptions | undefined {
     const timeoutMs = options?.timeoutMs ?? this.#requestTimeoutMs;
-    if (!(timeoutMs > 0) && options?.signal === undefined) return;
-    const deadline = { timeoutMs, ...(options?.signal ? { signal: options.signal } : {}) };
-    reply.disposeDeadline = watchDeadline(deadline, what, (error) => {
-      forget();
-      reply.reject(error);
-    });
+    const signal = options?.signal;
+    if (!(timeoutMs > 0) && signal === undefined) return undefined;
+    if (options?.timeoutMs === timeoutMs) return options;
+    return signal === undefined ? { timeoutMs } : { timeoutMs, signal };
   }
 
   #checkBytes(value: unknown, what: string): InvalidArgumentError | undefined {
-    if (value instanceof Uint8Array) return undefined;
-    return new InvalidArgumentError(
-      `${what} must be a Uint8Array, got ${value === null ? "null" : typeof value}`,
-    );
+    if (!(value instanceof Uint8Array)) {
+      return new InvalidArgumentError(
+        `${what} must be a Uint8Array, got ${value === null ? "null" : typeof value}`,
+      );
+    }
+    if (value.byteLength > INT32_MAX) {
+      return new InvalidArgumentError(
+        `${what} has ${value.byteLength} bytes; the wire's int32 length field allows ${INT32_MAX}`,
+      );
+    }
+    return undefined;
   }
 
   #closedError(what: string): ConnectionClosedError | undefined {

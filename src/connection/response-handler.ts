@@ -148,12 +148,17 @@ export class ResponseHandler {
     this.#busy();
   }
 
-  /** A stream request failed alone: it keeps its place in the reply order, its reply is dropped. */
-  abandonStream(pending: PendingStream): void {
-    if (pending.abandoned) return;
-    pending.abandoned = true;
-    this.#liveStreams--;
-    this.#outstanding--;
+  /**
+   * A stream request failed alone: it keeps its place in the reply order and its reply is dropped.
+   * `unsent`: the request never went out, so no reply will come; it leaves the order entirely.
+   */
+  abandonStream(pending: PendingStream, unsent = false): void {
+    if (!pending.abandoned) {
+      pending.abandoned = true;
+      this.#liveStreams--;
+      this.#outstanding--;
+    }
+    if (unsent && this.#streams[this.#streams.length - 1] === pending) this.#streams.pop();
   }
 
   /**

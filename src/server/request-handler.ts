@@ -13,7 +13,11 @@
  *   backpressure, or StreamFailure. Replies go out in request order (peers match them FIFO) even
  *   when `openStream` settles out of order. A body that yields a different byte count than it
  *   announced closes the connection (the peer would be out of sync).
- * - Chunk and stream requests beyond the {@linkcode TransferBudget} fail with a "busy" error.
+ * - Chunk and stream requests beyond the {@linkcode TransferBudget} fail with a "busy" error (the
+ *   budget counts a transfer from its request until its bytes are handed to the socket). The
+ *   StreamManager's hooks fire as its contract says: `chunkBeingSent` / `streamBeingSent` once
+ *   `getChunk` / `openStream` resolved, just before writing, and `chunkSent` / `streamSent` exactly
+ *   once when the write completed or failed (connection closed included).
  * - MergedBlockMetaRequest → RpcFailure (not supported by Ferry's server).
  *
  * A side without an RpcHandler (a plain client) refuses requests with failures the same way.

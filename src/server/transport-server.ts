@@ -19,7 +19,7 @@ import { TransportClient } from "../client/transport-client.ts";
 import { ConnectionClosedError, describeError, InvalidArgumentError } from "../errors.ts";
 import type { Listen, Socket, SocketListener } from "../socket.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
-import { TransferBudget } from "./transfer-budget.ts";
+import type { TransferBudget } from "./transfer-budget.ts";
 
 /** Options of a {@linkcode TransportServer}; they apply to every connection it accepts. */
 export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"> {
@@ -37,6 +37,7 @@ const DEFAULT_CLOSE_GRACE_MS = 5_000;
 export class TransportServer {
   readonly #options: ClientOptions;
   readonly #closeGraceMs: number;
+  readonly #budget: TransferBudget;
   readonly #connections = new Set<TransportClient>();
   readonly #listeners = new Set<SocketListener>();
   #closing: Promise<void> | undefined;
@@ -49,9 +50,8 @@ export class TransportServer {
     }
     const resolved: ResolvedClientOptions = resolveClientOptions(options, "TransportServerOptions");
     // One budget for every connection: the cap is on what the whole server transfers at once.
-    const transferBudget = options.transferBudget ??
-      new TransferBudget(resolved.transferBudget.limit);
-    this.#options = { ...options, transferBudget };
+    this.#budget = resolved.transferBudget;
+    this.#options = { ...options, transferBudget: this.#budget };
     const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     if (!Number.isFinite(grace) || grace < 0) {
       throw new InvalidArgumentError(
@@ -64,6 +64,11 @@ export class TransportServer {
   /** The connections being served (server-side clients). */
   get connections(): ReadonlySet<TransportClient> {
     return this.#connections;
+  }
+
+  /** Chunks and streams being sent right now, over all connections. */
+  get chunksBeingTransferred(): number {
+    return this.#budget.inProgress;
   }
 
   /** Whether `close()` was called. */

@@ -375,12 +375,15 @@ test("maxChunksBeingTransferred sheds chunk and stream requests with a clear err
     assert.match(shed.remoteMessage, /maxChunksBeingTransferred 1/);
     await assert.rejects(served.client.stream("s"), /retry later/);
     assert.equal(served.serverSide.stats().shedRequests, 2);
+    assert.equal(served.server.chunksBeingTransferred, 1);
     open();
     assert.deepEqual(await first, pattern(100, 1));
     await settle();
     assert.deepEqual(await served.client.fetchChunk(1, 1), pattern(100, 2));
     assert.equal((await readAll(await served.client.stream("s"))).byteLength, 1);
     assert.ok(served.client.isActive);
+    await settle();
+    assert.equal(served.server.chunksBeingTransferred, 0);
   } finally {
     await served.close();
   }
