@@ -18,7 +18,12 @@
  */
 
 import type { TransportClient } from "../client/transport-client.ts";
-import { InvalidArgumentError, LimitError, TransportError } from "../errors.ts";
+import {
+  ConnectionClosedError,
+  InvalidArgumentError,
+  LimitError,
+  TransportError,
+} from "../errors.ts";
 import type { Int64 } from "../protocol/messages.ts";
 import { type ChunkReader, type ChunkSource, createChunkReader } from "./chunk-source.ts";
 import { UnknownStreamError } from "./stream-errors.ts";
@@ -149,8 +154,9 @@ export class OneForOneStreamManager implements StreamManager {
    * Either is released (iterator `return()`, source `close()`) when its owner connection closes,
    * on `releaseStream`/`releaseOwner`/`releaseAll`, or when `options.signal` aborts.
    *
-   * @throws InvalidArgumentError for an unusable owner or source; the signal's reason when it has
-   *   already aborted (the source is not touched then).
+   * @throws InvalidArgumentError for an unusable owner or source; ConnectionClosedError when the
+   *   owner connection is already closed; the signal's reason when it has already aborted (the
+   *   source is not touched in any of these cases).
    */
   registerStream(
     owner: StreamOwner,
@@ -171,6 +177,11 @@ export class OneForOneStreamManager implements StreamManager {
       throw new InvalidArgumentError(
         `Cannot register a stream: the owner must be a TransportClient or a principal string, ` +
           `got ${owner === null ? "null" : typeof owner}`,
+      );
+    } else if (owner.isActive === false) {
+      // Its connectionTerminated may already have run: the stream would never be released.
+      throw new ConnectionClosedError(
+        `Cannot register a stream for the connection to ${owner.remoteAddress}: it is closed`,
       );
     }
     const signal = options.signal;

@@ -1,7 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { TransportClient } from "../../src/client/transport-client.ts";
-import { InvalidArgumentError, LimitError, TransportError } from "../../src/errors.ts";
+import {
+  ConnectionClosedError,
+  InvalidArgumentError,
+  LimitError,
+  TransportError,
+} from "../../src/errors.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
 import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
 import {
@@ -326,6 +331,29 @@ describe("OneForOneStreamManager ownership", () => {
     assert.ok(foreign instanceof UnknownStreamError);
     assert.equal(manager.releaseOwner("app-1"), 1);
     assert.equal(manager.has(id), false);
+  });
+
+  it("refuses to register for a connection that is already closed (it would never be released)", () => {
+    const manager = new OneForOneStreamManager();
+    const closed = {
+      isActive: false,
+      remoteAddress: "10.0.0.1:5000",
+    } as unknown as TransportClient;
+    let touched = false;
+    const source = {
+      [Symbol.iterator]() {
+        touched = true;
+        return [][Symbol.iterator]();
+      },
+    };
+    assert.throws(
+      () => manager.registerStream(closed, source),
+      (error) =>
+        error instanceof ConnectionClosedError &&
+        /10\.0\.0\.1:5000: it is closed/.test(error.message),
+    );
+    assert.equal(touched, false);
+    assert.equal(manager.stats().streams, 0);
   });
 
   it("refuses principal owners when it cannot tell a connection's principal", () => {
