@@ -84,6 +84,9 @@ export class Connection implements ReadFlowControl {
   /** Where the raw bytes after the current StreamResponse / UploadStream go. */
   #body: InboundBody | undefined;
   readonly #readPausers = new Set<object>();
+  #decoding = false;
+  /** Chunks that arrived while the decoder was busy (re-entrant delivery). */
+  #deferred: Uint8Array[] | undefined;
   #bytesReceived = 0;
   #messagesReceived = 0;
   #messagesSent = 0;
@@ -219,10 +222,25 @@ export class Connection implements ReadFlowControl {
     if (this.#state !== "open") return;
     this.#bytesReceived += chunk.byteLength;
     this.#watchdog.activity();
+    if (this.#decoding) {
+      // An adapter delivered data from inside a dispatch (e.g. synchronously on `resume()`): the
+      // decoder must not be re-entered, so the chunk waits for the current push to finish.
+      (this.#deferred ??= []).push(chunk);
+      return;
+    }
+    this.#decoding = true;
     try {
       this.#decoder.push(chunk);
+      while (this.#deferred !== undefined && this.#state === "open") {
+        const deferred = this.#deferred;
+        this.#deferred = undefined;
+        for (const next of deferred) this.#decoder.push(next);
+      }
     } catch (error) {
       this.close(error);
+    } finally {
+      this.#decoding = false;
+      this.#deferred = undefined;
     }
   }
 

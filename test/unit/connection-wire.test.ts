@@ -6,12 +6,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
+import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
+import type { Socket, SocketSink } from "../../src/socket.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 import {
+  concat,
   pattern,
   RawPeer,
+  readAll,
   RecordingSocket,
   serve,
   settle,
@@ -124,4 +128,60 @@ test("a stream reply for another stream than the oldest request is a protocol er
   await assert.rejects(stream, /expected a reply for stream 'expected'/);
   const { error } = await client.closed;
   assert.equal((error as Error).name, "ProtocolError");
+});
+
+/** A hand-driven socket: the test delivers chunks; `resume()` delivers held ones synchronously. */
+class HandDrivenSocket implements Socket {
+  readonly info = { transport: "test", remoteAddress: "hand" };
+  readonly bufferedAmount = 0;
+  #resolveClosed!: (closed: { error: unknown }) => void;
+  readonly closed = new Promise<{ error: unknown }>((resolve) => (this.#resolveClosed = resolve));
+  readonly written: Uint8Array[] = [];
+  /** Delivered from inside `resume()`, i.e. from inside whatever called it. */
+  held: Uint8Array[] = [];
+  paused = false;
+  sink!: SocketSink;
+  attach(sink: SocketSink): void {
+    this.sink = sink;
+  }
+  write(chunk: Uint8Array): boolean {
+    this.written.push(chunk);
+    return true;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    const held = this.held;
+    this.held = [];
+    for (const chunk of held) this.sink.data(chunk);
+  }
+  close(error?: unknown): void {
+    this.sink.close(error);
+    this.#resolveClosed({ error });
+  }
+}
+
+test("data delivered synchronously from inside resume() does not re-enter the decoder", async () => {
+  const socket = new HandDrivenSocket();
+  const oneWay: string[] = [];
+  const client = new TransportClient(socket, {
+    streamHighWaterMark: 1,
+    rpcHandler: { receive: (_c, m) => m, receiveOneWay: (_c, m) => void oneWay.push(text(m)) },
+  });
+  const streamPromise = client.stream("s");
+  const header = encodeMessage({ type: MessageType.StreamResponse, streamId: "s", byteCount: 10 });
+  socket.sink.data(concat([...header, pattern(5)]));
+  const stream = await streamPromise;
+  assert.ok(socket.paused, "the full stream queue paused the socket");
+  // While paused, the adapter holds a frame; the rest of the body still arrives (pause is best
+  // effort). Its end resumes reading from inside the decoder, and resume() delivers at once.
+  socket.held = [concat(encodeMessage({ type: MessageType.OneWayMessage, body: utf8("held") }))];
+  socket.sink.data(pattern(5, 5));
+  assert.equal(socket.paused, false);
+  assert.ok(client.isActive, "no re-entrancy failure closed the connection");
+  assert.deepEqual(await readAll(stream), concat([pattern(5), pattern(5, 5)]));
+  assert.deepEqual(oneWay, ["held"]);
+  await client.close(new Error("test over"));
 });
