@@ -1,0 +1,54 @@
+/**
+ * Wraps an `RpcHandler` so that it only ever runs for authenticated connections: `opened` is told
+ * about every new connection (to start its authentication deadline) and `check` must pass before
+ * any RPC, one-way message or upload reaches the handler. The authentication interceptor already
+ * keeps unauthenticated messages away; this wrapper makes a misconfigured server fail closed.
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import type { RpcHandler } from "../server/rpc-handler.ts";
+
+/** What the wrapper asks of the authenticator. */
+export interface HandlerGuard {
+  opened(client: TransportClient): void;
+  /** Throws when `client` may not make a `what` call. */
+  check(client: TransportClient, what: string): void;
+}
+
+/** `handler` behind `guard`. Optional methods stay absent when `handler` lacks them. */
+export function guardHandler(handler: RpcHandler, guard: HandlerGuard): RpcHandler {
+  if (handler === null || typeof handler?.receive !== "function") {
+    throw new InvalidArgumentError(
+      `Cannot guard the RpcHandler: expected an object with a receive method, received ${typeof handler}`,
+    );
+  }
+  const guarded: RpcHandler = {
+    receive(client, message) {
+      guard.check(client, "RpcRequest");
+      return handler.receive(client, message);
+    },
+    channelActive(client) {
+      guard.opened(client);
+      handler.channelActive?.(client);
+    },
+    channelInactive(client, error) {
+      handler.channelInactive?.(client, error);
+    },
+  };
+  if (handler.receiveOneWay !== undefined) {
+    guarded.receiveOneWay = (client, message) => {
+      guard.check(client, "OneWayMessage");
+      return handler.receiveOneWay!(client, message);
+    };
+  }
+  if (handler.receiveStream !== undefined) {
+    guarded.receiveStream = (client, meta, body) => {
+      guard.check(client, "UploadStream");
+      return handler.receiveStream!(client, meta, body);
+    };
+  }
+  return guarded;
+}

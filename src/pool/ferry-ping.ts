@@ -1,0 +1,104 @@
+/**
+ * Liveness checks that really round-trip — only where the peer is known to be Ferry.
+ *
+ * The ping is an RpcRequest carrying a control body (`ferry-control.ts`): kind 0x01 and an 8-byte
+ * random nonce. A Ferry server's {@linkcode ferryPingResponder} interceptor answers it with kind
+ * 0x81 and the same nonce, without calling the application's `RpcHandler`. A plain Spark server
+ * would pass the ping to its handler, so the pool never pings a peer it does not know to be Ferry:
+ * {@linkcode ferryPingValidator} pings a connection only when its `peerFeatures` contain
+ * {@linkcode FERRY_PEER_FEATURE} — configured per route (`routes: { key: { peerFeatures:
+ * ["ferry"] } }`) or learned when Ferry's shared-secret authentication succeeds (only a Ferry
+ * server completes it). For any other peer validation falls back to `isActive`, and TTL and idle
+ * eviction bound how long a silently dead connection can linger.
+ *
+ * @module
+ */
+
+import type { InboundInterceptor } from "../client/client-options.ts";
+import type { CallOptions } from "../deadline.ts";
+import { ProtocolError } from "../errors.ts";
+import { MessageType } from "../protocol/messages.ts";
+import {
+  controlFields,
+  ControlKind,
+  controlKind,
+  describeBody,
+  encodeControl,
+} from "./ferry-control.ts";
+import type { ConnectionValidator, PooledClient } from "./pool-options.ts";
+
+/** The peer feature that says "this peer is a Ferry server; control messages are safe". */
+export const FERRY_PEER_FEATURE = "ferry";
+
+/** What a ping needs from a client. `TransportClient` satisfies it. */
+export interface RpcCapableClient {
+  sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array>;
+  readonly remoteAddress?: string;
+}
+
+/**
+ * Sends one ping and waits for the matching pong. Rejects with `ProtocolError` when the reply is
+ * not a Ferry pong carrying the nonce, or with the RPC's own error (timeout, closed, remote).
+ */
+export async function ferryPing(client: RpcCapableClient, options?: CallOptions): Promise<void> {
+  const nonce = crypto.getRandomValues(new Uint8Array(8));
+  const reply = await client.sendRpc(encodeControl(ControlKind.Ping, nonce), options);
+  const fields = controlFields(reply);
+  if (
+    controlKind(reply) !== ControlKind.Pong || fields.byteLength !== nonce.byteLength ||
+    !fields.every((byte, i) => byte === nonce[i])
+  ) {
+    throw new ProtocolError(
+      `Pinging ${
+        client.remoteAddress ?? "the peer"
+      } failed: expected a Ferry pong echoing the 8-byte nonce, received ${describeBody(reply)}`,
+    );
+  }
+}
+
+/**
+ * A pool validator: a real ping for peers with the `"ferry"` feature, `isActive` otherwise.
+ * Resolves true when the connection may be handed out.
+ */
+export function ferryPingValidator<
+  C extends PooledClient & RpcCapableClient,
+>(): ConnectionValidator<C> {
+  return async (client, info, options) => {
+    if (!info.peerFeatures.has(FERRY_PEER_FEATURE)) return client.isActive;
+    await ferryPing(client, options);
+    return true;
+  };
+}
+
+/**
+ * Server side: answers pings without involving the `RpcHandler`. Install it as the server's
+ * `interceptor` (behind the authentication gate when there is one: see `SharedSecretServer`).
+ */
+export const ferryPingResponder: InboundInterceptor = (message, client) => {
+  if (message.type !== MessageType.RpcRequest || controlKind(message.body) !== ControlKind.Ping) {
+    return false;
+  }
+  try {
+    client.sendMessage({
+      type: MessageType.RpcResponse,
+      requestId: message.requestId,
+      body: encodeControl(ControlKind.Pong, controlFields(message.body)),
+    });
+  } catch {
+    // The connection closed under the ping: there is nobody left to answer.
+  }
+  return true;
+};
+
+/** Chains interceptors: each sees the message in turn until one consumes it. */
+export function chainInterceptors(
+  ...interceptors: readonly (InboundInterceptor | undefined)[]
+): InboundInterceptor {
+  const chain = interceptors.filter((entry): entry is InboundInterceptor => entry !== undefined);
+  return (message, client) => {
+    for (const interceptor of chain) {
+      if (interceptor(message, client)) return true;
+    }
+    return false;
+  };
+}
