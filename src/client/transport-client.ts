@@ -28,7 +28,7 @@ import {
   type MergedBlockMeta,
   type PendingStream,
 } from "../connection/response-handler.ts";
-import { type CallOptions, isValidTimeout, watchDeadline } from "../deadline.ts";
+import { type CallOptions, watchDeadline } from "../deadline.ts";
 import { ConnectionClosedError, InvalidArgumentError, LimitError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { canonicalInt64 } from "../protocol/int64.ts";
@@ -41,6 +41,7 @@ import {
   resolveClientOptions,
 } from "./client-options.ts";
 import type { ClientStats } from "./client-stats.ts";
+import { checkBytes, checkInt32, checkTimeout, uploadByteLength } from "./request-arguments.ts";
 
 export type { ByteStream } from "../connection/inbound-body.ts";
 export type { MergedBlockMeta } from "../connection/response-handler.ts";
@@ -53,9 +54,6 @@ export interface UploadOptions extends CallOptions {
    */
   readonly byteLength?: number;
 }
-
-const INT32_MAX = 0x7fff_ffff;
-const INT32_MIN = -0x8000_0000;
 
 export class TransportClient {
   /**
@@ -71,13 +69,8 @@ export class TransportClient {
         `TransportClient.connect: expected a Connect function, got ${typeof connect}`,
       );
     }
-    if (!isValidTimeout(options.timeoutMs)) {
-      throw new InvalidArgumentError(
-        `TransportClient.connect: timeoutMs must be a finite number ≥ 0, got ${
-          String(options.timeoutMs)
-        }`,
-      );
-    }
+    const invalid = checkTimeout(options.timeoutMs, "TransportClient.connect");
+    if (invalid !== undefined) throw invalid;
     resolveClientOptions(options);
     const socket = await connect({
       timeoutMs: options.timeoutMs ?? defaultLimits.connectTimeoutMs,
@@ -145,7 +138,7 @@ export class TransportClient {
 
   /** Sends an RPC; resolves with the peer's RpcResponse body. */
   sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
-    const refused = this.#checkBytes(body, "sendRpc body") ?? this.#refuse("RPC", options);
+    const refused = checkBytes(body, "sendRpc body") ?? this.#refuse("RPC", options);
     if (refused !== undefined) return Promise.reject(refused);
     const deadline = this.#deadline(options);
     const requestId = this.#ids.next();
@@ -160,21 +153,19 @@ export class TransportClient {
         reply.reject(error);
         return;
       }
-      if (deadline === undefined || reply.settled) return;
-      reply.disposeDeadline = watchDeadline(
+      if (deadline === undefined) return;
+      this.#arm(
+        reply,
         deadline,
         `RPC ${requestId} to ${this.remoteAddress}`,
-        (error) => {
-          responses.removeRpc(requestId, reply);
-          reply.reject(error);
-        },
+        () => responses.removeRpc(requestId, reply),
       );
     });
   }
 
   /** Sends a one-way message (no reply). @throws ConnectionClosedError when closed. */
   send(body: Uint8Array): void {
-    const refused = this.#checkBytes(body, "send body") ?? this.#closedError("one-way message");
+    const refused = checkBytes(body, "send body") ?? this.#closedError("one-way message");
     if (refused !== undefined) throw refused;
     this.#connection.send({ type: MessageType.OneWayMessage, body });
   }
@@ -187,15 +178,8 @@ export class TransportClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex > INT32_MAX) {
-      return Promise.reject(
-        new InvalidArgumentError(
-          `fetchChunk: chunkIndex must be an integer from 0 to ${INT32_MAX}, got ${
-            String(chunkIndex)
-          }`,
-        ),
-      );
-    }
+    const invalidIndex = checkInt32(chunkIndex, "fetchChunk: chunkIndex", 0);
+    if (invalidIndex !== undefined) return Promise.reject(invalidIndex);
     const refused = this.#refuse("chunk fetch", options);
     if (refused !== undefined) return Promise.reject(refused);
     const deadline = this.#deadline(options);
@@ -211,14 +195,12 @@ export class TransportClient {
         reply.reject(error);
         return;
       }
-      if (deadline === undefined || reply.settled) return;
-      reply.disposeDeadline = watchDeadline(
+      if (deadline === undefined) return;
+      this.#arm(
+        reply,
         deadline,
         `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`,
-        (error) => {
-          responses.removeChunkFetch(key, reply);
-          reply.reject(error);
-        },
+        () => responses.removeChunkFetch(key, reply),
       );
     });
   }
@@ -250,14 +232,12 @@ export class TransportClient {
         reply.reject(error);
         return;
       }
-      if (deadline === undefined || reply.settled) return;
-      reply.disposeDeadline = watchDeadline(
+      if (deadline === undefined) return;
+      this.#arm(
+        reply,
         deadline,
         `Opening stream '${streamId}' on ${this.remoteAddress}`,
-        (error) => {
-          responses.abandonStream(pending);
-          reply.reject(error);
-        },
+        () => responses.abandonStream(pending),
       );
     });
   }
@@ -275,7 +255,7 @@ export class TransportClient {
    * in sync) and its reply dropped. Do not mutate passed buffers until the promise settles.
    */
   uploadStream(meta: Uint8Array, data: BodyData, options?: UploadOptions): Promise<Uint8Array> {
-    const invalid = this.#checkBytes(meta, "uploadStream meta");
+    const invalid = checkBytes(meta, "uploadStream meta");
     if (invalid !== undefined) return Promise.reject(invalid);
     let byteLength: number;
     let source;
@@ -304,14 +284,12 @@ export class TransportClient {
         responses.removeRpc(requestId, reply);
         reply.reject(error);
       });
-      if (deadline === undefined || reply.settled) return;
-      reply.disposeDeadline = watchDeadline(
+      if (deadline === undefined) return;
+      this.#arm(
+        reply,
         deadline,
         `Upload ${requestId} to ${this.remoteAddress}`,
-        (error) => {
-          responses.removeRpc(requestId, reply);
-          reply.reject(error);
-        },
+        () => responses.removeRpc(requestId, reply),
       );
     });
   }
@@ -329,20 +307,10 @@ export class TransportClient {
         new InvalidArgumentError(`sendMergedBlockMetaRequest: appId must be a string`),
       );
     }
-    for (
-      const [name, value] of [["shuffleId", shuffleId], ["shuffleMergeId", shuffleMergeId], [
-        "reduceId",
-        reduceId,
-      ]] as const
-    ) {
-      if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
-        return Promise.reject(
-          new InvalidArgumentError(
-            `sendMergedBlockMetaRequest: ${name} must be an int32 integer, got ${String(value)}`,
-          ),
-        );
-      }
-    }
+    const invalid = checkInt32(shuffleId, "sendMergedBlockMetaRequest: shuffleId") ??
+      checkInt32(shuffleMergeId, "sendMergedBlockMetaRequest: shuffleMergeId") ??
+      checkInt32(reduceId, "sendMergedBlockMetaRequest: reduceId");
+    if (invalid !== undefined) return Promise.reject(invalid);
     const refused = this.#refuse("MergedBlockMetaRequest", options);
     if (refused !== undefined) return Promise.reject(refused);
     const deadline = this.#deadline(options);
@@ -366,14 +334,12 @@ export class TransportClient {
         reply.reject(error);
         return;
       }
-      if (deadline === undefined || reply.settled) return;
-      reply.disposeDeadline = watchDeadline(
+      if (deadline === undefined) return;
+      this.#arm(
+        reply,
         deadline,
         `MergedBlockMetaRequest ${requestId} to ${this.remoteAddress}`,
-        (error) => {
-          responses.removeMetaRequest(requestId, reply);
-          reply.reject(error);
-        },
+        () => responses.removeMetaRequest(requestId, reply),
       );
     });
   }
@@ -430,6 +396,15 @@ export class TransportClient {
     await this.#connection.closed;
   }
 
+  /** Watches a request's deadline; on expiry it is forgotten (late reply dropped) and fails. */
+  #arm<T>(reply: PendingReply<T>, deadline: CallOptions, what: string, forget: () => void): void {
+    if (reply.settled) return;
+    reply.disposeDeadline = watchDeadline(deadline, what, (error) => {
+      forget();
+      reply.reject(error);
+    });
+  }
+
   /** The deadline of a request: its own options, or the client's `requestTimeoutMs`. */
   #deadline(options: CallOptions | undefined): CallOptions | undefined {
     const timeoutMs = options?.timeoutMs ?? this.#requestTimeoutMs;
@@ -437,20 +412,6 @@ export class TransportClient {
     if (!(timeoutMs > 0) && signal === undefined) return undefined;
     if (options?.timeoutMs === timeoutMs) return options;
     return signal === undefined ? { timeoutMs } : { timeoutMs, signal };
-  }
-
-  #checkBytes(value: unknown, what: string): InvalidArgumentError | undefined {
-    if (!(value instanceof Uint8Array)) {
-      return new InvalidArgumentError(
-        `${what} must be a Uint8Array, got ${value === null ? "null" : typeof value}`,
-      );
-    }
-    if (value.byteLength > INT32_MAX) {
-      return new InvalidArgumentError(
-        `${what} has ${value.byteLength} bytes; the wire's int32 length field allows ${INT32_MAX}`,
-      );
-    }
-    return undefined;
   }
 
   #closedError(what: string): ConnectionClosedError | undefined {
@@ -463,11 +424,8 @@ export class TransportClient {
 
   /** Why a new request cannot be sent now, if it cannot. */
   #refuse(what: string, options: CallOptions | undefined): unknown {
-    if (!isValidTimeout(options?.timeoutMs)) {
-      return new InvalidArgumentError(
-        `${what}: timeoutMs must be a finite number ≥ 0, got ${String(options?.timeoutMs)}`,
-      );
-    }
+    const invalid = checkTimeout(options?.timeoutMs, what);
+    if (invalid !== undefined) return invalid;
     if (options?.signal?.aborted) return options.signal.reason;
     const closed = this.#closedError(what);
     if (closed !== undefined) return closed;
@@ -480,29 +438,4 @@ export class TransportClient {
     }
     return undefined;
   }
-}
-
-function uploadByteLength(data: BodyData, byteLength: number | undefined): number {
-  if (
-    byteLength !== undefined && (!Number.isSafeInteger(byteLength) || byteLength < 0)
-  ) {
-    throw new InvalidArgumentError(
-      `uploadStream: options.byteLength must be a non-negative integer, got ${String(byteLength)}`,
-    );
-  }
-  if (data instanceof Uint8Array) {
-    if (byteLength !== undefined && byteLength !== data.byteLength) {
-      throw new InvalidArgumentError(
-        `uploadStream: options.byteLength is ${byteLength} but the data has ${data.byteLength} bytes`,
-      );
-    }
-    return data.byteLength;
-  }
-  if (byteLength === undefined) {
-    throw new InvalidArgumentError(
-      `uploadStream: options.byteLength is required when the data is not a Uint8Array; the ` +
-        `UploadStream frame announces the byte count before the body`,
-    );
-  }
-  return byteLength;
 }

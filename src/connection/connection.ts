@@ -173,8 +173,8 @@ export class Connection implements ReadFlowControl {
   }
 
   /**
-   * Queues a StreamResponse / UploadStream frame and its raw body. Resolves once the body has been
-   * handed to the socket; rejects if the connection closes first or the body is broken (which
+   * Queues a StreamResponse / UploadStream frame and its raw body. Resolves once the whole body is
+   * queued for the socket; rejects if the connection closes first or the body is broken (which
    * closes the connection).
    */
   sendWithBody(message: StreamResponse | UploadStream, body: OutboundBody): Promise<void> {

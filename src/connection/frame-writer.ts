@@ -139,8 +139,9 @@ export class FrameWriter {
   }
 
   /**
-   * Queues a frame followed by its raw body. Resolves once the whole body has been handed to the
-   * socket; rejects if the writer closes first or the body fails (then `onFatal` was told too).
+   * Queues a frame followed by its raw body. Resolves once the source has yielded the whole body
+   * and it is queued for the socket (in order, behind at most one drain); rejects if the writer
+   * closes first or the body fails (then `onFatal` was told too).
    */
   writeWithBody(frame: readonly Uint8Array[], body: OutboundBody): Promise<void> {
     if (this.#closed) {

@@ -119,7 +119,13 @@ export class TransportServer {
       socket?.close?.(error);
       throw error;
     }
-    const client = new TransportClient(socket, this.#options);
+    let client: TransportClient;
+    try {
+      client = new TransportClient(socket, this.#options);
+    } catch (error) {
+      socket?.close?.(error);
+      throw error;
+    }
     this.#connections.add(client);
     client.closed.then(() => this.#connections.delete(client));
     return client;

@@ -185,3 +185,44 @@ test("data delivered synchronously from inside resume() does not re-enter the de
   assert.deepEqual(oneWay, ["held"]);
   await client.close(new Error("test over"));
 });
+
+test("MergedBlockMetaRequest: a Spark-like peer's success and failure; Ferry's server refuses it", async () => {
+  const [a, b] = memorySocketPair();
+  const peer = new RawPeer(b);
+  const client = new TransportClient(a);
+  const meta = client.sendMergedBlockMetaRequest("app-1", 3, 0, 7);
+  const failing = client.sendMergedBlockMetaRequest("app-1", 3, 0, 8);
+  const [first, second] = await peer.received(2);
+  const request = first as Message & { type: 11 };
+  assert.equal(request.type, MessageType.MergedBlockMetaRequest);
+  assert.deepEqual(
+    [request.appId, request.shuffleId, request.shuffleMergeId, request.reduceId],
+    ["app-1", 3, 0, 7],
+  );
+  const body = pattern(12);
+  peer.send({
+    type: MessageType.MergedBlockMetaSuccess,
+    requestId: request.requestId,
+    numChunks: 3,
+    body,
+  });
+  peer.send({
+    type: MessageType.RpcFailure,
+    requestId: (second as Message & { type: 11 }).requestId,
+    error: "no such merged block",
+  });
+  assert.deepEqual(await meta, { numChunks: 3, body });
+  await assert.rejects(failing, /no such merged block/);
+  await assert.rejects(
+    client.sendMergedBlockMetaRequest("app", 1.5, 0, 0),
+    /shuffleId must be an integer/,
+  );
+  await client.close();
+
+  const served = serve({ rpcHandler: { receive: (_c, m) => m } });
+  await assert.rejects(
+    served.client.sendMergedBlockMetaRequest("app-2", 1, 2, 3),
+    /MergedBlockMetaRequest \(app app-2, shuffle 1, merge 2, reduce 3\) is not supported/,
+  );
+  await served.close();
+});
