@@ -68,7 +68,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const results: CaseResult[] = [];
   try {
     server = await startServerProcess({ kinds, nodeFlags });
-    const context = { quick: options.quick, servers: server.directory };
+    const context = { quick: options.quick, servers: server.directory, serverPid: server.pid };
     for (const benchCase of cases) {
       const result = await runCase(benchCase, context, options.rounds, log);
       log(`${benchCase.name}: done in ${result.seconds.toFixed(1)} s`);

@@ -14,7 +14,7 @@ import type { BenchCase, CaseContext, Contestant, RunPhase } from "../harness/be
 import { keepInFlight } from "../harness/keep-in-flight.ts";
 import { RawBlastClient } from "../baselines/raw-blast-client.ts";
 import { decodeStreamId, encodeOpenStream } from "../servers/ferry-bench-protocol.ts";
-import { connectFerry } from "./ferry-connection.ts";
+import { connectFerry, withWriteCount } from "./ferry-connection.ts";
 
 const MiB = 1024 * 1024;
 const chunkBytes = 1 * MiB;
@@ -41,21 +41,24 @@ const ferry: Contestant = {
   async open(context) {
     const client = await connectFerry(context.servers);
     return {
-      async run(phase) {
-        const count = chunkCount(context, phase);
-        let bytes = 0;
-        const startedAt = performance.now();
-        const streamId = decodeStreamId(await client.sendRpc(encodeOpenStream(count, chunkBytes)));
-        await keepInFlight(
-          count,
-          chunksInFlight,
-          (index) => client.fetchChunk(streamId, index),
-          (chunk) => {
-            bytes += chunk.byteLength;
-          },
-        );
-        return throughput(bytes, count * chunkBytes, startedAt);
-      },
+      run: (phase) =>
+        withWriteCount(client, async () => {
+          const count = chunkCount(context, phase);
+          let bytes = 0;
+          const startedAt = performance.now();
+          const streamId = decodeStreamId(
+            await client.sendRpc(encodeOpenStream(count, chunkBytes)),
+          );
+          await keepInFlight(
+            count,
+            chunksInFlight,
+            (index) => client.fetchChunk(streamId, index),
+            (chunk) => {
+              bytes += chunk.byteLength;
+            },
+          );
+          return throughput(bytes, count * chunkBytes, startedAt);
+        }),
       close: () => client.close(),
     };
   },

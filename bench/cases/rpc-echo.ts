@@ -14,7 +14,7 @@ import { keepInFlight } from "../harness/keep-in-flight.ts";
 import { GrpcEchoClient } from "../baselines/grpc-echo-client.ts";
 import { RawEchoClient } from "../baselines/raw-echo-client.ts";
 import { echoPayload } from "../servers/ferry-bench-protocol.ts";
-import { connectFerry } from "./ferry-connection.ts";
+import { connectFerry, withWriteCount } from "./ferry-connection.ts";
 
 const payloadBytes = 64;
 const inFlight = 256;
@@ -46,16 +46,17 @@ const ferry: Contestant = {
     const client = await connectFerry(context.servers);
     const payload = echoPayload(payloadBytes);
     return {
-      async run(phase) {
-        const total = requestCount(context, phase, fastWorkload);
-        const startedAt = performance.now();
-        await keepInFlight(total, inFlight, () => client.sendRpc(payload), (reply) => {
-          if (reply.byteLength !== payloadBytes) {
-            throw new Error(`rpc-echo: Ferry reply of ${reply.byteLength} bytes`);
-          }
-        });
-        return rate(total, startedAt);
-      },
+      run: (phase) =>
+        withWriteCount(client, async () => {
+          const total = requestCount(context, phase, fastWorkload);
+          const startedAt = performance.now();
+          await keepInFlight(total, inFlight, () => client.sendRpc(payload), (reply) => {
+            if (reply.byteLength !== payloadBytes) {
+              throw new Error(`rpc-echo: Ferry reply of ${reply.byteLength} bytes`);
+            }
+          });
+          return rate(total, startedAt);
+        }),
       close: () => client.close(),
     };
   },

@@ -12,7 +12,7 @@ import type { BenchCase, CaseContext, Contestant, RunPhase } from "../harness/be
 import { percentileInPlace } from "../harness/statistics.ts";
 import { RawEchoClient } from "../baselines/raw-echo-client.ts";
 import { echoPayload } from "../servers/ferry-bench-protocol.ts";
-import { connectFerry } from "./ferry-connection.ts";
+import { connectFerry, withWriteCount } from "./ferry-connection.ts";
 
 const payloadBytes = 64;
 
@@ -35,18 +35,19 @@ const ferry: Contestant = {
     const client = await connectFerry(context.servers);
     const payload = echoPayload(payloadBytes);
     return {
-      async run(phase) {
-        const latencies = new Float64Array(pingCount(context, phase));
-        for (let i = 0; i < latencies.length; i++) {
-          const startedAt = performance.now();
-          const reply = await client.sendRpc(payload);
-          latencies[i] = (performance.now() - startedAt) * 1000;
-          if (reply.byteLength !== payloadBytes) {
-            throw new Error(`rpc-latency: Ferry reply of ${reply.byteLength} bytes`);
+      run: (phase) =>
+        withWriteCount(client, async () => {
+          const latencies = new Float64Array(pingCount(context, phase));
+          for (let i = 0; i < latencies.length; i++) {
+            const startedAt = performance.now();
+            const reply = await client.sendRpc(payload);
+            latencies[i] = (performance.now() - startedAt) * 1000;
+            if (reply.byteLength !== payloadBytes) {
+              throw new Error(`rpc-latency: Ferry reply of ${reply.byteLength} bytes`);
+            }
           }
-        }
-        return summarize(latencies);
-      },
+          return summarize(latencies);
+        }),
       close: () => client.close(),
     };
   },

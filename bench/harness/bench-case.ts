@@ -23,6 +23,8 @@ export interface CaseContext {
   readonly quick: boolean;
   /** Where the servers of the server process listen. */
   readonly servers: ServerDirectory;
+  /** Process id of the server process (the runner records its CPU time around every run). */
+  readonly serverPid: number;
 }
 
 /** A contestant, opened: connections are up, ready to run the case's work repeatedly. */

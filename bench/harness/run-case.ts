@@ -13,8 +13,10 @@ import type {
   CaseContext,
   ComparisonRow,
   OpenContestant,
+  RunPhase,
   Sample,
 } from "./bench-case.ts";
+import { ownCpuSeconds, processCpuSeconds } from "./cpu-meter.ts";
 import { median } from "./statistics.ts";
 
 /** Every round of one contestant, and the per-metric medians. */
@@ -62,14 +64,14 @@ export async function runCase(
       opened.push({ name: contestant.name, contestant: await contestant.open(context) });
     }
     for (const { name, contestant } of opened) {
-      const sample = await contestant.run("warmup");
+      const sample = await measure(contestant, "warmup", context.serverPid);
       log(`${benchCase.name}: warm-up ${name} ${formatSample(sample)}`);
     }
     const samples = new Map<string, Sample[]>(opened.map(({ name }) => [name, []]));
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < opened.length; i++) {
         const { name, contestant } = opened[(round + i) % opened.length]!;
-        const sample = await contestant.run("measure");
+        const sample = await measure(contestant, "measure", context.serverPid);
         samples.get(name)!.push(sample);
         log(`${benchCase.name}: round ${round + 1}/${rounds} ${name} ${formatSample(sample)}`);
       }
@@ -96,6 +98,25 @@ export async function runCase(
       if (outcome.status === "rejected") log(`${benchCase.name}: close failed: ${outcome.reason}`);
     }
   }
+}
+
+/**
+ * Runs once and adds the CPU seconds the client (`clientCpuSeconds`) and the server process
+ * (`serverCpuSeconds`, where readable) spent meanwhile.
+ */
+async function measure(
+  contestant: OpenContestant,
+  phase: RunPhase,
+  serverPid: number,
+): Promise<Sample> {
+  const serverBefore = processCpuSeconds(serverPid);
+  const clientBefore = ownCpuSeconds();
+  const sample = await contestant.run(phase);
+  const clientCpuSeconds = ownCpuSeconds() - clientBefore;
+  const serverAfter = processCpuSeconds(serverPid);
+  return serverBefore === undefined || serverAfter === undefined
+    ? { ...sample, clientCpuSeconds }
+    : { ...sample, clientCpuSeconds, serverCpuSeconds: serverAfter - serverBefore };
 }
 
 function medianSample(rounds: readonly Sample[]): Sample {

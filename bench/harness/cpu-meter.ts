@@ -1,0 +1,38 @@
+/**
+ * CPU time of the client (this process) and of the server process, recorded around every run so
+ * a slow figure can be told apart: a side that used its core fully is CPU-bound; two sides that
+ * both idled point at latency (too little in flight, a stall, a timer).
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import process from "node:process";
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on every Linux port). */
+const clockTicksPerSecond = 100;
+
+/** CPU seconds (user + system, all threads) used so far by this process. */
+export function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+/**
+ * CPU seconds (user + system, all threads) used so far by process `pid`, from `/proc/<pid>/stat`;
+ * undefined where that file does not exist (not Linux) or cannot be read.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which is in parentheses and may contain spaces).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  if (!Number.isFinite(userTicks) || !Number.isFinite(systemTicks)) return undefined;
+  return (userTicks + systemTicks) / clockTicksPerSecond;
+}
