@@ -58,16 +58,16 @@ export function takeReady<C extends PooledClient>(
       core.discard(connection, "inactive");
       continue;
     }
-    const now = core.clock.now();
+    // The clock is read only when a rule needs it: the common case reads none.
+    const validateAfter = core.validator === undefined
+      ? 0
+      : state.settings.validateAfterInactivityMs;
+    const now = connection.expiresAt !== Infinity || validateAfter > 0 ? core.clock.now() : 0;
     if (now >= connection.expiresAt) {
       core.discard(connection, "ttl");
       continue;
     }
-    const validateAfter = state.settings.validateAfterInactivityMs;
-    if (
-      core.validator !== undefined && validateAfter > 0 &&
-      now - connection.idleSince >= validateAfter
-    ) {
+    if (validateAfter > 0 && now - connection.idleSince >= validateAfter && core.validator) {
       connection.state = Validating;
       state.joinable.push(connection.routeNode);
       core.connector.validate(

@@ -1,0 +1,45 @@
+/**
+ * The connection pool: `ConnectionPool` and what goes with it — routes, leases, stats, the byte
+ * budget, Ferry's ping validation, the `TransportClient` connector and the retrying chunk fetcher.
+ *
+ * @module
+ */
+
+export { ConnectionPool, type LeaseOptions } from "./connection-pool.ts";
+export { PoolLease } from "./pool-lease.ts";
+export { PoolClosedError } from "./pool-errors.ts";
+export { type Route, type RouteAddress, routeKey } from "./route.ts";
+export {
+  type BootstrapContext,
+  type ClientBootstrap,
+  type ConnectBackoffOptions,
+  type ConnectionPoolOptions,
+  type ConnectionValidator,
+  type Connector,
+  defaultPoolOptions,
+  type PoolCloseReason,
+  type PooledClient,
+  type PooledConnectionInfo,
+  type PoolHooks,
+  type RouteOptions,
+} from "./pool-options.ts";
+export type { PoolStats, RouteStats } from "./pool-stats.ts";
+export { type PoolClock, systemClock, type TimerHandle } from "./pool-clock.ts";
+export { ByteBudget, ByteReservation } from "./byte-budget.ts";
+export {
+  chainInterceptors,
+  FERRY_PEER_FEATURE,
+  ferryPing,
+  ferryPingResponder,
+  ferryPingValidator,
+  type RpcCapableClient,
+} from "./ferry-ping.ts";
+export { transportConnector } from "./transport-connector.ts";
+export {
+  type ChunkFetchingClient,
+  type ChunkLocation,
+  fetchChunksWithRetry,
+  isRetryableIoError,
+  type RetryingFetchOptions,
+  type RetryingFetchResult,
+} from "./retrying-chunk-fetcher.ts";
