@@ -182,16 +182,23 @@ export function serveStarved<C extends PooledClient>(core: PoolCore<C>): void {
 }
 
 /**
- * Arrival number of the oldest waiter held back by `maxTotal` (Infinity if none). A freed
- * connection goes to its own route's waiter only if no older waiter elsewhere needs the capacity:
- * waiters are served FIFO across routes, as HttpClient does (the connection is then closed to make
- * room for the older waiter's route).
+ * Arrival number of the oldest waiter held back only by `maxTotal` (Infinity if none): its route
+ * has room under `maxPerRoute`, so a connection closed elsewhere lets it open one. A freed
+ * connection goes to its own route's waiter only if no older such waiter exists: waiters are
+ * served FIFO across routes, as HttpClient does (the connection is then closed to make room).
  */
-function oldestStarvedSeq<C extends PooledClient>(core: PoolCore<C>): number {
+function oldestStarvedSeq<C extends PooledClient>(
+  core: PoolCore<C>,
+  releasing: RouteState<C>,
+): number {
   let oldest = Infinity;
   for (const state of core.starved) {
     const head = state.pending.first;
-    if (head !== null && head.value.seq < oldest) oldest = head.value.seq;
+    // The releasing route counts itself: its waiter can take the connection as it is.
+    const canOpen = state === releasing || state.connections < state.settings.maxPerRoute;
+    if (head !== null && head.value.seq < oldest && canOpen) {
+      oldest = head.value.seq;
+    }
   }
   return oldest;
 }
@@ -275,7 +282,8 @@ export function releaseConnection<C extends PooledClient>(
   const head = state.pending.first;
   if (
     head !== null &&
-    (connection.load > 0 || core.starved.size === 0 || head.value.seq <= oldestStarvedSeq(core))
+    (connection.load > 0 || core.starved.size === 0 ||
+      head.value.seq <= oldestStarvedSeq(core, connection.route))
   ) {
     state.pending.remove(head);
     connection.load++;
@@ -285,8 +293,9 @@ export function releaseConnection<C extends PooledClient>(
   }
   if (connection.load === 0) {
     connection.routeNode.list?.remove(connection.routeNode);
-    if (core.starved.size > 0) core.retire(connection, "evicted-for-other-route");
-    else core.makeIdle(connection, core.clock.now());
+    if (core.starved.size > 0 && oldestStarvedSeq(core, state) !== Infinity) {
+      core.retire(connection, "evicted-for-other-route");
+    } else core.makeIdle(connection, core.clock.now());
   } else if (connection.routeNode.list === null) {
     state.partial.push(connection.routeNode);
   }
