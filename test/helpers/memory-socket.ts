@@ -23,7 +23,12 @@
  * @module
  */
 
-import { ConnectError, ConnectionClosedError, InvalidArgumentError } from "../../src/errors.ts";
+import {
+  ConnectError,
+  ConnectionClosedError,
+  InvalidArgumentError,
+  TransportError,
+} from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type {
   Connect,
@@ -303,7 +308,7 @@ export function memoryNetwork(options?: MemorySocketOptions): MemoryNetwork {
     }
     if (accept !== undefined) {
       return Promise.reject(
-        new ConnectError(`listen on ${url} failed: address already in use`),
+        new TransportError(`listen on ${url} failed: address already in use`),
       );
     }
     const current = onSocket;

@@ -1,0 +1,11 @@
+/**
+ * Ferry's Node adapters (the package's `./node` entry): TCP connect and listen on `node:net`, and
+ * the wrapper that turns any connected `net.Socket` into Ferry's `Socket` contract.
+ *
+ * @module
+ */
+
+export { tcpConnect, tcpListen } from "./tcp.ts";
+export type { TcpConnectOptions, TcpListenOptions, TcpSocketOptions } from "./tcp.ts";
+export { defaultCloseTimeoutMs, wrapNodeSocket } from "./node-socket.ts";
+export type { NodeSocketOptions } from "./node-socket.ts";

@@ -1,0 +1,217 @@
+/**
+ * Wraps a connected Node `net.Socket` (or `tls.TLSSocket`) into Ferry's `Socket` contract.
+ *
+ * - `data` events go straight to `sink.data` as plain `Uint8Array` views of Node's per-read buffer
+ *   (Node never reuses it), so there is no promise and no copy per chunk.
+ * - `write` is `socket.write` and returns its boolean; Node's `drain` becomes `sink.drain`. The
+ *   socket's `writableHighWaterMark` is the high-water mark (set where the socket is created).
+ * - `close()` ends gracefully (Node flushes, sends FIN, and closes once the peer's FIN arrives,
+ *   since half-open is off); if the peer has not finished within `closeTimeoutMs` the socket is
+ *   destroyed and `closed` carries a `TimeoutError`. `close(error)` resets (`resetAndDestroy`
+ *   sends a TCP RST where the handle is plain TCP; otherwise `destroy`).
+ * - I/O errors (ECONNRESET, EPIPE, ...) end the socket with a `ConnectionClosedError` whose
+ *   `cause` is Node's error and whose message names the address and the OS code.
+ *
+ * @module
+ */
+
+import type { Socket as NetSocket } from "node:net";
+import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../../src/errors.ts";
+import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
+import { unrefTimer } from "../../src/deadline.ts";
+
+/** Options for {@linkcode wrapNodeSocket}. */
+export interface NodeSocketOptions {
+  /** `tcp` or `tls` (shown in `info.transport` and error messages). */
+  readonly transport: string;
+  /** After a graceful `close()`, destroy the socket if it has not closed within this (ms). */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Default deadline for a graceful close to finish (flush + the peer's end). */
+export const defaultCloseTimeoutMs = 30_000;
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function formatHostPort(host: string | undefined, port: number | undefined): string {
+  const h = host ?? "?";
+  return `${h.includes(":") ? `[${h}]` : h}:${port ?? "?"}`;
+}
+
+/** The OS error code of a Node error (`ECONNRESET`), if any. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+type State = "open" | "ending" | "closed";
+
+class NodeSocket implements Socket {
+  readonly info: SocketInfo;
+  readonly closed: Promise<SocketClosed>;
+  readonly #socket: NetSocket;
+  readonly #closeTimeoutMs: number;
+  #sink: SocketSink | undefined;
+  #state: State = "open";
+  #paused = false;
+  #reason: { error: unknown } | undefined;
+  #ended: SocketClosed | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolveClosed!: (closed: SocketClosed) => void;
+
+  constructor(socket: NetSocket, options: NodeSocketOptions) {
+    this.#socket = socket;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
+    this.info = {
+      transport: options.transport,
+      remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
+      localAddress: formatHostPort(socket.localAddress, socket.localPort),
+    };
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    socket.on("error", (error) => {
+      this.#reason ??= {
+        error: new ConnectionClosedError(
+          `${this.info.transport} connection ${this.info.localAddress} ⇄ ${this.info.remoteAddress}` +
+            ` failed${errorCode(error) ? ` (${errorCode(error)})` : ""}: ${error.message}`,
+          { cause: error },
+        ),
+      };
+    });
+    socket.on("close", () => this.#finish());
+    socket.on("drain", () => {
+      if (this.#state === "open") this.#sink?.drain();
+    });
+    if (socket.closed) {
+      this.#reason ??= {
+        error: new ConnectionClosedError(
+          `${this.info.transport} connection from ${this.info.remoteAddress} closed before it was wrapped`,
+        ),
+      };
+      queueMicrotask(() => this.#finish());
+    }
+  }
+
+  get bufferedAmount(): number {
+    return this.#state === "closed" ? 0 : this.#socket.writableLength;
+  }
+
+  attach(sink: SocketSink): void {
+    if (this.#sink !== undefined) {
+      throw new InvalidArgumentError(
+        `attach on ${this.info.transport} socket ${this.info.remoteAddress}: already attached`,
+      );
+    }
+    if (sink === null || typeof sink !== "object") {
+      throw new InvalidArgumentError(
+        `attach on ${this.info.transport} socket: expected a SocketSink, received ${typeof sink}`,
+      );
+    }
+    this.#sink = sink;
+    if (this.#ended !== undefined) {
+      const ended = this.#ended.error;
+      queueMicrotask(() => sink.close(ended));
+      return;
+    }
+    this.#socket.on("data", (chunk: Buffer) => {
+      sink.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    if (!this.#paused) this.#socket.resume();
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (!(chunk instanceof Uint8Array)) {
+      throw new InvalidArgumentError(
+        `write on ${this.info.transport} socket ${this.info.remoteAddress}: expected a Uint8Array, ` +
+          `received ${chunk === null ? "null" : typeof chunk}`,
+      );
+    }
+    const socket = this.#socket;
+    if (this.#state !== "open" || socket.destroyed || socket.writableEnded) return false;
+    if (chunk.byteLength === 0) return socket.writableLength < socket.writableHighWaterMark;
+    return socket.write(chunk);
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    // Before attach there is no `data` listener: flowing now would drop bytes.
+    if (this.#sink !== undefined && this.#state !== "closed") this.#socket.resume();
+  }
+
+  close(error?: unknown): void {
+    const socket = this.#socket;
+    if (error !== undefined) {
+      if (this.#state === "closed") return;
+      this.#state = "closed";
+      this.#reason ??= { error };
+      this.#clearCloseTimer();
+      reset(socket);
+      return;
+    }
+    if (this.#state !== "open") return;
+    this.#state = "ending";
+    // Keep reading so the peer's end (which completes the close) is seen.
+    this.resume();
+    // Flush first, then end: until `end()` a reset can still abort with an RST (libuv refuses
+    // to reset while a shutdown is pending), so `close(error)` never truncates silently.
+    if (socket.writableLength === 0) socket.end();
+    else socket.write(EMPTY, () => socket.end());
+    if (this.#closeTimeoutMs > 0 && !socket.destroyed) {
+      this.#closeTimer = setTimeout(() => {
+        this.#closeTimer = undefined;
+        this.#reason ??= {
+          error: new TimeoutError(
+            `graceful close of ${this.info.transport} connection to ${this.info.remoteAddress} ` +
+              `did not finish within ${this.#closeTimeoutMs} ms (peer did not end its side)`,
+            this.#closeTimeoutMs,
+          ),
+        };
+        this.#state = "closed";
+        socket.destroy();
+      }, this.#closeTimeoutMs);
+      unrefTimer(this.#closeTimer);
+    }
+  }
+
+  #clearCloseTimer(): void {
+    if (this.#closeTimer === undefined) return;
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+  }
+
+  #finish(): void {
+    if (this.#ended !== undefined) return;
+    this.#clearCloseTimer();
+    this.#state = "closed";
+    this.#ended = { error: this.#reason?.error };
+    this.#sink?.close(this.#ended.error);
+    this.#resolveClosed(this.#ended);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Aborts a Node socket: TCP RST where possible (the peer sees a reset), otherwise destroy. */
+function reset(socket: NetSocket): void {
+  if (socket.destroyed) return;
+  // While a shutdown is pending libuv cannot reset (and Node would never emit 'close'); all bytes
+  // are with the kernel by then, so a plain destroy loses nothing.
+  if (socket.writableEnded && !socket.writableFinished) {
+    socket.destroy();
+    return;
+  }
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    // Not a plain TCP handle (TLS, pipes): destroy without RST.
+    socket.destroy();
+  }
+}
+
+/** Wraps a connected Node socket into the `Socket` contract. Half-open must be off. */
+export function wrapNodeSocket(socket: NetSocket, options: NodeSocketOptions): Socket {
+  return new NodeSocket(socket, options);
+}

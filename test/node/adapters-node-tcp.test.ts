@@ -1,0 +1,136 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as net from "node:net";
+import {
+  ConnectError,
+  InvalidArgumentError,
+  TimeoutError,
+  TransportError,
+} from "../../src/errors.ts";
+import type { Socket } from "../../src/socket.ts";
+import { tcpConnect, tcpListen } from "../../adapters/node/mod.ts";
+import { SinkRecorder, turns } from "../conformance/socket-recorder.ts";
+
+describe("node tcp adapter", () => {
+  it("rejects bad options with InvalidArgumentError", () => {
+    assert.throws(() => tcpConnect({ host: "", port: 1 }), InvalidArgumentError);
+    assert.throws(() => tcpConnect({ host: "127.0.0.1", port: 0 }), InvalidArgumentError);
+    assert.throws(() => tcpConnect({ host: "127.0.0.1", port: 70000 }), /received 70000/);
+    assert.throws(
+      () => tcpConnect({ host: "127.0.0.1", port: 1, highWaterMark: -5 }),
+      InvalidArgumentError,
+    );
+    assert.throws(() => tcpListen({ port: 1.5 }), InvalidArgumentError);
+    assert.throws(() => tcpListen({ backlog: -1 }), InvalidArgumentError);
+  });
+
+  it("names the address and the OS code when a connect is refused", async () => {
+    const listener = await tcpListen()(() => {});
+    const { port } = listener.address;
+    await listener.close();
+    await assert.rejects(tcpConnect({ host: "127.0.0.1", port })(), (error) => {
+      assert.ok(error instanceof ConnectError);
+      assert.match(error.message, new RegExp(`tcp://127\\.0\\.0\\.1:${port}`));
+      assert.match(error.message, /ECONNREFUSED/);
+      assert.equal((error.cause as { code?: string }).code, "ECONNREFUSED");
+      return true;
+    });
+  });
+
+  it("aborting while connecting rejects with the reason and destroys the socket", async () => {
+    const accepted: Socket[] = [];
+    const listener = await tcpListen()((socket) => accepted.push(socket));
+    try {
+      const controller = new AbortController();
+      const pending = tcpConnect({ host: "127.0.0.1", port: listener.address.port })({
+        signal: controller.signal,
+      });
+      const reason = new Error("changed my mind");
+      controller.abort(reason);
+      await assert.rejects(pending, (error) => error === reason);
+    } finally {
+      await listener.close();
+      await turns(5);
+      for (const socket of accepted) socket.close(new Error("cleanup"));
+      await Promise.all(accepted.map((socket) => socket.closed));
+    }
+  });
+
+  it("reports a busy port as a TransportError with the OS code", async () => {
+    const listener = await tcpListen()(() => {});
+    try {
+      await assert.rejects(tcpListen({ port: listener.address.port })(() => {}), (error) => {
+        assert.ok(error instanceof TransportError);
+        assert.match(error.message, /EADDRINUSE/);
+        return true;
+      });
+      assert.equal(listener.address.host, "127.0.0.1");
+      assert.equal(listener.address.url, `tcp://127.0.0.1:${listener.address.port}`);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it("delivers plain Uint8Array chunks, not Buffers", async () => {
+    let server!: Socket;
+    const listener = await tcpListen()((socket) => (server = socket));
+    const client = await tcpConnect({ host: "127.0.0.1", port: listener.address.port })();
+    try {
+      await turns(2);
+      const sink = new SinkRecorder({ keep: true });
+      server.attach(sink);
+      client.attach(new SinkRecorder());
+      client.write(new Uint8Array([1, 2, 3]));
+      await sink.waitForBytes(3);
+      assert.equal(Object.getPrototypeOf(sink.chunks[0]), Uint8Array.prototype);
+      assert.equal(client.info.transport, "tcp");
+      assert.equal(client.info.remoteAddress, `127.0.0.1:${listener.address.port}`);
+      assert.equal(server.info.remoteAddress, client.info.localAddress);
+    } finally {
+      client.close(new Error("cleanup"));
+      await Promise.all([client.closed, server.closed, listener.close()]);
+    }
+  });
+
+  it("a graceful close the peer never completes ends with a TimeoutError", async () => {
+    const raw: net.Socket[] = [];
+    const server = net.createServer((socket) => {
+      // Reads up to its high-water mark and then stops: the bytes queued behind keep our FIN
+      // from ever being seen, so the peer never answers it.
+      socket.pause();
+      raw.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const client = await tcpConnect({ host: "127.0.0.1", port, closeTimeoutMs: 50 })();
+    try {
+      client.attach(new SinkRecorder());
+      client.write(new Uint8Array(64 * 1024 * 1024));
+      client.close();
+      const { error } = await client.closed;
+      assert.ok(error instanceof TimeoutError, `closed with ${String(error)}`);
+      assert.match(error.message, /graceful close/);
+    } finally {
+      for (const socket of raw) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("a throwing onSocket resets the accepted socket", async () => {
+    const listener = await tcpListen()(() => {
+      throw new Error("handler exploded");
+    });
+    try {
+      // The reset may beat the client's connect completion; either way the client sees it.
+      const client = await tcpConnect({ host: "127.0.0.1", port: listener.address.port })();
+      client.attach(new SinkRecorder());
+      const { error } = await client.closed;
+      assert.ok(error instanceof TransportError, `client saw ${String(error)}`);
+    } catch (error) {
+      assert.ok(error instanceof ConnectError, `connect failed with ${String(error)}`);
+      assert.match(error.message, /ECONNRESET/);
+    } finally {
+      await listener.close();
+    }
+  });
+});
