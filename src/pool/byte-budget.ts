@@ -46,10 +46,11 @@ export class ByteReservation implements Disposable {
   }
 }
 
-class BudgetWaiter implements Expirable {
-  readonly node: ListNode<BudgetWaiter>;
-  readonly deadlineNode: ListNode<Expirable>;
+class BudgetWaiter extends ListNode<BudgetWaiter> implements Expirable {
   deadline = Infinity;
+  deadlinePrev: Expirable | null = null;
+  deadlineNext: Expirable | null = null;
+  deadlineQueue: object | null = null;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   constructor(
@@ -57,8 +58,7 @@ class BudgetWaiter implements Expirable {
     readonly resolve: (reservation: ByteReservation) => void,
     readonly reject: (error: unknown) => void,
   ) {
-    this.node = new ListNode<BudgetWaiter>(this);
-    this.deadlineNode = new ListNode<Expirable>(this);
+    super();
   }
 }
 
@@ -135,7 +135,7 @@ export class ByteBudget {
     }
     return new Promise<ByteReservation>((resolve, reject) => {
       const waiter = new BudgetWaiter(bytes, resolve, reject);
-      this.#waiters.push(waiter.node);
+      this.#waiters.push(waiter);
       if (timeoutMs > 0) this.#deadlines.add(waiter, timeoutMs);
       if (signal !== undefined) {
         waiter.signal = signal;
@@ -170,9 +170,8 @@ export class ByteBudget {
 
   #grantWaiting(): void {
     for (;;) {
-      const node = this.#waiters.first;
-      if (node === null || !this.#fits(node.value.bytes)) return;
-      const waiter = node.value;
+      const waiter = this.#waiters.first?.value;
+      if (waiter === undefined || !this.#fits(waiter.bytes)) return;
       this.#leave(waiter);
       this.#inFlight += waiter.bytes;
       waiter.resolve(new ByteReservation(this, waiter.bytes));
@@ -180,7 +179,7 @@ export class ByteBudget {
   }
 
   #leave(waiter: BudgetWaiter): void {
-    this.#waiters.remove(waiter.node);
+    this.#waiters.remove(waiter);
     this.#detach(waiter);
   }
 

@@ -9,17 +9,22 @@
  * @module
  */
 
-/** A list cell owned by the object it carries. Create one per membership and reuse it. */
+const SELF: unique symbol = Symbol("ListNode.self");
+
+/**
+ * A list cell owned by the object it carries. Create one per membership and reuse it; or extend
+ * it (omitting `value`) so an object is its own cell and costs no extra allocation.
+ */
 export class ListNode<T> {
-  /** The object this node stands for. */
+  /** The object this node stands for (the node itself when constructed without a value). */
   readonly value: T;
   prev: ListNode<T> | null = null;
   next: ListNode<T> | null = null;
   /** The list the node is in, or null. */
   list: IntrusiveList<T> | null = null;
 
-  constructor(value: T) {
-    this.value = value;
+  constructor(value: T = SELF as T) {
+    this.value = value === SELF ? this as unknown as T : value;
   }
 }
 

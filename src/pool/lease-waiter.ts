@@ -15,13 +15,15 @@ import type { PooledConnection } from "./pooled-connection.ts";
 import type { RouteState } from "./route-state.ts";
 
 /** One waiting lease. */
-export class LeaseWaiter<C extends PooledClient> implements Expirable {
+export class LeaseWaiter<C extends PooledClient> extends ListNode<LeaseWaiter<C>>
+  implements Expirable {
   readonly route: RouteState<C>;
   /** Arrival order across the pool (FIFO between routes competing for `maxTotal`). */
   readonly seq: number;
-  readonly node: ListNode<LeaseWaiter<C>>;
-  readonly deadlineNode: ListNode<Expirable>;
   deadline = Infinity;
+  deadlinePrev: Expirable | null = null;
+  deadlineNext: Expirable | null = null;
+  deadlineQueue: object | null = null;
   /** The connection it is assigned to while that one opens or validates. */
   connection: PooledConnection<C> | null = null;
   signal: AbortSignal | undefined = undefined;
@@ -36,12 +38,16 @@ export class LeaseWaiter<C extends PooledClient> implements Expirable {
     resolve: (lease: PoolLease<C>) => void,
     reject: (error: unknown) => void,
   ) {
+    super();
     this.route = route;
     this.seq = seq;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.node = new ListNode<LeaseWaiter<C>>(this);
-    this.deadlineNode = new ListNode<Expirable>(this);
+  }
+
+  /** Its cell in the route queue or a connection's waiter list (the waiter itself). */
+  get node(): ListNode<LeaseWaiter<C>> {
+    return this;
   }
 
   /** Settles with a lease. The caller has already removed it from every list. */

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InvalidArgumentError, TimeoutError } from "../../../src/errors.ts";
 import { ByteBudget } from "../../../src/pool/byte-budget.ts";
+import { DeadlineQueues, type Expirable } from "../../../src/pool/deadline-queue.ts";
 import { IntrusiveList, ListNode } from "../../../src/pool/intrusive-list.ts";
 import { FakeClock, settle } from "./fake-clock.ts";
 import { harness, track } from "./pool-harness.ts";
@@ -119,4 +120,50 @@ test("intrusive list: O(1) removal from anywhere, order kept", () => {
   assert.equal(list.first, null);
   list.push(nodes[0]!);
   assert.equal(list.last!.value, "a");
+});
+
+test("deadline queues with batched clock reads: stamped once per microtask, never early", async () => {
+  let time = 0;
+  const reads: number[] = [];
+  const timers: { at: number; run: () => void }[] = [];
+  const clock = {
+    now: () => (reads.push(time), time),
+    setTimer: (run: () => void, delay: number) => timers.push({ at: time + delay, run }),
+    clearTimer: () => {},
+  };
+  const expired: string[] = [];
+  const queues = new DeadlineQueues<Expirable & { name: string }>(
+    clock,
+    (item) => expired.push(`${item.name}@${time}`),
+    { batchClockReads: true },
+  );
+  const entry = (name: string) => ({
+    name,
+    deadline: 0,
+    deadlinePrev: null,
+    deadlineNext: null,
+    deadlineQueue: null,
+  });
+  const a = entry("a");
+  const b = entry("b");
+  const c = entry("c");
+  queues.add(a, 100); // empty queue: stamped at once, timer armed
+  assert.equal(a.deadline, 100);
+  time = 5;
+  const readsBefore = reads.length;
+  queues.add(b, 100);
+  queues.add(c, 100);
+  assert.ok(Number.isNaN(b.deadline), "not stamped yet");
+  assert.equal(reads.length, readsBefore, "no clock read on add");
+  time = 7;
+  await Promise.resolve();
+  assert.equal(reads.length, readsBefore + 1, "one read for the whole batch");
+  assert.equal(b.deadline, 107, "stamped after arrival (5): late, never early");
+  assert.equal(c.deadline, 107);
+  time = 100;
+  timers.shift()!.run();
+  assert.deepEqual(expired, ["a@100"]);
+  time = 107;
+  timers.shift()!.run();
+  assert.deepEqual(expired, ["a@100", "b@107", "c@107"]);
 });
