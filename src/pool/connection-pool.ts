@@ -58,6 +58,14 @@ export type LeaseOptions = CallOptions;
 
 const { Ready } = ConnectionState;
 
+let capturedResolve: ((value: never) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+/** Promise executor shared by every waiting lease; it runs synchronously inside `new Promise`. */
+function captureSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /** A pool of clients keyed by route. See the module documentation. */
 export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
   readonly #core: PoolCore<C>;
@@ -100,20 +108,26 @@ export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
         return Promise.resolve(newLease(core, connection));
       }
     }
-    return new Promise<PoolLease<C>>((resolve, reject) => {
-      const waiter = new LeaseWaiter<C>(state, ++core.seq, resolve, reject);
-      if (connection !== undefined) assign(connection, waiter);
-      else if (state.pending.size > 0 || !placeNew(core, state, waiter)) {
-        state.pending.push(waiter.node);
-      }
-      if (waiter.settled) return;
-      if (timeoutMs > 0) core.deadlines.add(waiter, timeoutMs);
-      if (signal !== undefined) {
-        waiter.signal = signal;
-        waiter.onAbort = () => abandon(core, waiter, signal.reason);
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
-    });
+    // One shared executor captures resolve/reject: no closure allocated per waiting lease.
+    const promise = new Promise<PoolLease<C>>(captureSettlers);
+    const waiter = new LeaseWaiter<C>(
+      state,
+      ++core.seq,
+      capturedResolve as (lease: PoolLease<C>) => void,
+      capturedReject!,
+    );
+    if (connection !== undefined) assign(connection, waiter);
+    else if (state.pending.size > 0 || !placeNew(core, state, waiter)) {
+      state.pending.push(waiter.node);
+    }
+    if (waiter.settled) return promise;
+    if (timeoutMs > 0) core.deadlines.add(waiter, timeoutMs);
+    if (signal !== undefined) {
+      waiter.signal = signal;
+      waiter.onAbort = () => abandon(core, waiter, signal.reason);
+      signal.addEventListener("abort", waiter.onAbort, { once: true });
+    }
+    return promise;
   }
 
   /**

@@ -85,6 +85,8 @@ export class DeadlineQueues<T extends Expirable> {
   /** Queues holding unstamped entries, and whether the stamping microtask is queued. */
   readonly #unstamped: DeadlineQueue[] = [];
   #stampQueued = false;
+  /** The queue used last, while it is in the map. */
+  #last: DeadlineQueue | undefined = undefined;
 
   constructor(
     clock: PoolClock,
@@ -98,12 +100,16 @@ export class DeadlineQueues<T extends Expirable> {
 
   /** Starts `item`'s deadline of `timeoutMs` from now (`timeoutMs` > 0). */
   add(item: T, timeoutMs: number): void {
-    let queue = this.#queues.get(timeoutMs);
+    // Nearly every lease uses the same timeout: skip the map lookup for a repeat.
+    let queue = this.#last !== undefined && this.#last.timeoutMs === timeoutMs
+      ? this.#last
+      : this.#queues.get(timeoutMs);
     if (queue === undefined) {
       const created = new DeadlineQueue(timeoutMs, this.#clock, () => this.#fire(created));
       queue = created;
       this.#queues.set(timeoutMs, queue);
     }
+    this.#last = queue;
     const empty = queue.head === null;
     queue.push(item);
     if (empty || !this.#batch) {
@@ -138,6 +144,7 @@ export class DeadlineQueues<T extends Expirable> {
     }
     this.#queues.clear();
     this.#unstamped.length = 0;
+    this.#last = undefined;
   }
 
   readonly #stampAll = (): void => {
@@ -162,5 +169,6 @@ export class DeadlineQueues<T extends Expirable> {
       this.#onExpire(item as T, queue.timeoutMs);
     }
     if (this.#queues.get(queue.timeoutMs) === queue) this.#queues.delete(queue.timeoutMs);
+    if (this.#last === queue) this.#last = undefined;
   }
 }
