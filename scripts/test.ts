@@ -113,6 +113,7 @@ async function nodeTests(filters: string[]): Promise<void> {
     "tsx",
     "--test",
     "--test-concurrency=2",
+    "--test-timeout=180000",
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",
     "--test-reporter=tap",
