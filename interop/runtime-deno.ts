@@ -5,44 +5,27 @@
  * @module
  */
 
-import { describeError, TransportError } from "../src/errors.ts";
-import type { Connect, Listen } from "../src/socket.ts";
+import { tcpConnect, tcpListen } from "../adapters/deno/tcp.ts";
 import type { InteropTarget } from "./args.ts";
 import { type InteropRuntime, schemeUnavailable } from "./runtime.ts";
 
 /** The part of the `Deno` namespace used here (typed locally so Node's type-check passes). */
-interface DenoApi {
+interface DenoProcessApi {
   readonly args: readonly string[];
   exit(code: number): never;
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
 }
 
-/** The shape of `adapters/deno/tcp.ts`, the same as the Node adapter's. */
-interface TcpAdapter {
-  tcpConnect(options: { host: string; port: number }): Connect;
-  tcpListen(options: { host?: string; port?: number }): Listen;
-}
-
-export async function denoRuntime(): Promise<InteropRuntime> {
-  const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-  const adapterUrl = new URL("../adapters/deno/tcp.ts", import.meta.url).href;
-  let tcp: TcpAdapter;
-  try {
-    tcp = await import(adapterUrl) as TcpAdapter;
-  } catch (error) {
-    throw new TransportError(
-      `Cannot load the Deno TCP adapter from ${adapterUrl}: ${describeError(error)}`,
-      { cause: error },
-    );
-  }
+export function denoRuntime(): InteropRuntime {
+  const deno = (globalThis as unknown as { Deno: DenoProcessApi }).Deno;
   return {
     name: "deno",
     args: deno.args,
     connect(target: InteropTarget) {
       if (target.scheme !== "tcp") throw schemeUnavailable(target, "deno");
-      return tcp.tcpConnect({ host: target.host, port: target.port });
+      return tcpConnect({ host: target.host, port: target.port });
     },
-    listenTcp: (host, port) => tcp.tcpListen({ host, port }),
+    listenTcp: (host, port) => tcpListen({ host, port }),
     onShutdownSignal(callback) {
       let called = false;
       const once = () => {

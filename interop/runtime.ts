@@ -28,7 +28,7 @@ export interface InteropRuntime {
 export async function loadRuntime(): Promise<InteropRuntime> {
   if ("Deno" in globalThis) {
     const { denoRuntime } = await import("./runtime-deno.ts");
-    return await denoRuntime();
+    return denoRuntime();
   }
   const { nodeRuntime } = await import("./runtime-node.ts");
   return nodeRuntime();

@@ -8,11 +8,18 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import * as net from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { interopCheckNames as expectedCheckNames } from "../../interop/checks.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const guard = { timeout: 120_000 };
+
+/** Every child this file starts; any still running when the tests end is killed. */
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+});
 
 interface Finished {
   readonly code: number | null;
@@ -21,12 +28,24 @@ interface Finished {
   readonly stderr: string;
 }
 
-/** Runs an interop program with Node (through tsx) from the repository root. */
-function start(program: "server" | "client", args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", `interop/${program}.ts`, ...args], {
+type Runtime = "node" | "deno";
+
+/** Runs an interop program under Node (through tsx) or Deno, from the repository root. */
+function start(
+  program: "server" | "client",
+  args: readonly string[],
+  runtime: Runtime = "node",
+): ChildProcess {
+  const file = `interop/${program}.ts`;
+  const [command, ...prefix] = runtime === "node"
+    ? [process.execPath, "--import", "tsx", file]
+    : [join(root, "node_modules", ".bin", "deno"), "run", "-A", file];
+  const child = spawn(command!, [...prefix, ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(child);
+  return child;
 }
 
 /** Collects a child's output until it exits. */
@@ -72,18 +91,18 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-});
-
-describe("interop programs over TCP (Node ⇄ Node)", () => {
-  it(
-    "the client passes all 17 checks against the server, and the server stops on SIGTERM",
-    guard,
-    async () => {
-      const server = start("server", ["0"]);
-      children.add(server);
+describe("interop programs over TCP, Node and Deno in every pairing", () => {
+  const pairs: ReadonlyArray<readonly [server: Runtime, client: Runtime]> = [
+    ["node", "node"],
+    ["deno", "node"],
+    ["node", "deno"],
+    ["deno", "deno"],
+  ];
+  for (const [serverRuntime, clientRuntime] of pairs) {
+    const title = `a ${clientRuntime} client passes all 17 checks against a ${serverRuntime} ` +
+      `server, which then stops cleanly on SIGTERM`;
+    it(title, guard, async () => {
+      const server = start("server", ["0"], serverRuntime);
       const serverEnd = (async () => {
         const [code, signal] = await once(server, "exit");
         return { code, signal };
@@ -92,27 +111,24 @@ describe("interop programs over TCP (Node ⇄ Node)", () => {
       assert.equal(host, "127.0.0.1");
       assert.ok(port > 0);
 
-      const client = start("client", [host, String(port)]);
-      children.add(client);
-      const result = await finished(client);
+      const result = await finished(start("client", [host, String(port)], clientRuntime));
       const lines = result.stdout.trimEnd().split("\n");
-      assert.deepEqual(lines, [
-        ...expectedCheckNames.map((name) => `PASS ${name}`),
-        "17 passed, 0 failed",
-      ], result.stderr);
+      assert.deepEqual(
+        lines,
+        [...expectedCheckNames.map((name) => `PASS ${name}`), "17 passed, 0 failed"],
+        result.stderr,
+      );
       assert.equal(result.code, 0);
 
       server.kill("SIGTERM");
       assert.deepEqual(await serverEnd, { code: 0, signal: null });
-    },
-  );
+    });
+  }
 
   it("takes a tcp:// URL", guard, async () => {
     const server = start("server", ["0", "127.0.0.1"]);
-    children.add(server);
     const { port } = await listening(server);
     const client = start("client", [`tcp://127.0.0.1:${port}`, "--timeout-ms", "30000"]);
-    children.add(client);
     const result = await finished(client);
     assert.match(result.stdout, /^17 passed, 0 failed$/m);
     assert.equal(result.code, 0);
@@ -123,7 +139,6 @@ describe("interop programs over TCP (Node ⇄ Node)", () => {
   it("fails every check (exit 1) when nothing listens", guard, async () => {
     const port = await closedPort();
     const client = start("client", ["127.0.0.1", String(port)]);
-    children.add(client);
     const result = await finished(client);
     const lines = result.stdout.trimEnd().split("\n");
     assert.equal(lines.length, 18);
