@@ -286,6 +286,7 @@ export function releaseConnection<C extends PooledClient>(
       head.value.seq <= oldestStarvedSeq(core, connection.route))
   ) {
     state.pending.remove(head);
+    if (state.pending.size === 0) core.starved.delete(state);
     connection.load++;
     state.leased++;
     grant(core, head.value, connection);

@@ -158,6 +158,7 @@ export class PoolCore<C extends PooledClient> {
       this.routes.get(state.key) === state
     ) {
       this.routes.delete(state.key);
+      this.starved.delete(state);
     }
   }
 
