@@ -28,6 +28,7 @@ import type { Int64 } from "../protocol/messages.ts";
 import { type ChunkReader, type ChunkSource, createChunkReader } from "./chunk-source.ts";
 import { UnknownStreamError } from "./stream-errors.ts";
 import type { StreamBody, StreamManager } from "./stream-manager.ts";
+import { TransferCounts } from "./transfer-counts.ts";
 
 /**
  * Who may read a stream: the connection that registered it (released when it closes), or an
@@ -101,9 +102,7 @@ const MAX_ID_ATTEMPTS = 64;
 export class OneForOneStreamManager implements StreamManager {
   readonly #streams = new Map<Int64, StreamState>();
   readonly #byOwner = new Map<StreamOwner, Set<StreamState>>();
-  /** Transfers in progress per connection (`undefined` when the server did not say which). */
-  readonly #transfers = new Map<TransportClient | undefined, number>();
-  #chunksBeingTransferred = 0;
+  readonly #transfers = new TransferCounts();
   #releaseErrors = 0;
   readonly #maxChunksBeingTransferred: number;
   readonly #openNamedStream: NamedStreamOpener | undefined;
@@ -240,31 +239,27 @@ export class OneForOneStreamManager implements StreamManager {
   /** Releases every stream the connection owns and forgets the transfers it still counted. */
   connectionTerminated(client: TransportClient): void {
     this.releaseOwner(client);
-    const inTransfer = this.#transfers.get(client);
-    if (inTransfer !== undefined) {
-      this.#transfers.delete(client);
-      this.#chunksBeingTransferred -= inTransfer;
-    }
+    this.#transfers.forget(client);
   }
 
   chunkBeingSent(_streamId: Int64, client?: TransportClient): void {
-    this.#transferStarted(client);
+    this.#transfers.started(client);
   }
 
   chunkSent(_streamId: Int64, client?: TransportClient): void {
-    this.#transferEnded(client);
+    this.#transfers.ended(client);
   }
 
   streamBeingSent(_streamId: string, client?: TransportClient): void {
-    this.#transferStarted(client);
+    this.#transfers.started(client);
   }
 
   streamSent(_streamId: string, client?: TransportClient): void {
-    this.#transferEnded(client);
+    this.#transfers.ended(client);
   }
 
   chunksBeingTransferred(): number {
-    return this.#chunksBeingTransferred;
+    return this.#transfers.total;
   }
 
   /** Releases one stream. Returns whether it was registered. */
@@ -299,7 +294,7 @@ export class OneForOneStreamManager implements StreamManager {
   stats(): StreamManagerStats {
     return {
       streams: this.#streams.size,
-      chunksBeingTransferred: this.#chunksBeingTransferred,
+      chunksBeingTransferred: this.#transfers.total,
       releaseErrors: this.#releaseErrors,
     };
   }
@@ -332,26 +327,14 @@ export class OneForOneStreamManager implements StreamManager {
   }
 
   #checkCapacity(what: string): void {
-    if (this.#chunksBeingTransferred >= this.#maxChunksBeingTransferred) {
+    const inTransfer = this.#transfers.total;
+    if (inTransfer >= this.#maxChunksBeingTransferred) {
       throw new LimitError(
-        `Refused to serve ${what}: ${this.#chunksBeingTransferred} chunks are being transferred, ` +
+        `Refused to serve ${what}: ${inTransfer} chunks are being transferred, ` +
           `at this stream manager's limit of ${this.#maxChunksBeingTransferred} ` +
           `(maxChunksBeingTransferred); retry later`,
       );
     }
-  }
-
-  #transferStarted(client: TransportClient | undefined): void {
-    this.#transfers.set(client, (this.#transfers.get(client) ?? 0) + 1);
-    this.#chunksBeingTransferred++;
-  }
-
-  #transferEnded(client: TransportClient | undefined): void {
-    const count = this.#transfers.get(client);
-    if (count === undefined) return; // its connection was terminated: already uncounted
-    if (count === 1) this.#transfers.delete(client);
-    else this.#transfers.set(client, count - 1);
-    this.#chunksBeingTransferred--;
   }
 
   #release(state: StreamState): void {
