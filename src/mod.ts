@@ -24,3 +24,15 @@ export type { RpcHandler } from "./server/rpc-handler.ts";
 export type { StreamBody, StreamManager } from "./server/stream-manager.ts";
 export { TransferBudget } from "./server/transfer-budget.ts";
 export type { HandlerErrorReporter } from "./server/request-handler.ts";
+
+export {
+  type NamedStreamOpener,
+  OneForOneStreamManager,
+  type OneForOneStreamManagerOptions,
+  type RegisterStreamOptions,
+  type StreamManagerStats,
+  type StreamOwner,
+} from "./server/one-for-one-stream-manager.ts";
+export type { ChunkSource, RandomAccessChunkSource } from "./server/chunk-source.ts";
+export { ChunkIndexError, ChunkSourceError, UnknownStreamError } from "./server/stream-errors.ts";
+export { crc32 } from "./checksum/crc32.ts";
