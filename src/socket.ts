@@ -24,6 +24,13 @@
  * ## Closing and failure semantics
  * - `close()` is idempotent. Without an argument it flushes queued writes, then ends the stream
  *   gracefully; `close(error)` aborts at once (reset), discarding queued writes.
+ * - A graceful close resumes reading (so the peer's end, which completes it, is seen); data still
+ *   arriving is delivered until `sink.close`. Adapters cut off a peer that never ends after a
+ *   close timeout (`closed` then carries a `TimeoutError`). `close(error)` while a graceful close
+ *   is still in progress aborts it; once `closed` has settled every `close` is a no-op.
+ * - A reset reaches the peer as an error where the runtime can send one (TCP RST, WebSocket close
+ *   code); Deno's TCP API cannot, so there the peer sees the end of the stream.
+ * - If `sink.data` or `sink.drain` throws, the adapter closes the socket with what was thrown.
  * - `closed` settles exactly once, never rejects, and carries why the socket ended:
  *   `{ error: undefined }` for a graceful end from either side, `{ error }` for a reset, an I/O
  *   failure or `close(error)`.

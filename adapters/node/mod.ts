@@ -7,5 +7,6 @@
 
 export { tcpConnect, tcpListen } from "./tcp.ts";
 export type { TcpConnectOptions, TcpListenOptions, TcpSocketOptions } from "./tcp.ts";
-export { defaultCloseTimeoutMs, wrapNodeSocket } from "./node-socket.ts";
+export { wrapNodeSocket } from "./node-socket.ts";
+export { defaultCloseTimeoutMs } from "../tcp-options.ts";
 export type { NodeSocketOptions } from "./node-socket.ts";

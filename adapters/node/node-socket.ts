@@ -19,6 +19,7 @@ import type { Socket as NetSocket } from "node:net";
 import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../../src/errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
 import { unrefTimer } from "../../src/deadline.ts";
+import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
 
 /** Options for {@linkcode wrapNodeSocket}. */
 export interface NodeSocketOptions {
@@ -26,15 +27,6 @@ export interface NodeSocketOptions {
   readonly transport: string;
   /** After a graceful `close()`, destroy the socket if it has not closed within this (ms). */
   readonly closeTimeoutMs?: number;
-}
-
-/** Default deadline for a graceful close to finish (flush + the peer's end). */
-export const defaultCloseTimeoutMs = 30_000;
-
-/** `host:port`, with IPv6 hosts in brackets. */
-export function formatHostPort(host: string | undefined, port: number | undefined): string {
-  const h = host ?? "?";
-  return `${h.includes(":") ? `[${h}]` : h}:${port ?? "?"}`;
 }
 
 /** The OS error code of a Node error (`ECONNRESET`), if any. */
@@ -78,7 +70,12 @@ class NodeSocket implements Socket {
     });
     socket.on("close", () => this.#finish());
     socket.on("drain", () => {
-      if (this.#state === "open") this.#sink?.drain();
+      if (this.#state !== "open" || this.#sink === undefined) return;
+      try {
+        this.#sink.drain();
+      } catch (error) {
+        this.close(error);
+      }
     });
     if (socket.closed) {
       this.#reason ??= {
@@ -112,7 +109,11 @@ class NodeSocket implements Socket {
       return;
     }
     this.#socket.on("data", (chunk: Buffer) => {
-      sink.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      try {
+        sink.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch (error) {
+        this.close(error); // a sink that throws has lost the stream's framing: reset
+      }
     });
     if (!this.#paused) this.#socket.resume();
   }
@@ -187,8 +188,11 @@ class NodeSocket implements Socket {
     this.#clearCloseTimer();
     this.#state = "closed";
     this.#ended = { error: this.#reason?.error };
-    this.#sink?.close(this.#ended.error);
-    this.#resolveClosed(this.#ended);
+    try {
+      this.#sink?.close(this.#ended.error);
+    } finally {
+      this.#resolveClosed(this.#ended);
+    }
   }
 }
 

@@ -16,6 +16,7 @@
  *   A graceful close resumes reading so the peer's end can be seen.
  * - `close(error)` is a reset: undelivered bytes in both directions are dropped, this end closes
  *   with `error`, the peer closes with a `ConnectionClosedError` ("connection reset by peer").
+ *   A sink whose `data` or `drain` throws resets the socket with what it threw.
  *
  * `memoryNetwork()` wires a `Listen` and a `Connect` together the way a TCP listener and a
  * connector are, so a server and a client can run in memory exactly as over TCP.
@@ -171,7 +172,11 @@ class MemorySocket implements Socket {
         this.#inbound = [];
         this.#head = 0;
       }
-      sink.data(chunk.slice());
+      try {
+        sink.data(chunk.slice());
+      } catch (error) {
+        this.#reset(error); // a sink that throws has lost the stream: reset, as adapters do
+      }
     }
     if (this.#state === "closed") return;
     this.peer.#maybeDrain();
@@ -192,7 +197,11 @@ class MemorySocket implements Socket {
     if (!this.#needDrain || this.#state !== "open" || this.#sink === undefined) return;
     if (this.peer.#inboundBytes > this.#highWaterMark) return;
     this.#needDrain = false;
-    this.#sink.drain();
+    try {
+      this.#sink.drain();
+    } catch (error) {
+      this.#reset(error);
+    }
   }
 
   #reset(error: unknown): void {
@@ -231,8 +240,11 @@ class MemorySocket implements Socket {
       return;
     }
     this.#finished = true;
-    this.#sink.close(reason.error);
-    this.#resolveClosed(reason);
+    try {
+      this.#sink.close(reason.error);
+    } finally {
+      this.#resolveClosed(reason);
+    }
   }
 }
 
