@@ -1,0 +1,99 @@
+/**
+ * The cross-runtime interop matrix over real loopback sockets: an interop server under Node and
+ * one under Deno, each a separate process serving every transport at once (one TransportServer,
+ * several listeners), and interop clients under Node and Deno against each of them. Every cell
+ * is one client process that must print the 17 INTEROP.md checks as PASS, then
+ * `17 passed, 0 failed`, and exit 0. At the end both servers must stop cleanly on SIGTERM.
+ *
+ * Cells run two at a time (2 cores: a client and a server are busy per cell). Every child process
+ * is stopped at the end, whatever happened.
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { interopCheckNames } from "../../interop/checks.ts";
+import {
+  type InteropProcess,
+  type InteropRuntimeName,
+  ProcessGroup,
+  type ServerAddresses,
+  serverAddresses,
+} from "../helpers/interop-processes.ts";
+
+type Transport = "tcp";
+
+const RUNTIMES: readonly InteropRuntimeName[] = ["node", "deno"];
+const TRANSPORTS: readonly Transport[] = ["tcp"];
+
+/** Guards only (a hung process must not hang the suite); never a pass/fail criterion. */
+const STARTUP_TIMEOUT_MS = 60_000;
+const CELL_GUARD = { timeout: 120_000 };
+
+const expectedLines = [...interopCheckNames.map((name) => `PASS ${name}`), "17 passed, 0 failed"];
+
+const group = new ProcessGroup();
+const servers = new Map<
+  InteropRuntimeName,
+  { process: InteropProcess; addresses: Promise<ServerAddresses> }
+>();
+
+function serverArgs(): string[] {
+  return ["0", "127.0.0.1"];
+}
+
+function clientArgs(addresses: ServerAddresses, transport: Transport): string[] {
+  switch (transport) {
+    case "tcp":
+      return [addresses.tcp.host, String(addresses.tcp.port)];
+  }
+}
+
+before(() => {
+  for (const runtime of RUNTIMES) {
+    const process = group.start(runtime, "server", serverArgs());
+    const addresses = serverAddresses(process, TRANSPORTS, STARTUP_TIMEOUT_MS);
+    addresses.catch(() => {}); // reported by the cells that need it
+    servers.set(runtime, { process, addresses });
+  }
+});
+
+after(async () => {
+  await group.stopAll();
+});
+
+describe("interop matrix over loopback", { concurrency: 2 }, () => {
+  for (const transport of TRANSPORTS) {
+    for (const serverRuntime of RUNTIMES) {
+      for (const clientRuntime of RUNTIMES) {
+        it(
+          `${transport}: ${clientRuntime} client → ${serverRuntime} server`,
+          CELL_GUARD,
+          async () => {
+            const server = servers.get(serverRuntime)!;
+            const addresses = await server.addresses;
+            const client = group.start(clientRuntime, "client", clientArgs(addresses, transport));
+            const exit = await client.exited;
+            const context = `${client.describe()}${server.process.describe()}`;
+            assert.deepEqual(client.stdout.trimEnd().split("\n"), expectedLines, context);
+            assert.deepEqual(exit, { code: 0, signal: null }, context);
+          },
+        );
+      }
+    }
+  }
+});
+
+describe("interop servers after the matrix", () => {
+  for (const runtime of RUNTIMES) {
+    it(`the ${runtime} server is still up and stops cleanly on SIGTERM`, CELL_GUARD, async () => {
+      const server = servers.get(runtime)!;
+      await server.addresses;
+      assert.equal(server.process.running, true, server.process.describe());
+      assert.deepEqual(
+        await server.process.stop(),
+        { code: 0, signal: null },
+        server.process.describe(),
+      );
+    });
+  }
+});
