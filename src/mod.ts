@@ -36,3 +36,6 @@ export {
 export type { ChunkSource, RandomAccessChunkSource } from "./server/chunk-source.ts";
 export { ChunkIndexError, ChunkSourceError, UnknownStreamError } from "./server/stream-errors.ts";
 export { crc32 } from "./checksum/crc32.ts";
+
+export * from "./pool/mod.ts";
+export * from "./auth/mod.ts";
