@@ -48,7 +48,7 @@ export class PooledConnection<C extends PooledClient> implements PooledConnectio
   /** Membership in the pool's idle list (oldest idle first). */
   readonly idleNode: ListNodeType<PooledConnection<C>>;
   /** Waiters that will get a lease once Opening/Validating succeeds. */
-  readonly waiters = new IntrusiveList<LeaseWaiter<C>>();
+  readonly waiters: IntrusiveList<LeaseWaiter<C>> = new IntrusiveList<LeaseWaiter<C>>();
 
   constructor(id: number, route: RouteState<C>, startedAt: number) {
     this.id = id;

@@ -32,13 +32,13 @@ export class RouteState<C extends PooledClient> {
   opening = 0;
   /** Leases held on Ready connections. */
   leased = 0;
-  readonly idle = new IntrusiveList<PooledConnection<C>>();
-  readonly partial = new IntrusiveList<PooledConnection<C>>();
-  readonly joinable = new IntrusiveList<PooledConnection<C>>();
+  readonly idle: IntrusiveList<PooledConnection<C>> = new IntrusiveList<PooledConnection<C>>();
+  readonly partial: IntrusiveList<PooledConnection<C>> = new IntrusiveList<PooledConnection<C>>();
+  readonly joinable: IntrusiveList<PooledConnection<C>> = new IntrusiveList<PooledConnection<C>>();
   /** Waiting leases, oldest first. */
-  readonly pending = new IntrusiveList<LeaseWaiter<C>>();
+  readonly pending: IntrusiveList<LeaseWaiter<C>> = new IntrusiveList<LeaseWaiter<C>>();
   /** Every connection not closed, for stats and close(). */
-  readonly all = new Set<PooledConnection<C>>();
+  readonly all: Set<PooledConnection<C>> = new Set<PooledConnection<C>>();
   budget: ByteBudget | undefined = undefined;
 
   constructor(key: string, route: Route, settings: RouteSettings, backoff: ConnectBackoff) {
