@@ -10,3 +10,5 @@ export type { TcpConnectOptions, TcpListenOptions, TcpSocketOptions } from "./tc
 export { wrapNodeSocket } from "./node-socket.ts";
 export { defaultCloseTimeoutMs } from "../tcp-options.ts";
 export type { NodeSocketOptions } from "./node-socket.ts";
+export { tlsConnect, tlsListen } from "./tls.ts";
+export type { TlsConnectOptions, TlsListenOptions } from "./tls.ts";

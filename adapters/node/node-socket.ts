@@ -8,7 +8,7 @@
  * - `close()` ends gracefully (Node flushes, sends FIN, and closes once the peer's FIN arrives,
  *   since half-open is off); if the peer has not finished within `closeTimeoutMs` the socket is
  *   destroyed and `closed` carries a `TimeoutError`. `close(error)` resets (`resetAndDestroy`
- *   sends a TCP RST where the handle is plain TCP; otherwise `destroy`).
+ *   sends a TCP RST where the handle is plain TCP; TLS sockets are destroyed without one).
  * - I/O errors (ECONNRESET, EPIPE, ...) end the socket with a `ConnectionClosedError` whose
  *   `cause` is Node's error and whose message names the address and the OS code.
  *
@@ -198,21 +198,24 @@ class NodeSocket implements Socket {
 
 const EMPTY = new Uint8Array(0);
 
-/** Aborts a Node socket: TCP RST where possible (the peer sees a reset), otherwise destroy. */
+/**
+ * Aborts a Node socket: a TCP RST where the handle is plain TCP (the peer sees a reset), otherwise
+ * (TLS) a destroy, which the peer sees as the end of the stream: resetting the TCP handle under
+ * Node's TLSWrap crashes the process, and Node offers no other way to set SO_LINGER.
+ */
 function reset(socket: NetSocket): void {
   if (socket.destroyed) return;
   // While a shutdown is pending libuv cannot reset (and Node would never emit 'close'); all bytes
   // are with the kernel by then, so a plain destroy loses nothing.
-  if (socket.writableEnded && !socket.writableFinished) {
-    socket.destroy();
-    return;
+  if (!(socket.writableEnded && !socket.writableFinished)) {
+    try {
+      socket.resetAndDestroy();
+      return;
+    } catch {
+      // Not a plain TCP handle (TLS): destroy below.
+    }
   }
-  try {
-    socket.resetAndDestroy();
-  } catch {
-    // Not a plain TCP handle (TLS, pipes): destroy without RST.
-    socket.destroy();
-  }
+  socket.destroy();
 }
 
 /** Wraps a connected Node socket into the `Socket` contract. Half-open must be off. */
