@@ -64,14 +64,14 @@ export async function runCase(
       opened.push({ name: contestant.name, contestant: await contestant.open(context) });
     }
     for (const { name, contestant } of opened) {
-      const sample = await measure(contestant, "warmup", context.serverPid);
+      const sample = await measure(name, contestant, "warmup", context.serverPid);
       log(`${benchCase.name}: warm-up ${name} ${formatSample(sample)}`);
     }
     const samples = new Map<string, Sample[]>(opened.map(({ name }) => [name, []]));
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < opened.length; i++) {
         const { name, contestant } = opened[(round + i) % opened.length]!;
-        const sample = await measure(contestant, "measure", context.serverPid);
+        const sample = await measure(name, contestant, "measure", context.serverPid);
         samples.get(name)!.push(sample);
         log(`${benchCase.name}: round ${round + 1}/${rounds} ${name} ${formatSample(sample)}`);
       }
@@ -101,22 +101,40 @@ export async function runCase(
 }
 
 /**
- * Runs once and adds the CPU seconds the client (`clientCpuSeconds`) and the server process
+ * A run that takes longer than this is reported as a crash (a hung transfer must not hang the
+ * bench or CI): generous, since a full run of any case takes a few seconds.
+ */
+export const runTimeoutMs = 120_000;
+
+/**
+ * Runs once (failing after {@linkcode runTimeoutMs}) and adds the CPU seconds the client (`clientCpuSeconds`) and the server process
  * (`serverCpuSeconds`, where readable) spent meanwhile.
  */
 async function measure(
+  name: string,
   contestant: OpenContestant,
   phase: RunPhase,
   serverPid: number,
 ): Promise<Sample> {
   const serverBefore = processCpuSeconds(serverPid);
   const clientBefore = ownCpuSeconds();
-  const sample = await contestant.run(phase);
+  const sample = await withTimeout(contestant.run(phase), `${phase} run of ${name}`);
   const clientCpuSeconds = ownCpuSeconds() - clientBefore;
   const serverAfter = processCpuSeconds(serverPid);
   return serverBefore === undefined || serverAfter === undefined
     ? { ...sample, clientCpuSeconds }
     : { ...sample, clientCpuSeconds, serverCpuSeconds: serverAfter - serverBefore };
+}
+
+function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`bench: the ${what} did not finish within ${runTimeoutMs} ms`)),
+      runTimeoutMs,
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 function medianSample(rounds: readonly Sample[]): Sample {
