@@ -18,6 +18,7 @@ import { type BenchOptions, parseBenchOptions, usage } from "./harness/cli-optio
 import { buildJsonReport } from "./harness/report-json.ts";
 import { formatTable } from "./harness/report-table.ts";
 import { type CaseResult, runCase } from "./harness/run-case.ts";
+import { ServerDirectory } from "./harness/server-directory.ts";
 import { type ServerProcess, startServerProcess } from "./harness/server-process.ts";
 
 function selectCases(options: BenchOptions): readonly BenchCase[] {
@@ -61,14 +62,20 @@ async function main(argv: readonly string[]): Promise<void> {
     `Ferry bench: node ${process.version}, ${process.platform} ${process.arch}, ` +
       `${os.cpus().length} CPUs, load ${loadAverageAtStart[0]!.toFixed(2)}; ` +
       `${options.quick ? "quick" : "full"} sizes, ` +
-      `${options.rounds} round(s), median; servers in a separate process (${kinds.join(", ")})\n`,
+      `${options.rounds} round(s), median; ` +
+      (kinds.length > 0 ? `servers in a separate process (${kinds.join(", ")})\n` : "no servers\n"),
   );
 
   let server: ServerProcess | undefined;
   const results: CaseResult[] = [];
   try {
-    server = await startServerProcess({ kinds, nodeFlags });
-    const context = { quick: options.quick, servers: server.directory, serverPid: server.pid };
+    // Cases that need no server (in-process ones such as pool-lease) run without the process.
+    if (kinds.length > 0) server = await startServerProcess({ kinds, nodeFlags });
+    const context = {
+      quick: options.quick,
+      servers: server?.directory ?? new ServerDirectory(new Map()),
+      serverPid: server?.pid ?? -1,
+    };
     for (const benchCase of cases) {
       const result = await runCase(benchCase, context, options.rounds, log);
       log(`${benchCase.name}: done in ${result.seconds.toFixed(1)} s`);

@@ -6,7 +6,13 @@
 
 import type { BenchCase } from "../harness/bench-case.ts";
 import { chunkFetchCase } from "./chunk-fetch.ts";
+import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
 
-export const allCases: readonly BenchCase[] = [chunkFetchCase, rpcEchoCase, rpcLatencyCase];
+export const allCases: readonly BenchCase[] = [
+  chunkFetchCase,
+  rpcEchoCase,
+  rpcLatencyCase,
+  poolLeaseCase,
+];

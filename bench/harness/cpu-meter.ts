@@ -23,6 +23,7 @@ export function ownCpuSeconds(): number {
  * undefined where that file does not exist (not Linux) or cannot be read.
  */
 export function processCpuSeconds(pid: number): number | undefined {
+  if (!(pid > 0)) return undefined;
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
