@@ -29,6 +29,11 @@ export interface DenoTcpConn extends DenoConn {
   setKeepAlive(keepAlive?: boolean): void;
 }
 
+/** `Deno.TlsConn`. */
+export interface DenoTlsConn extends DenoConn {
+  handshake(): Promise<{ readonly alpnProtocol: string | null }>;
+}
+
 /** `Deno.Listener`. */
 export interface DenoListener<C extends DenoConn> {
   accept(): Promise<C>;
@@ -50,6 +55,19 @@ export interface DenoApi {
     transport: "tcp";
     tcpBacklog?: number;
   }): DenoListener<DenoTcpConn>;
+  startTls(
+    conn: DenoTcpConn,
+    options: { hostname: string; caCerts?: string[]; alpnProtocols?: string[] },
+  ): Promise<DenoTlsConn>;
+  listenTls(options: {
+    hostname: string;
+    port: number;
+    transport: "tcp";
+    tcpBacklog?: number;
+    cert: string;
+    key: string;
+    alpnProtocols?: string[];
+  }): DenoListener<DenoTlsConn>;
   unrefTimer(id: ReturnType<typeof setTimeout>): void;
   readonly errors: {
     readonly BadResource: new (...args: never[]) => Error;

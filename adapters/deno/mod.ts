@@ -1,6 +1,7 @@
 /**
- * Ferry's Deno adapters (the package's `./deno` entry): TCP connect and listen on `Deno.connect`
- * and `Deno.listen`, and the wrapper that turns any connected `Deno.Conn` into Ferry's `Socket`.
+ * Ferry's Deno adapters (the package's `./deno` entry): TCP and TLS connect and listen on
+ * `Deno.connect`/`Deno.startTls` and `Deno.listen`/`Deno.listenTls`, and the wrapper that turns any
+ * connected `Deno.Conn` into Ferry's `Socket`.
  *
  * @module
  */
@@ -10,3 +11,5 @@ export type { TcpConnectOptions, TcpListenOptions, TcpSocketOptions } from "./tc
 export { wrapDenoConn } from "./deno-socket.ts";
 export type { DenoSocketOptions } from "./deno-socket.ts";
 export { defaultCloseTimeoutMs } from "../tcp-options.ts";
+export { tlsConnect, tlsListen } from "./tls.ts";
+export type { TlsConnectOptions, TlsListenOptions } from "./tls.ts";

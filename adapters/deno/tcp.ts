@@ -6,13 +6,11 @@
  * @module
  */
 
-import { ConnectError, InvalidArgumentError, TransportError } from "../../src/errors.ts";
-import { watchDeadline } from "../../src/deadline.ts";
-import type { Connect, ConnectOptions, Listen, SocketListener } from "../../src/socket.ts";
+import { InvalidArgumentError, TransportError } from "../../src/errors.ts";
+import type { Connect, ConnectOptions, Listen, Socket } from "../../src/socket.ts";
 import {
   checkTcpConnectOptions,
   checkTcpListenOptions,
-  connectTimeout,
   formatHostPort,
   type TcpConnectOptions,
   type TcpListenOptions,
@@ -21,16 +19,17 @@ import {
 import {
   type DenoApi,
   denoApi,
+  type DenoConn,
   denoErrorCode,
-  type DenoListener,
   type DenoTcpConn,
-  isClosedResourceError,
 } from "./deno-api.ts";
 import { wrapDenoConn } from "./deno-socket.ts";
+import { closeQuietly, connectWithDeadline, serveListener } from "./deno-endpoint.ts";
 
 export type { TcpConnectOptions, TcpListenOptions, TcpSocketOptions } from "../tcp-options.ts";
 
-function refuseKeepAliveDelay(tuning: TcpTuning, what: string): void {
+/** Throws when `keepAliveInitialDelayMs` is set: Deno's TCP API cannot honour it. */
+export function refuseKeepAliveDelay(tuning: TcpTuning, what: string): void {
   if (tuning.keepAliveInitialDelayMs !== undefined) {
     throw new InvalidArgumentError(
       `${what}: keepAliveInitialDelayMs is not supported by Deno's TCP API, received ` +
@@ -39,11 +38,28 @@ function refuseKeepAliveDelay(tuning: TcpTuning, what: string): void {
   }
 }
 
-function wrap(deno: DenoApi, conn: DenoTcpConn, tuning: TcpTuning) {
+/** Opens a tuned TCP connection; closes it if `signal` aborts before it is returned. */
+export async function openTcp(
+  deno: DenoApi,
+  host: string,
+  port: number,
+  tuning: TcpTuning,
+  signal: AbortSignal,
+): Promise<DenoTcpConn> {
+  const conn = await deno.connect({ hostname: host, port, transport: "tcp", signal });
+  if (signal.aborted) {
+    closeQuietly(conn);
+    throw signal.reason;
+  }
   conn.setNoDelay(tuning.noDelay);
   conn.setKeepAlive(tuning.keepAlive);
+  return conn;
+}
+
+/** Wraps a Deno connection with the tuning's write and close settings. */
+export function wrapTuned(deno: DenoApi, conn: DenoConn, tuning: TcpTuning, transport: string) {
   return wrapDenoConn(deno, conn, {
-    transport: "tcp",
+    transport,
     highWaterMark: tuning.highWaterMark,
     closeTimeoutMs: tuning.closeTimeoutMs,
   });
@@ -54,37 +70,15 @@ export function tcpConnect(options: TcpConnectOptions): Connect {
   const checked = checkTcpConnectOptions(options, "tcpConnect");
   refuseKeepAliveDelay(checked, "tcpConnect");
   const deno = denoApi();
-  const { host, port } = checked;
-  const target = `tcp://${formatHostPort(host, port)}`;
-
-  return async (connectOptions?: ConnectOptions) => {
-    const timeoutMs = connectTimeout(connectOptions?.timeoutMs, checked.timeoutMs, target);
-    const signal = connectOptions?.signal;
-    signal?.throwIfAborted();
-    const attempt = new AbortController();
-    let expired: { error: unknown } | undefined;
-    const dispose = watchDeadline({ timeoutMs, signal }, `connect to ${target}`, (error) => {
-      expired = { error };
-      attempt.abort(error);
-    });
-    let conn: DenoTcpConn;
-    try {
-      conn = await deno.connect({ hostname: host, port, transport: "tcp", signal: attempt.signal });
-    } catch (error) {
-      if (expired) throw expired.error;
-      const code = denoErrorCode(error);
-      throw new ConnectError(
-        `connect to ${target} failed${code ? ` (${code})` : ""}: ${(error as Error)?.message}`,
-        { cause: error },
-      );
-    } finally {
-      dispose();
-    }
-    if (expired) {
-      conn.close();
-      throw expired.error;
-    }
-    return wrap(deno, conn, checked);
+  const target = `tcp://${formatHostPort(checked.host, checked.port)}`;
+  return async (connectOptions?: ConnectOptions): Promise<Socket> => {
+    const conn = await connectWithDeadline(
+      target,
+      connectOptions,
+      checked.timeoutMs,
+      (signal) => openTcp(deno, checked.host, checked.port, checked, signal),
+    );
+    return wrapTuned(deno, conn, checked, "tcp");
   };
 }
 
@@ -93,67 +87,34 @@ export function tcpListen(options: TcpListenOptions = {}): Listen {
   const checked = checkTcpListenOptions(options, "tcpListen");
   refuseKeepAliveDelay(checked, "tcpListen");
   const deno = denoApi();
-  const { host, port, backlog } = checked;
-
   return (onSocket) => {
     if (typeof onSocket !== "function") {
       return Promise.reject(new InvalidArgumentError(`tcpListen: onSocket must be a function`));
     }
-    let listener: DenoListener<DenoTcpConn>;
+    let listener;
     try {
-      listener = deno.listen({ hostname: host, port, transport: "tcp", tcpBacklog: backlog });
+      listener = deno.listen({
+        hostname: checked.host,
+        port: checked.port,
+        transport: "tcp",
+        tcpBacklog: checked.backlog,
+      });
     } catch (error) {
-      const code = denoErrorCode(error);
-      return Promise.reject(
-        new TransportError(
-          `listen on tcp://${formatHostPort(host, port)} failed${code ? ` (${code})` : ""}: ` +
-            (error as Error)?.message,
-          { cause: error },
-        ),
-      );
+      return Promise.reject(listenError("tcp", checked.host, checked.port, error));
     }
-    let closing = false;
-    const accepting = (async () => {
-      while (!closing) {
-        let conn: DenoTcpConn;
-        try {
-          conn = await listener.accept();
-        } catch (error) {
-          if (closing || isClosedResourceError(deno, error)) return;
-          // Transient accept failures (EMFILE, ECONNABORTED): back off briefly, keep serving.
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          continue;
-        }
-        if (closing) {
-          conn.close();
-          return;
-        }
-        const socket = wrap(deno, conn, checked);
-        try {
-          onSocket(socket);
-        } catch (error) {
-          socket.close(error);
-        }
-      }
-    })();
-    const { hostname, port: boundPort } = listener.addr;
-    let closed: Promise<void> | undefined;
-    const socketListener: SocketListener = {
-      address: {
-        host: hostname,
-        port: boundPort,
-        url: `tcp://${formatHostPort(hostname, boundPort)}`,
-      },
-      close: () => {
-        closed ??= (async () => {
-          closing = true;
-          listener.close();
-          // The port is released once the pending accept has been rejected.
-          await accepting;
-        })();
-        return closed;
-      },
-    };
-    return Promise.resolve(socketListener);
+    return Promise.resolve(serveListener(deno, listener, "tcp", onSocket, (conn) => {
+      conn.setNoDelay(checked.noDelay);
+      conn.setKeepAlive(checked.keepAlive);
+    }, (conn) => wrapTuned(deno, conn, checked, "tcp")));
   };
+}
+
+/** The error for a listener that could not bind. */
+export function listenError(scheme: string, host: string, port: number, error: unknown) {
+  const code = denoErrorCode(error);
+  return new TransportError(
+    `listen on ${scheme}://${formatHostPort(host, port)} failed${code ? ` (${code})` : ""}: ` +
+      (error as Error)?.message,
+    { cause: error },
+  );
 }

@@ -1,6 +1,7 @@
 /**
- * Ferry's Node adapters (the package's `./node` entry): TCP connect and listen on `node:net`, and
- * the wrapper that turns any connected `net.Socket` into Ferry's `Socket` contract.
+ * Ferry's Node adapters (the package's `./node` entry): TCP and TLS connect and listen on
+ * `node:net`/`node:tls`, and the wrapper that turns any connected `net.Socket` (or `TLSSocket`)
+ * into Ferry's `Socket` contract.
  *
  * @module
  */
