@@ -68,6 +68,18 @@ export interface DenoApi {
     key: string;
     alpnProtocols?: string[];
   }): DenoListener<DenoTlsConn>;
+  serve(
+    options: {
+      hostname: string;
+      port: number;
+      onListen?: (addr: DenoNetAddr) => void;
+    },
+    handler: (request: Request, info: { remoteAddr: DenoNetAddr }) => Response | Promise<Response>,
+  ): { readonly addr: DenoNetAddr; shutdown(): Promise<void>; readonly finished: Promise<void> };
+  upgradeWebSocket(
+    request: Request,
+    options?: { idleTimeout?: number },
+  ): { socket: WebSocket; response: Response };
   unrefTimer(id: ReturnType<typeof setTimeout>): void;
   readonly errors: {
     readonly BadResource: new (...args: never[]) => Error;

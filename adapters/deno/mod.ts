@@ -13,3 +13,5 @@ export type { DenoSocketOptions } from "./deno-socket.ts";
 export { defaultCloseTimeoutMs } from "../tcp-options.ts";
 export { tlsConnect, tlsListen } from "./tls.ts";
 export type { TlsConnectOptions, TlsListenOptions } from "./tls.ts";
+export { webSocketListen } from "./ws-listen.ts";
+export type { UpgradeRequest, WebSocketListenOptions } from "./ws-listen.ts";

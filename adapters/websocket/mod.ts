@@ -1,0 +1,13 @@
+/**
+ * Ferry's WebSocket client adapter (the package's `./websocket` entry), for any runtime with a
+ * WHATWG `WebSocket` or an injected constructor, and the wrapper that turns an open WebSocket
+ * into Ferry's `Socket` (used by the Node and Deno WebSocket listeners too).
+ *
+ * @module
+ */
+
+export { webSocketConnect } from "./connect.ts";
+export type { WebSocketConnectOptions, WebSocketConstructor } from "./connect.ts";
+export { resetCloseCode, wrapWebSocket } from "./websocket-socket.ts";
+export type { WebSocketLike, WebSocketSocketOptions } from "./websocket-socket.ts";
+export type { UpgradeRequest } from "./upgrade-request.ts";

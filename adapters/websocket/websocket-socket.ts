@@ -1,0 +1,324 @@
+/**
+ * Wraps an open WebSocket (browser, Deno, or the `ws` package's) into Ferry's `Socket` contract.
+ * Web-platform only: no runtime imports, so it runs in browsers, Deno and Node alike.
+ *
+ * - Each binary message is one chunk for `sink.data` (empty messages are skipped; a text message
+ *   breaks the protocol and closes the socket with code 1003).
+ * - `write` is `send`; it returns false once `bufferedAmount` is above the high-water mark. The
+ *   WebSocket API has no drain event, so while (and only while) a writer waits, `bufferedAmount`
+ *   is polled on a short timer and `drain` fires when it is back at or below the mark.
+ * - `pause()` uses the socket's own `pause()` where it has one (`ws`: real TCP backpressure);
+ *   elsewhere messages are held in the adapter (bounded by `maxHeldBytes`) until `resume()`.
+ * - A clean close with code 1000 or 1005 is a graceful end; any other close is an error that
+ *   names the code and reason. `close()` sends 1000 (queued data goes first); `close(error)`
+ *   terminates where the socket can (`ws`) and otherwise closes with 4000 and the error's text,
+ *   so the peer sees a failure either way.
+ *
+ * @module
+ */
+
+import {
+  ConnectionClosedError,
+  describeError,
+  InvalidArgumentError,
+  LimitError,
+  ProtocolError,
+  TimeoutError,
+} from "../../src/errors.ts";
+import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
+import { unrefTimer } from "../../src/deadline.ts";
+
+/** The WebSocket surface the adapter uses: the WHATWG API, plus `ws`'s extras where present. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: string, listener: (event: never) => void): void;
+  removeEventListener(type: string, listener: (event: never) => void): void;
+  pause?(): void;
+  resume?(): void;
+  terminate?(): void;
+}
+
+export interface WebSocketSocketOptions {
+  /** `ws` or `wss`. */
+  readonly transport: string;
+  /** The peer, e.g. the URL connected to or the client's address. */
+  readonly remoteAddress: string;
+  readonly localAddress?: string;
+  /** `bufferedAmount` above which `write` returns false. */
+  readonly highWaterMark: number;
+  /** Received bytes held while paused (sockets without `pause`) before closing with LimitError. */
+  readonly maxHeldBytes: number;
+  /** A graceful close not finished by then ends with a `TimeoutError` (0 = never). */
+  readonly closeTimeoutMs: number;
+  /** How often `bufferedAmount` is polled while a writer waits for `drain`, in ms. */
+  readonly drainPollMs?: number;
+}
+
+/** Close code Ferry sends for `close(error)` where the socket cannot be terminated. */
+export const resetCloseCode = 4000;
+
+type State = "open" | "ending" | "closed";
+
+class WebSocketSocket implements Socket {
+  readonly info: SocketInfo;
+  readonly closed: Promise<SocketClosed>;
+  readonly #ws: WebSocketLike;
+  readonly #options: WebSocketSocketOptions;
+  #sink: SocketSink | undefined;
+  #state: State = "open";
+  #paused = false;
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
+  #needDrain = false;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why it ended, once known; delivered after held data when graceful. */
+  #ending: { error: unknown } | undefined;
+  #finished = false;
+  #resolveClosed!: (closed: SocketClosed) => void;
+
+  constructor(ws: WebSocketLike, options: WebSocketSocketOptions) {
+    this.#ws = ws;
+    this.#options = options;
+    this.info = {
+      transport: options.transport,
+      remoteAddress: options.remoteAddress,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    };
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    ws.addEventListener("message", this.#onMessage);
+    ws.addEventListener("close", this.#onClose);
+    ws.addEventListener("error", this.#onError);
+  }
+
+  get bufferedAmount(): number {
+    return this.#state === "closed" ? 0 : this.#ws.bufferedAmount;
+  }
+
+  attach(sink: SocketSink): void {
+    if (this.#sink !== undefined) {
+      throw new InvalidArgumentError(
+        `attach on ${this.info.transport} socket ${this.info.remoteAddress}: already attached`,
+      );
+    }
+    if (sink === null || typeof sink !== "object") {
+      throw new InvalidArgumentError(
+        `attach on ${this.info.transport} socket: expected a SocketSink, received ${typeof sink}`,
+      );
+    }
+    this.#sink = sink;
+    queueMicrotask(() => this.#deliverHeld());
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (!(chunk instanceof Uint8Array)) {
+      throw new InvalidArgumentError(
+        `write on ${this.info.transport} socket ${this.info.remoteAddress}: expected a Uint8Array, ` +
+          `received ${chunk === null ? "null" : typeof chunk}`,
+      );
+    }
+    if (this.#state !== "open" || this.#ws.readyState !== 1) return false;
+    if (chunk.byteLength > 0) this.#ws.send(chunk);
+    if (this.#ws.bufferedAmount <= this.#options.highWaterMark) return true;
+    this.#needDrain = true;
+    this.#pollDrain();
+    return false;
+  }
+
+  pause(): void {
+    if (this.#paused || this.#state === "closed") return;
+    this.#paused = true;
+    this.#ws.pause?.();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#state !== "closed") this.#ws.resume?.();
+    queueMicrotask(() => this.#deliverHeld());
+  }
+
+  close(error?: unknown): void {
+    if (error !== undefined) {
+      this.#abort(error);
+      return;
+    }
+    if (this.#state !== "open") return;
+    this.#state = "ending";
+    this.#needDrain = false;
+    this.resume(); // keep reading: the peer's close completes ours
+    try {
+      this.#ws.close(1000);
+    } catch (cause) {
+      this.#abort(cause);
+      return;
+    }
+    const timeoutMs = this.#options.closeTimeoutMs;
+    if (timeoutMs > 0) {
+      this.#closeTimer = setTimeout(() => {
+        this.#closeTimer = undefined;
+        this.#abort(
+          new TimeoutError(
+            `graceful close of ${this.info.transport} connection to ${this.info.remoteAddress} ` +
+              `did not finish within ${timeoutMs} ms (no close frame from the peer)`,
+            timeoutMs,
+          ),
+        );
+      }, timeoutMs);
+      unrefTimer(this.#closeTimer);
+    }
+  }
+
+  #onMessage = (event: MessageEvent): void => {
+    if (this.#state === "closed") return;
+    const chunk = toBytes(event.data);
+    if (chunk === undefined) {
+      const kind = typeof event.data === "string" ? "a text message" : "a non-binary message";
+      this.#abort(
+        new ProtocolError(
+          `${this.info.transport} connection to ${this.info.remoteAddress} received ${kind}; ` +
+            `Ferry speaks binary messages only`,
+        ),
+        1003,
+      );
+      return;
+    }
+    if (chunk.byteLength === 0) return;
+    if (this.#sink !== undefined && !this.#paused && this.#held.length === 0) {
+      this.#deliver(chunk);
+      return;
+    }
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.byteLength;
+    if (this.#heldBytes > this.#options.maxHeldBytes) {
+      this.#abort(
+        new LimitError(
+          `${this.info.transport} connection to ${this.info.remoteAddress}: ${this.#heldBytes} ` +
+            `received bytes held while paused, above the ${this.#options.maxHeldBytes}-byte limit`,
+        ),
+        1009,
+      );
+    }
+  };
+
+  #onClose = (event: CloseEvent): void => {
+    this.#ws.removeEventListener("message", this.#onMessage);
+    if (this.#state === "closed") return;
+    const clean = event.wasClean && (event.code === 1000 || event.code === 1005);
+    const error = clean ? undefined : new ConnectionClosedError(
+      `${this.info.transport} connection to ${this.info.remoteAddress} closed with code ` +
+        `${event.code}${event.reason ? ` (${event.reason})` : ""}` +
+        `${event.wasClean ? "" : ", not cleanly"}`,
+    );
+    this.#state = "closed";
+    this.#ending = { error };
+    if (error !== undefined) this.#held = [];
+    this.#deliverHeld();
+  };
+
+  #onError = (): void => {
+    // The close event that follows carries the code; browsers give errors no detail.
+  };
+
+  #deliver(chunk: Uint8Array): void {
+    try {
+      this.#sink!.data(chunk);
+    } catch (error) {
+      this.#abort(error);
+    }
+  }
+
+  /** Delivers held messages while attached and not paused; then finishes a pending end. */
+  #deliverHeld(): void {
+    if (this.#finished || this.#sink === undefined) return;
+    while (!this.#paused && this.#held.length > 0 && !this.#finished) {
+      const chunk = this.#held.shift()!;
+      this.#heldBytes -= chunk.byteLength;
+      this.#deliver(chunk);
+    }
+    if (this.#ending !== undefined && (this.#held.length === 0 || this.#ending.error)) {
+      this.#finish();
+    }
+  }
+
+  #pollDrain(): void {
+    if (this.#drainTimer !== undefined) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      if (!this.#needDrain || this.#state !== "open") return;
+      if (this.#ws.bufferedAmount > this.#options.highWaterMark) {
+        this.#pollDrain();
+        return;
+      }
+      this.#needDrain = false;
+      try {
+        this.#sink?.drain();
+      } catch (error) {
+        this.#abort(error);
+      }
+    }, this.#options.drainPollMs ?? 4);
+  }
+
+  #abort(error: unknown, code = resetCloseCode): void {
+    if (this.#finished) return;
+    if (this.#ending?.error === undefined || this.#state !== "closed") {
+      this.#ending = { error };
+    }
+    const wasOpen = this.#state !== "closed";
+    this.#state = "closed";
+    this.#held = [];
+    this.#heldBytes = 0;
+    if (wasOpen) {
+      try {
+        if (this.#ws.terminate !== undefined) this.#ws.terminate();
+        else this.#ws.close(code, closeReason(error));
+      } catch {
+        // already closing
+      }
+    }
+    queueMicrotask(() => this.#finish());
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#state = "closed";
+    this.#needDrain = false;
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#drainTimer = this.#closeTimer = undefined;
+    this.#ws.removeEventListener("message", this.#onMessage);
+    const ending = this.#ending ?? { error: undefined };
+    try {
+      this.#sink?.close(ending.error);
+    } finally {
+      this.#resolveClosed(ending);
+    }
+  }
+}
+
+/** Received message data as bytes; undefined for text or anything else that is not binary. */
+function toBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  return undefined;
+}
+
+/** A close reason from an error: at most 123 UTF-8 bytes, as the protocol allows. */
+function closeReason(error: unknown): string {
+  let reason = describeError(error);
+  const encoder = new TextEncoder();
+  while (encoder.encode(reason).byteLength > 123) reason = reason.slice(0, -1);
+  return reason;
+}
+
+/** Wraps an OPEN WebSocket. Set `binaryType` to `arraybuffer` (or `nodebuffer` for `ws`) first. */
+export function wrapWebSocket(ws: WebSocketLike, options: WebSocketSocketOptions): Socket {
+  return new WebSocketSocket(ws, options);
+}

@@ -1,0 +1,15 @@
+import WebSocket from "ws";
+import { webSocketListen } from "../../adapters/node/mod.ts";
+import { webSocketConnect, type WebSocketConstructor } from "../../adapters/websocket/mod.ts";
+import { runSocketConformance } from "../conformance/socket-suite.ts";
+
+// Node 20 has no stable global WebSocket: the client uses the `ws` package's class.
+runSocketConformance("node ws (ws package on both ends)", {
+  listen: (options) => webSocketListen({ host: "127.0.0.1", port: 0, ...options }),
+  connect: (address, options) =>
+    webSocketConnect({
+      url: address.url,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+      ...options,
+    }),
+});
