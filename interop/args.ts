@@ -2,10 +2,12 @@
  * Command lines of the interop programs (`../shared/INTEROP.md`), parsed without any runtime API
  * so they can be tested anywhere.
  *
- * - Server: `[port] [host] [--ws <port>]` — port 0 (default) picks a free one, host defaults to
- *   127.0.0.1.
+ * - Server: `[port] [host] [--ws <port>] [--tls <port>] [--cert-out <file>]` — port 0 (default)
+ *   picks a free one, host defaults to 127.0.0.1. `--tls` adds a TLS listener with a freshly
+ *   generated self-signed test certificate, which `--cert-out` writes (PEM) for clients to trust.
  * - Client: `<host> <port>` or one URL (`tcp://host:port`, `tls://host:port`, `ws://host:port/path`,
- *   `wss://…`), plus `--timeout-ms <ms>` (deadline of each check).
+ *   `wss://…`), plus `--timeout-ms <ms>` (deadline of each check) and `--ca <file>` (a PEM
+ *   certificate to trust for tls:// and wss://, in addition to the default roots).
  *
  * @module
  */
@@ -25,6 +27,8 @@ export interface ClientArgs {
   readonly target: InteropTarget;
   /** Deadline of each check, in milliseconds. */
   readonly checkTimeoutMs: number;
+  /** PEM file with certificates to trust for tls:// and wss:// (`--ca <file>`). */
+  readonly caFile?: string;
 }
 
 export interface ServerArgs {
@@ -32,12 +36,17 @@ export interface ServerArgs {
   readonly port: number;
   /** Also serve WebSocket on this port (`--ws <port>`). */
   readonly wsPort?: number;
+  /** Also serve TLS on this port with a generated test certificate (`--tls <port>`). */
+  readonly tlsPort?: number;
+  /** Write the generated certificate (PEM) to this file (`--cert-out <file>`; needs `--tls`). */
+  readonly certOut?: string;
 }
 
 export const clientUsage =
   "usage: client <host> <port> | client <tcp|tls|ws|wss>://host:port[/path]" +
-  " [--timeout-ms <ms>]";
-export const serverUsage = "usage: server [port] [host] [--ws <port>]";
+  " [--timeout-ms <ms>] [--ca <file>]";
+export const serverUsage =
+  "usage: server [port] [host] [--ws <port>] [--tls <port>] [--cert-out <file>]";
 
 const DEFAULT_HOST = "127.0.0.1";
 const DEFAULT_CHECK_TIMEOUT_MS = 15_000;
@@ -45,18 +54,23 @@ const SCHEMES = new Set(["tcp", "tls", "ws", "wss"]);
 
 /** @throws InvalidArgumentError with what was wrong and the value received. */
 export function parseClientArgs(args: readonly string[]): ClientArgs {
-  const { positional, flags } = splitFlags(args, ["--timeout-ms"], clientUsage);
+  const { positional, flags } = splitFlags(args, ["--timeout-ms", "--ca"], clientUsage);
   const timeout = flags.get("--timeout-ms");
   const checkTimeoutMs = timeout === undefined
     ? DEFAULT_CHECK_TIMEOUT_MS
     : parseInteger(timeout, "--timeout-ms", 1, 3_600_000);
-  if (positional.length === 1) return { target: parseTargetUrl(positional[0]!), checkTimeoutMs };
+  const ca = flags.get("--ca");
+  const caFile = ca === undefined ? {} : { caFile: checkPath(ca, "--ca") };
+  if (positional.length === 1) {
+    return { target: parseTargetUrl(positional[0]!), checkTimeoutMs, ...caFile };
+  }
   if (positional.length === 2) {
     const host = checkHost(positional[0]!);
     const port = parseInteger(positional[1]!, "port", 1, 65535);
     return {
       target: { scheme: "tcp", host, port, url: tcpUrl("tcp", host, port) },
       checkTimeoutMs,
+      ...caFile,
     };
   }
   throw new InvalidArgumentError(
@@ -67,7 +81,11 @@ export function parseClientArgs(args: readonly string[]): ClientArgs {
 
 /** @throws InvalidArgumentError with what was wrong and the value received. */
 export function parseServerArgs(args: readonly string[]): ServerArgs {
-  const { positional, flags } = splitFlags(args, ["--ws"], serverUsage);
+  const { positional, flags } = splitFlags(
+    args,
+    ["--ws", "--tls", "--cert-out"],
+    serverUsage,
+  );
   if (positional.length > 2) {
     throw new InvalidArgumentError(
       `Expected at most a port and a host, got ${JSON.stringify(positional)}. ${serverUsage}`,
@@ -76,11 +94,28 @@ export function parseServerArgs(args: readonly string[]): ServerArgs {
   const port = positional[0] === undefined ? 0 : parseInteger(positional[0], "port", 0, 65535);
   const host = positional[1] === undefined ? DEFAULT_HOST : checkHost(positional[1]);
   const ws = flags.get("--ws");
-  return ws === undefined ? { host, port } : {
+  const tls = flags.get("--tls");
+  const certOut = flags.get("--cert-out");
+  if (certOut !== undefined && tls === undefined) {
+    throw new InvalidArgumentError(
+      `--cert-out ${JSON.stringify(certOut)} needs --tls <port>: there is no certificate ` +
+        `without a TLS listener. ${serverUsage}`,
+    );
+  }
+  return {
     host,
     port,
-    wsPort: parseInteger(ws, "--ws port", 0, 65535),
+    ...(ws === undefined ? {} : { wsPort: parseInteger(ws, "--ws port", 0, 65535) }),
+    ...(tls === undefined ? {} : { tlsPort: parseInteger(tls, "--tls port", 0, 65535) }),
+    ...(certOut === undefined ? {} : { certOut: checkPath(certOut, "--cert-out") }),
   };
+}
+
+function checkPath(path: string, what: string): string {
+  if (path === "" || path.includes("\0")) {
+    throw new InvalidArgumentError(`Invalid ${what} file ${JSON.stringify(path)}`);
+  }
+  return path;
 }
 
 function parseTargetUrl(text: string): InteropTarget {

@@ -3,6 +3,7 @@
  *
  *     node --import tsx interop/client.ts <host> <port> [--timeout-ms <ms>]
  *     node --import tsx interop/client.ts tcp://host:port
+ *     node --import tsx interop/client.ts tls://host:port --ca server-cert.pem
  *     deno run -A interop/client.ts <host> <port>
  *
  * Prints `PASS <name>` / `FAIL <name>: <detail>` per check, then `N passed, M failed`; exits 0
@@ -12,7 +13,7 @@
  */
 
 import { TransportClient } from "../src/client/transport-client.ts";
-import { describeError } from "../src/errors.ts";
+import { describeError, InvalidArgumentError } from "../src/errors.ts";
 import { clientUsage, parseClientArgs } from "./args.ts";
 import {
   type ChecksSummary,
@@ -33,11 +34,20 @@ let args;
 let connect;
 try {
   args = parseClientArgs(runtime.args);
-  connect = runtime.connect(args.target);
+  const ca = args.caFile === undefined ? undefined : await readCa(args.caFile);
+  connect = runtime.connect(args.target, ca === undefined ? {} : { ca });
 } catch (error) {
   console.error(describeError(error));
   console.error(clientUsage);
   runtime.exit(2);
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await runtime.readTextFile(path);
+  } catch (error) {
+    throw new InvalidArgumentError(`Cannot read --ca ${path}: ${describeError(error)}`);
+  }
 }
 
 const print = (result: Parameters<typeof formatResult>[0]) => console.log(formatResult(result));

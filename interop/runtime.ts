@@ -15,14 +15,29 @@ export interface InteropRuntime {
   readonly name: "node" | "deno";
   /** Command-line arguments after the program. */
   readonly args: readonly string[];
-  /** A connector for `target`. @throws InvalidArgumentError when its scheme has no adapter yet. */
-  connect(target: InteropTarget): Connect;
+  /**
+   * A connector for `target`; `ca` (PEM) is trusted for tls:// in addition to the default roots.
+   * @throws InvalidArgumentError when its scheme has no adapter yet.
+   */
+  connect(target: InteropTarget, options?: { readonly ca?: string }): Connect;
   /** A TCP listener on host and port (0 = any free port). */
   listenTcp(host: string, port: number): Listen;
+  /** A TLS listener on host and port presenting `credentials` (PEM certificate and key). */
+  listenTls(host: string, port: number, credentials: TlsCredentials): Listen;
+  /** Reads a UTF-8 text file. */
+  readTextFile(path: string): Promise<string>;
+  /** Writes (replaces) a UTF-8 text file. */
+  writeTextFile(path: string, text: string): Promise<void>;
   /** Runs `callback` once on SIGINT or SIGTERM (instead of the default abrupt exit). */
   onShutdownSignal(callback: () => void): void;
   /** Ends the process with `code`. */
   exit(code: number): never;
+}
+
+/** A certificate chain and its private key, both PEM. */
+export interface TlsCredentials {
+  readonly cert: string;
+  readonly key: string;
 }
 
 export async function loadRuntime(): Promise<InteropRuntime> {
@@ -35,10 +50,14 @@ export async function loadRuntime(): Promise<InteropRuntime> {
 }
 
 /** The error for a scheme whose adapter is not wired into the interop programs yet. */
-export function schemeUnavailable(target: InteropTarget, runtime: string): InvalidArgumentError {
+export function schemeUnavailable(
+  target: InteropTarget,
+  runtime: string,
+  wired: readonly string[],
+): InvalidArgumentError {
   return new InvalidArgumentError(
     `Cannot connect to ${target.url}: ${target.scheme}:// is not available in the interop ` +
-      `client under ${runtime} yet (only tcp:// has an adapter wired in ` +
-      `interop/runtime-${runtime}.ts)`,
+      `client under ${runtime} yet (only ${wired.map((s) => `${s}://`).join(" and ")} ` +
+      `have an adapter wired in interop/runtime-${runtime}.ts)`,
   );
 }

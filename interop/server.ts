@@ -1,18 +1,22 @@
 /**
  * The Ferry interop server (`../shared/INTEROP.md`), for Node and Deno:
  *
- *     node --import tsx interop/server.ts [port] [host]
+ *     node --import tsx interop/server.ts [port] [host] [--tls <port> [--cert-out <file>]]
  *     deno run -A interop/server.ts [port] [host]
  *
- * Prints `LISTENING <host> <port>` once bound, serves until SIGINT/SIGTERM, then closes cleanly.
+ * Prints `LISTENING <host> <port>` once bound; with `--tls` it also serves TLS (one server, both
+ * listeners) with a freshly generated self-signed certificate, writes that certificate to
+ * `--cert-out` for clients to trust (`client tls://host:port --ca <file>`), and prints
+ * `LISTENING tls://<host>:<port>`. Serves until SIGINT/SIGTERM, then closes cleanly.
  *
  * @module
  */
 
 import { describeError } from "../src/errors.ts";
+import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificate.ts";
 import { parseServerArgs, serverUsage } from "./args.ts";
 import { createInteropServer } from "./interop-handler.ts";
-import { type InteropRuntime, loadRuntime } from "./runtime.ts";
+import { type InteropRuntime, loadRuntime, type TlsCredentials } from "./runtime.ts";
 
 const runtime: InteropRuntime = await loadRuntime();
 
@@ -36,10 +40,31 @@ const server = createInteropServer();
 try {
   const listener = await server.listen(runtime.listenTcp(args.host, args.port));
   console.log(`LISTENING ${listener.address.host} ${listener.address.port}`);
+  if (args.tlsPort !== undefined) {
+    const credentials = await testCredentials(args.host, args.certOut);
+    const tls = await server.listen(runtime.listenTls(args.host, args.tlsPort, credentials));
+    console.log(`LISTENING tls://${hostInUrl(tls.address.host)}:${tls.address.port}`);
+  }
 } catch (error) {
-  console.error(`Cannot listen on ${args.host}:${args.port}: ${describeError(error)}`);
+  console.error(`Cannot serve on ${args.host}: ${describeError(error)}`);
   await server.close();
   runtime.exit(1);
+}
+
+/**
+ * A fresh self-signed certificate for `localhost`, 127.0.0.1, ::1 and the listening host (when
+ * it is a specific name or address), written to `certOut` for clients' `--ca`.
+ */
+async function testCredentials(host: string, certOut: string | undefined): Promise<TlsCredentials> {
+  const altNames = ["localhost", "127.0.0.1", "::1"];
+  if (!altNames.includes(host) && host !== "0.0.0.0" && host !== "::") altNames.push(host);
+  const { certPem, keyPem } = await generateSelfSignedCertificate({ altNames });
+  if (certOut !== undefined) await runtime.writeTextFile(certOut, certPem);
+  return { cert: certPem, key: keyPem };
+}
+
+function hostInUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 runtime.onShutdownSignal(() => {

@@ -15,6 +15,24 @@ describe("interop server arguments", () => {
     });
   });
 
+  it("takes a TLS listener port and where to write its certificate", () => {
+    assert.deepEqual(parseServerArgs(["0", "127.0.0.1", "--tls", "0", "--cert-out", "c.pem"]), {
+      host: "127.0.0.1",
+      port: 0,
+      tlsPort: 0,
+      certOut: "c.pem",
+    });
+    assert.deepEqual(parseServerArgs(["--tls", "7443", "--ws", "7338"]), {
+      host: "127.0.0.1",
+      port: 0,
+      wsPort: 7338,
+      tlsPort: 7443,
+    });
+    assert.throws(() => parseServerArgs(["--cert-out", "c.pem"]), /--cert-out "c.pem" needs --tls/);
+    assert.throws(() => parseServerArgs(["--tls", "x"]), /Invalid --tls port "x"/);
+    assert.throws(() => parseServerArgs(["--tls", "1", "--cert-out", ""]), /--cert-out/);
+  });
+
   it("refuses bad ports, extra arguments and unknown options with the value received", () => {
     for (const args of [["70000"], ["-1"], ["x"], ["1", "h", "extra"], ["--wss", "1"], ["--ws"]]) {
       assert.throws(() => parseServerArgs(args), InvalidArgumentError, JSON.stringify(args));
@@ -52,6 +70,8 @@ describe("interop client arguments", () => {
     });
     assert.equal(parseClientArgs(["wss://gw.example/ferry"]).target.port, 443);
     assert.equal(parseClientArgs(["h", "1", "--timeout-ms", "500"]).checkTimeoutMs, 500);
+    assert.equal(parseClientArgs(["tls://h:1", "--ca", "server.pem"]).caFile, "server.pem");
+    assert.equal(parseClientArgs(["h", "1"]).caFile, undefined);
   });
 
   it("explains what is wrong", () => {
