@@ -1,6 +1,7 @@
 /**
- * The interop programs' runtime bindings for Node: `adapters/node/tcp.ts` and `tls.ts`, files,
- * `process`.
+ * The interop programs' runtime bindings for Node: `adapters/node/tcp.ts`, `tls.ts` and
+ * `ws-listen.ts`, `adapters/websocket/` with the `ws` package's WebSocket (through isomorphic-ws;
+ * Node 20 has no global one), files, `process`.
  *
  * @module
  */
@@ -9,6 +10,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import process from "node:process";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
+import { webSocketListen } from "../adapters/node/ws-listen.ts";
+import { webSocketConnect, type WebSocketConstructor } from "../adapters/websocket/mod.ts";
+import WebSocket from "isomorphic-ws";
 import type { InteropTarget } from "./args.ts";
 import { type InteropRuntime, schemeUnavailable } from "./runtime.ts";
 
@@ -22,9 +26,16 @@ export function nodeRuntime(): InteropRuntime {
       if (target.scheme === "tls") {
         return tlsConnect({ host, port, ...(options.ca ? { ca: options.ca } : {}) });
       }
-      throw schemeUnavailable(target, "node", ["tcp", "tls"]);
+      if (target.scheme === "ws") {
+        return webSocketConnect({
+          url: target.url,
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+        });
+      }
+      throw schemeUnavailable(target, "node", ["tcp", "tls", "ws"]);
     },
     listenTcp: (host, port) => tcpListen({ host, port }),
+    listenWebSocket: (host, port) => webSocketListen({ host, port }),
     listenTls: (host, port, { cert, key }) => tlsListen({ host, port, cert, key }),
     readTextFile: (path) => readFile(path, "utf8"),
     writeTextFile: (path, text) => writeFile(path, text, "utf8"),

@@ -22,6 +22,8 @@ export interface InteropRuntime {
   connect(target: InteropTarget, options?: { readonly ca?: string }): Connect;
   /** A TCP listener on host and port (0 = any free port). */
   listenTcp(host: string, port: number): Listen;
+  /** A WebSocket listener on host and port (any path). */
+  listenWebSocket(host: string, port: number): Listen;
   /** A TLS listener on host and port presenting `credentials` (PEM certificate and key). */
   listenTls(host: string, port: number, credentials: TlsCredentials): Listen;
   /** Reads a UTF-8 text file. */

@@ -1,13 +1,15 @@
 /**
  * The Ferry interop server (`../shared/INTEROP.md`), for Node and Deno:
  *
- *     node --import tsx interop/server.ts [port] [host] [--tls <port> [--cert-out <file>]]
- *     deno run -A interop/server.ts [port] [host]
+ *     node --import tsx interop/server.ts [port] [host] [--ws <port>] [--tls <port>]
+ *                                         [--cert-out <file>]
+ *     deno run -A interop/server.ts [port] [host] [--ws <port>] [--tls <port>] ...
  *
- * Prints `LISTENING <host> <port>` once bound; with `--tls` it also serves TLS (one server, both
- * listeners) with a freshly generated self-signed certificate, writes that certificate to
- * `--cert-out` for clients to trust (`client tls://host:port --ca <file>`), and prints
- * `LISTENING tls://<host>:<port>`. Serves until SIGINT/SIGTERM, then closes cleanly.
+ * Prints `LISTENING <host> <port>` once bound. One TransportServer serves every listener:
+ * `--tls` adds TLS with a freshly generated self-signed certificate (written to `--cert-out` for
+ * clients to trust: `client tls://host:port --ca <file>`) and prints
+ * `LISTENING tls://<host>:<port>`; `--ws` adds WebSocket (any path) and prints
+ * `LISTENING ws://<host>:<port>/`. Serves until SIGINT/SIGTERM, then closes cleanly.
  *
  * @module
  */
@@ -28,13 +30,6 @@ try {
   console.error(serverUsage);
   runtime.exit(2);
 }
-if (args.wsPort !== undefined) {
-  console.error(
-    `--ws ${args.wsPort}: the WebSocket listener is not available in the interop server yet ` +
-      `(no WebSocket accept adapter is wired in interop/runtime-${runtime.name}.ts)`,
-  );
-  runtime.exit(2);
-}
 
 const server = createInteropServer();
 try {
@@ -44,6 +39,10 @@ try {
     const credentials = await testCredentials(args.host, args.certOut);
     const tls = await server.listen(runtime.listenTls(args.host, args.tlsPort, credentials));
     console.log(`LISTENING tls://${hostInUrl(tls.address.host)}:${tls.address.port}`);
+  }
+  if (args.wsPort !== undefined) {
+    const ws = await server.listen(runtime.listenWebSocket(args.host, args.wsPort));
+    console.log(`LISTENING ws://${hostInUrl(ws.address.host)}:${ws.address.port}/`);
   }
 } catch (error) {
   console.error(`Cannot serve on ${args.host}: ${describeError(error)}`);

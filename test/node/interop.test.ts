@@ -159,9 +159,9 @@ describe("interop programs over TCP, Node and Deno in every pairing", () => {
       const bad = await finished(start("client", ["127.0.0.1"]));
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /Expected a URL like tcp:\/\/host:port/);
-      const ws = await finished(start("client", ["ws://127.0.0.1:1/ferry"]));
-      assert.equal(ws.code, 2);
-      assert.match(ws.stderr, /ws:\/\/ is not available in the interop client under node yet/);
+      const wss = await finished(start("client", ["wss://127.0.0.1:1/ferry"]));
+      assert.equal(wss.code, 2);
+      assert.match(wss.stderr, /wss:\/\/ is not available in the interop client under node yet/);
       const server = await finished(start("server", ["99999"]));
       assert.equal(server.code, 2);
       assert.match(server.stderr, /Invalid port "99999"/);
