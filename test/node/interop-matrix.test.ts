@@ -1,7 +1,9 @@
 /**
  * The cross-runtime interop matrix over real loopback sockets: an interop server under Node and
- * one under Deno, each a separate process serving every transport at once (one TransportServer,
- * several listeners), and interop clients under Node and Deno against each of them. Every cell
+ * one under Deno, each a separate process serving TCP, TLS (its own generated certificate, which
+ * the clients trust through `--ca`) and WebSocket at once (one TransportServer, three
+ * listeners), and interop clients under Node and Deno against each of them over each transport.
+ * (Chromium's cells are in test/browser/chromium-interop.test.ts.) Every cell
  * is one client process that must print the 17 INTEROP.md checks as PASS, then
  * `17 passed, 0 failed`, and exit 0. At the end both servers must stop cleanly on SIGTERM.
  *
@@ -11,6 +13,9 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { interopCheckNames } from "../../interop/checks.ts";
 import {
   type InteropProcess,
@@ -20,10 +25,10 @@ import {
   serverAddresses,
 } from "../helpers/interop-processes.ts";
 
-type Transport = "tcp";
+type Transport = "tcp" | "tls" | "ws";
 
 const RUNTIMES: readonly InteropRuntimeName[] = ["node", "deno"];
-const TRANSPORTS: readonly Transport[] = ["tcp"];
+const TRANSPORTS: readonly Transport[] = ["tcp", "tls", "ws"];
 
 /** Guards only (a hung process must not hang the suite); never a pass/fail criterion. */
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -32,25 +37,35 @@ const CELL_GUARD = { timeout: 120_000 };
 const expectedLines = [...interopCheckNames.map((name) => `PASS ${name}`), "17 passed, 0 failed"];
 
 const group = new ProcessGroup();
+const certificates = mkdtempSync(join(tmpdir(), "ferry-matrix-"));
+const certificateOf = (runtime: InteropRuntimeName) => join(certificates, `${runtime}-server.pem`);
 const servers = new Map<
   InteropRuntimeName,
   { process: InteropProcess; addresses: Promise<ServerAddresses> }
 >();
 
-function serverArgs(): string[] {
-  return ["0", "127.0.0.1"];
+function serverArgs(runtime: InteropRuntimeName): string[] {
+  return ["0", "127.0.0.1", "--tls", "0", "--cert-out", certificateOf(runtime), "--ws", "0"];
 }
 
-function clientArgs(addresses: ServerAddresses, transport: Transport): string[] {
+function clientArgs(
+  addresses: ServerAddresses,
+  transport: Transport,
+  serverRuntime: InteropRuntimeName,
+): string[] {
   switch (transport) {
     case "tcp":
       return [addresses.tcp.host, String(addresses.tcp.port)];
+    case "tls":
+      return [addresses.tls!, "--ca", certificateOf(serverRuntime)];
+    case "ws":
+      return [addresses.ws!];
   }
 }
 
 before(() => {
   for (const runtime of RUNTIMES) {
-    const process = group.start(runtime, "server", serverArgs());
+    const process = group.start(runtime, "server", serverArgs(runtime));
     const addresses = serverAddresses(process, TRANSPORTS, STARTUP_TIMEOUT_MS);
     addresses.catch(() => {}); // reported by the cells that need it
     servers.set(runtime, { process, addresses });
@@ -59,6 +74,7 @@ before(() => {
 
 after(async () => {
   await group.stopAll();
+  rmSync(certificates, { recursive: true, force: true });
 });
 
 describe("interop matrix over loopback", { concurrency: 2 }, () => {
@@ -71,7 +87,11 @@ describe("interop matrix over loopback", { concurrency: 2 }, () => {
           async () => {
             const server = servers.get(serverRuntime)!;
             const addresses = await server.addresses;
-            const client = group.start(clientRuntime, "client", clientArgs(addresses, transport));
+            const client = group.start(
+              clientRuntime,
+              "client",
+              clientArgs(addresses, transport, serverRuntime),
+            );
             const exit = await client.exited;
             const context = `${client.describe()}${server.process.describe()}`;
             assert.deepEqual(client.stdout.trimEnd().split("\n"), expectedLines, context);
