@@ -12,7 +12,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectError, ConnectionClosedError } from "../../src/errors.ts";
-import type { Connect, Listen, Socket, SocketListener } from "../../src/socket.ts";
+import type { Socket } from "../../src/socket.ts";
+import {
+  connectPair,
+  noViolations,
+  shutdown,
+  type SocketTransport,
+  withoutLeaks,
+} from "./socket-harness.ts";
 import {
   patternChunk,
   patternMismatch,
@@ -21,93 +28,12 @@ import {
   writePattern,
 } from "./socket-recorder.ts";
 
-/** Socket tuning a test asks for. */
-export interface PairOptions {
-  readonly highWaterMark?: number;
-}
-
-/** How the suite reaches an adapter. */
-export interface SocketTransport {
-  /** A `Listen` on a fresh local address (port 0 or equivalent). */
-  listen(options: PairOptions): Listen;
-  /** A `Connect` to a bound listener's address. */
-  connect(address: SocketListener["address"], options: PairOptions): Connect;
-  /**
-   * Whether `close(error)` reaches the peer as a reset (default true). False where the runtime
-   * cannot send one (Deno's TCP API has no SO_LINGER): the peer then sees the end of the stream.
-   */
-  readonly resetReachesPeer?: boolean;
-  /**
-   * Whether a paused server stops reading from the network, so the writer stalls (default true).
-   * False where the runtime cannot stop a WebSocket's reads (browsers, Deno): the adapter holds
-   * the messages instead; delivery still stops and resumes.
-   */
-  readonly pausePushesBack?: boolean;
-  /**
-   * Whether closing a listener leaves its accepted sockets open (default true, as the contract
-   * says). False for Deno's WebSocket listener: `Deno.serve` cannot stop listening without
-   * closing the WebSockets it upgraded; they then end, and the suite checks that they do.
-   */
-  readonly listenerCloseKeepsSockets?: boolean;
-}
-
-/** A connected pair and its listener. */
-export interface ConnectedPair {
-  readonly client: Socket;
-  readonly server: Socket;
-  readonly listener: SocketListener;
-}
-
-/** Listens, connects once, and returns both ends (the listener stays open for cleanup). */
-export async function connectPair(
-  transport: SocketTransport,
-  options: PairOptions = {},
-): Promise<ConnectedPair> {
-  let acceptServer!: (socket: Socket) => void;
-  const accepted = new Promise<Socket>((resolve) => (acceptServer = resolve));
-  const listener = await transport.listen(options)((socket) => acceptServer(socket));
-  try {
-    const client = await transport.connect(listener.address, options)({ timeoutMs: 10_000 });
-    return { client, server: await accepted, listener };
-  } catch (error) {
-    await listener.close();
-    throw error;
-  }
-}
-
-const isDeno = "Deno" in globalThis;
-
-/** Socket and server handles open in this Node process (timers and immediates excluded). */
-function openHandles(): string[] {
-  if (isDeno) return [];
-  const info = (globalThis as { process?: { getActiveResourcesInfo?: () => string[] } }).process
-    ?.getActiveResourcesInfo?.() ?? [];
-  return info.filter((name) => name !== "Timeout" && name !== "Immediate").sort();
-}
-
-/** Runs `body` and checks that the socket handles it opened are all gone afterwards. */
-async function withoutLeaks(body: () => Promise<void>): Promise<void> {
-  const before = openHandles();
-  await body();
-  let after = openHandles();
-  // Handles disappear in the close phase of a later loop turn.
-  for (let i = 0; i < 100 && after.join() !== before.join(); i++) {
-    await turns(1);
-    after = openHandles();
-  }
-  assert.deepEqual(after, before, "socket or server handles left open");
-}
-
-/** Closes everything of a pair (reset if needed) and waits until both ends have settled. */
-async function shutdown(pair: ConnectedPair): Promise<void> {
-  pair.client.close(new Error("test cleanup"));
-  pair.server.close(new Error("test cleanup"));
-  await Promise.all([pair.client.closed, pair.server.closed, pair.listener.close()]);
-}
-
-function noViolations(...sinks: SinkRecorder[]): void {
-  for (const sink of sinks) assert.deepEqual(sink.violations, []);
-}
+export {
+  type ConnectedPair,
+  connectPair,
+  type PairOptions,
+  type SocketTransport,
+} from "./socket-harness.ts";
 
 /** Registers the conformance suite for one transport. */
 export function runSocketConformance(name: string, transport: SocketTransport): void {
