@@ -10,15 +10,12 @@ import { withBrowserFixture } from "../helpers/browser-fixture.ts";
 import { interopCheckNames } from "../../interop/checks.ts";
 import { runtimeReferences } from "../../scripts/build-browser.ts";
 
-const LIBRARY_ENTRIES_FOR_NOW = ["src/mod.ts"];
-
 test("the engine passes the 17 interop checks inside Chromium; WebCrypto makes a valid certificate", async () => {
   await withBrowserFixture({
     modules: [
       "test/browser/pages/memory-interop-page.ts",
       "test/browser/pages/certificate-page.ts",
     ],
-    libraryEntries: LIBRARY_ENTRIES_FOR_NOW,
   }, async (fixture) => {
     assert.ok(fixture.library.exports.includes("TransportClient"));
     assert.ok(fixture.library.inputs.every((input) => !input.includes("node_modules/ws/")));
