@@ -16,11 +16,11 @@ import { InvalidArgumentError, TransportError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type { Listen, SocketListener } from "../../src/socket.ts";
 import { checkTcpListenOptions, formatHostPort, type TcpListenOptions } from "../tcp-options.ts";
-import { type WebSocketLike, wrapWebSocket } from "../websocket/websocket-socket.ts";
-import type { UpgradeRequest } from "../websocket/upgrade-request.ts";
+import { type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
+import type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 import { denoApi, denoErrorCode } from "./deno-api.ts";
 
-export type { UpgradeRequest } from "../websocket/upgrade-request.ts";
+export type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 
 export interface WebSocketListenOptions extends TcpListenOptions {
   /** Only upgrade requests for this path (default: any path). */

@@ -15,10 +15,10 @@ import { InvalidArgumentError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type { Listen, SocketListener } from "../../src/socket.ts";
 import { checkTcpListenOptions, formatHostPort, type TcpListenOptions } from "../tcp-options.ts";
-import { type WebSocketLike, wrapWebSocket } from "../websocket/websocket-socket.ts";
-import type { UpgradeRequest } from "../websocket/upgrade-request.ts";
+import { type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
+import type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 
-export type { UpgradeRequest } from "../websocket/upgrade-request.ts";
+export type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 import { bindNodeServer } from "./node-endpoint.ts";
 import { nodeTcpOptions } from "./tcp.ts";
 

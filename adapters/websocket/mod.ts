@@ -8,6 +8,6 @@
 
 export { webSocketConnect } from "./connect.ts";
 export type { WebSocketConnectOptions, WebSocketConstructor } from "./connect.ts";
-export { resetCloseCode, wrapWebSocket } from "./websocket-socket.ts";
-export type { WebSocketLike, WebSocketSocketOptions } from "./websocket-socket.ts";
-export type { UpgradeRequest } from "./upgrade-request.ts";
+export { resetCloseCode, wrapWebSocket } from "../websocket-socket.ts";
+export type { WebSocketLike, WebSocketSocketOptions } from "../websocket-socket.ts";
+export type { UpgradeRequest } from "../websocket-upgrade-request.ts";

@@ -1,6 +1,7 @@
 /**
  * Wraps an open WebSocket (browser, Deno, or the `ws` package's) into Ferry's `Socket` contract.
- * Web-platform only: no runtime imports, so it runs in browsers, Deno and Node alike.
+ * Web-platform only: no runtime imports, so it runs in browsers, Deno and Node alike; the client
+ * (`websocket/connect.ts`) and the Node and Deno listeners all use it.
  *
  * - Each binary message is one chunk for `sink.data` (empty messages are skipped; a text message
  *   breaks the protocol and closes the socket with code 1003).
@@ -24,9 +25,9 @@ import {
   LimitError,
   ProtocolError,
   TimeoutError,
-} from "../../src/errors.ts";
-import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
-import { unrefTimer } from "../../src/deadline.ts";
+} from "../src/errors.ts";
+import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
+import { unrefTimer } from "../src/deadline.ts";
 
 /** The WebSocket surface the adapter uses: the WHATWG API, plus `ws`'s extras where present. */
 export interface WebSocketLike {

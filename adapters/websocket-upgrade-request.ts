@@ -1,5 +1,6 @@
 /**
  * What a WebSocket listener's `allowUpgrade` hook sees of an upgrade request (Node and Deno).
+ * Shared by the runtimes, so it lives beside them, like `tcp-options.ts`.
  *
  * @module
  */
