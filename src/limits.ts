@@ -28,8 +28,27 @@ export const defaultLimits = {
   connectionTimeoutMs: 120_000,
   /** Deadline for an authentication handshake. */
   authTimeoutMs: 10_000,
-  /** A connection with nothing in flight closes after this long idle (0 = never). */
-  idleTimeoutMs: 0,
+  /**
+   * A server connection must deliver its first complete frame within this long of being accepted
+   * (Ferry has no wire handshake: the first frame is it). A peer that never speaks, or drips bytes
+   * that never complete a frame, is reset. Clients default to 0 (none).
+   */
+  handshakeTimeoutMs: 10_000,
+  /**
+   * A server connection with no complete frame received and nothing in flight for this long is
+   * closed gracefully (0 = never). Only complete frames count, so dripping bytes does not keep a
+   * connection open. Clients default to 0: the pool evicts its own idle connections (60 s).
+   */
+  idleTimeoutMs: 300_000,
+  /**
+   * Outbound bytes above the write high-water mark without a drain for this long: the peer is not
+   * reading, the connection is reset with a `LimitError` (0 = never; `writeHardCap` still applies).
+   */
+  slowConsumerTimeoutMs: 60_000,
+  /** Ferry ⇄ Ferry heartbeat (optional extension): ping after this long (0 = no heartbeat). */
+  heartbeatIntervalMs: 30_000,
+  /** Ferry ⇄ Ferry heartbeat: a ping not answered within this long closes the connection. */
+  heartbeatTimeoutMs: 10_000,
 } as const;
 
 export type Limits = typeof defaultLimits;

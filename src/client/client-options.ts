@@ -48,6 +48,24 @@ export interface ClientOptions {
   readonly transferBudget?: TransferBudget;
   /** Sees inbound messages before dispatch; see {@linkcode InboundInterceptor}. */
   readonly interceptor?: InboundInterceptor;
+  /**
+   * The peer must send a complete frame within this long of the connection opening, or it is
+   * reset (a `TimeoutError` is the cause). 0 = no deadline: the default for a client; a
+   * `TransportServer` defaults to `defaultLimits.handshakeTimeoutMs`.
+   */
+  readonly firstFrameTimeoutMs?: number;
+  /**
+   * No complete frame received and nothing in flight for this long: the connection is closed
+   * gracefully. 0 = never: the default for a client; a `TransportServer` defaults to
+   * `defaultLimits.idleTimeoutMs`.
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Outbound bytes above the write high-water mark without a drain for this long: the peer is a
+   * slow consumer, the connection is reset with a `LimitError`. 0 = never. Default
+   * `defaultLimits.slowConsumerTimeoutMs`.
+   */
+  readonly slowConsumerTimeoutMs?: number;
   /** Handler failures that cannot be sent to the peer (default: `console.warn`). */
   readonly onHandlerError?: HandlerErrorReporter;
 }
@@ -65,6 +83,9 @@ export interface ResolvedClientOptions {
   readonly transferBudget: TransferBudget;
   readonly interceptor: InboundInterceptor | undefined;
   readonly onHandlerError: HandlerErrorReporter;
+  readonly firstFrameTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly slowConsumerTimeoutMs: number;
 }
 
 const MIN_FRAME_LENGTH = 9;
@@ -130,5 +151,12 @@ export function resolveClientOptions(
       ),
     interceptor: fn<InboundInterceptor>("interceptor"),
     onHandlerError: fn<HandlerErrorReporter>("onHandlerError") ?? warnHandlerError,
+    firstFrameTimeoutMs: check("firstFrameTimeoutMs", 0, 0),
+    idleTimeoutMs: check("idleTimeoutMs", 0, 0),
+    slowConsumerTimeoutMs: check(
+      "slowConsumerTimeoutMs",
+      defaultLimits.slowConsumerTimeoutMs,
+      0,
+    ),
   };
 }

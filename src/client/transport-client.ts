@@ -108,6 +108,9 @@ export class TransportClient {
       writeHardCap: resolved.writeHardCap,
       connectionTimeoutMs: resolved.connectionTimeoutMs,
       streamHighWaterMark: resolved.streamHighWaterMark,
+      firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
+      idleTimeoutMs: resolved.idleTimeoutMs,
+      slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
     });
     this.#requests = new RequestHandler(this, this.#connection, {
       rpcHandler: resolved.rpcHandler,

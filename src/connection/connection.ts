@@ -28,6 +28,7 @@ import {
 import type { Socket, SocketClosed } from "../socket.ts";
 import { FrameWriter, type OutboundBody, type WrittenCallback } from "./frame-writer.ts";
 import { discardBody, type InboundBody, type ReadFlowControl } from "./inbound-body.ts";
+import { ConnectionDeadlines } from "./connection-deadlines.ts";
 import { QuietWatchdog } from "./quiet-watchdog.ts";
 import { ResponseHandler } from "./response-handler.ts";
 
@@ -37,6 +38,8 @@ export interface RequestSide {
   handle(message: RequestMessage): InboundBody | undefined;
   /** The connection closed (`error` undefined for a graceful close). Called once. */
   terminate(error: unknown): void;
+  /** Requests of the peer being served (replies not yet produced); the idle deadline waits. */
+  readonly serving: number;
 }
 
 /** Sees an inbound message before dispatch; returns `true` to consume it (no dispatch). */
@@ -49,6 +52,12 @@ export interface ConnectionOptions {
   readonly connectionTimeoutMs: number;
   /** Bytes a received stream or upload body buffers before reading pauses. */
   readonly streamHighWaterMark: number;
+  /** The peer must send a complete frame within this long of opening; 0 = no deadline. */
+  readonly firstFrameTimeoutMs?: number;
+  /** No complete frame and nothing in flight for this long closes gracefully; 0 = never. */
+  readonly idleTimeoutMs?: number;
+  /** Outbound bytes above the high-water mark without a drain this long: reset; 0 = never. */
+  readonly slowConsumerTimeoutMs?: number;
 }
 
 /** Traffic counters of one connection. */
@@ -76,6 +85,7 @@ export class Connection implements ReadFlowControl {
 
   readonly #decoder: FrameDecoder;
   readonly #watchdog: QuietWatchdog;
+  readonly #deadlines: ConnectionDeadlines;
   #requests: RequestSide | undefined;
   #state: State = "open";
   /** Why this side closed the connection (undefined: graceful, or closed by the peer). */
@@ -99,12 +109,31 @@ export class Connection implements ReadFlowControl {
       writeHardCap: options.writeHardCap,
       peer: this.peer,
       onFatal: (error) => this.close(error),
+      onBlocked: () => this.#deadlines.blocked(),
     });
     this.#watchdog = new QuietWatchdog(options.connectionTimeoutMs, {
       peer: this.peer,
       hasOutstanding: () => this.responses.outstanding > 0,
       isReadPaused: () => this.#readPausers.size > 0,
       expire: (error) => this.close(error),
+    });
+    this.#deadlines = new ConnectionDeadlines({
+      firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? 0,
+      idleTimeoutMs: options.idleTimeoutMs ?? 0,
+      slowConsumerTimeoutMs: options.slowConsumerTimeoutMs ?? 0,
+    }, {
+      peer: this.peer,
+      messagesReceived: () => this.#messagesReceived,
+      bytesReceived: () => this.#bytesReceived,
+      blockedSince: () => this.writer.blockedSince,
+      queuedBytes: () => this.writer.queuedBytes,
+      isBusy: () =>
+        this.responses.outstanding > 0 || (this.#requests?.serving ?? 0) > 0 ||
+        this.writer.queuedBytes > 0 || this.#body !== undefined,
+      expire: (error, graceful) => {
+        if (graceful) this.close();
+        else this.close(error);
+      },
     });
     this.responses = new ResponseHandler({
       peer: this.peer,
@@ -155,6 +184,7 @@ export class Connection implements ReadFlowControl {
       drain: () => this.writer.drain(),
       close: (error) => this.#terminate(error, false),
     });
+    if (this.#state === "open") this.#deadlines.start();
   }
 
   /**
@@ -262,6 +292,7 @@ export class Connection implements ReadFlowControl {
     if (this.#state !== "open") return;
     this.#state = "closed";
     this.#watchdog.stop();
+    this.#deadlines.stop();
     const error = closedError(this.peer, reason, local);
     this.#closedError = error;
     if (local && reason === undefined) {

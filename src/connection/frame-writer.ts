@@ -44,6 +44,8 @@ export interface FrameWriterOptions {
   readonly peer: string;
   /** The writer cannot go on (hard cap, broken body): close the connection with `error`. */
   readonly onFatal: (error: unknown) => void;
+  /** The socket went above its high-water mark (writes are held until it drains). */
+  readonly onBlocked?: () => void;
 }
 
 /** Runs once its frame has been handed to the socket, or dropped because the writer closed. */
@@ -80,6 +82,8 @@ export class FrameWriter {
   #flushScheduled = false;
   /** The socket's last write returned false; hold bytes until `drain`. */
   #blocked = false;
+  /** `performance.now()` when `#blocked` was last set. */
+  #blockedSince = 0;
   #closed = false;
   #closeError: unknown = undefined;
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
@@ -103,6 +107,11 @@ export class FrameWriter {
   /** Whether the socket currently accepts bytes (not waiting for a drain, not closed). */
   get writable(): boolean {
     return !this.#blocked && !this.#closed;
+  }
+
+  /** `performance.now()` when writes became blocked, or undefined while the socket accepts bytes. */
+  get blockedSince(): number | undefined {
+    return this.#blocked && !this.#closed ? this.#blockedSince : undefined;
   }
 
   get stats(): WriterStats {
@@ -296,7 +305,11 @@ export class FrameWriter {
     if (chunk.byteLength === 0) return;
     this.#socketWrites++;
     this.#bytesWritten += chunk.byteLength;
-    if (!this.#socket.write(chunk)) this.#blocked = true;
+    if (!this.#socket.write(chunk) && !this.#blocked) {
+      this.#blocked = true;
+      this.#blockedSince = performance.now();
+      this.#options.onBlocked?.();
+    }
   }
 
   #waitForDrain(): Promise<void> {

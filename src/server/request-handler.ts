@@ -82,6 +82,7 @@ export class RequestHandler implements RequestSide {
   #streamReplies: StreamReplySlot[] = [];
   #handlerErrors = 0;
   #shedRequests = 0;
+  #serving = 0;
 
   constructor(client: TransportClient, connection: Connection, options: RequestHandlerOptions) {
     this.#client = client;
@@ -90,6 +91,11 @@ export class RequestHandler implements RequestSide {
     this.#streamManager = options.streamManager;
     this.#budget = options.budget;
     this.#onHandlerError = options.onHandlerError;
+  }
+
+  /** Requests of the peer whose replies are still being produced or written. */
+  get serving(): number {
+    return this.#serving;
   }
 
   get stats(): RequestHandlerStats {
@@ -167,9 +173,16 @@ export class RequestHandler implements RequestSide {
       return;
     }
     if (isPromiseLike(result)) {
+      this.#serving++;
       result.then(
-        (reply) => this.#rpcReply(requestId, reply, "RpcHandler.receive"),
-        (error) => this.#rpcFailure(requestId, describeError(error)),
+        (reply) => {
+          this.#serving--;
+          this.#rpcReply(requestId, reply, "RpcHandler.receive");
+        },
+        (error) => {
+          this.#serving--;
+          this.#rpcFailure(requestId, describeError(error));
+        },
       );
     } else {
       this.#rpcReply(requestId, result, "RpcHandler.receive");
@@ -233,7 +246,9 @@ export class RequestHandler implements RequestSide {
       this.#connection,
       this.#connection.options.streamHighWaterMark,
     );
+    this.#serving++;
     const settle = (ok: boolean, outcome: unknown) => {
+      this.#serving--;
       // Bytes the handler did not read are discarded so the connection stays in sync.
       body.abandon(
         new TransportError(
@@ -272,6 +287,7 @@ export class RequestHandler implements RequestSide {
       return;
     }
     const succeed = (chunk: unknown) => {
+      this.#serving--;
       if (!(chunk instanceof Uint8Array)) {
         this.#budget.release();
         fail(`StreamManager.getChunk returned ${describeValue(chunk)} instead of a Uint8Array`);
@@ -287,9 +303,11 @@ export class RequestHandler implements RequestSide {
       );
     };
     const failed = (error: unknown) => {
+      this.#serving--;
       this.#budget.release();
       fail(describeError(error));
     };
+    this.#serving++;
     try {
       const result = manager.getChunk(streamId, chunkIndex, this.#client);
       if (isPromiseLike(result)) result.then(succeed, failed);
@@ -308,6 +326,7 @@ export class RequestHandler implements RequestSide {
       acquired: false,
     };
     this.#streamReplies.push(slot);
+    this.#serving++;
     const manager = this.#streamManager;
     const settle = (body: StreamBody | undefined, error: string | undefined) => {
       slot.settled = true;
@@ -347,6 +366,7 @@ export class RequestHandler implements RequestSide {
       const slot = queue.shift()!;
       if (slot.error === undefined) slot.error = this.#sendStream(slot);
       if (slot.error !== undefined) {
+        this.#serving--;
         if (slot.acquired) this.#finishStream(slot, undefined);
         this.#connection.send({
           type: MessageType.StreamFailure,
@@ -379,6 +399,7 @@ export class RequestHandler implements RequestSide {
     const manager = this.#streamManager!;
     this.#notify(manager.streamBeingSent, manager, slot.streamId, "streamBeingSent");
     const done = () => {
+      this.#serving--;
       this.#notify(manager.streamSent, manager, slot.streamId, "streamSent");
       this.#finishStream(slot, body);
     };

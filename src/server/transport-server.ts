@@ -17,11 +17,17 @@ import {
 } from "../client/client-options.ts";
 import { TransportClient } from "../client/transport-client.ts";
 import { ConnectionClosedError, describeError, InvalidArgumentError } from "../errors.ts";
+import { defaultLimits } from "../limits.ts";
 import type { Listen, Socket, SocketListener } from "../socket.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
-/** Options of a {@linkcode TransportServer}; they apply to every connection it accepts. */
+/**
+ * Options of a {@linkcode TransportServer}; they apply to every connection it accepts. Unlike a
+ * client, a server connection has a first-frame deadline (`firstFrameTimeoutMs`, default
+ * `defaultLimits.handshakeTimeoutMs`) and an idle deadline (`idleTimeoutMs`, default
+ * `defaultLimits.idleTimeoutMs`); pass 0 to disable either.
+ */
 export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"> {
   /** Serves RPCs, one-way messages and uploads. */
   readonly rpcHandler: RpcHandler;
@@ -51,7 +57,13 @@ export class TransportServer {
     const resolved: ResolvedClientOptions = resolveClientOptions(options, "TransportServerOptions");
     // One budget for every connection: the cap is on what the whole server transfers at once.
     this.#budget = resolved.transferBudget;
-    this.#options = { ...options, transferBudget: this.#budget };
+    this.#options = {
+      ...options,
+      transferBudget: this.#budget,
+      // Server connections get deadlines a client does not: a peer must speak, and not idle forever.
+      firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? defaultLimits.handshakeTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? defaultLimits.idleTimeoutMs,
+    };
     const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     if (!Number.isFinite(grace) || grace < 0) {
       throw new InvalidArgumentError(

@@ -65,7 +65,7 @@ export interface FaultProxyStats {
 
 const PASS: FaultSpec = { kind: "pass" };
 /** `slice`: one-byte writes per event-loop turn. */
-const SLICES_PER_TURN = 16;
+const SLICES_PER_TURN = 32;
 
 /** One direction of one proxied connection. */
 class Direction {

@@ -34,10 +34,10 @@ const OPS_PER_CONNECTION = 40;
 const PARALLEL_CONNECTIONS = 32;
 /** Deadline of each operation on a connection that may lose bytes. */
 const LOSSY_TIMEOUT_MS = 500;
-/** Deadline on connections that only slow bytes down: generous, they must all succeed. */
-const LOSSLESS_TIMEOUT_MS = 15_000;
+/** Connections that only slow bytes down run without deadlines: every operation must succeed. */
+const LOSSLESS_TIMEOUT_MS = 0;
 /** An operation not settled after this is reported as unsettled (a hang). */
-const WATCHDOG_MS = 30_000;
+const WATCHDOG_MS = 120_000;
 
 type Outcome = "ok" | "wrong-result" | "untyped-error" | "unsettled" | string;
 

@@ -1,0 +1,183 @@
+/**
+ * The deadlines a connection keeps on its peer's behaviour, with ONE timer per connection:
+ *
+ * - **First frame** (`firstFrameTimeoutMs`): the peer must deliver a complete frame within this
+ *   long of the connection opening. Ferry has no wire handshake, so the first frame is the
+ *   handshake; bytes that do not complete a frame (a peer that never speaks, or drips bytes) do
+ *   not count. Closes with a `TimeoutError` (reset).
+ * - **Idle** (`idleTimeoutMs`): no complete frame received and nothing in flight (no request of
+ *   this side outstanding, none being served, no bytes queued, no body arriving) for this long:
+ *   the connection closes gracefully. Only complete frames count as activity, so dripping bytes
+ *   does not keep a connection alive.
+ * - **Slow consumer** (`slowConsumerTimeoutMs`): outbound bytes stayed above the socket's
+ *   high-water mark without a drain for this long: the peer is not reading. Closes with a
+ *   `LimitError` (reset). The write hard cap still applies on top of it.
+ *
+ * Nothing is done per frame or per byte: the timer samples the connection's message counter when
+ * it fires. Idle time is checked every quarter of `idleTimeoutMs`, so an idle connection closes
+ * between 1 and 1.25 × `idleTimeoutMs` after its last frame. The writer reports when it becomes
+ * blocked, so the slow-consumer deadline is armed only then. 0 disables a deadline.
+ *
+ * @module
+ */
+
+import { unrefTimer } from "../deadline.ts";
+import { LimitError, TimeoutError, type TransportError } from "../errors.ts";
+
+export interface ConnectionDeadlineOptions {
+  readonly firstFrameTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly slowConsumerTimeoutMs: number;
+}
+
+/** What the deadlines read from their connection. */
+export interface ConnectionDeadlineHost {
+  readonly peer: string;
+  /** Complete messages received so far. */
+  messagesReceived(): number;
+  /** Bytes received so far (for error messages). */
+  bytesReceived(): number;
+  /** Something is in flight either way (requests, replies being produced, queued bytes). */
+  isBusy(): boolean;
+  /** `performance.now()` when outbound writes became blocked; undefined while not blocked. */
+  blockedSince(): number | undefined;
+  /** Bytes queued for the peer (for error messages). */
+  queuedBytes(): number;
+  /** A deadline passed: close the connection (`graceful`: end it cleanly, else reset). */
+  expire(error: TransportError, graceful: boolean): void;
+}
+
+export class ConnectionDeadlines {
+  readonly #options: ConnectionDeadlineOptions;
+  readonly #host: ConnectionDeadlineHost;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #dueAt = Infinity;
+  #startedAt = 0;
+  #activeAt = 0;
+  #lastCount = 0;
+  #running = false;
+  readonly #check = () => this.#onTimer();
+
+  constructor(options: ConnectionDeadlineOptions, host: ConnectionDeadlineHost) {
+    this.#options = options;
+    this.#host = host;
+  }
+
+  /** The connection is open: the first-frame clock starts now. */
+  start(): void {
+    const now = performance.now();
+    this.#running = true;
+    this.#startedAt = now;
+    this.#activeAt = now;
+    this.#schedule(now);
+  }
+
+  /** Outbound writes became blocked (the socket is above its high-water mark). */
+  blocked(): void {
+    const timeout = this.#options.slowConsumerTimeoutMs;
+    if (!this.#running || timeout <= 0) return;
+    const due = performance.now() + timeout;
+    if (due < this.#dueAt) this.#arm(due);
+  }
+
+  /** The connection closed: no deadline applies any more. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#dueAt = Infinity;
+  }
+
+  #arm(due: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#dueAt = due;
+    this.#timer = setTimeout(this.#check, Math.max(1, Math.ceil(due - performance.now())));
+    unrefTimer(this.#timer);
+  }
+
+  #schedule(now: number): void {
+    const { firstFrameTimeoutMs, idleTimeoutMs, slowConsumerTimeoutMs } = this.#options;
+    let due = Infinity;
+    if (this.#lastCount === 0 && firstFrameTimeoutMs > 0) {
+      due = this.#startedAt + firstFrameTimeoutMs;
+    }
+    if (idleTimeoutMs > 0) {
+      // Sampled every quarter: the first frame (or new activity) is noticed within that.
+      due = Math.min(due, this.#activeAt + idleTimeoutMs, now + Math.max(1, idleTimeoutMs / 4));
+    }
+    const blockedSince = this.#host.blockedSince();
+    if (blockedSince !== undefined && slowConsumerTimeoutMs > 0) {
+      due = Math.min(due, blockedSince + slowConsumerTimeoutMs);
+    }
+    if (due === Infinity) {
+      this.#timer = undefined;
+      this.#dueAt = Infinity;
+    } else {
+      this.#arm(due);
+    }
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#dueAt = Infinity;
+    if (!this.#running) return;
+    const host = this.#host;
+    const { firstFrameTimeoutMs, idleTimeoutMs, slowConsumerTimeoutMs } = this.#options;
+    const now = performance.now();
+    const blockedSince = host.blockedSince();
+    if (
+      blockedSince !== undefined && slowConsumerTimeoutMs > 0 &&
+      now - blockedSince >= slowConsumerTimeoutMs
+    ) {
+      this.#expire(
+        new LimitError(
+          `Writing to ${host.peer} failed: ${host.queuedBytes()} bytes have been queued above the ` +
+            `write high-water mark for ${Math.round(now - blockedSince)} ms without the peer ` +
+            `reading (slowConsumerTimeoutMs ${slowConsumerTimeoutMs}); closing the connection ` +
+            `to a slow consumer`,
+        ),
+        false,
+      );
+      return;
+    }
+    const count = host.messagesReceived();
+    if (count !== this.#lastCount) {
+      this.#lastCount = count;
+      this.#activeAt = now;
+    } else if (host.isBusy()) {
+      this.#activeAt = now;
+    }
+    if (count === 0 && firstFrameTimeoutMs > 0 && now - this.#startedAt >= firstFrameTimeoutMs) {
+      this.#expire(
+        new TimeoutError(
+          `Connection from ${host.peer} sent no complete frame within ${firstFrameTimeoutMs} ms ` +
+            `of opening (${host.bytesReceived()} bytes received; firstFrameTimeoutMs); closing it`,
+          firstFrameTimeoutMs,
+        ),
+        false,
+      );
+      return;
+    }
+    if (
+      (count > 0 || firstFrameTimeoutMs <= 0) && idleTimeoutMs > 0 &&
+      now - this.#activeAt >= idleTimeoutMs
+    ) {
+      this.#expire(
+        new TimeoutError(
+          `Connection to ${host.peer} has been idle for ${Math.round(now - this.#activeAt)} ms ` +
+            `(no complete frame received, nothing in flight; idleTimeoutMs ${idleTimeoutMs}); ` +
+            `closing it`,
+          idleTimeoutMs,
+        ),
+        true,
+      );
+      return;
+    }
+    this.#schedule(now);
+  }
+
+  #expire(error: TransportError, graceful: boolean): void {
+    this.stop();
+    this.#host.expire(error, graceful);
+  }
+}
