@@ -10,12 +10,9 @@ import { ConnectError, describeError, InvalidArgumentError } from "../../src/err
 import { defaultLimits } from "../../src/limits.ts";
 import { isValidTimeout, watchDeadline } from "../../src/deadline.ts";
 import type { Connect, ConnectOptions, Socket } from "../../src/socket.ts";
-import { formatHostPort } from "../tcp-options.ts";
-import {
-  type WinterTcOpenedInfo,
-  type WinterTcSocketLike,
-  wrapWinterTcSocket,
-} from "./wintertc-socket.ts";
+import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
+import type { WinterTcOpenedInfo, WinterTcSocketLike } from "./wintertc-api.ts";
+import { wrapWinterTcSocket } from "./wintertc-socket.ts";
 
 /** The address argument of a WinterTC `connect` (Cloudflare's `SocketAddress`). */
 export interface WinterTcAddress {
@@ -73,7 +70,7 @@ export function winterTcConnect(
     invalid(`highWaterMark must be a non-negative integer, received ${String(highWaterMark)}`);
   }
   const defaultTimeoutMs = options.timeoutMs ?? defaultLimits.connectTimeoutMs;
-  const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
   for (
     const [name, value] of [["timeoutMs", defaultTimeoutMs], ["closeTimeoutMs", closeTimeoutMs]]
   ) {

@@ -18,4 +18,4 @@ export type {
   WinterTcOpenedInfo,
   WinterTcSocketLike,
   WinterTcSocketOptions,
-} from "./wintertc-socket.ts";
+} from "./wintertc-api.ts";

@@ -31,40 +31,11 @@ import {
   TimeoutError,
 } from "../../src/errors.ts";
 import { unrefTimer } from "../../src/deadline.ts";
+import { defaultLimits } from "../../src/limits.ts";
+import { defaultCloseTimeoutMs } from "../tcp-options.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
+import type { WinterTcSocketLike, WinterTcSocketOptions } from "./wintertc-api.ts";
 
-/** What a WinterTC socket's `opened` resolves to (Cloudflare's `SocketInfo`). */
-export interface WinterTcOpenedInfo {
-  readonly remoteAddress?: string | null;
-  readonly localAddress?: string | null;
-}
-
-/** The WinterTC socket surface the adapter uses (Cloudflare's `Socket`, minus `startTls`). */
-export interface WinterTcSocketLike {
-  readonly readable: ReadableStream<unknown>;
-  readonly writable: WritableStream<Uint8Array>;
-  /** Resolves once connected; rejects if the connection could not be opened. */
-  readonly opened: Promise<WinterTcOpenedInfo>;
-  /** Resolves when the socket is closed; rejects on an error. */
-  readonly closed: Promise<unknown>;
-  /** Closes both directions. */
-  close(): Promise<unknown> | void;
-}
-
-export interface WinterTcSocketOptions {
-  /** `tcp` (default) or `tls`. */
-  readonly transport?: string;
-  /** The peer, e.g. `host:port` (default `unknown`). */
-  readonly remoteAddress?: string;
-  readonly localAddress?: string;
-  /** Buffered outbound bytes above which `write` returns false (default 1 MiB). */
-  readonly highWaterMark?: number;
-  /** After a graceful `close()`, give up on the peer's end after this long (0 = never; 30 s). */
-  readonly closeTimeoutMs?: number;
-}
-
-const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
-const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 const COALESCE_LIMIT = 64 * 1024;
 
 type State = "open" | "ending" | "closed";
@@ -98,8 +69,8 @@ class WinterTcSocket implements Socket {
 
   constructor(socket: WinterTcSocketLike, options: WinterTcSocketOptions) {
     this.#socket = socket;
-    this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#highWaterMark = options.highWaterMark ?? defaultLimits.writeHighWaterMark;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
     this.info = {
       transport: options.transport ?? "tcp",
       remoteAddress: options.remoteAddress ?? "unknown",
