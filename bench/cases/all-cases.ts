@@ -9,10 +9,14 @@ import { chunkFetchCase } from "./chunk-fetch.ts";
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
+import { tlsChunkFetchCase } from "./tls-chunk-fetch.ts";
+import { wsChunkFetchNodeCase } from "./ws-chunk-fetch-node.ts";
 
 export const allCases: readonly BenchCase[] = [
   chunkFetchCase,
   rpcEchoCase,
   rpcLatencyCase,
   poolLeaseCase,
+  wsChunkFetchNodeCase,
+  tlsChunkFetchCase,
 ];

@@ -10,59 +10,22 @@
  * @module
  */
 
-import type { BenchCase, CaseContext, Contestant, RunPhase } from "../harness/bench-case.ts";
-import { keepInFlight } from "../harness/keep-in-flight.ts";
+import type { BenchCase, Contestant } from "../harness/bench-case.ts";
 import { RawBlastClient } from "../baselines/raw-blast-client.ts";
-import { decodeStreamId, encodeOpenStream } from "../servers/ferry-bench-protocol.ts";
-import { connectFerry, withWriteCount } from "./ferry-connection.ts";
+import {
+  chunkBytes,
+  chunkCount,
+  chunksInFlight,
+  ferryChunkFetchContestant,
+  throughput,
+} from "./chunk-fetch-work.ts";
+import { connectFerry } from "./ferry-connection.ts";
 
-const MiB = 1024 * 1024;
-const chunkBytes = 1 * MiB;
-/** Fetches outstanding at once (the issue asks for 8–16). */
-const chunksInFlight = 16;
-
-/** Chunks per run: 1 GiB measured (64 MiB with --quick), less to warm up. */
-function chunkCount(context: CaseContext, phase: RunPhase): number {
-  if (context.quick) return phase === "warmup" ? 16 : 64;
-  return phase === "warmup" ? 256 : 1024;
-}
-
-function throughput(bytes: number, expected: number, startedAt: number) {
-  const seconds = (performance.now() - startedAt) / 1000;
-  if (bytes !== expected) {
-    throw new Error(`chunk-fetch: received ${bytes} bytes, expected ${expected}`);
-  }
-  return { mibPerSecond: bytes / MiB / seconds, seconds };
-}
-
-const ferry: Contestant = {
-  name: "ferry",
-  description: `TransportClient.fetchChunk, ${chunksInFlight} in flight, random-access stream`,
-  async open(context) {
-    const client = await connectFerry(context.servers);
-    return {
-      run: (phase) =>
-        withWriteCount(client, async () => {
-          const count = chunkCount(context, phase);
-          let bytes = 0;
-          const startedAt = performance.now();
-          const streamId = decodeStreamId(
-            await client.sendRpc(encodeOpenStream(count, chunkBytes)),
-          );
-          await keepInFlight(
-            count,
-            chunksInFlight,
-            (index) => client.fetchChunk(streamId, index),
-            (chunk) => {
-              bytes += chunk.byteLength;
-            },
-          );
-          return throughput(bytes, count * chunkBytes, startedAt);
-        }),
-      close: () => client.close(),
-    };
-  },
-};
+const ferry = ferryChunkFetchContestant(
+  "ferry",
+  `TransportClient.fetchChunk, ${chunksInFlight} in flight, random-access stream`,
+  (context) => connectFerry(context.servers),
+);
 
 const rawNet: Contestant = {
   name: "raw-net",

@@ -4,6 +4,8 @@
  * - `openStream` (`0x01`, `chunkCount:uint32 BE`, `chunkSize:uint32 BE`): registers, for the
  *   calling connection, a random-access stream of `chunkCount` chunks that all are the same
  *   preallocated `chunkSize`-byte buffer, and answers the stream id as decimal UTF-8.
+ * - `certificate` (`0x02`, nothing else): answers the PEM certificate of the server process's TLS
+ *   servers (`bench-certificate.ts`), so a TLS client can trust it.
  * - anything else: echoed back unchanged.
  *
  * @module
@@ -12,6 +14,7 @@
 import type { Int64 } from "../../src/protocol/messages.ts";
 
 export const openStreamOpcode = 0x01;
+export const certificateOpcode = 0x02;
 /** Bytes of an `openStream` request. */
 export const openStreamRequestBytes = 9;
 /** Largest chunk the bench server preallocates. */
@@ -34,6 +37,16 @@ export function decodeOpenStream(
   if (body.byteLength !== openStreamRequestBytes || body[0] !== openStreamOpcode) return undefined;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   return { chunkCount: view.getUint32(1), chunkSize: view.getUint32(5) };
+}
+
+/** The body of a `certificate` RPC. */
+export function encodeCertificateRequest(): Uint8Array {
+  return Uint8Array.of(certificateOpcode);
+}
+
+/** Whether `body` is a `certificate` request. */
+export function isCertificateRequest(body: Uint8Array): boolean {
+  return body.byteLength === 1 && body[0] === certificateOpcode;
 }
 
 /** The stream id answered by `openStream`, in Ferry's canonical Int64 form. */

@@ -1,55 +1,40 @@
 /**
- * Ferry's side of the bench: a TransportServer on the Node TCP adapter with
- *
- * - an RpcHandler that echoes every RPC body, except `openStream` requests (see
- *   `ferry-bench-protocol.ts`), which register a random-access stream for the calling connection;
- * - a OneForOneStreamManager whose streams serve one preallocated buffer as every chunk (no copy,
- *   no allocation per chunk: the same work the raw blast server does). Streams are released when
- *   their connection closes.
+ * The Ferry bench servers of the Node server process: the bench service
+ * (`ferry-bench-service.ts`) on the Node TCP, TLS and WebSocket (`ws`) listeners. The TLS server
+ * uses the server process's self-signed certificate (`bench-certificate.ts`).
  *
  * @module
  */
 
 import { tcpListen } from "../../adapters/node/tcp.ts";
-import type { TransportClient } from "../../src/client/transport-client.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import { TransportServer } from "../../src/server/transport-server.ts";
-import { decodeOpenStream, encodeStreamId, maxBenchChunkBytes } from "./ferry-bench-protocol.ts";
+import { tlsListen } from "../../adapters/node/tls.ts";
+import { webSocketListen } from "../../adapters/node/ws-listen.ts";
+import type { Listen } from "../../src/socket.ts";
+import { benchCertificate } from "./bench-certificate.ts";
+import { createFerryBenchServer } from "./ferry-bench-service.ts";
 import { benchHost, type RunningServer } from "./running-server.ts";
 
-export async function startFerryBenchServer(): Promise<RunningServer> {
-  const streamManager = new OneForOneStreamManager();
-  const chunks = new Map<number, Uint8Array>();
-  const chunkOf = (size: number) => {
-    let chunk = chunks.get(size);
-    if (chunk === undefined) {
-      chunk = new Uint8Array(size).fill(0x5a);
-      chunks.set(size, chunk);
-    }
-    return chunk;
-  };
-  const rpcHandler: RpcHandler = {
-    receive(client: TransportClient, message: Uint8Array): Uint8Array {
-      const open = decodeOpenStream(message);
-      if (open === undefined) return message;
-      if (open.chunkSize === 0 || open.chunkSize > maxBenchChunkBytes) {
-        throw new RangeError(
-          `openStream: chunk size ${open.chunkSize} is outside 1..${maxBenchChunkBytes}`,
-        );
-      }
-      const chunk = chunkOf(open.chunkSize);
-      const streamId = streamManager.registerStream(client, {
-        chunkCount: open.chunkCount,
-        getChunk: () => chunk,
-      });
-      return encodeStreamId(streamId);
-    },
-  };
-  const server = new TransportServer({ rpcHandler, streamManager });
-  const listener = await server.listen(tcpListen({ host: benchHost, port: 0 }));
+async function listenWith(listen: Listen): Promise<RunningServer> {
+  const server = createFerryBenchServer();
+  const listener = await server.listen(listen);
   return {
     port: listener.address.port,
     close: () => server.close(),
   };
+}
+
+/** Ferry over plain TCP. */
+export function startFerryBenchServer(): Promise<RunningServer> {
+  return listenWith(tcpListen({ host: benchHost, port: 0 }));
+}
+
+/** Ferry over WebSocket (`ws`), any path. */
+export function startFerryWebSocketBenchServer(): Promise<RunningServer> {
+  return listenWith(webSocketListen({ host: benchHost, port: 0 }));
+}
+
+/** Ferry over TLS, with the certificate the bench writes for its clients to trust. */
+export async function startFerryTlsBenchServer(): Promise<RunningServer> {
+  const { certPem, keyPem } = await benchCertificate();
+  return listenWith(tlsListen({ host: benchHost, port: 0, cert: certPem, key: keyPem }));
 }

@@ -17,4 +17,11 @@ export const serverKinds: Readonly<Record<string, () => Promise<StartServer>>> =
   "grpc-echo": async () => (await import("./grpc-echo-server.ts")).startGrpcEchoServer,
   /** Ferry TransportServer: echo RPCs, and RPCs that register random-access chunk streams. */
   "ferry": async () => (await import("./ferry-bench-server.ts")).startFerryBenchServer,
+  /** The same Ferry service on the `ws` WebSocket listener. */
+  "ferry-ws": async () => (await import("./ferry-bench-server.ts")).startFerryWebSocketBenchServer,
+  /** The same Ferry service over TLS (certificate: the `certificate` RPC of `ferry`). */
+  "ferry-tls": async () => (await import("./ferry-bench-server.ts")).startFerryTlsBenchServer,
+  /** `ws` server sending N binary messages of S bytes, honouring bufferedAmount. */
+  "raw-ws-blast": async () =>
+    (await import("./raw-ws-blast-server.ts")).startRawWebSocketBlastServer,
 };

@@ -1,0 +1,72 @@
+/**
+ * The work every chunk-fetch case shares (TCP, TLS, WebSocket, Deno): 1 GiB as 1 MiB chunks
+ * (64 MiB with --quick), 16 fetches in flight, and the Ferry contestant that does it over any
+ * `TransportClient` — so the cases differ only in how they connect.
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../../src/client/transport-client.ts";
+import type { CaseContext, Contestant, RunPhase } from "../harness/bench-case.ts";
+import { keepInFlight } from "../harness/keep-in-flight.ts";
+import { decodeStreamId, encodeOpenStream } from "../servers/ferry-bench-protocol.ts";
+import { withWriteCount } from "./ferry-connection.ts";
+
+export const MiB = 1024 * 1024;
+export const chunkBytes = 1 * MiB;
+/** Fetches outstanding at once (the issue asks for 8–16). */
+export const chunksInFlight = 16;
+
+/** Chunks per run: 1 GiB measured (64 MiB with --quick), less to warm up. */
+export function chunkCount(context: Pick<CaseContext, "quick">, phase: RunPhase): number {
+  if (context.quick) return phase === "warmup" ? 16 : 64;
+  return phase === "warmup" ? 256 : 1024;
+}
+
+/** `{ mibPerSecond, seconds }` of a transfer started at `startedAt`; throws on a short transfer. */
+export function throughput(bytes: number, expected: number, startedAt: number) {
+  const seconds = (performance.now() - startedAt) / 1000;
+  if (bytes !== expected) {
+    throw new Error(`chunk-fetch: received ${bytes} bytes, expected ${expected}`);
+  }
+  return { mibPerSecond: bytes / MiB / seconds, seconds };
+}
+
+/**
+ * Fetches `count` chunks of {@linkcode chunkBytes} from the bench server, {@linkcode chunksInFlight}
+ * in flight; timed from the RPC that registers the stream to the last chunk received.
+ */
+export async function fetchChunks(client: TransportClient, count: number) {
+  let bytes = 0;
+  const startedAt = performance.now();
+  const streamId = decodeStreamId(await client.sendRpc(encodeOpenStream(count, chunkBytes)));
+  await keepInFlight(
+    count,
+    chunksInFlight,
+    (index) => client.fetchChunk(streamId, index),
+    (chunk) => {
+      bytes += chunk.byteLength;
+    },
+  );
+  return throughput(bytes, count * chunkBytes, startedAt);
+}
+
+/** A Ferry contestant fetching chunks over whatever client `connect` opens. */
+export function ferryChunkFetchContestant(
+  name: string,
+  description: string,
+  connect: (context: CaseContext) => Promise<TransportClient>,
+): Contestant {
+  return {
+    name,
+    description,
+    async open(context) {
+      const client = await connect(context);
+      return {
+        run: (phase) =>
+          withWriteCount(client, () => fetchChunks(client, chunkCount(context, phase))),
+        close: () => client.close(),
+      };
+    },
+  };
+}

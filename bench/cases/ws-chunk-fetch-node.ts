@@ -1,0 +1,71 @@
+/**
+ * Bulk transfer over WebSocket from a Node client: 1 GiB as 1 MiB chunks over loopback.
+ *
+ * - ferry-ws: `TransportClient.fetchChunk`, 16 in flight, over `webSocketConnect` (with the `ws`
+ *   package's WebSocket, as Node 20 has no global one) to the bench Ferry service on Ferry's Node
+ *   WebSocket listener. Timed from the `openStream` RPC to the last chunk.
+ * - raw-ws: a `ws` server sends the same bytes as 1 MiB binary messages honouring
+ *   `bufferedAmount`; a `ws` client counts bytes. Timed from the request to the last byte.
+ *
+ * @module
+ */
+
+import WebSocket from "ws";
+import { webSocketConnect, type WebSocketConstructor } from "../../adapters/websocket/connect.ts";
+import { TransportClient } from "../../src/client/transport-client.ts";
+import type { BenchCase, Contestant } from "../harness/bench-case.ts";
+import { RawWebSocketBlastClient } from "../baselines/raw-ws-blast-client.ts";
+import {
+  chunkBytes,
+  chunkCount,
+  chunksInFlight,
+  ferryChunkFetchContestant,
+  throughput,
+} from "./chunk-fetch-work.ts";
+
+const ferryWs = ferryChunkFetchContestant(
+  "ferry-ws",
+  `TransportClient.fetchChunk over webSocketConnect (ws package), ${chunksInFlight} in flight`,
+  (context) => {
+    const { host, port } = context.servers.get("ferry-ws");
+    const connect = webSocketConnect({
+      url: `ws://${host}:${port}/`,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    return TransportClient.connect(connect, { timeoutMs: 10_000 });
+  },
+);
+
+const rawWs: Contestant = {
+  name: "raw-ws",
+  description: "ws server sends 1 MiB binary messages honouring bufferedAmount; ws client counts",
+  async open(context) {
+    const client = await RawWebSocketBlastClient.connect(context.servers.get("raw-ws-blast"));
+    return {
+      async run(phase) {
+        const count = chunkCount(context, phase);
+        const startedAt = performance.now();
+        const bytes = await client.receive(count, chunkBytes);
+        return throughput(bytes, count * chunkBytes, startedAt);
+      },
+      close: () => client.close(),
+    };
+  },
+};
+
+export const wsChunkFetchNodeCase: BenchCase = {
+  name: "ws-chunk-fetch-node",
+  description: `1 GiB as 1 MiB chunks, ${chunksInFlight} in flight, over WebSocket from a Node ` +
+    `client, vs a raw ws blast`,
+  servers: ["ferry-ws", "raw-ws-blast"],
+  contestants: [ferryWs, rawWs],
+  rows: [{
+    name: "ws-chunk-fetch-node-1gib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "ferry-ws",
+    baseline: "raw-ws",
+    target: { op: ">=", ratio: 0.9 },
+  }],
+};
