@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import WebSocket from "ws";
 import type { ServerAddress } from "../harness/server-directory.ts";
-import { blastRequestBytes } from "../servers/raw-blast-server.ts";
+import { blastRequestBytes } from "../servers/raw-blast-protocol.ts";
 
 export class RawWebSocketBlastClient {
   readonly #ws: WebSocket;

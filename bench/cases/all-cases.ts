@@ -6,6 +6,7 @@
 
 import type { BenchCase } from "../harness/bench-case.ts";
 import { chunkFetchCase } from "./chunk-fetch.ts";
+import { denoTcpChunkFetchCase } from "./deno-tcp-chunk-fetch.ts";
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
@@ -19,4 +20,5 @@ export const allCases: readonly BenchCase[] = [
   poolLeaseCase,
   wsChunkFetchNodeCase,
   tlsChunkFetchCase,
+  denoTcpChunkFetchCase,
 ];

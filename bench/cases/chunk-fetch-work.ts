@@ -10,7 +10,7 @@ import type { TransportClient } from "../../src/client/transport-client.ts";
 import type { CaseContext, Contestant, RunPhase } from "../harness/bench-case.ts";
 import { keepInFlight } from "../harness/keep-in-flight.ts";
 import { decodeStreamId, encodeOpenStream } from "../servers/ferry-bench-protocol.ts";
-import { withWriteCount } from "./ferry-connection.ts";
+import { withWriteCount } from "./write-count.ts";
 
 export const MiB = 1024 * 1024;
 export const chunkBytes = 1 * MiB;

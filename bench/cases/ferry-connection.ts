@@ -15,15 +15,4 @@ export function connectFerry(servers: ServerDirectory): Promise<TransportClient>
   return TransportClient.connect(tcpConnect({ host, port }), { timeoutMs: 10_000 });
 }
 
-/**
- * Runs `work` and adds `clientSocketWrites` (socket writes the client made meanwhile) to its
- * figures: how well the engine coalesces frames, a diagnostic recorded in the JSON report.
- */
-export async function withWriteCount<T extends Record<string, number>>(
-  client: TransportClient,
-  work: () => Promise<T>,
-): Promise<T & { clientSocketWrites: number }> {
-  const before = client.stats().socketWrites;
-  const figures = await work();
-  return { ...figures, clientSocketWrites: client.stats().socketWrites - before };
-}
+export { withWriteCount } from "./write-count.ts";

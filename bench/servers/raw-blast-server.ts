@@ -11,10 +11,9 @@ import { Buffer } from "node:buffer";
 import net from "node:net";
 import { benchHost, type RunningServer } from "./running-server.ts";
 
-/** Request size: count and size, both uint32 BE. */
-export const blastRequestBytes = 8;
-/** Largest buffer size the blast server accepts. */
-export const maxBlastBufferBytes = 64 * 1024 * 1024;
+import { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-protocol.ts";
+
+export { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-protocol.ts";
 
 export async function startRawBlastServer(): Promise<RunningServer> {
   const buffers = new Map<number, Buffer>();

@@ -11,7 +11,7 @@
 
 import { Buffer } from "node:buffer";
 import { type WebSocket, WebSocketServer } from "ws";
-import { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-server.ts";
+import { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-protocol.ts";
 import { benchHost, type RunningServer } from "./running-server.ts";
 
 /** Queued bytes above which the blast waits (Ferry's default write high-water mark is similar). */

@@ -1,0 +1,109 @@
+/**
+ * A bench server in Deno: `deno run -A bench/deno/deno-bench-server.ts KIND`, KIND one of
+ *
+ * - `ferry-tcp`: the Ferry bench service (`bench/servers/ferry-bench-service.ts`) on Ferry's Deno
+ *   TCP listener;
+ * - `raw-tcp`: a raw `Deno.listen` blast — a client sends `count:uint32 BE, size:uint32 BE` and the
+ *   server writes `count` copies of one preallocated `size`-byte buffer (each `write` awaited, so
+ *   the kernel's backpressure paces it); requests on one connection are served in order.
+ *
+ * Prints `FERRY_BENCH_READY {"port":N}` once listening and runs until stdin closes (so it never
+ * outlives the bench runner).
+ *
+ * @module
+ */
+
+import { tcpListen } from "../../adapters/deno/tcp.ts";
+import { createFerryBenchServer } from "../servers/ferry-bench-service.ts";
+import { blastRequestBytes, maxBlastBufferBytes } from "../servers/raw-blast-protocol.ts";
+import type { DenoTcpConn } from "../../adapters/deno/deno-api.ts";
+import { denoScriptRuntime } from "./deno-script-runtime.ts";
+import { benchHost, readyLinePrefix } from "../servers/running-server.ts";
+
+const Deno = denoScriptRuntime();
+
+async function writeAll(conn: DenoTcpConn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.byteLength) {
+    written += await conn.write(written === 0 ? bytes : bytes.subarray(written));
+  }
+}
+
+async function readExactly(conn: DenoTcpConn, into: Uint8Array): Promise<boolean> {
+  let filled = 0;
+  while (filled < into.byteLength) {
+    const n = await conn.read(into.subarray(filled));
+    if (n === null) return false;
+    filled += n;
+  }
+  return true;
+}
+
+async function serveBlast(conn: DenoTcpConn, bufferOf: (size: number) => Uint8Array) {
+  const request = new Uint8Array(blastRequestBytes);
+  const view = new DataView(request.buffer);
+  try {
+    while (await readExactly(conn, request)) {
+      const count = view.getUint32(0);
+      const size = view.getUint32(4);
+      if (size === 0 || size > maxBlastBufferBytes) {
+        throw new RangeError(`raw blast: buffer size ${size} is outside 1..${maxBlastBufferBytes}`);
+      }
+      const buffer = bufferOf(size);
+      for (let i = 0; i < count; i++) await writeAll(conn, buffer);
+    }
+  } catch {
+    // the client went away mid-transfer, or sent a bad request: drop the connection
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function startRawBlast(): { port: number; close(): void } {
+  const buffers = new Map<number, Uint8Array>();
+  const bufferOf = (size: number) => {
+    let buffer = buffers.get(size);
+    if (buffer === undefined) {
+      buffer = new Uint8Array(size).fill(0x5a);
+      buffers.set(size, buffer);
+    }
+    return buffer;
+  };
+  const listener = Deno.listen({ hostname: benchHost, port: 0, transport: "tcp" });
+  (async () => {
+    for (;;) {
+      const conn = await listener.accept();
+      conn.setNoDelay(true);
+      void serveBlast(conn, bufferOf);
+    }
+  })().catch(() => {}); // the listener closed
+  return { port: listener.addr.port, close: () => listener.close() };
+}
+
+async function main(kind: string | undefined): Promise<void> {
+  let port: number;
+  if (kind === "ferry-tcp") {
+    const server = createFerryBenchServer();
+    port = (await server.listen(tcpListen({ host: benchHost, port: 0 }))).address.port;
+  } else if (kind === "raw-tcp") {
+    port = startRawBlast().port;
+  } else {
+    throw new Error(`deno bench server: unknown kind "${kind}" (known: ferry-tcp, raw-tcp)`);
+  }
+  console.log(`${readyLinePrefix}${JSON.stringify({ port })}`);
+  // Runs until the runner closes stdin (or dies).
+  const stdin = Deno.stdin.readable.getReader();
+  while (!(await stdin.read()).done) {
+    // ignore input
+  }
+  Deno.exit(0);
+}
+
+main(Deno.args[0]).catch((error: unknown) => {
+  console.error(`deno bench server failed: ${error instanceof Error ? error.stack : error}`);
+  Deno.exit(1);
+});

@@ -1,0 +1,107 @@
+/**
+ * Runs a bench script under Deno (`node_modules/.bin/deno run -A SCRIPT ARGS...`) and talks to it
+ * in lines: the Node runner writes request lines to its stdin and reads reply lines from its
+ * stdout. Used by the cases whose client and server both run in Deno. Closing stdin stops the
+ * script (every bench Deno script exits when its stdin ends); `stop` kills it if it does not.
+ *
+ * @module
+ */
+
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const denoBinary = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+
+/** A running Deno bench script. */
+export class DenoProcess {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #exited: Promise<number | null>;
+  readonly #what: string;
+  readonly #lines: string[] = [];
+  #waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
+  #ended: Error | undefined;
+
+  private constructor(script: string, args: readonly string[]) {
+    this.#what = `deno ${script} ${args.join(" ")}`;
+    this.#child = spawn(denoBinary, ["run", "-A", "--quiet", script, ...args], {
+      cwd: repoRoot,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    this.#child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      stderr = (stderr + text).slice(-4_000);
+    });
+    this.#exited = new Promise((resolve) => this.#child.once("close", (code) => resolve(code)));
+    this.#child.once("error", (error) => this.#end(error));
+    void this.#exited.then((code) =>
+      this.#end(new Error(`${this.#what} exited with code ${code}${stderr ? `:\n${stderr}` : ""}`))
+    );
+    let pending = "";
+    this.#child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      pending += text;
+      let newline: number;
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        this.#push(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+      }
+    });
+  }
+
+  /** Starts `script` (relative to the repository root) with `args`. */
+  static start(script: string, args: readonly string[]): DenoProcess {
+    return new DenoProcess(script, args);
+  }
+
+  /** Process id, for CPU accounting. */
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
+  /** The next line the script prints; rejects if it exits first. */
+  nextLine(): Promise<string> {
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.#ended !== undefined) return Promise.reject(this.#ended);
+    if (this.#waiting !== undefined) throw new Error(`${this.#what}: already waiting for a line`);
+    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }));
+  }
+
+  /** Writes one request line. */
+  send(line: string): void {
+    this.#child.stdin.write(`${line}\n`);
+  }
+
+  /** Closes stdin and waits for the exit (kills the process after 5 s). */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.stdin.end();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), 5_000);
+    });
+    const outcome = await Promise.race([this.#exited, gaveUp]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      this.#child.kill("SIGKILL");
+      await this.#exited;
+    }
+  }
+
+  #push(line: string): void {
+    const waiting = this.#waiting;
+    if (waiting === undefined) {
+      this.#lines.push(line);
+      return;
+    }
+    this.#waiting = undefined;
+    waiting.resolve(line);
+  }
+
+  #end(error: Error): void {
+    this.#ended ??= error;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.reject(this.#ended);
+  }
+}
