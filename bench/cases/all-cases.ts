@@ -7,6 +7,7 @@
 import type { BenchCase } from "../harness/bench-case.ts";
 import { chunkFetchCase } from "./chunk-fetch.ts";
 import { denoTcpChunkFetchCase } from "./deno-tcp-chunk-fetch.ts";
+import { denoWsChunkFetchCase } from "./deno-ws-chunk-fetch.ts";
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
@@ -21,4 +22,5 @@ export const allCases: readonly BenchCase[] = [
   wsChunkFetchNodeCase,
   tlsChunkFetchCase,
   denoTcpChunkFetchCase,
+  denoWsChunkFetchCase,
 ];

@@ -13,71 +13,9 @@
  * @module
  */
 
-import type { BenchCase, Contestant } from "../harness/bench-case.ts";
-import { processCpuSeconds } from "../harness/cpu-meter.ts";
-import { DenoProcess } from "../harness/deno-process.ts";
-import { benchHost, readyLinePrefix } from "../servers/running-server.ts";
-import { chunkCount, chunksInFlight } from "./chunk-fetch-work.ts";
-
-const serverScript = "bench/deno/deno-bench-server.ts";
-const clientScript = "bench/deno/deno-bench-client.ts";
-
-async function startDenoServer(kind: string): Promise<{ server: DenoProcess; port: number }> {
-  const server = DenoProcess.start(serverScript, [kind]);
-  try {
-    for (;;) {
-      const line = await server.nextLine();
-      if (!line.startsWith(readyLinePrefix)) continue;
-      const { port } = JSON.parse(line.slice(readyLinePrefix.length)) as { port: number };
-      return { server, port };
-    }
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-}
-
-function denoContestant(name: string, kind: string, description: string): Contestant {
-  return {
-    name,
-    description,
-    async open(context) {
-      const { server, port } = await startDenoServer(kind);
-      const client = DenoProcess.start(clientScript, [kind, benchHost, String(port)]);
-      const stop = () => Promise.all([client.stop(), server.stop()]).then(() => {});
-      try {
-        const hello = JSON.parse(await client.nextLine()) as { ready?: boolean };
-        if (hello.ready !== true) throw new Error(`${name}: client said ${JSON.stringify(hello)}`);
-      } catch (error) {
-        await stop();
-        throw error;
-      }
-      return {
-        async run(phase) {
-          const clientBefore = processCpuSeconds(client.pid);
-          const serverBefore = processCpuSeconds(server.pid);
-          client.send(String(chunkCount(context, phase)));
-          const reply = JSON.parse(await client.nextLine()) as Record<string, number | string>;
-          if (typeof reply.error === "string") throw new Error(`${name}: ${reply.error}`);
-          const figures: Record<string, number> = {};
-          for (const [key, value] of Object.entries(reply)) {
-            if (typeof value === "number") figures[key] = value;
-          }
-          const clientAfter = processCpuSeconds(client.pid);
-          const serverAfter = processCpuSeconds(server.pid);
-          if (clientBefore !== undefined && clientAfter !== undefined) {
-            figures.denoClientCpuSeconds = clientAfter - clientBefore;
-          }
-          if (serverBefore !== undefined && serverAfter !== undefined) {
-            figures.denoServerCpuSeconds = serverAfter - serverBefore;
-          }
-          return figures;
-        },
-        close: stop,
-      };
-    },
-  };
-}
+import type { BenchCase } from "../harness/bench-case.ts";
+import { chunksInFlight } from "./chunk-fetch-work.ts";
+import { denoContestant } from "./deno-contestant.ts";
 
 export const denoTcpChunkFetchCase: BenchCase = {
   name: "deno-tcp-chunk-fetch",

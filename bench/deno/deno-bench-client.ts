@@ -3,6 +3,9 @@
  *
  * - `ferry-tcp`: a TransportClient over Ferry's Deno TCP adapter fetching 1 MiB chunks, 16 in
  *   flight (`bench/cases/chunk-fetch-work.ts`), from the bench Ferry service;
+ * - `ferry-ws`: the same over `webSocketConnect` with Deno's own WebSocket;
+ * - `raw-ws`: Deno's WebSocket asking the raw Deno WebSocket blast for 1 MiB binary messages and
+ *   counting their bytes;
  * - `raw-tcp`: a raw `Deno.connect` client asking the raw Deno blast for `count` 1 MiB buffers and
  *   counting bytes as it reads them into one reused 1 MiB buffer (nothing copied or parsed).
  *
@@ -13,6 +16,7 @@
  */
 
 import { tcpConnect } from "../../adapters/deno/tcp.ts";
+import { webSocketConnect } from "../../adapters/websocket/connect.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { chunkBytes, fetchChunks, throughput } from "../cases/chunk-fetch-work.ts";
 import { withWriteCount } from "../cases/write-count.ts";
@@ -28,6 +32,48 @@ async function openFerry(hostname: string, port: number): Promise<Transfer> {
     timeoutMs: 10_000,
   });
   return (count) => withWriteCount(client, () => fetchChunks(client, count));
+}
+
+async function openFerryWebSocket(hostname: string, port: number): Promise<Transfer> {
+  const connect = webSocketConnect({ url: `ws://${hostname}:${port}/` }); // Deno's own WebSocket
+  const client = await TransportClient.connect(connect, { timeoutMs: 10_000 });
+  return (count) => withWriteCount(client, () => fetchChunks(client, count));
+}
+
+/** Deno's WebSocket asks the raw ws blast for `count` messages and counts their bytes. */
+async function openRawWebSocket(hostname: string, port: number): Promise<Transfer> {
+  const ws = new WebSocket(`ws://${hostname}:${port}/`);
+  ws.binaryType = "arraybuffer";
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error(`raw ws: cannot connect to ${hostname}:${port}`));
+  });
+  let done: ((error?: Error) => void) | undefined;
+  let expected = 0;
+  let received = 0;
+  ws.onmessage = (event: MessageEvent) => {
+    received += (event.data as ArrayBuffer).byteLength;
+    if (received >= expected) done?.();
+  };
+  ws.onclose = (event) => done?.(new Error(`raw ws: closed mid-transfer (${event.code})`));
+  const request = new Uint8Array(blastRequestBytes);
+  const view = new DataView(request.buffer);
+  return async (count) => {
+    expected = count * chunkBytes;
+    received = 0;
+    const startedAt = performance.now();
+    view.setUint32(0, count);
+    view.setUint32(4, chunkBytes);
+    await new Promise<void>((resolve, reject) => {
+      done = (error) => {
+        done = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      ws.send(request);
+    });
+    return throughput(received, expected, startedAt);
+  };
 }
 
 async function openRaw(hostname: string, port: number): Promise<Transfer> {
@@ -53,19 +99,24 @@ async function openRaw(hostname: string, port: number): Promise<Transfer> {
   };
 }
 
+const openers: Record<string, (hostname: string, port: number) => Promise<Transfer>> = {
+  "ferry-tcp": openFerry,
+  "ferry-ws": openFerryWebSocket,
+  "raw-tcp": openRaw,
+  "raw-ws": openRawWebSocket,
+};
+
 async function main([kind, hostname, portText]: readonly string[]): Promise<void> {
   const port = Number(portText);
   if (hostname === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`deno bench client: usage KIND HOST PORT, received ${Deno.args.join(" ")}`);
   }
-  const transfer = kind === "ferry-tcp"
-    ? await openFerry(hostname, port)
-    : kind === "raw-tcp"
-    ? await openRaw(hostname, port)
-    : undefined;
-  if (transfer === undefined) {
-    throw new Error(`deno bench client: unknown kind "${kind}" (known: ferry-tcp, raw-tcp)`);
+  const open = kind === undefined ? undefined : openers[kind];
+  if (open === undefined) {
+    const known = Object.keys(openers).join(", ");
+    throw new Error(`deno bench client: unknown kind "${kind}" (known: ${known})`);
   }
+  const transfer = await open(hostname, port);
   const encoder = new TextEncoder();
   const reply = (value: unknown) =>
     Deno.stdout.writeSync(encoder.encode(`${JSON.stringify(value)}\n`));

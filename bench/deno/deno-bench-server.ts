@@ -3,6 +3,8 @@
  *
  * - `ferry-tcp`: the Ferry bench service (`bench/servers/ferry-bench-service.ts`) on Ferry's Deno
  *   TCP listener;
+ * - `ferry-ws`: the same service on Ferry's Deno WebSocket listener (`Deno.serve`);
+ * - `raw-ws`: a raw `Deno.serve` WebSocket blast (`deno-raw-ws-blast.ts`);
  * - `raw-tcp`: a raw `Deno.listen` blast — a client sends `count:uint32 BE, size:uint32 BE` and the
  *   server writes `count` copies of one preallocated `size`-byte buffer (each `write` awaited, so
  *   the kernel's backpressure paces it); requests on one connection are served in order.
@@ -14,9 +16,11 @@
  */
 
 import { tcpListen } from "../../adapters/deno/tcp.ts";
+import { webSocketListen } from "../../adapters/deno/ws-listen.ts";
 import { createFerryBenchServer } from "../servers/ferry-bench-service.ts";
 import { blastRequestBytes, maxBlastBufferBytes } from "../servers/raw-blast-protocol.ts";
 import type { DenoTcpConn } from "../../adapters/deno/deno-api.ts";
+import { startDenoRawWebSocketBlast } from "./deno-raw-ws-blast.ts";
 import { denoScriptRuntime } from "./deno-script-runtime.ts";
 import { benchHost, readyLinePrefix } from "../servers/running-server.ts";
 
@@ -89,10 +93,17 @@ async function main(kind: string | undefined): Promise<void> {
   if (kind === "ferry-tcp") {
     const server = createFerryBenchServer();
     port = (await server.listen(tcpListen({ host: benchHost, port: 0 }))).address.port;
+  } else if (kind === "ferry-ws") {
+    const server = createFerryBenchServer();
+    port = (await server.listen(webSocketListen({ host: benchHost, port: 0 }))).address.port;
   } else if (kind === "raw-tcp") {
     port = startRawBlast().port;
+  } else if (kind === "raw-ws") {
+    port = (await startDenoRawWebSocketBlast()).port;
   } else {
-    throw new Error(`deno bench server: unknown kind "${kind}" (known: ferry-tcp, raw-tcp)`);
+    throw new Error(
+      `deno bench server: unknown kind "${kind}" (known: ferry-tcp, ferry-ws, raw-tcp, raw-ws)`,
+    );
   }
   console.log(`${readyLinePrefix}${JSON.stringify({ port })}`);
   // Runs until the runner closes stdin (or dies).

@@ -1,0 +1,87 @@
+/**
+ * The raw WebSocket blast in Deno: `Deno.serve` + `Deno.upgradeWebSocket`. A client sends one
+ * binary message `count:uint32 BE, size:uint32 BE`; the server sends `count` binary messages of one
+ * preallocated `size`-byte buffer, honouring backpressure the only way the WebSocket API allows:
+ * it sends while `bufferedAmount` is at most the high-water mark, and otherwise polls it on a
+ * 1 ms timer. Requests on one connection are served in order.
+ *
+ * @module
+ */
+
+import { blastRequestBytes, maxBlastBufferBytes } from "../servers/raw-blast-protocol.ts";
+import { benchHost } from "../servers/running-server.ts";
+import { denoScriptRuntime } from "./deno-script-runtime.ts";
+
+/** Queued bytes above which the blast waits. */
+const highWaterMark = 4 * 1024 * 1024;
+const pollMs = 1;
+
+function serve(ws: WebSocket, bufferOf: (size: number) => Uint8Array): void {
+  ws.binaryType = "arraybuffer";
+  const queue: Array<{ count: number; size: number }> = [];
+  let busy = false;
+  const next = () => {
+    const job = queue.shift();
+    if (job === undefined) {
+      busy = false;
+      return;
+    }
+    busy = true;
+    const buffer = bufferOf(job.size);
+    let sent = 0;
+    const pump = () => {
+      while (sent < job.count) {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        if (ws.bufferedAmount > highWaterMark) {
+          setTimeout(pump, pollMs);
+          return;
+        }
+        ws.send(buffer);
+        sent++;
+      }
+      next();
+    };
+    pump();
+  };
+  ws.onmessage = (event: MessageEvent) => {
+    const data = event.data;
+    if (!(data instanceof ArrayBuffer) || data.byteLength !== blastRequestBytes) {
+      ws.close(1003, "raw ws blast: expected an 8-byte binary request");
+      return;
+    }
+    const view = new DataView(data);
+    const count = view.getUint32(0);
+    const size = view.getUint32(4);
+    if (size === 0 || size > maxBlastBufferBytes) {
+      ws.close(1008, `raw ws blast: buffer size ${size} is outside 1..${maxBlastBufferBytes}`);
+      return;
+    }
+    queue.push({ count, size });
+    if (!busy) next();
+  };
+}
+
+/** Starts the blast on 127.0.0.1, an ephemeral port; resolves with the port once listening. */
+export function startDenoRawWebSocketBlast(): Promise<{ port: number }> {
+  const Deno = denoScriptRuntime();
+  const buffers = new Map<number, Uint8Array>();
+  const bufferOf = (size: number) => {
+    let buffer = buffers.get(size);
+    if (buffer === undefined) {
+      buffer = new Uint8Array(size).fill(0x5a);
+      buffers.set(size, buffer);
+    }
+    return buffer;
+  };
+  return new Promise((resolve) => {
+    Deno.serve({
+      hostname: benchHost,
+      port: 0,
+      onListen: (addr) => resolve({ port: addr.port }),
+    }, (request) => {
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      serve(socket, bufferOf);
+      return response;
+    });
+  });
+}
