@@ -117,9 +117,11 @@ export function fuzzFrame(
   const out = frame.slice();
   const view = new DataView(out.buffer);
   switch (kind) {
-    case "flip":
-      out[int(random, out.byteLength)] ^= 1 << int(random, 8);
+    case "flip": {
+      const at = int(random, out.byteLength);
+      out[at] = out[at]! ^ (1 << int(random, 8));
       return { bytes: out, kind };
+    }
     case "truncate":
       return { bytes: out.subarray(0, int(random, out.byteLength)), kind };
     case "length": {
