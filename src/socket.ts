@@ -59,6 +59,14 @@ export interface SocketInfo {
 export interface SocketSink {
   /** A chunk of received bytes; ownership passes to the sink. Never empty. */
   data(chunk: Uint8Array): void;
+  /**
+   * Optional, bring-your-own-buffer reads: where the adapter may put the next received bytes.
+   * Adapters that can read into given memory (Node `onread`, Deno `conn.read(buffer)`) call it
+   * before each read; given a view, they read at most `view.byteLength` bytes into it and pass the
+   * filled prefix to `data` (a view of the same memory). `undefined`: use the adapter's own buffer.
+   * Never called from inside `data`.
+   */
+  readBuffer?(): Uint8Array | undefined;
   /** Buffered writes fell below the high-water mark after a `write` returned `false`. */
   drain(): void;
   /** The socket ended. `error` is undefined for a graceful end. Called once, last. */

@@ -27,6 +27,59 @@ export interface NodeSocketOptions {
   readonly transport: string;
   /** After a graceful `close()`, destroy the socket if it has not closed within this (ms). */
   readonly closeTimeoutMs?: number;
+  /** The socket was created with `onread: directReads.options` (client sockets). */
+  readonly directReads?: DirectReads;
+}
+
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MIN_REST = 16 * 1024;
+
+/**
+ * Node `onread` plumbing: reads land in the sink's `readBuffer()` when it offers one (the tail
+ * of a large frame), otherwise in a 64 KiB slab carved front to back (a region is handed out
+ * once, never reused). Bytes read before `attach` are held.
+ */
+export class DirectReads {
+  #sink: SocketSink | undefined;
+  #onSinkError: ((error: unknown) => void) | undefined;
+  #held: Uint8Array[] = [];
+  #slab = new Uint8Array(SLAB_BYTES);
+  #slabUsed = 0;
+  readonly options = {
+    buffer: (): Uint8Array => this.#next(),
+    callback: (bytes: number, buffer: Uint8Array): boolean => {
+      const chunk = buffer.subarray(0, bytes);
+      if (buffer.buffer === this.#slab.buffer) this.#slabUsed += bytes;
+      if (this.#sink === undefined) {
+        this.#held.push(chunk);
+        return true;
+      }
+      try {
+        this.#sink.data(chunk);
+      } catch (error) {
+        this.#onSinkError?.(error);
+      }
+      return true;
+    },
+  };
+
+  attach(sink: SocketSink, onSinkError: (error: unknown) => void): void {
+    this.#sink = sink;
+    this.#onSinkError = onSinkError;
+    const held = this.#held;
+    this.#held = [];
+    for (const chunk of held) sink.data(chunk);
+  }
+
+  #next(): Uint8Array {
+    const direct = this.#sink?.readBuffer?.();
+    if (direct !== undefined && direct.byteLength > 0) return direct;
+    if (SLAB_BYTES - this.#slabUsed < SLAB_MIN_REST) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#slabUsed = 0;
+    }
+    return this.#slab.subarray(this.#slabUsed);
+  }
 }
 
 /** The OS error code of a Node error (`ECONNRESET`), if any. */
@@ -42,6 +95,7 @@ class NodeSocket implements Socket {
   readonly closed: Promise<SocketClosed>;
   readonly #socket: NetSocket;
   readonly #closeTimeoutMs: number;
+  readonly #directReads: DirectReads | undefined;
   #sink: SocketSink | undefined;
   #state: State = "open";
   #paused = false;
@@ -53,6 +107,7 @@ class NodeSocket implements Socket {
   constructor(socket: NetSocket, options: NodeSocketOptions) {
     this.#socket = socket;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
+    this.#directReads = options.directReads;
     this.info = {
       transport: options.transport,
       remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
@@ -108,13 +163,17 @@ class NodeSocket implements Socket {
       queueMicrotask(() => sink.close(ended));
       return;
     }
-    this.#socket.on("data", (chunk: Buffer) => {
-      try {
-        sink.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch (error) {
-        this.close(error); // a sink that throws has lost the stream's framing: reset
-      }
-    });
+    if (this.#directReads !== undefined) {
+      this.#directReads.attach(sink, (error) => this.close(error));
+    } else {
+      this.#socket.on("data", (chunk: Buffer) => {
+        try {
+          sink.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        } catch (error) {
+          this.close(error); // a sink that throws has lost the stream's framing: reset
+        }
+      });
+    }
     if (!this.#paused) this.#socket.resume();
   }
 

@@ -16,7 +16,7 @@ import {
   type TcpListenOptions,
   type TcpTuning,
 } from "../tcp-options.ts";
-import { wrapNodeSocket } from "./node-socket.ts";
+import { DirectReads, wrapNodeSocket } from "./node-socket.ts";
 import { bindNodeServer, openNodeConnection } from "./node-endpoint.ts";
 
 export type { TcpConnectOptions, TcpListenOptions, TcpSocketOptions } from "../tcp-options.ts";
@@ -36,6 +36,7 @@ export function tcpConnect(options: TcpConnectOptions): Connect {
   const checked = checkTcpConnectOptions(options, "tcpConnect");
   const target = `tcp://${formatHostPort(checked.host, checked.port)}`;
   return async (connectOptions) => {
+    const directReads = new DirectReads();
     const socket = await openNodeConnection(
       target,
       connectOptions,
@@ -43,6 +44,7 @@ export function tcpConnect(options: TcpConnectOptions): Connect {
       "connect",
       () => ({
         socket: net.connect({
+          onread: directReads.options,
           host: checked.host,
           port: checked.port,
           ...nodeTcpOptions(checked),
@@ -50,7 +52,11 @@ export function tcpConnect(options: TcpConnectOptions): Connect {
         } as net.NetConnectOpts),
       }),
     );
-    return wrapNodeSocket(socket, { transport: "tcp", closeTimeoutMs: checked.closeTimeoutMs });
+    return wrapNodeSocket(socket, {
+      transport: "tcp",
+      closeTimeoutMs: checked.closeTimeoutMs,
+      directReads,
+    });
   };
 }
 

@@ -181,6 +181,8 @@ export class Connection implements ReadFlowControl {
     this.#requests = requests;
     this.socket.attach({
       data: (chunk) => this.#onData(chunk),
+      readBuffer: () =>
+        this.#state === "open" && !this.#decoding ? this.#decoder.readBuffer() : undefined,
       drain: () => this.writer.drain(),
       close: (error) => this.#terminate(error, false),
     });

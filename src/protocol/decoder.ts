@@ -125,6 +125,18 @@ export class FrameDecoder {
     }
   }
 
+  /**
+   * Where the next received bytes may be read directly (see `SocketSink.readBuffer`): the unfilled
+   * tail of a large frame being assembled, so its body needs no copy. Undefined otherwise.
+   */
+  readBuffer(): Uint8Array | undefined {
+    if (this.#state !== "frame" || this.#pushing) return undefined;
+    const frame = this.#frame;
+    return frame.length - this.#frameFilled >= DIRECT_READ_MIN
+      ? frame.subarray(this.#frameFilled)
+      : undefined;
+  }
+
   #consume(chunk: Uint8Array): void {
     const end = chunk.length;
     let offset = 0;
@@ -167,10 +179,14 @@ export class FrameDecoder {
         case "frame": {
           const frame = this.#frame;
           const count = Math.min(frame.length - this.#frameFilled, end - offset);
-          frame.set(
-            offset === 0 && count === end ? chunk : chunk.subarray(offset, offset + count),
-            this.#frameFilled,
-          );
+          const inPlace = offset === 0 && chunk.buffer === frame.buffer &&
+            chunk.byteOffset === frame.byteOffset + this.#frameFilled;
+          if (!inPlace) {
+            frame.set(
+              offset === 0 && count === end ? chunk : chunk.subarray(offset, offset + count),
+              this.#frameFilled,
+            );
+          }
           this.#frameFilled += count;
           offset += count;
           if (this.#frameFilled === frame.length) {
@@ -235,3 +251,5 @@ export class FrameDecoder {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Frames with at least this much left to receive are read straight into their buffer. */
+const DIRECT_READ_MIN = 16 * 1024;
