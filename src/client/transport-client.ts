@@ -55,6 +55,20 @@ export interface UploadOptions extends CallOptions {
   readonly byteLength?: number;
 }
 
+/**
+ * `sendRpc`'s promise executor, shared by every call: it parks the settlers here and the caller
+ * picks them up synchronously. Saves a closure (and its context) per RPC on the hottest path.
+ */
+let capturedResolve: ((value: Uint8Array) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+function captureSettlers(
+  resolve: (value: Uint8Array) => void,
+  reject: (error: unknown) => void,
+): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 export class TransportClient {
   /**
    * Opens a connection with `connect` and wraps it. `timeoutMs` / `signal` bound the connect
@@ -146,24 +160,24 @@ export class TransportClient {
     const deadline = this.#deadline(options);
     const requestId = this.#ids.next();
     const responses = this.#connection.responses;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const reply = new PendingReply(resolve, reject);
-      responses.addRpc(requestId, reply);
-      try {
-        this.#connection.send({ type: MessageType.RpcRequest, requestId, body });
-      } catch (error) {
-        responses.removeRpc(requestId, reply);
-        reply.reject(error);
-        return;
-      }
-      if (deadline === undefined) return;
-      this.#arm(
-        reply,
-        deadline,
-        `RPC ${requestId} to ${this.remoteAddress}`,
-        () => responses.removeRpc(requestId, reply),
-      );
-    });
+    const promise = new Promise<Uint8Array>(captureSettlers);
+    const reply = new PendingReply<Uint8Array>(capturedResolve!, capturedReject!);
+    responses.addRpc(requestId, reply);
+    try {
+      this.#connection.send({ type: MessageType.RpcRequest, requestId, body });
+    } catch (error) {
+      responses.removeRpc(requestId, reply);
+      reply.reject(error);
+      return promise;
+    }
+    if (deadline === undefined) return promise;
+    this.#arm(
+      reply,
+      deadline,
+      `RPC ${requestId} to ${this.remoteAddress}`,
+      () => responses.removeRpc(requestId, reply),
+    );
+    return promise;
   }
 
   /** Sends a one-way message (no reply). @throws ConnectionClosedError when closed. */

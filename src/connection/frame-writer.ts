@@ -22,6 +22,8 @@ import { InvalidArgumentError, LimitError, ProtocolError } from "../errors.ts";
 import type { Socket } from "../socket.ts";
 import { type BodySource, describeValue } from "./body-source.ts";
 
+const RESOLVED = Promise.resolve();
+
 /** Chunks below this size are copied into a gather buffer; larger ones are written as they are. */
 export const GATHER_CHUNK_MAX = 32 * 1024;
 /** Largest gather buffer; a longer run of small chunks becomes several writes of this size. */
@@ -222,7 +224,7 @@ export class FrameWriter {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flushTask);
+    RESOLVED.then(this.#flushTask);
   }
 
   #checkHardCap(): void {
