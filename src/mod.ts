@@ -39,3 +39,10 @@ export { crc32 } from "./checksum/crc32.ts";
 
 export * from "./pool/mod.ts";
 export * from "./auth/mod.ts";
+
+export {
+  ferryHeartbeatBootstrap,
+  type FerryHeartbeatOptions,
+  startFerryHeartbeat,
+  type StopHeartbeat,
+} from "./liveness/ferry-heartbeat.ts";
