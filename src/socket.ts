@@ -3,7 +3,7 @@
  *
  * Everything above this file (protocol engine, client, server, pool, gateway) sees only
  * {@linkcode Socket}, {@linkcode Connect} and {@linkcode Listen}. Adapters in `adapters/<runtime>/`
- * translate Node `net`/`tls`, `Deno.connect`/`Deno.listen`, WebSockets and WinterTC sockets onto it.
+ * translate Node `net`/`tls`, Deno's `connect`/`listen`, WebSockets and WinterTC sockets onto it.
  *
  * ## Reading
  * Bytes are pushed to the {@linkcode SocketSink} passed to {@linkcode Socket.attach}, one callback

@@ -4,7 +4,7 @@
  *
  *     const { certPem, keyPem } = await generateSelfSignedCertificate();
  *     // Node: tls.createServer({ cert: certPem, key: keyPem }); client { ca: certPem }
- *     // Deno: Deno.listenTls({ cert: certPem, key: keyPem }); client { caCerts: [certPem] }
+ *     // Deno: listenTls({ cert: certPem, key: keyPem }); client { caCerts: [certPem] }
  *
  * The key is ECDSA P-256; the certificate is signed with ecdsa-with-SHA256 by its own key. It is
  * an end-entity certificate (basicConstraints cA FALSE, critical; keyUsage digitalSignature;
