@@ -19,6 +19,11 @@
  */
 
 import { type BodyData, bodySource } from "../connection/body-source.ts";
+import {
+  type AbandonedRequest,
+  type AbandonedRequestListener,
+  AbandonedRequestListeners,
+} from "./abandoned-requests.ts";
 import { Connection } from "../connection/connection.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import { PendingReply } from "../connection/pending-reply.ts";
@@ -43,6 +48,7 @@ import {
 import type { ClientStats } from "./client-stats.ts";
 import { checkBytes, checkInt32, checkTimeout, uploadByteLength } from "./request-arguments.ts";
 
+export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
 export type { ByteStream } from "../connection/inbound-body.ts";
 export type { MergedBlockMeta } from "../connection/response-handler.ts";
 
@@ -106,6 +112,7 @@ export class TransportClient {
   readonly #ids = new RequestIds();
   readonly #requestTimeoutMs: number;
   readonly #maxInFlight: number;
+  readonly #abandoned: AbandonedRequestListeners<TransportClient>;
 
   /** Wraps a connected socket and starts reading from it. */
   constructor(socket: Socket, options: ClientOptions = {}) {
@@ -117,6 +124,7 @@ export class TransportClient {
     }
     this.#requestTimeoutMs = resolved.requestTimeoutMs;
     this.#maxInFlight = resolved.maxInFlightRequests;
+    this.#abandoned = new AbandonedRequestListeners(resolved.onHandlerError);
     this.#connection = new Connection(socket, {
       maxFrameLength: resolved.maxFrameLength,
       writeHardCap: resolved.writeHardCap,
@@ -218,6 +226,7 @@ export class TransportClient {
         deadline,
         `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`,
         () => responses.removeChunkFetch(key, reply),
+        (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
       );
     });
   }
@@ -255,6 +264,7 @@ export class TransportClient {
         deadline,
         `Opening stream '${streamId}' on ${this.remoteAddress}`,
         () => responses.abandonStream(pending),
+        (reason) => ({ kind: "stream", streamId, reason }),
       );
     });
   }
@@ -390,6 +400,24 @@ export class TransportClient {
       : (message) => interceptor(message, this);
   }
 
+  /**
+   * Subscribes to chunk fetches and stream requests that the caller abandoned (deadline or abort)
+   * before their reply arrived; see {@linkcode AbandonedRequest}. Not called for requests failed
+   * by the connection closing. Returns a function that unsubscribes.
+   *
+   * The client keeps the wire correct by itself (late chunk replies are dropped; an abandoned
+   * StreamRequest still expects its StreamResponse or StreamFailure, whose raw body is read and
+   * discarded): the listener is for telling the peer to stop work, e.g. Ferry's cancel extension.
+   */
+  onAbandoned(listener: AbandonedRequestListener<TransportClient>): () => void {
+    if (typeof listener !== "function") {
+      throw new InvalidArgumentError(
+        `onAbandoned: expected a listener function, got ${typeof listener}`,
+      );
+    }
+    return this.#abandoned.add(listener);
+  }
+
   /** Counters: requests in flight, dropped late replies, traffic. */
   stats(): ClientStats {
     const responses = this.#connection.responses;
@@ -413,12 +441,24 @@ export class TransportClient {
     await this.#connection.closed;
   }
 
-  /** Watches a request's deadline; on expiry it is forgotten (late reply dropped) and fails. */
-  #arm<T>(reply: PendingReply<T>, deadline: CallOptions, what: string, forget: () => void): void {
+  /**
+   * Watches a request's deadline; on expiry it is forgotten (late reply dropped) and fails, and
+   * `abandoned` (chunk fetches and streams) describes it to the `onAbandoned` listeners.
+   */
+  #arm<T>(
+    reply: PendingReply<T>,
+    deadline: CallOptions,
+    what: string,
+    forget: () => void,
+    abandoned?: (reason: unknown) => AbandonedRequest,
+  ): void {
     if (reply.settled) return;
     reply.disposeDeadline = watchDeadline(deadline, what, (error) => {
       forget();
       reply.reject(error);
+      if (abandoned !== undefined && this.#abandoned.active && this.#connection.isOpen) {
+        this.#abandoned.notify(abandoned(error), this);
+      }
     });
   }
 
