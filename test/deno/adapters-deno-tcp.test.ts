@@ -12,7 +12,12 @@ import {
 } from "../../src/errors.ts";
 import type { Socket } from "../../src/socket.ts";
 import { tcpConnect, tcpListen } from "../../adapters/deno/mod.ts";
-import { SinkRecorder, turns } from "../conformance/socket-recorder.ts";
+import {
+  patternChunk,
+  patternMismatch,
+  SinkRecorder,
+  turns,
+} from "../conformance/socket-recorder.ts";
 
 interface RawConn {
   read(buffer: Uint8Array): Promise<number | null>;
@@ -114,25 +119,103 @@ test("a graceful close the peer never completes ends with a TimeoutError", async
   }
 });
 
-test("small reads are copied out; large reads get a buffer of their own", async () => {
+/** A sink that keeps every chunk and, while `target` has room, offers its unfilled tail. */
+class ReadBufferSink {
+  readonly chunks: Uint8Array[] = [];
+  /** Where each chunk was offered to land (`undefined`: no buffer offered). */
+  readonly offered: (Uint8Array | undefined)[] = [];
+  received = 0;
+  #lastOffer: Uint8Array | undefined;
+  #waiter: { bytes: number; resolve(): void } | undefined;
+
+  constructor(readonly target: Uint8Array | undefined) {}
+
+  readBuffer(): Uint8Array | undefined {
+    const target = this.target;
+    this.#lastOffer = target !== undefined && this.received < target.byteLength
+      ? target.subarray(this.received)
+      : undefined;
+    return this.#lastOffer;
+  }
+
+  data(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.offered.push(this.#lastOffer);
+    this.#lastOffer = undefined;
+    this.received += chunk.byteLength;
+    if (this.#waiter !== undefined && this.received >= this.#waiter.bytes) this.#waiter.resolve();
+  }
+
+  drain(): void {}
+  close(): void {}
+
+  waitForBytes(bytes: number): Promise<void> {
+    if (this.received >= bytes) return Promise.resolve();
+    return new Promise((resolve) => (this.#waiter = { bytes, resolve }));
+  }
+}
+
+async function withPair(run: (client: Socket, server: Socket) => Promise<void>): Promise<void> {
   let server!: Socket;
   const listener = await tcpListen()((socket) => (server = socket));
   const client = await tcpConnect({ host: "127.0.0.1", port: listener.address.port })();
   try {
     await turns(2);
-    const sink = new SinkRecorder({ keep: true });
-    server.attach(sink);
     client.attach(new SinkRecorder());
-    client.write(new Uint8Array([1, 2, 3]));
-    await sink.waitForBytes(3);
-    const small = sink.chunks[0]!;
-    assert.equal(small.buffer.byteLength, 3, "a 3-byte read pins no 64 KiB buffer");
-    client.write(new Uint8Array(8 * 1024 * 1024));
-    await sink.waitForBytes(3 + 8 * 1024 * 1024);
-    const buffers = new Set(sink.chunks.map((chunk) => chunk.buffer));
-    assert.equal(buffers.size, sink.chunks.length, "two chunks share a buffer");
+    await run(client, server);
   } finally {
     client.close(new Error("cleanup"));
-    await Promise.all([client.closed, server.closed, listener.close()]);
+    await Promise.all([client.closed, server?.closed, listener.close()]);
   }
+}
+
+test("reads land in the sink's readBuffer when it offers one", async () => {
+  await withPair(async (client, server) => {
+    const target = new Uint8Array(4 * 1024 * 1024);
+    const sink = new ReadBufferSink(target);
+    server.attach(sink);
+    client.write(patternChunk(0, target.byteLength));
+    await sink.waitForBytes(target.byteLength);
+    let at = 0;
+    for (const [index, chunk] of sink.chunks.entries()) {
+      assert.equal(chunk.buffer, target.buffer, `chunk ${index} was read into other memory`);
+      assert.equal(chunk.byteOffset, at, `chunk ${index} landed at the wrong offset`);
+      assert.equal(sink.offered[index]?.byteOffset, at);
+      at += chunk.byteLength;
+    }
+    assert.equal(patternMismatch(target, 0), -1, "the bytes read in place are the bytes sent");
+  });
+});
+
+test("without a readBuffer, chunks never share memory and keep their bytes", async () => {
+  await withPair(async (client, server) => {
+    const sink = new ReadBufferSink(undefined);
+    server.attach(sink);
+    const total = 8 * 1024 * 1024;
+    for (let offset = 0; offset < total; offset += 4096) client.write(patternChunk(offset, 4096));
+    await sink.waitForBytes(total);
+    // Every chunk is still intact after everything else was read: no region was reused.
+    let offset = 0;
+    const regions = new Map<ArrayBufferLike, Array<[number, number]>>();
+    for (const chunk of sink.chunks) {
+      assert.equal(patternMismatch(chunk, offset), -1, `chunk at ${offset} was overwritten`);
+      offset += chunk.byteLength;
+      const list = regions.get(chunk.buffer) ?? [];
+      for (const [start, end] of list) {
+        assert.ok(
+          chunk.byteOffset >= end || chunk.byteOffset + chunk.byteLength <= start,
+          "two chunks share memory",
+        );
+      }
+      list.push([chunk.byteOffset, chunk.byteOffset + chunk.byteLength]);
+      regions.set(chunk.buffer, list);
+    }
+    assert.ok(
+      regions.size < sink.chunks.length || sink.chunks.length <= 2,
+      `expected reads to share slabs, got ${regions.size} buffers for ${sink.chunks.length} chunks`,
+    );
+    for (const buffer of regions.keys()) {
+      assert.ok(buffer.byteLength <= 64 * 1024, `a read buffer of ${buffer.byteLength} bytes`);
+    }
+  });
 });
