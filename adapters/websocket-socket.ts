@@ -13,7 +13,10 @@
  * - A clean close with code 1000 or 1005 is a graceful end; any other close is an error that
  *   names the code and reason. `close()` sends 1000 (queued data goes first); `close(error)`
  *   terminates where the socket can (`ws`) and otherwise closes with 4000 and the error's text,
- *   so the peer sees a failure either way.
+ *   so the peer sees a failure either way. An error carrying a numeric `closeCode` (1000–4999,
+ *   e.g. the gateway's refusals) is sent as that close code with the error's text as the reason
+ *   instead of terminating, so a browser learns why; the socket counts as closed at once, and
+ *   `ws` still cuts the TCP connection off if the peer never answers the close frame.
  *
  * @module
  */
@@ -274,11 +277,20 @@ class WebSocketSocket implements Socket {
     this.#held = [];
     this.#heldBytes = 0;
     if (wasOpen) {
+      let carried = carriedCloseCode(error);
       try {
-        if (this.#ws.terminate !== undefined) this.#ws.terminate();
-        else this.#ws.close(code, closeReason(error));
+        // Browsers let a page send only 1000 and 3000–4999; a refused code falls back below.
+        if (carried !== undefined) this.#ws.close(carried, closeReason(error));
       } catch {
-        // already closing
+        carried = undefined;
+      }
+      if (carried === undefined) {
+        try {
+          if (this.#ws.terminate !== undefined) this.#ws.terminate();
+          else this.#ws.close(code, closeReason(error));
+        } catch {
+          // already closing
+        }
       }
     }
     queueMicrotask(() => this.#finish());
@@ -309,6 +321,19 @@ function toBytes(data: unknown): Uint8Array | undefined {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
   return undefined;
+}
+
+/**
+ * The close code an error asks for (`error.closeCode`), when it is one an endpoint may send: 1000,
+ * 1001, 1002, 1003, 1007–1014, or 3000–4999. Anything else is ignored (the socket terminates).
+ */
+function carriedCloseCode(error: unknown): number | undefined {
+  if (error === null || typeof error !== "object") return undefined;
+  const code = (error as { closeCode?: unknown }).closeCode;
+  if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
+  const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999);
+  return sendable ? code : undefined;
 }
 
 /** A close reason from an error: at most 123 UTF-8 bytes, as the protocol allows. */

@@ -1,18 +1,9 @@
 /**
- * What a WebSocket listener's `allowUpgrade` hook sees of an upgrade request (Node and Deno).
- * Shared by the runtimes, so it lives beside them, like `tcp-options.ts`.
+ * What a WebSocket listener's `allowUpgrade` hook sees of an upgrade request (Node and Deno). The
+ * type itself is part of the socket contract (`src/socket.ts`), so runtime-neutral code such as
+ * the gateway can use it; it is re-exported here beside the runtimes, like `tcp-options.ts`.
  *
  * @module
  */
 
-/** An HTTP request asking to become a WebSocket. */
-export interface UpgradeRequest {
-  /** Request target, e.g. `/ferry?token=…`. */
-  readonly url: string;
-  /** The `Origin` header, if any (browsers always send it). */
-  readonly origin: string | undefined;
-  /** Request headers, names in lower case. */
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** `host:port` of the client. */
-  readonly remoteAddress: string;
-}
+export type { AcceptContext, UpgradeRequest } from "../src/socket.ts";

@@ -121,8 +121,29 @@ export interface SocketListener {
   close(): Promise<void>;
 }
 
+/** An HTTP request asking to become a WebSocket, as WebSocket listeners see it. */
+export interface UpgradeRequest {
+  /** Request target, e.g. `/gateway/shuffle?x=1`. */
+  readonly url: string;
+  /** The `Origin` header, if any (browsers always send it). */
+  readonly origin: string | undefined;
+  /** Request headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** `host:port` of the client. */
+  readonly remoteAddress: string;
+}
+
+/** What a listener knows about how a socket was accepted (optional, additive). */
+export interface AcceptContext {
+  /** For WebSocket listeners: the HTTP upgrade request the socket came from. */
+  readonly upgrade?: UpgradeRequest;
+}
+
 /**
  * Binds a listener that hands every accepted socket to `onSocket`. Adapters build these
- * (`tcpListen({ host, port })`); `TransportServer.listen` receives them by injection.
+ * (`tcpListen({ host, port })`); `TransportServer.listen` receives them by injection. WebSocket
+ * listeners also pass the upgrade request as `context.upgrade`.
  */
-export type Listen = (onSocket: (socket: Socket) => void) => Promise<SocketListener>;
+export type Listen = (
+  onSocket: (socket: Socket, context?: AcceptContext) => void,
+) => Promise<SocketListener>;

@@ -1,7 +1,10 @@
 /**
  * WebSocket listener for Deno on `Deno.serve` + `Deno.upgradeWebSocket`: upgrades requests
  * (optionally only on `path`, and only where `allowUpgrade` agrees) and hands every WebSocket to
- * `onSocket` as a Ferry `Socket` once it is open. Other requests get 426.
+ * `onSocket` as a Ferry `Socket` once it is open, with the upgrade request as `context.upgrade`.
+ * Other requests go to `onRequest` when given (static files on the same port), else get 426.
+ * `pingIntervalMs` becomes `upgradeWebSocket`'s `idleTimeout` (whole seconds, rounded up): Deno
+ * pings and closes a WebSocket whose peer stops answering.
  *
  * Two Deno limitations, against the socket contract:
  * - Deno's server-side WebSocket cannot pause reading: while paused, received messages are held
@@ -29,6 +32,10 @@ export interface WebSocketListenOptions extends TcpListenOptions {
   readonly maxHeldBytes?: number;
   /** Return false to refuse an upgrade with 403 (e.g. an Origin check). */
   readonly allowUpgrade?: (request: UpgradeRequest) => boolean;
+  /** Serves requests that are not upgrades (default: 426 "speaks WebSocket only"). */
+  readonly onRequest?: (request: Request) => Response | Promise<Response>;
+  /** Deno's `idleTimeout` for pings, in ms rounded up to seconds (0 = never, default). */
+  readonly pingIntervalMs?: number;
 }
 
 /** A `Listen` that accepts WebSocket connections on `host:port` (port 0 picks a free port). */
@@ -40,6 +47,17 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
   }
   const maxHeldBytes = options.maxHeldBytes ?? defaultLimits.writeHardCap;
   const allowUpgrade = options.allowUpgrade;
+  const onRequest = options.onRequest;
+  if (onRequest !== undefined && typeof onRequest !== "function") {
+    throw new InvalidArgumentError(`webSocketListen: onRequest must be a function`);
+  }
+  const pingIntervalMs = options.pingIntervalMs ?? 0;
+  if (!Number.isSafeInteger(pingIntervalMs) || pingIntervalMs < 0) {
+    throw new InvalidArgumentError(
+      `webSocketListen: pingIntervalMs must be a non-negative integer, received ${pingIntervalMs}`,
+    );
+  }
+  const idleTimeout = Math.ceil(pingIntervalMs / 1000);
   const deno = denoApi();
 
   return (onSocket) => {
@@ -55,6 +73,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
         (request, info) => {
           const url = new URL(request.url);
           if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+            if (onRequest !== undefined) return onRequest(request);
             return new Response("This endpoint speaks WebSocket only.\n", {
               status: 426,
               headers: { upgrade: "websocket" },
@@ -71,8 +90,14 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
             headers,
             remoteAddress,
           };
-          if (allowUpgrade && !allowUpgrade(upgrade)) return new Response(null, { status: 403 });
-          const { socket: ws, response } = deno.upgradeWebSocket(request, { idleTimeout: 0 });
+          let allowed: boolean;
+          try {
+            allowed = allowUpgrade === undefined || allowUpgrade(upgrade);
+          } catch {
+            allowed = false;
+          }
+          if (!allowed) return new Response(null, { status: 403 });
+          const { socket: ws, response } = deno.upgradeWebSocket(request, { idleTimeout });
           ws.binaryType = "arraybuffer";
           ws.addEventListener("open", () => {
             const socket = wrapWebSocket(ws as WebSocketLike, {
@@ -84,7 +109,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
               closeTimeoutMs: checked.closeTimeoutMs,
             });
             try {
-              onSocket(socket);
+              onSocket(socket, { upgrade });
             } catch (error) {
               socket.close(error);
             }

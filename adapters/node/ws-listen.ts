@@ -1,16 +1,25 @@
 /**
  * WebSocket listener for Node on the `ws` package: an HTTP server of our own that upgrades
  * requests (optionally only on `path`, and only where `allowUpgrade` agrees) and hands every
- * WebSocket to `onSocket` as a Ferry `Socket`. Compression is off (Ferry frames are binary and
- * the gateway must bound memory); `maxPayload` caps one message. Reads pause the TCP socket
- * (`ws`'s `pause()`), so backpressure reaches the remote writer.
+ * WebSocket to `onSocket` as a Ferry `Socket`, with the upgrade request as `context.upgrade`.
+ * Compression is off (Ferry frames are binary and the gateway must bound memory); `maxPayload` caps
+ * one message. Reads pause the TCP socket (`ws`'s `pause()`), so backpressure reaches the remote
+ * writer.
+ *
+ * - `onRequest` serves plain HTTP requests (static files, a health check) on the same port: the
+ *   `IncomingMessage` becomes a web `Request` (streaming body) and the returned `Response` is
+ *   streamed back with backpressure. Without it, such requests get 426.
+ * - `pingIntervalMs` sends a WebSocket ping that often; a peer that has not answered the previous
+ *   ping by the next one is cut off (a vanished browser tab is noticed within two intervals).
  *
  * @module
  */
 
 import * as http from "node:http";
-import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
+import { type Duplex, Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { type WebSocket, WebSocketServer } from "ws";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type { Listen, SocketListener } from "../../src/socket.ts";
@@ -29,6 +38,10 @@ export interface WebSocketListenOptions extends TcpListenOptions {
   readonly maxPayload?: number;
   /** Return false to refuse an upgrade with 403 (e.g. an Origin check). */
   readonly allowUpgrade?: (request: UpgradeRequest) => boolean;
+  /** Serves requests that are not upgrades (default: 426 "speaks WebSocket only"). */
+  readonly onRequest?: (request: Request) => Response | Promise<Response>;
+  /** Ping every WebSocket this often; no pong by the next ping cuts it off (0 = never, default). */
+  readonly pingIntervalMs?: number;
 }
 
 /** A `Listen` that accepts WebSocket connections on `host:port` (port 0 picks a free port). */
@@ -45,6 +58,16 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
     throw new InvalidArgumentError(`webSocketListen: path must start with "/", received ${path}`);
   }
   const allowUpgrade = options.allowUpgrade;
+  const onRequest = options.onRequest;
+  if (onRequest !== undefined && typeof onRequest !== "function") {
+    throw new InvalidArgumentError(`webSocketListen: onRequest must be a function`);
+  }
+  const pingIntervalMs = options.pingIntervalMs ?? 0;
+  if (!Number.isSafeInteger(pingIntervalMs) || pingIntervalMs < 0) {
+    throw new InvalidArgumentError(
+      `webSocketListen: pingIntervalMs must be a non-negative integer, received ${pingIntervalMs}`,
+    );
+  }
 
   return async (onSocket) => {
     if (typeof onSocket !== "function") {
@@ -59,10 +82,15 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
     const server = http.createServer({
       ...nodeTcpOptions(checked),
       highWaterMark: checked.highWaterMark,
-    } as http.ServerOptions, (_request, response) => {
-      response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
-      response.end("This endpoint speaks WebSocket only.\n");
+    } as http.ServerOptions, (request, response) => {
+      if (onRequest === undefined) {
+        response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });
+        response.end("This endpoint speaks WebSocket only.\n");
+        return;
+      }
+      serveRequest(onRequest, request, response);
     });
+    const pings = pingIntervalMs > 0 ? new PingSweeper(pingIntervalMs) : undefined;
     server.on("upgrade", (request: http.IncomingMessage, raw: Duplex, head: Buffer) => {
       raw.on("error", () => {}); // surfaces on the WebSocket once upgraded
       const remoteAddress = formatHostPort(request.socket.remoteAddress, request.socket.remotePort);
@@ -71,16 +99,25 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
         refuse(raw, 404, "Not Found");
         return;
       }
-      const origin = request.headers.origin;
-      if (
-        allowUpgrade &&
-        !allowUpgrade({ url: target, origin, headers: request.headers, remoteAddress })
-      ) {
+      const upgrade: UpgradeRequest = {
+        url: target,
+        origin: request.headers.origin,
+        headers: request.headers,
+        remoteAddress,
+      };
+      let allowed: boolean;
+      try {
+        allowed = allowUpgrade === undefined || allowUpgrade(upgrade);
+      } catch {
+        allowed = false;
+      }
+      if (!allowed) {
         refuse(raw, 403, "Forbidden");
         return;
       }
       wss.handleUpgrade(request, raw, head, (ws) => {
         ws.binaryType = "nodebuffer"; // Buffers are Uint8Array views: no copy per message
+        pings?.watch(ws);
         const socket = wrapWebSocket(ws as unknown as WebSocketLike, {
           transport: "ws",
           remoteAddress,
@@ -90,7 +127,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
           closeTimeoutMs: checked.closeTimeoutMs,
         });
         try {
-          onSocket(socket);
+          onSocket(socket, { upgrade });
         } catch (error) {
           socket.close(error);
         }
@@ -100,6 +137,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
     const listener: SocketListener = {
       address: { ...bound.address, url: `${bound.address.url}${path ?? "/"}` },
       close: async () => {
+        pings?.stop();
         await bound.close();
         wss.close();
       },
@@ -110,4 +148,98 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
 
 function refuse(raw: Duplex, status: number, text: string): void {
   raw.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** One timer per listener pings every watched WebSocket; a missed pong terminates it. */
+class PingSweeper {
+  readonly #alive = new Map<WebSocket, boolean>();
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(intervalMs: number) {
+    this.#timer = setInterval(() => this.#sweep(), intervalMs);
+    this.#timer.unref();
+  }
+
+  watch(ws: WebSocket): void {
+    this.#alive.set(ws, true);
+    ws.on("pong", () => {
+      if (this.#alive.has(ws)) this.#alive.set(ws, true);
+    });
+    ws.once("close", () => this.#alive.delete(ws));
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#alive.clear();
+  }
+
+  #sweep(): void {
+    for (const [ws, alive] of this.#alive) {
+      if (!alive) {
+        this.#alive.delete(ws);
+        ws.terminate();
+        continue;
+      }
+      this.#alive.set(ws, false);
+      try {
+        ws.ping();
+      } catch {
+        // closing already; its close event removes it
+      }
+    }
+  }
+}
+
+/** Turns a plain HTTP request into a web `Request`, and streams the `Response` back. */
+function serveRequest(
+  onRequest: (request: Request) => Response | Promise<Response>,
+  incoming: http.IncomingMessage,
+  outgoing: http.ServerResponse,
+): void {
+  const controller = new AbortController();
+  outgoing.once("close", () => {
+    if (!outgoing.writableFinished) controller.abort();
+  });
+  const method = incoming.method ?? "GET";
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) { for (const item of value) headers.append(name, item); }
+    else headers.set(name, value);
+  }
+  const hasBody = method !== "GET" && method !== "HEAD";
+  let request: Request;
+  try {
+    const host = incoming.headers.host ?? "localhost";
+    request = new Request(new URL(incoming.url ?? "/", `http://${host}`), {
+      method,
+      headers,
+      signal: controller.signal,
+      ...(hasBody ? { body: Readable.toWeb(incoming), duplex: "half" } : {}),
+    } as RequestInit);
+  } catch {
+    outgoing.writeHead(400, { "content-type": "text/plain" }).end("Bad request\n");
+    return;
+  }
+  Promise.resolve()
+    .then(() => onRequest(request))
+    .then(async (response) => {
+      const head: Record<string, string | string[]> = {};
+      response.headers.forEach((value, name) => {
+        head[name] = name === "set-cookie" ? response.headers.getSetCookie() : value;
+      });
+      outgoing.writeHead(response.status, response.statusText, head);
+      if (response.body === null || method === "HEAD") {
+        outgoing.end();
+        return;
+      }
+      await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), outgoing);
+    })
+    .catch(() => {
+      if (!outgoing.headersSent) {
+        outgoing.writeHead(500, { "content-type": "text/plain" }).end("Internal error\n");
+      } else {
+        outgoing.destroy();
+      }
+    });
 }
