@@ -6,6 +6,7 @@
 
 import type { BenchCase } from "../harness/bench-case.ts";
 import { chunkFetchCase } from "./chunk-fetch.ts";
+import { chromiumWsChunkFetchCase } from "./chromium-ws-chunk-fetch.ts";
 import { denoTcpChunkFetchCase } from "./deno-tcp-chunk-fetch.ts";
 import { denoWsChunkFetchCase } from "./deno-ws-chunk-fetch.ts";
 import { poolLeaseCase } from "./pool-lease.ts";
@@ -23,4 +24,5 @@ export const allCases: readonly BenchCase[] = [
   tlsChunkFetchCase,
   denoTcpChunkFetchCase,
   denoWsChunkFetchCase,
+  chromiumWsChunkFetchCase,
 ];

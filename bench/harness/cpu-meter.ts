@@ -6,7 +6,7 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on every Linux port). */
@@ -36,4 +36,34 @@ export function processCpuSeconds(pid: number): number | undefined {
   const systemTicks = Number(fields[12]);
   if (!Number.isFinite(userTicks) || !Number.isFinite(systemTicks)) return undefined;
   return (userTicks + systemTicks) / clockTicksPerSecond;
+}
+
+/**
+ * CPU seconds (user + system) used so far by the live processes of process group `pgid` (e.g. a
+ * browser and its renderer, GPU and utility processes), from `/proc`; undefined where `/proc`
+ * cannot be read. Processes of the group that already exited are not counted.
+ */
+export function processGroupCpuSeconds(pgid: number): number | undefined {
+  if (!(pgid > 0)) return undefined;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  let seconds = 0;
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid) continue;
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (Number.isFinite(ticks)) seconds += ticks / clockTicksPerSecond;
+  }
+  return seconds;
 }

@@ -1,0 +1,108 @@
+/**
+ * The page side of the Chromium chunk-fetch case (`bench/cases/chromium-ws-chunk-fetch.ts`), run
+ * by `bench/harness/chromium-direct.ts` in a directly launched Chromium and linked against the
+ * shipped `ferry.js`. Connections are opened once and kept between calls (the module stays
+ * loaded); every call returns the run's figures as JSON.
+ *
+ * - `openFerry(url)` / `fetchFerry(count)`: `TransportClient.fetchChunk` over `webSocketConnect`
+ *   with Chromium's own WebSocket, 1 MiB chunks, 16 in flight (`chunk-fetch-work.ts`).
+ * - `openRaw(url)` / `blastRaw(count)`: Chromium's WebSocket (`binaryType = "arraybuffer"`) asks
+ *   the raw `ws` blast for `count` 1 MiB binary messages and counts their bytes.
+ * - `closeAll()`: closes both.
+ *
+ * @module
+ */
+
+import { webSocketConnect } from "../../adapters/websocket/connect.ts";
+import { TransportClient } from "../../src/client/transport-client.ts";
+import { chunkBytes, fetchChunks, throughput } from "../cases/chunk-fetch-work.ts";
+import { blastRequestBytes } from "../servers/raw-blast-protocol.ts";
+
+let ferry: TransportClient | undefined;
+let raw: RawBlast | undefined;
+
+/** Opens (once) the Ferry client to the WebSocket listener at `url`. */
+export async function openFerry(url: string): Promise<boolean> {
+  ferry ??= await TransportClient.connect(webSocketConnect({ url }), { timeoutMs: 10_000 });
+  return true;
+}
+
+/** Fetches `count` chunks over the open Ferry client. */
+export function fetchFerry(count: number): Promise<{ mibPerSecond: number; seconds: number }> {
+  if (ferry === undefined) throw new Error("fetchFerry before openFerry");
+  return fetchChunks(ferry, count);
+}
+
+/** Opens (once) the raw WebSocket to the blast server at `url`. */
+export async function openRaw(url: string): Promise<boolean> {
+  raw ??= await RawBlast.open(url);
+  return true;
+}
+
+/** Receives `count` 1 MiB messages from the raw blast. */
+export function blastRaw(count: number): Promise<{ mibPerSecond: number; seconds: number }> {
+  if (raw === undefined) throw new Error("blastRaw before openRaw");
+  return raw.receive(count);
+}
+
+/** Closes whatever is open. */
+export async function closeAll(): Promise<boolean> {
+  const closing = [ferry?.close(), raw?.close()];
+  ferry = undefined;
+  raw = undefined;
+  await Promise.all(closing);
+  return true;
+}
+
+class RawBlast {
+  #expected = 0;
+  #received = 0;
+  #done: ((error?: Error) => void) | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.onmessage = (event: MessageEvent) => {
+      this.#received += (event.data as ArrayBuffer).byteLength;
+      if (this.#received >= this.#expected) this.#settle();
+    };
+    ws.onclose = (event) => this.#settle(new Error(`raw ws: closed mid-transfer (${event.code})`));
+  }
+
+  static open(url: string): Promise<RawBlast> {
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    return new Promise((resolve, reject) => {
+      ws.onopen = () => resolve(new RawBlast(ws));
+      ws.onerror = () => reject(new Error(`raw ws: cannot connect to ${url}`));
+    });
+  }
+
+  async receive(count: number): Promise<{ mibPerSecond: number; seconds: number }> {
+    if (this.#done !== undefined) throw new Error("raw ws: a transfer is already running");
+    this.#expected = count * chunkBytes;
+    this.#received = 0;
+    const request = new Uint8Array(blastRequestBytes);
+    const view = new DataView(request.buffer);
+    view.setUint32(0, count);
+    view.setUint32(4, chunkBytes);
+    const startedAt = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      this.#done = (error) => (error ? reject(error) : resolve());
+      this.ws.send(request);
+    });
+    return throughput(this.#received, this.#expected, startedAt);
+  }
+
+  #settle(error?: Error): void {
+    const done = this.#done;
+    this.#done = undefined;
+    done?.(error);
+  }
+
+  close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.ws.onclose = () => resolve();
+      this.ws.close(1000);
+    });
+  }
+}
