@@ -199,9 +199,8 @@ export class Connection implements ReadFlowControl {
       onWritten?.();
       return;
     }
-    const chunks = encodeMessage(message);
+    this.writer.writeMessage(message, onWritten);
     this.#messagesSent++;
-    this.writer.write(chunks, onWritten);
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * The outbound side of one connection: frames in, socket writes out.
  *
- * - **Coalescing.** Frames written in the same tick are gathered at one microtask flush: runs of
- *   small chunks are copied into one buffer and handed to the socket as ONE write; chunks of
+ * - **Coalescing.** Messages are encoded straight into the writer's slab, back to back (see
+ *   frame-slab.ts), and handed to the socket at one microtask flush: the frames of one tick are ONE
+ *   write without a gather copy. Other runs of small chunks are copied into one buffer; chunks of
  *   {@linkcode GATHER_CHUNK_MAX} bytes or more (large bodies the encoder passed through) are written
  *   as they are, without a copy. Order is always preserved.
  * - **Backpressure.** When `socket.write` returns `false` the writer stops handing bytes to the
@@ -12,32 +13,29 @@
  *   reading: `onFatal` receives a `LimitError` (the connection closes it as a slow consumer).
  * - **Raw bodies.** A StreamResponse / UploadStream frame is followed by exactly `byteLength` raw
  *   bytes. Nothing may be interleaved with them, so frames written while a body is being pumped
- *   wait in a backlog, in order, until the body is complete. A body whose source fails or yields a
- *   different byte count leaves the wire out of sync: `onFatal` receives the error.
+ *   wait in a backlog, in order, until the body is complete (body-pump.ts pulls it from its source).
+ *   A body whose source fails or yields a different byte count leaves the wire out of sync:
+ *   `onFatal` receives the error.
  *
  * @module
  */
 
-import { InvalidArgumentError, LimitError, ProtocolError } from "../errors.ts";
+import { LimitError } from "../errors.ts";
+import { encodeFrame, encodeMessage } from "../protocol/encoder.ts";
+import type { Message } from "../protocol/messages.ts";
 import type { Socket } from "../socket.ts";
-import { type BodySource, describeValue } from "./body-source.ts";
+import { type BodyPumpTarget, type OutboundBody, pumpBody } from "./body-pump.ts";
+import { FrameSlab } from "./frame-slab.ts";
+import { type OutboundEntry, writeGathered, type WrittenCallback } from "./gathered-writes.ts";
+
+export type { OutboundBody } from "./body-pump.ts";
 
 const RESOLVED = Promise.resolve();
 
-/** Chunks below this size are copied into a gather buffer; larger ones are written as they are. */
-export const GATHER_CHUNK_MAX = 32 * 1024;
-/** Largest gather buffer; a longer run of small chunks becomes several writes of this size. */
-const GATHER_BUFFER_MAX = 256 * 1024;
+export { GATHER_CHUNK_MAX, type WrittenCallback } from "./gathered-writes.ts";
+const always = () => true;
 /** While pumping a body, flush at once (rather than at the microtask) above this many bytes. */
 const BODY_FLUSH_BYTES = 64 * 1024;
-
-/** A raw body to write after its frame: exactly `byteLength` bytes from `source`. */
-export interface OutboundBody {
-  readonly byteLength: number;
-  readonly source: BodySource;
-  /** Names the body in error messages, e.g. `StreamResponse 'gen:10' body`. */
-  readonly what: string;
-}
 
 export interface FrameWriterOptions {
   /** Queued bytes (here and in the socket) above which the connection is a slow consumer. */
@@ -50,10 +48,7 @@ export interface FrameWriterOptions {
   readonly onBlocked?: () => void;
 }
 
-/** Runs once its frame has been handed to the socket, or dropped because the writer closed. */
-export type WrittenCallback = () => void;
-
-type Entry = Uint8Array | WrittenCallback;
+type Entry = OutboundEntry;
 
 interface BacklogBody {
   readonly frame: readonly Uint8Array[];
@@ -74,7 +69,10 @@ export class FrameWriter {
   readonly #options: FrameWriterOptions;
   /** Bytes and written-callbacks ready for the socket, in order. */
   #pending: Entry[] = [];
+  /** Bytes in `#pending` plus those encoded into the slab's open run. */
   #pendingBytes = 0;
+  /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
+  readonly #slab = new FrameSlab((chunk) => this.#pending.push(chunk));
   /** Items waiting behind the body being pumped. */
   #backlog: BacklogItem[] = [];
   #backlogBytes = 0;
@@ -95,10 +93,30 @@ export class FrameWriter {
     this.#flushScheduled = false;
     this.#flush();
   };
+  readonly #socketWriteTask = (chunk: Uint8Array) => this.#socketWrite(chunk);
+  readonly #writableTask = () => !this.#blocked;
+  /** What body pumps see of this writer. */
+  readonly #pumpTarget: BodyPumpTarget;
 
   constructor(socket: Socket, options: FrameWriterOptions) {
     this.#socket = socket;
     this.#options = options;
+    // deno-lint-ignore no-this-alias
+    const writer = this;
+    this.#pumpTarget = {
+      peer: options.peer,
+      get closed() {
+        return writer.#closed;
+      },
+      get closeError() {
+        return writer.#closeError;
+      },
+      get blocked() {
+        return writer.#blocked;
+      },
+      push: (chunk) => this.#pushBodyChunk(chunk),
+      waitForDrain: () => this.#waitForDrain(),
+    };
   }
 
   /** Bytes queued for the peer: held here (pending and backlog) plus buffered in the socket. */
@@ -121,6 +139,33 @@ export class FrameWriter {
   }
 
   /**
+   * Encodes and queues one message (not StreamResponse / UploadStream: see `writeWithBody`).
+   * `onWritten` runs once it has been handed to the socket or dropped because the writer closed.
+   * @throws InvalidArgumentError when a field cannot be encoded (nothing is queued then).
+   */
+  writeMessage(message: Message, onWritten?: WrittenCallback): void {
+    if (this.#closed) {
+      onWritten?.();
+      return;
+    }
+    if (this.#bodyActive) {
+      // Behind a body being pumped: the frame waits in the backlog as its own chunks.
+      this.write(encodeMessage(message), onWritten);
+      return;
+    }
+    const slab = this.#slab;
+    const before = slab.total;
+    encodeFrame(message, slab);
+    this.#pendingBytes += slab.total - before;
+    if (onWritten !== undefined) {
+      slab.closeRun();
+      this.#pending.push(onWritten);
+    }
+    this.#scheduleFlush();
+    this.#checkHardCap();
+  }
+
+  /**
    * Queues one frame's chunks. `onWritten` runs once they have been handed to the socket (or were
    * dropped because the writer closed) — used to account for chunks being transferred.
    */
@@ -138,6 +183,7 @@ export class FrameWriter {
       if (onWritten) this.#backlog.push(onWritten);
       this.#backlogBytes += bytes;
     } else {
+      this.#slab.closeRun();
       for (const chunk of chunks) {
         this.#pending.push(chunk);
         bytes += chunk.byteLength;
@@ -198,6 +244,7 @@ export class FrameWriter {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
+    this.#slab.discard();
     const dropped: BacklogItem[] = [...this.#pending, ...this.#backlog];
     this.#pending = [];
     this.#backlog = [];
@@ -242,65 +289,20 @@ export class FrameWriter {
   /** Hands pending bytes to the socket, gathering small chunks; stops when the socket is full. */
   #flush(ignoreBackpressure = false): void {
     if (this.#closed || (this.#blocked && !ignoreBackpressure)) return;
+    this.#slab.closeRun();
     const pending = this.#pending;
-    const count = pending.length;
-    let index = 0;
-    let written = 0;
-    let callbacks: WrittenCallback[] | undefined;
-    while (index < count && (!this.#blocked || ignoreBackpressure)) {
-      const entry = pending[index]!;
-      if (typeof entry === "function") {
-        index++;
-        entry();
-        continue;
-      }
-      if (entry.byteLength >= GATHER_CHUNK_MAX) {
-        index++;
-        written += entry.byteLength;
-        this.#socketWrite(entry);
-        continue;
-      }
-      // A run of small chunks (and the callbacks of the frames they end) becomes one write.
-      let end = index;
-      let bytes = 0;
-      let chunks = 0;
-      while (end < count) {
-        const next = pending[end]!;
-        if (typeof next === "function") {
-          (callbacks ??= []).push(next);
-          end++;
-          continue;
-        }
-        if (next.byteLength >= GATHER_CHUNK_MAX) break;
-        if (chunks > 0 && bytes + next.byteLength > GATHER_BUFFER_MAX) break;
-        bytes += next.byteLength;
-        chunks++;
-        end++;
-      }
-      written += bytes;
-      if (chunks === 1) {
-        this.#socketWrite(entry);
-      } else {
-        const gathered = new Uint8Array(bytes);
-        let offset = 0;
-        for (let at = index; at < end; at++) {
-          const chunk = pending[at]!;
-          if (typeof chunk === "function") continue;
-          gathered.set(chunk, offset);
-          offset += chunk.byteLength;
-        }
-        this.#socketWrite(gathered);
-      }
-      index = end;
-      if (callbacks !== undefined) {
-        for (const callback of callbacks) callback();
-        callbacks = undefined;
-      }
-    }
+    const writtenBefore = this.#bytesWritten;
+    const index = writeGathered(
+      pending,
+      pending.length,
+      this.#socketWriteTask,
+      ignoreBackpressure ? always : this.#writableTask,
+    );
     // Callbacks run above may have closed the writer (and emptied #pending) already.
     if (this.#closed) return;
-    this.#pending = index === count ? [] : pending.slice(index);
-    this.#pendingBytes -= written;
+    // Entries queued by those callbacks sit behind `index` in the same array: keep them.
+    this.#pending = index === pending.length ? [] : pending.slice(index);
+    this.#pendingBytes -= this.#bytesWritten - writtenBefore;
   }
 
   #socketWrite(chunk: Uint8Array): void {
@@ -321,63 +323,30 @@ export class FrameWriter {
   #startBody(item: BacklogBody): void {
     this.#bodyActive = true;
     this.#activeBody = item;
+    this.#slab.closeRun();
     for (const chunk of item.frame) {
       this.#pending.push(chunk);
       this.#pendingBytes += chunk.byteLength;
     }
     this.#scheduleFlush();
     this.#checkHardCap();
-    this.#pump(item.body).then(item.resolve, (error) => {
+    pumpBody(item.body, this.#pumpTarget).then(() => {
+      this.#bodyActive = false;
+      this.#activeBody = undefined;
+      this.#releaseBacklog();
+      item.resolve();
+    }, (error) => {
       item.reject(error);
       if (!this.#closed) this.#options.onFatal(error);
     });
   }
 
-  /** Pulls the body from its source while the socket is writable; checks the exact byte count. */
-  async #pump(body: OutboundBody): Promise<void> {
-    const { source, byteLength, what } = body;
-    let sent = 0;
-    try {
-      for (;;) {
-        if (this.#closed) throw this.#closeError;
-        let chunk = source.next();
-        if (chunk instanceof Promise) chunk = await chunk;
-        if (this.#closed) throw this.#closeError;
-        if (chunk === undefined) break;
-        if (!(chunk instanceof Uint8Array)) {
-          throw new InvalidArgumentError(
-            `Writing ${what} to ${this.#options.peer} failed: its source yielded ` +
-              `${describeValue(chunk)} after ${sent} bytes, expected Uint8Array chunks`,
-          );
-        }
-        if (chunk.byteLength === 0) continue;
-        if (sent + chunk.byteLength > byteLength) {
-          throw new ProtocolError(
-            `Writing ${what} to ${this.#options.peer} failed: ${byteLength} bytes were announced ` +
-              `but its source yielded at least ${sent + chunk.byteLength}; the stream is out of ` +
-              `sync, closing the connection`,
-          );
-        }
-        sent += chunk.byteLength;
-        this.#pending.push(chunk);
-        this.#pendingBytes += chunk.byteLength;
-        if (this.#pendingBytes >= BODY_FLUSH_BYTES) this.#flush();
-        else this.#scheduleFlush();
-        if (this.#blocked) await this.#waitForDrain();
-      }
-      if (sent !== byteLength) {
-        throw new ProtocolError(
-          `Writing ${what} to ${this.#options.peer} failed: ${byteLength} bytes were announced ` +
-            `but its source ended after ${sent}; the stream is out of sync, closing the connection`,
-        );
-      }
-    } catch (error) {
-      source.cancel(error);
-      throw error;
-    }
-    this.#bodyActive = false;
-    this.#activeBody = undefined;
-    this.#releaseBacklog();
+  /** One chunk of the body being pumped: queued, flushed at once above BODY_FLUSH_BYTES. */
+  #pushBodyChunk(chunk: Uint8Array): void {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.byteLength;
+    if (this.#pendingBytes >= BODY_FLUSH_BYTES) this.#flush();
+    else this.#scheduleFlush();
   }
 
   /** A body is complete: move waiting frames to pending, up to (and starting) the next body. */

@@ -2,13 +2,16 @@
  * Encodes {@linkcode Message}s into Spark `network-common` frames, byte for byte what Spark's
  * `MessageEncoder` writes.
  *
- * `encodeMessage` returns the frame as chunks to write in order. The header (frame length, type,
- * fields) always goes into one region exactly as long as needed: for small headers a region of a
- * shared slab, never handed out twice (see header-allocator.ts: a header chunk may share its
- * `ArrayBuffer` with other headers, so never transfer its `.buffer`). A body of at most
- * {@linkcode INLINE_BODY_MAX} bytes is copied behind the header, so a small message is a single
- * chunk (one socket write, one WebSocket message); a larger body is returned as its own chunk, by
- * reference, never copied.
+ * {@linkcode encodeFrame} writes one frame into a {@linkcode FrameOutput}: the header (frame
+ * length, type, fields) into one reserved region exactly as long as needed, with a body of at most
+ * {@linkcode INLINE_BODY_MAX} bytes copied behind it (a small message is one contiguous region); a
+ * larger body is passed through by reference, never copied. A connection's writer is such an
+ * output: it reserves regions back to back in its own slab, so the frames of one tick are already
+ * one contiguous write (see src/connection/frame-slab.ts).
+ *
+ * {@linkcode encodeMessage} is the standalone form: it returns the frame as chunks to write in
+ * order, headers carved from shared slabs (see header-allocator.ts: a header chunk may share its
+ * `ArrayBuffer` with other headers, so never transfer its `.buffer`).
  *
  * StreamResponse and UploadStream frames do not contain their payload: the caller writes the
  * `byteCount` / `bodyByteCount` raw bytes after the frame itself.
@@ -16,31 +19,27 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../errors.ts";
 import { HeaderAllocator } from "./header-allocator.ts";
 import { writeInt64 } from "./int64.ts";
-import { type Int64, type Message, MessageType, messageTypeName } from "./messages.ts";
-import { utf8ByteLength, writeUtf8 } from "./utf8.ts";
+import { INLINE_BODY_MAX, measureFrame, PREFIX_LENGTH } from "./frame-layout.ts";
+import { type Message, MessageType } from "./messages.ts";
+import { writeUtf8 } from "./utf8.ts";
+
+export { INLINE_BODY_MAX } from "./frame-layout.ts";
 
 /**
- * Largest body copied into the header buffer; larger bodies are passed through as their own chunk.
- *
- * 16 KiB: copying that much costs on the order of a microsecond, while every extra chunk costs an
- * extra write call in the adapter (a syscall or a libuv/tokio request for TCP, a separate message
- * or a concatenation for WebSockets) which is several microseconds on its own. Above this size the
- * copy starts to dominate and zero-copy wins; it is also one TLS record's worth of plaintext.
+ * Where {@linkcode encodeFrame} writes. `reserve(length)` makes `bytes[offset, offset + length)`
+ * this frame's to fill (`view` covers `bytes`); `passThrough(chunk)` appends a chunk by reference
+ * after everything reserved so far. The encoder fills a region completely before it reserves
+ * again or passes a chunk through, and never throws after its first `reserve`.
  */
-export const INLINE_BODY_MAX = 16 * 1024;
-
-/** Shared by every encode; see header-allocator.ts for why headers come from slabs. */
-const headers = new HeaderAllocator();
-
-/** Bytes before the fields: frame length (int64) and type (uint8). */
-const PREFIX_LENGTH = 9;
-const INT32_MAX = 0x7fff_ffff;
-const INT32_MIN = -0x8000_0000;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
+export interface FrameOutput {
+  bytes: Uint8Array;
+  view: DataView;
+  offset: number;
+  reserve(length: number): void;
+  passThrough(chunk: Uint8Array): void;
+}
 
 /**
  * The value of the frame-length field for `message`: the header, its fields and the body when the
@@ -49,8 +48,54 @@ const INT64_MAX = 2n ** 63n - 1n;
  * @throws InvalidArgumentError when a field is invalid (as {@linkcode encodeMessage}).
  */
 export function frameLength(message: Message): number {
-  return measure(message).frameLength;
+  return measureFrame(message).frameLength;
 }
+
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
+
+/** Collects a frame as chunks, headers from shared slabs (the output of `encodeMessage`). */
+class ChunkCollector implements FrameOutput {
+  bytes: Uint8Array = EMPTY;
+  view: DataView = EMPTY_VIEW;
+  offset = 0;
+  #chunks: Uint8Array[] = [];
+  #reserved = 0;
+  readonly #headers = new HeaderAllocator();
+
+  reserve(length: number): void {
+    this.#takeRegion();
+    this.#headers.allocate(length);
+    this.bytes = this.#headers.bytes;
+    this.view = this.#headers.view;
+    this.offset = this.#headers.offset;
+    this.#reserved = length;
+  }
+
+  passThrough(chunk: Uint8Array): void {
+    this.#takeRegion();
+    this.#chunks.push(chunk);
+  }
+
+  /** The chunks of the frame just encoded; the collector is empty again. */
+  take(): Uint8Array[] {
+    this.#takeRegion();
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    // Do not keep a large dedicated header alive until the next encode.
+    this.bytes = EMPTY;
+    this.view = EMPTY_VIEW;
+    return chunks;
+  }
+
+  #takeRegion(): void {
+    if (this.#reserved === 0) return;
+    this.#chunks.push(this.#headers.region(this.#reserved));
+    this.#reserved = 0;
+  }
+}
+
+const collector = new ChunkCollector();
 
 /**
  * Encodes one frame. Returns its bytes as chunks to write in order: the header (with a small body
@@ -60,14 +105,25 @@ export function frameLength(message: Message): number {
  * @throws InvalidArgumentError naming the field and the value when a field cannot be encoded.
  */
 export function encodeMessage(message: Message): Uint8Array[] {
-  const layout = measure(message);
+  encodeFrame(message, collector);
+  return collector.take();
+}
+
+/**
+ * Encodes one frame into `output` (see {@linkcode FrameOutput}). Validates first: a message that
+ * cannot be encoded throws before anything is reserved, so the output is untouched.
+ *
+ * @throws InvalidArgumentError naming the field and the value when a field cannot be encoded.
+ */
+export function encodeFrame(message: Message, output: FrameOutput): void {
+  const layout = measureFrame(message);
   const body = layout.body;
   const inline = body !== undefined && body.length <= INLINE_BODY_MAX;
   const headerLength = PREFIX_LENGTH + layout.fieldsLength + (inline ? body.length : 0);
-  headers.allocate(headerLength);
-  const bytes = headers.bytes;
-  const view = headers.view;
-  const start = headers.offset;
+  output.reserve(headerLength);
+  const bytes = output.bytes;
+  const view = output.view;
+  const start = output.offset;
   writeInt64(view, start, layout.frameLength, "frame length");
   bytes[start + 8] = message.type;
   let at = start + PREFIX_LENGTH;
@@ -80,7 +136,7 @@ export function encodeMessage(message: Message): Uint8Array[] {
       view.setInt32(at + 8, message.chunkIndex);
       at += 12;
       if (message.type === MessageType.ChunkFetchFailure) {
-        at = writeString(bytes, view, at, message.error, layout.stringLengths[0]!);
+        at = writeString(bytes, view, at, message.error, layout.string0);
       }
       break;
     case MessageType.RpcRequest:
@@ -91,19 +147,19 @@ export function encodeMessage(message: Message): Uint8Array[] {
       break;
     case MessageType.RpcFailure:
       writeInt64(view, at, message.requestId, "requestId");
-      at = writeString(bytes, view, at + 8, message.error, layout.stringLengths[0]!);
+      at = writeString(bytes, view, at + 8, message.error, layout.string0);
       break;
     case MessageType.StreamRequest:
-      at = writeString(bytes, view, at, message.streamId, layout.stringLengths[0]!);
+      at = writeString(bytes, view, at, message.streamId, layout.string0);
       break;
     case MessageType.StreamResponse:
-      at = writeString(bytes, view, at, message.streamId, layout.stringLengths[0]!);
+      at = writeString(bytes, view, at, message.streamId, layout.string0);
       writeInt64(view, at, message.byteCount, "byteCount");
       at += 8;
       break;
     case MessageType.StreamFailure:
-      at = writeString(bytes, view, at, message.streamId, layout.stringLengths[0]!);
-      at = writeString(bytes, view, at, message.error, layout.stringLengths[1]!);
+      at = writeString(bytes, view, at, message.streamId, layout.string0);
+      at = writeString(bytes, view, at, message.error, layout.string1);
       break;
     case MessageType.OneWayMessage:
       view.setInt32(at, message.body.length);
@@ -116,10 +172,10 @@ export function encodeMessage(message: Message): Uint8Array[] {
       at += 12;
       if (meta.length > INLINE_BODY_MAX) {
         // The meta sits between fields: pass it through between the header and an 8-byte tail.
-        const header = headers.region(headerLength);
-        headers.allocate(8);
-        writeInt64(headers.view, headers.offset, message.bodyByteCount, "bodyByteCount");
-        return [header, meta, headers.region(8)];
+        output.passThrough(meta);
+        output.reserve(8);
+        writeInt64(output.view, output.offset, message.bodyByteCount, "bodyByteCount");
+        return;
       }
       bytes.set(meta, at);
       writeInt64(view, at + meta.length, message.bodyByteCount, "bodyByteCount");
@@ -127,7 +183,7 @@ export function encodeMessage(message: Message): Uint8Array[] {
     }
     case MessageType.MergedBlockMetaRequest:
       writeInt64(view, at, message.requestId, "requestId");
-      at = writeString(bytes, view, at + 8, message.appId, layout.stringLengths[0]!);
+      at = writeString(bytes, view, at + 8, message.appId, layout.string0);
       view.setInt32(at, message.shuffleId);
       view.setInt32(at + 4, message.shuffleMergeId);
       view.setInt32(at + 8, message.reduceId);
@@ -140,120 +196,9 @@ export function encodeMessage(message: Message): Uint8Array[] {
       break;
   }
 
-  if (body !== undefined && inline) bytes.set(body, at);
-  const header = headers.region(headerLength);
-  return body === undefined || inline ? [header] : [header, body];
-}
-
-interface Layout {
-  /** Bytes of fields after the type byte, excluding an in-frame body (and a passed-through meta). */
-  fieldsLength: number;
-  /** The frame-length field. */
-  frameLength: number;
-  /** The in-frame body (RPC payload, chunk, bitmap) when the message has one. */
-  body: Uint8Array | undefined;
-  /** UTF-8 lengths of the message's strings, in wire order. */
-  stringLengths: number[];
-}
-
-/** Validates every field of `message` and computes its sizes. */
-function measure(message: Message): Layout {
-  if (message === null || typeof message !== "object") {
-    throw new InvalidArgumentError(
-      `Cannot encode message: expected a message object, got ${
-        message === null ? "null" : typeof message
-      }`,
-    );
-  }
-  switch (message.type) {
-    case MessageType.ChunkFetchRequest:
-      checkInt64(message.streamId, message, "streamId");
-      checkInt32(message.chunkIndex, message, "chunkIndex");
-      return fixed(12);
-    case MessageType.ChunkFetchSuccess:
-      checkInt64(message.streamId, message, "streamId");
-      checkInt32(message.chunkIndex, message, "chunkIndex");
-      return withBody(12, checkBytes(message.body, message, "body", false));
-    case MessageType.ChunkFetchFailure: {
-      checkInt64(message.streamId, message, "streamId");
-      checkInt32(message.chunkIndex, message, "chunkIndex");
-      return strings(12, [stringLength(message.error, message, "error")]);
-    }
-    case MessageType.RpcRequest:
-    case MessageType.RpcResponse:
-      checkInt64(message.requestId, message, "requestId");
-      return withBody(12, checkBytes(message.body, message, "body", true));
-    case MessageType.RpcFailure:
-      checkInt64(message.requestId, message, "requestId");
-      return strings(8, [stringLength(message.error, message, "error")]);
-    case MessageType.StreamRequest:
-      return strings(0, [stringLength(message.streamId, message, "streamId")]);
-    case MessageType.StreamResponse:
-      checkByteCount(message.byteCount, message, "byteCount");
-      return strings(8, [stringLength(message.streamId, message, "streamId")]);
-    case MessageType.StreamFailure:
-      return strings(0, [
-        stringLength(message.streamId, message, "streamId"),
-        stringLength(message.error, message, "error"),
-      ]);
-    case MessageType.OneWayMessage:
-      return withBody(4, checkBytes(message.body, message, "body", true));
-    case MessageType.UploadStream: {
-      checkInt64(message.requestId, message, "requestId");
-      const meta = checkBytes(message.meta, message, "meta", true);
-      checkByteCount(message.bodyByteCount, message, "bodyByteCount");
-      const fields = 8 + 4 + 8;
-      const layout = fixed(fields + meta.length);
-      // A large meta is passed through as its own chunk, so it is not part of the header buffer.
-      if (meta.length > INLINE_BODY_MAX) layout.fieldsLength = 8 + 4;
-      return layout;
-    }
-    case MessageType.MergedBlockMetaRequest:
-      checkInt64(message.requestId, message, "requestId");
-      checkInt32(message.shuffleId, message, "shuffleId");
-      checkInt32(message.shuffleMergeId, message, "shuffleMergeId");
-      checkInt32(message.reduceId, message, "reduceId");
-      return strings(8 + 12, [stringLength(message.appId, message, "appId")]);
-    case MessageType.MergedBlockMetaSuccess:
-      checkInt64(message.requestId, message, "requestId");
-      checkInt32(message.numChunks, message, "numChunks");
-      return withBody(12, checkBytes(message.body, message, "body", false));
-    default: {
-      const type = (message as { type: unknown }).type;
-      throw new InvalidArgumentError(
-        `Cannot encode message: unknown message type ${String(type)} (expected 0..12)`,
-      );
-    }
-  }
-}
-
-function fixed(fieldsLength: number): Layout {
-  return {
-    fieldsLength,
-    frameLength: PREFIX_LENGTH + fieldsLength,
-    body: undefined,
-    stringLengths: [],
-  };
-}
-
-function withBody(fieldsLength: number, body: Uint8Array): Layout {
-  return {
-    fieldsLength,
-    frameLength: PREFIX_LENGTH + fieldsLength + body.length,
-    body,
-    stringLengths: [],
-  };
-}
-
-function strings(otherFields: number, stringLengths: number[]): Layout {
-  let fieldsLength = otherFields;
-  for (const length of stringLengths) fieldsLength += 4 + length;
-  return {
-    fieldsLength,
-    frameLength: PREFIX_LENGTH + fieldsLength,
-    body: undefined,
-    stringLengths,
-  };
+  if (body === undefined) return;
+  if (inline) bytes.set(body, at);
+  else output.passThrough(body);
 }
 
 function writeString(
@@ -266,93 +211,4 @@ function writeString(
   view.setInt32(at, byteLength);
   writeUtf8(header, at + 4, text, byteLength);
   return at + 4 + byteLength;
-}
-
-function fieldName(message: Message, field: string): string {
-  return `${messageName(message)}.${field}`;
-}
-
-function messageName(message: Message): string {
-  return messageTypeName[message.type] ?? `message type ${message.type}`;
-}
-
-function checkInt32(value: number, message: Message, field: string): void {
-  if (!Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
-    throw new InvalidArgumentError(
-      `Cannot encode ${fieldName(message, field)}: expected an int32 integer ` +
-        `(-2147483648..2147483647), got ${describe(value)}`,
-    );
-  }
-}
-
-function checkInt64(value: Int64, message: Message, field: string): void {
-  if (
-    typeof value === "number" ? Number.isSafeInteger(value) : (
-      typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX
-    )
-  ) return;
-  throw new InvalidArgumentError(
-    `Cannot encode ${fieldName(message, field)}: expected an integer number within ±(2^53 − 1) ` +
-      `or a bigint within the signed int64 range, got ${describe(value)}`,
-  );
-}
-
-function checkByteCount(value: number, message: Message, field: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidArgumentError(
-      `Cannot encode ${fieldName(message, field)}: expected a non-negative safe integer, got ` +
-        describe(value),
-    );
-  }
-}
-
-/** `int32Length`: the bytes' length goes into an int32 field (RPC bodies, meta). */
-function checkBytes(
-  value: Uint8Array,
-  message: Message,
-  field: string,
-  int32Length: boolean,
-): Uint8Array {
-  if (!(value instanceof Uint8Array)) {
-    throw new InvalidArgumentError(
-      `Cannot encode ${fieldName(message, field)}: expected a Uint8Array, got ${describe(value)}`,
-    );
-  }
-  if (int32Length && value.length > INT32_MAX) {
-    throw new InvalidArgumentError(
-      `Cannot encode ${fieldName(message, field)}: ${value.length} bytes exceed the int32 length ` +
-        `field (at most 2147483647)`,
-    );
-  }
-  return value;
-}
-
-function stringLength(value: string, message: Message, field: string): number {
-  if (typeof value !== "string") {
-    throw new InvalidArgumentError(
-      `Cannot encode ${fieldName(message, field)}: expected a string, got ${describe(value)}`,
-    );
-  }
-  const length = utf8ByteLength(value);
-  if (length > INT32_MAX) {
-    throw new InvalidArgumentError(
-      `Cannot encode ${fieldName(message, field)}: its UTF-8 form is ${length} bytes, more than ` +
-        `the int32 length field allows (2147483647)`,
-    );
-  }
-  return length;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "number") {
-    // Show an unsafe integer exactly: String(2 ** 60) prints a rounded decimal.
-    return Number.isInteger(value) && !Number.isSafeInteger(value)
-      ? `${value} (exactly ${BigInt(value)})`
-      : String(value);
-  }
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 100));
-  if (value === null) return "null";
-  if (typeof value === "object") return (value.constructor?.name ?? "object");
-  return typeof value;
 }
