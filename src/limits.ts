@@ -45,6 +45,34 @@ export const defaultLimits = {
    * reading, the connection is reset with a `LimitError` (0 = never; `writeHardCap` still applies).
    */
   slowConsumerTimeoutMs: 60_000,
+  /**
+   * Requests of the peer one connection serves at once: RPCs and uploads whose handler has not
+   * settled, chunk fetches and streams being produced or written. A request beyond it is refused
+   * at once with its failure reply (RpcFailure / ChunkFetchFailure / StreamFailure: "too many
+   * requests in flight on this connection (N, limit M)"; an upload's body is read and discarded)
+   * and the connection stays open. Refusal, not backpressure: a connection that stopped reading
+   * would also stop seeing the control messages that free slots (Ferry cancels, heartbeats) and
+   * the replies to requests this side sent, as HTTP/2 refuses streams beyond
+   * MAX_CONCURRENT_STREAMS. Synchronous RPC replies and one-way messages never count. Far above
+   * what one well-behaved client keeps outstanding; it bounds what one connection can make the
+   * server hold (handler promises, open stream bodies).
+   */
+  maxConcurrentRequestsPerConnection: 4_096,
+  /**
+   * Streams one connection (or principal) may have registered in a `OneForOneStreamManager` and
+   * not yet released; registering one more throws a `LimitError` (the RPC that registers it fails
+   * with that message). Streams are released when read to the end, on release, or when their
+   * connection closes.
+   */
+  maxStreamsPerConnection: 4_096,
+  /**
+   * Ferry cancel extension: a StreamResponse whose body is already being written when the peer
+   * cancels it cannot be cut short (the peer's decoder expects every announced byte). With at
+   * most this many bytes left, the rest is written as zeros (the source is released at once and
+   * never read again) and the connection stays in sync; with more left, the connection is reset
+   * with a `LimitError` (everything else in flight on it fails).
+   */
+  maxCancelPaddingBytes: 1 * MiB,
   /** Ferry ⇄ Ferry heartbeat (optional extension): ping after this long (0 = no heartbeat). */
   heartbeatIntervalMs: 30_000,
   /** Ferry ⇄ Ferry heartbeat: a ping not answered within this long closes the connection. */

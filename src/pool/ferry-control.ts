@@ -22,7 +22,8 @@
  * reply (an echo server returning the request verbatim is not mistaken for a Ferry peer).
  *
  * Kinds: 0x01 ping / 0x81 pong (8-byte nonce echoed); 0x10 auth hello / 0x90 auth challenge;
- * 0x11 auth proof / 0x91 auth ok (see `src/auth/`).
+ * 0x11 auth proof / 0x91 auth ok (see `src/auth/`); 0x20 cancel chunk / 0x21 cancel stream, which
+ * travel in OneWayMessage bodies and have no reply (see `src/cancel/`).
  *
  * @module
  */
@@ -50,6 +51,8 @@ export const ControlKind = {
   AuthChallenge: 0x90,
   AuthProof: 0x11,
   AuthOk: 0x91,
+  CancelChunk: 0x20,
+  CancelStream: 0x21,
 } as const;
 
 export type ControlKind = (typeof ControlKind)[keyof typeof ControlKind];

@@ -25,8 +25,10 @@ import {
   TransportError,
 } from "../errors.ts";
 import type { Int64 } from "../protocol/messages.ts";
+import { defaultLimits } from "../limits.ts";
 import { type ChunkReader, type ChunkSource, createChunkReader } from "./chunk-source.ts";
 import { UnknownStreamError } from "./stream-errors.ts";
+import { canonicalStreamId, parseStreamChunkId, randomStreamId } from "./stream-ids.ts";
 import type { StreamBody, StreamManager } from "./stream-manager.ts";
 import { TransferCounts } from "./transfer-counts.ts";
 
@@ -62,6 +64,11 @@ export interface OneForOneStreamManagerOptions {
    * already applies the server-wide `maxChunksBeingTransferred`.
    */
   readonly maxChunksBeingTransferred?: number;
+  /**
+   * Streams one owner (connection or principal) may have registered and not yet released;
+   * `registerStream` beyond it throws a `LimitError`. Default `defaultLimits.maxStreamsPerConnection`.
+   */
+  readonly maxStreamsPerOwner?: number;
   /** Serves StreamRequest ids that are not chunk ids. */
   readonly openNamedStream?: NamedStreamOpener;
   /** The authenticated principal of a connection; required to register principal-owned streams. */
@@ -90,14 +97,6 @@ interface StreamState {
   unwatch: (() => void) | undefined;
 }
 
-const TWO_POW_32 = 4_294_967_296;
-const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-const CHUNK_ID = /^(-?\d{1,19})_(-?\d{1,10})$/;
-const MAX_ID_ATTEMPTS = 64;
-
 /** Spark's `OneForOneStreamManager`, with random connection-bound ids and load shedding. */
 export class OneForOneStreamManager implements StreamManager {
   readonly #streams = new Map<Int64, StreamState>();
@@ -105,6 +104,7 @@ export class OneForOneStreamManager implements StreamManager {
   readonly #transfers = new TransferCounts();
   #releaseErrors = 0;
   readonly #maxChunksBeingTransferred: number;
+  readonly #maxStreamsPerOwner: number;
   readonly #openNamedStream: NamedStreamOpener | undefined;
   readonly #principalOf: ((client: TransportClient) => string | undefined) | undefined;
   readonly #onReleaseError: ((error: unknown, streamId: Int64) => void) | undefined;
@@ -119,6 +119,13 @@ export class OneForOneStreamManager implements StreamManager {
       );
     }
     this.#maxChunksBeingTransferred = max;
+    const perOwner = options.maxStreamsPerOwner ?? defaultLimits.maxStreamsPerConnection;
+    if (!Number.isSafeInteger(perOwner) || perOwner < 1) {
+      throw new InvalidArgumentError(
+        `Invalid maxStreamsPerOwner: expected a positive integer, got ${String(perOwner)}`,
+      );
+    }
+    this.#maxStreamsPerOwner = perOwner;
     this.#openNamedStream = options.openNamedStream;
     this.#principalOf = options.principalOf;
     this.#onReleaseError = options.onReleaseError;
@@ -132,16 +139,7 @@ export class OneForOneStreamManager implements StreamManager {
 
   /** Parses `<streamId>_<chunkIndex>` (int64, int32); `undefined` for any other id. */
   static parseStreamChunkId(id: string): { streamId: Int64; chunkIndex: number } | undefined {
-    const match = CHUNK_ID.exec(id);
-    if (match === null) return undefined;
-    const big = BigInt(match[1]!);
-    const chunkIndex = Number(match[2]!);
-    if (
-      big < INT64_MIN || big > INT64_MAX || chunkIndex < -0x8000_0000 || chunkIndex > 0x7fff_ffff
-    ) {
-      return undefined;
-    }
-    return { streamId: canonical(big), chunkIndex };
+    return parseStreamChunkId(id);
   }
 
   /**
@@ -185,6 +183,14 @@ export class OneForOneStreamManager implements StreamManager {
     }
     const signal = options.signal;
     signal?.throwIfAborted();
+    const registered = this.#byOwner.get(owner)?.size ?? 0;
+    if (registered >= this.#maxStreamsPerOwner) {
+      throw new LimitError(
+        `Cannot register a stream for ${describeOwner(owner)}: it already has ${registered} ` +
+          `streams registered, the limit (maxStreamsPerOwner ${this.#maxStreamsPerOwner}); ` +
+          `read or release some first`,
+      );
+    }
 
     const id = this.#newStreamId();
     const state: StreamState = {
@@ -242,6 +248,16 @@ export class OneForOneStreamManager implements StreamManager {
     this.#transfers.forget(client);
   }
 
+  /**
+   * The peer cancelled a fetch of this chunk (Ferry cancel): an in-order stream cannot go on
+   * without it (its source has moved past it), so it is released; a random-access one stays, so
+   * the chunk can be fetched again.
+   */
+  chunkCancelled(streamId: Int64, _chunkIndex: number, client: TransportClient): void {
+    const state = this.#readable(streamId, client);
+    if (state?.reader?.sequential) this.#release(state);
+  }
+
   chunkBeingSent(_streamId: Int64, client?: TransportClient): void {
     this.#transfers.started(client);
   }
@@ -264,7 +280,7 @@ export class OneForOneStreamManager implements StreamManager {
 
   /** Releases one stream. Returns whether it was registered. */
   releaseStream(streamId: Int64): boolean {
-    const state = this.#streams.get(canonicalId(streamId));
+    const state = this.#streams.get(canonicalStreamId(streamId));
     if (state === undefined) return false;
     this.#release(state);
     return true;
@@ -288,7 +304,7 @@ export class OneForOneStreamManager implements StreamManager {
 
   /** Whether a stream is registered and not yet released. */
   has(streamId: Int64): boolean {
-    return this.#streams.has(canonicalId(streamId));
+    return this.#streams.has(canonicalStreamId(streamId));
   }
 
   stats(): StreamManagerStats {
@@ -300,7 +316,7 @@ export class OneForOneStreamManager implements StreamManager {
   }
 
   #readable(streamId: Int64, client: TransportClient): StreamState | undefined {
-    const state = this.#streams.get(canonicalId(streamId));
+    const state = this.#streams.get(canonicalStreamId(streamId));
     if (state === undefined) return undefined;
     if (state.owner === client) return state;
     if (typeof state.owner === "string" && this.#principalOf?.(client) === state.owner) {
@@ -362,19 +378,8 @@ export class OneForOneStreamManager implements StreamManager {
   }
 
   #newStreamId(): Int64 {
-    const bytes = this.#idBytes;
-    const view = new DataView(bytes.buffer);
-    for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
-      this.#fillRandom(bytes);
-      const high = view.getUint32(0) & 0x7fff_ffff;
-      const value = high * TWO_POW_32 + view.getUint32(4);
-      const id = Number.isSafeInteger(value) ? value : view.getBigInt64(0) & INT64_MAX;
-      if (id !== 0 && !this.#streams.has(id)) return id;
-    }
-    throw new TransportError(
-      `Cannot register a stream: ${MAX_ID_ATTEMPTS} random stream ids in a row were 0 or already ` +
-        `in use (${this.#streams.size} live streams); the random source is broken`,
-    );
+    const streams = this.#streams;
+    return randomStreamId(this.#idBytes, this.#fillRandom, (id) => streams.has(id), streams.size);
   }
 }
 
@@ -382,11 +387,8 @@ function chunkBody(chunk: Uint8Array): StreamBody {
   return { byteLength: chunk.byteLength, body: [chunk] };
 }
 
-/** The canonical Int64 (number when safe) of a caller's id, so it matches the map's keys. */
-function canonicalId(id: Int64): Int64 {
-  return typeof id === "bigint" ? canonical(id) : id;
-}
-
-function canonical(value: bigint): Int64 {
-  return value >= MIN_SAFE_BIG && value <= MAX_SAFE_BIG ? Number(value) : value;
+function describeOwner(owner: StreamOwner): string {
+  return typeof owner === "string"
+    ? `principal '${owner}'`
+    : `the connection to ${owner.remoteAddress}`;
 }

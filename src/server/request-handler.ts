@@ -8,16 +8,15 @@
  * - UploadStream → `receiveStream(meta, body)` → RpcResponse / RpcFailure. Without
  *   `receiveStream` the upload is refused and its bytes are read and discarded, so the connection
  *   stays in sync. Bytes the handler has not read when it settles are discarded too.
- * - ChunkFetchRequest → `getChunk` → ChunkFetchSuccess / ChunkFetchFailure.
- * - StreamRequest → `openStream` → StreamResponse and exactly `byteLength` raw bytes, written with
- *   backpressure, or StreamFailure. Replies go out in request order (peers match them FIFO) even
- *   when `openStream` settles out of order. A body that yields a different byte count than it
- *   announced closes the connection (the peer would be out of sync).
- * - Chunk and stream requests beyond the {@linkcode TransferBudget} fail with a "busy" error (the
- *   budget counts a transfer from its request until its bytes are handed to the socket). The
- *   StreamManager's hooks fire as its contract says: `chunkBeingSent` / `streamBeingSent` once
- *   `getChunk` / `openStream` resolved, just before writing, and `chunkSent` / `streamSent` exactly
- *   once when the write completed or failed (connection closed included).
+ * - ChunkFetchRequest → {@linkcode ChunkFetchReplies}; StreamRequest → {@linkcode StreamReplyQueue}
+ *   (replies in request order). Both apply the server-wide {@linkcode TransferBudget} ("busy"
+ *   failures) and bracket writes with the StreamManager's transfer hooks.
+ * - Requests beyond `maxConcurrentRequestsPerConnection` (the budget's serving limits) are
+ *   refused at once with their failure reply, "too many requests in flight on this connection
+ *   (N, limit M)"; `src/limits.ts` says why refusal rather than backpressure.
+ * - Ferry cancels (OneWayMessages with a cancel control body, `src/cancel/`) never reach the
+ *   handler; the two reply producers apply them. A cancel naming nothing being served, or
+ *   several requests at once, is ignored (counted in `stats`).
  * - MergedBlockMetaRequest → RpcFailure (not supported by Ferry's server).
  *
  * A side without an RpcHandler (a plain client) refuses requests with failures the same way.
@@ -27,9 +26,10 @@
  */
 
 import type { TransportClient } from "../client/transport-client.ts";
-import { type BodyData, bodySource, describeValue } from "../connection/body-source.ts";
+import { describeValue } from "../connection/body-source.ts";
 import type { Connection, RequestSide } from "../connection/connection.ts";
 import { discardBody, type InboundBody, InboundStream } from "../connection/inbound-body.ts";
+import { decodeCancel, isCancel } from "../cancel/ferry-cancel-message.ts";
 import { describeError, TransportError } from "../errors.ts";
 import {
   type ChunkFetchRequest,
@@ -38,11 +38,13 @@ import {
   type OneWayMessage,
   type RequestMessage,
   type RpcRequest,
-  type StreamRequest,
   type UploadStream,
 } from "../protocol/messages.ts";
+import { ChunkFetchReplies } from "./chunk-fetch-replies.ts";
+import type { ReplyHost } from "./reply-host.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
-import type { StreamBody, StreamManager } from "./stream-manager.ts";
+import type { StreamManager } from "./stream-manager.ts";
+import { StreamReplyQueue } from "./stream-reply-queue.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
 /** Reports a handler failure that cannot be sent to the peer (one-way, lifecycle callbacks). */
@@ -51,6 +53,7 @@ export type HandlerErrorReporter = (error: unknown, context: string) => void;
 export interface RequestHandlerOptions {
   readonly rpcHandler?: RpcHandler | undefined;
   readonly streamManager?: StreamManager | undefined;
+  /** The server-wide transfer budget; it also carries the per-connection serving limits. */
   readonly budget: TransferBudget;
   readonly onHandlerError: HandlerErrorReporter;
 }
@@ -61,15 +64,12 @@ export interface RequestHandlerStats {
   readonly handlerErrors: number;
   /** Chunk and stream requests refused because the transfer budget was exhausted. */
   readonly shedRequests: number;
-}
-
-/** A StreamRequest whose reply waits for its turn (replies go out in request order). */
-interface StreamReplySlot {
-  readonly streamId: string;
-  settled: boolean;
-  body: StreamBody | undefined;
-  error: string | undefined;
-  acquired: boolean;
+  /** Requests refused because `maxConcurrentRequestsPerConnection` were being served. */
+  readonly refusedRequests: number;
+  /** Ferry cancels received from the peer. */
+  readonly cancelsReceived: number;
+  /** Ferry cancels that stopped a request being served (the others came too late). */
+  readonly cancelsApplied: number;
 }
 
 export class RequestHandler implements RequestSide {
@@ -78,10 +78,17 @@ export class RequestHandler implements RequestSide {
   readonly #rpcHandler: RpcHandler | undefined;
   readonly #streamManager: StreamManager | undefined;
   readonly #budget: TransferBudget;
+  readonly #maxServing: number;
   readonly #onHandlerError: HandlerErrorReporter;
-  #streamReplies: StreamReplySlot[] = [];
+  /** Built on the first chunk or stream request (most connections never need them). */
+  #host: ReplyHost | undefined;
+  #chunks: ChunkFetchReplies | undefined;
+  #streams: StreamReplyQueue | undefined;
   #handlerErrors = 0;
   #shedRequests = 0;
+  #refusedRequests = 0;
+  #cancelsReceived = 0;
+  #cancelsApplied = 0;
   #serving = 0;
 
   constructor(client: TransportClient, connection: Connection, options: RequestHandlerOptions) {
@@ -90,6 +97,7 @@ export class RequestHandler implements RequestSide {
     this.#rpcHandler = options.rpcHandler;
     this.#streamManager = options.streamManager;
     this.#budget = options.budget;
+    this.#maxServing = options.budget.serving.maxConcurrentRequestsPerConnection;
     this.#onHandlerError = options.onHandlerError;
   }
 
@@ -99,7 +107,13 @@ export class RequestHandler implements RequestSide {
   }
 
   get stats(): RequestHandlerStats {
-    return { handlerErrors: this.#handlerErrors, shedRequests: this.#shedRequests };
+    return {
+      handlerErrors: this.#handlerErrors,
+      shedRequests: this.#shedRequests,
+      refusedRequests: this.#refusedRequests,
+      cancelsReceived: this.#cancelsReceived,
+      cancelsApplied: this.#cancelsApplied,
+    };
   }
 
   /** The connection is open: tells the handler (`channelActive`). */
@@ -126,9 +140,13 @@ export class RequestHandler implements RequestSide {
       case MessageType.ChunkFetchRequest:
         this.#chunkFetch(message);
         return undefined;
-      case MessageType.StreamRequest:
-        this.#streamRequest(message);
+      case MessageType.StreamRequest: {
+        const streams = this.#streams ??= new StreamReplyQueue(this.#replyHost());
+        const refused = this.#overCapacity(`stream '${message.streamId}'`);
+        if (refused === undefined) streams.open(message.streamId);
+        else streams.refuse(message.streamId, refused);
         return undefined;
+      }
       case MessageType.MergedBlockMetaRequest:
         this.#rpcFailure(
           message.requestId,
@@ -158,11 +176,24 @@ export class RequestHandler implements RequestSide {
     }
   }
 
+  /** The refusal text when this connection already serves its limit of requests. */
+  #overCapacity(what: string): string | undefined {
+    if (this.#serving < this.#maxServing) return undefined;
+    this.#refusedRequests++;
+    return `Cannot serve ${what}: too many requests in flight on this connection ` +
+      `(${this.#serving}, limit ${this.#maxServing}; maxConcurrentRequestsPerConnection)`;
+  }
+
   #rpc(message: RpcRequest): void {
     const handler = this.#rpcHandler;
     const requestId = message.requestId;
     if (handler === undefined) {
       this.#rpcFailure(requestId, `RpcRequest refused: no RpcHandler serves this connection`);
+      return;
+    }
+    const refused = this.#overCapacity(`RPC ${requestId}`);
+    if (refused !== undefined) {
+      this.#rpcFailure(requestId, refused);
       return;
     }
     let result: Uint8Array | Promise<Uint8Array>;
@@ -209,6 +240,10 @@ export class RequestHandler implements RequestSide {
   }
 
   #oneWay(message: OneWayMessage): void {
+    if (isCancel(message.body)) {
+      this.#cancel(message.body);
+      return;
+    }
     const handler = this.#rpcHandler;
     if (handler === undefined) {
       this.#reportHandlerError(
@@ -239,6 +274,11 @@ export class RequestHandler implements RequestSide {
           handler === undefined ? "no RpcHandler serves" : "the RpcHandler has no receiveStream for"
         } this connection; its ${message.bodyByteCount} bytes were discarded`,
       );
+      return discardBody;
+    }
+    const refused = this.#overCapacity(`upload ${requestId}`);
+    if (refused !== undefined) {
+      this.#rpcFailure(requestId, `${refused}; its ${message.bodyByteCount} bytes were discarded`);
       return discardBody;
     }
     const body = new InboundStream(
@@ -274,159 +314,69 @@ export class RequestHandler implements RequestSide {
 
   #chunkFetch(message: ChunkFetchRequest): void {
     const { streamId, chunkIndex } = message;
-    const fail = (error: string) =>
-      this.#connection.send({ type: MessageType.ChunkFetchFailure, streamId, chunkIndex, error });
     const manager = this.#streamManager;
-    if (manager === undefined) {
-      fail(`ChunkFetchRequest refused: no StreamManager serves this connection`);
+    const refused = manager === undefined
+      ? `ChunkFetchRequest refused: no StreamManager serves this connection`
+      : this.#overCapacity(`chunk ${chunkIndex} of stream ${streamId}`);
+    if (refused !== undefined) {
+      this.#connection.send({
+        type: MessageType.ChunkFetchFailure,
+        streamId,
+        chunkIndex,
+        error: refused,
+      });
       return;
     }
-    if (!this.#budget.tryAcquire()) {
-      this.#shedRequests++;
-      fail(this.#busyMessage(`chunk ${chunkIndex} of stream ${streamId}`));
-      return;
-    }
-    const succeed = (chunk: unknown) => {
-      this.#serving--;
-      if (!(chunk instanceof Uint8Array)) {
-        this.#budget.release();
-        fail(`StreamManager.getChunk returned ${describeValue(chunk)} instead of a Uint8Array`);
-        return;
-      }
-      this.#notify(manager.chunkBeingSent, manager, streamId, "chunkBeingSent");
-      this.#connection.send(
-        { type: MessageType.ChunkFetchSuccess, streamId, chunkIndex, body: chunk },
-        () => {
-          this.#budget.release();
-          this.#notify(manager.chunkSent, manager, streamId, "chunkSent");
-        },
-      );
-    };
-    const failed = (error: unknown) => {
-      this.#serving--;
-      this.#budget.release();
-      fail(describeError(error));
-    };
-    this.#serving++;
+    const chunks = this.#chunks ??= new ChunkFetchReplies(this.#replyHost(), manager!);
+    chunks.serve(streamId, chunkIndex);
+  }
+
+  /** A Ferry cancel from the peer. Malformed ones are reported and ignored. */
+  #cancel(body: Uint8Array): void {
+    this.#cancelsReceived++;
+    let target;
     try {
-      const result = manager.getChunk(streamId, chunkIndex, this.#client);
-      if (isPromiseLike(result)) result.then(succeed, failed);
-      else succeed(result);
+      target = decodeCancel(body);
     } catch (error) {
-      failed(error);
-    }
-  }
-
-  #streamRequest(message: StreamRequest): void {
-    const slot: StreamReplySlot = {
-      streamId: message.streamId,
-      settled: false,
-      body: undefined,
-      error: undefined,
-      acquired: false,
-    };
-    this.#streamReplies.push(slot);
-    this.#serving++;
-    const manager = this.#streamManager;
-    const settle = (body: StreamBody | undefined, error: string | undefined) => {
-      slot.settled = true;
-      slot.body = body;
-      slot.error = error;
-      this.#flushStreamReplies();
-    };
-    if (manager === undefined) {
-      settle(undefined, `StreamRequest refused: no StreamManager serves this connection`);
+      this.#reportHandlerError(error, "Ferry cancel");
       return;
     }
-    if (!this.#budget.tryAcquire()) {
-      this.#shedRequests++;
-      settle(undefined, this.#busyMessage(`stream '${message.streamId}'`));
-      return;
-    }
-    slot.acquired = true;
-    try {
-      const result = manager.openStream(message.streamId, this.#client);
-      if (isPromiseLike(result)) {
-        result.then(
-          (body) => settle(body, undefined),
-          (error) => settle(undefined, describeError(error)),
-        );
-      } else {
-        settle(result, undefined);
-      }
-    } catch (error) {
-      settle(undefined, describeError(error));
-    }
+    const applied = target.kind === "chunk"
+      ? (this.#chunks?.cancel(target.streamId, target.chunkIndex) ?? false)
+      : (this.#streams?.cancel(target.streamId, cancelledByPeer(this.#connection.peer)) ?? false);
+    if (applied) this.#cancelsApplied++;
   }
 
-  /** Sends settled stream replies from the head of the queue, in request order. */
-  #flushStreamReplies(): void {
-    const queue = this.#streamReplies;
-    while (queue.length > 0 && queue[0]!.settled) {
-      const slot = queue.shift()!;
-      if (slot.error === undefined) slot.error = this.#sendStream(slot);
-      if (slot.error !== undefined) {
-        this.#serving--;
-        if (slot.acquired) this.#finishStream(slot, undefined);
-        this.#connection.send({
-          type: MessageType.StreamFailure,
-          streamId: slot.streamId,
-          error: slot.error,
-        });
-      }
-    }
-  }
-
-  /** Starts writing a stream's header and body; returns an error text if it cannot be sent. */
-  #sendStream(slot: StreamReplySlot): string | undefined {
-    const body = slot.body;
-    const byteLength = (body as Partial<StreamBody> | undefined)?.byteLength;
-    if (typeof byteLength !== "number" || !Number.isSafeInteger(byteLength) || byteLength < 0) {
-      releaseBody(body);
-      slot.body = undefined;
-      return `StreamManager.openStream returned ${describeValue(body)} with byteLength ` +
-        `${String(byteLength)}; expected a StreamBody with a non-negative integer byteLength`;
-    }
-    const what = `StreamResponse '${slot.streamId}' body`;
-    let source;
-    try {
-      source = bodySource(body!.body as BodyData, what);
-    } catch (error) {
-      releaseBody(body);
-      slot.body = undefined;
-      return describeError(error);
-    }
-    const manager = this.#streamManager!;
-    this.#notify(manager.streamBeingSent, manager, slot.streamId, "streamBeingSent");
-    const done = () => {
-      this.#serving--;
-      this.#notify(manager.streamSent, manager, slot.streamId, "streamSent");
-      this.#finishStream(slot, body);
+  #replyHost(): ReplyHost {
+    return this.#host ??= {
+      client: this.#client,
+      connection: this.#connection,
+      streamManager: this.#streamManager,
+      budget: this.#budget,
+      serving: (delta) => {
+        this.#serving += delta;
+      },
+      shed: (what) => this.#shed(what),
+      notify: (hook, id) => {
+        const manager = this.#streamManager!;
+        this.#notify(manager[hook] as TransferHookFn | undefined, manager, id, hook);
+      },
+      reportError: (error, context) => this.#reportHandlerError(error, context),
     };
-    this.#connection.sendWithBody(
-      { type: MessageType.StreamResponse, streamId: slot.streamId, byteCount: byteLength },
-      { byteLength, source, what },
-    ).then(done, done);
-    return undefined;
   }
 
-  #finishStream(slot: StreamReplySlot, body: StreamBody | undefined): void {
-    releaseBody(body);
-    if (!slot.acquired) return;
-    slot.acquired = false;
-    this.#budget.release();
-  }
-
-  #busyMessage(what: string): string {
+  /** Counts a request the transfer budget refused; returns its failure text. */
+  #shed(what: string): string {
+    this.#shedRequests++;
     return `Cannot serve ${what} now: ${this.#budget.inProgress} chunks and streams are being ` +
       `transferred, the server's limit (maxChunksBeingTransferred ${this.#budget.limit}); retry later`;
   }
 
   /** Calls a StreamManager transfer hook (`chunkBeingSent`, ...), which must not throw. */
-  #notify<T>(
-    hook: ((this: StreamManager, id: T, client?: TransportClient) => void) | undefined,
+  #notify(
+    hook: TransferHookFn | undefined,
     manager: StreamManager,
-    id: T,
+    id: Int64 | string,
     name: string,
   ): void {
     if (hook === undefined) return;
@@ -447,12 +397,10 @@ export class RequestHandler implements RequestSide {
   }
 }
 
-function releaseBody(body: StreamBody | undefined): void {
-  try {
-    body?.release?.();
-  } catch {
-    // Releasing is best effort; the transfer is over either way.
-  }
+type TransferHookFn = (this: StreamManager, id: Int64 | string, client?: TransportClient) => void;
+
+function cancelledByPeer(peer: string): TransportError {
+  return new TransportError(`Cancelled by the peer ${peer} (Ferry cancel)`);
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

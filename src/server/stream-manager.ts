@@ -39,6 +39,14 @@ export interface StreamManager {
   streamBeingSent?(streamId: string, client?: TransportClient): void;
   streamSent?(streamId: string, client?: TransportClient): void;
   /**
+   * The peer cancelled its fetch of this chunk (Ferry's cancel extension) after `getChunk` was
+   * called and before the reply was written: the chunk will not be sent (whatever `getChunk`
+   * resolves with is dropped) and no `chunkBeingSent` / `chunkSent` follows for it. A manager
+   * whose streams must be read in order may release the stream: it cannot continue without that
+   * chunk.
+   */
+  chunkCancelled?(streamId: Int64, chunkIndex: number, client: TransportClient): void;
+  /**
    * Chunks and streams being transferred now, on all connections, as counted by the hooks above
    * (for stats; the server applies its own `maxChunksBeingTransferred` budget).
    */

@@ -5,26 +5,40 @@
  * connection stays open and the client may retry.
  *
  * A transfer counts from the moment the request is accepted (while the StreamManager produces the
- * bytes) until its bytes have been handed to the socket, or it failed.
+ * bytes) until its bytes have been handed to the socket, it failed, or the peer cancelled it.
+ *
+ * The budget is the one object a server shares with every connection it accepts, so it also
+ * carries the per-connection {@linkcode ServingLimits} each connection's request handler applies.
  *
  * @module
  */
 
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
 
 export class TransferBudget {
   /** Transfers allowed at once. */
   readonly limit: number;
+  /** Limits each connection sharing this budget applies to the requests it serves. */
+  readonly serving: ServingLimits;
   #inProgress = 0;
 
-  constructor(limit: number = defaultLimits.maxChunksBeingTransferred) {
+  /**
+   * @param limit transfers at once over every connection sharing the budget.
+   * @param serving per-connection limits (defaults from `src/limits.ts`).
+   */
+  constructor(
+    limit: number = defaultLimits.maxChunksBeingTransferred,
+    serving: Partial<ServingLimits> = {},
+  ) {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidArgumentError(
         `Invalid maxChunksBeingTransferred: expected a positive integer, got ${String(limit)}`,
       );
     }
     this.limit = limit;
+    this.serving = resolveServingLimits(serving, "TransferBudget serving limits");
   }
 
   /** Chunks and streams being transferred right now. */

@@ -20,7 +20,8 @@ import { ConnectionClosedError, describeError, InvalidArgumentError } from "../e
 import { defaultLimits } from "../limits.ts";
 import type { Listen, Socket, SocketListener } from "../socket.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
-import type { TransferBudget } from "./transfer-budget.ts";
+import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
+import { TransferBudget } from "./transfer-budget.ts";
 
 /**
  * Options of a {@linkcode TransportServer}; they apply to every connection it accepts. Unlike a
@@ -31,6 +32,18 @@ import type { TransferBudget } from "./transfer-budget.ts";
 export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"> {
   /** Serves RPCs, one-way messages and uploads. */
   readonly rpcHandler: RpcHandler;
+  /**
+   * Requests one connection serves at once; more are refused with a failure reply. Default
+   * `defaultLimits.maxConcurrentRequestsPerConnection` (see there for why refusal). Not allowed
+   * together with `transferBudget`, which carries its own serving limits.
+   */
+  readonly maxConcurrentRequestsPerConnection?: number;
+  /**
+   * Ferry cancel: a stream body cancelled mid-write with at most this many bytes left is finished
+   * with zeros; with more, the connection is reset. Default `defaultLimits.maxCancelPaddingBytes`.
+   * Not allowed together with `transferBudget`.
+   */
+  readonly maxCancelPaddingBytes?: number;
   /**
    * How long `close()` lets connections end gracefully (queued replies flushed, the peer's end
    * seen) before resetting those still open. Default 5000 ms.
@@ -55,8 +68,9 @@ export class TransportServer {
       );
     }
     const resolved: ResolvedClientOptions = resolveClientOptions(options, "TransportServerOptions");
-    // One budget for every connection: the cap is on what the whole server transfers at once.
-    this.#budget = resolved.transferBudget;
+    // One budget for every connection: the cap is on what the whole server transfers at once. It
+    // also carries the per-connection serving limits to every connection's request handler.
+    this.#budget = serverBudget(options, resolved.transferBudget);
     this.#options = {
       ...options,
       transferBudget: this.#budget,
@@ -192,6 +206,28 @@ export class TransportServer {
       throw new ConnectionClosedError(`TransportServer.${what}: the server is closed`);
     }
   }
+}
+
+function serverBudget(options: TransportServerOptions, resolved: TransferBudget): TransferBudget {
+  const serving: Partial<ServingLimits> = {
+    ...(options.maxConcurrentRequestsPerConnection === undefined
+      ? {}
+      : { maxConcurrentRequestsPerConnection: options.maxConcurrentRequestsPerConnection }),
+    ...(options.maxCancelPaddingBytes === undefined
+      ? {}
+      : { maxCancelPaddingBytes: options.maxCancelPaddingBytes }),
+  };
+  if (Object.keys(serving).length === 0) return resolved;
+  if (options.transferBudget !== undefined) {
+    throw new InvalidArgumentError(
+      `Invalid TransportServerOptions: ${Object.keys(serving).join(" and ")} cannot be combined ` +
+        `with transferBudget; pass them to the TransferBudget constructor instead`,
+    );
+  }
+  return new TransferBudget(
+    resolved.limit,
+    resolveServingLimits(serving, "TransportServerOptions"),
+  );
 }
 
 function warn(error: unknown, context: string): void {

@@ -1,0 +1,99 @@
+/**
+ * Ferry's cancel extension, client side: when a caller abandons a chunk fetch or a stream request
+ * (its deadline passed or its `AbortSignal` aborted), tell a Ferry peer, which stops producing
+ * the reply, releases what it held for it and frees its budget and serving slots.
+ *
+ * Without it nothing breaks: the client already drops a late chunk reply and reads an abandoned
+ * stream's body off the socket and discards it. With it the server stops reading the source and
+ * sending bytes nobody wants. What the server does with a cancel is in `src/server/`
+ * (`ChunkFetchReplies`, `StreamReplyQueue`, `CancellableBody`); the wire form is in
+ * `ferry-cancel-message.ts`.
+ *
+ * A plain Spark server would hand the cancel (a OneWayMessage) to its application handler, so it
+ * is only sent to peers known to be Ferry: call {@linkcode enableFerryCancel} yourself for such a
+ * peer, or let {@linkcode ferryCancelBootstrap} enable it on pooled connections whose
+ * `peerFeatures` contain `"ferry"` (configured per route, or learned by Ferry's authentication).
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { FERRY_PEER_FEATURE } from "../pool/ferry-ping.ts";
+import type { ClientBootstrap } from "../pool/pool-options.ts";
+import { type CancelTarget, encodeCancel } from "./ferry-cancel-message.ts";
+
+export type { CancelTarget } from "./ferry-cancel-message.ts";
+
+/** Stops sending cancels (idempotent); the subscription also ends with the connection. */
+export type DisableFerryCancel = () => void;
+
+/**
+ * Sends one cancel to `client`'s peer, which must be a Ferry server. Returns whether it was sent
+ * (`false` when the connection is already closed: nothing is being served for it any more).
+ * @throws InvalidArgumentError when `target` cannot be encoded.
+ */
+export function sendFerryCancel(client: TransportClient, target: CancelTarget): boolean {
+  const body = encodeCancel(checkTarget(target));
+  if (!client.isActive) return false;
+  try {
+    client.send(body);
+    return true;
+  } catch {
+    return false; // closed between the check and the send
+  }
+}
+
+/**
+ * From now on, every chunk fetch and stream request abandoned on `client` is cancelled at its
+ * peer, which must be a Ferry server.
+ */
+export function enableFerryCancel(client: TransportClient): DisableFerryCancel {
+  const unsubscribe = client.onAbandoned((request, owner) => {
+    sendFerryCancel(
+      owner,
+      request.kind === "chunk"
+        ? { kind: "chunk", streamId: request.streamId, chunkIndex: request.chunkIndex }
+        : { kind: "stream", streamId: request.streamId },
+    );
+  });
+  client.closed.then(unsubscribe);
+  return unsubscribe;
+}
+
+/**
+ * A pool bootstrap that enables cancels on connections to peers known to be Ferry (`peerFeatures`
+ * contain `"ferry"`) and does nothing for any other peer. List it after the bootstrap that
+ * authenticates (which is how a peer may become known as Ferry).
+ */
+export function ferryCancelBootstrap(): ClientBootstrap<TransportClient> {
+  return (client, context) => {
+    if (context.peerFeatures.has(FERRY_PEER_FEATURE)) enableFerryCancel(client);
+  };
+}
+
+function checkTarget(target: CancelTarget): CancelTarget {
+  const kind = (target as { kind?: unknown } | null)?.kind;
+  if (kind === "chunk") {
+    const index = target.kind === "chunk" ? target.chunkIndex : undefined;
+    if (!Number.isInteger(index) || index! < 0 || index! > 0x7fff_ffff) {
+      throw new InvalidArgumentError(
+        `sendFerryCancel: chunkIndex must be an integer in [0, 2^31), got ${String(index)}`,
+      );
+    }
+    return target;
+  }
+  if (kind === "stream") {
+    if (typeof (target as { streamId?: unknown }).streamId !== "string") {
+      throw new InvalidArgumentError(
+        `sendFerryCancel: a stream cancel needs a string streamId, got ${typeof (target as {
+          streamId?: unknown;
+        }).streamId}`,
+      );
+    }
+    return target;
+  }
+  throw new InvalidArgumentError(
+    `sendFerryCancel: expected a target of kind "chunk" or "stream", got ${String(kind)}`,
+  );
+}
