@@ -143,6 +143,15 @@ export class Connection implements ReadFlowControl {
     });
     this.#decoder = new FrameDecoder({
       message: (message) => this.#dispatch(message),
+      rpcResponse: (requestId, body) => {
+        // Without an interceptor to show it to, an RpcResponse needs no message object.
+        if (this.interceptor !== undefined || this.#state !== "open") {
+          this.#dispatch({ type: MessageType.RpcResponse, requestId, body });
+          return;
+        }
+        this.#messagesReceived++;
+        this.responses.rpcResponse(requestId, body);
+      },
       body: (chunk) => this.#body?.data(chunk),
       bodyEnd: () => {
         const body = this.#body;

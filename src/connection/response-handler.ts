@@ -2,8 +2,9 @@
  * The response side of one connection (Spark's `TransportResponseHandler`): requests this side
  * sent that wait for replies, and the matching of replies to them.
  *
- * - RPC replies (RpcResponse, RpcFailure) and MergedBlockMetaSuccess by requestId: a Map lookup on
- *   the canonical Int64, so any 63-bit id from any peer works.
+ * - RPC replies (RpcResponse, RpcFailure) and MergedBlockMetaSuccess by requestId: exact int64
+ *   matching, a ring for this side's sequential ids and a map for anything else (replies-by-id.ts),
+ *   so any 63-bit id from any peer works.
  * - Chunk replies by (streamId, chunkIndex); concurrent fetches of the same pair are served FIFO.
  * - StreamResponse / StreamFailure in the order the StreamRequests were sent. A stream request
  *   that timed out keeps its place in that order, so its late reply is still matched (and then
@@ -23,7 +24,6 @@ import {
   MessageType,
   type ResponseMessage,
   type RpcFailure,
-  type RpcResponse,
   type StreamFailure,
   type StreamResponse,
 } from "../protocol/messages.ts";
@@ -35,6 +35,7 @@ import {
   type ReadFlowControl,
 } from "./inbound-body.ts";
 import type { PendingReply } from "./pending-reply.ts";
+import { RepliesById } from "./replies-by-id.ts";
 
 /** A MergedBlockMetaSuccess reply: the number of chunks and the serialized bitmaps. */
 export interface MergedBlockMeta {
@@ -67,8 +68,8 @@ export function chunkKey(streamId: Int64, chunkIndex: number): string {
 
 export class ResponseHandler {
   readonly #options: ResponseHandlerOptions;
-  readonly #rpcs = new Map<Int64, PendingReply<Uint8Array>>();
-  readonly #metaRequests = new Map<Int64, PendingReply<MergedBlockMeta>>();
+  readonly #rpcs = new RepliesById<PendingReply<Uint8Array>>();
+  readonly #metaRequests = new RepliesById<PendingReply<MergedBlockMeta>>();
   readonly #chunks = new Map<string, PendingReply<Uint8Array>[]>();
   #chunkCount = 0;
   #streams: PendingStream[] = [];
@@ -109,7 +110,7 @@ export class ResponseHandler {
   /** Forgets an RPC that failed alone (timeout, abort); a late reply is then dropped. */
   removeRpc(requestId: Int64, reply: PendingReply<Uint8Array>): void {
     if (this.#rpcs.get(requestId) !== reply) return;
-    this.#rpcs.delete(requestId);
+    this.#rpcs.take(requestId);
     this.#outstanding--;
   }
 
@@ -120,7 +121,7 @@ export class ResponseHandler {
 
   removeMetaRequest(requestId: Int64, reply: PendingReply<MergedBlockMeta>): void {
     if (this.#metaRequests.get(requestId) !== reply) return;
-    this.#metaRequests.delete(requestId);
+    this.#metaRequests.take(requestId);
     this.#outstanding--;
   }
 
@@ -168,7 +169,8 @@ export class ResponseHandler {
   handle(message: ResponseMessage): InboundBody | undefined {
     switch (message.type) {
       case MessageType.RpcResponse:
-        return this.#rpcResponse(message);
+        this.rpcResponse(message.requestId, message.body);
+        return undefined;
       case MessageType.RpcFailure:
         return this.#rpcFailure(message);
       case MessageType.ChunkFetchSuccess:
@@ -184,12 +186,10 @@ export class ResponseHandler {
 
   /** The connection closed: every waiting request fails with `error`. */
   failAll(error: unknown): void {
-    const rpcs = [...this.#rpcs.values()];
-    const metas = [...this.#metaRequests.values()];
+    const rpcs = this.#rpcs.drain();
+    const metas = this.#metaRequests.drain();
     const chunks = [...this.#chunks.values()].flat();
     const streams = this.#streams.slice(this.#streamHead);
-    this.#rpcs.clear();
-    this.#metaRequests.clear();
     this.#chunks.clear();
     this.#streams = [];
     this.#streamHead = 0;
@@ -206,25 +206,24 @@ export class ResponseHandler {
     if (this.#outstanding++ === 0) this.#options.onBusy();
   }
 
-  #rpcResponse(message: RpcResponse): undefined {
-    const reply = this.#rpcs.get(message.requestId);
+  /** An RpcResponse (the decoder's fast path calls this without a message object). */
+  rpcResponse(requestId: Int64, body: Uint8Array): void {
+    const reply = this.#rpcs.take(requestId);
     if (reply === undefined) {
       this.#dropped++;
       return;
     }
-    this.#rpcs.delete(message.requestId);
     this.#outstanding--;
-    reply.resolve(message.body);
+    reply.resolve(body);
   }
 
   #rpcFailure(message: RpcFailure): undefined {
     const id = message.requestId;
-    const reply = this.#rpcs.get(id) ?? this.#metaRequests.get(id);
+    const reply = this.#rpcs.take(id) ?? this.#metaRequests.take(id);
     if (reply === undefined) {
       this.#dropped++;
       return;
     }
-    if (!this.#rpcs.delete(id)) this.#metaRequests.delete(id);
     this.#outstanding--;
     reply.reject(
       new RemoteError(
@@ -235,12 +234,11 @@ export class ResponseHandler {
   }
 
   #metaReply(message: MergedBlockMetaSuccess): undefined {
-    const reply = this.#metaRequests.get(message.requestId);
+    const reply = this.#metaRequests.take(message.requestId);
     if (reply === undefined) {
       this.#dropped++;
       return;
     }
-    this.#metaRequests.delete(message.requestId);
     this.#outstanding--;
     reply.resolve({ numChunks: message.numChunks, body: message.body });
   }

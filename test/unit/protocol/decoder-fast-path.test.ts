@@ -1,0 +1,116 @@
+/**
+ * The decoder's RpcResponse fast path (`FrameHandler.rpcResponse`): for any sequence of frames
+ * split anywhere it delivers exactly what the general path delivers, every RpcResponse goes through
+ * it (no message object), and malformed RpcResponse frames fail with the same ProtocolError.
+ */
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { ProtocolError } from "../../../src/errors.ts";
+import { FrameDecoder } from "../../../src/protocol/decoder.ts";
+import { encodeMessage } from "../../../src/protocol/encoder.ts";
+import { type Int64, MessageType } from "../../../src/protocol/messages.ts";
+import { concatBytes, FrameRecorder } from "../../helpers/frame-recorder.ts";
+import { FUZZ_SEED, type WireMessage, wireMessageArb } from "./message-arbitraries.ts";
+
+/** Records fast-path RpcResponses as messages, in order with everything else. */
+class FastPathRecorder extends FrameRecorder {
+  fastPathCalls = 0;
+  rpcResponse(requestId: Int64, body: Uint8Array): void {
+    this.fastPathCalls++;
+    this.message({ type: MessageType.RpcResponse, requestId, body });
+  }
+}
+
+function toWire(items: readonly WireMessage[]): Uint8Array {
+  return concatBytes(
+    items.flatMap((
+      item,
+    ) => [...encodeMessage(item.message), ...(item.stream ? [item.stream] : [])]),
+  );
+}
+
+function pieces(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (const point of [...points, bytes.length]) {
+    if (point > start) out.push(bytes.slice(start, point));
+    start = Math.max(start, point);
+  }
+  return out;
+}
+
+function decodeError(bytes: Uint8Array, fast: boolean): unknown {
+  const decoder = new FrameDecoder(fast ? new FastPathRecorder() : new FrameRecorder());
+  try {
+    decoder.push(bytes);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe("FrameDecoder RpcResponse fast path", () => {
+  it("delivers what the general path delivers, split anywhere, every RpcResponse via the fast path", () => {
+    const rpcResponse = wireMessageArb.filter((item) =>
+      item.message.type === MessageType.RpcResponse
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(wireMessageArb, rpcResponse), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (items, cuts) => {
+          const bytes = toWire(items);
+          const fast = new FastPathRecorder();
+          const plain = new FrameRecorder();
+          const fastDecoder = new FrameDecoder(fast);
+          const plainDecoder = new FrameDecoder(plain);
+          for (const piece of pieces(bytes, cuts)) {
+            fastDecoder.push(piece);
+            plainDecoder.push(piece.slice());
+          }
+          assert.deepStrictEqual(fast.frames, plain.frames);
+          assert.deepStrictEqual(fast.frames, items);
+          const responses = items.filter((item) => item.message.type === MessageType.RpcResponse);
+          assert.equal(fast.fastPathCalls, responses.length);
+        },
+      ),
+      { seed: FUZZ_SEED, numRuns: 1000 },
+    );
+  });
+
+  it("hands the body out as a view of the pushed chunk", () => {
+    const body = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const bytes = concatBytes(
+      encodeMessage({ type: MessageType.RpcResponse, requestId: 2n ** 62n, body }),
+    );
+    const recorder = new FastPathRecorder();
+    new FrameDecoder(recorder).push(bytes);
+    const message = recorder.frames[0]!.message;
+    assert.equal(message.type, MessageType.RpcResponse);
+    assert.equal(message.requestId, 2n ** 62n);
+    assert.equal(message.body.buffer, bytes.buffer);
+    assert.equal(message.body.byteOffset, 21);
+    assert.deepStrictEqual(message.body, body);
+  });
+
+  it("malformed RpcResponse frames fail with the general path's ProtocolError", () => {
+    const good = concatBytes(
+      encodeMessage({ type: MessageType.RpcResponse, requestId: 7, body: Uint8Array.of(1, 2, 3) }),
+    );
+    const badLength = good.slice();
+    new DataView(badLength.buffer).setInt32(17, 4); // bodyLength 4, but 3 bytes follow
+    const negative = good.slice();
+    new DataView(negative.buffer).setInt32(17, -1);
+    const short = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 15, MessageType.RpcResponse, 0, 0, 0, 0, 0, 0);
+    for (const bytes of [badLength, negative, short]) {
+      const fast = decodeError(bytes, true);
+      const plain = decodeError(bytes, false);
+      assert.ok(fast instanceof ProtocolError, String(fast));
+      assert.ok(plain instanceof ProtocolError, String(plain));
+      assert.equal(fast.message, plain.message);
+    }
+  });
+});
