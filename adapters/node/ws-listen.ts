@@ -42,6 +42,11 @@ export interface WebSocketListenOptions extends TcpListenOptions {
   readonly onRequest?: (request: Request) => Response | Promise<Response>;
   /** Ping every WebSocket this often; no pong by the next ping cuts it off (0 = never, default). */
   readonly pingIntervalMs?: number;
+  /**
+   * Deadline for a request's (or upgrade's) headers: a client dripping them (slowloris) is cut off
+   * (Node's `headersTimeout`, checked every `min(headersTimeoutMs / 2, 30 s)`). Default Node's 60 s.
+   */
+  readonly headersTimeoutMs?: number;
 }
 
 /** A `Listen` that accepts WebSocket connections on `host:port` (port 0 picks a free port). */
@@ -69,6 +74,21 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
     );
   }
 
+  const headersTimeoutMs = options.headersTimeoutMs;
+  if (
+    headersTimeoutMs !== undefined &&
+    (!Number.isSafeInteger(headersTimeoutMs) || headersTimeoutMs < 1)
+  ) {
+    throw new InvalidArgumentError(
+      `webSocketListen: headersTimeoutMs must be a positive integer, received ${headersTimeoutMs}`,
+    );
+  }
+  const timeouts = headersTimeoutMs === undefined ? {} : {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: Math.max(300_000, headersTimeoutMs),
+    connectionsCheckingInterval: Math.max(1, Math.min(30_000, Math.floor(headersTimeoutMs / 2))),
+  };
+
   return async (onSocket) => {
     if (typeof onSocket !== "function") {
       throw new InvalidArgumentError(`webSocketListen: onSocket must be a function`);
@@ -82,6 +102,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
     const server = http.createServer({
       ...nodeTcpOptions(checked),
       highWaterMark: checked.highWaterMark,
+      ...timeouts,
     } as http.ServerOptions, (request, response) => {
       if (onRequest === undefined) {
         response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" });

@@ -1,0 +1,233 @@
+/**
+ * The gateway's path towards one browser: replies go out in the order their backend replies
+ * arrived, and a stream's raw body (which must follow its StreamResponse frame contiguously) holds
+ * back every later reply until it is through.
+ *
+ * Backpressure: a stream body is read from the backend only while the browser socket accepts
+ * writes (the backend client's stream buffer then fills and its socket pauses). Replies that are
+ * already in memory queue here; `congested` tells the session to stop reading the browser (no new
+ * requests) until they drain. Bytes queued above `maxBufferedBytes`, or a browser socket that does
+ * not drain for `slowConsumerTimeoutMs`, end the session with close code 4429.
+ *
+ * @module
+ */
+
+import type { ByteStream } from "../connection/inbound-body.ts";
+import { unrefTimer } from "../deadline.ts";
+import { describeError } from "../errors.ts";
+import { encodeMessage } from "../protocol/encoder.ts";
+import { type Message, MessageType } from "../protocol/messages.ts";
+import type { Socket } from "../socket.ts";
+import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
+
+interface StreamJob {
+  readonly streamId: string;
+  readonly body: ByteStream;
+}
+
+export interface BrowserWriterOptions {
+  readonly highWaterMark: number;
+  readonly maxBufferedBytes: number;
+  readonly slowConsumerTimeoutMs: number;
+  /** Bytes were handed to the socket. */
+  readonly onWritten: (bytes: number) => void;
+  /** `congested` may have changed. */
+  readonly onChange: () => void;
+  /** The session must end (slow consumer, broken stream body). */
+  readonly onFailure: (error: GatewayClosedError) => void;
+}
+
+/** Writes replies to the browser socket in order; see the module documentation. */
+export class BrowserWriter {
+  readonly #socket: Socket;
+  readonly #options: BrowserWriterOptions;
+  readonly #queue: (Uint8Array | StreamJob)[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  /** `write` returned false and no drain came yet. */
+  #blocked = false;
+  #streaming: StreamJob | undefined;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #wakePump: (() => void) | undefined;
+  #slowTimer: ReturnType<typeof setTimeout> | undefined;
+  #disposed = false;
+
+  constructor(socket: Socket, options: BrowserWriterOptions) {
+    this.#socket = socket;
+    this.#options = options;
+  }
+
+  /** Bytes waiting here or in the socket. */
+  get buffered(): number {
+    return this.#queuedBytes + this.#socket.bufferedAmount;
+  }
+
+  /** The browser is not keeping up: stop issuing new requests for it. */
+  get congested(): boolean {
+    return this.#blocked || this.buffered > this.#options.highWaterMark;
+  }
+
+  /** Queues one reply frame. */
+  send(message: Message): void {
+    if (this.#disposed) return;
+    const chunks = encodeMessage(message);
+    if (this.#idle()) {
+      for (const chunk of chunks) this.#write(chunk);
+      return;
+    }
+    for (const chunk of chunks) {
+      this.#queue.push(chunk);
+      this.#queuedBytes += chunk.byteLength;
+    }
+    this.#checkCap();
+  }
+
+  /** Queues a StreamResponse and pipes `body` after it. */
+  sendStream(streamId: string, body: ByteStream): void {
+    if (this.#disposed) {
+      body.cancel().catch(() => {});
+      return;
+    }
+    this.#queue.push({ streamId, body });
+    if (!this.#blocked && this.#streaming === undefined) this.#flush();
+  }
+
+  /** The socket drained. */
+  drain(): void {
+    this.#blocked = false;
+    this.#clearSlowTimer();
+    const wake = this.#wakePump;
+    this.#wakePump = undefined;
+    wake?.();
+    this.#flush();
+    this.#options.onChange();
+  }
+
+  /** Stops everything; stream bodies still being read are cancelled. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#clearSlowTimer();
+    this.#reader?.cancel().catch(() => {});
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i]!;
+      if (!(entry instanceof Uint8Array)) entry.body.cancel().catch(() => {});
+    }
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    const wake = this.#wakePump;
+    this.#wakePump = undefined;
+    wake?.();
+  }
+
+  #idle(): boolean {
+    return !this.#blocked && this.#streaming === undefined && this.#head === this.#queue.length;
+  }
+
+  #write(chunk: Uint8Array): void {
+    this.#options.onWritten(chunk.byteLength);
+    if (!this.#socket.write(chunk) && !this.#blocked) {
+      this.#blocked = true;
+      this.#armSlowTimer();
+    }
+  }
+
+  #flush(): void {
+    const queue = this.#queue;
+    while (!this.#blocked && this.#streaming === undefined && this.#head < queue.length) {
+      const entry = queue[this.#head]!;
+      queue[this.#head++] = EMPTY;
+      if (entry instanceof Uint8Array) {
+        this.#queuedBytes -= entry.byteLength;
+        this.#write(entry);
+        continue;
+      }
+      this.#streaming = entry;
+      for (const chunk of encodeMessage(streamResponse(entry))) this.#write(chunk);
+      void this.#pump(entry);
+    }
+    if (this.#head === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+    }
+  }
+
+  async #pump(job: StreamJob): Promise<void> {
+    const reader = job.body.getReader();
+    this.#reader = reader;
+    try {
+      for (;;) {
+        if (this.#blocked) await new Promise<void>((wake) => (this.#wakePump = wake));
+        if (this.#disposed) return;
+        const { done, value } = await reader.read();
+        if (done || this.#disposed) break;
+        this.#write(value);
+      }
+    } catch (error) {
+      if (this.#disposed) return;
+      this.#options.onFailure(
+        new GatewayClosedError(
+          GatewayCloseCode.BadGateway,
+          "backend-closed",
+          `The body of stream '${job.streamId.slice(0, 40)}' broke off at the backend: ` +
+            describeError(error),
+          { cause: error },
+        ),
+      );
+      return;
+    } finally {
+      this.#reader = undefined;
+      reader.releaseLock();
+    }
+    this.#streaming = undefined;
+    this.#flush();
+    this.#options.onChange();
+  }
+
+  #checkCap(): void {
+    const buffered = this.buffered;
+    if (buffered <= this.#options.maxBufferedBytes) return;
+    this.#options.onFailure(
+      new GatewayClosedError(
+        GatewayCloseCode.SlowConsumer,
+        "slow-consumer",
+        `The browser is not reading: ${buffered} bytes queued for it, above the limit of ` +
+          `${this.#options.maxBufferedBytes} (maxBufferedBytes)`,
+      ),
+    );
+  }
+
+  #armSlowTimer(): void {
+    const timeoutMs = this.#options.slowConsumerTimeoutMs;
+    if (timeoutMs === 0 || this.#slowTimer !== undefined) return;
+    this.#slowTimer = setTimeout(() => {
+      this.#slowTimer = undefined;
+      if (!this.#blocked || this.#disposed) return;
+      this.#options.onFailure(
+        new GatewayClosedError(
+          GatewayCloseCode.SlowConsumer,
+          "slow-consumer",
+          `The browser did not read its replies for ${timeoutMs} ms (slowConsumerTimeoutMs); ` +
+            `${this.buffered} bytes queued`,
+        ),
+      );
+    }, timeoutMs);
+    unrefTimer(this.#slowTimer);
+  }
+
+  #clearSlowTimer(): void {
+    if (this.#slowTimer !== undefined) clearTimeout(this.#slowTimer);
+    this.#slowTimer = undefined;
+  }
+}
+
+function streamResponse(job: StreamJob): Message {
+  return {
+    type: MessageType.StreamResponse,
+    streamId: job.streamId,
+    byteCount: job.body.byteLength,
+  };
+}
+
+const EMPTY = new Uint8Array(0);

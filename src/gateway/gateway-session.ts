@@ -1,0 +1,478 @@
+/**
+ * One browser session: the browser's WebSocket on one side, one backend `TransportClient` (an
+ * exclusive pool lease, never reused by another browser, because a backend binds stream ids to
+ * the connection that opened them) on the other.
+ *
+ * It is a message-level proxy, not a byte pipe: every browser frame is decoded and validated
+ * (frame size, allowed types), then performed with the client's own API — `sendRpc`, `send`,
+ * `fetchChunk`, `stream`, `uploadStream`, `sendMergedBlockMetaRequest` — and each reply is
+ * re-encoded with the browser's own ids (requestId; streamId and chunkIndex; stream replies in
+ * request order). So nothing the backend sees is Ferry-only (a plain Spark server works), Ferry
+ * control messages from the browser are answered or refused by the gateway and never forwarded,
+ * and requests the backend sends are refused by the client (no handler) and never reach the page.
+ *
+ * Lifecycle: `auth` (when an authenticator is configured: the first message must be the token,
+ * within `authTimeoutMs`) → `leasing` (requests are held and the browser paused) → `open` →
+ * `closed`. The browser is paused while the backend is being reached, while replies for it pile
+ * up (see `browser-writer.ts`), while `maxInFlightRequests` or `maxRequestBytesInFlight` are
+ * reached, while an upload body waits for the backend, and while one-way messages sit unsent in
+ * the backend client's queue. Backend death (closed, reset, heartbeat timeout, Spark's
+ * `connectionTimeoutMs`) ends the session with 1014.
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+import { unrefTimer } from "../deadline.ts";
+import { describeError, ProtocolError, RemoteError } from "../errors.ts";
+import type { PoolLease } from "../pool/pool-lease.ts";
+import { controlFields, ControlKind, controlKind, encodeControl } from "../pool/ferry-control.ts";
+import { FrameDecoder, type FrameHandler } from "../protocol/decoder.ts";
+import { type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
+import type { Socket, SocketSink, UpgradeRequest } from "../socket.ts";
+import { BrowserWriter } from "./browser-writer.ts";
+import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
+import type { ResolvedGatewayOptions } from "./gateway-options.ts";
+import { decodeGatewayToken, encodeGatewayTokenOk } from "./gateway-token.ts";
+import { UploadBody } from "./upload-body.ts";
+
+/** What a session needs from its gateway. */
+export interface SessionHost {
+  readonly options: ResolvedGatewayOptions;
+  /** Leases the backend connection for `target` (a configured name). */
+  lease(target: string): Promise<PoolLease<TransportClient>>;
+  countIn(bytes: number): void;
+  countOut(bytes: number): void;
+  /** The session ended; `error` is undefined for a graceful end. */
+  ended(session: GatewaySession, error: unknown): void;
+}
+
+type State = "auth" | "authenticating" | "leasing" | "open" | "closed";
+type Operation = (client: TransportClient) => void;
+
+const ONE_WAY_CHECK_BYTES = 256 * 1024;
+const BACKEND_POLL_MS = 10;
+
+export class GatewaySession implements SocketSink, FrameHandler {
+  readonly target: string;
+  readonly request: UpgradeRequest;
+  readonly #socket: Socket;
+  readonly #host: SessionHost;
+  readonly #options: ResolvedGatewayOptions;
+  readonly #decoder: FrameDecoder;
+  readonly #writer: BrowserWriter;
+  #state: State;
+  #lease: PoolLease<TransportClient> | undefined;
+  #client: TransportClient | undefined;
+  #pending: Operation[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #paused = false;
+  #inFlight = 0;
+  #requestBytes = 0;
+  #oneWayBytes = 0;
+  #backendCongested = false;
+  #upload: UploadBody | undefined;
+
+  constructor(socket: Socket, target: string, request: UpgradeRequest, host: SessionHost) {
+    this.target = target;
+    this.request = request;
+    this.#socket = socket;
+    this.#host = host;
+    const options = this.#options = host.options;
+    this.#decoder = new FrameDecoder(this, { maxFrameLength: options.maxFrameLength });
+    this.#writer = new BrowserWriter(socket, {
+      highWaterMark: options.highWaterMark,
+      maxBufferedBytes: options.maxBufferedBytes,
+      slowConsumerTimeoutMs: options.slowConsumerTimeoutMs,
+      onWritten: (bytes) => host.countOut(bytes),
+      onChange: () => this.#updateReading(),
+      onFailure: (error) => this.close(error),
+    });
+    if (options.authenticate !== undefined) {
+      this.#state = "auth";
+      this.#timer = setTimeout(() => {
+        this.close(
+          new GatewayClosedError(
+            GatewayCloseCode.Timeout,
+            "auth-timeout",
+            `No accepted credential within ${options.authTimeoutMs} ms (authTimeoutMs)`,
+          ),
+        );
+      }, options.authTimeoutMs);
+      unrefTimer(this.#timer);
+    } else {
+      this.#state = "leasing";
+      this.#startLease();
+    }
+    socket.attach(this);
+    this.#updateReading();
+  }
+
+  get isOpen(): boolean {
+    return this.#state !== "closed";
+  }
+
+  /** Ends the session: with a `GatewayClosedError` the browser gets its close code. */
+  close(error?: unknown): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending = [];
+    this.#writer.dispose();
+    this.#upload?.fail(error ?? new ProtocolError("The gateway session ended"));
+    this.#upload = undefined;
+    this.#lease?.release(false);
+    this.#lease = undefined;
+    this.#socket.close(error);
+    this.#host.ended(this, error);
+  }
+
+  // SocketSink: the browser side.
+  data(chunk: Uint8Array): void {
+    this.#host.countIn(chunk.byteLength);
+    if (this.#state === "closed") return;
+    try {
+      this.#decoder.push(chunk);
+    } catch (error) {
+      this.close(browserFault(error));
+      return;
+    }
+    this.#updateReading();
+  }
+
+  drain(): void {
+    this.#writer.drain();
+  }
+
+  // FrameHandler: decoded browser frames.
+  message(message: Message): void {
+    if (this.#state === "closed") return;
+    if (this.#state === "auth" || this.#state === "authenticating") {
+      this.#authenticate(message);
+      return;
+    }
+    const operation = this.#operation(message);
+    if (operation === undefined) return;
+    if (this.#client !== undefined) operation(this.#client);
+    else this.#pending.push(operation);
+  }
+
+  body(chunk: Uint8Array): void {
+    this.#upload?.push(chunk);
+  }
+
+  bodyEnd(): void {
+    this.#upload?.end();
+    this.#upload = undefined;
+  }
+
+  #authenticate(message: Message): void {
+    const credential = this.#state === "auth" && message.type === MessageType.RpcRequest
+      ? decodeGatewayToken(message.body)
+      : undefined;
+    if (credential === undefined || message.type !== MessageType.RpcRequest) {
+      throw new GatewayClosedError(
+        GatewayCloseCode.Unauthorized,
+        "auth-required",
+        `Authentication required: the first message must be the gateway token, got ${
+          messageTypeName[message.type]
+        }${this.#state === "authenticating" ? " before the token was accepted" : ""}`,
+      );
+    }
+    this.#state = "authenticating";
+    const requestId = message.requestId;
+    const copy = credential.slice();
+    Promise.resolve()
+      .then(() => this.#options.authenticate!(copy, { target: this.target, request: this.request }))
+      .then((accepted) => accepted === true, () => false)
+      .then((accepted) => {
+        copy.fill(0);
+        if (this.#state !== "authenticating") return;
+        if (!accepted) {
+          this.#writer.send({
+            type: MessageType.RpcFailure,
+            requestId,
+            error: "Gateway authentication failed: credential refused",
+          });
+          this.close(
+            new GatewayClosedError(
+              GatewayCloseCode.Unauthorized,
+              "auth-failed",
+              "Gateway authentication failed: credential refused",
+            ),
+          );
+          return;
+        }
+        if (this.#timer !== undefined) clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#writer.send({
+          type: MessageType.RpcResponse,
+          requestId,
+          body: encodeGatewayTokenOk(),
+        });
+        this.#state = "leasing";
+        this.#startLease();
+        this.#updateReading();
+      });
+    this.#updateReading();
+  }
+
+  #startLease(): void {
+    this.#host.lease(this.target).then((lease) => {
+      if (this.#state !== "leasing") {
+        lease.release(false);
+        return;
+      }
+      this.#lease = lease;
+      const client = lease.client;
+      client.closed.then((closed) => {
+        if (this.#lease !== lease) return;
+        this.close(
+          new GatewayClosedError(
+            GatewayCloseCode.BadGateway,
+            "backend-closed",
+            `The backend '${this.target}' closed the connection` +
+              (closed.error === undefined ? "" : `: ${describeError(closed.error)}`),
+            { cause: closed.error },
+          ),
+        );
+      });
+      this.#client = client;
+      this.#state = "open";
+      const pending = this.#pending;
+      this.#pending = [];
+      for (const operation of pending) {
+        if (this.#state !== "open") return;
+        operation(client);
+      }
+      this.#updateReading();
+    }, (error) => {
+      this.close(
+        new GatewayClosedError(
+          GatewayCloseCode.BadGateway,
+          "backend-unavailable",
+          `The backend '${this.target}' is unavailable: ${describeError(error)}`,
+          { cause: error },
+        ),
+      );
+    });
+  }
+
+  /** What to do on the backend for one browser message (undefined: nothing / answered here). */
+  #operation(message: Message): Operation | undefined {
+    const writer = this.#writer;
+    switch (message.type) {
+      case MessageType.RpcRequest: {
+        const { requestId, body } = message;
+        const kind = controlKind(body);
+        if (kind >= 0) {
+          writer.send(
+            kind === ControlKind.Ping
+              ? {
+                type: MessageType.RpcResponse,
+                requestId,
+                body: encodeControl(ControlKind.Pong, controlFields(body)),
+              }
+              : {
+                type: MessageType.RpcFailure,
+                requestId,
+                error: `The gateway does not forward Ferry control messages (kind 0x${
+                  kind.toString(16)
+                })`,
+              },
+          );
+          return undefined;
+        }
+        this.#begin(body.byteLength);
+        return (client) =>
+          client.sendRpc(body).then(
+            (reply) =>
+              this.#reply(body.byteLength, {
+                type: MessageType.RpcResponse,
+                requestId,
+                body: reply,
+              }),
+            (error) =>
+              this.#reply(body.byteLength, {
+                type: MessageType.RpcFailure,
+                requestId,
+                error: failureText(error),
+              }),
+          );
+      }
+      case MessageType.ChunkFetchRequest: {
+        const { streamId, chunkIndex } = message;
+        this.#begin(0);
+        return (client) =>
+          client.fetchChunk(streamId, chunkIndex).then(
+            (body) =>
+              this.#reply(0, { type: MessageType.ChunkFetchSuccess, streamId, chunkIndex, body }),
+            (error) =>
+              this.#reply(0, {
+                type: MessageType.ChunkFetchFailure,
+                streamId,
+                chunkIndex,
+                error: failureText(error),
+              }),
+          );
+      }
+      case MessageType.StreamRequest: {
+        const { streamId } = message;
+        this.#begin(0);
+        return (client) =>
+          client.stream(streamId).then(
+            (body) => {
+              this.#settle(0);
+              if (this.#state === "closed") body.cancel().catch(() => {});
+              else writer.sendStream(streamId, body);
+            },
+            (error) =>
+              this.#reply(0, {
+                type: MessageType.StreamFailure,
+                streamId,
+                error: failureText(error),
+              }),
+          );
+      }
+      case MessageType.OneWayMessage: {
+        const { body } = message;
+        return (client) => {
+          try {
+            client.send(body);
+          } catch {
+            return; // the backend closed: its `closed` handler ends the session with 1014
+          }
+          this.#oneWayBytes += body.byteLength;
+          if (this.#oneWayBytes >= ONE_WAY_CHECK_BYTES) this.#checkBackendQueue();
+        };
+      }
+      case MessageType.MergedBlockMetaRequest: {
+        const { requestId, appId, shuffleId, shuffleMergeId, reduceId } = message;
+        this.#begin(0);
+        return (client) =>
+          client.sendMergedBlockMetaRequest(appId, shuffleId, shuffleMergeId, reduceId).then(
+            (meta) =>
+              this.#reply(0, {
+                type: MessageType.MergedBlockMetaSuccess,
+                requestId,
+                numChunks: meta.numChunks,
+                body: meta.body,
+              }),
+            (error) =>
+              this.#reply(0, {
+                type: MessageType.RpcFailure,
+                requestId,
+                error: failureText(error),
+              }),
+          );
+      }
+      case MessageType.UploadStream: {
+        if (!this.#options.allowUpload) {
+          throw notAllowed(message, "uploads are disabled (allowUpload)");
+        }
+        const { requestId, meta, bodyByteCount } = message;
+        const upload = new UploadBody(this.#options.highWaterMark, () => this.#updateReading());
+        if (bodyByteCount > 0) this.#upload = upload;
+        else upload.end();
+        this.#begin(meta.byteLength);
+        return (client) =>
+          client.uploadStream(meta, upload.stream, { byteLength: bodyByteCount }).then(
+            (reply) =>
+              this.#reply(meta.byteLength, {
+                type: MessageType.RpcResponse,
+                requestId,
+                body: reply,
+              }),
+            (error) =>
+              this.#reply(meta.byteLength, {
+                type: MessageType.RpcFailure,
+                requestId,
+                error: failureText(error),
+              }),
+          );
+      }
+      default:
+        throw notAllowed(message, "browsers send requests only");
+    }
+  }
+
+  #begin(bytes: number): void {
+    this.#inFlight++;
+    this.#requestBytes += bytes;
+  }
+
+  #settle(bytes: number): void {
+    this.#inFlight--;
+    this.#requestBytes -= bytes;
+  }
+
+  #reply(bytes: number, message: Message): void {
+    this.#settle(bytes);
+    if (this.#state === "closed") return;
+    this.#writer.send(message);
+    this.#updateReading();
+  }
+
+  /** One-way bytes add up: if the backend is not taking them, pause the browser until it does. */
+  #checkBackendQueue(): void {
+    this.#oneWayBytes = 0;
+    const client = this.#client;
+    if (client === undefined || this.#state !== "open") return;
+    this.#backendCongested = client.stats().queuedBytes > this.#options.highWaterMark;
+    this.#updateReading();
+    if (this.#backendCongested && this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#checkBackendQueue();
+      }, BACKEND_POLL_MS);
+      unrefTimer(this.#timer);
+    }
+  }
+
+  #updateReading(): void {
+    if (this.#state === "closed") return;
+    const options = this.#options;
+    const stop = this.#state === "authenticating" || this.#state === "leasing" ||
+      this.#writer.congested || this.#inFlight >= options.maxInFlightRequests ||
+      this.#requestBytes > options.maxRequestBytesInFlight || this.#backendCongested ||
+      (this.#upload?.full ?? false);
+    if (stop === this.#paused) return;
+    this.#paused = stop;
+    if (stop) this.#socket.pause();
+    else this.#socket.resume();
+  }
+}
+
+/** The text a browser gets for a failed request: the backend's own text for remote failures. */
+function failureText(error: unknown): string {
+  return error instanceof RemoteError ? error.remoteMessage : describeError(error);
+}
+
+function notAllowed(message: Message, why: string): GatewayClosedError {
+  return new GatewayClosedError(
+    GatewayCloseCode.PolicyViolation,
+    "message-not-allowed",
+    `The gateway does not forward ${messageTypeName[message.type]} from browsers: ${why}`,
+  );
+}
+
+/** Maps what the decoder threw to the close the browser gets. */
+function browserFault(error: unknown): GatewayClosedError {
+  if (error instanceof GatewayClosedError) return error;
+  if (error instanceof ProtocolError) {
+    const tooBig = /exceeds the maximum/.test(error.message);
+    return new GatewayClosedError(
+      tooBig ? GatewayCloseCode.TooBig : GatewayCloseCode.ProtocolError,
+      tooBig ? "frame-too-big" : "protocol-error",
+      error.message,
+      { cause: error },
+    );
+  }
+  return new GatewayClosedError(
+    GatewayCloseCode.InternalError,
+    "internal-error",
+    `The gateway failed: ${describeError(error)}`,
+    { cause: error },
+  );
+}
