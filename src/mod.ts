@@ -46,3 +46,4 @@ export {
   startFerryHeartbeat,
   type StopHeartbeat,
 } from "./liveness/ferry-heartbeat.ts";
+export * from "./gateway/mod.ts";
