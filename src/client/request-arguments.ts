@@ -7,8 +7,17 @@
  */
 
 import type { BodyData } from "../connection/body-source.ts";
-import { isValidTimeout } from "../deadline.ts";
+import { type CallOptions, isValidTimeout } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
+
+/** Options of `uploadStream`: a deadline, and the byte count for non-`Uint8Array` data. */
+export interface UploadOptions extends CallOptions {
+  /**
+   * Bytes the data will yield. Required for iterables and streams (the UploadStream frame announces
+   * the count before the body); optional for a `Uint8Array`, where it must match if given.
+   */
+  readonly byteLength?: number;
+}
 
 const INT32_MAX = 0x7fff_ffff;
 const INT32_MIN = -0x8000_0000;

@@ -19,11 +19,7 @@
  */
 
 import { type BodyData, bodySource } from "../connection/body-source.ts";
-import {
-  type AbandonedRequest,
-  type AbandonedRequestListener,
-  AbandonedRequestListeners,
-} from "./abandoned-requests.ts";
+import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
 import { Connection } from "../connection/connection.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import { PendingReply } from "../connection/pending-reply.ts";
@@ -33,8 +29,8 @@ import {
   type MergedBlockMeta,
   type PendingStream,
 } from "../connection/response-handler.ts";
-import { type CallOptions, watchDeadline } from "../deadline.ts";
-import { ConnectionClosedError, InvalidArgumentError, LimitError } from "../errors.ts";
+import type { CallOptions } from "../deadline.ts";
+import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { canonicalInt64 } from "../protocol/int64.ts";
 import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
@@ -46,34 +42,19 @@ import {
   resolveClientOptions,
 } from "./client-options.ts";
 import type { ClientStats } from "./client-stats.ts";
-import { checkBytes, checkInt32, checkTimeout, uploadByteLength } from "./request-arguments.ts";
+import {
+  checkBytes,
+  checkInt32,
+  checkTimeout,
+  uploadByteLength,
+  type UploadOptions,
+} from "./request-arguments.ts";
+import { RequestGate } from "./request-gate.ts";
 
 export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
 export type { ByteStream } from "../connection/inbound-body.ts";
 export type { MergedBlockMeta } from "../connection/response-handler.ts";
-
-/** Options of `uploadStream`: a deadline, and the byte count for non-`Uint8Array` data. */
-export interface UploadOptions extends CallOptions {
-  /**
-   * Bytes the data will yield. Required for iterables and streams (the UploadStream frame announces
-   * the count before the body); optional for a `Uint8Array`, where it must match if given.
-   */
-  readonly byteLength?: number;
-}
-
-/**
- * `sendRpc`'s promise executor, shared by every call: it parks the settlers here and the caller
- * picks them up synchronously. Saves a closure (and its context) per RPC on the hottest path.
- */
-let capturedResolve: ((value: Uint8Array) => void) | undefined;
-let capturedReject: ((error: unknown) => void) | undefined;
-function captureSettlers(
-  resolve: (value: Uint8Array) => void,
-  reject: (error: unknown) => void,
-): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
+export type { UploadOptions } from "./request-arguments.ts";
 
 export class TransportClient {
   /**
@@ -110,9 +91,8 @@ export class TransportClient {
   readonly #connection: Connection;
   readonly #requests: RequestHandler;
   readonly #ids = new RequestIds();
-  readonly #requestTimeoutMs: number;
-  readonly #maxInFlight: number;
   readonly #abandoned: AbandonedRequestListeners<TransportClient>;
+  readonly #gate: RequestGate;
 
   /** Wraps a connected socket and starts reading from it. */
   constructor(socket: Socket, options: ClientOptions = {}) {
@@ -122,8 +102,6 @@ export class TransportClient {
         `new TransportClient: expected a Socket, got ${socket === null ? "null" : typeof socket}`,
       );
     }
-    this.#requestTimeoutMs = resolved.requestTimeoutMs;
-    this.#maxInFlight = resolved.maxInFlightRequests;
     this.#abandoned = new AbandonedRequestListeners(resolved.onHandlerError);
     this.#connection = new Connection(socket, {
       maxFrameLength: resolved.maxFrameLength,
@@ -139,6 +117,12 @@ export class TransportClient {
       streamManager: resolved.streamManager,
       budget: resolved.transferBudget,
       onHandlerError: resolved.onHandlerError,
+    });
+    this.#gate = new RequestGate(this.#connection, {
+      requestTimeoutMs: resolved.requestTimeoutMs,
+      maxInFlightRequests: resolved.maxInFlightRequests,
+      abandoned: (request) => this.#abandoned.notify(request, this),
+      listening: () => this.#abandoned.active,
     });
     this.setInterceptor(resolved.interceptor);
     this.closed = this.#connection.closed;
@@ -163,13 +147,13 @@ export class TransportClient {
 
   /** Sends an RPC; resolves with the peer's RpcResponse body. */
   sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
-    const refused = checkBytes(body, "sendRpc body") ?? this.#refuse("RPC", options);
+    const refused = checkBytes(body, "sendRpc body") ?? this.#gate.refuse("RPC", options);
     if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#deadline(options);
+    const deadline = this.#gate.deadline(options);
     const requestId = this.#ids.next();
     const responses = this.#connection.responses;
-    const promise = new Promise<Uint8Array>(captureSettlers);
-    const reply = new PendingReply<Uint8Array>(capturedResolve!, capturedReject!);
+    const reply = PendingReply.create<Uint8Array>();
+    const promise = reply.promise!;
     responses.addRpc(requestId, reply);
     try {
       this.#connection.send({ type: MessageType.RpcRequest, requestId, body });
@@ -179,7 +163,7 @@ export class TransportClient {
       return promise;
     }
     if (deadline === undefined) return promise;
-    this.#arm(
+    this.#gate.arm(
       reply,
       deadline,
       `RPC ${requestId} to ${this.remoteAddress}`,
@@ -190,7 +174,7 @@ export class TransportClient {
 
   /** Sends a one-way message (no reply). @throws ConnectionClosedError when closed. */
   send(body: Uint8Array): void {
-    const refused = checkBytes(body, "send body") ?? this.#closedError("one-way message");
+    const refused = checkBytes(body, "send body") ?? this.#gate.closedError("one-way message");
     if (refused !== undefined) throw refused;
     this.#connection.send({ type: MessageType.OneWayMessage, body });
   }
@@ -205,30 +189,21 @@ export class TransportClient {
     }
     const invalidIndex = checkInt32(chunkIndex, "fetchChunk: chunkIndex", 0);
     if (invalidIndex !== undefined) return Promise.reject(invalidIndex);
-    const refused = this.#refuse("chunk fetch", options);
+    const refused = this.#gate.refuse("chunk fetch", options);
     if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#deadline(options);
+    const deadline = this.#gate.deadline(options);
     const key = chunkKey(id, chunkIndex);
     const responses = this.#connection.responses;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const reply = new PendingReply(resolve, reject);
-      responses.addChunkFetch(key, reply);
-      try {
-        this.#connection.send({ type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex });
-      } catch (error) {
-        responses.removeChunkFetch(key, reply);
-        reply.reject(error);
-        return;
-      }
-      if (deadline === undefined) return;
-      this.#arm(
-        reply,
-        deadline,
-        `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`,
-        () => responses.removeChunkFetch(key, reply),
-        (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
-      );
-    });
+    const reply = PendingReply.create<Uint8Array>();
+    responses.addChunkFetch(key, reply);
+    return this.#gate.issue(
+      reply,
+      { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex },
+      () => responses.removeChunkFetch(key, reply),
+      deadline,
+      `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`,
+      (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
+    );
   }
 
   /**
@@ -242,31 +217,22 @@ export class TransportClient {
         new InvalidArgumentError(`stream: streamId must be a string, got ${typeof streamId}`),
       );
     }
-    const refused = this.#refuse("stream request", options);
+    const refused = this.#gate.refuse("stream request", options);
     if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#deadline(options);
+    const deadline = this.#gate.deadline(options);
     const responses = this.#connection.responses;
-    return new Promise<ByteStream>((resolve, reject) => {
-      const reply = new PendingReply(resolve, reject);
-      const pending: PendingStream = { streamId, reply, abandoned: false };
-      responses.addStream(pending);
-      try {
-        this.#connection.send({ type: MessageType.StreamRequest, streamId });
-      } catch (error) {
-        // Nothing was sent, so no reply will come: the entry must not wait in the reply order.
-        responses.abandonStream(pending, true);
-        reply.reject(error);
-        return;
-      }
-      if (deadline === undefined) return;
-      this.#arm(
-        reply,
-        deadline,
-        `Opening stream '${streamId}' on ${this.remoteAddress}`,
-        () => responses.abandonStream(pending),
-        (reason) => ({ kind: "stream", streamId, reason }),
-      );
-    });
+    const reply = PendingReply.create<ByteStream>();
+    const pending: PendingStream = { streamId, reply, abandoned: false };
+    responses.addStream(pending);
+    return this.#gate.issue(
+      reply,
+      { type: MessageType.StreamRequest, streamId },
+      // Unsent: no reply will come, so the entry must not wait in the reply order.
+      (unsent) => responses.abandonStream(pending, unsent),
+      deadline,
+      `Opening stream '${streamId}' on ${this.remoteAddress}`,
+      (reason) => ({ kind: "stream", streamId, reason }),
+    );
   }
 
   /**
@@ -292,33 +258,33 @@ export class TransportClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    const refused = this.#refuse("upload", options);
+    const refused = this.#gate.refuse("upload", options);
     if (refused !== undefined) {
       source.cancel(refused);
       return Promise.reject(refused);
     }
-    const deadline = this.#deadline(options);
+    const deadline = this.#gate.deadline(options);
     const requestId = this.#ids.next();
     const responses = this.#connection.responses;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const reply = new PendingReply(resolve, reject);
-      responses.addRpc(requestId, reply);
-      this.#connection.sendWithBody(
-        { type: MessageType.UploadStream, requestId, meta, bodyByteCount: byteLength },
-        { byteLength, source, what: `UploadStream ${requestId} body` },
-      ).catch((error) => {
-        // The connection closed (and failed this upload) already; this only covers an early reject.
-        responses.removeRpc(requestId, reply);
-        reply.reject(error);
-      });
-      if (deadline === undefined) return;
-      this.#arm(
+    const reply = PendingReply.create<Uint8Array>();
+    responses.addRpc(requestId, reply);
+    this.#connection.sendWithBody(
+      { type: MessageType.UploadStream, requestId, meta, bodyByteCount: byteLength },
+      { byteLength, source, what: `UploadStream ${requestId} body` },
+    ).catch((error) => {
+      // The connection closed (and failed this upload) already; this only covers an early reject.
+      responses.removeRpc(requestId, reply);
+      reply.reject(error);
+    });
+    if (deadline !== undefined) {
+      this.#gate.arm(
         reply,
         deadline,
         `Upload ${requestId} to ${this.remoteAddress}`,
         () => responses.removeRpc(requestId, reply),
       );
-    });
+    }
+    return reply.promise!;
   }
 
   /** Asks for the meta of a merged shuffle block (Spark's MergedBlockMetaRequest). */
@@ -338,37 +304,27 @@ export class TransportClient {
       checkInt32(shuffleMergeId, "sendMergedBlockMetaRequest: shuffleMergeId") ??
       checkInt32(reduceId, "sendMergedBlockMetaRequest: reduceId");
     if (invalid !== undefined) return Promise.reject(invalid);
-    const refused = this.#refuse("MergedBlockMetaRequest", options);
+    const refused = this.#gate.refuse("MergedBlockMetaRequest", options);
     if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#deadline(options);
+    const deadline = this.#gate.deadline(options);
     const requestId = this.#ids.next();
-    const message = {
-      type: MessageType.MergedBlockMetaRequest,
-      requestId,
-      appId,
-      shuffleId,
-      shuffleMergeId,
-      reduceId,
-    } as const;
     const responses = this.#connection.responses;
-    return new Promise<MergedBlockMeta>((resolve, reject) => {
-      const reply = new PendingReply(resolve, reject);
-      responses.addMetaRequest(requestId, reply);
-      try {
-        this.#connection.send(message);
-      } catch (error) {
-        responses.removeMetaRequest(requestId, reply);
-        reply.reject(error);
-        return;
-      }
-      if (deadline === undefined) return;
-      this.#arm(
-        reply,
-        deadline,
-        `MergedBlockMetaRequest ${requestId} to ${this.remoteAddress}`,
-        () => responses.removeMetaRequest(requestId, reply),
-      );
-    });
+    const reply = PendingReply.create<MergedBlockMeta>();
+    responses.addMetaRequest(requestId, reply);
+    return this.#gate.issue(
+      reply,
+      {
+        type: MessageType.MergedBlockMetaRequest,
+        requestId,
+        appId,
+        shuffleId,
+        shuffleMergeId,
+        reduceId,
+      },
+      () => responses.removeMetaRequest(requestId, reply),
+      deadline,
+      `MergedBlockMetaRequest ${requestId} to ${this.remoteAddress}`,
+    );
   }
 
   /**
@@ -383,7 +339,7 @@ export class TransportClient {
         `sendMessage: StreamResponse and UploadStream carry raw bodies and cannot be sent raw`,
       );
     }
-    const closed = this.#closedError("raw message");
+    const closed = this.#gate.closedError("raw message");
     if (closed !== undefined) throw closed;
     this.#connection.send(message);
   }
@@ -439,60 +395,5 @@ export class TransportClient {
   async close(error?: unknown): Promise<void> {
     this.#connection.close(error);
     await this.#connection.closed;
-  }
-
-  /**
-   * Watches a request's deadline; on expiry it is forgotten (late reply dropped) and fails, and
-   * `abandoned` (chunk fetches and streams) describes it to the `onAbandoned` listeners.
-   */
-  #arm<T>(
-    reply: PendingReply<T>,
-    deadline: CallOptions,
-    what: string,
-    forget: () => void,
-    abandoned?: (reason: unknown) => AbandonedRequest,
-  ): void {
-    if (reply.settled) return;
-    reply.disposeDeadline = watchDeadline(deadline, what, (error) => {
-      forget();
-      reply.reject(error);
-      if (abandoned !== undefined && this.#abandoned.active && this.#connection.isOpen) {
-        this.#abandoned.notify(abandoned(error), this);
-      }
-    });
-  }
-
-  /** The deadline of a request: its own options, or the client's `requestTimeoutMs`. */
-  #deadline(options: CallOptions | undefined): CallOptions | undefined {
-    const timeoutMs = options?.timeoutMs ?? this.#requestTimeoutMs;
-    const signal = options?.signal;
-    if (!(timeoutMs > 0) && signal === undefined) return undefined;
-    if (options?.timeoutMs === timeoutMs) return options;
-    return signal === undefined ? { timeoutMs } : { timeoutMs, signal };
-  }
-
-  #closedError(what: string): ConnectionClosedError | undefined {
-    const closed = this.#connection.closedError;
-    if (closed === undefined) return undefined;
-    return new ConnectionClosedError(`Cannot send ${what}: ${closed.message}`, {
-      cause: closed.cause,
-    });
-  }
-
-  /** Why a new request cannot be sent now, if it cannot. */
-  #refuse(what: string, options: CallOptions | undefined): unknown {
-    const invalid = checkTimeout(options?.timeoutMs, what);
-    if (invalid !== undefined) return invalid;
-    if (options?.signal?.aborted) return options.signal.reason;
-    const closed = this.#closedError(what);
-    if (closed !== undefined) return closed;
-    const outstanding = this.#connection.responses.outstanding;
-    if (outstanding >= this.#maxInFlight) {
-      return new LimitError(
-        `Cannot send ${what} to ${this.remoteAddress}: ${outstanding} requests are in flight, ` +
-          `the limit (maxInFlightRequests ${this.#maxInFlight})`,
-      );
-    }
-    return undefined;
   }
 }

@@ -7,7 +7,28 @@
 
 import type { DisposeDeadline } from "../deadline.ts";
 
+/** The shared promise executor of {@linkcode PendingReply.create}: parks the settlers here. */
+let capturedResolve: ((value: never) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+function captureSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 export class PendingReply<T> {
+  /**
+   * A pending reply and the promise it settles. One executor shared by every call (no closure and
+   * context per request on the hottest path).
+   */
+  static create<T>(): PendingReply<T> {
+    const promise = new Promise<T>(captureSettlers);
+    const reply = new PendingReply<T>(capturedResolve as (value: T) => void, capturedReject!);
+    reply.promise = promise;
+    return reply;
+  }
+
+  /** The promise this reply settles, when made by {@linkcode PendingReply.create}. */
+  promise: Promise<T> | undefined = undefined;
   readonly #resolve: (value: T) => void;
   readonly #reject: (error: unknown) => void;
   /** Set once the deadline is armed (after registration, so an early abort finds the entry). */
