@@ -18,7 +18,11 @@
 import { tcpListen } from "../../adapters/deno/tcp.ts";
 import { webSocketListen } from "../../adapters/deno/ws-listen.ts";
 import { createFerryBenchServer } from "../servers/ferry-bench-service.ts";
-import { blastRequestBytes, maxBlastBufferBytes } from "../servers/raw-blast-protocol.ts";
+import {
+  blastRequestBytes,
+  maxBlastBufferBytes,
+  webSocketHighWaterMark,
+} from "../servers/raw-blast-protocol.ts";
 import type { DenoTcpConn } from "../../adapters/deno/deno-api.ts";
 import { startDenoRawWebSocketBlast } from "./deno-raw-ws-blast.ts";
 import { denoScriptRuntime } from "./deno-script-runtime.ts";
@@ -95,7 +99,9 @@ async function main(kind: string | undefined): Promise<void> {
     port = (await server.listen(tcpListen({ host: benchHost, port: 0 }))).address.port;
   } else if (kind === "ferry-ws") {
     const server = createFerryBenchServer();
-    port = (await server.listen(webSocketListen({ host: benchHost, port: 0 }))).address.port;
+    port = (await server.listen(
+      webSocketListen({ host: benchHost, port: 0, highWaterMark: webSocketHighWaterMark }),
+    )).address.port;
   } else if (kind === "raw-tcp") {
     port = startRawBlast().port;
   } else if (kind === "raw-ws") {

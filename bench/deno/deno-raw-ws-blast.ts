@@ -8,12 +8,14 @@
  * @module
  */
 
-import { blastRequestBytes, maxBlastBufferBytes } from "../servers/raw-blast-protocol.ts";
+import {
+  blastRequestBytes,
+  maxBlastBufferBytes,
+  webSocketHighWaterMark as highWaterMark,
+} from "../servers/raw-blast-protocol.ts";
 import { benchHost } from "../servers/running-server.ts";
 import { denoScriptRuntime } from "./deno-script-runtime.ts";
 
-/** Queued bytes above which the blast waits. */
-const highWaterMark = 4 * 1024 * 1024;
 const pollMs = 1;
 
 function serve(ws: WebSocket, bufferOf: (size: number) => Uint8Array): void {

@@ -13,6 +13,7 @@ import type { Listen } from "../../src/socket.ts";
 import { benchCertificate } from "./bench-certificate.ts";
 import { createFerryBenchServer } from "./ferry-bench-service.ts";
 import { benchHost, type RunningServer } from "./running-server.ts";
+import { webSocketHighWaterMark } from "./raw-blast-protocol.ts";
 
 async function listenWith(listen: Listen): Promise<RunningServer> {
   const server = createFerryBenchServer();
@@ -30,7 +31,9 @@ export function startFerryBenchServer(): Promise<RunningServer> {
 
 /** Ferry over WebSocket (`ws`), any path. */
 export function startFerryWebSocketBenchServer(): Promise<RunningServer> {
-  return listenWith(webSocketListen({ host: benchHost, port: 0 }));
+  return listenWith(
+    webSocketListen({ host: benchHost, port: 0, highWaterMark: webSocketHighWaterMark }),
+  );
 }
 
 /** Ferry over TLS, with the certificate the bench writes for its clients to trust. */

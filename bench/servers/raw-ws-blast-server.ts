@@ -11,11 +11,12 @@
 
 import { Buffer } from "node:buffer";
 import { type WebSocket, WebSocketServer } from "ws";
-import { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-protocol.ts";
+import {
+  blastRequestBytes,
+  maxBlastBufferBytes,
+  webSocketHighWaterMark as highWaterMark,
+} from "./raw-blast-protocol.ts";
 import { benchHost, type RunningServer } from "./running-server.ts";
-
-/** Queued bytes above which the blast waits (Ferry's default write high-water mark is similar). */
-const highWaterMark = 4 * 1024 * 1024;
 
 function serve(ws: WebSocket, bufferOf: (size: number) => Buffer): void {
   const queue: Array<{ count: number; size: number }> = [];
