@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
+import { Connection } from "../../src/connection/connection.ts";
 import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
@@ -225,4 +226,34 @@ test("MergedBlockMetaRequest: a Spark-like peer's success and failure; Ferry's s
     /MergedBlockMetaRequest \(app app-2, shuffle 1, merge 2, reduce 3\) is not supported/,
   );
   await served.close();
+});
+
+test("frames sent from a written-callback during a flush all go out, in order", async () => {
+  const [a, b] = memorySocketPair();
+  const peer = new RawPeer(b);
+  const connection = new Connection(a, {
+    maxFrameLength: 1 << 20,
+    writeHardCap: 1 << 24,
+    connectionTimeoutMs: 0,
+    streamHighWaterMark: 1 << 16,
+  });
+  connection.start({ handle: () => undefined, terminate() {}, serving: 0 });
+  const sendChain = (index: number) => {
+    // Each frame's callback sends the next one, from inside the writer's flush; a large body in
+    // between makes the entries queued by the callback land behind the flushed ones.
+    const body = index % 2 === 0 ? utf8(`frame ${index}`) : pattern(40_000, index);
+    connection.send(
+      { type: MessageType.OneWayMessage, body },
+      index < 5 ? () => sendChain(index + 1) : undefined,
+    );
+  };
+  sendChain(0);
+  const messages = await peer.received(6);
+  const bodies = messages.map((m) => (m.type === MessageType.OneWayMessage ? m.body : undefined));
+  for (let index = 0; index < 6; index++) {
+    const expected = index % 2 === 0 ? utf8(`frame ${index}`) : pattern(40_000, index);
+    assert.deepEqual(bodies[index], expected);
+  }
+  connection.close();
+  await connection.closed;
 });
