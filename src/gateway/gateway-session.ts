@@ -12,8 +12,9 @@
  * and requests the backend sends are refused by the client (no handler) and never reach the page.
  *
  * Lifecycle: `auth` (when an authenticator is configured: the first message must be the token,
- * within `authTimeoutMs`) → `leasing` (requests are held and the browser paused) → `open` →
- * `closed`. The browser is paused while the backend is being reached, while replies for it pile
+ * within `authTimeoutMs`) → `ready` (no backend connection yet: a session that never sends a
+ * request, or whose first frame is refused, costs the backend nothing) → `leasing` on the first
+ * request to forward (requests are held and the browser paused) → `open` → `closed`. The browser is paused while the backend is being reached, while replies for it pile
  * up (see `browser-writer.ts`), while `maxInFlightRequests` or `maxRequestBytesInFlight` are
  * reached, while an upload body waits for the backend, and while one-way messages sit unsent in
  * the backend client's queue. Backend death (closed, reset, heartbeat timeout, Spark's
@@ -47,7 +48,7 @@ export interface SessionHost {
   ended(session: GatewaySession, error: unknown): void;
 }
 
-type State = "auth" | "authenticating" | "leasing" | "open" | "closed";
+type State = "auth" | "authenticating" | "ready" | "leasing" | "open" | "closed";
 type Operation = (client: TransportClient) => void;
 
 const ONE_WAY_CHECK_BYTES = 256 * 1024;
@@ -101,8 +102,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
       }, options.authTimeoutMs);
       unrefTimer(this.#timer);
     } else {
-      this.#state = "leasing";
-      this.#startLease();
+      this.#state = "ready";
     }
     socket.attach(this);
     this.#updateReading();
@@ -154,8 +154,15 @@ export class GatewaySession implements SocketSink, FrameHandler {
     }
     const operation = this.#operation(message);
     if (operation === undefined) return;
-    if (this.#client !== undefined) operation(this.#client);
-    else this.#pending.push(operation);
+    if (this.#client !== undefined) {
+      operation(this.#client);
+      return;
+    }
+    this.#pending.push(operation);
+    if (this.#state === "ready") {
+      this.#state = "leasing";
+      this.#startLease();
+    }
   }
 
   body(chunk: Uint8Array): void {
@@ -211,8 +218,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
           requestId,
           body: encodeGatewayTokenOk(),
         });
-        this.#state = "leasing";
-        this.#startLease();
+        this.#state = "ready";
         this.#updateReading();
       });
     this.#updateReading();
