@@ -18,7 +18,8 @@ export type TransportErrorCode =
   | "ERR_POOL_CLOSED"
   | "ERR_INVALID_ARGUMENT"
   | "ERR_LIMIT"
-  | "ERR_AUTH";
+  | "ERR_AUTH"
+  | "ERR_PAYLOAD";
 
 /** Base class of every error Ferry raises. */
 export class TransportError extends Error {
@@ -68,13 +69,17 @@ export class ProtocolError extends TransportError {
 
 /**
  * The peer answered with a failure (RpcFailure, ChunkFetchFailure, StreamFailure). `remoteMessage`
- * is the peer's error string verbatim (for Spark peers, a Java stack trace).
+ * is the peer's error string verbatim (for Spark peers, a Java stack trace). `remoteCode` is the
+ * peer's own error code where the protocol carries one (typed services, `src/rpc/`), else
+ * undefined.
  */
 export class RemoteError extends TransportError {
   readonly remoteMessage: string;
-  constructor(message: string, remoteMessage: string) {
+  readonly remoteCode: string | undefined;
+  constructor(message: string, remoteMessage: string, options: { remoteCode?: string } = {}) {
     super(message, { code: "ERR_REMOTE" });
     this.remoteMessage = remoteMessage;
+    this.remoteCode = options.remoteCode;
   }
 }
 
@@ -105,6 +110,16 @@ export class InvalidArgumentError extends TransportError {
 export class AuthError extends TransportError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { code: "ERR_AUTH", cause: options.cause });
+  }
+}
+
+/**
+ * A payload could not be encoded or decoded (typed services: a value msgpack cannot carry, bytes
+ * that are not a well-formed request or reply, a field of the wrong type).
+ */
+export class PayloadError extends TransportError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_PAYLOAD", cause: options.cause });
   }
 }
 

@@ -47,3 +47,4 @@ export {
   type StopHeartbeat,
 } from "./liveness/ferry-heartbeat.ts";
 export * from "./gateway/mod.ts";
+export * from "./rpc/mod.ts";

@@ -1,0 +1,126 @@
+/**
+ * The envelope of a typed-service call, inside ordinary RpcRequest / RpcResponse bodies (so the
+ * wire stays Spark's):
+ *
+ * ```
+ * request  = F6 66 72 70 63 01  ·  msgpack [service: str, method: str, params: any]
+ *            "\xF6frpc" + version 1
+ * success  = msgpack [0, result: any]
+ * failure  = msgpack [1, code: str, message: str]
+ * ```
+ *
+ * The 6-byte prefix lets a service router share a connection with other handlers: a body without
+ * it is not a service call (see `ServiceRouter`'s `fallback`). 0xF6 is never the first byte of a
+ * body Spark sends, nor of Ferry's control messages (0xF5). Replies need no prefix: they are
+ * matched to their request by the RPC's request id. A failure's `code` is the service's own
+ * (`RpcErrorCode` for the router's, whatever a `ServiceError` carried for an implementation's).
+ *
+ * @module
+ */
+
+import { PayloadError } from "../errors.ts";
+import { decodePayload, encodePayload } from "./rpc-codec.ts";
+
+/** The bytes every service request starts with. */
+export const SERVICE_REQUEST_MAGIC: Uint8Array = Uint8Array.of(0xf6, 0x66, 0x72, 0x70, 0x63, 0x01);
+
+const MAGIC_LENGTH = SERVICE_REQUEST_MAGIC.byteLength;
+
+/** A decoded service request. */
+export interface ServiceRequest {
+  readonly service: string;
+  readonly method: string;
+  readonly params: unknown;
+}
+
+/** A decoded reply: the result, or the failure the service sent. */
+export type ServiceReply =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** Whether `body` is a service request (starts with {@linkcode SERVICE_REQUEST_MAGIC}). */
+export function isServiceRequest(body: Uint8Array): boolean {
+  if (body.byteLength < MAGIC_LENGTH) return false;
+  for (let i = 0; i < MAGIC_LENGTH; i++) {
+    if (body[i] !== SERVICE_REQUEST_MAGIC[i]) return false;
+  }
+  return true;
+}
+
+/** Encodes a request body. @throws PayloadError when `params` cannot be encoded. */
+export function encodeServiceRequest(service: string, method: string, params: unknown): Uint8Array {
+  const payload = encodePayload(
+    [service, method, params],
+    `the parameters of ${service}.${method}`,
+  );
+  const body = new Uint8Array(MAGIC_LENGTH + payload.byteLength);
+  body.set(SERVICE_REQUEST_MAGIC, 0);
+  body.set(payload, MAGIC_LENGTH);
+  return body;
+}
+
+/** Decodes a request body. @throws PayloadError for anything but a well-formed request. */
+export function decodeServiceRequest(body: Uint8Array): ServiceRequest {
+  if (!isServiceRequest(body)) {
+    throw new PayloadError(
+      `Cannot decode a service request: the body (${body.byteLength} bytes) does not start with ` +
+        `the service request prefix`,
+    );
+  }
+  const value = decodePayload(body.subarray(MAGIC_LENGTH), "a service request");
+  if (
+    !Array.isArray(value) || value.length !== 3 || typeof value[0] !== "string" ||
+    typeof value[1] !== "string"
+  ) {
+    throw new PayloadError(
+      `Cannot decode a service request: expected [service, method, params], got ${
+        describeShape(value)
+      }`,
+    );
+  }
+  return { service: value[0], method: value[1], params: value[2] };
+}
+
+/** Encodes a success reply. @throws PayloadError when `value` cannot be encoded. */
+export function encodeServiceSuccess(value: unknown, what: string): Uint8Array {
+  return encodePayload([0, value], what);
+}
+
+/** Encodes a failure reply (never throws: code and message are strings). */
+export function encodeServiceFailure(code: string, message: string): Uint8Array {
+  return encodePayload([1, String(code), String(message)], "a service failure");
+}
+
+/** Decodes a reply body. @throws PayloadError for anything but a well-formed reply. */
+export function decodeServiceReply(body: Uint8Array, what: string): ServiceReply {
+  const value = decodePayload(body, `the reply to ${what}`);
+  if (Array.isArray(value)) {
+    if (value.length === 2 && value[0] === 0) return { ok: true, value: value[1] };
+    if (
+      value.length === 3 && value[0] === 1 && typeof value[1] === "string" &&
+      typeof value[2] === "string"
+    ) {
+      return { ok: false, code: value[1], message: value[2] };
+    }
+  }
+  throw new PayloadError(
+    `Cannot decode the reply to ${what}: expected [0, result] or [1, code, message], got ${
+      describeShape(value)
+    }`,
+  );
+}
+
+/** A short description of a decoded value's shape, for error messages. */
+export function describeShape(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 4).map(describeShape).join(", ");
+    return `an array of ${value.length} [${items}${value.length > 4 ? ", …" : ""}]`;
+  }
+  if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
+  if (typeof value === "string") {
+    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  }
+  if (typeof value === "object") return `an object with keys [${Object.keys(value).join(", ")}]`;
+  return `${typeof value} ${String(value)}`;
+}

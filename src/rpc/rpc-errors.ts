@@ -1,0 +1,43 @@
+/**
+ * Failures of typed services. On the server, an implementation throws {@linkcode ServiceError} to
+ * send a code of its choosing; the router sends {@linkcode RpcErrorCode} codes for what it refuses
+ * itself. On the client every failure reply becomes a `RemoteError` whose `remoteCode` and
+ * `remoteMessage` are the code and message sent.
+ *
+ * @module
+ */
+
+/** Codes the service router itself replies with. */
+export const RpcErrorCode = {
+  /** No service of that name is served on this connection. */
+  UnknownService: "ERR_RPC_UNKNOWN_SERVICE",
+  /** The service has no method of that name. */
+  UnknownMethod: "ERR_RPC_UNKNOWN_METHOD",
+  /** The request could not be decoded, or its parameters failed the method's check. */
+  BadRequest: "ERR_RPC_BAD_REQUEST",
+  /** The implementation's result could not be encoded. */
+  BadResult: "ERR_RPC_BAD_RESULT",
+  /** The implementation threw something other than a `ServiceError`. */
+  Internal: "ERR_RPC_INTERNAL",
+} as const;
+
+export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
+
+/**
+ * Thrown by a service implementation to fail a call with `code` and `message`; the caller gets a
+ * `RemoteError` with `remoteCode === code` and `remoteMessage === message`.
+ */
+export class ServiceError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (typeof code !== "string" || code.length === 0) {
+      throw new TypeError(`ServiceError: code must be a non-empty string, got ${String(code)}`);
+    }
+    this.code = code;
+  }
+
+  override get name(): string {
+    return "ServiceError";
+  }
+}

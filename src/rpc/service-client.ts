@@ -1,0 +1,107 @@
+/**
+ * Typed clients: `serviceClient(definition, target)` returns an object with one async function per
+ * method. Each call encodes `[service, method, params]`, sends it as one RPC with the call's
+ * `{ timeoutMs, signal }`, and resolves with the decoded result — or rejects with:
+ *
+ * - `RemoteError` when the service replied with a failure (`remoteCode` / `remoteMessage` are the
+ *   code and message it sent; `RpcErrorCode` for unknown services, methods and bad requests);
+ * - `PayloadError` when the parameters cannot be encoded or the reply is not a well-formed reply
+ *   (or fails the method's `result` check);
+ * - whatever the RPC itself fails with (`TimeoutError`, `ConnectionClosedError`, the signal's
+ *   reason, `RemoteError` without a `remoteCode` for an RpcFailure).
+ *
+ * A target is anything with `sendRpc` (a `TransportClient`, `lease.client`) or a pool route
+ * ({@linkcode pooledRpcTarget}): each call then leases a connection for its duration.
+ *
+ * @module
+ */
+
+import type { CallOptions } from "../deadline.ts";
+import { describeError, InvalidArgumentError, PayloadError, RemoteError } from "../errors.ts";
+import type { ConnectionPool } from "../pool/connection-pool.ts";
+import type { PooledClient } from "../pool/pool-options.ts";
+import type { Route } from "../pool/route.ts";
+import { decodeServiceReply, encodeServiceRequest } from "./rpc-envelope.ts";
+import type { MethodMap, ServiceClient, ServiceDefinition } from "./service-definition.ts";
+
+/** Something that sends an RPC and resolves with the reply body. */
+export interface RpcTarget {
+  sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array>;
+  readonly remoteAddress?: string;
+}
+
+/** Options of a typed client. */
+export interface ServiceClientOptions {
+  /** Applied to calls that give no `timeoutMs` of their own. */
+  readonly timeoutMs?: number;
+}
+
+/** A typed client of `definition` calling through `target`. */
+export function serviceClient<M extends MethodMap>(
+  definition: ServiceDefinition<M>,
+  target: RpcTarget,
+  options: ServiceClientOptions = {},
+): ServiceClient<M> {
+  if (typeof target?.sendRpc !== "function") {
+    throw new InvalidArgumentError(
+      `serviceClient(${definition?.name}): target must have a sendRpc function`,
+    );
+  }
+  const defaultTimeoutMs = options.timeoutMs;
+  const client: Record<string, unknown> = {};
+  for (const [methodName, methodDefinition] of Object.entries(definition.methods)) {
+    const what = `${definition.name}.${methodName}`;
+    const checkResult = methodDefinition.result;
+    client[methodName] = async (params?: unknown, callOptions?: CallOptions) => {
+      const body = encodeServiceRequest(definition.name, methodName, params);
+      const effective = callOptions?.timeoutMs === undefined && defaultTimeoutMs !== undefined
+        ? { ...callOptions, timeoutMs: defaultTimeoutMs }
+        : callOptions;
+      const replyBody = await target.sendRpc(body, effective);
+      const reply = decodeServiceReply(replyBody, what);
+      if (!reply.ok) {
+        const peer = target.remoteAddress === undefined ? "" : ` on ${target.remoteAddress}`;
+        throw new RemoteError(
+          `${what}${peer} failed: ${reply.code}: ${reply.message}`,
+          reply.message,
+          { remoteCode: reply.code },
+        );
+      }
+      if (checkResult === undefined) return reply.value;
+      try {
+        return checkResult(reply.value);
+      } catch (error) {
+        throw new PayloadError(`Invalid result from ${what}: ${describeError(error)}`, {
+          cause: error,
+        });
+      }
+    };
+  }
+  return Object.freeze(client) as ServiceClient<M>;
+}
+
+/**
+ * An {@linkcode RpcTarget} that leases a connection to `route` from `pool` for each call and
+ * releases it when the reply (or failure) arrives. The call's deadline covers the lease too.
+ */
+export function pooledRpcTarget<C extends PooledClient & RpcTarget>(
+  pool: ConnectionPool<C>,
+  route: Route,
+): RpcTarget {
+  return {
+    remoteAddress: typeof route === "string" ? route : `${route.host}:${route.port}`,
+    async sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
+      const started = Date.now();
+      const lease = await pool.lease(route, options);
+      try {
+        const timeoutMs = options?.timeoutMs;
+        const remaining = timeoutMs === undefined || timeoutMs === 0
+          ? timeoutMs
+          : Math.max(1, timeoutMs - (Date.now() - started));
+        return await lease.client.sendRpc(body, { ...options, timeoutMs: remaining });
+      } finally {
+        lease.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * `ServiceRouter`: serves typed services as an `RpcHandler`, so it plugs into `TransportServer`
+ * (or a client that serves its peer) like any handler:
+ *
+ * ```ts
+ * const router = new ServiceRouter({ fallback: otherHandler })
+ *   .serve(greeter, { hello: ({ name }) => `hello ${name}`, stats: () => ({ calls: 1n }) });
+ * const server = new TransportServer({ rpcHandler: router });
+ * ```
+ *
+ * Bodies that start with the service request prefix are decoded, routed by service and method
+ * name, checked (the method's `params` check), and answered with a success or failure reply (see
+ * `rpc-envelope.ts`) — a failing call is an ordinary RpcResponse carrying a code, not an
+ * RpcFailure. Anything else, and every one-way message, upload and connection event, goes to
+ * `fallback`; without one, a non-service RPC fails with an RpcFailure saying so.
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+import { describeError, InvalidArgumentError, PayloadError } from "../errors.ts";
+import type { RpcHandler } from "../server/rpc-handler.ts";
+import {
+  decodeServiceRequest,
+  encodeServiceFailure,
+  encodeServiceSuccess,
+  isServiceRequest,
+} from "./rpc-envelope.ts";
+import { RpcErrorCode, ServiceError } from "./rpc-errors.ts";
+import type {
+  AnyMethod,
+  MethodMap,
+  ServiceCallContext,
+  ServiceDefinition,
+  ServiceImplementation,
+} from "./service-definition.ts";
+import { findMethod } from "./service-definition.ts";
+
+export interface ServiceRouterOptions {
+  /** Receives every body that is not a service request, and all other handler events. */
+  readonly fallback?: RpcHandler;
+  /**
+   * An implementation threw something other than a `ServiceError` (the caller receives
+   * `ERR_RPC_INTERNAL` with the error's message). Default: ignored.
+   */
+  readonly onInternalError?: (error: unknown, context: ServiceCallContext) => void;
+}
+
+type AnyImplementation = (params: unknown, context: ServiceCallContext) => unknown;
+
+interface ServedMethod {
+  readonly definition: AnyMethod;
+  readonly implementation: AnyImplementation;
+}
+
+/** An `RpcHandler` serving any number of typed services. */
+export class ServiceRouter implements RpcHandler {
+  readonly #services = new Map<string, Map<string, ServedMethod>>();
+  readonly #fallback: RpcHandler | undefined;
+  readonly #onInternalError: ServiceRouterOptions["onInternalError"];
+
+  constructor(options: ServiceRouterOptions = {}) {
+    if (options.fallback !== undefined && typeof options.fallback?.receive !== "function") {
+      throw new InvalidArgumentError("ServiceRouter: fallback must be an RpcHandler");
+    }
+    this.#fallback = options.fallback;
+    this.#onInternalError = options.onInternalError;
+  }
+
+  /** Names of the services served. */
+  get services(): readonly string[] {
+    return [...this.#services.keys()];
+  }
+
+  /**
+   * Serves `definition` with `implementation` (one function per method, all required).
+   * @throws InvalidArgumentError when the service is already served or a method is missing.
+   */
+  serve<M extends MethodMap>(
+    definition: ServiceDefinition<M>,
+    implementation: ServiceImplementation<M>,
+  ): this {
+    if (this.#services.has(definition.name)) {
+      throw new InvalidArgumentError(
+        `ServiceRouter: service ${definition.name} is already served`,
+      );
+    }
+    const methods = new Map<string, ServedMethod>();
+    for (const name of Object.keys(definition.methods)) {
+      const fn = (implementation as Record<string, unknown>)[name];
+      if (typeof fn !== "function") {
+        throw new InvalidArgumentError(
+          `ServiceRouter: the implementation of ${definition.name} has no function ${name} ` +
+            `(got ${typeof fn})`,
+        );
+      }
+      methods.set(name, {
+        definition: findMethod(definition, name)!,
+        implementation: (fn as AnyImplementation).bind(implementation),
+      });
+    }
+    this.#services.set(definition.name, methods);
+    return this;
+  }
+
+  receive(client: TransportClient, message: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    if (!isServiceRequest(message)) {
+      if (this.#fallback !== undefined) return this.#fallback.receive(client, message);
+      throw new PayloadError(
+        `Refusing an RPC of ${message.byteLength} bytes: it is not a typed-service request and ` +
+          `this server has no other handler`,
+      );
+    }
+    let request;
+    try {
+      request = decodeServiceRequest(message);
+    } catch (error) {
+      return encodeServiceFailure(RpcErrorCode.BadRequest, describeError(error));
+    }
+    const { service, method, params } = request;
+    const methods = this.#services.get(service);
+    if (methods === undefined) {
+      return encodeServiceFailure(
+        RpcErrorCode.UnknownService,
+        `Unknown service ${JSON.stringify(service)} (served: ${this.services.join(", ")})`,
+      );
+    }
+    const served = methods.get(method);
+    if (served === undefined) {
+      return encodeServiceFailure(
+        RpcErrorCode.UnknownMethod,
+        `Unknown method ${JSON.stringify(method)} of service ${service} (methods: ${
+          [...methods.keys()].join(", ")
+        })`,
+      );
+    }
+    const context: ServiceCallContext = { client, service, method };
+    let checked = params;
+    const check = served.definition.params;
+    if (check !== undefined) {
+      try {
+        checked = check(params);
+      } catch (error) {
+        return encodeServiceFailure(
+          RpcErrorCode.BadRequest,
+          `Invalid parameters for ${service}.${method}: ${describeError(error)}`,
+        );
+      }
+    }
+    let result: unknown;
+    try {
+      result = served.implementation(checked, context);
+    } catch (error) {
+      return this.#failure(error, context);
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (value) => this.#success(value, context),
+        (error) => this.#failure(error, context),
+      );
+    }
+    return this.#success(result, context);
+  }
+
+  receiveOneWay(client: TransportClient, message: Uint8Array): void | Promise<void> {
+    if (this.#fallback?.receiveOneWay === undefined) {
+      throw new PayloadError(
+        `Dropping a one-way message of ${message.byteLength} bytes: typed services take RPCs only`,
+      );
+    }
+    return this.#fallback.receiveOneWay(client, message);
+  }
+
+  receiveStream(
+    client: TransportClient,
+    meta: Uint8Array,
+    body: ReadableStream<Uint8Array>,
+  ): Uint8Array | Promise<Uint8Array> {
+    if (this.#fallback?.receiveStream === undefined) {
+      body.cancel().catch(() => {});
+      throw new PayloadError(
+        `Refusing an upload (${meta.byteLength} bytes of meta): typed services take RPCs only`,
+      );
+    }
+    return this.#fallback.receiveStream(client, meta, body);
+  }
+
+  channelActive(client: TransportClient): void {
+    this.#fallback?.channelActive?.(client);
+  }
+
+  channelInactive(client: TransportClient, error: unknown): void {
+    this.#fallback?.channelInactive?.(client, error);
+  }
+
+  #success(value: unknown, context: ServiceCallContext): Uint8Array {
+    try {
+      return encodeServiceSuccess(value, `the result of ${context.service}.${context.method}`);
+    } catch (error) {
+      return encodeServiceFailure(RpcErrorCode.BadResult, describeError(error));
+    }
+  }
+
+  #failure(error: unknown, context: ServiceCallContext): Uint8Array {
+    if (error instanceof ServiceError) return encodeServiceFailure(error.code, error.message);
+    try {
+      this.#onInternalError?.(error, context);
+    } catch {
+      // A reporting hook must not change the reply.
+    }
+    return encodeServiceFailure(
+      RpcErrorCode.Internal,
+      `${context.service}.${context.method} failed: ${describeError(error)}`,
+    );
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
