@@ -62,9 +62,13 @@ export class BrowserWriter {
     return this.#queuedBytes + this.#socket.bufferedAmount;
   }
 
-  /** The browser is not keeping up: stop issuing new requests for it. */
+  /**
+   * The browser is not keeping up: stop issuing new requests for it. True while the socket is
+   * above its own high-water mark (until its drain) or while replies queued here (behind a
+   * blocked socket or a stream body) exceed `highWaterMark`; `onChange` fires when that ends.
+   */
   get congested(): boolean {
-    return this.#blocked || this.buffered > this.#options.highWaterMark;
+    return this.#blocked || this.#queuedBytes > this.#options.highWaterMark;
   }
 
   /** Queues one reply frame. */

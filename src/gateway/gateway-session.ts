@@ -108,6 +108,11 @@ export class GatewaySession implements SocketSink, FrameHandler {
     this.#updateReading();
   }
 
+  /** Bytes queued towards the browser (here and in its socket). */
+  get buffered(): number {
+    return this.#writer.buffered;
+  }
+
   get isOpen(): boolean {
     return this.#state !== "closed";
   }

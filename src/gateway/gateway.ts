@@ -56,8 +56,15 @@ import { GatewaySession, type SessionHost } from "./gateway-session.ts";
 /** Counters of a gateway, on demand. */
 export interface GatewayStats {
   readonly sessions: { readonly open: number; readonly total: number };
-  /** Bytes received from browsers and sent to them (WebSocket payload bytes). */
-  readonly bytes: { readonly fromBrowsers: number; readonly toBrowsers: number };
+  /**
+   * Bytes received from browsers and sent to them (WebSocket payload bytes), and bytes queued
+   * towards browsers right now (replies waiting, and in the sockets' buffers).
+   */
+  readonly bytes: {
+    readonly fromBrowsers: number;
+    readonly toBrowsers: number;
+    readonly queuedForBrowsers: number;
+  };
   /** Refusals and session ends by reason (connection attempts and sessions both counted). */
   readonly refusals: Readonly<Record<GatewayRefusalReason, number>>;
   /** Open sessions per target. */
@@ -204,7 +211,11 @@ export class Gateway implements SessionHost {
     for (const reason of gatewayRefusalReasons) refusals[reason] = this.#refusals.get(reason) ?? 0;
     return {
       sessions: { open: this.#sessions.size, total: this.#total },
-      bytes: { fromBrowsers: this.#bytesIn, toBrowsers: this.#bytesOut },
+      bytes: {
+        fromBrowsers: this.#bytesIn,
+        toBrowsers: this.#bytesOut,
+        queuedForBrowsers: [...this.#sessions].reduce((sum, session) => sum + session.buffered, 0),
+      },
       refusals,
       targets: Object.fromEntries(this.#perTarget),
       pool: this.#pool.stats(),
