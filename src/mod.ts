@@ -48,3 +48,4 @@ export {
 } from "./liveness/ferry-heartbeat.ts";
 export * from "./gateway/mod.ts";
 export * from "./rpc/mod.ts";
+export * from "./files/mod.ts";

@@ -1,0 +1,84 @@
+/**
+ * Where the file service's files come from. A catalog lists files and opens one as a random-access
+ * chunk source; the folder catalog (node:fs) lives in `cli/`, the in-memory one here serves tests
+ * and pages that hold their files in memory.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+import type { RandomAccessChunkSource } from "../server/chunk-source.ts";
+import { Sha256 } from "../checksum/sha256.ts";
+import { checkFileName, type FileInfo } from "./file-service.ts";
+
+/** An opened file: its description and the source of its chunks (closed on release). */
+export interface CatalogFile {
+  readonly info: FileInfo;
+  readonly source: RandomAccessChunkSource;
+}
+
+/** The files a file service serves. */
+export interface FileCatalog {
+  list(): readonly FileInfo[] | Promise<readonly FileInfo[]>;
+  /** The file `name`, or undefined when there is none. Throw when it exists but cannot be read. */
+  open(name: string): CatalogFile | undefined | Promise<CatalogFile | undefined>;
+}
+
+/** Default chunk size of catalogs: 1 MiB. */
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
+
+/** Checks a chunk size: an integer in [1, 64 MiB − 64 KiB] (a chunk must fit one frame). */
+export function checkChunkSize(chunkSize: unknown, where: string): number {
+  const max = (64 << 20) - (64 << 10);
+  if (
+    typeof chunkSize !== "number" || !Number.isSafeInteger(chunkSize) || chunkSize < 1 ||
+    chunkSize > max
+  ) {
+    throw new InvalidArgumentError(
+      `${where}: chunkSize must be an integer in [1, ${max}], got ${String(chunkSize)}`,
+    );
+  }
+  return chunkSize;
+}
+
+/** A catalog of in-memory files (hashed once, here). */
+export function memoryFileCatalog(
+  files: Readonly<Record<string, Uint8Array>>,
+  options: { readonly chunkSize?: number } = {},
+): FileCatalog {
+  const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE, "memoryFileCatalog");
+  const entries = new Map<string, { info: FileInfo; bytes: Uint8Array }>();
+  for (const [name, bytes] of Object.entries(files)) {
+    try {
+      checkFileName(name);
+    } catch (error) {
+      throw new InvalidArgumentError(`memoryFileCatalog: ${(error as Error).message}`);
+    }
+    if (!(bytes instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`memoryFileCatalog: ${name} is not a Uint8Array`);
+    }
+    const info: FileInfo = {
+      name,
+      size: bytes.byteLength,
+      chunkSize,
+      chunkCount: Math.ceil(bytes.byteLength / chunkSize),
+      sha256: new Sha256().update(bytes).hexDigest(),
+    };
+    entries.set(name, { info, bytes });
+  }
+  return {
+    list: () => [...entries.values()].map((entry) => entry.info),
+    open: (name) => {
+      const entry = entries.get(name);
+      if (entry === undefined) return undefined;
+      const { info, bytes } = entry;
+      return {
+        info,
+        source: {
+          chunkCount: info.chunkCount,
+          getChunk: (index) => bytes.subarray(index * chunkSize, (index + 1) * chunkSize),
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The server side of the file service over any {@linkcode FileCatalog}: `open` registers the file
+ * as a random-access stream owned by the calling connection in the server's
+ * `OneForOneStreamManager`, so its chunks are fetched with plain ChunkFetchRequests.
+ *
+ * ```ts
+ * const streams = new OneForOneStreamManager();
+ * const router = new ServiceRouter().serve(fileService, fileServiceImplementation(catalog, streams));
+ * const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+ * ```
+ *
+ * @module
+ */
+
+import type { TransportClient } from "../client/transport-client.ts";
+import { describeError } from "../errors.ts";
+import { ServiceError } from "../rpc/rpc-errors.ts";
+import type { ServiceImplementation } from "../rpc/service-definition.ts";
+import type { OneForOneStreamManager } from "../server/one-for-one-stream-manager.ts";
+import type { FileCatalog } from "./file-catalog.ts";
+import { FileErrorCode, type FileServiceMethods, type OpenedFile } from "./file-service.ts";
+
+/** Serves `catalog` through `streams` (the manager the `TransportServer` uses). */
+export function fileServiceImplementation(
+  catalog: FileCatalog,
+  streams: OneForOneStreamManager,
+): ServiceImplementation<FileServiceMethods> {
+  /** Streams each connection opened, so `release` only touches the caller's own. */
+  const opened = new WeakMap<TransportClient, Set<bigint>>();
+  return {
+    list: async () => [...await catalog.list()],
+    open: async ({ name }, { client }): Promise<OpenedFile> => {
+      let file;
+      try {
+        file = await catalog.open(name);
+      } catch (error) {
+        throw new ServiceError(
+          FileErrorCode.Unreadable,
+          `Cannot open ${name}: ${describeError(error)}`,
+        );
+      }
+      if (file === undefined) {
+        const names = (await catalog.list()).map((info) => info.name);
+        throw new ServiceError(
+          FileErrorCode.NotFound,
+          `No file named ${JSON.stringify(name)} (served: ${names.join(", ") || "none"})`,
+        );
+      }
+      let streamId: bigint;
+      try {
+        streamId = BigInt(streams.registerStream(client, file.source));
+      } catch (error) {
+        file.source.close?.();
+        throw error;
+      }
+      let mine = opened.get(client);
+      if (mine === undefined) opened.set(client, mine = new Set());
+      mine.add(streamId);
+      return { ...file.info, streamId };
+    },
+    release: ({ streamId }, { client }) => {
+      const mine = opened.get(client);
+      if (mine === undefined || !mine.delete(streamId)) return false;
+      return streams.releaseStream(streamId);
+    },
+  };
+}

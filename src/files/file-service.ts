@@ -1,0 +1,120 @@
+/**
+ * The file service: a typed service (`src/rpc/`) that lists files and opens one as a random-access
+ * chunk stream, which the client then fetches with ordinary ChunkFetchRequests (in any order, on
+ * the connection that opened it, so a download can resume from chunk N).
+ *
+ * | method | params | result |
+ * |---|---|---|
+ * | `list` | – | `FileInfo[]` |
+ * | `open` | `{ name }` | `OpenedFile` (`FileInfo` + `streamId`, an int64 as bigint) |
+ * | `release` | `{ streamId }` | `boolean` (whether this connection had it open) |
+ *
+ * A stream id belongs to the connection that opened it (another connection asking for its chunks
+ * gets the unknown-stream failure), and lives until released or until that connection closes.
+ *
+ * @module
+ */
+
+import { defineService, method } from "../rpc/service-definition.ts";
+
+/** What the service says about one file. */
+export interface FileInfo {
+  /** Name within the served set (no directories). */
+  readonly name: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Bytes per chunk; every chunk but the last has exactly this many. */
+  readonly chunkSize: number;
+  /** `ceil(size / chunkSize)` (0 for an empty file). */
+  readonly chunkCount: number;
+  /** SHA-256 of the whole file, 64 lowercase hex digits. */
+  readonly sha256: string;
+}
+
+/** An opened file: its description and the stream serving its chunks. */
+export interface OpenedFile extends FileInfo {
+  readonly streamId: bigint;
+}
+
+/** Failure codes of the file service (`RemoteError.remoteCode`). */
+export const FileErrorCode = {
+  NotFound: "ERR_FILE_NOT_FOUND",
+  Unreadable: "ERR_FILE_UNREADABLE",
+} as const;
+
+const NAME = /^[^/\\\0]{1,255}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Checks a file name: 1–255 characters, no `/`, `\` or NUL, not `.` or `..`. */
+export function checkFileName(value: unknown): string {
+  if (typeof value !== "string" || !NAME.test(value) || value === "." || value === "..") {
+    throw new TypeError(
+      `a file name must be 1-255 characters without / \\ or NUL, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkCount(value: unknown, field: string, min: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`${field} must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks a decoded `FileInfo` (consistent size, chunk size and count; hex SHA-256). */
+export function checkFileInfo(value: unknown): FileInfo {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`a file description must be an object, got ${String(value)}`);
+  }
+  const v = value as Record<string, unknown>;
+  const name = checkFileName(v.name);
+  const size = checkCount(v.size, `size of ${name}`, 0);
+  const chunkSize = checkCount(v.chunkSize, `chunkSize of ${name}`, 1);
+  const chunkCount = checkCount(v.chunkCount, `chunkCount of ${name}`, 0);
+  if (chunkCount !== Math.ceil(size / chunkSize)) {
+    throw new TypeError(
+      `${name}: chunkCount ${chunkCount} does not match size ${size} / chunkSize ${chunkSize}`,
+    );
+  }
+  if (typeof v.sha256 !== "string" || !SHA256_HEX.test(v.sha256)) {
+    throw new TypeError(`${name}: sha256 must be 64 lowercase hex digits, got ${String(v.sha256)}`);
+  }
+  return { name, size, chunkSize, chunkCount, sha256: v.sha256 };
+}
+
+function checkStreamId(value: unknown): bigint {
+  if (typeof value !== "bigint") {
+    throw new TypeError(`streamId must be an int64 (bigint), got ${typeof value}`);
+  }
+  return value;
+}
+
+/** The file service's definition, shared by server and clients. */
+export const fileService = defineService("ferry.files", {
+  list: method<void, FileInfo[]>({
+    result: (value) => {
+      if (!Array.isArray(value)) throw new TypeError(`expected an array, got ${typeof value}`);
+      return value.map(checkFileInfo);
+    },
+  }),
+  open: method<{ name: string }, OpenedFile>({
+    params: (value) => ({ name: checkFileName((value as { name?: unknown } | null)?.name) }),
+    result: (value) => ({
+      ...checkFileInfo(value),
+      streamId: checkStreamId((value as { streamId?: unknown }).streamId),
+    }),
+  }),
+  release: method<{ streamId: bigint }, boolean>({
+    params: (value) => ({
+      streamId: checkStreamId((value as { streamId?: unknown } | null)?.streamId),
+    }),
+    result: (value) => {
+      if (typeof value !== "boolean") throw new TypeError(`expected a boolean, got ${value}`);
+      return value;
+    },
+  }),
+});
+
+/** The file service's method map (for `ServiceClient<FileServiceMethods>`). */
+export type FileServiceMethods = typeof fileService.methods;
