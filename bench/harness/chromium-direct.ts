@@ -37,7 +37,7 @@ import {
   buildBrowserModule,
   LIBRARY_FILE,
 } from "../../scripts/build-browser.ts";
-import { processGroupCpuSeconds } from "./cpu-meter.ts";
+import { processGroupCpuSeconds, processGroupMembers } from "./cpu-meter.ts";
 
 /** Debian's Chromium (from apt; never a downloaded browser); `FERRY_CHROMIUM` overrides it. */
 export const defaultChromiumPath = process.env.FERRY_CHROMIUM ?? "/usr/bin/chromium";
@@ -74,6 +74,8 @@ export interface ChromiumDirect {
   readonly pid: number;
   /** Where the page modules are served (ends in `/`). */
   readonly baseUrl: string;
+  /** Chromium's temporary profile directory (removed by `close()`). */
+  readonly profileDir: string;
   /** Uncaught page errors and the tail of Chromium's stderr, for error messages. */
   readonly log: readonly string[];
   /**
@@ -175,6 +177,10 @@ class ChromiumSession implements ChromiumDirect {
     this.#cleanupSync();
     process.kill(process.pid, signal); // the listener is gone: default handling ends the process
   };
+
+  get profileDir(): string {
+    return this.#profileDir ?? "";
+  }
 
   get pid(): number {
     return this.#child?.pid ?? -1;
@@ -288,6 +294,11 @@ class ChromiumSession implements ChromiumDirect {
     }
     this.#killGroup("SIGKILL"); // whatever of the group outlived the browser process
     await this.#exited;
+    const pid = this.pid;
+    for (let waited = 0; pid > 0 && waited < killGraceMs; waited += 20) {
+      if (processGroupMembers(pid).length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const server = this.#server;
     if (server !== undefined) {
       server.closeAllConnections();

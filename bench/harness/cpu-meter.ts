@@ -6,7 +6,7 @@
  * @module
  */
 
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on every Linux port). */
@@ -38,20 +38,15 @@ export function processCpuSeconds(pid: number): number | undefined {
   return (userTicks + systemTicks) / clockTicksPerSecond;
 }
 
-/**
- * CPU seconds (user + system) used so far by the live processes of process group `pgid` (e.g. a
- * browser and its renderer, GPU and utility processes), from `/proc`; undefined where `/proc`
- * cannot be read. Processes of the group that already exited are not counted.
- */
-export function processGroupCpuSeconds(pgid: number): number | undefined {
-  if (!(pgid > 0)) return undefined;
+/** `/proc/<pid>/stat` fields after the command name, for every process; [] without `/proc`. */
+function allProcessStats(): Array<{ pid: number; fields: string[] }> {
   let entries: string[];
   try {
     entries = readdirSync("/proc");
   } catch {
-    return undefined;
+    return [];
   }
-  let seconds = 0;
+  const stats: Array<{ pid: number; fields: string[] }> = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -60,10 +55,31 @@ export function processGroupCpuSeconds(pgid: number): number | undefined {
     } catch {
       continue; // exited meanwhile
     }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    stats.push({ pid: Number(entry), fields: stat.slice(stat.lastIndexOf(")") + 2).split(" ") });
+  }
+  return stats;
+}
+
+/**
+ * CPU seconds (user + system) used so far by the live processes of process group `pgid` (e.g. a
+ * browser and its renderer, GPU and utility processes), from `/proc`; undefined where `/proc`
+ * cannot be read. Processes of the group that already exited are not counted.
+ */
+export function processGroupCpuSeconds(pgid: number): number | undefined {
+  if (!(pgid > 0) || !existsSync("/proc/self/stat")) return undefined;
+  let seconds = 0;
+  for (const { fields } of allProcessStats()) {
     if (Number(fields[2]) !== pgid) continue;
     const ticks = Number(fields[11]) + Number(fields[12]);
     if (Number.isFinite(ticks)) seconds += ticks / clockTicksPerSecond;
   }
   return seconds;
+}
+
+/** Process ids of the running (not zombie) members of process group `pgid`, from `/proc`. */
+export function processGroupMembers(pgid: number): number[] {
+  return allProcessStats()
+    .filter(({ fields }) => Number(fields[2]) === pgid && fields[0] !== "Z")
+    .map(({ pid }) => pid);
 }
