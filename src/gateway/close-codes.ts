@@ -13,7 +13,8 @@
  * | 1009 | too big | a frame above the gateway's `maxFrameLength` | send smaller frames |
  * | 1011 | internal error | the gateway failed unexpectedly | retry |
  * | 1013 | try again later | a connection cap (total, per IP, per target) is reached | back off, retry |
- * | 1014 | bad gateway | the backend could not be reached, refused the session, closed, or stopped answering (heartbeat) | retry later |
+
+ * | 4502 | bad gateway | the backend could not be reached, refused the session, closed, or stopped answering (heartbeat) | retry later |
  * | 4401 | unauthorized | no credential, a wrong one, or a request before authentication | get a new token |
  * | 4404 | unknown target | the path names no configured target | fix the URL |
  * | 4408 | timeout | authentication did not complete within `authTimeoutMs` | retry |
@@ -21,6 +22,10 @@
  *
  * A browser tab that vanished (no pong to the listener's pings) is simply cut off: nobody is left
  * to read a close code.
+ *
+ * Why 4502 and not the registered 1014 ("bad gateway"): Deno's server-side WebSocket does not
+ * send 1014 (the peer sees code 0), so the gateway uses an application code, like HTTP's 502, in
+ * every runtime. The other 1xxx codes above are sent correctly by `ws` and by Deno.
  *
  * @module
  */
@@ -36,7 +41,7 @@ export const GatewayCloseCode = {
   TooBig: 1009,
   InternalError: 1011,
   TryAgainLater: 1013,
-  BadGateway: 1014,
+  BadGateway: 4502,
   Unauthorized: 4401,
   UnknownTarget: 4404,
   Timeout: 4408,

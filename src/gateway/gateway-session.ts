@@ -18,7 +18,7 @@
  * up (see `browser-writer.ts`), while `maxInFlightRequests` or `maxRequestBytesInFlight` are
  * reached, while an upload body waits for the backend, and while one-way messages sit unsent in
  * the backend client's queue. Backend death (closed, reset, heartbeat timeout, Spark's
- * `connectionTimeoutMs`) ends the session with 1014.
+ * `connectionTimeoutMs`) ends the session with 4502.
  *
  * @module
  */
@@ -352,7 +352,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
           try {
             client.send(body);
           } catch {
-            return; // the backend closed: its `closed` handler ends the session with 1014
+            return; // the backend closed: its `closed` handler ends the session with 4502
           }
           this.#oneWayBytes += body.byteLength;
           if (this.#oneWayBytes >= ONE_WAY_CHECK_BYTES) this.#checkBackendQueue();

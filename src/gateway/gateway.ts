@@ -12,7 +12,7 @@
  * `allowUpgrade`) → path and target (4404) → caps: total, per IP, per target (1013) →
  * authentication when configured (first message, within `authTimeoutMs`: 4401 / 4408) → a backend
  * connection leased from the gateway's `ConnectionPool` (bootstraps such as backend
- * authentication and the Ferry heartbeat run first; failure 1014). The session then proxies
+ * authentication and the Ferry heartbeat run first; failure 4502). The session then proxies
  * messages with backpressure both ways (see `gateway-session.ts`; close codes in
  * `close-codes.ts`).
  *

@@ -3,7 +3,7 @@
  * TCP server. A Node WebSocket client (a stand-in browser with an Origin header) runs the 17
  * interop checks through it, directly and through a pool with `gatewayTokenBootstrap`; refusals
  * arrive as close codes; a tab that stops answering pings is cut off and its backend connection
- * released; 100 browsers connected when the backend goes silent are all closed with 1014 within
+ * released; 100 browsers connected when the backend goes silent are all closed with 4502 within
  * the heartbeat timeout (the figure is printed); a slowloris upgrade is cut off.
  */
 
@@ -148,7 +148,7 @@ describe("Node gateway → Ferry TCP server", () => {
   });
 
   it(
-    "100 browsers connected when the backend goes silent are all closed with 1014",
+    "100 browsers connected when the backend goes silent are all closed with 4502",
     GUARD,
     async () => {
       const proxy = await FaultProxy.start({ port: backendPort });

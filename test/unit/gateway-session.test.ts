@@ -1,7 +1,7 @@
 /**
  * Gateway sessions in memory: the 17 interop checks pass through the gateway (with and without
  * token authentication), browser pings are answered by the gateway, other control messages are
- * never forwarded, and a backend that dies or goes silent ends the browser session with 1014.
+ * never forwarded, and a backend that dies or goes silent ends the browser session with 4502.
  */
 
 import { describe, it } from "node:test";
@@ -77,7 +77,7 @@ describe("gateway session (memory)", () => {
     }
   });
 
-  it("a backend that closes ends the browser session with 1014", async () => {
+  it("a backend that closes ends the browser session with 4502", async () => {
     const fixture = await memoryGateway();
     try {
       const { client, edge } = fixture.client();
@@ -94,7 +94,7 @@ describe("gateway session (memory)", () => {
     }
   });
 
-  it("a silent Ferry backend is detected by the heartbeat and the browser gets 1014", async () => {
+  it("a silent Ferry backend is detected by the heartbeat and the browser gets 4502", async () => {
     const fixture = await memoryGateway(
       { backend: { heartbeat: { intervalMs: 20, timeoutMs: 60 } } },
       { peerFeatures: ["ferry"] },
