@@ -15,3 +15,4 @@ export { tlsConnect, tlsListen } from "./tls.ts";
 export type { TlsConnectOptions, TlsListenOptions } from "./tls.ts";
 export { webSocketListen } from "./ws-listen.ts";
 export type { UpgradeRequest, WebSocketListenOptions } from "./ws-listen.ts";
+export { type NodeGatewayOptions, type RunningGateway, startNodeGateway } from "./gateway.ts";
