@@ -255,4 +255,35 @@ describe("encodeMessage", () => {
     rejects(null, "null");
     rejects(undefined, "undefined");
   });
+
+  it("RPC frames with a uint32 id and a small body (the fast path) match the general encoding", () => {
+    // A bigint id takes the general path; the same value as a number takes the fast path.
+    const ids = [0, 1, 255, 256, 65_535, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 32 - 1];
+    const bodies = [0, 1, 64, 1000, INLINE_BODY_MAX].map((length) =>
+      Uint8Array.from({ length }, (_, i) => (i * 31 + length) & 0xff)
+    );
+    for (const type of [T.RpcRequest, T.RpcResponse] as const) {
+      for (const requestId of ids) {
+        for (const body of bodies) {
+          const fast = concatBytes(encodeMessage({ type, requestId, body }));
+          const general = concatBytes(encodeMessage({ type, requestId: BigInt(requestId), body }));
+          assert.deepStrictEqual(fast, general, `type ${type} id ${requestId} body ${body.length}`);
+          assert.equal(fast.length, frameLength({ type, requestId, body }));
+          assert.deepStrictEqual(decodeOne(fast), { type, requestId, body });
+        }
+      }
+    }
+    // Beyond uint32, negative or fractional ids and large bodies take the general path.
+    const big = new Uint8Array(INLINE_BODY_MAX + 1);
+    assert.equal(encodeMessage({ type: T.RpcRequest, requestId: 2 ** 32, body: big }).length, 2);
+    assert.deepStrictEqual(
+      decodeOne(concatBytes(encodeMessage({ type: T.RpcResponse, requestId: -1, body: big }))),
+      { type: T.RpcResponse, requestId: -1, body: big },
+    );
+    rejects(
+      { type: T.RpcRequest, requestId: 1.5, body: new Uint8Array(1) },
+      "RpcRequest.requestId",
+    );
+    rejects({ type: T.RpcRequest, requestId: 1, body: [1] }, "RpcRequest.body", "Array");
+  });
 });
