@@ -5,8 +5,11 @@
  *
  * Backpressure: a stream body is read from the backend only while the browser socket accepts
  * writes (the backend client's stream buffer then fills and its socket pauses). Replies that are
- * already in memory queue here; `congested` tells the session to stop reading the browser (no new
- * requests) until they drain. Bytes queued above `maxBufferedBytes`, or a browser socket that does
+ * already in memory are handed to the socket at once even above its high-water mark (moving them
+ * costs no memory, and waiting for a drain between 1 MiB chunks would idle the link); only behind
+ * a stream body do they queue here. `congested` tells the session to stop reading the browser (no
+ * new requests) until the socket drains, so what is buffered stays within the requests already
+ * in flight. Bytes queued above `maxBufferedBytes`, or a browser socket that does
  * not drain for `slowConsumerTimeoutMs`, end the session with close code 4429.
  *
  * @module
@@ -93,7 +96,7 @@ export class BrowserWriter {
       return;
     }
     this.#queue.push({ streamId, body });
-    if (!this.#blocked && this.#streaming === undefined) this.#flush();
+    if (this.#streaming === undefined) this.#flush();
   }
 
   /** The socket drained. */
@@ -125,8 +128,9 @@ export class BrowserWriter {
     wake?.();
   }
 
+  /** Replies can go straight to the socket: no stream body is being piped, nothing queued. */
   #idle(): boolean {
-    return !this.#blocked && this.#streaming === undefined && this.#head === this.#queue.length;
+    return this.#streaming === undefined && this.#head === this.#queue.length;
   }
 
   #write(chunk: Uint8Array): void {
@@ -139,7 +143,7 @@ export class BrowserWriter {
 
   #flush(): void {
     const queue = this.#queue;
-    while (!this.#blocked && this.#streaming === undefined && this.#head < queue.length) {
+    while (this.#streaming === undefined && this.#head < queue.length) {
       const entry = queue[this.#head]!;
       queue[this.#head++] = EMPTY;
       if (entry instanceof Uint8Array) {

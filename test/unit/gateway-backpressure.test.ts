@@ -12,6 +12,7 @@ import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { FrameDecoder } from "../../src/protocol/decoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import type { Socket } from "../../src/socket.ts";
+import { GatewayCloseCode } from "../../src/gateway/close-codes.ts";
 import { memoryGateway } from "../helpers/gateway-fixture.ts";
 
 const MiB = 1024 * 1024;
@@ -137,6 +138,23 @@ describe("gateway backpressure (memory)", () => {
       const keepAlive = setInterval(() => {}, 1000);
       await raw.until(() => raw.messages.length === 102).finally(() => clearInterval(keepAlive));
       assert.deepEqual((raw.messages[101] as { body: Uint8Array }).body, utf8("after"));
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it("a browser that does not read past slowConsumerTimeoutMs is closed with 4429", async () => {
+    const fixture = await memoryGateway({ slowConsumerTimeoutMs: 100 });
+    try {
+      const { browser, edge } = fixture.open();
+      const raw = rawBrowser(browser);
+      browser.pause();
+      raw.send({ type: MessageType.StreamRequest, streamId: `gen:${8 * MiB}` });
+      const keepAlive = setInterval(() => {}, 1000);
+      await browser.closed.finally(() => clearInterval(keepAlive));
+      assert.equal(edge.closeCode, GatewayCloseCode.SlowConsumer);
+      assert.equal(fixture.gateway.stats().refusals["slow-consumer"], 1);
+      assert.equal(fixture.gateway.stats().sessions.open, 0);
     } finally {
       await fixture.close();
     }
