@@ -80,6 +80,7 @@ export class BrowserWriter {
     const chunks = encodeMessage(message);
     if (this.#idle()) {
       for (const chunk of chunks) this.#write(chunk);
+      if (this.#blocked) this.#checkCap();
       return;
     }
     for (const chunk of chunks) {
