@@ -1,0 +1,171 @@
+/**
+ * `ferry serve [dir]`: serves a folder (default: the built-in demo data) through the file service
+ * over TCP, over WebSocket, and through the gateway, with the web demo on the gateway's HTTP port.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import process from "node:process";
+import { describeError } from "../src/errors.ts";
+import { fileService } from "../src/files/file-service.ts";
+import { fileServiceImplementation } from "../src/files/file-service-handler.ts";
+import { ServiceRouter } from "../src/rpc/service-router.ts";
+import { OneForOneStreamManager } from "../src/server/one-for-one-stream-manager.ts";
+import { TransportServer } from "../src/server/transport-server.ts";
+import type { SocketListener } from "../src/socket.ts";
+import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args.ts";
+import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
+import { folderCatalog } from "./folder-catalog.ts";
+import type { CliRuntime, RunningHttpGateway } from "./runtime.ts";
+import { createWebSite } from "./web-site.ts";
+
+export const serveUsage = `Usage: ferry serve [dir] [options]
+
+Serves the files directly in <dir> (default: built-in demo data, generated on first run into
+.ferry-demo/, with a ${DEFAULT_DEMO_SIZE / 2 ** 20} MiB big.bin) through Ferry's file service:
+
+  tcp://HOST:PORT/<file>                    plain TCP (Spark's wire format)
+  ws://HOST:WS_PORT/<file>                  WebSocket, straight to the server
+  ws://HOST:HTTP_PORT/gateway/files/<file>  WebSocket through the gateway
+  http://HOST:HTTP_PORT/                    the web demo (page at /, library at /ferry.js)
+
+Options:
+  --host <addr>        interface to bind (default 127.0.0.1)
+  --port <n>           TCP port (default 7337; 0 picks a free port)
+  --ws-port <n>        direct WebSocket port (default 7338; 0 picks one)
+  --http-port <n>      gateway + web demo port (default 8080; 0 picks one)
+  --chunk-size <size>  chunk size, e.g. 1M or 65536 (default 1M)
+  --demo-size <size>   size of the demo's big.bin (default 256M)
+  --demo-dir <dir>     where demo data is generated (default .ferry-demo)
+  --no-web             do not build the browser bundle (the page cannot load /ferry.js)
+  --help               this text
+
+Prints the URLs it serves; Ctrl-C stops it.`;
+
+/** The gateway target naming this server (the web demo's default target). */
+export const GATEWAY_TARGET = "files";
+
+const FLAGS = {
+  host: "string",
+  port: "string",
+  "ws-port": "string",
+  "http-port": "string",
+  "chunk-size": "string",
+  "demo-size": "string",
+  "demo-dir": "string",
+  "no-web": "boolean",
+  help: "boolean",
+} as const;
+
+export async function serveCommand(argv: readonly string[], runtime: CliRuntime): Promise<number> {
+  const args = parseArgs(argv, FLAGS);
+  if (args.flags.has("help")) {
+    console.log(serveUsage);
+    return 0;
+  }
+  if (args.positionals.length > 1) {
+    throw new UsageError(`serve takes at most one folder, got ${args.positionals.join(" ")}`);
+  }
+  const host = stringFlag(args, "host", "127.0.0.1");
+  const port = integerFlag(args, "port", 7337, 0, 65_535);
+  const wsPort = integerFlag(args, "ws-port", 7338, 0, 65_535);
+  const httpPort = integerFlag(args, "http-port", 8080, 0, 65_535);
+  const chunkSize = sizeFlag(args, "chunk-size", 1 << 20);
+  const demoSize = sizeFlag(args, "demo-size", DEFAULT_DEMO_SIZE);
+  const demoDir = resolve(stringFlag(args, "demo-dir", ".ferry-demo"));
+  const log = (line: string) => console.error(line);
+
+  const dir = args.positionals[0] !== undefined
+    ? resolve(args.positionals[0])
+    : ensureDemoData(demoDir, demoSize, log);
+  let catalog;
+  try {
+    catalog = await folderCatalog(dir, {
+      chunkSize,
+      ...(args.positionals[0] === undefined
+        ? { hashCacheFile: resolve(demoDir, "sha256.json") }
+        : {}),
+    });
+  } catch (error) {
+    console.error(`ferry serve: cannot serve ${dir}: ${describeError(error)}`);
+    return 1;
+  }
+  const site = await createWebSite(resolve(demoDir, "web"), { build: !args.flags.has("no-web") });
+  if (site.unavailable !== undefined && !args.flags.has("no-web")) {
+    console.error(`ferry serve: no web demo: ${site.unavailable}`);
+  }
+
+  const streams = new OneForOneStreamManager();
+  const router = new ServiceRouter().serve(
+    fileService,
+    fileServiceImplementation(catalog, streams),
+  );
+  const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+  const listeners: SocketListener[] = [];
+  let gateway: RunningHttpGateway | undefined;
+  try {
+    const tcp = await server.listen(runtime.tcpListen(host, port));
+    listeners.push(tcp);
+    const ws = await server.listen(runtime.webSocketListen(host, wsPort));
+    listeners.push(ws);
+    gateway = await runtime.startGateway({
+      host,
+      port: httpPort,
+      targets: { [GATEWAY_TARGET]: { host: tcp.address.host, port: tcp.address.port } },
+      allowedOrigins: originsFor(host, httpPort),
+      allowMissingOrigin: true,
+      onRequest: (request) => site.handle(request),
+    });
+  } catch (error) {
+    console.error(`ferry serve: cannot listen on ${host}: ${describeError(error)}`);
+    await gateway?.close();
+    await server.close();
+    return 1;
+  }
+  // Origins can only be known once the port is (with --http-port 0).
+  const h = hostInUrl(gateway.address.host);
+  const files = catalog.list() as readonly { name: string; size: number }[];
+  console.log(`ferry serve: ${files.length} files from ${dir} (runtime: ${runtime.name})`);
+  for (const file of files) console.log(`  ${file.name}  ${file.size} bytes`);
+  console.log(
+    `TCP        tcp://${hostInUrl(listeners[0]!.address.host)}:${listeners[0]!.address.port}/`,
+  );
+  console.log(
+    `WebSocket  ws://${hostInUrl(listeners[1]!.address.host)}:${listeners[1]!.address.port}/`,
+  );
+  console.log(`Gateway    ws://${h}:${gateway.address.port}/gateway/${GATEWAY_TARGET}/`);
+  console.log(`Web demo   http://${h}:${gateway.address.port}/`);
+  const example = files.find((file) => file.name === "big.bin") ?? files[0];
+  if (example !== undefined) {
+    console.log(
+      `Try: ferry get tcp://${hostInUrl(listeners[0]!.address.host)}:${
+        listeners[0]!.address.port
+      }/${encodeURIComponent(example.name)}`,
+    );
+  }
+
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  console.error("ferry serve: stopping");
+  await gateway.close();
+  await server.close();
+  return 0;
+}
+
+function originsFor(host: string, port: number): string[] {
+  if (port === 0) return ["*"];
+  const hosts = new Set([hostInUrl(host), "localhost", "127.0.0.1", "[::1]"]);
+  return [...hosts].map((name) => `http://${name}:${port}`);
+}
+
+function hostInUrl(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
