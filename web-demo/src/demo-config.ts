@@ -1,0 +1,58 @@
+/**
+ * What the page connects to, read from its own address so the same static files work behind any
+ * `ferry serve`:
+ *
+ * - the gateway session URL: `ws(s)://<this host>/gateway/<target>`; the target defaults to
+ *   `files` and can be changed with `?target=<name>`;
+ * - an optional gateway token from the fragment, `#token=<token>` (a fragment never leaves the
+ *   browser: it is not sent in requests, so it does not end up in server logs);
+ * - parallel connections (`?connections=`, 1–16, default 4) and chunks in flight (`?inFlight=`,
+ *   1–256, default 16), the initial values of the page's settings.
+ *
+ * @module
+ */
+
+/** Where the gateway's sessions live on the serving host. */
+export const GATEWAY_PATH_PREFIX = "/gateway/";
+/** The file service's gateway target unless the page's URL says otherwise. */
+export const DEFAULT_TARGET = "files";
+
+export interface DemoConfig {
+  readonly target: string;
+  /** `ws:` or `wss:` URL of the gateway session for `target`. */
+  readonly gatewayUrl: string;
+  readonly token: string | undefined;
+  readonly connections: number;
+  readonly inFlight: number;
+}
+
+/** Reads a whole number in `[min, max]`, or `fallback` when absent or out of range. */
+export function boundedInteger(
+  text: string | null | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (text === null || text === undefined || !/^\d+$/.test(text.trim())) return fallback;
+  const value = Number(text);
+  return value >= min && value <= max ? value : fallback;
+}
+
+/** The configuration for a page at `location`. */
+export function readDemoConfig(location: URL): DemoConfig {
+  const query = location.searchParams;
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const target = query.get("target") || DEFAULT_TARGET;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const gatewayUrl = new URL(
+    `${GATEWAY_PATH_PREFIX}${encodeURIComponent(target)}`,
+    `${scheme}//${location.host}`,
+  ).href;
+  return {
+    target,
+    gatewayUrl,
+    token: fragment.get("token") || undefined,
+    connections: boundedInteger(query.get("connections"), 1, 16, 4),
+    inFlight: boundedInteger(query.get("inFlight"), 1, 256, 16),
+  };
+}
