@@ -50,7 +50,7 @@ describe("one port: static files, /ferry and /gateway/<target>", () => {
         port: 0,
         allowUpgrade: (request) =>
           gateway.handles(request) ? gateway.allowUpgrade(request) : isFerry(request),
-        onRequest: async (request) => {
+        onRequest: (request) => {
           const path = new URL(request.url).pathname;
           if (path === "/ferry.js") return new Response(patternStream(3 * 1024 * 1024));
           if (path === "/echo" && request.method === "POST") {

@@ -14,7 +14,7 @@ import { authenticateToGateway } from "../../src/gateway/gateway-token.ts";
 import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import type { Socket } from "../../src/socket.ts";
-import { memoryGateway, ORIGIN } from "../helpers/gateway-fixture.ts";
+import { memoryGateway } from "../helpers/gateway-fixture.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
