@@ -8,7 +8,8 @@
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { Gateway } from "../../src/gateway/gateway.ts";
 import type { GatewayOptions } from "../../src/gateway/gateway-options.ts";
-import { ferryPingResponder } from "../../src/pool/ferry-ping.ts";
+import type { InboundInterceptor } from "../../src/client/client-options.ts";
+import { chainInterceptors, ferryPingResponder } from "../../src/pool/ferry-ping.ts";
 import type { TransportServer } from "../../src/server/transport-server.ts";
 import type { Connect, Socket, SocketSink, UpgradeRequest } from "../../src/socket.ts";
 import { createInteropServer } from "../../interop/interop-handler.ts";
@@ -77,17 +78,21 @@ export interface MemoryGatewayExtras {
   readonly backendHighWaterMark?: number;
   /** Features of the backend target, e.g. `["ferry"]` to run the heartbeat. */
   readonly peerFeatures?: readonly string[];
+  /** Sees the backend server's inbound messages first (to script replies the handler lacks). */
+  readonly interceptor?: InboundInterceptor;
 }
 
 export async function memoryGateway(
   options: Partial<GatewayOptions> = {},
   extras: MemoryGatewayExtras = {},
 ): Promise<MemoryGateway> {
-  const { backendHighWaterMark, peerFeatures } = extras;
+  const { backendHighWaterMark, peerFeatures, interceptor } = extras;
   const network = memoryNetwork(
     backendHighWaterMark === undefined ? {} : { highWaterMark: backendHighWaterMark },
   );
-  const server = createInteropServer({ interceptor: ferryPingResponder });
+  const server = createInteropServer({
+    interceptor: chainInterceptors(interceptor, ferryPingResponder),
+  });
   const backendSockets: Socket[] = [];
   await server.listen((onSocket) =>
     network.listen((socket) => {
