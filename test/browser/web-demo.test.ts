@@ -1,52 +1,43 @@
 /**
- * The web demo in Debian's Chromium: the page (`web-demo/`, built with `buildWebDemo`) is served
- * at `/` with the library at `/ferry.js` and the gateway at `/gateway/<target>`, all on one HTTP
- * port, the way `ferry serve` serves it; behind the gateway, a TCP file service with a small demo
- * folder (a few MiB, in memory). The test clicks through a download and checks that
+ * The web demo in Debian's Chromium, served by `ferry serve` (the CLI, as a child process, every
+ * port 0) from a small demo folder (a few MiB): the page at `/`, the library at `/ferry.js`, the
+ * gateway at `/gateway/files`, on one HTTP port. The test clicks through a download and checks
+ * that
  *
- * - the page reports the SHA-256 it computed with WebCrypto, equal to the server's;
+ * - the page lists the folder's files, and the SHA-256 the server announces for the download is
+ *   the one Node computes for the file on disk;
+ * - the page reports the SHA-256 it computed with WebCrypto, equal to it;
  * - every chunk ended done in the chunk map, over several gateway sessions at once;
- * - the saved file (the page's Blob download link) has the server's SHA-256;
- * - a file whose bytes do not match the announced SHA-256 is reported as a failure, not saved;
- * - without the gateway token the page says the listing failed.
+ * - the saved file (the page's Blob download link) has that SHA-256;
+ * - a file whose bytes silently changed on disk (same size and mtime, so the server still
+ *   announces the old SHA-256) is reported as a mismatch naming both digests, and not offered;
+ * - a page pointed at a target the gateway does not have says the listing failed.
  *
  * A screenshot of the finished download is kept at `test-artifacts/web-demo.png`.
- *
- * The server here is assembled from the library's pieces (TransportServer + file service on TCP,
- * Gateway on a shared webSocketListen that also serves the static files).
  */
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join } from "node:path";
+import { join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
-import { webSocketListen } from "../../adapters/node/ws-listen.ts";
-import type { FileCatalog } from "../../src/files/file-catalog.ts";
-import { memoryFileCatalog } from "../../src/files/file-catalog.ts";
-import { fileServiceImplementation } from "../../src/files/file-service-handler.ts";
-import { type FileInfo, fileService } from "../../src/files/file-service.ts";
-import { Gateway } from "../../src/gateway/gateway.ts";
-import { ferryPingResponder } from "../../src/pool/ferry-ping.ts";
-import { ServiceRouter } from "../../src/rpc/service-router.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import { TransportServer } from "../../src/server/transport-server.ts";
-import type { SocketListener } from "../../src/socket.ts";
-import { buildWebDemo, type WebDemoBuild } from "../../web-demo/build-web-demo.ts";
 import { launchChromium } from "../helpers/chromium.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const ARTIFACTS = join(root, "test-artifacts");
 const SCREENSHOT = join(ARTIFACTS, "web-demo.png");
-const TOKEN = "web-demo-test-token";
 const DEMO_FILE = "ferry-demo-4MiB.bin";
 const TAMPERED_FILE = "tampered.bin";
 const CHUNK_SIZE = 64 * 1024;
+/** A fixed mtime (whole seconds) for the tampered file, restored after its bytes change. */
+const FIXED_MTIME_S = 1_700_000_000;
 const GUARD = { timeout: 120_000 };
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** Deterministic bytes (xorshift32), so a failure can be reproduced. */
 function demoBytes(size: number, seed: number): Uint8Array {
@@ -63,129 +54,100 @@ function demoBytes(size: number, seed: number): Uint8Array {
   return bytes;
 }
 
-/** The demo folder; `tampered.bin` announces a SHA-256 its bytes do not have. */
-function demoCatalog(): FileCatalog {
-  const memory = memoryFileCatalog({
-    [DEMO_FILE]: demoBytes(4 * 1024 * 1024 + 12_345, 7),
-    "notes.txt": new TextEncoder().encode("Ferry web demo: a small text file.\n"),
-    [TAMPERED_FILE]: demoBytes(300_000, 11),
-  }, { chunkSize: CHUNK_SIZE });
-  const lie = (info: FileInfo): FileInfo =>
-    info.name === TAMPERED_FILE ? { ...info, sha256: "0".repeat(64) } : info;
-  return {
-    list: async () => (await memory.list()).map(lie),
-    open: async (name) => {
-      const file = await memory.open(name);
-      return file === undefined ? undefined : { ...file, info: lie(file.info) };
-    },
-  };
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
+/** The demo folder's files, by name. */
+const DEMO_FILES: Readonly<Record<string, Uint8Array>> = {
+  [DEMO_FILE]: demoBytes(4 * 1024 * 1024 + 12_345, 7),
+  "notes.txt": new TextEncoder().encode("Ferry web demo: a small text file.\n"),
+  [TAMPERED_FILE]: demoBytes(300_000, 11),
 };
 
-/** Serves exactly the built files, `/` being `index.html`. */
-function staticFiles(build: WebDemoBuild): (request: Request) => Response {
-  const served = new Set(build.files);
-  return (request) => {
-    const path = new URL(request.url).pathname;
-    const name = path === "/" ? "index.html" : path.slice(1);
-    if (request.method !== "GET" || !served.has(name)) {
-      return new Response(`Not found: ${path}\n`, { status: 404 });
-    }
-    return new Response(readFileSync(join(build.directory, name)), {
-      headers: {
-        "content-type": CONTENT_TYPES[extname(name)] ?? "application/octet-stream",
-        "cache-control": "no-store",
-      },
-    });
+/** `ferry serve` as a child process, until `stop()`. */
+interface ServeProcess {
+  /** The web demo's URL, e.g. `http://127.0.0.1:41234/`. */
+  readonly webUrl: string;
+  readonly output: () => string;
+  stop(): Promise<void>;
+}
+
+async function startFerryServe(folder: string, state: string): Promise<ServeProcess> {
+  const child: ChildProcess = spawn(process.execPath, [
+    join(root, "cli", "ferry-bin.mjs"),
+    "serve",
+    folder,
+    "--port",
+    "0",
+    "--ws-port",
+    "0",
+    "--http-port",
+    "0",
+    "--chunk-size",
+    String(CHUNK_SIZE),
+    "--demo-dir",
+    state,
+  ], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (text: string) => output += text);
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => output += text);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
   };
-}
-
-interface DemoServer {
-  readonly origin: string;
-  readonly files: readonly FileInfo[];
-  readonly gateway: Gateway;
-  close(): Promise<void>;
-}
-
-/** Backend file service on TCP; gateway and static files on one HTTP port in front of it. */
-async function startDemoServer(build: WebDemoBuild): Promise<DemoServer> {
-  const catalog = demoCatalog();
-  const streams = new OneForOneStreamManager();
-  const backend = new TransportServer({
-    rpcHandler: new ServiceRouter().serve(fileService, fileServiceImplementation(catalog, streams)),
-    streamManager: streams,
-    interceptor: ferryPingResponder,
-  });
-  const tcp = await backend.listen(tcpListen({ host: "127.0.0.1", port: 0 }));
-  // The page's origin is known only once the port is: the gateway is made right after binding
-  // (no upgrade can arrive before the test navigates there).
-  const made: { gateway?: Gateway } = {};
-  let listener: SocketListener;
   try {
-    listener = await webSocketListen({
-      host: "127.0.0.1",
-      port: 0,
-      allowUpgrade: (request) => made.gateway?.allowUpgrade(request) ?? false,
-      onRequest: staticFiles(build),
-    })((socket, context) => {
-      if (made.gateway === undefined || context?.upgrade === undefined) {
-        socket.close(new Error("no gateway for this upgrade"));
-      } else made.gateway.accept(socket, context.upgrade);
+    const webUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`ferry serve did not start:\n${output}`)),
+        60_000,
+      );
+      const look = () => {
+        const match = /^Web demo\s+(http:\/\/\S+)$/m.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      };
+      child.stdout!.on("data", look);
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`ferry serve exited (${code ?? signal}) before serving:\n${output}`));
+      });
     });
+    return { webUrl, output: () => output, stop };
   } catch (error) {
-    await backend.close();
+    await stop();
     throw error;
   }
-  const origin = `http://127.0.0.1:${listener.address.port}`;
-  const gateway = made.gateway = new Gateway({
-    targets: { files: { host: "127.0.0.1", port: tcp.address.port, peerFeatures: ["ferry"] } },
-    connect: (address) => tcpConnect(address),
-    allowedOrigins: [origin],
-    token: TOKEN,
-  });
-  return {
-    origin,
-    files: await catalog.list(),
-    gateway,
-    close: async () => {
-      await listener.close();
-      await gateway.close();
-      await backend.close();
-    },
-  };
 }
 
-let build: WebDemoBuild;
-let buildDirectory: string;
-let server: DemoServer;
+let workspace: string;
+let serve: ServeProcess;
 let browser: Browser;
 
 before(async () => {
-  buildDirectory = mkdtempSync(join(tmpdir(), "ferry-web-demo-"));
-  build = await buildWebDemo({ outdir: buildDirectory });
-  server = await startDemoServer(build);
+  workspace = mkdtempSync(join(tmpdir(), "ferry-web-demo-"));
+  const folder = join(workspace, "files");
+  mkdirSync(folder);
+  for (const [name, bytes] of Object.entries(DEMO_FILES)) writeFileSync(join(folder, name), bytes);
+  utimesSync(join(folder, TAMPERED_FILE), FIXED_MTIME_S, FIXED_MTIME_S);
+  serve = await startFerryServe(folder, join(workspace, "state"));
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await server?.close();
-  if (buildDirectory) rmSync(buildDirectory, { recursive: true, force: true });
+  await serve?.stop();
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
 });
 
 /** A fresh page on the demo; page errors and console errors are collected. */
-async function openDemo(fragment: string, query = ""): Promise<{ page: Page; log: string[] }> {
+async function openDemo(query = ""): Promise<{ page: Page; log: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const log: string[] = [];
   page.on("console", (message) => log.push(`${message.type()}: ${message.text()}`));
   page.on("pageerror", (error) => log.push(`pageerror: ${error.message}`));
-  await page.goto(`${server.origin}/${query}${fragment}`);
+  await page.goto(`${serve.webUrl}${query}`);
   return { page, log };
 }
 
@@ -201,51 +163,50 @@ async function downloadInPage(page: Page, name: string): Promise<string> {
 }
 
 const text = (page: Page, selector: string) => page.locator(selector).innerText();
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-describe("the web demo in Chromium", () => {
+describe("the web demo in Chromium, served by ferry serve", () => {
   it(
     "lists the files, downloads one over parallel gateway sessions and verifies its SHA-256",
     GUARD,
     async () => {
-      const expected = server.files.find((file) => file.name === DEMO_FILE)!;
-      const sessionsBefore = server.gateway.stats().sessions.total;
-      const { page, log } = await openDemo(`#token=${TOKEN}`, "?connections=3&inFlight=8");
+      const bytes = DEMO_FILES[DEMO_FILE]!;
+      const expected = sha256(bytes);
+      const chunkCount = Math.ceil(bytes.byteLength / CHUNK_SIZE);
+      const { page, log } = await openDemo("?connections=3&inFlight=8");
       try {
         await page.locator(`tr[data-file="${DEMO_FILE}"]`).waitFor();
         assert.deepEqual(
           await page.locator("#file-rows tr").evaluateAll((rows) =>
             rows.map((row) => (row as HTMLElement).dataset.file)
           ),
-          server.files.map((file) => file.name),
-          "the page lists the service's files in order",
+          Object.keys(DEMO_FILES).sort(),
+          "the page lists the folder's files",
         );
 
         const started = performance.now();
         const state = await downloadInPage(page, DEMO_FILE);
         const elapsedMs = performance.now() - started;
         assert.equal(state, "verified", `${await text(page, "#verify-status")}\n${log.join("\n")}`);
+        assert.equal(await text(page, "#expected-sha256"), expected, "the server announced it");
         const computed = await text(page, "#computed-sha256");
-        assert.equal(computed, expected.sha256, "the page's WebCrypto SHA-256 is the server's");
-        assert.equal(await text(page, "#expected-sha256"), expected.sha256);
+        assert.equal(computed, expected, "the page's WebCrypto SHA-256 is the file's");
         assert.match(await text(page, "#verify-status"), /SHA-256 verified with WebCrypto/);
+        assert.match(
+          await text(page, "#sessions"),
+          /^3 gateway sessions · 65 chunks of 64\.0 KiB$/,
+        );
 
         // The chunk map's legend: every chunk done, nothing pending or failed.
         await page.waitForFunction(
           (count) => document.getElementById("count-done")!.textContent === String(count),
-          expected.chunkCount,
+          chunkCount,
         );
-        for (const [id, count] of [["pending", 0], ["in-flight", 0], ["failed", 0]] as const) {
-          assert.equal(await text(page, `#count-${id}`), String(count), `${id} chunks`);
+        for (const id of ["pending", "in-flight", "failed"]) {
+          assert.equal(await text(page, `#count-${id}`), "0", `${id} chunks`);
         }
         assert.equal(
           await page.locator("#progress").evaluate((p) => (p as HTMLProgressElement).value),
-          expected.size,
-        );
-        const sessions = server.gateway.stats().sessions.total - sessionsBefore;
-        assert.ok(
-          sessions >= 3,
-          `the download used 3 gateway sessions at once (opened ${sessions})`,
+          bytes.byteLength,
         );
 
         // Saving: the Blob behind the link is the file.
@@ -255,19 +216,17 @@ describe("the web demo in Chromium", () => {
         ]);
         assert.equal(download.suggestedFilename(), DEMO_FILE);
         const saved = readFileSync(await download.path());
-        assert.equal(saved.byteLength, expected.size);
-        assert.equal(sha256(saved), expected.sha256, "the saved file has the server's SHA-256");
+        assert.equal(saved.byteLength, bytes.byteLength);
+        assert.equal(sha256(saved), expected, "the saved file has the file's SHA-256");
 
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: SCREENSHOT, fullPage: true });
         console.log(
-          `web demo: ${DEMO_FILE} (${expected.size} bytes, ${expected.chunkCount} chunks of ` +
-            `${CHUNK_SIZE}) over ${sessions} gateway sessions, 8 in flight: clicked → verified in ` +
-            `${elapsedMs.toFixed(0)} ms; page says "${await text(page, "#download-summary")}"; ` +
-            `${await text(
-              page,
-              "#throughput-text",
-            )}; SHA-256 ${computed}; screenshot ${SCREENSHOT}`,
+          `web demo via ferry serve: ${DEMO_FILE} (${bytes.byteLength} bytes, ${chunkCount} ` +
+            `chunks of ${CHUNK_SIZE}) over 3 gateway sessions, 8 in flight: clicked → verified ` +
+            `in ${elapsedMs.toFixed(0)} ms; page says "${await text(page, "#download-summary")}"` +
+            `; ${await text(page, "#throughput-text")}; SHA-256 ${computed}; screenshot ` +
+            SCREENSHOT,
         );
         assert.deepEqual(log.filter((line) => /^(pageerror|error)/.test(line)), []);
       } finally {
@@ -276,29 +235,42 @@ describe("the web demo in Chromium", () => {
     },
   );
 
-  it("reports a file whose bytes do not match the announced SHA-256 as failed", GUARD, async () => {
-    const { page, log } = await openDemo(`#token=${TOKEN}`);
-    try {
-      const state = await downloadInPage(page, TAMPERED_FILE);
-      assert.equal(state, "failed", log.join("\n"));
-      assert.match(
-        await text(page, "#verify-status"),
-        /Download failed: SHA-256 mismatch for tampered\.bin: expected 0{64}, computed [0-9a-f]{64}/,
-      );
-      assert.equal(await page.locator("#save-controls").isHidden(), true, "nothing to save");
-    } finally {
-      await page.close();
-    }
-  });
+  it(
+    "reports a file whose bytes changed behind the server's back as a mismatch",
+    GUARD,
+    async () => {
+      const original = DEMO_FILES[TAMPERED_FILE]!;
+      const changed = original.slice();
+      changed[changed.length >> 1]! ^= 0xff;
+      const path = join(workspace, "files", TAMPERED_FILE);
+      writeFileSync(path, changed);
+      // Same size and mtime: the server still announces the SHA-256 it computed at start.
+      utimesSync(path, FIXED_MTIME_S, FIXED_MTIME_S);
+      const { page, log } = await openDemo();
+      try {
+        const state = await downloadInPage(page, TAMPERED_FILE);
+        assert.equal(state, "failed", log.join("\n"));
+        assert.equal(
+          await text(page, "#verify-status"),
+          `Download failed: SHA-256 mismatch for ${TAMPERED_FILE}: expected ${
+            sha256(original)
+          }, computed ${sha256(changed)}`,
+        );
+        assert.equal(await page.locator("#save-controls").isHidden(), true, "nothing to save");
+      } finally {
+        await page.close();
+      }
+    },
+  );
 
-  it("says so when the gateway refuses the page (no token)", GUARD, async () => {
-    const { page } = await openDemo("");
+  it("says so when the gateway refuses the page (unknown target)", GUARD, async () => {
+    const { page } = await openDemo("?target=nowhere");
     try {
       const alert = page.getByRole("alert");
       await alert.waitFor();
       assert.match(
         await alert.innerText(),
-        /Listing files through ws:\/\/.*\/gateway\/files failed/,
+        /Listing files through ws:\/\/.*\/gateway\/nowhere failed/,
       );
       assert.equal(await page.locator("#file-rows tr").count(), 0);
     } finally {
