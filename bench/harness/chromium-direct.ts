@@ -13,10 +13,10 @@
  * - The page modules are built with `scripts/build-browser.ts` (`buildBrowserModule`, linked
  *   against the shipped `ferry.js`, so the page runs the real browser bundle) into a temporary
  *   directory, served with the runner page by a small HTTP server on 127.0.0.1.
- * - The runner page long-polls `POST /job` for work; each job imports a page module, awaits one of
- *   its exports with JSON arguments and `POST`s the JSON result (or the error's stack) back. Modules
- *   stay loaded between jobs, so a page module may keep connections open across calls. Uncaught
- *   page errors are posted to `/log` and collected in `log`.
+ * - The runner page (`page-job-server.ts`) long-polls for work; each job imports a page module,
+ *   awaits one of its exports with JSON arguments and `POST`s the JSON result (or the error's
+ *   stack) back. Modules stay loaded between jobs, so a page module may keep connections open
+ *   across calls. Uncaught page errors are posted back and collected in `log`.
  * - Chromium runs in its own process group with a temporary `--user-data-dir`; `close()` (and, as
  *   a fallback, this process's exit or SIGINT/SIGTERM/SIGHUP) kills the whole group and removes the
  *   profile and the build: nothing is left running. `cpuSeconds()` sums the group's CPU time
@@ -26,9 +26,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import process from "node:process";
@@ -38,6 +36,7 @@ import {
   LIBRARY_FILE,
 } from "../../scripts/build-browser.ts";
 import { processGroupCpuSeconds, processGroupMembers } from "./cpu-meter.ts";
+import { PageJobServer } from "./page-job-server.ts";
 
 /** Debian's Chromium (from apt; never a downloaded browser); `FERRY_CHROMIUM` overrides it. */
 export const defaultChromiumPath = process.env.FERRY_CHROMIUM ?? "/usr/bin/chromium";
@@ -95,44 +94,6 @@ export interface ChromiumDirect {
   close(): Promise<void>;
 }
 
-const RUNNER_PAGE = `<!doctype html><meta charset=utf-8><title>Ferry bench</title>
-<script type=module>
-const post = (path, body) => fetch(path, { method: "POST", body: JSON.stringify(body) });
-addEventListener("error", (event) => post("/log", { line: "pageerror: " + event.message }));
-addEventListener("unhandledrejection", (event) =>
-  post("/log", { line: "unhandledrejection: " + (event.reason?.stack ?? event.reason) }));
-for (;;) {
-  let job;
-  try {
-    job = await (await fetch("/job", { method: "POST" })).json();
-  } catch {
-    break; // the harness is gone
-  }
-  if (job.stop) break;
-  let result;
-  try {
-    const module = await import("/" + job.module);
-    result = { ok: true, value: await module[job.exportName](...job.args) };
-  } catch (error) {
-    result = { ok: false, error: String(error?.stack ?? error) };
-  }
-  await post("/result/" + job.id, result);
-}
-</script>
-`;
-
-interface Job {
-  readonly id: number;
-  readonly module: string;
-  readonly exportName: string;
-  readonly args: readonly unknown[];
-}
-
-interface PendingCall {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
 const callTimeoutMs = 180_000;
 const killGraceMs = 5_000;
 
@@ -158,25 +119,25 @@ export async function launchChromiumDirect(
 }
 
 class ChromiumSession implements ChromiumDirect {
-  readonly log: string[] = [];
-  baseUrl = "";
+  #server: PageJobServer | undefined;
   #buildDir: string | undefined;
   #profileDir: string | undefined;
-  #server: Server | undefined;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
-  #exitError: Error | undefined;
-  #jobs: Job[] = [];
-  #poll: ServerResponse | undefined;
-  #pending = new Map<number, PendingCall>();
-  #nextId = 1;
-  #ready: PendingCall | undefined;
   #closed = false;
   readonly #killSync = () => this.#killGroup("SIGKILL");
   readonly #onSignal = (signal: NodeJS.Signals) => {
     this.#cleanupSync();
     process.kill(process.pid, signal); // the listener is gone: default handling ends the process
   };
+
+  get log(): readonly string[] {
+    return this.#server?.log ?? [];
+  }
+
+  get baseUrl(): string {
+    return this.#server?.url ?? "";
+  }
 
   get profileDir(): string {
     return this.#profileDir ?? "";
@@ -195,17 +156,10 @@ class ChromiumSession implements ChromiumDirect {
       if (name === LIBRARY_FILE) throw new Error(`A page module may not be named ${name}`);
       await buildBrowserModule(module, join(buildDir, name), library);
     }
-    const server = createServer((request, response) => this.#handle(request, response));
-    server.requestTimeout = 0; // the job poll waits as long as there is no work
+    const server = await PageJobServer.start(buildDir);
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
     this.#profileDir = mkdtempSync(join(tmpdir(), "ferry-bench-chromium-"));
-    const ready = new Promise<unknown>((resolve, reject) => (this.#ready = { resolve, reject }));
     process.once("exit", this.#killSync);
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       process.once(signal, this.#onSignal);
@@ -214,7 +168,7 @@ class ChromiumSession implements ChromiumDirect {
       ...chromiumBenchFlags,
       ...(options.extraFlags ?? []),
       `--user-data-dir=${this.#profileDir}`,
-      this.baseUrl,
+      server.url,
     ], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
     this.#child = child;
     let stderr = "";
@@ -223,22 +177,26 @@ class ChromiumSession implements ChromiumDirect {
     });
     this.#exited = new Promise((resolve) => {
       child.once("close", (code, signal) => {
-        this.#exitError = new Error(
-          `Chromium exited (${signal ?? `code ${code}`})${stderr ? `:\n${stderr}` : ""}`,
+        server.fail(
+          new Error(`Chromium exited (${signal ?? `code ${code}`})${stderr ? `:\n${stderr}` : ""}`),
         );
-        this.#failAll(this.#exitError);
         resolve();
       });
     });
-    child.once("error", (error) => this.#failAll(error));
+    child.once("error", (error) => server.fail(error));
     const timeoutMs = options.startTimeoutMs ?? 60_000;
-    const timer = setTimeout(() => {
-      this.#ready?.reject(
-        new Error(`Chromium did not load ${this.baseUrl} within ${timeoutMs} ms:\n${stderr}`),
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`Chromium did not load ${server.url} within ${timeoutMs} ms:\n${stderr}`),
+          ),
+        timeoutMs,
       );
-    }, timeoutMs);
+    });
     try {
-      await ready;
+      await Promise.race([server.connected(), late]);
     } finally {
       clearTimeout(timer);
     }
@@ -250,29 +208,10 @@ class ChromiumSession implements ChromiumDirect {
     args: readonly unknown[] = [],
     timeoutMs = callTimeoutMs,
   ): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error("Chromium session is closed"));
-    if (this.#exitError !== undefined) return Promise.reject(this.#exitError);
-    const id = this.#nextId++;
-    const what = `${module} ${exportName}(${JSON.stringify(args).slice(1, -1)})`;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`Chromium: ${what} did not finish within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value as T);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          const log = this.log.length > 0 ? `\npage log:\n${this.log.join("\n")}` : "";
-          reject(new Error(`Chromium: ${what} failed: ${error.message}${log}`, { cause: error }));
-        },
-      });
-      this.#jobs.push({ id, module, exportName, args });
-      this.#dispatch();
-    });
+    if (this.#closed || this.#server === undefined) {
+      return Promise.reject(new Error("Chromium session is closed"));
+    }
+    return this.#server.call<T>(module, exportName, args, timeoutMs);
   }
 
   cpuSeconds(): number | undefined {
@@ -282,9 +221,7 @@ class ChromiumSession implements ChromiumDirect {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failAll(new Error("Chromium session closed"));
-    this.#poll?.end(JSON.stringify({ stop: true }));
-    this.#poll = undefined;
+    const closingServer = this.#server?.close(); // the page stops polling
     if (this.#child !== undefined && this.#child.exitCode === null) {
       this.#killGroup("SIGTERM");
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -299,11 +236,7 @@ class ChromiumSession implements ChromiumDirect {
       if (processGroupMembers(pid).length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const server = this.#server;
-    if (server !== undefined) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await closingServer;
     this.#cleanupSync();
   }
 
@@ -326,100 +259,6 @@ class ChromiumSession implements ChromiumDirect {
     } catch {
       // the group is already gone
     }
-  }
-
-  #failAll(error: Error): void {
-    this.#ready?.reject(error);
-    this.#ready = undefined;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const call of pending) call.reject(error);
-  }
-
-  #dispatch(): void {
-    const poll = this.#poll;
-    const job = this.#jobs.shift();
-    if (poll === undefined || job === undefined) {
-      if (job !== undefined) this.#jobs.unshift(job);
-      return;
-    }
-    this.#poll = undefined;
-    poll.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-    poll.end(JSON.stringify(job));
-  }
-
-  #handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = new URL(request.url ?? "/", this.baseUrl).pathname;
-    if (request.method === "GET") {
-      this.#serveFile(path, response);
-      return;
-    }
-    if (request.method !== "POST") {
-      response.writeHead(405).end();
-      return;
-    }
-    if (path === "/job") {
-      if (this.#closed) {
-        response.end(JSON.stringify({ stop: true }));
-        return;
-      }
-      this.#poll?.end(JSON.stringify({ stop: true })); // a reloaded page: the old poll ends
-      this.#poll = response;
-      this.#ready?.resolve(undefined);
-      this.#ready = undefined;
-      this.#dispatch();
-      return;
-    }
-    let body = "";
-    request.setEncoding("utf8").on("data", (text: string) => (body += text));
-    request.on("end", () => {
-      response.writeHead(204).end();
-      this.#received(path, body);
-    });
-  }
-
-  #received(path: string, body: string): void {
-    let message: { line?: string; ok?: boolean; value?: unknown; error?: string };
-    try {
-      message = JSON.parse(body);
-    } catch {
-      this.log.push(`unparsable POST to ${path}: ${body.slice(0, 200)}`);
-      return;
-    }
-    if (path === "/log") {
-      this.log.push(String(message.line));
-      return;
-    }
-    const id = Number(/^\/result\/(\d+)$/.exec(path)?.[1]);
-    const call = this.#pending.get(id);
-    if (call === undefined) return; // timed out or closed meanwhile
-    this.#pending.delete(id);
-    if (message.ok === true) call.resolve(message.value);
-    else call.reject(new Error(message.error ?? "the page reported a failure without a message"));
-  }
-
-  #serveFile(path: string, response: ServerResponse): void {
-    const headers = { "cache-control": "no-store" };
-    if (path === "/") {
-      response.writeHead(200, { ...headers, "content-type": "text/html; charset=utf-8" });
-      response.end(RUNNER_PAGE);
-      return;
-    }
-    const name = path.slice(1);
-    if (this.#buildDir === undefined || !/^[\w.-]+\.(js|map)$/.test(name)) {
-      response.writeHead(404).end();
-      return;
-    }
-    let content: Uint8Array;
-    try {
-      content = readFileSync(join(this.#buildDir, name));
-    } catch {
-      response.writeHead(404).end();
-      return;
-    }
-    const type = name.endsWith(".js") ? "text/javascript" : "application/json";
-    response.writeHead(200, { ...headers, "content-type": `${type}; charset=utf-8` });
-    response.end(content);
   }
 }
 
