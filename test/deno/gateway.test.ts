@@ -103,4 +103,26 @@ describe("Deno gateway → Deno TCP server", () => {
       await client.closed;
     });
   });
+
+  it("serves plain HTTP requests on the same port (onRequest)", async () => {
+    const running = await startDenoGateway({
+      targets: { interop: { host: "127.0.0.1", port: 9 } },
+      allowedOrigins: [ORIGIN],
+      onRequest: (request) =>
+        new URL(request.url).pathname === "/ferry.js"
+          ? new Response("export {};\n", { headers: { "content-type": "text/javascript" } })
+          : new Response("not found\n", { status: 404 }),
+    });
+    try {
+      const base = `http://127.0.0.1:${running.address.port}`;
+      const script = await fetch(`${base}/ferry.js`);
+      assert.equal(script.status, 200);
+      assert.equal(await script.text(), "export {};\n");
+      const missing = await fetch(`${base}/nope`);
+      assert.equal(missing.status, 404);
+      await missing.body?.cancel();
+    } finally {
+      await running.close();
+    }
+  });
 });
