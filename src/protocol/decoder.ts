@@ -243,16 +243,23 @@ export class FrameDecoder {
 
   /** Decodes and delivers the complete frame in `bytes[start, end)` (type byte first). */
   #frameAt(bytes: Uint8Array, view: DataView, start: number, end: number): void {
-    const handler = this.#handler;
+    const type = bytes[start];
     if (
-      bytes[start] === MessageType.RpcResponse && handler.rpcResponse !== undefined &&
-      end - start >= RPC_RESPONSE_FIELDS &&
-      view.getInt32(start + 9) === end - start - RPC_RESPONSE_FIELDS
+      (type === MessageType.RpcRequest || type === MessageType.RpcResponse) &&
+      end - start >= RPC_FIELDS && view.getInt32(start + 9) === end - start - RPC_FIELDS
     ) {
-      handler.rpcResponse(
-        readInt64(view, start + 1),
-        bytes.subarray(start + RPC_RESPONSE_FIELDS, end),
-      );
+      // The hottest frames, well-formed: decoded here without the general reader (a malformed one
+      // goes to the reader below, which names what is wrong).
+      const handler = this.#handler;
+      const requestId = readInt64(view, start + 1);
+      const body = bytes.subarray(start + RPC_FIELDS, end);
+      if (type === MessageType.RpcRequest) {
+        handler.message({ type: MessageType.RpcRequest, requestId, body });
+      } else if (handler.rpcResponse !== undefined) {
+        handler.rpcResponse(requestId, body);
+      } else {
+        handler.message({ type: MessageType.RpcResponse, requestId, body });
+      }
       return;
     }
     this.#deliver(this.#reader.read(bytes, view, start, end));
@@ -274,7 +281,7 @@ export class FrameDecoder {
 }
 
 const EMPTY = new Uint8Array(0);
-/** An RpcResponse's type byte, requestId and bodyLength: the bytes before its body. */
-const RPC_RESPONSE_FIELDS = 1 + 8 + 4;
+/** An RpcRequest's / RpcResponse's type byte, requestId and bodyLength: the bytes before its body. */
+const RPC_FIELDS = 1 + 8 + 4;
 /** Frames with at least this much left to receive are read straight into their buffer. */
 const DIRECT_READ_MIN = 16 * 1024;

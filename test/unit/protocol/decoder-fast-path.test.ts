@@ -1,7 +1,9 @@
 /**
- * The decoder's RpcResponse fast path (`FrameHandler.rpcResponse`): for any sequence of frames
- * split anywhere it delivers exactly what the general path delivers, every RpcResponse goes through
- * it (no message object), and malformed RpcResponse frames fail with the same ProtocolError.
+ * The decoder's RPC fast paths: well-formed RpcRequest / RpcResponse frames are decoded without the
+ * general reader, and with `FrameHandler.rpcResponse` an RpcResponse reaches the handler without a
+ * message object. For any sequence of frames split anywhere both handlers see exactly the encoded
+ * messages, every RpcResponse goes through `rpcResponse`, and malformed RPC frames fail with the
+ * general reader's ProtocolError.
  */
 
 import assert from "node:assert/strict";
@@ -52,7 +54,7 @@ function decodeError(bytes: Uint8Array, fast: boolean): unknown {
   return undefined;
 }
 
-describe("FrameDecoder RpcResponse fast path", () => {
+describe("FrameDecoder RPC fast paths", () => {
   it("delivers what the general path delivers, split anywhere, every RpcResponse via the fast path", () => {
     const rpcResponse = wireMessageArb.filter((item) =>
       item.message.type === MessageType.RpcResponse
@@ -96,21 +98,22 @@ describe("FrameDecoder RpcResponse fast path", () => {
     assert.deepStrictEqual(message.body, body);
   });
 
-  it("malformed RpcResponse frames fail with the general path's ProtocolError", () => {
-    const good = concatBytes(
-      encodeMessage({ type: MessageType.RpcResponse, requestId: 7, body: Uint8Array.of(1, 2, 3) }),
-    );
-    const badLength = good.slice();
-    new DataView(badLength.buffer).setInt32(17, 4); // bodyLength 4, but 3 bytes follow
-    const negative = good.slice();
-    new DataView(negative.buffer).setInt32(17, -1);
-    const short = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 15, MessageType.RpcResponse, 0, 0, 0, 0, 0, 0);
-    for (const bytes of [badLength, negative, short]) {
-      const fast = decodeError(bytes, true);
-      const plain = decodeError(bytes, false);
-      assert.ok(fast instanceof ProtocolError, String(fast));
-      assert.ok(plain instanceof ProtocolError, String(plain));
-      assert.equal(fast.message, plain.message);
+  it("malformed RPC frames fail with the general reader's ProtocolError", () => {
+    for (const type of [MessageType.RpcRequest, MessageType.RpcResponse] as const) {
+      const good = concatBytes(encodeMessage({ type, requestId: 7, body: Uint8Array.of(1, 2, 3) }));
+      const badLength = good.slice();
+      new DataView(badLength.buffer).setInt32(17, 4); // bodyLength 4, but 3 bytes follow
+      const negative = good.slice();
+      new DataView(negative.buffer).setInt32(17, -1);
+      const short = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 15, type, 0, 0, 0, 0, 0, 0);
+      for (const bytes of [badLength, negative, short]) {
+        const fast = decodeError(bytes, true);
+        const plain = decodeError(bytes, false);
+        assert.ok(fast instanceof ProtocolError, String(fast));
+        assert.ok(plain instanceof ProtocolError, String(plain));
+        assert.equal(fast.message, plain.message);
+        assert.match(fast.message, /bodyLength|needs 8 bytes/);
+      }
     }
   });
 });
