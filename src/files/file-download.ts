@@ -189,6 +189,7 @@ async function transfer(
   }
 
   const window = Math.max(2 * maxInFlight, maxInFlight + lanes.length);
+  const fetchOptions = { timeoutMs: callOptions.timeoutMs };
   const ready = new Map<number, Uint8Array>();
   const retryQueue: number[] = [];
   const attempts = new Map<number, number>();
@@ -221,7 +222,10 @@ async function transfer(
   const fetchOne = (index: number, lane: Lane) => {
     inFlight++;
     lane.inFlight++;
-    lane.client.fetchChunk(lane.streamId, index, callOptions).then((bytes) => {
+    // Only the deadline goes to each fetch: one abort listener per chunk on the shared signal
+    // would pile up (Node warns past 10). A fetch still in flight when the download stops is
+    // ignored; its connection's owner closes or reuses it.
+    lane.client.fetchChunk(lane.streamId, index, fetchOptions).then((bytes) => {
       inFlight--;
       lane.inFlight--;
       if (failed) return;
