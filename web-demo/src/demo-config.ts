@@ -38,11 +38,19 @@ export function boundedInteger(
   return value >= min && value <= max ? value : fallback;
 }
 
-/** The configuration for a page at `location`. */
+/**
+ * The configuration for a page at `location`.
+ * @throws TypeError when `?target=` is `.` or `..` (no URL path segment can carry those).
+ */
 export function readDemoConfig(location: URL): DemoConfig {
   const query = location.searchParams;
   const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
   const target = query.get("target") || DEFAULT_TARGET;
+  if (target === "." || target === "..") {
+    throw new TypeError(
+      `The page's ?target= must name a gateway target, received ${JSON.stringify(target)}`,
+    );
+  }
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const gatewayUrl = new URL(
     `${GATEWAY_PATH_PREFIX}${encodeURIComponent(target)}`,

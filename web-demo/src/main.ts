@@ -10,7 +10,7 @@
 
 import { describeError, type FileInfo } from "../../src/mod.ts";
 import { ChunkState } from "./chunk-map.ts";
-import { boundedInteger, readDemoConfig } from "./demo-config.ts";
+import { boundedInteger, type DemoConfig, readDemoConfig } from "./demo-config.ts";
 import { DownloadPanel } from "./download-panel.ts";
 import { renderFileTable, setDownloadButtonsEnabled } from "./file-table.ts";
 import { downloadThroughGateway } from "./gateway-download.ts";
@@ -30,9 +30,6 @@ function element<T extends HTMLElement>(id: string, type: abstract new () => T):
   return found;
 }
 
-const config = readDemoConfig(new URL(location.href));
-const files = new GatewayFiles(config);
-
 const gatewayStatus = element("gateway-status", HTMLElement);
 const listStatus = element("list-status", HTMLElement);
 const fileRows = element("file-rows", HTMLTableSectionElement);
@@ -43,6 +40,20 @@ const cancelButton = element("cancel", HTMLButtonElement);
 const saveLink = element("save-link", HTMLAnchorElement);
 const saveAsButton = element("save-as", HTMLButtonElement);
 const errorBox = element("error", HTMLElement);
+
+function showError(message: string | undefined): void {
+  errorBox.hidden = message === undefined;
+  errorBox.textContent = message ?? "";
+}
+
+let config: DemoConfig;
+try {
+  config = readDemoConfig(new URL(location.href));
+} catch (error) {
+  showError(describeError(error));
+  throw error;
+}
+const files = new GatewayFiles(config);
 
 const panel = new DownloadPanel({
   section: element("download", HTMLElement),
@@ -72,11 +83,6 @@ gatewayStatus.textContent = `Gateway ${config.gatewayUrl}${config.token ? " (wit
 
 let running: AbortController | undefined;
 let saved: { blob: Blob; name: string } | undefined;
-
-function showError(message: string | undefined): void {
-  errorBox.hidden = message === undefined;
-  errorBox.textContent = message ?? "";
-}
 
 async function loadFiles(): Promise<void> {
   refreshButton.disabled = true;
