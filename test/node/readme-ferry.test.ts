@@ -1,0 +1,150 @@
+/**
+ * The README's quick start, `ferry` help, Deno script, browser snippet and typed-service example
+ * are things people paste: run each as written (only package specifiers, ports and URLs are
+ * pointed at a `ferry serve` on free ports with small demo data) and check what it prints.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { buildBrowserLibrary } from "../../scripts/build-browser.ts";
+import { root, runFerry, type RunningServe, startServe } from "../helpers/ferry-cli.ts";
+
+const readme = readFileSync(join(root, "README.md"), "utf8");
+const work = mkdtempSync(join(root, "node_modules", ".readme-ferry-"));
+const demoDir = join(work, "demo");
+let serve: RunningServe;
+
+before(async () => {
+  serve = await startServe([
+    "--port",
+    "0",
+    "--ws-port",
+    "0",
+    "--http-port",
+    "0",
+    "--demo-size",
+    "1M",
+    "--demo-dir",
+    demoDir,
+    "--no-web",
+  ]);
+});
+
+after(async () => {
+  await serve?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function blockAfter(heading: string, language: string): string {
+  const from = readme.indexOf(heading);
+  assert.ok(from >= 0, `README has a "${heading}" section`);
+  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(from));
+  assert.ok(match, `a ${language} block follows "${heading}"`);
+  return match[1]!;
+}
+
+const mediumSha = () =>
+  createHash("sha256").update(readFileSync(join(demoDir, "files", "medium.bin"))).digest("hex");
+const run = promisify(execFile);
+
+test("quick start: npm start is ferry serve, and the get command downloads and verifies", async () => {
+  const lines = blockAfter("## Quick start", "sh").trim().split("\n")
+    .map((line) => line.replace(/\s+#.*$/, ""));
+  assert.deepEqual(lines.length, 2);
+  assert.equal(lines[0], "npm ci && npm start");
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  assert.equal(pkg.scripts.start, "node cli/ferry-bin.mjs serve");
+  assert.equal(pkg.bin.ferry, "cli/ferry-bin.mjs");
+  assert.match(lines[1]!, /^npx ferry get tcp:\/\/127\.0\.0\.1:7337\/big\.bin$/);
+  const args = lines[1]!.replace(/^npx ferry /, "").replace("tcp://127.0.0.1:7337/", serve.tcp)
+    .split(" ");
+  const result = await runFerry(args, { cwd: work });
+  assert.equal(result.code, 0, result.stderr);
+  const sha = createHash("sha256").update(readFileSync(join(work, "big.bin"))).digest("hex");
+  assert.equal(result.stdout.trim(), `${sha}  ${join(work, "big.bin")}  verified`);
+});
+
+test("the ferry command block is what ferry --help prints", async () => {
+  const result = await runFerry(["--help"]);
+  assert.equal(result.code, 0);
+  assert.equal(blockAfter("## The `ferry` command", "text"), result.stdout);
+});
+
+test("the Deno script lists the files and downloads medium.bin, verified", async () => {
+  const port = new URL(serve.tcp).port;
+  const source = blockAfter("## Deno script", "ts")
+    .replace(
+      `"ferry-transport/deno"`,
+      JSON.stringify(pathToFileURL(join(root, "adapters/deno/mod.ts")).href),
+    )
+    .replace(`"ferry-transport"`, JSON.stringify(pathToFileURL(join(root, "src/mod.ts")).href))
+    .replace("port: 7337", `port: ${port}`);
+  assert.ok(!source.includes("7337") && !source.includes(`"ferry-transport`));
+  // Outside node_modules: Deno strips types only from files that are not in it.
+  const dir = mkdtempSync(join(tmpdir(), "ferry-readme-deno-"));
+  writeFileSync(join(dir, "script.ts"), source);
+  const { stdout } = await run(join(root, "node_modules/.bin/deno"), [
+    "run",
+    "-A",
+    "--config",
+    join(root, "deno.json"),
+    "script.ts",
+  ], {
+    cwd: dir,
+    timeout: 60_000,
+  });
+  const sha = mediumSha();
+  assert.match(stdout, new RegExp(`^medium\\.bin 3158073 ${sha}$`, "m"));
+  assert.match(stdout, new RegExp(`^verified ${sha}$`, "m"));
+  try {
+    assert.equal(
+      createHash("sha256").update(readFileSync(join(dir, "medium.bin"))).digest("hex"),
+      sha,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the browser snippet, on the browser bundle, downloads through the gateway", async () => {
+  // The bundle is the one browsers load (msgpackr's browser build included); Node 20 has no
+  // global WebSocket, so the `ws` package stands in for the browser's.
+  const bundle = await buildBrowserLibrary({ outdir: join(work, "browser") });
+  writeFileSync(
+    join(work, "websocket-global.mjs"),
+    `import WebSocket from "ws";\nglobalThis.WebSocket = WebSocket;\n`,
+  );
+  const gateway = serve.gateway.replace(/\/$/, "");
+  const source = blockAfter("## In a browser", "js")
+    .replace(`"/ferry.js"`, JSON.stringify(pathToFileURL(bundle.outfile).href))
+    .replace("ws://127.0.0.1:8080/gateway/files", gateway);
+  assert.ok(source.includes(gateway) && !source.includes(`"/ferry.js"`));
+  const file = join(work, "snippet.mjs");
+  writeFileSync(file, `import "./websocket-global.mjs";\n${source}`);
+  const { stdout } = await run(process.execPath, [file], { cwd: work, timeout: 60_000 });
+  assert.match(stdout, /^3158073 \/ 3158073$/m);
+  assert.match(stdout, new RegExp(`^3 files; 3158073 bytes, SHA-256 ${mediumSha()}$`, "m"));
+});
+
+test("the typed-service example runs and prints the bigint id, the note and the remote code", async () => {
+  const source = blockAfter("## Typed services", "ts")
+    .replace(
+      `"ferry-transport/node"`,
+      JSON.stringify(pathToFileURL(join(root, "adapters/node/mod.ts")).href),
+    )
+    .replace(`"ferry-transport"`, JSON.stringify(pathToFileURL(join(root, "src/mod.ts")).href));
+  const file = join(work, "typed.mts");
+  writeFileSync(file, source);
+  const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
+    cwd: root,
+    timeout: 60_000,
+  });
+  assert.equal(stdout.trim(), "9007199254740993n hi 3 E_NO_NOTE");
+});
