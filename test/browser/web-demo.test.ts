@@ -263,6 +263,29 @@ describe("the web demo in Chromium, served by ferry serve", () => {
     },
   );
 
+  it("cancels a download, and the next one still works", GUARD, async () => {
+    const { page, log } = await openDemo();
+    try {
+      await page.locator(`tr[data-file="${DEMO_FILE}"]`).waitFor();
+      // Cancel in the same task as the click: deterministic, before any session is leased.
+      await page.evaluate((name) => {
+        document.querySelector<HTMLButtonElement>(`tr[data-file="${name}"] button`)!.click();
+        document.querySelector<HTMLButtonElement>("#cancel")!.click();
+      }, DEMO_FILE);
+      await page.waitForFunction(() =>
+        document.getElementById("download")!.dataset.state === "cancelled"
+      );
+      assert.equal(await text(page, "#verify-status"), "Download cancelled.");
+      assert.equal(await page.locator("#cancel").isHidden(), true);
+      assert.equal(await page.locator("#save-controls").isHidden(), true);
+      assert.equal(await text(page, "#count-failed"), "0", "cancelled chunks are not failures");
+      assert.equal(await downloadInPage(page, DEMO_FILE), "verified", log.join("\n"));
+      assert.equal(await text(page, "#computed-sha256"), sha256(DEMO_FILES[DEMO_FILE]!));
+    } finally {
+      await page.close();
+    }
+  });
+
   it("says so when the gateway refuses the page (unknown target)", GUARD, async () => {
     const { page } = await openDemo("?target=nowhere");
     try {

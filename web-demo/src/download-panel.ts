@@ -102,9 +102,12 @@ export class DownloadPanel implements ChunkObserver {
   }
 
   failed(index: number, _error: unknown): void {
-    if (this.#state() !== "downloading") return;
     this.#retries++;
     this.#map.set(index, ChunkState.Failed);
+  }
+
+  abandoned(index: number): void {
+    this.#map.set(index, ChunkState.Pending);
   }
 
   progress(_progress: DownloadProgress): void {
@@ -148,10 +151,6 @@ export class DownloadPanel implements ChunkObserver {
   redraw(): void {
     this.#map.invalidate();
     this.#chart.redraw();
-  }
-
-  #state(): DownloadState | undefined {
-    return this.#el.section.dataset.state as DownloadState | undefined;
   }
 
   #setState(state: DownloadState, message: string): void {

@@ -33,6 +33,8 @@ export interface ChunkObserver {
   requested(index: number): void;
   fetched(index: number, bytes: number): void;
   failed(index: number, error: unknown): void;
+  /** The request was given up (the download was cancelled or ended): the chunk is not here. */
+  abandoned(index: number): void;
   /** Chunks `0 … progress.chunksWritten − 1` are in the file. */
   progress(progress: DownloadProgress): void;
   /** The whole file is here; hashing it now. */
@@ -118,7 +120,8 @@ function observed(client: TransportClient, observer: ChunkObserver): FileTransfe
           return bytes;
         },
         (error: unknown) => {
-          observer.failed(index, error);
+          if (callOptions?.signal?.aborted) observer.abandoned(index);
+          else observer.failed(index, error);
           throw error;
         },
       );
