@@ -25,9 +25,8 @@
 
 import type { TransportClient } from "../client/transport-client.ts";
 import { unrefTimer } from "../deadline.ts";
-import { describeError, ProtocolError, RemoteError } from "../errors.ts";
+import { describeError, ProtocolError } from "../errors.ts";
 import type { PoolLease } from "../pool/pool-lease.ts";
-import { controlFields, ControlKind, controlKind, encodeControl } from "../pool/ferry-control.ts";
 import { FrameDecoder, type FrameHandler } from "../protocol/decoder.ts";
 import { type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
 import type { Socket, SocketSink, UpgradeRequest } from "../socket.ts";
@@ -35,7 +34,8 @@ import { BrowserWriter } from "./browser-writer.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
 import type { ResolvedGatewayOptions } from "./gateway-options.ts";
 import { decodeGatewayToken, encodeGatewayTokenOk } from "./gateway-token.ts";
-import { UploadBody } from "./upload-body.ts";
+import type { UploadBody } from "./upload-body.ts";
+import { type Operation, operationFor, type RequestSession } from "./browser-requests.ts";
 
 /** What a session needs from its gateway. */
 export interface SessionHost {
@@ -49,7 +49,6 @@ export interface SessionHost {
 }
 
 type State = "auth" | "authenticating" | "ready" | "leasing" | "open" | "closed";
-type Operation = (client: TransportClient) => void;
 
 const ONE_WAY_CHECK_BYTES = 256 * 1024;
 const BACKEND_POLL_MS = 10;
@@ -73,6 +72,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
   #oneWayBytes = 0;
   #backendCongested = false;
   #upload: UploadBody | undefined;
+  readonly #requests: RequestSession;
 
   constructor(socket: Socket, target: string, request: UpgradeRequest, host: SessionHost) {
     this.target = target;
@@ -89,6 +89,29 @@ export class GatewaySession implements SocketSink, FrameHandler {
       onChange: () => this.#updateReading(),
       onFailure: (error) => this.close(error),
     });
+    this.#requests = {
+      allowUpload: options.allowUpload,
+      uploadHighWaterMark: options.highWaterMark,
+      answer: (message) => this.#writer.send(message),
+      begin: (bytes) => {
+        this.#inFlight++;
+        this.#requestBytes += bytes;
+      },
+      reply: (bytes, message) => this.#reply(bytes, message),
+      streamOpened: (streamId, body) => {
+        this.#settle(0);
+        if (this.#state === "closed") body.cancel().catch(() => {});
+        else this.#writer.sendStream(streamId, body);
+      },
+      oneWaySent: (bytes) => {
+        this.#oneWayBytes += bytes;
+        if (this.#oneWayBytes >= ONE_WAY_CHECK_BYTES) this.#checkBackendQueue();
+      },
+      uploadStarted: (upload) => {
+        this.#upload = upload;
+      },
+      uploadPulled: () => this.#updateReading(),
+    };
     if (options.authenticate !== undefined) {
       this.#state = "auth";
       this.#timer = setTimeout(() => {
@@ -157,7 +180,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
       this.#authenticate(message);
       return;
     }
-    const operation = this.#operation(message);
+    const operation = operationFor(message, this.#requests);
     if (operation === undefined) return;
     if (this.#client !== undefined) {
       operation(this.#client);
@@ -270,149 +293,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
     });
   }
 
-  /** What to do on the backend for one browser message (undefined: nothing / answered here). */
-  #operation(message: Message): Operation | undefined {
-    const writer = this.#writer;
-    switch (message.type) {
-      case MessageType.RpcRequest: {
-        const { requestId, body } = message;
-        const kind = controlKind(body);
-        if (kind >= 0) {
-          writer.send(
-            kind === ControlKind.Ping
-              ? {
-                type: MessageType.RpcResponse,
-                requestId,
-                body: encodeControl(ControlKind.Pong, controlFields(body)),
-              }
-              : {
-                type: MessageType.RpcFailure,
-                requestId,
-                error: `The gateway does not forward Ferry control messages (kind 0x${
-                  kind.toString(16)
-                })`,
-              },
-          );
-          return undefined;
-        }
-        this.#begin(body.byteLength);
-        return (client) =>
-          client.sendRpc(body).then(
-            (reply) =>
-              this.#reply(body.byteLength, {
-                type: MessageType.RpcResponse,
-                requestId,
-                body: reply,
-              }),
-            (error) =>
-              this.#reply(body.byteLength, {
-                type: MessageType.RpcFailure,
-                requestId,
-                error: failureText(error),
-              }),
-          );
-      }
-      case MessageType.ChunkFetchRequest: {
-        const { streamId, chunkIndex } = message;
-        this.#begin(0);
-        return (client) =>
-          client.fetchChunk(streamId, chunkIndex).then(
-            (body) =>
-              this.#reply(0, { type: MessageType.ChunkFetchSuccess, streamId, chunkIndex, body }),
-            (error) =>
-              this.#reply(0, {
-                type: MessageType.ChunkFetchFailure,
-                streamId,
-                chunkIndex,
-                error: failureText(error),
-              }),
-          );
-      }
-      case MessageType.StreamRequest: {
-        const { streamId } = message;
-        this.#begin(0);
-        return (client) =>
-          client.stream(streamId).then(
-            (body) => {
-              this.#settle(0);
-              if (this.#state === "closed") body.cancel().catch(() => {});
-              else writer.sendStream(streamId, body);
-            },
-            (error) =>
-              this.#reply(0, {
-                type: MessageType.StreamFailure,
-                streamId,
-                error: failureText(error),
-              }),
-          );
-      }
-      case MessageType.OneWayMessage: {
-        const { body } = message;
-        return (client) => {
-          try {
-            client.send(body);
-          } catch {
-            return; // the backend closed: its `closed` handler ends the session with 4502
-          }
-          this.#oneWayBytes += body.byteLength;
-          if (this.#oneWayBytes >= ONE_WAY_CHECK_BYTES) this.#checkBackendQueue();
-        };
-      }
-      case MessageType.MergedBlockMetaRequest: {
-        const { requestId, appId, shuffleId, shuffleMergeId, reduceId } = message;
-        this.#begin(0);
-        return (client) =>
-          client.sendMergedBlockMetaRequest(appId, shuffleId, shuffleMergeId, reduceId).then(
-            (meta) =>
-              this.#reply(0, {
-                type: MessageType.MergedBlockMetaSuccess,
-                requestId,
-                numChunks: meta.numChunks,
-                body: meta.body,
-              }),
-            (error) =>
-              this.#reply(0, {
-                type: MessageType.RpcFailure,
-                requestId,
-                error: failureText(error),
-              }),
-          );
-      }
-      case MessageType.UploadStream: {
-        if (!this.#options.allowUpload) {
-          throw notAllowed(message, "uploads are disabled (allowUpload)");
-        }
-        const { requestId, meta, bodyByteCount } = message;
-        const upload = new UploadBody(this.#options.highWaterMark, () => this.#updateReading());
-        if (bodyByteCount > 0) this.#upload = upload;
-        else upload.end();
-        this.#begin(meta.byteLength);
-        return (client) =>
-          client.uploadStream(meta, upload.stream, { byteLength: bodyByteCount }).then(
-            (reply) =>
-              this.#reply(meta.byteLength, {
-                type: MessageType.RpcResponse,
-                requestId,
-                body: reply,
-              }),
-            (error) =>
-              this.#reply(meta.byteLength, {
-                type: MessageType.RpcFailure,
-                requestId,
-                error: failureText(error),
-              }),
-          );
-      }
-      default:
-        throw notAllowed(message, "browsers send requests only");
-    }
-  }
-
-  #begin(bytes: number): void {
-    this.#inFlight++;
-    this.#requestBytes += bytes;
-  }
-
   #settle(bytes: number): void {
     this.#inFlight--;
     this.#requestBytes -= bytes;
@@ -453,19 +333,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
     if (stop) this.#socket.pause();
     else this.#socket.resume();
   }
-}
-
-/** The text a browser gets for a failed request: the backend's own text for remote failures. */
-function failureText(error: unknown): string {
-  return error instanceof RemoteError ? error.remoteMessage : describeError(error);
-}
-
-function notAllowed(message: Message, why: string): GatewayClosedError {
-  return new GatewayClosedError(
-    GatewayCloseCode.PolicyViolation,
-    "message-not-allowed",
-    `The gateway does not forward ${messageTypeName[message.type]} from browsers: ${why}`,
-  );
 }
 
 /** Maps what the decoder threw to the close the browser gets. */
