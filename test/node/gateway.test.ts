@@ -152,8 +152,9 @@ describe("Node gateway → Ferry TCP server", () => {
     GUARD,
     async () => {
       const proxy = await FaultProxy.start({ port: backendPort });
-      const intervalMs = 250;
-      const timeoutMs = 500;
+      // Generous enough that a loaded machine answers every ping before the fault.
+      const intervalMs = 400;
+      const timeoutMs = 1500;
       try {
         await withGateway({
           targets: { interop: { host: "127.0.0.1", port: proxy.port, peerFeatures: ["ferry"] } },
