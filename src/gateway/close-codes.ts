@@ -9,19 +9,21 @@
  * | 1000 | normal | the browser or the gateway ended the session gracefully | nothing |
  * | 1001 | going away | the gateway is shutting down | reconnect later |
  * | 1002 | protocol error | the browser's bytes break Spark's framing | fix the client |
- * | 1008 | policy violation | a message type the gateway does not forward (UploadStream unless enabled, any reply type, a Ferry control message other than ping) | fix the client |
+ * | 1008 | policy violation | a message type the gateway does not forward (UploadStream unless `allowUpload`, any reply type); a bad Origin on a socket accepted without `allowUpgrade` | fix the client |
  * | 1009 | too big | a frame above the gateway's `maxFrameLength` | send smaller frames |
  * | 1011 | internal error | the gateway failed unexpectedly | retry |
  * | 1013 | try again later | a connection cap (total, per IP, per target) is reached | back off, retry |
-
- * | 4502 | bad gateway | the backend could not be reached, refused the session, closed, or stopped answering (heartbeat) | retry later |
  * | 4401 | unauthorized | no credential, a wrong one, or a request before authentication | get a new token |
  * | 4404 | unknown target | the path names no configured target | fix the URL |
  * | 4408 | timeout | authentication did not complete within `authTimeoutMs` | retry |
  * | 4429 | slow consumer | the page did not read its replies: buffered bytes above `maxBufferedBytes`, or not draining for `slowConsumerTimeoutMs` | read faster, fetch less at once |
+ * | 4502 | bad gateway | the backend could not be reached, refused the session, closed, or stopped answering (heartbeat, Spark's `connectionTimeoutMs`) | retry later |
  *
  * A browser tab that vanished (no pong to the listener's pings) is simply cut off: nobody is left
  * to read a close code.
+ *
+ * Ferry control messages other than a ping get an RpcFailure (the session stays open); an Origin
+ * refused by `allowUpgrade` gets HTTP 403 (no WebSocket, so the page sees 1006).
  *
  * Why 4502 and not the registered 1014 ("bad gateway"): Deno's server-side WebSocket does not
  * send 1014 (the peer sees code 0), so the gateway uses an application code, like HTTP's 502, in
