@@ -13,6 +13,7 @@ import { serviceClient, ServiceRouter } from "../../src/rpc/mod.ts";
 import {
   ChecksumMismatchError,
   downloadFile,
+  downloadFileFromPool,
   type FileCatalog,
   FileChangedError,
   FileErrorCode,
@@ -21,7 +22,9 @@ import {
   memoryFileCatalog,
   Sha256,
 } from "../../src/files/mod.ts";
-import { memorySocketPair } from "../helpers/memory-socket.ts";
+import { memoryNetwork, memorySocketPair } from "../helpers/memory-socket.ts";
+import { ConnectionPool } from "../../src/pool/connection-pool.ts";
+import { transportConnector } from "../../src/pool/transport-connector.ts";
 
 function pattern(length: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(length);
@@ -291,5 +294,40 @@ test("an empty file downloads as nothing and verifies; a failing write fails the
     );
   } finally {
     await served.close();
+  }
+});
+
+test("downloadFileFromPool spreads the download over exclusive leases and releases them", async () => {
+  const network = memoryNetwork();
+  const streams = new OneForOneStreamManager();
+  const catalog = memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK });
+  const router = new ServiceRouter().serve(
+    fileService,
+    fileServiceImplementation(catalog, streams),
+  );
+  const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+  await server.listen(network.listen);
+  const pool = new ConnectionPool<TransportClient>({
+    connector: transportConnector(() => network.connect),
+    maxPerRoute: 3,
+    maxStreamsPerConnection: 1,
+  });
+  try {
+    const out = collector();
+    const result = await downloadFileFromPool({
+      pool,
+      route: "memory",
+      connections: 3,
+      inFlight: 6,
+      name: "big.bin",
+      write: out.write,
+    });
+    assert.deepEqual(out.bytes(), big);
+    assert.equal(result.sha256, result.file.sha256);
+    assert.equal(pool.stats().total.leased, 0, "every lease was released");
+    assert.equal(server.connections.size, 3, "three connections carried it");
+  } finally {
+    await pool.close();
+    await server.close();
   }
 });
