@@ -7,7 +7,7 @@
 
 import { startDenoGateway } from "../adapters/deno/gateway.ts";
 import { tcpConnect, tcpListen } from "../adapters/deno/tcp.ts";
-import { tlsConnect } from "../adapters/deno/tls.ts";
+import { tlsConnect, tlsListen } from "../adapters/deno/tls.ts";
 import { webSocketListen } from "../adapters/deno/ws-listen.ts";
 import { webSocketConnect } from "../adapters/websocket/mod.ts";
 import type { CliRuntime } from "./runtime.ts";
@@ -19,6 +19,7 @@ export function denoCliRuntime(): CliRuntime {
     tlsConnect: (host, port, ca) => tlsConnect({ host, port, ...(ca === undefined ? {} : { ca }) }),
     webSocketConnect: (url) => webSocketConnect({ url }),
     tcpListen: (host, port) => tcpListen({ host, port }),
+    tlsListen: (host, port, cert, key) => tlsListen({ host, port, cert, key }),
     webSocketListen: (host, port) => webSocketListen({ host, port }),
     startGateway: (options) => startDenoGateway(options),
   };

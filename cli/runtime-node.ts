@@ -8,7 +8,7 @@
 import WebSocket from "isomorphic-ws";
 import { startNodeGateway } from "../adapters/node/gateway.ts";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
-import { tlsConnect } from "../adapters/node/tls.ts";
+import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
 import { webSocketListen } from "../adapters/node/ws-listen.ts";
 import { webSocketConnect, type WebSocketConstructor } from "../adapters/websocket/mod.ts";
 import type { CliRuntime } from "./runtime.ts";
@@ -21,6 +21,7 @@ export function nodeCliRuntime(): CliRuntime {
     webSocketConnect: (url) =>
       webSocketConnect({ url, WebSocket: WebSocket as unknown as WebSocketConstructor }),
     tcpListen: (host, port) => tcpListen({ host, port }),
+    tlsListen: (host, port, cert, key) => tlsListen({ host, port, cert, key }),
     webSocketListen: (host, port) => webSocketListen({ host, port }),
     startGateway: (options) => startNodeGateway(options),
   };

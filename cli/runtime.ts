@@ -23,6 +23,7 @@ export interface CliRuntime {
   tlsConnect(host: string, port: number, ca: string | undefined): Connect;
   webSocketConnect(url: string): Connect;
   tcpListen(host: string, port: number): Listen;
+  tlsListen(host: string, port: number, cert: string, key: string): Listen;
   webSocketListen(host: string, port: number): Listen;
   startGateway(
     options: Omit<GatewayOptions, "connect"> & {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import { describeError } from "../src/errors.ts";
@@ -13,6 +14,7 @@ import { fileServiceImplementation } from "../src/files/file-service-handler.ts"
 import { ServiceRouter } from "../src/rpc/service-router.ts";
 import { OneForOneStreamManager } from "../src/server/one-for-one-stream-manager.ts";
 import { TransportServer } from "../src/server/transport-server.ts";
+import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificate.ts";
 import type { SocketListener } from "../src/socket.ts";
 import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args.ts";
 import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
@@ -35,6 +37,8 @@ Options:
   --port <n>           TCP port (default 7337; 0 picks a free port)
   --ws-port <n>        direct WebSocket port (default 7338; 0 picks one)
   --http-port <n>      gateway + web demo port (default 8080; 0 picks one)
+  --tls-port <n>       also serve TLS here, with a fresh self-signed certificate (default: off)
+  --cert-out <file>    write that certificate (PEM) here, for "ferry get tls://… --ca <file>"
   --chunk-size <size>  chunk size, e.g. 1M or 65536 (default 1M)
   --demo-size <size>   size of the demo's big.bin (default 256M)
   --demo-dir <dir>     where demo data is generated (default .ferry-demo)
@@ -51,6 +55,8 @@ const FLAGS = {
   port: "string",
   "ws-port": "string",
   "http-port": "string",
+  "tls-port": "string",
+  "cert-out": "string",
   "chunk-size": "string",
   "demo-size": "string",
   "demo-dir": "string",
@@ -71,6 +77,13 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   const port = integerFlag(args, "port", 7337, 0, 65_535);
   const wsPort = integerFlag(args, "ws-port", 7338, 0, 65_535);
   const httpPort = integerFlag(args, "http-port", 8080, 0, 65_535);
+  const tlsPort = args.flags.has("tls-port")
+    ? integerFlag(args, "tls-port", 0, 0, 65_535)
+    : undefined;
+  const certOut = stringFlag(args, "cert-out");
+  if (certOut !== undefined && tlsPort === undefined) {
+    throw new UsageError("--cert-out needs --tls-port");
+  }
   const chunkSize = sizeFlag(args, "chunk-size", 1 << 20);
   const demoSize = sizeFlag(args, "demo-size", DEFAULT_DEMO_SIZE);
   const demoDir = resolve(stringFlag(args, "demo-dir", ".ferry-demo"));
@@ -109,6 +122,13 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     listeners.push(tcp);
     const ws = await server.listen(runtime.webSocketListen(host, wsPort));
     listeners.push(ws);
+    if (tlsPort !== undefined) {
+      const altNames = ["localhost", "127.0.0.1", "::1"];
+      if (!altNames.includes(host) && host !== "0.0.0.0" && host !== "::") altNames.push(host);
+      const { certPem, keyPem } = await generateSelfSignedCertificate({ altNames });
+      if (certOut !== undefined) writeFileSync(certOut, certPem);
+      listeners.push(await server.listen(runtime.tlsListen(host, tlsPort, certPem, keyPem)));
+    }
     gateway = await runtime.startGateway({
       host,
       port: httpPort,
@@ -134,6 +154,10 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   console.log(
     `WebSocket  ws://${hostInUrl(listeners[1]!.address.host)}:${listeners[1]!.address.port}/`,
   );
+  const tls = listeners[2];
+  if (tls !== undefined) {
+    console.log(`TLS        tls://${hostInUrl(tls.address.host)}:${tls.address.port}/`);
+  }
   console.log(`Gateway    ws://${h}:${gateway.address.port}/gateway/${GATEWAY_TARGET}/`);
   console.log(`Web demo   http://${h}:${gateway.address.port}/`);
   const example = files.find((file) => file.name === "big.bin") ?? files[0];

@@ -82,6 +82,8 @@ export async function runFerry(
 export interface RunningServe {
   readonly tcp: string;
   readonly ws: string;
+  /** With `--tls-port`. */
+  readonly tls: string | undefined;
   readonly gateway: string;
   readonly web: string;
   readonly stdout: () => string;
@@ -110,6 +112,7 @@ export async function startServe(
   return {
     tcp: url("TCP")!,
     ws: url("WebSocket")!,
+    tls: url("TLS"),
     gateway: url("Gateway")!,
     web: url("Web demo")!,
     stdout: () => out,

@@ -24,7 +24,11 @@ before(async () => {
   writeFileSync(join(folder, "large.bin"), randomBytes(24 * 1024 * 1024));
   const common = ["--host", "127.0.0.1", "--port", "0", "--ws-port", "0", "--http-port", "0"];
   [serve, folderServe] = await Promise.all([
-    startServe([...common, "--demo-size", "2M", "--demo-dir", demoDir, "--no-web"]),
+    startServe([
+      ...common,
+      ...["--demo-size", "2M", "--demo-dir", demoDir, "--no-web"],
+      ...["--tls-port", "0", "--cert-out", join(work, "cert.pem")],
+    ]),
     startServe([folder, ...common, "--chunk-size", "16k", "--no-web"]),
   ]);
 });
@@ -56,6 +60,23 @@ test("get downloads over TCP, direct WebSocket and the gateway, byte-identical a
     assert.match(result.stderr, /progress 100\.0%/);
     assert.ok(!existsSync(`${out}.part`) && !existsSync(`${out}.part.json`), "no partial left");
   }
+});
+
+test("get over TLS trusts the server's self-signed certificate with --ca, and only then", async () => {
+  assert.match(serve.tls ?? "", /^tls:\/\/127\.0\.0\.1:\d+\/$/);
+  const out = join(work, "medium-tls.bin");
+  const untrusted = await runFerry(["get", `${serve.tls}medium.bin`, out]);
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /cannot connect to tls:.*(certificate|self.signed)/i);
+  const trusted = await runFerry([
+    "get",
+    `${serve.tls}medium.bin`,
+    out,
+    "--ca",
+    join(work, "cert.pem"),
+  ]);
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.equal(sha256(out), sha256(join(demoDir, "files", "medium.bin")));
 });
 
 test("get resumes a recorded partial download from its first missing chunk", async () => {
