@@ -319,12 +319,8 @@ export class RequestHandler implements RequestSide {
       ? `ChunkFetchRequest refused: no StreamManager serves this connection`
       : this.#overCapacity(`chunk ${chunkIndex} of stream ${streamId}`);
     if (refused !== undefined) {
-      this.#connection.send({
-        type: MessageType.ChunkFetchFailure,
-        streamId,
-        chunkIndex,
-        error: refused,
-      });
+      const error = refused;
+      this.#connection.send({ type: MessageType.ChunkFetchFailure, streamId, chunkIndex, error });
       return;
     }
     const chunks = this.#chunks ??= new ChunkFetchReplies(this.#replyHost(), manager!);
@@ -343,7 +339,7 @@ export class RequestHandler implements RequestSide {
     }
     const applied = target.kind === "chunk"
       ? (this.#chunks?.cancel(target.streamId, target.chunkIndex) ?? false)
-      : (this.#streams?.cancel(target.streamId, cancelledByPeer(this.#connection.peer)) ?? false);
+      : (this.#streams?.cancel(target.streamId, cancelledBy(this.#connection.peer)) ?? false);
     if (applied) this.#cancelsApplied++;
   }
 
@@ -399,7 +395,7 @@ export class RequestHandler implements RequestSide {
 
 type TransferHookFn = (this: StreamManager, id: Int64 | string, client?: TransportClient) => void;
 
-function cancelledByPeer(peer: string): TransportError {
+function cancelledBy(peer: string): TransportError {
   return new TransportError(`Cancelled by the peer ${peer} (Ferry cancel)`);
 }
 
