@@ -15,7 +15,12 @@
  * @module
  */
 
-import { defineService, method } from "../rpc/service-definition.ts";
+import {
+  defineService,
+  method,
+  type MethodDefinition,
+  type ServiceDefinition,
+} from "../rpc/service-definition.ts";
 
 /** What the service says about one file. */
 export interface FileInfo {
@@ -90,8 +95,15 @@ function checkStreamId(value: unknown): bigint {
   return value;
 }
 
+/** The file service's methods. */
+export type FileServiceMethods = {
+  readonly list: MethodDefinition<void, FileInfo[]>;
+  readonly open: MethodDefinition<{ name: string }, OpenedFile>;
+  readonly release: MethodDefinition<{ streamId: bigint }, boolean>;
+};
+
 /** The file service's definition, shared by server and clients. */
-export const fileService = defineService("ferry.files", {
+export const fileService: ServiceDefinition<FileServiceMethods> = defineService("ferry.files", {
   list: method<void, FileInfo[]>({
     result: (value) => {
       if (!Array.isArray(value)) throw new TypeError(`expected an array, got ${typeof value}`);
@@ -115,6 +127,3 @@ export const fileService = defineService("ferry.files", {
     },
   }),
 });
-
-/** The file service's method map (for `ServiceClient<FileServiceMethods>`). */
-export type FileServiceMethods = typeof fileService.methods;

@@ -21,11 +21,11 @@
  * @module
  */
 
-import { Packr } from "msgpackr";
+import { type Options, Packr } from "msgpackr";
 import { describeError, PayloadError } from "../errors.ts";
 
 /** The options of the rpc layer's `Packr` — the single place they are chosen. */
-export const RPC_PACKR_OPTIONS = Object.freeze({
+export const RPC_PACKR_OPTIONS: Readonly<Options> = Object.freeze({
   useRecords: false,
   mapsAsObjects: true,
   moreTypes: false,
@@ -38,7 +38,7 @@ export const RPC_PACKR_OPTIONS = Object.freeze({
   largeBigIntToFloat: false,
   largeBigIntToString: false,
   useBigIntExtension: false,
-  int64AsType: "bigint" as const,
+  int64AsType: "bigint",
   writeFunction: (): never => {
     throw new TypeError("a function cannot be sent");
   },
