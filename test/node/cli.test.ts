@@ -189,6 +189,9 @@ test("--help on every command, usage errors exit 2", async () => {
     assert.equal(help.code, 0, `${command}: ${help.stderr}`);
     assert.match(help.stdout, new RegExp(`Usage: ferry ${command}`));
   }
+  const list = await runFerry(["bench", "--list"]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^chunk-fetch: /m, "ferry bench runs bench/run.ts");
   const top = await runFerry(["--help"]);
   assert.equal(top.code, 0);
   assert.match(top.stdout, /serve \[dir\]/);
