@@ -14,12 +14,15 @@ import {
   defineService,
   encodeServiceRequest,
   method,
+  pooledRpcTarget,
   RpcErrorCode,
   serviceClient,
   ServiceError,
   ServiceRouter,
 } from "../../src/rpc/mod.ts";
-import { memorySocketPair } from "../helpers/memory-socket.ts";
+import { memoryNetwork, memorySocketPair } from "../helpers/memory-socket.ts";
+import { ConnectionPool } from "../../src/pool/connection-pool.ts";
+import { transportConnector } from "../../src/pool/transport-connector.ts";
 
 interface Record64 {
   readonly id: bigint;
@@ -278,4 +281,30 @@ test("definitions and implementations are checked", () => {
   const router = new ServiceRouter().serve(otherService, { hi: () => "hi" });
   assert.throws(() => router.serve(otherService, { hi: () => "again" }), /already served/);
   assert.throws(() => serviceClient(echo, {} as never), /sendRpc/);
+});
+
+test("pooledRpcTarget leases a connection per call and releases it", async () => {
+  const network = memoryNetwork();
+  const server = new TransportServer({ rpcHandler: echoRouter().router });
+  await server.listen(network.listen);
+  const pool = new ConnectionPool<TransportClient>({
+    connector: transportConnector(() => network.connect),
+    maxPerRoute: 2,
+    maxStreamsPerConnection: 1,
+  });
+  try {
+    const api = serviceClient(echo, pooledRpcTarget(pool, "memory"));
+    const sums = await Promise.all([1, 2, 3, 4].map((n) => api.sum({ values: [n, n] })));
+    assert.deepEqual(sums, [2, 4, 6, 8]);
+    assert.equal(pool.stats().total.leased, 0);
+    assert.ok(server.connections.size <= 2, "never more connections than the route allows");
+    await assert.rejects(
+      api.fail({ code: "E_POOL" }),
+      (e: RemoteError) => e.remoteCode === "E_POOL" && /memory/.test(e.message),
+    );
+    assert.equal(pool.stats().total.leased, 0, "a failed call released its lease too");
+  } finally {
+    await pool.close();
+    await server.close();
+  }
 });
