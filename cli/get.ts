@@ -198,8 +198,10 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
     else if (state === undefined) partial.discard();
     if (error instanceof Interrupted || controller.signal.aborted) {
       console.error(
-        `ferry get: interrupted; ${written} chunks saved in ${partial.partPath}. ` +
-          `Run the same command again to resume.`,
+        began || state !== undefined
+          ? `ferry get: interrupted; ${written} chunks saved in ${partial.partPath}. ` +
+            `Run the same command again to resume.`
+          : `ferry get: interrupted before the download began; nothing was saved.`,
       );
       return 130;
     }
