@@ -73,6 +73,11 @@ export interface DownloadFileOptions extends CallOptions {
   readonly onOpen?: (file: FileInfo) => void | Promise<void>;
   /** Called after each written chunk. */
   readonly onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Called when chunk `index` arrived (in arrival order, before it is written), with the index of
+   * the connection in `connections` that fetched it — e.g. for a chunk map.
+   */
+  readonly onChunkFetched?: (index: number, byteLength: number, connection: number) => void;
   /** Deadline of one chunk fetch and of the open call (default 60 000 ms). */
   readonly chunkTimeoutMs?: number;
   /** Times a chunk failing with an I/O error is retried on another connection (default 3). */
@@ -90,6 +95,7 @@ export interface DownloadResult {
 }
 
 interface Lane {
+  readonly index: number;
   readonly client: FileTransferClient;
   readonly streamId: bigint;
   inFlight: number;
@@ -132,6 +138,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     if (options.expect !== undefined) assertSame(file, options.expect, "the partial download");
     await options.onOpen?.(file);
     const lanes: Lane[] = files.map((opened, i) => ({
+      index: i,
       client: connections[i]!,
       streamId: opened.streamId,
       inFlight: 0,
@@ -242,6 +249,12 @@ async function transfer(
       chunksFetched++;
       bytesFetched += bytes.byteLength;
       ready.set(index, bytes);
+      try {
+        options.onChunkFetched?.(index, bytes.byteLength, lane.index);
+      } catch (error) {
+        fail(error);
+        return;
+      }
       drain();
     }, (error) => {
       inFlight--;

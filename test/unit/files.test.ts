@@ -128,11 +128,16 @@ test("a download over three connections writes in order, spreads chunks, verifie
     }));
     const out = collector();
     let progressCalls = 0;
+    const arrived = new Map<number, number>();
     const result = await downloadFile({
       name: "big.bin",
       connections: counted,
       inFlight: 6,
       write: out.write,
+      onChunkFetched: (index, byteLength, connection) => {
+        assert.equal(byteLength, index === 50 ? 123 : CHUNK);
+        arrived.set(index, connection);
+      },
       onProgress: (p) => {
         progressCalls++;
         assert.ok(p.inFlight <= 6);
@@ -145,6 +150,10 @@ test("a download over three connections writes in order, spreads chunks, verifie
     assert.equal(result.bytesFetched, big.byteLength);
     assert.equal(progressCalls, 51);
     for (const count of fetched) assert.ok(count > 0, `every connection fetched (${fetched})`);
+    assert.equal(arrived.size, 51);
+    for (let i = 0; i < 3; i++) {
+      assert.equal([...arrived.values()].filter((c) => c === i).length, fetched[i]);
+    }
     // The download released the streams it opened.
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(served.streams.stats().streams, 0);
