@@ -19,6 +19,8 @@ export interface FolderCatalogOptions {
   readonly chunkSize?: number;
   /** Where to cache SHA-256 digests (default: none). */
   readonly hashCacheFile?: string;
+  /** Hears about files being hashed (default: silent). */
+  readonly log?: (line: string) => void;
 }
 
 interface Entry {
@@ -48,9 +50,12 @@ export async function folderCatalog(
     const stats = await stat(path);
     if (!stats.isFile()) continue;
     const cached = cache[path];
-    const sha256 = cached?.size === stats.size && cached.mtimeMs === stats.mtimeMs
-      ? cached.sha256
-      : await hashFile(path);
+    let sha256: string;
+    if (cached?.size === stats.size && cached.mtimeMs === stats.mtimeMs) sha256 = cached.sha256;
+    else {
+      if (stats.size >= 16 << 20) options.log?.(`hashing ${name} (${stats.size} bytes) ...`);
+      sha256 = await hashFile(path);
+    }
     cache[path] = { size: stats.size, mtimeMs: stats.mtimeMs, sha256 };
     entries.set(name, {
       path,

@@ -96,6 +96,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   try {
     catalog = await folderCatalog(dir, {
       chunkSize,
+      log,
       ...(args.positionals[0] === undefined
         ? { hashCacheFile: resolve(demoDir, "sha256.json") }
         : {}),
