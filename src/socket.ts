@@ -96,6 +96,14 @@ export interface Socket {
   close(error?: unknown): void;
   /** Settles once when the socket has ended; never rejects. */
   readonly closed: Promise<SocketClosed>;
+  /**
+   * Optional: `size` bytes of fresh memory (its own buffer, shared with nothing) that the caller
+   * overwrites completely before it reads or hands out any of it, allocated without zero-filling
+   * where the runtime can (Node: `Buffer.allocUnsafeSlow`). Used for frames assembled from received
+   * bytes, where zero-filling a large buffer costs as much as receiving it. Absent: the caller uses
+   * `new Uint8Array(size)`.
+   */
+  allocateUninitialized?(size: number): Uint8Array;
 }
 
 /** Deadline and cancellation for opening a connection. */

@@ -9,12 +9,15 @@
  *   since half-open is off); if the peer has not finished within `closeTimeoutMs` the socket is
  *   destroyed and `closed` carries a `TimeoutError`. `close(error)` resets (`resetAndDestroy`
  *   sends a TCP RST where the handle is plain TCP; TLS sockets are destroyed without one).
+ * - `allocateUninitialized` is `Buffer.allocUnsafeSlow` (unpooled, not zero-filled) seen as a plain
+ *   `Uint8Array`: the decoder assembles large frames in it without paying for zero-filling.
  * - I/O errors (ECONNRESET, EPIPE, ...) end the socket with a `ConnectionClosedError` whose
  *   `cause` is Node's error and whose message names the address and the OS code.
  *
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { Socket as NetSocket } from "node:net";
 import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../../src/errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
@@ -144,6 +147,12 @@ class NodeSocket implements Socket {
 
   get bufferedAmount(): number {
     return this.#state === "closed" ? 0 : this.#socket.writableLength;
+  }
+
+  /** Node's unpooled, non-zero-filled allocation, as a plain `Uint8Array` of its own buffer. */
+  allocateUninitialized(size: number): Uint8Array {
+    const buffer = Buffer.allocUnsafeSlow(size);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
   }
 
   attach(sink: SocketSink): void {

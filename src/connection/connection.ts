@@ -158,7 +158,13 @@ export class Connection implements ReadFlowControl {
         this.#body = undefined;
         body?.end();
       },
-    }, { maxFrameLength: options.maxFrameLength });
+    }, {
+      maxFrameLength: options.maxFrameLength,
+      // Large frames are filled by received bytes before anything reads them: no zero-filling.
+      ...(socket.allocateUninitialized === undefined
+        ? {}
+        : { allocate: (size: number) => socket.allocateUninitialized!(size) }),
+    });
     this.closed = socket.closed.then((closed) => ({
       error: this.#localReason ?? closed.error,
     }));

@@ -53,7 +53,15 @@ export interface FrameHandler {
 export interface FrameDecoderOptions {
   /** Largest accepted frame length, header included (default `defaultLimits.maxFrameLength`). */
   readonly maxFrameLength?: number;
+  /**
+   * Allocates the buffer of a frame that spans chunks (default `new Uint8Array(size)`). The decoder
+   * fills it completely before delivering anything from it, so it may return uninitialized memory
+   * (`Socket.allocateUninitialized`); it must be fresh memory shared with nothing else.
+   */
+  readonly allocate?: (size: number) => Uint8Array;
 }
+
+const allocateZeroed = (size: number): Uint8Array => new Uint8Array(size);
 
 /** Bytes of the frame-length field; the smallest frame is this plus the type byte. */
 const LENGTH_FIELD = 8;
@@ -64,6 +72,7 @@ export class FrameDecoder {
   readonly maxFrameLength: number;
   readonly #handler: FrameHandler;
   readonly #reader = new FrameReader();
+  readonly #allocate: (size: number) => Uint8Array;
   #state: DecoderState = "frame-length";
   /** Why the decoder failed (the first error). */
   #failure: unknown = undefined;
@@ -91,6 +100,7 @@ export class FrameDecoder {
     }
     this.maxFrameLength = max;
     this.#handler = handler;
+    this.#allocate = options.allocate ?? allocateZeroed;
   }
 
   /** Where the decoder is; `"failed"` once it has stopped. */
@@ -173,7 +183,13 @@ export class FrameDecoder {
             offset += frameSize;
             this.#frameAt(chunk, view, start, offset);
           } else {
-            const frame = new Uint8Array(frameSize);
+            const frame = this.#allocate(frameSize);
+            if (frame.length !== frameSize) {
+              throw new TransportError(
+                `FrameDecoder: the allocate option returned ${frame.length} bytes for a frame of ` +
+                  `${frameSize}`,
+              );
+            }
             frame.set(offset === 0 ? chunk : chunk.subarray(offset));
             this.#frame = frame;
             this.#frameFilled = end - offset;

@@ -92,6 +92,30 @@ describe("node tcp adapter", () => {
     }
   });
 
+  it("allocateUninitialized: plain Uint8Arrays of the size asked, each with its own buffer", async () => {
+    let server!: Socket;
+    const listener = await tcpListen()((socket) => (server = socket));
+    const client = await tcpConnect({ host: "127.0.0.1", port: listener.address.port })();
+    try {
+      await turns(2);
+      for (const socket of [client, server]) {
+        assert.equal(typeof socket.allocateUninitialized, "function");
+        const a = socket.allocateUninitialized!(1 << 20);
+        const b = socket.allocateUninitialized!(100);
+        assert.equal(Object.getPrototypeOf(a), Uint8Array.prototype);
+        assert.equal(a.length, 1 << 20);
+        assert.equal(b.length, 100);
+        // Never a slice of a shared pool: the frame handed to a caller owns its memory.
+        assert.equal(a.buffer.byteLength, 1 << 20);
+        assert.equal(b.buffer.byteLength, 100);
+        assert.notEqual(a.buffer, b.buffer);
+      }
+    } finally {
+      client.close(new Error("cleanup"));
+      await Promise.all([client.closed, server.closed, listener.close()]);
+    }
+  });
+
   it("a graceful close the peer never completes ends with a TimeoutError", async () => {
     const raw: net.Socket[] = [];
     const server = net.createServer((socket) => {

@@ -116,4 +116,33 @@ describe("FrameDecoder RPC fast paths", () => {
       }
     }
   });
+
+  it("frames assembled in uninitialized memory (the allocate option) decode identically", () => {
+    // Garbage-filled buffers stand in for uninitialized memory: every byte must be overwritten by
+    // received bytes before anything is delivered from the frame.
+    let allocations = 0;
+    const allocate = (size: number) => {
+      allocations++;
+      return new Uint8Array(size).fill(0xa5);
+    };
+    fc.assert(
+      fc.property(
+        fc.array(wireMessageArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 12 }),
+        (items, cuts) => {
+          const recorder = new FastPathRecorder();
+          const decoder = new FrameDecoder(recorder, { allocate });
+          for (const piece of pieces(toWire(items), cuts)) decoder.push(piece);
+          assert.deepStrictEqual(recorder.frames, items);
+        },
+      ),
+      { seed: FUZZ_SEED, numRuns: 500 },
+    );
+    assert.ok(allocations > 100, `${allocations} frames were assembled across chunks`);
+    const short = new FrameDecoder(new FrameRecorder(), { allocate: () => new Uint8Array(3) });
+    const frame = concatBytes(
+      encodeMessage({ type: MessageType.RpcRequest, requestId: 1, body: new Uint8Array(100) }),
+    );
+    assert.throws(() => short.push(frame.subarray(0, 50)), /allocate option returned 3 bytes/);
+  });
 });
