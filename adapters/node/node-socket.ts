@@ -3,7 +3,9 @@
  *
  * - `data` events go straight to `sink.data` as plain `Uint8Array` views of Node's per-read buffer
  *   (Node never reuses it), so there is no promise and no copy per chunk.
- * - `write` is `socket.write` and returns its boolean; Node's `drain` becomes `sink.drain`. The
+ * - `write` is `socket.write` and returns its boolean; the writes of one turn are corked until a
+ *   microtask, so a frame's header and its passed-through body leave in one `writev` (one syscall,
+ *   one segment train, one read on the other side). Node's `drain` becomes `sink.drain`. The
  *   socket's `writableHighWaterMark` is the high-water mark (set where the socket is created).
  * - `close()` ends gracefully (Node flushes, sends FIN, and closes once the peer's FIN arrives,
  *   since half-open is off); if the peer has not finished within `closeTimeoutMs` the socket is
@@ -106,6 +108,11 @@ class NodeSocket implements Socket {
   #ended: SocketClosed | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveClosed!: (closed: SocketClosed) => void;
+  #corked = false;
+  readonly #uncork = () => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   constructor(socket: NetSocket, options: NodeSocketOptions) {
     this.#socket = socket;
@@ -196,6 +203,12 @@ class NodeSocket implements Socket {
     const socket = this.#socket;
     if (this.#state !== "open" || socket.destroyed || socket.writableEnded) return false;
     if (chunk.byteLength === 0) return socket.writableLength < socket.writableHighWaterMark;
+    if (!this.#corked) {
+      // Writes of one turn (a frame's header and its passed-through body) leave in one writev.
+      this.#corked = true;
+      socket.cork();
+      queueMicrotask(this.#uncork);
+    }
     return socket.write(chunk);
   }
 
