@@ -27,7 +27,7 @@
  *
  * Why 4502 and not the registered 1014 ("bad gateway"): Deno's server-side WebSocket does not
  * send 1014 (the peer sees code 0), so the gateway uses an application code, like HTTP's 502, in
- * every runtime. The other 1xxx codes above are sent correctly by `ws` and by Deno.
+ * every runtime. The other 1xxx codes above reach the peer intact from both server runtimes.
  *
  * @module
  */

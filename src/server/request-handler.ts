@@ -11,12 +11,10 @@
  * - ChunkFetchRequest → {@linkcode ChunkFetchReplies}; StreamRequest → {@linkcode StreamReplyQueue}
  *   (replies in request order). Both apply the server-wide {@linkcode TransferBudget} ("busy"
  *   failures) and bracket writes with the StreamManager's transfer hooks.
- * - Requests beyond `maxConcurrentRequestsPerConnection` (the budget's serving limits) are
- *   refused at once with their failure reply, "too many requests in flight on this connection
- *   (N, limit M)"; `src/limits.ts` says why refusal rather than backpressure.
- * - Ferry cancels (OneWayMessages with a cancel control body, `src/cancel/`) never reach the
- *   handler; the two reply producers apply them. A cancel naming nothing being served, or
- *   several requests at once, is ignored (counted in `stats`).
+ * - Requests beyond `maxConcurrentRequestsPerConnection` are refused at once with their failure
+ *   reply (`src/limits.ts` says why refusal rather than backpressure).
+ * - Ferry cancels (`src/cancel/`) never reach the handler; the reply producers apply them. A
+ *   cancel naming nothing, or several requests at once, is ignored (counted in `stats`).
  * - MergedBlockMetaRequest → RpcFailure (not supported by Ferry's server).
  *
  * A side without an RpcHandler (a plain client) refuses requests with failures the same way.
