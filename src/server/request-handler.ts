@@ -17,10 +17,8 @@
  *   cancel naming nothing, or several requests at once, is ignored (counted in `stats`).
  * - MergedBlockMetaRequest → RpcFailure (not supported by Ferry's server).
  *
- * A side without an RpcHandler (a plain client) refuses requests with failures the same way.
- * Nothing a handler does can throw out of here: the connection and the server keep serving.
- *
- * @module
+ * Without an RpcHandler (a plain client) requests are refused the same way; nothing a handler
+ * does throws out of here. @module
  */
 
 import type { TransportClient } from "../client/transport-client.ts";
