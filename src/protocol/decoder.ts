@@ -8,14 +8,16 @@
  *   below 9 or above `maxFrameLength` fails at once.
  * - `"frame"` — the frame spans chunks: its bytes are being copied into one buffer of exactly the
  *   frame's size (allocated once, no repeated concatenation).
+ * - `"frame-body"` — a chunk ended right after the fixed fields of a frame with a large body (how
+ *   a WebSocket peer sends header and body as two messages): when the next chunk holds the whole
+ *   body, the body is a view of it (no copy); otherwise the frame is assembled as in `"frame"`.
  * - `"stream-body"` — after a StreamResponse or UploadStream, its `byteCount` / `bodyByteCount`
  *   raw bytes are handed to {@linkcode FrameHandler.body} as they arrive (views, never buffered).
  * - `"failed"` — a protocol error (or a throwing handler) stopped the decoder; every later `push`
  *   throws a {@linkcode ProtocolError} saying so.
  *
- * Zero copy: when a whole frame lies inside one pushed chunk, message bodies are `subarray` views
- * of that chunk (the socket contract gives chunk ownership to the receiver); the handler may keep
- * them. Bodies of frames that spanned chunks are views of the frame's own buffer.
+ * Zero copy: bodies are `subarray` views of the pushed chunk holding them (the socket contract
+ * gives chunk ownership to the receiver), or of the frame's own buffer; the handler may keep them.
  *
  * Handler callbacks run synchronously inside `push`. If one throws, the exception propagates out
  * of `push` unchanged and the decoder becomes `"failed"`: the bytes after that point have not been
@@ -32,7 +34,7 @@ import { type Int64, type Message, MessageType } from "./messages.ts";
 import { FrameReader } from "./frame-reader.ts";
 
 /** Where the decoder is in the byte stream. */
-export type DecoderState = "frame-length" | "frame" | "stream-body" | "failed";
+export type DecoderState = "frame-length" | "frame" | "frame-body" | "stream-body" | "failed";
 
 /** Receives what the decoder finds, synchronously, in stream order. */
 export interface FrameHandler {
@@ -86,6 +88,12 @@ export class FrameDecoder {
   /** The frame (after its length field) being assembled across chunks. */
   #frame: Uint8Array = EMPTY;
   #frameFilled = 0;
+
+  /** `"frame-body"`: the frame's fixed fields (type byte first), and the frame's size. */
+  readonly #head = new Uint8Array(MAX_FIXED_FIELDS);
+  readonly #headView = new DataView(this.#head.buffer);
+  #headLength = 0;
+  #frameSize = 0;
 
   /** Raw bytes still to pass through after a StreamResponse / UploadStream. */
   #streamRemaining = 0;
@@ -146,7 +154,9 @@ export class FrameDecoder {
    * tail of a large frame being assembled, so its body needs no copy. Undefined otherwise.
    */
   readBuffer(): Uint8Array | undefined {
-    if (this.#state !== "frame" || this.#pushing) return undefined;
+    if (this.#pushing) return undefined;
+    if (this.#state === "frame-body") this.#assembleSplitFrame();
+    if (this.#state !== "frame") return undefined;
     const frame = this.#frame;
     return frame.length - this.#frameFilled >= DIRECT_READ_MIN
       ? frame.subarray(this.#frameFilled)
@@ -182,18 +192,10 @@ export class FrameDecoder {
             const start = offset;
             offset += frameSize;
             this.#frameAt(chunk, view, start, offset);
+          } else if (this.#awaitBody(chunk, offset, end, frameSize)) {
+            return;
           } else {
-            const frame = this.#allocate(frameSize);
-            if (frame.length !== frameSize) {
-              throw new TransportError(
-                `FrameDecoder: the allocate option returned ${frame.length} bytes for a frame of ` +
-                  `${frameSize}`,
-              );
-            }
-            frame.set(offset === 0 ? chunk : chunk.subarray(offset));
-            this.#frame = frame;
-            this.#frameFilled = end - offset;
-            this.#state = "frame";
+            this.#startFrame(frameSize, offset === 0 ? chunk : chunk.subarray(offset));
             return;
           }
           break;
@@ -217,6 +219,20 @@ export class FrameDecoder {
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
           }
+          break;
+        }
+        case "frame-body": {
+          const bodyLength = this.#frameSize - this.#headLength;
+          if (end - offset < bodyLength) {
+            this.#assembleSplitFrame(); // the body spans chunks after all
+            break;
+          }
+          const body = offset === 0 && bodyLength === end
+            ? chunk
+            : chunk.subarray(offset, offset + bodyLength);
+          offset += bodyLength;
+          this.#state = "frame-length";
+          this.#splitFrame(body);
           break;
         }
         case "stream-body": {
@@ -266,19 +282,82 @@ export class FrameDecoder {
     ) {
       // The hottest frames, well-formed: decoded here without the general reader (a malformed one
       // goes to the reader below, which names what is wrong).
-      const handler = this.#handler;
-      const requestId = readInt64(view, start + 1);
-      const body = bytes.subarray(start + RPC_FIELDS, end);
-      if (type === MessageType.RpcRequest) {
-        handler.message({ type: MessageType.RpcRequest, requestId, body });
-      } else if (handler.rpcResponse !== undefined) {
-        handler.rpcResponse(requestId, body);
-      } else {
-        handler.message({ type: MessageType.RpcResponse, requestId, body });
-      }
+      this.#rpc(type, readInt64(view, start + 1), bytes.subarray(start + RPC_FIELDS, end));
       return;
     }
     this.#deliver(this.#reader.read(bytes, view, start, end));
+  }
+
+  #rpc(type: number, requestId: Int64, body: Uint8Array): void {
+    const handler = this.#handler;
+    if (type === MessageType.RpcRequest) {
+      handler.message({ type: MessageType.RpcRequest, requestId, body });
+    } else if (handler.rpcResponse !== undefined) {
+      handler.rpcResponse(requestId, body);
+    } else {
+      handler.message({ type: MessageType.RpcResponse, requestId, body });
+    }
+  }
+
+  /** Enters `"frame-body"` when `chunk[offset, end)` is exactly a large frame's fixed fields. */
+  #awaitBody(chunk: Uint8Array, offset: number, end: number, frameSize: number): boolean {
+    const available = end - offset;
+    if (
+      available === 0 || available !== fixedFieldsLength(chunk[offset]!) ||
+      frameSize - available < SPLIT_BODY_MIN
+    ) {
+      return false;
+    }
+    this.#head.set(offset === 0 ? chunk : chunk.subarray(offset));
+    this.#headLength = available;
+    this.#frameSize = frameSize;
+    this.#state = "frame-body";
+    return true;
+  }
+
+  /** Leaves `"frame-body"` for `"frame"`: the frame's buffer, holding its fixed fields. */
+  #assembleSplitFrame(): void {
+    this.#startFrame(this.#frameSize, this.#head.subarray(0, this.#headLength));
+  }
+
+  /** Enters `"frame"` with a new buffer of `frameSize` bytes that starts with `start`. */
+  #startFrame(frameSize: number, start: Uint8Array): void {
+    const frame = this.#allocate(frameSize);
+    if (frame.length !== frameSize) {
+      throw new TransportError(
+        `FrameDecoder: the allocate option returned ${frame.length} bytes for a frame of ` +
+          `${frameSize}`,
+      );
+    }
+    frame.set(start);
+    this.#frame = frame;
+    this.#frameFilled = start.length;
+    this.#state = "frame";
+  }
+
+  /** Delivers the frame whose fixed fields are in `#head` and whose body is `body`. */
+  #splitFrame(body: Uint8Array): void {
+    const view = this.#headView;
+    const type = this.#head[0]!;
+    if (type === MessageType.ChunkFetchSuccess) {
+      const streamId = readInt64(view, 1);
+      const chunkIndex = view.getInt32(9);
+      this.#handler.message({ type: MessageType.ChunkFetchSuccess, streamId, chunkIndex, body });
+      return;
+    }
+    if (type === MessageType.OneWayMessage && view.getInt32(1) === body.length) {
+      this.#handler.message({ type: MessageType.OneWayMessage, body });
+      return;
+    }
+    if (type !== MessageType.OneWayMessage && view.getInt32(9) === body.length) {
+      this.#rpc(type, readInt64(view, 1), body);
+      return;
+    }
+    // A body length that disagrees: joined, the general reader names what is wrong.
+    const frame = new Uint8Array(this.#headLength + body.length);
+    frame.set(this.#head.subarray(0, this.#headLength));
+    frame.set(body, this.#headLength);
+    this.#deliver(this.#reader.read(frame, new DataView(frame.buffer), 0, frame.length));
   }
 
   #deliver(message: Message): void {
@@ -301,3 +380,21 @@ const EMPTY = new Uint8Array(0);
 const RPC_FIELDS = 1 + 8 + 4;
 /** Frames with at least this much left to receive are read straight into their buffer. */
 const DIRECT_READ_MIN = 16 * 1024;
+/** Bodies at least this large are awaited as a chunk of their own (`"frame-body"`). */
+const SPLIT_BODY_MIN = DIRECT_READ_MIN;
+/** The longest fixed-field prefix {@linkcode fixedFieldsLength} knows. */
+const MAX_FIXED_FIELDS = RPC_FIELDS;
+
+/** Bytes before the body of a frame of `type` whose body ends the frame; 0 for other types. */
+function fixedFieldsLength(type: number): number {
+  switch (type) {
+    case MessageType.ChunkFetchSuccess: // type, streamId, chunkIndex
+    case MessageType.RpcRequest: // type, requestId, bodyLength
+    case MessageType.RpcResponse:
+      return RPC_FIELDS;
+    case MessageType.OneWayMessage: // type, bodyLength
+      return 1 + 4;
+    default:
+      return 0;
+  }
+}
