@@ -5,9 +5,12 @@
  *
  * - Each binary message is one chunk for `sink.data` (empty messages are skipped; a text message
  *   breaks the protocol and closes the socket with code 1003).
- * - `write` is `send`; it returns false once `bufferedAmount` is above the high-water mark. The
- *   WebSocket API has no drain event, so while (and only while) a writer waits, `bufferedAmount`
- *   is polled on a short timer and `drain` fires when it is back at or below the mark.
+ * - Each `write` is one binary message (`send`). The frame writer already joins the small frames
+ *   of a turn into one write; a large frame's header and body are two messages, and the peer's
+ *   decoder takes the body message as the body itself (no copy on either side).
+ * - `write` returns false once `bufferedAmount` is above the high-water mark; `drain` follows when
+ *   it is back at or below: with `ws`, checked in each send's written-callback, elsewhere polled
+ *   (1 ms, backing off to 16 ms) while, and only while, a writer waits.
  * - `pause()` uses the socket's own `pause()` where it has one (`ws`: real TCP backpressure);
  *   elsewhere messages are held in the adapter (bounded by `maxHeldBytes`) until `resume()`.
  * - A clean close with code 1000 or 1005 is a graceful end; any other close is an error that
@@ -37,7 +40,15 @@ export interface WebSocketLike {
   binaryType: string;
   readonly bufferedAmount: number;
   readonly readyState: number;
-  send(data: Uint8Array): void;
+  /**
+   * `options` and `sent` are `ws`'s (`sent` runs once the message is written to the kernel);
+   * used only with the `ws` package's sockets.
+   */
+  send(
+    data: Uint8Array,
+    options?: { binary: boolean; fin: boolean },
+    sent?: (error?: Error) => void,
+  ): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: string, listener: (event: never) => void): void;
   removeEventListener(type: string, listener: (event: never) => void): void;
@@ -58,9 +69,14 @@ export interface WebSocketSocketOptions {
   readonly maxHeldBytes: number;
   /** A graceful close not finished by then ends with a `TimeoutError` (0 = never). */
   readonly closeTimeoutMs: number;
-  /** How often `bufferedAmount` is polled while a writer waits for `drain`, in ms. */
+  /**
+   * Longest wait between polls of `bufferedAmount` while a writer waits for `drain`, in ms
+   * (default 16); polling starts at 1 ms and doubles up to this.
+   */
   readonly drainPollMs?: number;
 }
+
+const WHOLE_MESSAGE = { binary: true, fin: true };
 
 /** Close code Ferry sends for `close(error)` where the socket cannot be terminated. */
 export const resetCloseCode = 4000;
@@ -79,6 +95,9 @@ class WebSocketSocket implements Socket {
   #heldBytes = 0;
   #needDrain = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #drainPollDelay = 1;
+  /** Sends report completion (`ws`): drain follows them instead of polling. */
+  readonly #sentCallbacks: boolean;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Why it ended, once known; delivered after held data when graceful. */
   #ending: { error: unknown } | undefined;
@@ -94,6 +113,7 @@ class WebSocketSocket implements Socket {
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     };
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#sentCallbacks = isWsPackageSocket(ws);
     ws.addEventListener("message", this.#onMessage);
     ws.addEventListener("close", this.#onClose);
     ws.addEventListener("error", this.#onError);
@@ -102,6 +122,18 @@ class WebSocketSocket implements Socket {
   get bufferedAmount(): number {
     return this.#state === "closed" ? 0 : this.#ws.bufferedAmount;
   }
+
+  /** `ws` wrote a message to the kernel (or failed: the close event reports that). */
+  readonly #onSent = (): void => {
+    if (!this.#needDrain || this.#state !== "open") return;
+    if (this.bufferedAmount > this.#options.highWaterMark) return;
+    this.#needDrain = false;
+    try {
+      this.#sink?.drain();
+    } catch (error) {
+      this.#abort(error);
+    }
+  };
 
   attach(sink: SocketSink): void {
     if (this.#sink !== undefined) {
@@ -126,10 +158,17 @@ class WebSocketSocket implements Socket {
       );
     }
     if (this.#state !== "open" || this.#ws.readyState !== 1) return false;
-    if (chunk.byteLength > 0) this.#ws.send(chunk);
-    if (this.#ws.bufferedAmount <= this.#options.highWaterMark) return true;
-    this.#needDrain = true;
-    this.#pollDrain();
+    if (chunk.byteLength > 0) {
+      if (this.#sentCallbacks) this.#ws.send(chunk, WHOLE_MESSAGE, this.#onSent);
+      else this.#ws.send(chunk);
+    }
+    if (this.bufferedAmount <= this.#options.highWaterMark) return true;
+    if (!this.#needDrain) {
+      this.#needDrain = true;
+      this.#drainPollDelay = 1;
+    }
+    // Over the mark, a send is in flight: with `ws`, its callback signals the drain.
+    if (!this.#sentCallbacks) this.#pollDrain();
     return false;
   }
 
@@ -251,10 +290,12 @@ class WebSocketSocket implements Socket {
 
   #pollDrain(): void {
     if (this.#drainTimer !== undefined) return;
+    const delay = this.#drainPollDelay;
+    this.#drainPollDelay = Math.min(delay * 2, this.#options.drainPollMs ?? 16);
     this.#drainTimer = setTimeout(() => {
       this.#drainTimer = undefined;
       if (!this.#needDrain || this.#state !== "open") return;
-      if (this.#ws.bufferedAmount > this.#options.highWaterMark) {
+      if (this.bufferedAmount > this.#options.highWaterMark) {
         this.#pollDrain();
         return;
       }
@@ -264,7 +305,7 @@ class WebSocketSocket implements Socket {
       } catch (error) {
         this.#abort(error);
       }
-    }, this.#options.drainPollMs ?? 4);
+    }, delay);
   }
 
   #abort(error: unknown, code = resetCloseCode): void {
@@ -312,6 +353,15 @@ class WebSocketSocket implements Socket {
       this.#resolveClosed(ending);
     }
   }
+}
+
+/**
+ * Whether this is the `ws` package's WebSocket (the only one with `terminate`, `pause` and
+ * `resume`), whose `send` takes options and a written-callback.
+ */
+function isWsPackageSocket(ws: WebSocketLike): boolean {
+  return typeof ws.terminate === "function" && typeof ws.pause === "function" &&
+    typeof ws.resume === "function";
 }
 
 /** Received message data as bytes; undefined for text or anything else that is not binary. */
