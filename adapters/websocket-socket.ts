@@ -10,7 +10,7 @@
  *   decoder takes the body message as the body itself (no copy on either side).
  * - `write` returns false once `bufferedAmount` is above the high-water mark; `drain` follows when
  *   it is back at or below: with `ws`, checked in each send's written-callback, elsewhere polled
- *   (1 ms, backing off to 16 ms) while, and only while, a writer waits.
+ *   while, and only while, a writer waits (each 1 ms while it drains, backing off while not).
  * - `pause()` uses the socket's own `pause()` where it has one (`ws`: real TCP backpressure);
  *   elsewhere messages are held in the adapter (bounded by `maxHeldBytes`) until `resume()`.
  * - A clean close with code 1000 or 1005 is a graceful end; any other close is an error that
@@ -34,6 +34,7 @@ import {
 } from "../src/errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
 import { unrefTimer } from "../src/deadline.ts";
+import { checkAttach } from "./socket-attach.ts";
 
 /** The WebSocket surface the adapter uses: the WHATWG API, plus `ws`'s extras where present. */
 export interface WebSocketLike {
@@ -136,16 +137,7 @@ class WebSocketSocket implements Socket {
   };
 
   attach(sink: SocketSink): void {
-    if (this.#sink !== undefined) {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket ${this.info.remoteAddress}: already attached`,
-      );
-    }
-    if (sink === null || typeof sink !== "object") {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket: expected a SocketSink, received ${typeof sink}`,
-      );
-    }
+    checkAttach(this.info, this.#sink, sink);
     this.#sink = sink;
     queueMicrotask(() => this.#deliverHeld());
   }
@@ -288,15 +280,19 @@ class WebSocketSocket implements Socket {
     }
   }
 
-  #pollDrain(): void {
+  /** Polls every 1 ms while the buffer drains; doubles the wait (to 16 ms) while it does not. */
+  #pollDrain(buffered = this.bufferedAmount): void {
     if (this.#drainTimer !== undefined) return;
     const delay = this.#drainPollDelay;
-    this.#drainPollDelay = Math.min(delay * 2, this.#options.drainPollMs ?? 16);
     this.#drainTimer = setTimeout(() => {
       this.#drainTimer = undefined;
       if (!this.#needDrain || this.#state !== "open") return;
-      if (this.bufferedAmount > this.#options.highWaterMark) {
-        this.#pollDrain();
+      const now = this.bufferedAmount;
+      if (now > this.#options.highWaterMark) {
+        this.#drainPollDelay = now < buffered
+          ? 1
+          : Math.min(delay * 2, this.#options.drainPollMs ?? 16);
+        this.#pollDrain(now);
         return;
       }
       this.#needDrain = false;
