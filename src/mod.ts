@@ -46,6 +46,20 @@ export {
   startFerryHeartbeat,
   type StopHeartbeat,
 } from "./liveness/ferry-heartbeat.ts";
+
+/**
+ * Ferry's cancel extension: tell a Ferry peer that an abandoned chunk fetch or stream request is
+ * no longer wanted, so it stops producing the reply. Only for peers known to be Ferry:
+ * `enableFerryCancel(client)` for one connection, `ferryCancelBootstrap()` for pooled connections
+ * whose `peerFeatures` contain `"ferry"`, `sendFerryCancel` for one explicit cancel.
+ */
+export {
+  type CancelTarget,
+  type DisableFerryCancel,
+  enableFerryCancel,
+  ferryCancelBootstrap,
+  sendFerryCancel,
+} from "./cancel/ferry-cancel.ts";
 export * from "./gateway/mod.ts";
 export * from "./rpc/mod.ts";
 export * from "./files/mod.ts";
