@@ -25,7 +25,7 @@ import {
   controlKind,
   describeBody,
   encodeControl,
-} from "../pool/ferry-control.ts";
+} from "../protocol/ferry-control.ts";
 import { FERRY_PEER_FEATURE } from "../pool/ferry-ping.ts";
 import type { RpcCapableClient } from "../pool/ferry-ping.ts";
 import type { BootstrapContext } from "../pool/pool-options.ts";

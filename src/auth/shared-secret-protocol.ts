@@ -1,6 +1,6 @@
 /**
  * Ferry's shared-secret authentication: a mutual HMAC-SHA-256 challenge–response over WebCrypto,
- * carried in control bodies of ordinary RpcRequests (see `src/pool/ferry-control.ts`), so it
+ * carried in control bodies of ordinary RpcRequests (see `src/protocol/ferry-control.ts`), so it
  * works through any Spark-compatible transport and a plain Spark peer simply refuses it.
  *
  * ```

@@ -27,7 +27,12 @@ import { unrefTimer } from "../deadline.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
-import { controlFields, ControlKind, controlKind, encodeControl } from "../pool/ferry-control.ts";
+import {
+  controlFields,
+  ControlKind,
+  controlKind,
+  encodeControl,
+} from "../protocol/ferry-control.ts";
 import { chainInterceptors, ferryPingResponder } from "../pool/ferry-ping.ts";
 import type { RpcHandler } from "../server/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";

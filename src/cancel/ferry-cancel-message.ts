@@ -1,6 +1,6 @@
 /**
  * The wire form of Ferry's cancel extension: a OneWayMessage whose body is a Ferry control body
- * (`src/pool/ferry-control.ts`) saying "I no longer want the reply to this request".
+ * (`src/protocol/ferry-control.ts`) saying "I no longer want the reply to this request".
  *
  * ```
  * cancel a chunk fetch (kind 0x20), body 21 bytes:
@@ -34,7 +34,7 @@ import {
   controlKind,
   describeBody,
   encodeControl,
-} from "../pool/ferry-control.ts";
+} from "../protocol/ferry-control.ts";
 
 /** What a cancel names: one chunk fetch, or one stream request. */
 export type CancelTarget =

@@ -16,7 +16,12 @@
 import type { TransportClient } from "../client/transport-client.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import { describeError, RemoteError } from "../errors.ts";
-import { controlFields, ControlKind, controlKind, encodeControl } from "../pool/ferry-control.ts";
+import {
+  controlFields,
+  ControlKind,
+  controlKind,
+  encodeControl,
+} from "../protocol/ferry-control.ts";
 import { type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
 import { UploadBody } from "./upload-body.ts";

@@ -1,5 +1,5 @@
 /**
- * Authenticating a browser to the gateway over Ferry's control channel (`src/pool/ferry-control.ts`):
+ * Authenticating a browser to the gateway over Ferry's control channel (`src/protocol/ferry-control.ts`):
  * the browser's first message is an RpcRequest whose body is the control prefix, kind 0x20 and the
  * credential bytes. The gateway answers it itself (kind 0xA0 on success; an RpcFailure and close
  * code 4401 otherwise) and never forwards it: the backend, Ferry or Spark, never sees it. The
@@ -22,7 +22,7 @@ import {
   controlFields,
   controlKind,
   describeBody,
-} from "../pool/ferry-control.ts";
+} from "../protocol/ferry-control.ts";
 import type { RpcCapableClient } from "../pool/ferry-ping.ts";
 import type { UpgradeRequest } from "../socket.ts";
 

@@ -1,7 +1,7 @@
 /**
  * Liveness checks that really round-trip — only where the peer is known to be Ferry.
  *
- * The ping is an RpcRequest carrying a control body (`ferry-control.ts`): kind 0x01 and an 8-byte
+ * The ping is an RpcRequest carrying a control body (`src/protocol/ferry-control.ts`): kind 0x01 and an 8-byte
  * random nonce. A Ferry server's {@linkcode ferryPingResponder} interceptor answers it with kind
  * 0x81 and the same nonce, without calling the application's `RpcHandler`. A plain Spark server
  * would pass the ping to its handler, so the pool never pings a peer it does not know to be Ferry:
@@ -24,7 +24,7 @@ import {
   controlKind,
   describeBody,
   encodeControl,
-} from "./ferry-control.ts";
+} from "../protocol/ferry-control.ts";
 import type { ConnectionValidator, PooledClient } from "./pool-options.ts";
 
 /** The peer feature that says "this peer is a Ferry server; control messages are safe". */

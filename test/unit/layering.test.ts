@@ -50,6 +50,38 @@ test("src/ never reaches for a runtime or an upper layer", () => {
   assert.deepEqual(offences, []);
 });
 
+/** Layers below the pool: they may not import it (nor anything above it). */
+const belowPool = [
+  "src/protocol/",
+  "src/connection/",
+  "src/server/",
+  "src/cancel/ferry-cancel-message.ts",
+];
+/** Layers above the pool and the client: never imported from below them. */
+const abovePool = ["pool", "rpc", "gateway", "files", "liveness", "auth"];
+
+test("the protocol, connection and server layers never import the pool or anything above it", () => {
+  const offences: string[] = [];
+  for (const file of tsFiles("src")) {
+    if (!belowPool.some((prefix) => file.startsWith(prefix))) continue;
+    const text = readFileSync(join(root, file), "utf8");
+    for (const match of text.matchAll(importPattern)) {
+      const spec = match[1]!;
+      const target = join(file, "..", spec).replaceAll("\\", "/");
+      const layer = /^src\/([^/]+)\//.exec(target)?.[1];
+      if (layer !== undefined && abovePool.includes(layer)) {
+        offences.push(`${file} imports ${spec}`);
+      }
+      // The server's contracts name the connection handle (`TransportClient`, as Spark's
+      // `RpcHandler` does); the protocol and connection layers know nothing of clients.
+      if (layer === "client" && !file.startsWith("src/server/")) {
+        offences.push(`${file} imports ${spec}`);
+      }
+    }
+  }
+  assert.deepEqual(offences, []);
+});
+
 test("adapters/ import nothing from each other except through src/", () => {
   const offences: string[] = [];
   for (const file of tsFiles("adapters")) {

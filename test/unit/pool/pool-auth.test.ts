@@ -10,7 +10,7 @@ import { SharedSecretServer } from "../../../src/auth/shared-secret-server.ts";
 import { TransportClient } from "../../../src/client/transport-client.ts";
 import { AuthError, InvalidArgumentError, RemoteError } from "../../../src/errors.ts";
 import { ConnectionPool } from "../../../src/pool/connection-pool.ts";
-import { ControlKind, encodeControl } from "../../../src/pool/ferry-control.ts";
+import { ControlKind, encodeControl } from "../../../src/protocol/ferry-control.ts";
 import { transportConnector } from "../../../src/pool/transport-connector.ts";
 import type { Connect } from "../../../src/socket.ts";
 import { readAll, settle } from "../../helpers/engine-fixtures.ts";

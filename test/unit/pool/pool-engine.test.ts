@@ -12,7 +12,7 @@ import type { InboundInterceptor } from "../../../src/client/client-options.ts";
 import type { TransportClient } from "../../../src/client/transport-client.ts";
 import { ConnectionClosedError, RemoteError } from "../../../src/errors.ts";
 import { ConnectionPool } from "../../../src/pool/connection-pool.ts";
-import { ControlKind, controlKind } from "../../../src/pool/ferry-control.ts";
+import { ControlKind, controlKind } from "../../../src/protocol/ferry-control.ts";
 import {
   chainInterceptors,
   ferryPing,
