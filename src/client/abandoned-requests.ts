@@ -3,8 +3,10 @@
  * listeners told about them (`TransportClient.onAbandoned`).
  *
  * A request is abandoned when its own deadline passes or its `AbortSignal` aborts while the reply
- * is still outstanding. Nothing is reported for requests that fail because the connection closed,
- * that were refused before anything was sent, or that already have their reply. The client itself
+ * is still outstanding, and a stream request also when the reader cancels its `ByteStream` before
+ * the whole body has arrived (the rest is still on its way). Nothing is reported for requests that
+ * fail because the connection closed, that were refused before anything was sent, or that already
+ * have their complete reply (a stream cancelled after its last byte arrived). The client itself
  * has already done what keeps the wire correct: a late ChunkFetchSuccess / ChunkFetchFailure is
  * dropped and counted; an abandoned StreamRequest keeps its place in the reply order, so the peer
  * must still answer it (StreamResponse or StreamFailure) and the raw body of a StreamResponse is
@@ -16,7 +18,7 @@
 
 import type { Int64 } from "../protocol/messages.ts";
 
-/** A chunk fetch or stream request abandoned before its reply arrived. */
+/** A chunk fetch or stream request abandoned before its reply (a stream: its whole body) came. */
 export type AbandonedRequest =
   | {
     readonly kind: "chunk";
@@ -29,14 +31,18 @@ export type AbandonedRequest =
   | {
     readonly kind: "stream";
     readonly streamId: string;
-    /** Why: a `TimeoutError`, or the signal's reason. */
+    /**
+     * Why: a `TimeoutError`, the signal's reason, or the reason the reader passed to `cancel()`
+     * (possibly `undefined`) when it cancelled the body part-way.
+     */
     readonly reason: unknown;
   };
 
 /**
  * Told once per abandoned request, synchronously, after the request's promise was rejected and the
- * request forgotten (the connection is still open; the listener may send on it). A throw is
- * reported to the client's `onHandlerError` and does not affect other listeners.
+ * request forgotten, or inside the reader's `cancel()` of a body part-way (whose rest the client
+ * then reads off the socket and discards). The connection is still open; the listener may send on
+ * it. A throw is reported to the client's `onHandlerError` and does not affect other listeners.
  */
 export type AbandonedRequestListener<Client> = (request: AbandonedRequest, client: Client) => void;
 

@@ -111,6 +111,8 @@ export class TransportClient {
       firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
       idleTimeoutMs: resolved.idleTimeoutMs,
       slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
+      onStreamBodyCancelled: (streamId, reason) =>
+        this.#abandoned.notify({ kind: "stream", streamId, reason }, this),
     });
     this.#requests = new RequestHandler(this, this.#connection, {
       rpcHandler: resolved.rpcHandler,
@@ -358,8 +360,9 @@ export class TransportClient {
 
   /**
    * Subscribes to chunk fetches and stream requests that the caller abandoned (deadline or abort)
-   * before their reply arrived; see {@linkcode AbandonedRequest}. Not called for requests failed
-   * by the connection closing. Returns a function that unsubscribes.
+   * before their reply arrived, and to received streams cancelled by their reader before their
+   * body was complete; see {@linkcode AbandonedRequest}. Not called for requests failed by the
+   * connection closing. Returns a function that unsubscribes.
    *
    * The client keeps the wire correct by itself (late chunk replies are dropped; an abandoned
    * StreamRequest still expects its StreamResponse or StreamFailure, whose raw body is read and

@@ -58,6 +58,8 @@ export interface ConnectionOptions {
   readonly idleTimeoutMs?: number;
   /** Outbound bytes above the high-water mark without a drain this long: reset; 0 = never. */
   readonly slowConsumerTimeoutMs?: number;
+  /** A received stream was cancelled by its reader before its whole body had arrived. */
+  readonly onStreamBodyCancelled?: (streamId: string, reason: unknown) => void;
 }
 
 /** Traffic counters of one connection. */
@@ -140,6 +142,7 @@ export class Connection implements ReadFlowControl {
       flow: this,
       streamHighWaterMark: options.streamHighWaterMark,
       onBusy: () => this.#watchdog.busy(),
+      onStreamBodyCancelled: options.onStreamBodyCancelled,
     });
     this.#decoder = new FrameDecoder({
       message: (message) => this.#dispatch(message),

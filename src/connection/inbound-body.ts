@@ -5,7 +5,8 @@
  * the way to the socket: when the stream's queue reaches its high-water mark the connection pauses
  * the socket; when the consumer pulls again it resumes. The bytes are views of the received socket
  * chunks (no copy). Cancelling the stream discards the rest of the body so the connection stays in
- * sync; a connection that closes mid-body errors the stream (never a clean, short end).
+ * sync (and, when that happens before the body is complete, tells the owner, which may ask the peer
+ * to stop sending); a connection that closes mid-body errors the stream (never a clean, short end).
  *
  * @module
  */
@@ -47,6 +48,7 @@ export class InboundStream implements InboundBody {
   readonly stream: ByteStream;
   readonly #flow: ReadFlowControl;
   readonly #onDone: ((error: unknown) => void) | undefined;
+  readonly #onCancel: ((reason: unknown) => void) | undefined;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   /** The consumer cancelled, or the owner abandoned the body: drop further bytes. */
   #discarding = false;
@@ -54,15 +56,20 @@ export class InboundStream implements InboundBody {
 
   /**
    * @param onDone runs once when the body is complete (`undefined`) or failed (the error).
+   * @param onCancel runs once when the reader cancels the stream before every byte has arrived
+   *   (with the reader's reason), after the stream started discarding the rest; not when it
+   *   cancels a body already complete, nor on {@linkcode InboundStream.abandon}.
    */
   constructor(
     byteLength: number,
     flow: ReadFlowControl,
     highWaterMark: number,
     onDone?: (error: unknown) => void,
+    onCancel?: (reason: unknown) => void,
   ) {
     this.#flow = flow;
     this.#onDone = onDone;
+    this.#onCancel = onCancel;
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -71,9 +78,11 @@ export class InboundStream implements InboundBody {
         pull: () => {
           this.#flow.resumeReading(this);
         },
-        cancel: () => {
+        cancel: (reason) => {
+          if (this.#discarding) return;
           this.#discarding = true;
           this.#flow.resumeReading(this);
+          if (!this.#done) this.#onCancel?.(reason);
         },
       },
       { highWaterMark, size: (chunk) => chunk.byteLength },

@@ -59,6 +59,8 @@ export interface ResponseHandlerOptions {
   readonly streamHighWaterMark: number;
   /** The number of outstanding requests went from 0 to 1. */
   readonly onBusy: () => void;
+  /** A received stream was cancelled by its reader before its whole body had arrived. */
+  readonly onStreamBodyCancelled?: (streamId: string, reason: unknown) => void;
 }
 
 /** Chunk replies are matched on this key. `String` renders a number and a bigint alike. */
@@ -311,6 +313,8 @@ export class ResponseHandler {
         this.#liveStreams--;
         this.#outstanding--;
       },
+      this.#options.onStreamBodyCancelled &&
+        ((reason) => this.#options.onStreamBodyCancelled!(message.streamId, reason)),
     );
     pending.reply.resolve(body.stream);
     return body;

@@ -1,5 +1,6 @@
 /**
- * Ferry cancel over real TCP: a client aborts a 1 GiB stream from a slow source part-way; the
+ * Ferry cancel over real TCP: a client aborts a 1 GiB stream from a slow source part-way (the
+ * reader's `cancel()` alone: with cancel enabled the client sends the stream cancel itself); the
  * server stops reading the source at once (0 reads after the cancel reached it) and, since far
  * more than `maxCancelPaddingBytes` is left, resets the connection instead of sending the rest. A
  * stream cancelled with a small rest is finished with padding and the connection carries on. A
@@ -9,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
-import { enableFerryCancel, sendFerryCancel } from "../../src/cancel/ferry-cancel.ts";
+import { enableFerryCancel } from "../../src/cancel/ferry-cancel.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { LimitError } from "../../src/errors.ts";
 import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
@@ -69,7 +70,11 @@ async function setup(maxCancelPaddingBytes?: number) {
 }
 
 /** Reads `bytes` from the stream, then cancels it (the caller abandons it part-way). */
-async function readThenCancel(stream: ReadableStream<Uint8Array>, bytes: number): Promise<number> {
+async function readThenCancel(
+  stream: ReadableStream<Uint8Array>,
+  bytes: number,
+  beforeCancel?: () => void,
+): Promise<number> {
   const reader = stream.getReader();
   let read = 0;
   while (read < bytes) {
@@ -77,6 +82,7 @@ async function readThenCancel(stream: ReadableStream<Uint8Array>, bytes: number)
     if (done) break;
     read += value.byteLength;
   }
+  beforeCancel?.();
   await reader.cancel(new Error("the caller lost interest"));
   return read;
 }
@@ -86,11 +92,14 @@ test("aborting a 1 GiB stream from a slow source stops the source and resets ins
   try {
     const body = await client.stream("gib");
     assert.equal(body.byteLength, 1024 * MiB);
-    const read = await readThenCancel(body, 4 * MiB);
-    const cancelSent = performance.now();
-    const sentAtCancel = serverSide.stats().bytesSent;
-    assert.equal(sendFerryCancel(client, { kind: "stream", streamId: "gib" }), true);
+    let sentAtCancel = 0;
+    let cancelSent = 0;
+    const read = await readThenCancel(body, 4 * MiB, () => {
+      sentAtCancel = serverSide.stats().bytesSent;
+      cancelSent = performance.now();
+    });
     const closed = await serverSide.closed;
+    assert.equal(serverSide.stats().cancelsReceived, 1, "one cancel, sent by the reader's cancel");
     const closedAt = performance.now();
     const entry = sources.get("gib")!;
     const { source } = entry;
@@ -124,8 +133,9 @@ test("a stream cancelled with a small rest is padded and the connection carries 
   try {
     const body = await client.stream("small");
     const read = await readThenCancel(body, 512 * 1024);
-    sendFerryCancel(client, { kind: "stream", streamId: "small" });
     for (let i = 0; i < 1000 && serverSide.stats().cancelsApplied === 0; i++) await sleep(2);
+    assert.equal(serverSide.stats().cancelsApplied, 1, "the reader's cancel reached the server");
+    assert.equal(serverSide.stats().cancelsReceived, 1);
     assert.equal(text(await client.sendRpc(utf8("after the cancel"))), "after the cancel");
     const { source } = sources.get("small")!;
     assert.equal(source.readsAfterReturn, 0);
