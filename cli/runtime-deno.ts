@@ -1,16 +1,18 @@
 /**
  * The CLI's Deno adapters: `Deno.connect`/`Deno.listen` through `adapters/deno/`, Deno's global
- * WebSocket, the gateway on `Deno.serve`.
+ * WebSocket, the gateway's listener on `Deno.serve` as `startDenoGateway` configures it.
  *
  * @module
  */
 
-import { startDenoGateway } from "../adapters/deno/gateway.ts";
 import { tcpConnect, tcpListen } from "../adapters/deno/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/deno/tls.ts";
 import { webSocketListen } from "../adapters/deno/ws-listen.ts";
 import { webSocketConnect } from "../adapters/websocket/mod.ts";
 import type { CliRuntime } from "./runtime.ts";
+
+/** Pings towards browsers (Deno's `idleTimeout`, whole seconds). */
+const BROWSER_PING_INTERVAL_MS = 15_000;
 
 export function denoCliRuntime(): CliRuntime {
   return {
@@ -21,6 +23,14 @@ export function denoCliRuntime(): CliRuntime {
     tcpListen: (host, port) => tcpListen({ host, port }),
     tlsListen: (host, port, cert, key) => tlsListen({ host, port, cert, key }),
     webSocketListen: (host, port) => webSocketListen({ host, port }),
-    startGateway: (options) => startDenoGateway(options),
+    gatewayListen: (options) =>
+      webSocketListen({
+        host: options.host,
+        port: options.port,
+        allowUpgrade: options.allowUpgrade,
+        onRequest: options.onRequest,
+        pingIntervalMs: BROWSER_PING_INTERVAL_MS,
+        maxHeldBytes: options.maxBufferedBytes,
+      }),
   };
 }

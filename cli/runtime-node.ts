@@ -1,17 +1,22 @@
 /**
  * The CLI's Node adapters: `node:net`/`node:tls` through `adapters/node/`, WebSocket clients on
- * the `ws` package (Node 20 has no global WebSocket), the gateway on Node's listener.
+ * the `ws` package (Node 20 has no global WebSocket), the gateway's listener as `startNodeGateway`
+ * configures it.
  *
  * @module
  */
 
 import WebSocket from "isomorphic-ws";
-import { startNodeGateway } from "../adapters/node/gateway.ts";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
 import { webSocketListen } from "../adapters/node/ws-listen.ts";
 import { webSocketConnect, type WebSocketConstructor } from "../adapters/websocket/mod.ts";
 import type { CliRuntime } from "./runtime.ts";
+
+/** Pings towards browsers; a tab that stops answering is cut off within two intervals. */
+const BROWSER_PING_INTERVAL_MS = 15_000;
+/** Upgrade (and page request) headers must arrive within this long (slowloris). */
+const UPGRADE_TIMEOUT_MS = 10_000;
 
 export function nodeCliRuntime(): CliRuntime {
   return {
@@ -23,6 +28,15 @@ export function nodeCliRuntime(): CliRuntime {
     tcpListen: (host, port) => tcpListen({ host, port }),
     tlsListen: (host, port, cert, key) => tlsListen({ host, port, cert, key }),
     webSocketListen: (host, port) => webSocketListen({ host, port }),
-    startGateway: (options) => startNodeGateway(options),
+    gatewayListen: (options) =>
+      webSocketListen({
+        host: options.host,
+        port: options.port,
+        maxPayload: options.maxFrameLength,
+        allowUpgrade: options.allowUpgrade,
+        onRequest: options.onRequest,
+        pingIntervalMs: BROWSER_PING_INTERVAL_MS,
+        headersTimeoutMs: UPGRADE_TIMEOUT_MS,
+      }),
   };
 }

@@ -7,13 +7,21 @@
  * @module
  */
 
-import type { Connect, Listen, SocketListener } from "../src/socket.ts";
-import type { GatewayOptions } from "../src/gateway/gateway-options.ts";
+import type { Connect, Listen, UpgradeRequest } from "../src/socket.ts";
 
-/** A gateway started on a listener of its own that also serves plain HTTP. */
-export interface RunningHttpGateway {
-  readonly address: SocketListener["address"];
-  close(): Promise<void>;
+/** The listener `ferry serve`'s gateway and web page share (see `serve-gateway.ts`). */
+export interface GatewayListenOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** The gateway's `maxFrameLength`: no WebSocket message may be larger. */
+  readonly maxFrameLength: number;
+  /** The gateway's `maxBufferedBytes` (Deno holds a paused browser's messages up to it). */
+  readonly maxBufferedBytes: number;
+  /** False refuses the upgrade with 403 (the gateway's Origin and path check). */
+  readonly allowUpgrade: (request: UpgradeRequest) => boolean;
+  /** Plain HTTP requests (the web demo). */
+  readonly onRequest: (request: Request) => Response | Promise<Response>;
 }
 
 /** What the CLI needs from the runtime it runs on. */
@@ -25,13 +33,11 @@ export interface CliRuntime {
   tcpListen(host: string, port: number): Listen;
   tlsListen(host: string, port: number, cert: string, key: string): Listen;
   webSocketListen(host: string, port: number): Listen;
-  startGateway(
-    options: Omit<GatewayOptions, "connect"> & {
-      readonly host: string;
-      readonly port: number;
-      readonly onRequest: (request: Request) => Response | Promise<Response>;
-    },
-  ): Promise<RunningHttpGateway>;
+  /**
+   * A WebSocket listener for the gateway, with browser liveness (pings every 15 s) and, where the
+   * runtime allows, a deadline for upgrade headers (10 s), as the adapters' gateway runners use.
+   */
+  gatewayListen(options: GatewayListenOptions): Listen;
 }
 
 export async function loadCliRuntime(): Promise<CliRuntime> {

@@ -19,7 +19,13 @@ import type { SocketListener } from "../src/socket.ts";
 import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args.ts";
 import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
 import { folderCatalog } from "./folder-catalog.ts";
-import type { CliRuntime, RunningHttpGateway } from "./runtime.ts";
+import type { CliRuntime } from "./runtime.ts";
+import {
+  hostInUrl,
+  pageOrigins,
+  type RunningServeGateway,
+  startServeGateway,
+} from "./serve-gateway.ts";
 import { createWebSite } from "./web-site.ts";
 
 export const serveUsage = `Usage: ferry serve [dir] [options]
@@ -45,7 +51,9 @@ Options:
   --no-web             do not build the browser bundle (the page cannot load /ferry.js)
   --help               this text
 
-Prints the URLs it serves; Ctrl-C stops it.`;
+Browsers may open gateway sessions only from the page's own origins (http://127.0.0.1:HTTP_PORT,
+http://localhost:HTTP_PORT and --host's), printed as "Origins"; clients that send no Origin (ferry
+get) are let in. Prints the URLs it serves; Ctrl-C stops it.`;
 
 /** The gateway target naming this server (the web demo's default target). */
 export const GATEWAY_TARGET = "files";
@@ -117,7 +125,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   );
   const server = new TransportServer({ rpcHandler: router, streamManager: streams });
   const listeners: SocketListener[] = [];
-  let gateway: RunningHttpGateway | undefined;
+  let gateway: RunningServeGateway | undefined;
   try {
     const tcp = await server.listen(runtime.tcpListen(host, port));
     listeners.push(tcp);
@@ -130,11 +138,13 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
       if (certOut !== undefined) writeFileSync(certOut, certPem);
       listeners.push(await server.listen(runtime.tlsListen(host, tlsPort, certPem, keyPem)));
     }
-    gateway = await runtime.startGateway({
+    gateway = await startServeGateway(runtime, {
       host,
       port: httpPort,
       targets: { [GATEWAY_TARGET]: { host: tcp.address.host, port: tcp.address.port } },
-      allowedOrigins: originsFor(host, httpPort),
+      // The web page's own origins, with the port the listener really got (--http-port 0).
+      allowedOrigins: (address) => pageOrigins(host, address.port),
+      // `ferry get ws://…/gateway/files/…` sends no Origin; browsers always do.
       allowMissingOrigin: true,
       onRequest: (request) => site.handle(request),
     });
@@ -144,7 +154,6 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     await server.close();
     return 1;
   }
-  // Origins can only be known once the port is (with --http-port 0).
   const h = hostInUrl(gateway.address.host);
   const files = catalog.list() as readonly { name: string; size: number }[];
   console.log(`ferry serve: ${files.length} files from ${dir} (runtime: ${runtime.name})`);
@@ -161,6 +170,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   }
   console.log(`Gateway    ws://${h}:${gateway.address.port}/gateway/${GATEWAY_TARGET}/`);
   console.log(`Web demo   http://${h}:${gateway.address.port}/`);
+  console.log(`Origins    ${gateway.allowedOrigins.join(" ")}`);
   const example = files.find((file) => file.name === "big.bin") ?? files[0];
   if (example !== undefined) {
     console.log(
@@ -183,14 +193,4 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   await gateway.close();
   await server.close();
   return 0;
-}
-
-function originsFor(host: string, port: number): string[] {
-  if (port === 0) return ["*"];
-  const hosts = new Set([hostInUrl(host), "localhost", "127.0.0.1", "[::1]"]);
-  return [...hosts].map((name) => `http://${name}:${port}`);
-}
-
-function hostInUrl(host: string): string {
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
