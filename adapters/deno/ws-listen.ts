@@ -18,46 +18,31 @@
 import { InvalidArgumentError, TransportError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type { Listen, SocketListener } from "../../src/socket.ts";
-import { checkTcpListenOptions, formatHostPort, type TcpListenOptions } from "../tcp-options.ts";
+import { formatHostPort } from "../tcp-options.ts";
+import {
+  checkWebSocketListenOptions,
+  upgradeAllowed,
+  type WebSocketListenCommonOptions,
+} from "../websocket-listen-options.ts";
 import { type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
 import type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 import { denoApi, denoErrorCode } from "./deno-api.ts";
 
 export type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 
-export interface WebSocketListenOptions extends TcpListenOptions {
-  /** Only upgrade requests for this path (default: any path). */
-  readonly path?: string;
+export interface WebSocketListenOptions extends WebSocketListenCommonOptions {
   /** Received bytes held while paused before the socket closes with a LimitError (256 MiB). */
   readonly maxHeldBytes?: number;
-  /** Return false to refuse an upgrade with 403 (e.g. an Origin check). */
-  readonly allowUpgrade?: (request: UpgradeRequest) => boolean;
-  /** Serves requests that are not upgrades (default: 426 "speaks WebSocket only"). */
-  readonly onRequest?: (request: Request) => Response | Promise<Response>;
   /** Deno's `idleTimeout` for pings, in ms rounded up to seconds (0 = never, default). */
   readonly pingIntervalMs?: number;
 }
 
 /** A `Listen` that accepts WebSocket connections on `host:port` (port 0 picks a free port). */
 export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
-  const checked = checkTcpListenOptions(options, "webSocketListen");
-  const path = options.path;
-  if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
-    throw new InvalidArgumentError(`webSocketListen: path must start with "/", received ${path}`);
-  }
+  const checked = checkWebSocketListenOptions(options, "webSocketListen");
+  const { path, allowUpgrade, onRequest } = checked;
   const maxHeldBytes = options.maxHeldBytes ?? defaultLimits.writeHardCap;
-  const allowUpgrade = options.allowUpgrade;
-  const onRequest = options.onRequest;
-  if (onRequest !== undefined && typeof onRequest !== "function") {
-    throw new InvalidArgumentError(`webSocketListen: onRequest must be a function`);
-  }
-  const pingIntervalMs = options.pingIntervalMs ?? 0;
-  if (!Number.isSafeInteger(pingIntervalMs) || pingIntervalMs < 0) {
-    throw new InvalidArgumentError(
-      `webSocketListen: pingIntervalMs must be a non-negative integer, received ${pingIntervalMs}`,
-    );
-  }
-  const idleTimeout = Math.ceil(pingIntervalMs / 1000);
+  const idleTimeout = Math.ceil(checked.pingIntervalMs / 1000);
   const deno = denoApi();
 
   return (onSocket) => {
@@ -90,13 +75,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
             headers,
             remoteAddress,
           };
-          let allowed: boolean;
-          try {
-            allowed = allowUpgrade === undefined || allowUpgrade(upgrade);
-          } catch {
-            allowed = false;
-          }
-          if (!allowed) return new Response(null, { status: 403 });
+          if (!upgradeAllowed(allowUpgrade, upgrade)) return new Response(null, { status: 403 });
           const { socket: ws, response } = deno.upgradeWebSocket(request, { idleTimeout });
           ws.binaryType = "arraybuffer";
           ws.addEventListener("open", () => {

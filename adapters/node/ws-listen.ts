@@ -23,7 +23,12 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type { Listen, SocketListener } from "../../src/socket.ts";
-import { checkTcpListenOptions, formatHostPort, type TcpListenOptions } from "../tcp-options.ts";
+import { formatHostPort } from "../tcp-options.ts";
+import {
+  checkWebSocketListenOptions,
+  upgradeAllowed,
+  type WebSocketListenCommonOptions,
+} from "../websocket-listen-options.ts";
 import { type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
 import type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 
@@ -31,15 +36,9 @@ export type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 import { bindNodeServer } from "./node-endpoint.ts";
 import { nodeTcpOptions } from "./tcp.ts";
 
-export interface WebSocketListenOptions extends TcpListenOptions {
-  /** Only upgrade requests for this path (default: any path). */
-  readonly path?: string;
+export interface WebSocketListenOptions extends WebSocketListenCommonOptions {
   /** Largest message accepted, in bytes (default `maxFrameLength`, 64 MiB). */
   readonly maxPayload?: number;
-  /** Return false to refuse an upgrade with 403 (e.g. an Origin check). */
-  readonly allowUpgrade?: (request: UpgradeRequest) => boolean;
-  /** Serves requests that are not upgrades (default: 426 "speaks WebSocket only"). */
-  readonly onRequest?: (request: Request) => Response | Promise<Response>;
   /** Ping every WebSocket this often; no pong by the next ping cuts it off (0 = never, default). */
   readonly pingIntervalMs?: number;
   /**
@@ -51,29 +50,14 @@ export interface WebSocketListenOptions extends TcpListenOptions {
 
 /** A `Listen` that accepts WebSocket connections on `host:port` (port 0 picks a free port). */
 export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
-  const checked = checkTcpListenOptions(options, "webSocketListen");
+  const checked = checkWebSocketListenOptions(options, "webSocketListen");
+  const { path, allowUpgrade, onRequest, pingIntervalMs } = checked;
   const maxPayload = options.maxPayload ?? defaultLimits.maxFrameLength;
   if (!Number.isSafeInteger(maxPayload) || maxPayload < 1) {
     throw new InvalidArgumentError(
       `webSocketListen: maxPayload must be a positive integer, received ${maxPayload}`,
     );
   }
-  const path = options.path;
-  if (path !== undefined && (typeof path !== "string" || !path.startsWith("/"))) {
-    throw new InvalidArgumentError(`webSocketListen: path must start with "/", received ${path}`);
-  }
-  const allowUpgrade = options.allowUpgrade;
-  const onRequest = options.onRequest;
-  if (onRequest !== undefined && typeof onRequest !== "function") {
-    throw new InvalidArgumentError(`webSocketListen: onRequest must be a function`);
-  }
-  const pingIntervalMs = options.pingIntervalMs ?? 0;
-  if (!Number.isSafeInteger(pingIntervalMs) || pingIntervalMs < 0) {
-    throw new InvalidArgumentError(
-      `webSocketListen: pingIntervalMs must be a non-negative integer, received ${pingIntervalMs}`,
-    );
-  }
-
   const headersTimeoutMs = options.headersTimeoutMs;
   if (
     headersTimeoutMs !== undefined &&
@@ -126,13 +110,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
         headers: request.headers,
         remoteAddress,
       };
-      let allowed: boolean;
-      try {
-        allowed = allowUpgrade === undefined || allowUpgrade(upgrade);
-      } catch {
-        allowed = false;
-      }
-      if (!allowed) {
+      if (!upgradeAllowed(allowUpgrade, upgrade)) {
         refuse(raw, 403, "Forbidden");
         return;
       }
