@@ -6,6 +6,7 @@
  */
 
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
@@ -20,6 +21,14 @@ be quiet. Options are the suite's own (they follow this text).`;
 
 export function benchCommand(argv: readonly string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) console.log(benchUsage + "\n");
+  if (!existsSync(runner)) {
+    // The npm package ships the library and the CLI, not the suite and its baselines.
+    console.error(
+      `ferry bench: the benchmark suite (${runner}) is not here: it is part of a checkout of ` +
+        `Ferry's repository, not of the installed package`,
+    );
+    return Promise.resolve(1);
+  }
   const node = "Deno" in globalThis ? "node" : process.execPath;
   return new Promise((resolve) => {
     const child = spawn(node, ["--import", "tsx", runner, ...argv], {
