@@ -5,6 +5,13 @@
  * running. A client that arrives after its attempt was given up (deadline passed, pool closed)
  * is closed on arrival, never leaked.
  *
+ * Every connect, bootstrap run and validation gets its own child `AbortSignal`, which `abort()`
+ * aborts and which is dropped (never aborted) when the operation finishes. The pool's own signal
+ * is never handed out: hundreds of concurrent connects would each hang an abort listener (the
+ * connector's deadline, the guard's) on one shared signal, which Node reports as a
+ * `MaxListenersExceededWarning`, and a listener left by a misbehaving connector would outlive its
+ * connect. A child collects only its own operation's listeners and is garbage once it is done.
+ *
  * @module
  */
 
@@ -42,6 +49,8 @@ export class PoolConnector<C extends PooledClient> {
   readonly #bootstrapTimeoutMs: number;
   readonly #clock: PoolClock;
   readonly #abort = new AbortController();
+  /** The signals of connects, bootstraps and validations in progress; `abort()` aborts them. */
+  readonly #children = new Set<AbortController>();
   readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: ConnectionPoolOptions<C>, clock: PoolClock) {
@@ -87,9 +96,25 @@ export class PoolConnector<C extends PooledClient> {
     peerFeatures: Set<string>,
     options?: CallOptions,
   ): Promise<C> {
+    const child = this.#child();
+    try {
+      return await this.#open(route, key, settings, peerFeatures, child.signal, options);
+    } finally {
+      this.#children.delete(child);
+    }
+  }
+
+  async #open(
+    route: Route,
+    key: string,
+    settings: RouteSettings,
+    peerFeatures: Set<string>,
+    poolSignal: AbortSignal,
+    options: CallOptions | undefined,
+  ): Promise<C> {
     const signal = options?.signal === undefined
-      ? this.#abort.signal
-      : AbortSignal.any([this.#abort.signal, options.signal]);
+      ? poolSignal
+      : AbortSignal.any([poolSignal, options.signal]);
     const connectTimeoutMs = options?.timeoutMs ?? settings.connectTimeoutMs;
     const client = await this.#guard(
       attempt(() => this.#connect(route, { timeoutMs: connectTimeoutMs, signal })),
@@ -139,14 +164,18 @@ export class PoolConnector<C extends PooledClient> {
     timeoutMs: number,
     done: (ok: boolean) => void,
   ): void {
-    const signal = this.#abort.signal;
+    const child = this.#child();
+    const signal = child.signal;
     this.#track(
       this.#guard(
         attempt(() => validator(connection.client!, connection, { timeoutMs, signal })),
         timeoutMs,
         signal,
         `Validating the connection to ${connection.route.key}`,
-      ).then((ok) => done(ok !== false), () => done(false)),
+      ).then((ok) => ok !== false, () => false).then((ok) => {
+        this.#children.delete(child);
+        done(ok);
+      }),
     );
   }
 
@@ -161,14 +190,25 @@ export class PoolConnector<C extends PooledClient> {
     this.#track(Promise.allSettled([result, client.closed]));
   }
 
-  /** Aborts connects, bootstraps and validations in progress. */
+  /** Aborts connects, bootstraps and validations in progress (and any started later). */
   abort(reason: unknown): void {
     this.#abort.abort(reason);
+    const children = [...this.#children];
+    this.#children.clear();
+    for (const child of children) child.abort(reason);
   }
 
   /** Resolves once nothing started here is still running. */
   async settled(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** A signal for one operation: aborted by `abort()` until the caller deletes it from the set. */
+  #child(): AbortController {
+    const child = new AbortController();
+    if (this.#abort.signal.aborted) child.abort(this.#abort.signal.reason);
+    else this.#children.add(child);
+    return child;
   }
 
   #track(promise: Promise<unknown>): void {
