@@ -35,7 +35,12 @@ export interface TcpListenOptions extends TcpSocketOptions {
   readonly host?: string;
   /** Port to bind; 0 picks a free one (default 0). */
   readonly port?: number;
-  /** Pending-connection queue length (OS default otherwise). */
+  /**
+   * Length of the queue of connections the kernel has completed but the server not yet accepted.
+   * Node: default 4096 (Node's own default, 511, overflows when ~1000 clients connect at once, and
+   * each dropped SYN waits ~1 s for its retransmit). Deno: the runtime's default. The kernel caps
+   * it (Linux: `net.core.somaxconn`, 4096 on current kernels).
+   */
   readonly backlog?: number;
 }
 

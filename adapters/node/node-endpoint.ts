@@ -65,7 +65,17 @@ export function openNodeConnection<S extends net.Socket>(
   });
 }
 
-/** Binds `server` and returns a `SocketListener` whose close stops accepting and frees the port. */
+/**
+ * The listen backlog when the caller gives none: large enough for a burst of ~1000 simultaneous
+ * connects, which overflow Node's default of 511 (the kernel then drops SYNs and the clients
+ * retransmit them ~1 s later). The kernel caps it at `net.core.somaxconn`.
+ */
+export const DEFAULT_NODE_LISTEN_BACKLOG = 4096;
+
+/**
+ * Binds `server` and returns a `SocketListener` whose close stops accepting and frees the port.
+ * `bind.backlog` defaults to {@linkcode DEFAULT_NODE_LISTEN_BACKLOG}.
+ */
 export function bindNodeServer(
   server: net.Server,
   scheme: string,
@@ -83,7 +93,8 @@ export function bindNodeServer(
       );
     };
     server.once("error", onListenError);
-    server.listen({ host: bind.host, port: bind.port, backlog: bind.backlog }, () => {
+    const backlog = bind.backlog ?? DEFAULT_NODE_LISTEN_BACKLOG;
+    server.listen({ host: bind.host, port: bind.port, backlog }, () => {
       server.off("error", onListenError);
       // Accept errors (EMFILE, ...) after binding are transient: Node keeps accepting.
       server.on("error", () => {});

@@ -60,7 +60,10 @@ export function tcpConnect(options: TcpConnectOptions): Connect {
   };
 }
 
-/** A `Listen` that accepts TCP connections on `host:port` (port 0 picks a free port). */
+/**
+ * A `Listen` that accepts TCP connections on `host:port` (port 0 picks a free port), with a listen
+ * backlog of `options.backlog` (default 4096, see `DEFAULT_NODE_LISTEN_BACKLOG`).
+ */
 export function tcpListen(options: TcpListenOptions = {}): Listen {
   const checked = checkTcpListenOptions(options, "tcpListen");
   return (onSocket) => {

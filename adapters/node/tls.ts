@@ -64,7 +64,10 @@ export function tlsConnect(options: TlsConnectOptions): Connect {
   };
 }
 
-/** A `Listen` that accepts TLS connections; each is handed out once its handshake is done. */
+/**
+ * A `Listen` that accepts TLS connections; each is handed out once its handshake is done. The listen
+ * backlog is `options.backlog` (default 4096, see `DEFAULT_NODE_LISTEN_BACKLOG`).
+ */
 export function tlsListen(options: TlsListenOptions): Listen {
   const tlsChecked = checkTlsListenOptions(options, "tlsListen");
   const checked = checkTcpListenOptions(options, "tlsListen");
