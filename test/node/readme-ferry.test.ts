@@ -1,7 +1,8 @@
 /**
- * The README's quick start, `ferry` help, Deno script, browser snippet and typed-service example
- * are things people paste: run each as written (only package specifiers, ports and URLs are
- * pointed at a `ferry serve` on free ports with small demo data) and check what it prints.
+ * The README's quick start, `ferry` help, Deno script, browser snippet, gateway example (server
+ * and page), typed-service example and cancel example are things people paste: run each as
+ * written (only package specifiers, ports and URLs are pointed at a `ferry serve` on free ports
+ * with small demo data, and the page's browser globals are stood in for) and check what it prints.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { buildBrowserLibrary } from "../../scripts/build-browser.ts";
+import { type BrowserBuild, buildBrowserLibrary } from "../../scripts/build-browser.ts";
 import { root, runFerry, type RunningServe, startServe } from "../helpers/ferry-cli.ts";
 
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -49,6 +50,10 @@ function blockAfter(heading: string, language: string): string {
   assert.ok(match, `a ${language} block follows "${heading}"`);
   return match[1]!;
 }
+
+let bundle: Promise<BrowserBuild> | undefined;
+/** The bundle browsers load (msgpackr's browser build included), built once. */
+const browserBundle = () => bundle ??= buildBrowserLibrary({ outdir: join(work, "browser") });
 
 const mediumSha = () =>
   createHash("sha256").update(readFileSync(join(demoDir, "files", "medium.bin"))).digest("hex");
@@ -116,7 +121,7 @@ test("the Deno script lists the files and downloads medium.bin, verified", async
 test("the browser snippet, on the browser bundle, downloads through the gateway", async () => {
   // The bundle is the one browsers load (msgpackr's browser build included); Node 20 has no
   // global WebSocket, so the `ws` package stands in for the browser's.
-  const bundle = await buildBrowserLibrary({ outdir: join(work, "browser") });
+  const bundle = await browserBundle();
   writeFileSync(
     join(work, "websocket-global.mjs"),
     `import WebSocket from "ws";\nglobalThis.WebSocket = WebSocket;\n`,
@@ -147,4 +152,80 @@ test("the typed-service example runs and prints the bigint id, the note and the 
     timeout: 60_000,
   });
   assert.equal(stdout.trim(), "9007199254740993n hi 3 E_NO_NOTE");
+});
+
+test("the gateway example serves a page that lists the files with its token and Origin", async () => {
+  const tcpPort = new URL(serve.tcp).port;
+  const server = blockAfter("## Gateway", "ts")
+    .replace(
+      `"ferry-transport/node"`,
+      JSON.stringify(pathToFileURL(join(root, "adapters/node/mod.ts")).href),
+    )
+    .replace("port: 8443", "port: 0")
+    .replace(`host: "127.0.0.1", port: 7337`, `host: "127.0.0.1", port: ${tcpPort}`);
+  // (The Spark target at 10.0.0.5:7337 stays: it is never leased.)
+  assert.ok(
+    server.includes(`port: ${tcpPort}, peerFeatures`) && !server.includes(`"ferry-transport`),
+  );
+  const page = blockAfter("## Gateway", "js")
+    .replace(`"/ferry.js"`, JSON.stringify(pathToFileURL((await browserBundle()).outfile).href))
+    .replace(
+      `"wss://gateway.example.com/gateway/files"`,
+      "`ws://127.0.0.1:${running.address.port}/gateway/files`",
+    );
+  assert.ok(!page.includes("gateway.example.com") && !page.includes(`"/ferry.js"`));
+  // A page at https://app.example.com: its WebSocket sends that Origin, its URL holds the token.
+  writeFileSync(
+    join(work, "page-globals.mjs"),
+    `import WebSocket from "ws";
+globalThis.WebSocket = class extends WebSocket {
+  constructor(url, protocols) { super(url, protocols, { origin: "https://app.example.com" }); }
+};
+globalThis.location = new URL("https://app.example.com/#token=readme-gateway-token");
+`,
+  );
+  const file = join(work, "gateway.mts");
+  writeFileSync(
+    file,
+    `import "./page-globals.mjs";\n${server}\n${page}\n` +
+      `const { sessions, refusals } = running.gateway.stats();\n` +
+      `console.log("sessions", sessions.total, "refusals", ` +
+      `Object.values(refusals).reduce((a, b) => a + b, 0));\n` +
+      `await running.close();\n`,
+  );
+  const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
+    cwd: root,
+    timeout: 60_000,
+    env: { ...process.env, FERRY_GATEWAY_TOKEN: "readme-gateway-token" },
+  });
+  const lines = stdout.trim().split("\n");
+  assert.match(lines[0]!, /^gateway at ws:\/\/127\.0\.0\.1:\d+\/gateway\/<target>$/);
+  assert.deepEqual(lines[1]!.split(" ").sort(), ["big.bin", "hello.txt", "medium.bin"]);
+  assert.equal(lines[2], "sessions 1 refusals 0");
+  // Without the token the example refuses to start rather than run an open gateway.
+  const open = await run(process.execPath, ["--import", "tsx", file], {
+    cwd: root,
+    timeout: 60_000,
+    env: { ...process.env, FERRY_GATEWAY_TOKEN: "" },
+  }).then(() => undefined, (error: { stderr: string }) => error.stderr);
+  assert.match(open ?? "exited 0", /set FERRY_GATEWAY_TOKEN/);
+});
+
+test("the cancel example abandons four chunk fetches on a Ferry server", async () => {
+  const port = new URL(serve.tcp).port;
+  const source = blockAfter("## Cancelling requests", "ts")
+    .replace(
+      `"ferry-transport/node"`,
+      JSON.stringify(pathToFileURL(join(root, "adapters/node/mod.ts")).href),
+    )
+    .replace(`"ferry-transport"`, JSON.stringify(pathToFileURL(join(root, "src/mod.ts")).href))
+    .replace("port: 7337", `port: ${port}`);
+  assert.ok(!source.includes("7337") && !source.includes(`"ferry-transport`));
+  const file = join(work, "cancel.mts");
+  writeFileSync(file, source);
+  const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
+    cwd: root,
+    timeout: 60_000,
+  });
+  assert.equal(stdout.trim(), "rejected rejected rejected rejected");
 });
