@@ -103,3 +103,26 @@ test("behaves like a Map keyed by the exact int64 (model-based)", () => {
     { seed: FUZZ_SEED, numRuns: 500 },
   );
 });
+
+test("a table nobody used answers every lookup empty, and tables never share slots", () => {
+  const unused = new RepliesById<string>();
+  for (const id of [0, 1, 255, 0x3fff_ffff, -1, 2 ** 40, 2n ** 62n]) {
+    assert.equal(unused.get(id), undefined);
+    assert.equal(unused.take(id), undefined);
+  }
+  assert.deepEqual(unused.drain(), []);
+  assert.equal(unused.size, 0);
+  // Non-ring ids alone go to the map; ring ids then get a ring of their own per table.
+  const a = new RepliesById<string>();
+  const b = new RepliesById<string>();
+  a.set(2n ** 62n, "big");
+  a.set(0, "a0");
+  b.set(256, "b256");
+  assert.equal(b.get(0), undefined, "b does not see a's slot 0");
+  assert.equal(new RepliesById<string>().get(0), undefined, "a fresh table neither");
+  assert.equal(a.get(256), undefined);
+  assert.equal(a.take(0), "a0");
+  assert.equal(b.take(256), "b256");
+  assert.equal(a.take(2n ** 62n), "big");
+  assert.equal(a.size + b.size, 0);
+});
