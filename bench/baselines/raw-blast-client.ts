@@ -5,25 +5,23 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import type net from "node:net";
 import type { ServerAddress } from "../harness/server-directory.ts";
-import { blastRequestBytes } from "../servers/raw-blast-server.ts";
+import { BlastTransfer } from "./blast-transfer.ts";
 import { connectRawTcp } from "./raw-tcp-connect.ts";
 
 export class RawBlastClient {
   readonly #socket: net.Socket;
-  #expected = 0;
-  #received = 0;
-  #done: ((error?: Error) => void) | undefined;
+  readonly #transfer = new BlastTransfer("raw blast");
 
   private constructor(socket: net.Socket) {
     this.#socket = socket;
-    socket.on("data", (chunk: Buffer) => {
-      this.#received += chunk.byteLength;
-      if (this.#received >= this.#expected) this.#settle();
-    });
-    socket.on("close", () => this.#settle(new Error("raw blast connection closed mid-transfer")));
+    socket.on("data", (chunk: Buffer) => this.#transfer.received(chunk.byteLength));
+    socket.on(
+      "close",
+      () => this.#transfer.fail(new Error("raw blast connection closed mid-transfer")),
+    );
     socket.on("error", () => {});
   }
 
@@ -33,23 +31,7 @@ export class RawBlastClient {
 
   /** Receives `count × size` bytes; resolves with the bytes received. */
   receive(count: number, size: number): Promise<number> {
-    if (this.#done !== undefined) throw new Error("raw blast: a transfer is already running");
-    this.#expected = count * size;
-    this.#received = 0;
-    return new Promise<number>((resolve, reject) => {
-      this.#done = (error) => (error ? reject(error) : resolve(this.#received));
-      const request = Buffer.allocUnsafe(blastRequestBytes);
-      request.writeUInt32BE(count, 0);
-      request.writeUInt32BE(size, 4);
-      this.#socket.write(request);
-    });
-  }
-
-  #settle(error?: Error): void {
-    const done = this.#done;
-    if (done === undefined) return;
-    this.#done = undefined;
-    done(error);
+    return this.#transfer.start(count, size, (request) => this.#socket.write(request));
   }
 
   close(): Promise<void> {

@@ -6,27 +6,24 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import WebSocket from "ws";
 import type { ServerAddress } from "../harness/server-directory.ts";
-import { blastRequestBytes } from "../servers/raw-blast-protocol.ts";
+import { BlastTransfer } from "./blast-transfer.ts";
 
 export class RawWebSocketBlastClient {
   readonly #ws: WebSocket;
-  #expected = 0;
-  #received = 0;
-  #done: ((error?: Error) => void) | undefined;
+  readonly #transfer = new BlastTransfer("raw ws blast");
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
-    ws.on("message", (data: Buffer) => {
-      this.#received += data.byteLength;
-      if (this.#received >= this.#expected) this.#settle();
-    });
+    ws.on("message", (data: Buffer) => this.#transfer.received(data.byteLength));
     ws.on(
       "close",
       (code: number, reason: Buffer) =>
-        this.#settle(new Error(`raw ws blast connection closed mid-transfer: ${code} ${reason}`)),
+        this.#transfer.fail(
+          new Error(`raw ws blast connection closed mid-transfer: ${code} ${reason}`),
+        ),
     );
     ws.on("error", () => {});
   }
@@ -48,23 +45,7 @@ export class RawWebSocketBlastClient {
 
   /** Receives `count` messages of `size` bytes; resolves with the bytes received. */
   receive(count: number, size: number): Promise<number> {
-    if (this.#done !== undefined) throw new Error("raw ws blast: a transfer is already running");
-    this.#expected = count * size;
-    this.#received = 0;
-    return new Promise<number>((resolve, reject) => {
-      this.#done = (error) => (error ? reject(error) : resolve(this.#received));
-      const request = Buffer.allocUnsafe(blastRequestBytes);
-      request.writeUInt32BE(count, 0);
-      request.writeUInt32BE(size, 4);
-      this.#ws.send(request, { binary: true });
-    });
-  }
-
-  #settle(error?: Error): void {
-    const done = this.#done;
-    if (done === undefined) return;
-    this.#done = undefined;
-    done(error);
+    return this.#transfer.start(count, size, (request) => this.#ws.send(request, { binary: true }));
   }
 
   close(): Promise<void> {

@@ -16,7 +16,7 @@
 import { webSocketConnect } from "../../adapters/websocket/connect.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { chunkBytes, fetchChunks, throughput } from "../cases/chunk-fetch-work.ts";
-import { blastRequestBytes } from "../servers/raw-blast-protocol.ts";
+import { BlastTransfer } from "../baselines/blast-transfer.ts";
 
 let ferry: TransportClient | undefined;
 let raw: RawBlast | undefined;
@@ -55,16 +55,13 @@ export async function closeAll(): Promise<boolean> {
 }
 
 class RawBlast {
-  #expected = 0;
-  #received = 0;
-  #done: ((error?: Error) => void) | undefined;
+  readonly #transfer = new BlastTransfer("raw ws");
 
   private constructor(readonly ws: WebSocket) {
-    ws.onmessage = (event: MessageEvent) => {
-      this.#received += (event.data as ArrayBuffer).byteLength;
-      if (this.#received >= this.#expected) this.#settle();
-    };
-    ws.onclose = (event) => this.#settle(new Error(`raw ws: closed mid-transfer (${event.code})`));
+    ws.onmessage = (event: MessageEvent) =>
+      this.#transfer.received((event.data as ArrayBuffer).byteLength);
+    ws.onclose = (event) =>
+      this.#transfer.fail(new Error(`raw ws: closed mid-transfer (${event.code})`));
   }
 
   static open(url: string): Promise<RawBlast> {
@@ -77,25 +74,13 @@ class RawBlast {
   }
 
   async receive(count: number): Promise<{ mibPerSecond: number; seconds: number }> {
-    if (this.#done !== undefined) throw new Error("raw ws: a transfer is already running");
-    this.#expected = count * chunkBytes;
-    this.#received = 0;
-    const request = new Uint8Array(blastRequestBytes);
-    const view = new DataView(request.buffer);
-    view.setUint32(0, count);
-    view.setUint32(4, chunkBytes);
     const startedAt = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      this.#done = (error) => (error ? reject(error) : resolve());
-      this.ws.send(request);
-    });
-    return throughput(this.#received, this.#expected, startedAt);
-  }
-
-  #settle(error?: Error): void {
-    const done = this.#done;
-    this.#done = undefined;
-    done?.(error);
+    const received = await this.#transfer.start(
+      count,
+      chunkBytes,
+      (request) => this.ws.send(request),
+    );
+    return throughput(received, count * chunkBytes, startedAt);
   }
 
   close(): Promise<void> {

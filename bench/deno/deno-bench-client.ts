@@ -21,7 +21,8 @@ import { TransportClient } from "../../src/client/transport-client.ts";
 import { chunkBytes, fetchChunks, throughput } from "../cases/chunk-fetch-work.ts";
 import { withWriteCount } from "../cases/write-count.ts";
 import { denoScriptRuntime } from "./deno-script-runtime.ts";
-import { blastRequestBytes } from "../servers/raw-blast-protocol.ts";
+import { BlastTransfer } from "../baselines/blast-transfer.ts";
+import { encodeBlastRequest } from "../servers/raw-blast-protocol.ts";
 
 const Deno = denoScriptRuntime();
 
@@ -48,31 +49,13 @@ async function openRawWebSocket(hostname: string, port: number): Promise<Transfe
     ws.onopen = () => resolve();
     ws.onerror = () => reject(new Error(`raw ws: cannot connect to ${hostname}:${port}`));
   });
-  let done: ((error?: Error) => void) | undefined;
-  let expected = 0;
-  let received = 0;
-  ws.onmessage = (event: MessageEvent) => {
-    received += (event.data as ArrayBuffer).byteLength;
-    if (received >= expected) done?.();
-  };
-  ws.onclose = (event) => done?.(new Error(`raw ws: closed mid-transfer (${event.code})`));
-  const request = new Uint8Array(blastRequestBytes);
-  const view = new DataView(request.buffer);
+  const transfer = new BlastTransfer("raw ws");
+  ws.onmessage = (event: MessageEvent) => transfer.received((event.data as ArrayBuffer).byteLength);
+  ws.onclose = (event) => transfer.fail(new Error(`raw ws: closed mid-transfer (${event.code})`));
   return async (count) => {
-    expected = count * chunkBytes;
-    received = 0;
     const startedAt = performance.now();
-    view.setUint32(0, count);
-    view.setUint32(4, chunkBytes);
-    await new Promise<void>((resolve, reject) => {
-      done = (error) => {
-        done = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      ws.send(request);
-    });
-    return throughput(received, expected, startedAt);
+    const received = await transfer.start(count, chunkBytes, (request) => ws.send(request));
+    return throughput(received, count * chunkBytes, startedAt);
   };
 }
 
@@ -80,13 +63,10 @@ async function openRaw(hostname: string, port: number): Promise<Transfer> {
   const conn = await Deno.connect({ hostname, port, transport: "tcp" });
   conn.setNoDelay(true);
   const readBuffer = new Uint8Array(chunkBytes);
-  const request = new Uint8Array(blastRequestBytes);
-  const view = new DataView(request.buffer);
   return async (count) => {
     const expected = count * chunkBytes;
     const startedAt = performance.now();
-    view.setUint32(0, count);
-    view.setUint32(4, chunkBytes);
+    const request = encodeBlastRequest(count, chunkBytes);
     let written = 0;
     while (written < request.byteLength) written += await conn.write(request.subarray(written));
     let received = 0;

@@ -8,9 +8,11 @@
  * @module
  */
 
+import { blastBufferCache, BlastJobQueue } from "../servers/blast-jobs.ts";
 import {
   blastRequestBytes,
-  maxBlastBufferBytes,
+  blastSizeProblem,
+  decodeBlastRequest,
   webSocketHighWaterMark as highWaterMark,
 } from "../servers/raw-blast-protocol.ts";
 import { benchHost } from "../servers/running-server.ts";
@@ -20,15 +22,7 @@ const pollMs = 1;
 
 function serve(ws: WebSocket, bufferOf: (size: number) => Uint8Array): void {
   ws.binaryType = "arraybuffer";
-  const queue: Array<{ count: number; size: number }> = [];
-  let busy = false;
-  const next = () => {
-    const job = queue.shift();
-    if (job === undefined) {
-      busy = false;
-      return;
-    }
-    busy = true;
+  const jobs = new BlastJobQueue((job, done) => {
     const buffer = bufferOf(job.size);
     let sent = 0;
     const pump = () => {
@@ -41,40 +35,30 @@ function serve(ws: WebSocket, bufferOf: (size: number) => Uint8Array): void {
         ws.send(buffer);
         sent++;
       }
-      next();
+      done();
     };
     pump();
-  };
+  });
   ws.onmessage = (event: MessageEvent) => {
     const data = event.data;
     if (!(data instanceof ArrayBuffer) || data.byteLength !== blastRequestBytes) {
       ws.close(1003, "raw ws blast: expected an 8-byte binary request");
       return;
     }
-    const view = new DataView(data);
-    const count = view.getUint32(0);
-    const size = view.getUint32(4);
-    if (size === 0 || size > maxBlastBufferBytes) {
-      ws.close(1008, `raw ws blast: buffer size ${size} is outside 1..${maxBlastBufferBytes}`);
+    const job = decodeBlastRequest(new Uint8Array(data));
+    const problem = blastSizeProblem(job.size);
+    if (problem !== undefined) {
+      ws.close(1008, `raw ws blast: ${problem}`);
       return;
     }
-    queue.push({ count, size });
-    if (!busy) next();
+    jobs.push(job);
   };
 }
 
 /** Starts the blast on 127.0.0.1, an ephemeral port; resolves with the port once listening. */
 export function startDenoRawWebSocketBlast(): Promise<{ port: number }> {
   const Deno = denoScriptRuntime();
-  const buffers = new Map<number, Uint8Array>();
-  const bufferOf = (size: number) => {
-    let buffer = buffers.get(size);
-    if (buffer === undefined) {
-      buffer = new Uint8Array(size).fill(0x5a);
-      buffers.set(size, buffer);
-    }
-    return buffer;
-  };
+  const bufferOf = blastBufferCache((size) => new Uint8Array(size));
   return new Promise((resolve) => {
     Deno.serve({
       hostname: benchHost,

@@ -14,3 +14,28 @@ export const blastRequestBytes = 8;
 export const webSocketHighWaterMark = 4 * 1024 * 1024;
 /** Largest buffer size the blast servers accept. */
 export const maxBlastBufferBytes = 64 * 1024 * 1024;
+
+/** The request for `count` buffers of `size` bytes. */
+export function encodeBlastRequest(count: number, size: number): Uint8Array {
+  const request = new Uint8Array(blastRequestBytes);
+  const view = new DataView(request.buffer);
+  view.setUint32(0, count);
+  view.setUint32(4, size);
+  return request;
+}
+
+/** Reads the request at `offset` of `bytes` (which must hold `blastRequestBytes` from there). */
+export function decodeBlastRequest(
+  bytes: Uint8Array,
+  offset = 0,
+): { readonly count: number; readonly size: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, blastRequestBytes);
+  return { count: view.getUint32(0), size: view.getUint32(4) };
+}
+
+/** Why a server refuses buffers of `size` bytes, or undefined when it serves them. */
+export function blastSizeProblem(size: number): string | undefined {
+  return size === 0 || size > maxBlastBufferBytes
+    ? `buffer size ${size} is outside 1..${maxBlastBufferBytes}`
+    : undefined;
+}

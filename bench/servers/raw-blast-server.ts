@@ -8,38 +8,17 @@
  */
 
 import { Buffer } from "node:buffer";
-import net from "node:net";
-import { benchHost, type RunningServer } from "./running-server.ts";
-
-import { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-protocol.ts";
+import { blastBufferCache, type BlastJob, BlastJobQueue } from "./blast-jobs.ts";
+import { startNetBenchServer } from "./net-bench-server.ts";
+import { blastRequestBytes, blastSizeProblem, decodeBlastRequest } from "./raw-blast-protocol.ts";
+import type { RunningServer } from "./running-server.ts";
 
 export { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-protocol.ts";
 
-export async function startRawBlastServer(): Promise<RunningServer> {
-  const buffers = new Map<number, Buffer>();
-  const bufferOf = (size: number) => {
-    let buffer = buffers.get(size);
-    if (buffer === undefined) {
-      buffer = Buffer.alloc(size, 0x5a);
-      buffers.set(size, buffer);
-    }
-    return buffer;
-  };
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-    const queue: Array<{ count: number; size: number }> = [];
-    let request: Buffer = Buffer.alloc(0);
-    let busy = false;
-    const next = () => {
-      const job = queue.shift();
-      if (job === undefined) {
-        busy = false;
-        return;
-      }
-      busy = true;
+export function startRawBlastServer(): Promise<RunningServer> {
+  const bufferOf = blastBufferCache((size) => Buffer.alloc(size));
+  return startNetBenchServer((socket) => {
+    const jobs = new BlastJobQueue((job, done) => {
       const buffer = bufferOf(job.size);
       let sent = 0;
       const pump = () => {
@@ -50,37 +29,25 @@ export async function startRawBlastServer(): Promise<RunningServer> {
             return;
           }
         }
-        next();
+        done();
       };
       pump();
-    };
+    });
+    let request: Buffer = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
       request = request.byteLength === 0 ? chunk : Buffer.concat([request, chunk]);
+      const received: BlastJob[] = [];
       while (request.byteLength >= blastRequestBytes) {
-        const count = request.readUInt32BE(0);
-        const size = request.readUInt32BE(4);
+        const job = decodeBlastRequest(request);
         request = request.subarray(blastRequestBytes);
-        if (size === 0 || size > maxBlastBufferBytes) {
-          socket.destroy(
-            new Error(`raw blast: buffer size ${size} is outside 1..${maxBlastBufferBytes}`),
-          );
+        const problem = blastSizeProblem(job.size);
+        if (problem !== undefined) {
+          socket.destroy(new Error(`raw blast: ${problem}`));
           return;
         }
-        queue.push({ count, size });
+        received.push(job);
       }
-      if (!busy) next();
+      for (const job of received) jobs.push(job);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, benchHost, () => resolve());
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

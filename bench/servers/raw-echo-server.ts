@@ -6,16 +6,12 @@
  * @module
  */
 
-import net from "node:net";
 import { LengthPrefixedReader } from "../baselines/length-prefixed-frames.ts";
-import { benchHost, type RunningServer } from "./running-server.ts";
+import { startNetBenchServer } from "./net-bench-server.ts";
+import type { RunningServer } from "./running-server.ts";
 
-export async function startRawEchoServer(): Promise<RunningServer> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
+export function startRawEchoServer(): Promise<RunningServer> {
+  return startNetBenchServer((socket) => {
     const reader = new LengthPrefixedReader((frame) => socket.write(frame));
     socket.on("data", (chunk: Buffer) => {
       socket.cork();
@@ -23,16 +19,4 @@ export async function startRawEchoServer(): Promise<RunningServer> {
       socket.uncork();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, benchHost, () => resolve());
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -11,23 +11,17 @@
 
 import { Buffer } from "node:buffer";
 import { type WebSocket, WebSocketServer } from "ws";
+import { blastBufferCache, BlastJobQueue } from "./blast-jobs.ts";
 import {
   blastRequestBytes,
-  maxBlastBufferBytes,
+  blastSizeProblem,
+  decodeBlastRequest,
   webSocketHighWaterMark as highWaterMark,
 } from "./raw-blast-protocol.ts";
 import { benchHost, type RunningServer } from "./running-server.ts";
 
 function serve(ws: WebSocket, bufferOf: (size: number) => Buffer): void {
-  const queue: Array<{ count: number; size: number }> = [];
-  let busy = false;
-  const next = () => {
-    const job = queue.shift();
-    if (job === undefined) {
-      busy = false;
-      return;
-    }
-    busy = true;
+  const jobs = new BlastJobQueue((job, done) => {
     const buffer = bufferOf(job.size);
     let sent = 0;
     const pump = () => {
@@ -36,7 +30,7 @@ function serve(ws: WebSocket, bufferOf: (size: number) => Buffer): void {
         if (ws.readyState !== ws.OPEN) return;
         const last = sent === job.count;
         if (last) {
-          ws.send(buffer, { binary: true }, () => next());
+          ws.send(buffer, { binary: true }, () => done());
           return;
         }
         if (ws.bufferedAmount + buffer.byteLength >= highWaterMark) {
@@ -47,34 +41,25 @@ function serve(ws: WebSocket, bufferOf: (size: number) => Buffer): void {
       }
     };
     pump();
-  };
+  });
   ws.on("message", (data: Buffer, isBinary: boolean) => {
     if (!isBinary || data.byteLength !== blastRequestBytes) {
       ws.close(1003, "raw ws blast: expected an 8-byte binary request");
       return;
     }
-    const count = data.readUInt32BE(0);
-    const size = data.readUInt32BE(4);
-    if (size === 0 || size > maxBlastBufferBytes) {
-      ws.close(1008, `raw ws blast: buffer size ${size} is outside 1..${maxBlastBufferBytes}`);
+    const job = decodeBlastRequest(data);
+    const problem = blastSizeProblem(job.size);
+    if (problem !== undefined) {
+      ws.close(1008, `raw ws blast: ${problem}`);
       return;
     }
-    queue.push({ count, size });
-    if (!busy) next();
+    jobs.push(job);
   });
   ws.on("error", () => ws.terminate());
 }
 
 export async function startRawWebSocketBlastServer(): Promise<RunningServer> {
-  const buffers = new Map<number, Buffer>();
-  const bufferOf = (size: number) => {
-    let buffer = buffers.get(size);
-    if (buffer === undefined) {
-      buffer = Buffer.alloc(size, 0x5a);
-      buffers.set(size, buffer);
-    }
-    return buffer;
-  };
+  const bufferOf = blastBufferCache((size) => Buffer.alloc(size));
   const server = new WebSocketServer({ host: benchHost, port: 0, perMessageDeflate: false });
   server.on("connection", (ws) => {
     ws.binaryType = "nodebuffer";
