@@ -35,21 +35,16 @@ import {
   buildBrowserModule,
   LIBRARY_FILE,
 } from "../../scripts/build-browser.ts";
+import { debianChromiumPath, quietHeadlessChromiumFlags } from "../../scripts/chromium-flags.ts";
 import { processGroupCpuSeconds, processGroupMembers } from "./cpu-meter.ts";
 import { PageJobServer } from "./page-job-server.ts";
 
 /** Debian's Chromium (from apt; never a downloaded browser); `FERRY_CHROMIUM` overrides it. */
-export const defaultChromiumPath = process.env.FERRY_CHROMIUM ?? "/usr/bin/chromium";
+export const defaultChromiumPath = process.env.FERRY_CHROMIUM ?? debianChromiumPath;
 
 /** Flags for a quiet, headless, unthrottled Chromium (the profile dir is added per launch). */
 export const chromiumBenchFlags: readonly string[] = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
+  ...quietHeadlessChromiumFlags,
   "--disable-background-timer-throttling",
   "--disable-renderer-backgrounding",
   "--disable-crash-reporter",

@@ -9,18 +9,7 @@
 
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
-
-export const CHROMIUM_PATH = "/usr/bin/chromium";
-
-export const CHROMIUM_ARGS: readonly string[] = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+import { debianChromiumPath, quietHeadlessChromiumFlags } from "../../scripts/chromium-flags.ts";
 
 /** A page and what it has logged so far. */
 export interface ChromiumPage {
@@ -31,16 +20,16 @@ export interface ChromiumPage {
 
 /** Launches Chromium. @throws Error saying how to install it when it is missing. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
+  if (!existsSync(debianChromiumPath)) {
     throw new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}: run 'apt-get install -y chromium' ` +
+      `Chromium is not installed at ${debianChromiumPath}: run 'apt-get install -y chromium' ` +
         `(.ci/run does this in CI); browser tests never download a browser`,
     );
   }
   return await chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath: debianChromiumPath,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    args: [...quietHeadlessChromiumFlags],
     timeout: 60_000,
   });
 }
