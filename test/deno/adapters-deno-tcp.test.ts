@@ -18,6 +18,7 @@ import {
   SinkRecorder,
   turns,
 } from "../conformance/socket-recorder.ts";
+import { denoSanitizedTest } from "../helpers/deno-sanitized-test.ts";
 
 interface RawConn {
   read(buffer: Uint8Array): Promise<number | null>;
@@ -27,12 +28,6 @@ interface RawConn {
 /** The part of `Deno` used here, typed locally so Node's type-check passes. */
 const Deno = (globalThis as unknown as {
   Deno: {
-    test(definition: {
-      name: string;
-      fn: () => Promise<void> | void;
-      sanitizeOps: boolean;
-      sanitizeResources: boolean;
-    }): void;
     listen(options: { hostname: string; port: number }): {
       accept(): Promise<RawConn>;
       close(): void;
@@ -42,7 +37,7 @@ const Deno = (globalThis as unknown as {
 }).Deno;
 
 function test(name: string, fn: () => Promise<void> | void): void {
-  Deno.test({ name: `deno tcp adapter: ${name}`, fn, sanitizeOps: true, sanitizeResources: true });
+  denoSanitizedTest(`deno tcp adapter: ${name}`, fn);
 }
 
 test("rejects bad options with InvalidArgumentError", () => {

@@ -9,6 +9,7 @@ import type { Socket } from "../../src/socket.ts";
 import { tlsConnect, tlsListen } from "../../adapters/deno/mod.ts";
 import { generateSelfSignedCertificate } from "../../src/tls/self-signed-certificate.ts";
 import { SinkRecorder } from "../conformance/socket-recorder.ts";
+import { denoSanitizedTest } from "../helpers/deno-sanitized-test.ts";
 
 interface RawConn {
   close(): void;
@@ -17,18 +18,12 @@ interface RawConn {
 /** The part of `Deno` used here, typed locally so Node's type-check passes. */
 const Deno = (globalThis as unknown as {
   Deno: {
-    test(definition: {
-      name: string;
-      fn: () => Promise<void> | void;
-      sanitizeOps: boolean;
-      sanitizeResources: boolean;
-    }): void;
     connect(options: { hostname: string; port: number }): Promise<RawConn>;
   };
 }).Deno;
 
 function test(name: string, fn: () => Promise<void> | void): void {
-  Deno.test({ name: `deno tls adapter: ${name}`, fn, sanitizeOps: true, sanitizeResources: true });
+  denoSanitizedTest(`deno tls adapter: ${name}`, fn);
 }
 
 const { certPem, keyPem } = await generateSelfSignedCertificate();

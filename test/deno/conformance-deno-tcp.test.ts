@@ -4,18 +4,7 @@
  */
 import { tcpConnect, tcpListen } from "../../adapters/deno/mod.ts";
 import { socketConformanceCases } from "../conformance/socket-suite.ts";
-
-/** `Deno.test`, typed locally so Node's type-check passes. */
-const Deno = (globalThis as unknown as {
-  Deno: {
-    test(definition: {
-      name: string;
-      fn: () => Promise<void>;
-      sanitizeOps: boolean;
-      sanitizeResources: boolean;
-    }): void;
-  };
-}).Deno;
+import { denoSanitizedTests } from "../helpers/deno-sanitized-test.ts";
 
 const cases = socketConformanceCases({
   listen: (options) => tcpListen({ host: "127.0.0.1", port: 0, ...options }),
@@ -24,12 +13,4 @@ const cases = socketConformanceCases({
   resetReachesPeer: false,
 });
 
-for (const { title, body } of cases) {
-  // Sanitizers are opt-in in this Deno: ask for them explicitly.
-  Deno.test({
-    name: `socket conformance: deno tcp: ${title}`,
-    fn: body,
-    sanitizeOps: true,
-    sanitizeResources: true,
-  });
-}
+denoSanitizedTests("socket conformance: deno tcp", cases);

@@ -5,18 +5,7 @@
 import { tlsConnect, tlsListen } from "../../adapters/deno/mod.ts";
 import { generateSelfSignedCertificate } from "../../src/tls/self-signed-certificate.ts";
 import { socketConformanceCases } from "../conformance/socket-suite.ts";
-
-/** `Deno.test`, typed locally so Node's type-check passes. */
-const Deno = (globalThis as unknown as {
-  Deno: {
-    test(definition: {
-      name: string;
-      fn: () => Promise<void>;
-      sanitizeOps: boolean;
-      sanitizeResources: boolean;
-    }): void;
-  };
-}).Deno;
+import { denoSanitizedTests } from "../helpers/deno-sanitized-test.ts";
 
 const { certPem, keyPem } = await generateSelfSignedCertificate();
 
@@ -29,11 +18,4 @@ const cases = socketConformanceCases({
   resetReachesPeer: false,
 });
 
-for (const { title, body } of cases) {
-  Deno.test({
-    name: `socket conformance: deno tls: ${title}`,
-    fn: body,
-    sanitizeOps: true,
-    sanitizeResources: true,
-  });
-}
+denoSanitizedTests("socket conformance: deno tls", cases);

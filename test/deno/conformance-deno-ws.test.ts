@@ -5,18 +5,7 @@
 import { webSocketListen } from "../../adapters/deno/mod.ts";
 import { webSocketConnect } from "../../adapters/websocket/mod.ts";
 import { socketConformanceCases } from "../conformance/socket-suite.ts";
-
-/** `Deno.test`, typed locally so Node's type-check passes. */
-const Deno = (globalThis as unknown as {
-  Deno: {
-    test(definition: {
-      name: string;
-      fn: () => Promise<void>;
-      sanitizeOps: boolean;
-      sanitizeResources: boolean;
-    }): void;
-  };
-}).Deno;
+import { denoSanitizedTests } from "../helpers/deno-sanitized-test.ts";
 
 const cases = socketConformanceCases({
   listen: (options) => webSocketListen({ host: "127.0.0.1", port: 0, ...options }),
@@ -27,11 +16,4 @@ const cases = socketConformanceCases({
   listenerCloseKeepsSockets: false,
 });
 
-for (const { title, body } of cases) {
-  Deno.test({
-    name: `socket conformance: deno ws: ${title}`,
-    fn: body,
-    sanitizeOps: true,
-    sanitizeResources: true,
-  });
-}
+denoSanitizedTests("socket conformance: deno ws", cases);

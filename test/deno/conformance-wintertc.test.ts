@@ -11,6 +11,7 @@ import {
   type WinterTcSocketLike,
 } from "../../adapters/wintertc/mod.ts";
 import { socketConformanceCases } from "../conformance/socket-suite.ts";
+import { denoSanitizedTests } from "../helpers/deno-sanitized-test.ts";
 
 interface DenoConn {
   readonly readable: ReadableStream<Uint8Array>;
@@ -25,12 +26,6 @@ interface DenoConn {
 const Deno = (globalThis as unknown as {
   Deno: {
     connect(options: { hostname: string; port: number; signal?: AbortSignal }): Promise<DenoConn>;
-    test(definition: {
-      name: string;
-      fn: () => Promise<void>;
-      sanitizeOps: boolean;
-      sanitizeResources: boolean;
-    }): void;
   };
 }).Deno;
 
@@ -99,11 +94,4 @@ const cases = socketConformanceCases({
   resetReachesPeer: false,
 });
 
-for (const { title, body } of cases) {
-  Deno.test({
-    name: `socket conformance: wintertc over deno tcp: ${title}`,
-    fn: body,
-    sanitizeOps: true,
-    sanitizeResources: true,
-  });
-}
+denoSanitizedTests("socket conformance: wintertc over deno tcp", cases);
