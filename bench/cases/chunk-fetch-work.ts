@@ -70,3 +70,33 @@ export function ferryChunkFetchContestant(
     },
   };
 }
+
+/** A raw blast client: asks for `count` buffers of `size` bytes, resolves with the bytes seen. */
+export interface BlastReceiver {
+  receive(count: number, size: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A raw-blast baseline contestant: the same chunk count as Ferry, as one blast per run. */
+export function blastContestant(
+  name: string,
+  description: string,
+  connect: (context: CaseContext) => Promise<BlastReceiver>,
+): Contestant {
+  return {
+    name,
+    description,
+    async open(context) {
+      const client = await connect(context);
+      return {
+        async run(phase) {
+          const count = chunkCount(context, phase);
+          const startedAt = performance.now();
+          const bytes = await client.receive(count, chunkBytes);
+          return throughput(bytes, count * chunkBytes, startedAt);
+        },
+        close: () => client.close(),
+      };
+    },
+  };
+}

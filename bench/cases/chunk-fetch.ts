@@ -10,15 +10,9 @@
  * @module
  */
 
-import type { BenchCase, Contestant } from "../harness/bench-case.ts";
+import type { BenchCase } from "../harness/bench-case.ts";
 import { RawBlastClient } from "../baselines/raw-blast-client.ts";
-import {
-  chunkBytes,
-  chunkCount,
-  chunksInFlight,
-  ferryChunkFetchContestant,
-  throughput,
-} from "./chunk-fetch-work.ts";
+import { blastContestant, chunksInFlight, ferryChunkFetchContestant } from "./chunk-fetch-work.ts";
 import { connectFerry } from "./ferry-connection.ts";
 
 const ferry = ferryChunkFetchContestant(
@@ -27,22 +21,11 @@ const ferry = ferryChunkFetchContestant(
   (context) => connectFerry(context.servers),
 );
 
-const rawNet: Contestant = {
-  name: "raw-net",
-  description: "node:net server writes 1 MiB buffers honouring backpressure; client counts bytes",
-  async open(context) {
-    const client = await RawBlastClient.connect(context.servers.get("raw-blast"));
-    return {
-      async run(phase) {
-        const count = chunkCount(context, phase);
-        const startedAt = performance.now();
-        const bytes = await client.receive(count, chunkBytes);
-        return throughput(bytes, count * chunkBytes, startedAt);
-      },
-      close: () => client.close(),
-    };
-  },
-};
+const rawNet = blastContestant(
+  "raw-net",
+  "node:net server writes 1 MiB buffers honouring backpressure; client counts bytes",
+  (context) => RawBlastClient.connect(context.servers.get("raw-blast")),
+);
 
 export const chunkFetchCase: BenchCase = {
   name: "chunk-fetch",

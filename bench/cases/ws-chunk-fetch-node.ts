@@ -13,15 +13,9 @@
 import WebSocket from "ws";
 import { webSocketConnect, type WebSocketConstructor } from "../../adapters/websocket/connect.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
-import type { BenchCase, Contestant } from "../harness/bench-case.ts";
+import type { BenchCase } from "../harness/bench-case.ts";
 import { RawWebSocketBlastClient } from "../baselines/raw-ws-blast-client.ts";
-import {
-  chunkBytes,
-  chunkCount,
-  chunksInFlight,
-  ferryChunkFetchContestant,
-  throughput,
-} from "./chunk-fetch-work.ts";
+import { blastContestant, chunksInFlight, ferryChunkFetchContestant } from "./chunk-fetch-work.ts";
 
 const ferryWs = ferryChunkFetchContestant(
   "ferry-ws",
@@ -36,22 +30,11 @@ const ferryWs = ferryChunkFetchContestant(
   },
 );
 
-const rawWs: Contestant = {
-  name: "raw-ws",
-  description: "ws server sends 1 MiB binary messages honouring bufferedAmount; ws client counts",
-  async open(context) {
-    const client = await RawWebSocketBlastClient.connect(context.servers.get("raw-ws-blast"));
-    return {
-      async run(phase) {
-        const count = chunkCount(context, phase);
-        const startedAt = performance.now();
-        const bytes = await client.receive(count, chunkBytes);
-        return throughput(bytes, count * chunkBytes, startedAt);
-      },
-      close: () => client.close(),
-    };
-  },
-};
+const rawWs = blastContestant(
+  "raw-ws",
+  "ws server sends 1 MiB binary messages honouring bufferedAmount; ws client counts",
+  (context) => RawWebSocketBlastClient.connect(context.servers.get("raw-ws-blast")),
+);
 
 export const wsChunkFetchNodeCase: BenchCase = {
   name: "ws-chunk-fetch-node",
