@@ -11,7 +11,11 @@ import { encodeMessage } from "../../src/protocol/encoder.ts";
 import type { Message } from "../../src/protocol/messages.ts";
 import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
+import { concatBytes } from "./concat-bytes.ts";
 import { type MemorySocketOptions, memorySocketPair } from "./memory-socket.ts";
+
+/** Concatenates chunks (`concatBytes` under the name the engine tests use). */
+export { concatBytes as concat } from "./concat-bytes.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -26,26 +30,13 @@ export function pattern(length: number, seed = 0): Uint8Array {
   return bytes;
 }
 
-/** Concatenates chunks. */
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.byteLength;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 /** Reads a stream to the end. */
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return concat(chunks);
+    if (done) return concatBytes(chunks);
     chunks.push(value);
   }
 }

@@ -9,6 +9,9 @@
 
 import type { FrameHandler } from "../../src/protocol/decoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
+import { concatBytes } from "./concat-bytes.ts";
+
+export { concatBytes } from "./concat-bytes.ts";
 
 /** One delivered message; `stream` holds the raw bytes that followed a streaming message. */
 export interface RecordedFrame {
@@ -62,17 +65,4 @@ export class FrameRecorder implements FrameHandler {
   get inStream(): boolean {
     return this.#open !== undefined;
   }
-}
-
-/** Joins byte arrays into one new array. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
