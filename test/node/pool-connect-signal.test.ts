@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
 import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
-import { TransportClient } from "../../src/client/transport-client.ts";
+import type { TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
 import { PoolClosedError } from "../../src/pool/pool-errors.ts";
 import type { Connector } from "../../src/pool/pool-options.ts";
