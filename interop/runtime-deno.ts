@@ -11,7 +11,7 @@ import { tlsConnect, tlsListen } from "../adapters/deno/tls.ts";
 import { webSocketListen } from "../adapters/deno/ws-listen.ts";
 import { webSocketConnect } from "../adapters/websocket/mod.ts";
 import type { InteropTarget } from "./args.ts";
-import { type InteropRuntime, schemeUnavailable } from "./runtime.ts";
+import { type InteropRuntime, onFirstShutdownSignal, schemeUnavailable } from "./runtime.ts";
 
 /** The part of the `Deno` namespace used here (typed locally so Node's type-check passes). */
 interface DenoProcessApi {
@@ -41,16 +41,11 @@ export function denoRuntime(): InteropRuntime {
     listenTls: (host, port, { cert, key }) => tlsListen({ host, port, cert, key }),
     readTextFile: (path) => deno.readTextFile(path),
     writeTextFile: (path, text) => deno.writeTextFile(path, text),
-    onShutdownSignal(callback) {
-      let called = false;
-      const once = () => {
-        if (called) return;
-        called = true;
-        callback();
-      };
-      deno.addSignalListener("SIGINT", once);
-      deno.addSignalListener("SIGTERM", once);
-    },
+    onShutdownSignal: (callback) =>
+      onFirstShutdownSignal(
+        (signal, listener) => deno.addSignalListener(signal, listener),
+        callback,
+      ),
     exit: (code: number): never => deno.exit(code),
   };
 }

@@ -14,7 +14,7 @@ import { webSocketListen } from "../adapters/node/ws-listen.ts";
 import { webSocketConnect, type WebSocketConstructor } from "../adapters/websocket/mod.ts";
 import WebSocket from "isomorphic-ws";
 import type { InteropTarget } from "./args.ts";
-import { type InteropRuntime, schemeUnavailable } from "./runtime.ts";
+import { type InteropRuntime, onFirstShutdownSignal, schemeUnavailable } from "./runtime.ts";
 
 export function nodeRuntime(): InteropRuntime {
   return {
@@ -39,16 +39,8 @@ export function nodeRuntime(): InteropRuntime {
     listenTls: (host, port, { cert, key }) => tlsListen({ host, port, cert, key }),
     readTextFile: (path) => readFile(path, "utf8"),
     writeTextFile: (path, text) => writeFile(path, text, "utf8"),
-    onShutdownSignal(callback) {
-      let called = false;
-      const once = () => {
-        if (called) return;
-        called = true;
-        callback();
-      };
-      process.once("SIGINT", once);
-      process.once("SIGTERM", once);
-    },
+    onShutdownSignal: (callback) =>
+      onFirstShutdownSignal((signal, listener) => process.once(signal, listener), callback),
     exit(code: number): never {
       process.exit(code);
     },

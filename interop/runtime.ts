@@ -63,3 +63,21 @@ export function schemeUnavailable(
       `have an adapter wired in interop/runtime-${runtime}.ts)`,
   );
 }
+
+/**
+ * `onShutdownSignal` over a runtime's way to `subscribe` to a signal: `callback` runs once, on the
+ * first SIGINT or SIGTERM.
+ */
+export function onFirstShutdownSignal(
+  subscribe: (signal: "SIGINT" | "SIGTERM", listener: () => void) => void,
+  callback: () => void,
+): void {
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    callback();
+  };
+  subscribe("SIGINT", once);
+  subscribe("SIGTERM", once);
+}
