@@ -22,7 +22,7 @@ import {
   controlKind,
   encodeControl,
 } from "../protocol/ferry-control.ts";
-import { type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
+import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
 import { UploadBody } from "./upload-body.ts";
 
@@ -77,21 +77,7 @@ export function operationFor(message: Message, session: RequestSession): Operati
         return undefined;
       }
       session.begin(body.byteLength);
-      return (client) =>
-        client.sendRpc(body).then(
-          (reply) =>
-            session.reply(body.byteLength, {
-              type: MessageType.RpcResponse,
-              requestId,
-              body: reply,
-            }),
-          (error) =>
-            session.reply(body.byteLength, {
-              type: MessageType.RpcFailure,
-              requestId,
-              error: failureText(error),
-            }),
-        );
+      return (client) => relayRpcOutcome(session, requestId, body.byteLength, client.sendRpc(body));
     }
     case MessageType.ChunkFetchRequest: {
       const { streamId, chunkIndex } = message;
@@ -164,24 +150,33 @@ export function operationFor(message: Message, session: RequestSession): Operati
       else upload.end();
       session.begin(meta.byteLength);
       return (client) =>
-        client.uploadStream(meta, upload.stream, { byteLength: bodyByteCount }).then(
-          (reply) =>
-            session.reply(meta.byteLength, {
-              type: MessageType.RpcResponse,
-              requestId,
-              body: reply,
-            }),
-          (error) =>
-            session.reply(meta.byteLength, {
-              type: MessageType.RpcFailure,
-              requestId,
-              error: failureText(error),
-            }),
+        relayRpcOutcome(
+          session,
+          requestId,
+          meta.byteLength,
+          client.uploadStream(meta, upload.stream, { byteLength: bodyByteCount }),
         );
     }
     default:
       throw notAllowed(message, "browsers send requests only");
   }
+}
+
+/**
+ * Relays the backend's outcome of an RPC-like request (an RPC or an upload) begun with `bytes`:
+ * the reply as an RpcResponse, a failure as an RpcFailure carrying its text.
+ */
+function relayRpcOutcome(
+  session: RequestSession,
+  requestId: Int64,
+  bytes: number,
+  outcome: Promise<Uint8Array>,
+): void {
+  outcome.then(
+    (reply) => session.reply(bytes, { type: MessageType.RpcResponse, requestId, body: reply }),
+    (error) =>
+      session.reply(bytes, { type: MessageType.RpcFailure, requestId, error: failureText(error) }),
+  );
 }
 
 /** The text a browser gets for a failed request: the backend's own text for remote failures. */
