@@ -7,7 +7,7 @@
  */
 
 import type { TransportClient } from "../../src/client/transport-client.ts";
-import type { CaseContext, Contestant, RunPhase } from "../harness/bench-case.ts";
+import type { CaseContext, Contestant, RunPhase, Sample } from "../harness/bench-case.ts";
 import { keepInFlight } from "../harness/keep-in-flight.ts";
 import { decodeStreamId, encodeOpenStream } from "../servers/ferry-bench-protocol.ts";
 import { withWriteCount } from "./write-count.ts";
@@ -51,11 +51,15 @@ export async function fetchChunks(client: TransportClient, count: number) {
   return throughput(bytes, count * chunkBytes, startedAt);
 }
 
-/** A Ferry contestant fetching chunks over whatever client `connect` opens. */
-export function ferryChunkFetchContestant(
+/**
+ * A contestant that opens one client with `connect` and, per run, moves the run's chunk count
+ * with `transfer`; closing it closes the client.
+ */
+function chunkCountContestant<C extends { close(): Promise<void> }>(
   name: string,
   description: string,
-  connect: (context: CaseContext) => Promise<TransportClient>,
+  connect: (context: CaseContext) => Promise<C>,
+  transfer: (client: C, count: number) => Promise<Sample>,
 ): Contestant {
   return {
     name,
@@ -63,12 +67,25 @@ export function ferryChunkFetchContestant(
     async open(context) {
       const client = await connect(context);
       return {
-        run: (phase) =>
-          withWriteCount(client, () => fetchChunks(client, chunkCount(context, phase))),
+        run: (phase) => transfer(client, chunkCount(context, phase)),
         close: () => client.close(),
       };
     },
   };
+}
+
+/** A Ferry contestant fetching chunks over whatever client `connect` opens. */
+export function ferryChunkFetchContestant(
+  name: string,
+  description: string,
+  connect: (context: CaseContext) => Promise<TransportClient>,
+): Contestant {
+  return chunkCountContestant(
+    name,
+    description,
+    connect,
+    (client, count) => withWriteCount(client, () => fetchChunks(client, count)),
+  );
 }
 
 /** A raw blast client: asks for `count` buffers of `size` bytes, resolves with the bytes seen. */
@@ -83,20 +100,9 @@ export function blastContestant(
   description: string,
   connect: (context: CaseContext) => Promise<BlastReceiver>,
 ): Contestant {
-  return {
-    name,
-    description,
-    async open(context) {
-      const client = await connect(context);
-      return {
-        async run(phase) {
-          const count = chunkCount(context, phase);
-          const startedAt = performance.now();
-          const bytes = await client.receive(count, chunkBytes);
-          return throughput(bytes, count * chunkBytes, startedAt);
-        },
-        close: () => client.close(),
-      };
-    },
-  };
+  return chunkCountContestant(name, description, connect, async (client, count) => {
+    const startedAt = performance.now();
+    const bytes = await client.receive(count, chunkBytes);
+    return throughput(bytes, count * chunkBytes, startedAt);
+  });
 }
