@@ -359,14 +359,11 @@ export class TransportClient {
   }
 
   /**
-   * Subscribes to chunk fetches and stream requests that the caller abandoned (deadline or abort)
-   * before their reply arrived, and to received streams cancelled by their reader before their
-   * body was complete; see {@linkcode AbandonedRequest}. Not called for requests failed by the
-   * connection closing. Returns a function that unsubscribes.
-   *
-   * The client keeps the wire correct by itself (late chunk replies are dropped; an abandoned
-   * StreamRequest still expects its StreamResponse or StreamFailure, whose raw body is read and
-   * discarded): the listener is for telling the peer to stop work, e.g. Ferry's cancel extension.
+   * Subscribes to chunk fetches and stream requests abandoned (deadline or abort) before their
+   * reply, and to received streams their reader cancelled before their end (see
+   * {@linkcode AbandonedRequest}); not to requests failed by the connection closing. Returns an
+   * unsubscribe function. The client keeps the wire correct by itself (late replies and unread
+   * bodies are read and dropped): the listener is for telling the peer to stop, e.g. Ferry's cancel.
    */
   onAbandoned(listener: AbandonedRequestListener<TransportClient>): () => void {
     if (typeof listener !== "function") {
