@@ -36,6 +36,18 @@ after(async () => {
   await fixture?.close();
 });
 
+/** Runs the interop checks in the page through the gateway at `base` (directly or via a pool). */
+function runGatewayInterop(base: string, viaPool: boolean): Promise<string[]> {
+  return fixture!.call<string[]>(
+    PAGE,
+    "runGatewayInterop",
+    `${base}interop`,
+    TOKEN,
+    CHECK_TIMEOUT_MS,
+    viaPool,
+  );
+}
+
 async function withGateway(
   backendPort: number,
   body: (base: string) => Promise<void>,
@@ -68,14 +80,7 @@ describe("Chromium → gateway → TCP interop servers", () => {
       const tcp = await server.listen(tcpListen({ host: "127.0.0.1", port: 0 }));
       await withGateway(tcp.address.port, async (base) => {
         for (const viaPool of [false, true]) {
-          const lines = await fixture!.call<string[]>(
-            PAGE,
-            "runGatewayInterop",
-            `${base}interop`,
-            TOKEN,
-            CHECK_TIMEOUT_MS,
-            viaPool,
-          );
+          const lines = await runGatewayInterop(base, viaPool);
           assert.deepEqual(lines, allPassLines, `viaPool ${viaPool}\n${fixture!.log.join("\n")}`);
         }
       });
@@ -89,14 +94,7 @@ describe("Chromium → gateway → TCP interop servers", () => {
     const server = group.start("deno", "server", ["0", "127.0.0.1"]);
     const { tcp } = await serverAddresses(server, ["tcp"], 60_000);
     await withGateway(tcp.port, async (base) => {
-      const lines = await fixture!.call<string[]>(
-        PAGE,
-        "runGatewayInterop",
-        `${base}interop`,
-        TOKEN,
-        CHECK_TIMEOUT_MS,
-        false,
-      );
+      const lines = await runGatewayInterop(base, false);
       assert.deepEqual(lines, allPassLines, `${fixture!.log.join("\n")}\n${server.describe()}`);
     });
     assert.deepEqual(await server.stop(), { code: 0, signal: null }, server.describe());
