@@ -9,6 +9,7 @@
 import { ConnectError, describeError, TransportError } from "../../src/errors.ts";
 import { watchDeadline } from "../../src/deadline.ts";
 import type { ConnectOptions, Socket, SocketListener } from "../../src/socket.ts";
+import { handOverAccepted } from "../accepted-socket.ts";
 import { connectTimeout, formatHostPort } from "../tcp-options.ts";
 import {
   type DenoApi,
@@ -88,11 +89,7 @@ export function serveListener<C extends DenoConn>(
       return;
     }
     const socket = wrap(conn);
-    try {
-      onSocket(socket);
-    } catch (error) {
-      socket.close(error);
-    }
+    handOverAccepted(onSocket, socket);
   };
   const accepting = (async () => {
     while (!stop.signal.aborted) {

@@ -18,6 +18,7 @@
 import { InvalidArgumentError, TransportError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type { Listen, SocketListener } from "../../src/socket.ts";
+import { handOverAccepted } from "../accepted-socket.ts";
 import { formatHostPort } from "../tcp-options.ts";
 import {
   checkWebSocketListenOptions,
@@ -87,11 +88,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
               maxHeldBytes,
               closeTimeoutMs: checked.closeTimeoutMs,
             });
-            try {
-              onSocket(socket, { upgrade });
-            } catch (error) {
-              socket.close(error);
-            }
+            handOverAccepted(onSocket, socket, { upgrade });
           }, { once: true });
           return response;
         },

@@ -8,6 +8,7 @@
 import * as net from "node:net";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import type { Connect, Listen } from "../../src/socket.ts";
+import { handOverAccepted } from "../accepted-socket.ts";
 import {
   checkTcpConnectOptions,
   checkTcpListenOptions,
@@ -77,11 +78,7 @@ export function tcpListen(options: TcpListenOptions = {}): Listen {
           transport: "tcp",
           closeTimeoutMs: checked.closeTimeoutMs,
         });
-        try {
-          onSocket(socket);
-        } catch (error) {
-          socket.close(error);
-        }
+        handOverAccepted(onSocket, socket);
       },
     );
     return bindNodeServer(server, "tcp", checked);

@@ -13,6 +13,7 @@ import * as tls from "node:tls";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import type { Connect, Listen } from "../../src/socket.ts";
 import { unrefTimer } from "../../src/deadline.ts";
+import { handOverAccepted } from "../accepted-socket.ts";
 import { checkTcpConnectOptions, checkTcpListenOptions, formatHostPort } from "../tcp-options.ts";
 import {
   checkTlsConnectOptions,
@@ -111,11 +112,7 @@ export function tlsListen(options: TlsListenOptions): Listen {
             transport: "tls",
             closeTimeoutMs: checked.closeTimeoutMs,
           });
-          try {
-            onSocket(socket);
-          } catch (error) {
-            socket.close(error);
-          }
+          handOverAccepted(onSocket, socket);
         });
       },
     );

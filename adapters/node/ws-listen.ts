@@ -23,6 +23,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import type { Listen, SocketListener } from "../../src/socket.ts";
+import { handOverAccepted } from "../accepted-socket.ts";
 import { formatHostPort } from "../tcp-options.ts";
 import {
   checkWebSocketListenOptions,
@@ -125,11 +126,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
           maxHeldBytes: defaultLimits.writeHardCap,
           closeTimeoutMs: checked.closeTimeoutMs,
         });
-        try {
-          onSocket(socket, { upgrade });
-        } catch (error) {
-          socket.close(error);
-        }
+        handOverAccepted(onSocket, socket, { upgrade });
       });
     });
     const bound = await bindNodeServer(server, "ws", checked);
