@@ -9,12 +9,8 @@
  *   given memory (`readsIntoMemory`) is handed the sink's `readBuffer()` when it offers one (the
  *   tail of a large frame: its body lands in place, no copy), otherwise the unused rest of a
  *   64 KiB slab carved front to back: a region is handed to the sink once and never reused, and
- *   only a used-up slab is replaced, so there is no allocation per read. A read that fills the
- *   frame tail it was given ends that frame, so the next bytes start a new one: that read is held
- *   to {@linkcode PROBE_BYTES}, enough for the next header (and any small frames behind it) but
- *   not for much of a large body, which would be read into the slab only to be copied out into its
- *   frame (and would use up a slab per frame). A chunk whose read was in flight when `pause()` came
- *   is held until `resume()`.
+ *   only a used-up slab is replaced, so there is no allocation per read. A chunk whose read was
+ *   in flight when `pause()` came is held until `resume()`.
  * - Writing: an ordered queue drained by one pump, one `io.write` in flight; small queued chunks
  *   are joined (up to 64 KiB) so many small frames cost one write. `bufferedAmount` counts bytes
  *   the io has not accepted; `write` returns false above the high-water mark and `drain` follows.
@@ -75,12 +71,6 @@ const SLAB_BYTES = 64 * 1024;
 /** A slab with less room than this is replaced before the next own-memory read. */
 const SLAB_MIN_REST = 16 * 1024;
 const COALESCE_LIMIT = 64 * 1024;
-/**
- * The most a read right after a completed frame tail takes: a large frame's header plus a little
- * of its body (copied into the frame's buffer, the rest then lands in place), or a few small
- * frames (the next read takes a whole slab again).
- */
-export const PROBE_BYTES = 4 * 1024;
 
 type State = "open" | "ending" | "closed";
 
@@ -96,8 +86,6 @@ export class PromiseSocket implements Socket {
   #wake: (() => void) | undefined;
   #slab: Uint8Array = new Uint8Array(0);
   #slabUsed = 0;
-  /** The last read filled the frame tail it was given: the next bytes start a new frame. */
-  #frameEnded = false;
   #queue: Uint8Array[] = [];
   #buffered = 0;
   #needDrain = false;
@@ -215,10 +203,7 @@ export class PromiseSocket implements Socket {
     return new Promise<void>((resolve) => (this.#wake = resolve));
   }
 
-  /**
-   * Where the next read goes: the sink's frame tail, else the free rest of the slab (at most
-   * {@linkcode PROBE_BYTES} of it right after a frame tail was filled).
-   */
+  /** Where the next read goes: the sink's frame tail, else the free rest of the slab. */
   #readTarget(sink: SocketSink): Uint8Array {
     const direct = sink.readBuffer?.();
     if (direct !== undefined && direct.byteLength > 0) return direct;
@@ -226,10 +211,7 @@ export class PromiseSocket implements Socket {
       this.#slab = new Uint8Array(SLAB_BYTES);
       this.#slabUsed = 0;
     }
-    const used = this.#slabUsed;
-    if (!this.#frameEnded) return this.#slab.subarray(used);
-    this.#frameEnded = false;
-    return this.#slab.subarray(used, used + PROBE_BYTES);
+    return this.#slab.subarray(this.#slabUsed);
   }
 
   async #readLoop(): Promise<void> {
@@ -241,9 +223,8 @@ export class PromiseSocket implements Socket {
         continue;
       }
       let chunk: Uint8Array | null;
-      const target = io.readsIntoMemory ? this.#readTarget(this.#sink!) : undefined;
       try {
-        chunk = await io.read(target);
+        chunk = await io.read(io.readsIntoMemory ? this.#readTarget(this.#sink!) : undefined);
       } catch (error) {
         this.#ioFailed(error, "read");
         return;
@@ -258,7 +239,6 @@ export class PromiseSocket implements Socket {
       }
       if (chunk.byteLength === 0) continue;
       if (chunk.buffer === this.#slab.buffer) this.#slabUsed += chunk.byteLength;
-      else this.#frameEnded = chunk.byteLength === target?.byteLength;
       // A read in flight when pause() came: hold its chunk until resume() (or the end).
       for (let held = this.#ready(); held !== undefined; held = this.#ready()) await held;
       if (this.#isClosed()) return;
