@@ -72,7 +72,7 @@ export interface WebSocketSocketOptions {
   readonly closeTimeoutMs: number;
   /**
    * Longest wait between polls of `bufferedAmount` while a writer waits for `drain`, in ms
-   * (default 16); polling starts at 1 ms and doubles up to this.
+   * (default 16): polls are 1 ms apart while it falls and double up to this while it stalls.
    */
   readonly drainPollMs?: number;
 }

@@ -151,11 +151,13 @@ export class FrameDecoder {
 
   /**
    * Where the next received bytes may be read directly (see `SocketSink.readBuffer`): the unfilled
-   * tail of a large frame being assembled, so its body needs no copy. Undefined otherwise.
+   * tail of a large frame (allocated now in `"frame-body"`), so its body needs no copy.
    */
   readBuffer(): Uint8Array | undefined {
     if (this.#pushing) return undefined;
-    if (this.#state === "frame-body") this.#assembleSplitFrame();
+    if (this.#state === "frame-body") {
+      this.#startFrame(this.#frameSize, this.#head.subarray(0, this.#headLength));
+    }
     if (this.#state !== "frame") return undefined;
     const frame = this.#frame;
     return frame.length - this.#frameFilled >= DIRECT_READ_MIN
@@ -224,7 +226,7 @@ export class FrameDecoder {
         case "frame-body": {
           const bodyLength = this.#frameSize - this.#headLength;
           if (end - offset < bodyLength) {
-            this.#assembleSplitFrame(); // the body spans chunks after all
+            this.#startFrame(this.#frameSize, this.#head.subarray(0, this.#headLength)); // spans chunks
             break;
           }
           const body = offset === 0 && bodyLength === end
@@ -288,6 +290,7 @@ export class FrameDecoder {
     this.#deliver(this.#reader.read(bytes, view, start, end));
   }
 
+  /** Delivers a well-formed RpcRequest / RpcResponse (via `rpcResponse` where the handler has it). */
   #rpc(type: number, requestId: Int64, body: Uint8Array): void {
     const handler = this.#handler;
     if (type === MessageType.RpcRequest) {
@@ -315,12 +318,7 @@ export class FrameDecoder {
     return true;
   }
 
-  /** Leaves `"frame-body"` for `"frame"`: the frame's buffer, holding its fixed fields. */
-  #assembleSplitFrame(): void {
-    this.#startFrame(this.#frameSize, this.#head.subarray(0, this.#headLength));
-  }
-
-  /** Enters `"frame"` with a new buffer of `frameSize` bytes that starts with `start`. */
+  /** Enters `"frame"`: a new `frameSize`-byte buffer starting with `start` (`"frame-body"`'s too). */
   #startFrame(frameSize: number, start: Uint8Array): void {
     const frame = this.#allocate(frameSize);
     if (frame.length !== frameSize) {
