@@ -20,19 +20,15 @@
 
 import { type BodyData, bodySource } from "../connection/body-source.ts";
 import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
+import { ChunkFetches } from "./chunk-fetches.ts";
 import { Connection } from "../connection/connection.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import { PendingReply } from "../connection/pending-reply.ts";
 import { RequestIds } from "../connection/request-ids.ts";
-import {
-  chunkKey,
-  type MergedBlockMeta,
-  type PendingStream,
-} from "../connection/response-handler.ts";
+import type { MergedBlockMeta, PendingStream } from "../connection/response-handler.ts";
 import type { CallOptions } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import { canonicalInt64 } from "../protocol/int64.ts";
 import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
 import { RequestHandler } from "../server/request-handler.ts";
 import type { Connect, Socket, SocketClosed, SocketInfo } from "../socket.ts";
@@ -93,6 +89,7 @@ export class TransportClient {
   readonly #ids = new RequestIds();
   readonly #abandoned: AbandonedRequestListeners<TransportClient>;
   readonly #gate: RequestGate;
+  readonly #chunks: ChunkFetches;
 
   /** Wraps a connected socket and starts reading from it. */
   constructor(socket: Socket, options: ClientOptions = {}) {
@@ -126,6 +123,7 @@ export class TransportClient {
       abandoned: (request) => this.#abandoned.notify(request, this),
       listening: () => this.#abandoned.active,
     });
+    this.#chunks = new ChunkFetches(this.#connection, this.#gate);
     this.setInterceptor(resolved.interceptor);
     this.closed = this.#connection.closed;
     this.#requests.start();
@@ -183,29 +181,27 @@ export class TransportClient {
 
   /** Fetches one chunk of a stream the peer registered; resolves with the chunk's bytes. */
   fetchChunk(streamId: Int64, chunkIndex: number, options?: CallOptions): Promise<Uint8Array> {
-    let id: Int64;
-    try {
-      id = canonicalInt64(streamId, "fetchChunk streamId");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const invalidIndex = checkInt32(chunkIndex, "fetchChunk: chunkIndex", 0);
-    if (invalidIndex !== undefined) return Promise.reject(invalidIndex);
-    const refused = this.#gate.refuse("chunk fetch", options);
-    if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#gate.deadline(options);
-    const key = chunkKey(id, chunkIndex);
-    const responses = this.#connection.responses;
-    const reply = PendingReply.create<Uint8Array>();
-    responses.addChunkFetch(key, reply);
-    return this.#gate.issue(
-      reply,
-      { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex },
-      () => responses.removeChunkFetch(key, reply),
-      deadline,
-      `Fetching chunk ${chunkIndex} of stream ${id} from ${this.remoteAddress}`,
-      (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
-    );
+    return this.#chunks.fetch(streamId, chunkIndex, options);
+  }
+
+  /**
+   * Fetches one chunk like {@linkcode fetchChunk} but *lends* its bytes to `consume` instead of
+   * handing them over (Spark's `ChunkReceivedCallback` with a `ManagedBuffer`), so the buffer a
+   * large chunk arrived in is reused for a later one: no fresh, zero-filled buffer per chunk.
+   * Resolves with what `consume` returns (awaited), rejects with what it throws or rejects with.
+   *
+   * The body is valid only until `consume` returns, or until the promise it returns settles; then
+   * its memory is overwritten by later traffic. Do not keep `body` or any view of it beyond that:
+   * copy what you need to keep (`body.slice()`). Validation, deadline, `signal` and abandonment
+   * are those of `fetchChunk`; they bound the fetch, not `consume`.
+   */
+  fetchChunkWith<T>(
+    streamId: Int64,
+    chunkIndex: number,
+    consume: (body: Uint8Array) => T | PromiseLike<T>,
+    options?: CallOptions,
+  ): Promise<T> {
+    return this.#chunks.fetchWith(streamId, chunkIndex, consume, options);
   }
 
   /**

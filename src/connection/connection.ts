@@ -26,6 +26,7 @@ import {
   type UploadStream,
 } from "../protocol/messages.ts";
 import type { Socket, SocketClosed } from "../socket.ts";
+import { FrameBufferPool } from "./frame-buffer-pool.ts";
 import { FrameWriter, type OutboundBody, type WrittenCallback } from "./frame-writer.ts";
 import { discardBody, type InboundBody, type ReadFlowControl } from "./inbound-body.ts";
 import { ConnectionDeadlines } from "./connection-deadlines.ts";
@@ -70,6 +71,8 @@ export interface ConnectionCounters {
   readonly messagesSent: number;
   /** Socket writes (frames written in the same tick share one). */
   readonly socketWrites: number;
+  /** Bytes of free frame buffers kept to assemble later large frames in (lent bodies return). */
+  readonly retainedFrameBytes: number;
 }
 
 type State = "open" | "closed";
@@ -86,6 +89,7 @@ export class Connection implements ReadFlowControl {
   interceptor: MessageInterceptor | undefined;
 
   readonly #decoder: FrameDecoder;
+  readonly #frameBuffers: FrameBufferPool;
   readonly #watchdog: QuietWatchdog;
   readonly #deadlines: ConnectionDeadlines;
   #requests: RequestSide | undefined;
@@ -144,6 +148,12 @@ export class Connection implements ReadFlowControl {
       onBusy: () => this.#watchdog.busy(),
       onStreamBodyCancelled: options.onStreamBodyCancelled,
     });
+    // Large frames are filled by received bytes before anything reads them: no zero-filling.
+    this.#frameBuffers = new FrameBufferPool(
+      socket.allocateUninitialized === undefined
+        ? {}
+        : { allocateFresh: (size) => socket.allocateUninitialized!(size) },
+    );
     this.#decoder = new FrameDecoder({
       message: (message) => this.#dispatch(message),
       rpcResponse: (requestId, body) => {
@@ -163,10 +173,7 @@ export class Connection implements ReadFlowControl {
       },
     }, {
       maxFrameLength: options.maxFrameLength,
-      // Large frames are filled by received bytes before anything reads them: no zero-filling.
-      ...(socket.allocateUninitialized === undefined
-        ? {}
-        : { allocate: (size: number) => socket.allocateUninitialized!(size) }),
+      allocate: (size) => this.#frameBuffers.allocate(size),
     });
     this.closed = socket.closed.then((closed) => ({
       error: this.#localReason ?? closed.error,
@@ -191,7 +198,18 @@ export class Connection implements ReadFlowControl {
       messagesReceived: this.#messagesReceived,
       messagesSent: this.#messagesSent,
       socketWrites: writer.socketWrites,
+      retainedFrameBytes: this.#frameBuffers.retainedBytes,
     };
+  }
+
+  /**
+   * Takes back a received body that was lent to a caller (`TransportClient.fetchChunkWith`) once
+   * the caller is done with it: if it is a view of a buffer a large frame was assembled in, that
+   * buffer will hold a later frame, so nothing may reference it afterwards. Any other memory (a
+   * body that was a view of a received chunk, a second release) is ignored.
+   */
+  releaseLentBody(body: Uint8Array): void {
+    this.#frameBuffers.release(body);
   }
 
   /** Starts reading: inbound requests go to `requests`. Call exactly once. */
@@ -310,6 +328,7 @@ export class Connection implements ReadFlowControl {
   #terminate(reason: unknown, local: boolean): void {
     if (this.#state !== "open") return;
     this.#state = "closed";
+    this.#frameBuffers.close();
     this.#watchdog.stop();
     this.#deadlines.stop();
     const error = closedError(this.peer, reason, local);
