@@ -58,7 +58,7 @@ export interface FrameDecoderOptions {
   /**
    * Allocates the buffer of a frame that spans chunks (default `new Uint8Array(size)`). The decoder
    * fills it completely before delivering anything from it, so it may return uninitialized memory
-   * (`Socket.allocateUninitialized`); it must be fresh memory shared with nothing else.
+   * (`Socket.allocateUninitialized`, or a buffer given back for reuse); nothing else may use it.
    */
   readonly allocate?: (size: number) => Uint8Array;
 }
