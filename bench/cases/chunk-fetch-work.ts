@@ -7,6 +7,7 @@
  */
 
 import type { TransportClient } from "../../src/client/transport-client.ts";
+import type { Int64 } from "../../src/protocol/messages.ts";
 import type { CaseContext, Contestant, RunPhase, Sample } from "../harness/bench-case.ts";
 import { keepInFlight } from "../harness/keep-in-flight.ts";
 import { decodeStreamId, encodeOpenStream } from "../servers/ferry-bench-protocol.ts";
@@ -34,20 +35,46 @@ export function throughput(bytes: number, expected: number, startedAt: number) {
 
 /**
  * Fetches `count` chunks of {@linkcode chunkBytes} from the bench server, {@linkcode chunksInFlight}
- * in flight; timed from the RPC that registers the stream to the last chunk received.
+ * in flight, with `fetchChunk` (each body the caller's to keep); timed from the RPC that registers
+ * the stream to the last chunk received.
  */
-export async function fetchChunks(client: TransportClient, count: number) {
+export function fetchChunks(client: TransportClient, count: number) {
+  return fetchChunkBytes(
+    client,
+    count,
+    (streamId, index) => client.fetchChunk(streamId, index),
+    byteLengthOf,
+  );
+}
+
+/**
+ * {@linkcode fetchChunks} with `fetchChunkWith`: each body is lent to a callback that counts it,
+ * and its buffer then holds a later chunk (what a high-throughput consumer would use).
+ */
+export function fetchChunksLent(client: TransportClient, count: number) {
+  return fetchChunkBytes(
+    client,
+    count,
+    (streamId, index) => client.fetchChunkWith(streamId, index, byteLengthOf),
+    (byteLength) => byteLength,
+  );
+}
+
+const byteLengthOf = (body: Uint8Array): number => body.byteLength;
+
+/** Registers a stream of `count` chunks and runs `fetch` on each, summing `bytesOf` its results. */
+async function fetchChunkBytes<T>(
+  client: TransportClient,
+  count: number,
+  fetch: (streamId: Int64, index: number) => Promise<T>,
+  bytesOf: (result: T) => number,
+) {
   let bytes = 0;
   const startedAt = performance.now();
   const streamId = decodeStreamId(await client.sendRpc(encodeOpenStream(count, chunkBytes)));
-  await keepInFlight(
-    count,
-    chunksInFlight,
-    (index) => client.fetchChunk(streamId, index),
-    (chunk) => {
-      bytes += chunk.byteLength;
-    },
-  );
+  await keepInFlight(count, chunksInFlight, (index) => fetch(streamId, index), (result) => {
+    bytes += bytesOf(result);
+  });
   return throughput(bytes, count * chunkBytes, startedAt);
 }
 

@@ -32,13 +32,21 @@ async function startDenoServer(kind: string): Promise<{ server: DenoProcess; por
   }
 }
 
-/** A contestant running `kind` (a kind both Deno scripts know) in Deno. */
-export function denoContestant(name: string, kind: string, description: string): Contestant {
+/**
+ * A contestant running the Deno client `kind` against the Deno server `serverKind` (by default the
+ * same kind; both scripts know it).
+ */
+export function denoContestant(
+  name: string,
+  kind: string,
+  description: string,
+  serverKind = kind,
+): Contestant {
   return {
     name,
     description,
     async open(context) {
-      const { server, port } = await startDenoServer(kind);
+      const { server, port } = await startDenoServer(serverKind);
       const client = DenoProcess.start(clientScript, [kind, benchHost, String(port)]);
       const stop = () => Promise.all([client.stop(), server.stop()]).then(() => {});
       try {

@@ -3,7 +3,11 @@
  *
  * - ferry-deno: a Deno client process (`bench/deno/deno-bench-client.ts ferry-tcp`) fetching
  *   chunks, 16 in flight, over Ferry's Deno TCP adapter from a Deno server process serving the
- *   bench Ferry service on Ferry's Deno TCP listener.
+ *   bench Ferry service on Ferry's Deno TCP listener. Each body is lent to a callback that counts
+ *   it (`fetchChunkWith`), so its buffer holds a later chunk: what a high-throughput consumer uses.
+ * - ferry-deno-owned: the same with `fetchChunk` (`ferry-tcp-owned`), each body the caller's to
+ *   keep, so every chunk needs a fresh, zero-filled buffer (Deno cannot allocate uninitialized
+ *   memory). Its row has no target: it shows what lending saves.
  * - raw-deno: a Deno client reading from a raw `Deno.listen` blast (`deno-bench-server.ts
  *   raw-tcp`) that writes the same bytes as awaited writes of a preallocated 1 MiB buffer.
  *
@@ -26,7 +30,15 @@ export const denoTcpChunkFetchCase: BenchCase = {
     denoContestant(
       "ferry-deno",
       "ferry-tcp",
-      `Deno TransportClient.fetchChunk over Ferry's Deno TCP adapter, ${chunksInFlight} in flight`,
+      `Deno TransportClient.fetchChunkWith (lent bodies) over Ferry's Deno TCP adapter, ` +
+        `${chunksInFlight} in flight`,
+    ),
+    denoContestant(
+      "ferry-deno-owned",
+      "ferry-tcp-owned",
+      `Deno TransportClient.fetchChunk (owned bodies) over Ferry's Deno TCP adapter, ` +
+        `${chunksInFlight} in flight`,
+      "ferry-tcp",
     ),
     denoContestant(
       "raw-deno",
@@ -42,5 +54,12 @@ export const denoTcpChunkFetchCase: BenchCase = {
     subject: "ferry-deno",
     baseline: "raw-deno",
     target: { op: ">=", ratio: 0.9 },
+  }, {
+    name: "deno-tcp-chunk-fetch-owned-1gib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "ferry-deno-owned",
+    baseline: "raw-deno",
   }],
 };

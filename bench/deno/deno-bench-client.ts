@@ -2,7 +2,10 @@
  * A bench client in Deno: `deno run -A bench/deno/deno-bench-client.ts KIND HOST PORT`, KIND one of
  *
  * - `ferry-tcp`: a TransportClient over Ferry's Deno TCP adapter fetching 1 MiB chunks, 16 in
- *   flight (`bench/cases/chunk-fetch-work.ts`), from the bench Ferry service;
+ *   flight, each lent to a callback that counts it (`fetchChunkWith`, `fetchChunksLent` in
+ *   `bench/cases/chunk-fetch-work.ts`), from the bench Ferry service;
+ * - `ferry-tcp-owned`: the same with `fetchChunk`, each body the caller's to keep (a fresh buffer
+ *   per chunk);
  * - `ferry-ws`: the same over `webSocketConnect` with Deno's own WebSocket;
  * - `raw-ws`: Deno's WebSocket asking the raw Deno WebSocket blast for 1 MiB binary messages and
  *   counting their bytes;
@@ -18,7 +21,7 @@
 import { tcpConnect } from "../../adapters/deno/tcp.ts";
 import { webSocketConnect } from "../../adapters/websocket/connect.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
-import { chunkBytes, fetchChunks, throughput } from "../cases/chunk-fetch-work.ts";
+import { chunkBytes, fetchChunks, fetchChunksLent, throughput } from "../cases/chunk-fetch-work.ts";
 import { withWriteCount } from "../cases/write-count.ts";
 import { denoScriptRuntime } from "./deno-script-runtime.ts";
 import { BlastTransfer } from "../baselines/blast-transfer.ts";
@@ -28,11 +31,14 @@ const Deno = denoScriptRuntime();
 
 type Transfer = (count: number) => Promise<Record<string, number>>;
 
-async function openFerry(hostname: string, port: number): Promise<Transfer> {
-  const client = await TransportClient.connect(tcpConnect({ host: hostname, port }), {
-    timeoutMs: 10_000,
-  });
-  return (count) => withWriteCount(client, () => fetchChunks(client, count));
+/** A Ferry TCP client whose transfers fetch with `fetchChunks` or `fetchChunksLent`. */
+function ferryTcp(fetch: typeof fetchChunks) {
+  return async (hostname: string, port: number): Promise<Transfer> => {
+    const client = await TransportClient.connect(tcpConnect({ host: hostname, port }), {
+      timeoutMs: 10_000,
+    });
+    return (count) => withWriteCount(client, () => fetch(client, count));
+  };
 }
 
 async function openFerryWebSocket(hostname: string, port: number): Promise<Transfer> {
@@ -80,7 +86,8 @@ async function openRaw(hostname: string, port: number): Promise<Transfer> {
 }
 
 const openers: Record<string, (hostname: string, port: number) => Promise<Transfer>> = {
-  "ferry-tcp": openFerry,
+  "ferry-tcp": ferryTcp(fetchChunksLent),
+  "ferry-tcp-owned": ferryTcp(fetchChunks),
   "ferry-ws": openFerryWebSocket,
   "raw-tcp": openRaw,
   "raw-ws": openRawWebSocket,
