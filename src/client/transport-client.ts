@@ -3,8 +3,8 @@
  *
  * The same class is the client a caller opens and the server-side handle a `TransportServer` gives
  * its handlers: every connection is bidirectional, so a server can send RPCs to a connected client
- * too. Requests are RPCs (`sendRpc`), one-way messages (`send`), chunk fetches (`fetchChunk`),
- * streams (`stream`) and uploads (`uploadStream`).
+ * too. Requests are RPCs (`sendRpc`), one-way messages (`send`), chunk fetches (`fetchChunk`, or
+ * `fetchChunkWith` lending the bytes), streams (`stream`) and uploads (`uploadStream`).
  *
  * Failure semantics:
  * - Closing or losing the connection fails every request in flight at once with a
