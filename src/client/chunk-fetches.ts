@@ -35,37 +35,23 @@ export class ChunkFetches {
     streamId: Int64,
     chunkIndex: number,
     options: CallOptions | undefined,
-    method = "fetchChunk",
   ): Promise<Uint8Array> {
-    let id: Int64;
-    try {
-      id = canonicalInt64(streamId, `${method} streamId`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const invalidIndex = checkInt32(chunkIndex, `${method}: chunkIndex`, 0);
-    if (invalidIndex !== undefined) return Promise.reject(invalidIndex);
-    const refused = this.#gate.refuse("chunk fetch", options);
-    if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#gate.deadline(options);
-    const key = chunkKey(id, chunkIndex);
-    const responses = this.#connection.responses;
     const reply = PendingReply.create<Uint8Array>();
-    responses.addChunkFetch(key, reply);
-    return this.#gate.issue(
-      reply,
-      { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex },
-      () => responses.removeChunkFetch(key, reply),
-      deadline,
-      `Fetching chunk ${chunkIndex} of stream ${id} from ${this.#connection.peer}`,
-      (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
-    );
+    const refused = this.#request(streamId, chunkIndex, options, "fetchChunk", reply);
+    return refused === undefined ? reply.promise! : Promise.reject(refused);
   }
 
   /**
    * `TransportClient.fetchChunkWith`: fetches like {@linkcode fetch}, then lends the body to
-   * `consume` and releases it once `consume` has returned (or its promise has settled), whatever
-   * the outcome. Resolves with what `consume` returns; rejects with what it throws.
+   * `consume` (in a microtask, never inside the decoder) and releases it once `consume` has
+   * returned (or its promise has settled), whatever the outcome. Resolves with what `consume`
+   * returns; rejects with what it throws.
+   *
+   * No object made when the request was sent ever refers to the body: the reply waiting for it
+   * hands it straight on, and the promise the caller holds settles with `consume`'s result. A
+   * request lives long enough for V8 to move its objects to the old generation; had one of them
+   * held the body (as `fetchChunk`'s promise must), the young body would survive every scavenge
+   * until the next full collection.
    */
   fetchWith<T>(
     streamId: Int64,
@@ -82,38 +68,77 @@ export class ChunkFetches {
       );
     }
     const connection = this.#connection;
-    return this.fetch(streamId, chunkIndex, options, "fetchChunkWith")
-      .then((body) => lend(body, consume, connection));
+    const result = PendingReply.create<T>();
+    const reply = new PendingReply<Uint8Array>(
+      (body) => queueMicrotask(() => lend(body, consume, connection, result)),
+      (error) => result.reject(error),
+    );
+    const refused = this.#request(streamId, chunkIndex, options, "fetchChunkWith", reply);
+    return refused === undefined ? result.promise! : Promise.reject(refused);
+  }
+
+  /** Validates, registers `reply` and sends the request; returns why it was refused, if it was. */
+  #request(
+    streamId: Int64,
+    chunkIndex: number,
+    options: CallOptions | undefined,
+    method: string,
+    reply: PendingReply<Uint8Array>,
+  ): unknown {
+    let id: Int64;
+    try {
+      id = canonicalInt64(streamId, `${method} streamId`);
+    } catch (error) {
+      return error;
+    }
+    const invalidIndex = checkInt32(chunkIndex, `${method}: chunkIndex`, 0);
+    if (invalidIndex !== undefined) return invalidIndex;
+    const refused = this.#gate.refuse("chunk fetch", options);
+    if (refused !== undefined) return refused;
+    const deadline = this.#gate.deadline(options);
+    const key = chunkKey(id, chunkIndex);
+    const responses = this.#connection.responses;
+    responses.addChunkFetch(key, reply);
+    this.#gate.issue(
+      reply,
+      { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex },
+      () => responses.removeChunkFetch(key, reply),
+      deadline,
+      `Fetching chunk ${chunkIndex} of stream ${id} from ${this.#connection.peer}`,
+      (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
+    );
+    return undefined;
   }
 }
 
-/** Runs `consume(body)` and releases `body` once `consume` is done with it. */
+/** Runs `consume(body)`, releases `body` once `consume` is done with it, and settles `result`. */
 function lend<T>(
   body: Uint8Array,
   consume: ChunkConsumer<T>,
   connection: Connection,
-): T | Promise<T> {
-  let result: T | PromiseLike<T>;
-  let later: boolean;
+  result: PendingReply<T>,
+): void {
+  let value: T | PromiseLike<T>;
   try {
-    result = consume(body);
-    later = isThenable(result);
+    value = consume(body);
   } catch (error) {
     connection.releaseLentBody(body);
-    throw error;
+    result.reject(error);
+    return;
   }
-  if (!later) {
+  if (!isThenable(value)) {
     connection.releaseLentBody(body);
-    return result as T;
+    result.resolve(value);
+    return;
   }
-  return Promise.resolve(result).then(
-    (value) => {
+  Promise.resolve(value).then(
+    (settled) => {
       connection.releaseLentBody(body);
-      return value;
+      result.resolve(settled);
     },
     (error: unknown) => {
       connection.releaseLentBody(body);
-      throw error;
+      result.reject(error);
     },
   );
 }
