@@ -13,6 +13,7 @@ export { type CallOptions, type DisposeDeadline, watchDeadline } from "./deadlin
 export * from "./protocol/mod.ts";
 
 export { TransportClient, type UploadOptions } from "./client/transport-client.ts";
+export type { ChunkConsumer } from "./client/chunk-fetches.ts";
 export type { ClientOptions, InboundInterceptor } from "./client/client-options.ts";
 export type { ClientStats } from "./client/client-stats.ts";
 export type { ByteStream } from "./connection/inbound-body.ts";

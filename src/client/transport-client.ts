@@ -20,7 +20,7 @@
 
 import { type BodyData, bodySource } from "../connection/body-source.ts";
 import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
-import { ChunkFetches } from "./chunk-fetches.ts";
+import { type ChunkConsumer, ChunkFetches } from "./chunk-fetches.ts";
 import { Connection } from "../connection/connection.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import { PendingReply } from "../connection/pending-reply.ts";
@@ -193,12 +193,13 @@ export class TransportClient {
    * The body is valid only until `consume` returns, or until the promise it returns settles; then
    * its memory is overwritten by later traffic. Do not keep `body` or any view of it beyond that:
    * copy what you need to keep (`body.slice()`). Validation, deadline, `signal` and abandonment
-   * are those of `fetchChunk`; they bound the fetch, not `consume`.
+   * are those of `fetchChunk`; they bound the fetch, not `consume`. `consume` runs in a microtask
+   * after the reply has been decoded, never inside the decoder.
    */
   fetchChunkWith<T>(
     streamId: Int64,
     chunkIndex: number,
-    consume: (body: Uint8Array) => T | PromiseLike<T>,
+    consume: ChunkConsumer<T>,
     options?: CallOptions,
   ): Promise<T> {
     return this.#chunks.fetchWith(streamId, chunkIndex, consume, options);

@@ -271,3 +271,25 @@ test("closing the connection while a consume holds its body: the release is igno
   assert.deepEqual(await held, expectedChunk(0).subarray(0, 4));
   assert.equal(s.client.stats().retainedFrameBytes, 0);
 });
+
+test("consume may fetch again or close the client at once", async () => {
+  const s = setup();
+  try {
+    // A nested lent fetch from inside consume: its reply is decoded later, by a later push.
+    const nested = await s.client.fetchChunkWith(streamId, 0, (outer) => {
+      const first = outer[0];
+      return fetchLent(s.client, 1).then((inner) => ({ first, inner }));
+    });
+    assert.equal(nested.first, expectedChunk(0)[0]);
+    assert.ok(nested.inner.byteLength >= MiB);
+    // Closing from inside consume: the fetch still resolves with consume's result.
+    const closedInside = await s.client.fetchChunkWith(streamId, 2, (body) => {
+      void s.client.close();
+      return body.byteLength;
+    });
+    assert.equal(closedInside, MiB);
+    await assert.rejects(s.client.fetchChunkWith(streamId, 3, () => 0), /closed|clos/i);
+  } finally {
+    await s.close();
+  }
+});
