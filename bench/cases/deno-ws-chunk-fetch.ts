@@ -3,7 +3,9 @@
  *
  * - ferry-deno-ws: a Deno client process fetching chunks, 16 in flight, over `webSocketConnect`
  *   with Deno's own WebSocket, from a Deno server process serving the bench Ferry service on
- *   Ferry's Deno WebSocket listener (`Deno.serve` + `Deno.upgradeWebSocket`).
+ *   Ferry's Deno WebSocket listener (`Deno.serve` + `Deno.upgradeWebSocket`), each body lent to a
+ *   callback that counts it (`fetchChunkWith`).
+ * - ferry-deno-ws-owned: the same with `fetchChunk`; its row has no target.
  * - raw-deno-ws: Deno's WebSocket reading from a raw `Deno.serve` WebSocket blast that sends the
  *   same bytes as 1 MiB binary messages honouring `bufferedAmount`
  *   (`bench/deno/deno-raw-ws-blast.ts`); the client counts bytes.
@@ -24,8 +26,15 @@ export const denoWsChunkFetchCase: BenchCase = {
     denoContestant(
       "ferry-deno-ws",
       "ferry-ws",
-      `Deno TransportClient.fetchChunk over webSocketConnect (Deno WebSocket), ` +
+      `Deno TransportClient.fetchChunkWith (lent bodies) over webSocketConnect (Deno ` +
+        `WebSocket), ${chunksInFlight} in flight`,
+    ),
+    denoContestant(
+      "ferry-deno-ws-owned",
+      "ferry-ws-owned",
+      `Deno TransportClient.fetchChunk (owned bodies) over webSocketConnect (Deno WebSocket), ` +
         `${chunksInFlight} in flight`,
+      "ferry-ws",
     ),
     denoContestant(
       "raw-deno-ws",
@@ -41,5 +50,12 @@ export const denoWsChunkFetchCase: BenchCase = {
     subject: "ferry-deno-ws",
     baseline: "raw-deno-ws",
     target: { op: ">=", ratio: 0.9 },
+  }, {
+    name: "deno-ws-chunk-fetch-owned-1gib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "ferry-deno-ws-owned",
+    baseline: "raw-deno-ws",
   }],
 };

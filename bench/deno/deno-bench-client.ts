@@ -6,7 +6,7 @@
  *   `bench/cases/chunk-fetch-work.ts`), from the bench Ferry service;
  * - `ferry-tcp-owned`: the same with `fetchChunk`, each body the caller's to keep (a fresh buffer
  *   per chunk);
- * - `ferry-ws`: the same over `webSocketConnect` with Deno's own WebSocket;
+ * - `ferry-ws` / `ferry-ws-owned`: the same two over `webSocketConnect` with Deno's own WebSocket;
  * - `raw-ws`: Deno's WebSocket asking the raw Deno WebSocket blast for 1 MiB binary messages and
  *   counting their bytes;
  * - `raw-tcp`: a raw `Deno.connect` client asking the raw Deno blast for `count` 1 MiB buffers and
@@ -41,10 +41,13 @@ function ferryTcp(fetch: typeof fetchChunks) {
   };
 }
 
-async function openFerryWebSocket(hostname: string, port: number): Promise<Transfer> {
-  const connect = webSocketConnect({ url: `ws://${hostname}:${port}/` }); // Deno's own WebSocket
-  const client = await TransportClient.connect(connect, { timeoutMs: 10_000 });
-  return (count) => withWriteCount(client, () => fetchChunks(client, count));
+/** The same over `webSocketConnect` with Deno's own WebSocket. */
+function ferryWebSocket(fetch: typeof fetchChunks) {
+  return async (hostname: string, port: number): Promise<Transfer> => {
+    const connect = webSocketConnect({ url: `ws://${hostname}:${port}/` });
+    const client = await TransportClient.connect(connect, { timeoutMs: 10_000 });
+    return (count) => withWriteCount(client, () => fetch(client, count));
+  };
 }
 
 /** Deno's WebSocket asks the raw ws blast for `count` messages and counts their bytes. */
@@ -88,7 +91,8 @@ async function openRaw(hostname: string, port: number): Promise<Transfer> {
 const openers: Record<string, (hostname: string, port: number) => Promise<Transfer>> = {
   "ferry-tcp": ferryTcp(fetchChunksLent),
   "ferry-tcp-owned": ferryTcp(fetchChunks),
-  "ferry-ws": openFerryWebSocket,
+  "ferry-ws": ferryWebSocket(fetchChunksLent),
+  "ferry-ws-owned": ferryWebSocket(fetchChunks),
   "raw-tcp": openRaw,
   "raw-ws": openRawWebSocket,
 };
