@@ -26,8 +26,8 @@ import {
   describeBody,
   encodeControl,
 } from "../protocol/ferry-control.ts";
-import { FERRY_PEER_FEATURE } from "../pool/ferry-ping.ts";
-import type { RpcCapableClient } from "../pool/ferry-ping.ts";
+import { FERRY_PEER_FEATURE } from "../client/ferry-ping.ts";
+import type { RpcCapableClient } from "../client/ferry-ping.ts";
 import type { BootstrapContext } from "../pool/pool-options.ts";
 import {
   encodeHello,

@@ -33,7 +33,7 @@ import {
   controlKind,
   encodeControl,
 } from "../protocol/ferry-control.ts";
-import { chainInterceptors, ferryPingResponder } from "../pool/ferry-ping.ts";
+import { chainInterceptors, ferryPingResponder } from "../client/ferry-ping.ts";
 import type { RpcHandler } from "../server/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";
 import {

@@ -19,7 +19,7 @@
 
 import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { FERRY_PEER_FEATURE } from "../pool/ferry-ping.ts";
+import { FERRY_PEER_FEATURE } from "../client/ferry-ping.ts";
 import type { ClientBootstrap } from "../pool/pool-options.ts";
 import { type CancelTarget, encodeCancel } from "./ferry-cancel-message.ts";
 

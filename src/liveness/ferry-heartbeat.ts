@@ -3,7 +3,7 @@
  * died without a FIN or RST, a path that silently drops everything — within `intervalMs +
  * timeoutMs`, even while nothing else is in flight.
  *
- * Every `intervalMs` the client sends a Ferry ping (`src/pool/ferry-ping.ts`: an RpcRequest with a
+ * Every `intervalMs` the client sends a Ferry ping (`src/client/ferry-ping.ts`: an RpcRequest with a
  * control body that a Ferry server answers in its interceptor, never calling the application's
  * handler). A ping not answered within `timeoutMs` closes the connection with a `TimeoutError`, so
  * everything in flight fails at once and the pool replaces it. One timer and at most one ping in
@@ -23,7 +23,7 @@ import type { TransportClient } from "../client/transport-client.ts";
 import { unrefTimer } from "../deadline.ts";
 import { describeError, InvalidArgumentError, TimeoutError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import { FERRY_PEER_FEATURE, ferryPing } from "../pool/ferry-ping.ts";
+import { FERRY_PEER_FEATURE, ferryPing } from "../client/ferry-ping.ts";
 import type { ClientBootstrap } from "../pool/pool-options.ts";
 
 export interface FerryHeartbeatOptions {

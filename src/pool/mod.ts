@@ -31,9 +31,9 @@ export {
   FERRY_PEER_FEATURE,
   ferryPing,
   ferryPingResponder,
-  ferryPingValidator,
   type RpcCapableClient,
-} from "./ferry-ping.ts";
+} from "../client/ferry-ping.ts";
+export { ferryPingValidator } from "./ferry-ping-validator.ts";
 export { transportConnector } from "./transport-connector.ts";
 export {
   type ChunkFetchingClient,

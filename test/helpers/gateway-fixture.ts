@@ -9,7 +9,7 @@ import { TransportClient } from "../../src/client/transport-client.ts";
 import { Gateway } from "../../src/gateway/gateway.ts";
 import type { GatewayOptions } from "../../src/gateway/gateway-options.ts";
 import type { InboundInterceptor } from "../../src/client/client-options.ts";
-import { chainInterceptors, ferryPingResponder } from "../../src/pool/ferry-ping.ts";
+import { chainInterceptors, ferryPingResponder } from "../../src/client/ferry-ping.ts";
 import type { TransportServer } from "../../src/server/transport-server.ts";
 import type { Connect, Socket, SocketSink, UpgradeRequest } from "../../src/socket.ts";
 import { createInteropServer } from "../../interop/interop-handler.ts";

@@ -19,11 +19,8 @@ import type { TransportClient } from "../../src/client/transport-client.ts";
 import { AuthError, ConnectError, ConnectionClosedError } from "../../src/errors.ts";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
 import { ControlKind, controlKind } from "../../src/protocol/ferry-control.ts";
-import {
-  chainInterceptors,
-  ferryPingResponder,
-  ferryPingValidator,
-} from "../../src/pool/ferry-ping.ts";
+import { chainInterceptors, ferryPingResponder } from "../../src/client/ferry-ping.ts";
+import { ferryPingValidator } from "../../src/pool/ferry-ping-validator.ts";
 import type { ConnectionPoolOptions } from "../../src/pool/pool-options.ts";
 import { fetchChunksWithRetry } from "../../src/pool/retrying-chunk-fetcher.ts";
 import type { ChunkLocation } from "../../src/pool/retrying-chunk-fetcher.ts";

@@ -15,7 +15,7 @@ import {
   ferryHeartbeatBootstrap,
   startFerryHeartbeat,
 } from "../../src/liveness/ferry-heartbeat.ts";
-import { ferryPingResponder } from "../../src/pool/ferry-ping.ts";
+import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
 import type { BootstrapContext } from "../../src/pool/pool-options.ts";
 import type { RpcHandler } from "../../src/server/rpc-handler.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";

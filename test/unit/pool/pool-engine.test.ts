@@ -17,8 +17,8 @@ import {
   chainInterceptors,
   ferryPing,
   ferryPingResponder,
-  ferryPingValidator,
-} from "../../../src/pool/ferry-ping.ts";
+} from "../../../src/client/ferry-ping.ts";
+import { ferryPingValidator } from "../../../src/pool/ferry-ping-validator.ts";
 import type { ConnectionPoolOptions } from "../../../src/pool/pool-options.ts";
 import { fetchChunksWithRetry } from "../../../src/pool/retrying-chunk-fetcher.ts";
 import type { ChunkLocation } from "../../../src/pool/retrying-chunk-fetcher.ts";

@@ -5,7 +5,7 @@
  * random nonce. A Ferry server's {@linkcode ferryPingResponder} interceptor answers it with kind
  * 0x81 and the same nonce, without calling the application's `RpcHandler`. A plain Spark server
  * would pass the ping to its handler, so the pool never pings a peer it does not know to be Ferry:
- * {@linkcode ferryPingValidator} pings a connection only when its `peerFeatures` contain
+ * The pool's `ferryPingValidator` (`src/pool/ferry-ping-validator.ts`) pings a connection only when its `peerFeatures` contain
  * {@linkcode FERRY_PEER_FEATURE} — configured per route (`routes: { key: { peerFeatures:
  * ["ferry"] } }`) or learned when Ferry's shared-secret authentication succeeds (only a Ferry
  * server completes it). For any other peer validation falls back to `isActive`, and TTL and idle
@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { InboundInterceptor } from "../client/client-options.ts";
+import type { InboundInterceptor } from "./client-options.ts";
 import type { CallOptions } from "../deadline.ts";
 import { ProtocolError } from "../errors.ts";
 import { MessageType } from "../protocol/messages.ts";
@@ -25,7 +25,6 @@ import {
   describeBody,
   encodeControl,
 } from "../protocol/ferry-control.ts";
-import type { ConnectionValidator, PooledClient } from "./pool-options.ts";
 
 /** The peer feature that says "this peer is a Ferry server; control messages are safe". */
 export const FERRY_PEER_FEATURE = "ferry";
@@ -54,20 +53,6 @@ export async function ferryPing(client: RpcCapableClient, options?: CallOptions)
       } failed: expected a Ferry pong echoing the 8-byte nonce, received ${describeBody(reply)}`,
     );
   }
-}
-
-/**
- * A pool validator: a real ping for peers with the `"ferry"` feature, `isActive` otherwise.
- * Resolves true when the connection may be handed out.
- */
-export function ferryPingValidator<
-  C extends PooledClient & RpcCapableClient,
->(): ConnectionValidator<C> {
-  return async (client, info, options) => {
-    if (!info.peerFeatures.has(FERRY_PEER_FEATURE)) return client.isActive;
-    await ferryPing(client, options);
-    return true;
-  };
 }
 
 /**
