@@ -8,31 +8,21 @@
  * @module
  */
 
-import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
+import type { Socket, SocketSink } from "../../src/socket.ts";
+import { ForwardingSocket } from "./forwarding-socket.ts";
 
-export class DirectReadSocket implements Socket {
+export class DirectReadSocket extends ForwardingSocket {
   /** Reads that landed in memory the sink offered. */
   directReads = 0;
-  readonly #inner: Socket;
   readonly #readSize: number;
 
   constructor(inner: Socket, readSize: number) {
-    this.#inner = inner;
+    super(inner);
     this.#readSize = readSize;
   }
 
-  get info(): SocketInfo {
-    return this.#inner.info;
-  }
-  get bufferedAmount(): number {
-    return this.#inner.bufferedAmount;
-  }
-  get closed(): Promise<SocketClosed> {
-    return this.#inner.closed;
-  }
-
-  attach(sink: SocketSink): void {
-    this.#inner.attach({
+  override attach(sink: SocketSink): void {
+    this.inner.attach({
       data: (chunk) => {
         for (let offset = 0; offset < chunk.byteLength;) {
           const direct = sink.readBuffer?.();
@@ -51,17 +41,5 @@ export class DirectReadSocket implements Socket {
       drain: () => sink.drain(),
       close: (error) => sink.close(error),
     });
-  }
-  write(chunk: Uint8Array): boolean {
-    return this.#inner.write(chunk);
-  }
-  pause(): void {
-    this.#inner.pause();
-  }
-  resume(): void {
-    this.#inner.resume();
-  }
-  close(error?: unknown): void {
-    this.#inner.close(error);
   }
 }

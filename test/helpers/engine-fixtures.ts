@@ -10,8 +10,9 @@ import { FrameDecoder } from "../../src/protocol/decoder.ts";
 import { encodeMessage } from "../../src/protocol/encoder.ts";
 import type { Message } from "../../src/protocol/messages.ts";
 import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
-import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
+import type { Socket } from "../../src/socket.ts";
 import { concatBytes } from "./concat-bytes.ts";
+import { ForwardingSocket } from "./forwarding-socket.ts";
 import { type MemorySocketOptions, memorySocketPair } from "./memory-socket.ts";
 
 /** Concatenates chunks (`concatBytes` under the name the engine tests use). */
@@ -47,44 +48,25 @@ export async function settle(turns = 3): Promise<void> {
 }
 
 /** Records what the engine does to a socket: writes (by reference), pauses and resumes. */
-export class RecordingSocket implements Socket {
+export class RecordingSocket extends ForwardingSocket {
   readonly writes: Uint8Array[] = [];
   pauses = 0;
   resumes = 0;
   paused = false;
-  readonly #inner: Socket;
 
-  constructor(inner: Socket) {
-    this.#inner = inner;
-  }
-  get info(): SocketInfo {
-    return this.#inner.info;
-  }
-  get bufferedAmount(): number {
-    return this.#inner.bufferedAmount;
-  }
-  get closed(): Promise<SocketClosed> {
-    return this.#inner.closed;
-  }
-  attach(sink: SocketSink): void {
-    this.#inner.attach(sink);
-  }
-  write(chunk: Uint8Array): boolean {
+  override write(chunk: Uint8Array): boolean {
     this.writes.push(chunk);
-    return this.#inner.write(chunk);
+    return super.write(chunk);
   }
-  pause(): void {
+  override pause(): void {
     this.pauses++;
     this.paused = true;
-    this.#inner.pause();
+    super.pause();
   }
-  resume(): void {
+  override resume(): void {
     this.resumes++;
     this.paused = false;
-    this.#inner.resume();
-  }
-  close(error?: unknown): void {
-    this.#inner.close(error);
+    super.resume();
   }
 }
 

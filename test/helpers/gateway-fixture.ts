@@ -11,44 +11,21 @@ import type { GatewayOptions } from "../../src/gateway/gateway-options.ts";
 import type { InboundInterceptor } from "../../src/client/client-options.ts";
 import { chainInterceptors, ferryPingResponder } from "../../src/client/ferry-ping.ts";
 import type { TransportServer } from "../../src/server/transport-server.ts";
-import type { Connect, Socket, SocketSink, UpgradeRequest } from "../../src/socket.ts";
+import type { Connect, Socket, UpgradeRequest } from "../../src/socket.ts";
 import { createInteropServer } from "../../interop/interop-handler.ts";
+import { ForwardingSocket } from "./forwarding-socket.ts";
 import { memoryNetwork, memorySocketPair } from "./memory-socket.ts";
 
 export const ORIGIN = "https://app.example";
 
 /** The gateway end of a browser pair, recording how the gateway closed it. */
-export class RecordingSocket implements Socket {
+export class RecordingSocket extends ForwardingSocket {
   closeError: unknown = undefined;
   closeCalls = 0;
-  readonly #inner: Socket;
-  constructor(inner: Socket) {
-    this.#inner = inner;
-  }
-  get info() {
-    return this.#inner.info;
-  }
-  get bufferedAmount() {
-    return this.#inner.bufferedAmount;
-  }
-  get closed() {
-    return this.#inner.closed;
-  }
-  attach(sink: SocketSink): void {
-    this.#inner.attach(sink);
-  }
-  write(chunk: Uint8Array): boolean {
-    return this.#inner.write(chunk);
-  }
-  pause(): void {
-    this.#inner.pause();
-  }
-  resume(): void {
-    this.#inner.resume();
-  }
-  close(error?: unknown): void {
+
+  override close(error?: unknown): void {
     if (this.closeCalls++ === 0) this.closeError = error;
-    this.#inner.close(error);
+    super.close(error);
   }
   /** The close code a WebSocket adapter would send for the recorded error. */
   get closeCode(): number | undefined {
