@@ -16,15 +16,15 @@
 
 import type { Contestant } from "../harness/bench-case.ts";
 import { processCpuSeconds } from "../harness/cpu-meter.ts";
-import { DenoProcess } from "../harness/deno-process.ts";
+import { ScriptProcess } from "../harness/script-process.ts";
 import { benchHost, readyLinePrefix } from "../servers/running-server.ts";
 import { chunkCount } from "./chunk-fetch-work.ts";
 
 const serverScript = "bench/deno/deno-bench-server.ts";
 const clientScript = "bench/deno/deno-bench-client.ts";
 
-async function startDenoServer(kind: string): Promise<{ server: DenoProcess; port: number }> {
-  const server = DenoProcess.start(serverScript, [kind]);
+async function startDenoServer(kind: string): Promise<{ server: ScriptProcess; port: number }> {
+  const server = ScriptProcess.deno(serverScript, [kind]);
   try {
     for (;;) {
       const line = await server.nextLine();
@@ -71,10 +71,10 @@ export function denoContestant(
 /** One Deno server process and the Deno client connected to it. */
 class DenoPair {
   readonly #name: string;
-  readonly #server: DenoProcess;
-  readonly #client: DenoProcess;
+  readonly #server: ScriptProcess;
+  readonly #client: ScriptProcess;
 
-  private constructor(name: string, server: DenoProcess, client: DenoProcess) {
+  private constructor(name: string, server: ScriptProcess, client: ScriptProcess) {
     this.#name = name;
     this.#server = server;
     this.#client = client;
@@ -82,7 +82,7 @@ class DenoPair {
 
   static async start(name: string, kind: string, serverKind: string): Promise<DenoPair> {
     const { server, port } = await startDenoServer(serverKind);
-    const client = DenoProcess.start(clientScript, [kind, benchHost, String(port)]);
+    const client = ScriptProcess.deno(clientScript, [kind, benchHost, String(port)]);
     const pair = new DenoPair(name, server, client);
     try {
       const hello = JSON.parse(await client.nextLine()) as { ready?: boolean };

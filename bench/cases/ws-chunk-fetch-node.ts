@@ -1,63 +1,49 @@
 /**
- * Bulk transfer over WebSocket from a Node client: 1 GiB as 1 MiB chunks over loopback.
+ * Bulk transfer over WebSocket from a Node client: 1 GiB as 1 MiB chunks over loopback. Every
+ * client runs in a Node process of its own (`bench/node/node-bench-client.ts`, clients in
+ * `bench/node/ws-client-transfers.ts`) against the server process: in the runner's own process the
+ * clients shared one heap, and the raw client's rounds paid for the full collections Ferry's garbage
+ * brought on, which flattered Ferry.
  *
  * - ferry-ws: `TransportClient.fetchChunkWith`, 16 in flight, over `webSocketConnect` (with the
  *   `ws` package's WebSocket, as Node 20 has no global one) to the bench Ferry service on Ferry's
  *   Node WebSocket listener; each body is lent to a callback that counts it. Timed from the
  *   `openStream` RPC to the last chunk.
- * - ferry-ws-owned (case `ws-chunk-fetch-node-owned`): the same with `fetchChunk`, no target. It is
- *   a case of its own because the clients share the runner's heap, and its garbage would bring
- *   full collections into the other contestants' rounds. Each fetch's promise is made
- *   when the request is sent and lives long enough to reach V8's old generation, so the body it
- *   resolves with survives every scavenge until a full collection: about 20 mark-compacts per
- *   4 GiB against 1 for the raw client. A lent body is referred to by nothing that old.
+ * - ferry-ws-owned (case `ws-chunk-fetch-node-owned`): the same with `fetchChunk`, no target. Each
+ *   fetch's promise is made when the request is sent and lives long enough to reach V8's old
+ *   generation, so the body it resolves with survives every scavenge until a full collection
+ *   (`bench/probes/ws-client-gc.ts` counts them). A lent body is referred to by nothing that old.
  * - raw-ws: a `ws` server sends the same bytes as 1 MiB binary messages honouring
  *   `bufferedAmount`; a `ws` client counts bytes. Timed from the request to the last byte.
  *
  * @module
  */
 
-import WebSocket from "ws";
-import { webSocketConnect, type WebSocketConstructor } from "../../adapters/websocket/connect.ts";
-import { TransportClient } from "../../src/client/transport-client.ts";
 import type { BenchCase } from "../harness/bench-case.ts";
-import { RawWebSocketBlastClient } from "../baselines/raw-ws-blast-client.ts";
-import type { CaseContext } from "../harness/bench-case.ts";
-import {
-  blastContestant,
-  chunksInFlight,
-  ferryChunkFetchContestant,
-  fetchChunksLent,
-} from "./chunk-fetch-work.ts";
+import { chunksInFlight } from "./chunk-fetch-work.ts";
+import { nodeClientContestant } from "./node-client-contestant.ts";
 
-function connectFerryWs(context: CaseContext): Promise<TransportClient> {
-  const { host, port } = context.servers.get("ferry-ws");
-  const connect = webSocketConnect({
-    url: `ws://${host}:${port}/`,
-    WebSocket: WebSocket as unknown as WebSocketConstructor,
-  });
-  return TransportClient.connect(connect, { timeoutMs: 10_000 });
-}
-
-const ferryWs = ferryChunkFetchContestant(
+const ferryWs = nodeClientContestant(
+  "ferry-ws",
+  "lent",
   "ferry-ws",
   `TransportClient.fetchChunkWith (lent bodies) over webSocketConnect (ws package), ` +
-    `${chunksInFlight} in flight`,
-  connectFerryWs,
-  fetchChunksLent,
+    `${chunksInFlight} in flight, in a Node process of its own`,
 );
 
-const ferryWsOwned = ferryChunkFetchContestant(
+const ferryWsOwned = nodeClientContestant(
   "ferry-ws-owned",
+  "owned",
+  "ferry-ws",
   `TransportClient.fetchChunk (owned bodies) over webSocketConnect (ws package), ` +
-    `${chunksInFlight} in flight`,
-  connectFerryWs,
+    `${chunksInFlight} in flight, in a Node process of its own`,
 );
 
-const rawWs = blastContestant(
+const rawWs = nodeClientContestant(
   "raw-ws",
-  "ws server sends 1 MiB binary messages honouring bufferedAmount; ws client counts",
-  (context) => RawWebSocketBlastClient.connect(context.servers.get("raw-ws-blast")),
+  "raw",
+  "raw-ws-blast",
+  "ws server sends 1 MiB binary messages honouring bufferedAmount; ws client (own process) counts",
 );
 
 export const wsChunkFetchNodeCase: BenchCase = {

@@ -1,20 +1,22 @@
 /**
- * Runs a bench script under Deno (`node_modules/.bin/deno run -A SCRIPT ARGS...`) and talks to it
- * in lines: the Node runner writes request lines to its stdin and reads reply lines from its
- * stdout. Used by the cases whose client and server both run in Deno. Closing stdin stops the
- * script (every bench Deno script exits when its stdin ends); `stop` kills it if it does not.
+ * Runs a bench script in a process of its own — under Deno (`node_modules/.bin/deno run -A SCRIPT
+ * ARGS...`) or Node (`node --import tsx SCRIPT ARGS...`) — and talks to it in lines: the runner
+ * writes request lines to its stdin and reads reply lines from its stdout. Used by the cases whose
+ * clients must not share the runner's event loop or heap. Closing stdin stops the script (every
+ * such bench script exits when its stdin ends); `stop` kills it if it does not.
  *
  * @module
  */
 
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const denoBinary = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
 
-/** A running Deno bench script. */
-export class DenoProcess {
+/** A running bench script. */
+export class ScriptProcess {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #exited: Promise<number | null>;
   readonly #what: string;
@@ -22,12 +24,9 @@ export class DenoProcess {
   #waiting: { resolve(line: string): void; reject(error: Error): void } | undefined;
   #ended: Error | undefined;
 
-  private constructor(script: string, args: readonly string[]) {
-    this.#what = `deno ${script} ${args.join(" ")}`;
-    this.#child = spawn(denoBinary, ["run", "-A", "--quiet", script, ...args], {
-      cwd: repoRoot,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+  private constructor(command: string, commandArgs: readonly string[], what: string) {
+    this.#what = what;
+    this.#child = spawn(command, commandArgs, { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     this.#child.stderr.setEncoding("utf8").on("data", (text: string) => {
       stderr = (stderr + text).slice(-4_000);
@@ -48,9 +47,16 @@ export class DenoProcess {
     });
   }
 
-  /** Starts `script` (relative to the repository root) with `args`. */
-  static start(script: string, args: readonly string[]): DenoProcess {
-    return new DenoProcess(script, args);
+  /** Starts `script` (relative to the repository root) under Deno with `args`. */
+  static deno(script: string, args: readonly string[]): ScriptProcess {
+    const what = `deno ${script} ${args.join(" ")}`;
+    return new ScriptProcess(denoBinary, ["run", "-A", "--quiet", script, ...args], what);
+  }
+
+  /** Starts `script` (relative to the repository root) under this Node, through tsx. */
+  static node(script: string, args: readonly string[]): ScriptProcess {
+    const what = `node ${script} ${args.join(" ")}`;
+    return new ScriptProcess(process.execPath, ["--import", "tsx", script, ...args], what);
   }
 
   /** Process id, for CPU accounting. */

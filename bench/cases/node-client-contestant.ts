@@ -1,0 +1,57 @@
+/**
+ * A contestant whose Node client runs in a process of its own (`bench/node/node-bench-client.ts
+ * KIND HOST PORT`) against a server of the bench's server process: no contestant's garbage shares
+ * another's heap. Each run sends the client a chunk count and reads back its figures;
+ * `nodeClientCpuSeconds` is added from `/proc`.
+ *
+ * @module
+ */
+
+import type { Contestant } from "../harness/bench-case.ts";
+import { processCpuSeconds } from "../harness/cpu-meter.ts";
+import { ScriptProcess } from "../harness/script-process.ts";
+import { chunkCount } from "./chunk-fetch-work.ts";
+
+const clientScript = "bench/node/node-bench-client.ts";
+
+/** A contestant running the Node client `kind` against the server process's `serverName`. */
+export function nodeClientContestant(
+  name: string,
+  kind: string,
+  serverName: string,
+  description: string,
+): Contestant {
+  return {
+    name,
+    description,
+    async open(context) {
+      const { host, port } = context.servers.get(serverName);
+      const client = ScriptProcess.node(clientScript, [kind, host, String(port)]);
+      try {
+        const hello = JSON.parse(await client.nextLine()) as { ready?: boolean };
+        if (hello.ready !== true) throw new Error(`${name}: client said ${JSON.stringify(hello)}`);
+      } catch (error) {
+        await client.stop();
+        throw error;
+      }
+      return {
+        async run(phase) {
+          const before = processCpuSeconds(client.pid);
+          client.send(String(chunkCount(context, phase)));
+          const reply = JSON.parse(await client.nextLine()) as Record<string, number | string>;
+          if (typeof reply.error === "string") throw new Error(`${name}: ${reply.error}`);
+          const figures: Record<string, number> = {};
+          for (const [key, value] of Object.entries(reply)) {
+            if (typeof value === "number") figures[key] = value;
+          }
+          const after = processCpuSeconds(client.pid);
+          if (before !== undefined && after !== undefined) {
+            figures.nodeClientCpuSeconds = after - before;
+          }
+          return figures;
+        },
+        close: () => client.stop(),
+      };
+    },
+  };
+}
