@@ -54,7 +54,7 @@ export function denoContestant(
     open(context) {
       return Promise.resolve({
         async run(phase) {
-          const pair = await DenoPair.start(name, kind, serverKind);
+          const pair = await DenoPair.start(kind, serverKind);
           try {
             if (phase === "measure") await pair.transfer(chunkCount(context, "warmup"));
             return await pair.transfer(chunkCount(context, phase));
@@ -70,23 +70,20 @@ export function denoContestant(
 
 /** One Deno server process and the Deno client connected to it. */
 class DenoPair {
-  readonly #name: string;
   readonly #server: ScriptProcess;
   readonly #client: ScriptProcess;
 
-  private constructor(name: string, server: ScriptProcess, client: ScriptProcess) {
-    this.#name = name;
+  private constructor(server: ScriptProcess, client: ScriptProcess) {
     this.#server = server;
     this.#client = client;
   }
 
-  static async start(name: string, kind: string, serverKind: string): Promise<DenoPair> {
+  static async start(kind: string, serverKind: string): Promise<DenoPair> {
     const { server, port } = await startDenoServer(serverKind);
     const client = ScriptProcess.deno(clientScript, [kind, benchHost, String(port)]);
-    const pair = new DenoPair(name, server, client);
+    const pair = new DenoPair(server, client);
     try {
-      const hello = JSON.parse(await client.nextLine()) as { ready?: boolean };
-      if (hello.ready !== true) throw new Error(`${name}: client said ${JSON.stringify(hello)}`);
+      await client.ready();
     } catch (error) {
       await pair.stop();
       throw error;
@@ -98,13 +95,7 @@ class DenoPair {
   async transfer(count: number): Promise<Record<string, number>> {
     const clientBefore = processCpuSeconds(this.#client.pid);
     const serverBefore = processCpuSeconds(this.#server.pid);
-    this.#client.send(String(count));
-    const reply = JSON.parse(await this.#client.nextLine()) as Record<string, number | string>;
-    if (typeof reply.error === "string") throw new Error(`${this.#name}: ${reply.error}`);
-    const figures: Record<string, number> = {};
-    for (const [key, value] of Object.entries(reply)) {
-      if (typeof value === "number") figures[key] = value;
-    }
+    const figures = await this.#client.transfer(count);
     const clientAfter = processCpuSeconds(this.#client.pid);
     const serverAfter = processCpuSeconds(this.#server.pid);
     if (clientBefore !== undefined && clientAfter !== undefined) {

@@ -28,8 +28,7 @@ export function nodeClientContestant(
       const { host, port } = context.servers.get(serverName);
       const client = ScriptProcess.node(clientScript, [kind, host, String(port)]);
       try {
-        const hello = JSON.parse(await client.nextLine()) as { ready?: boolean };
-        if (hello.ready !== true) throw new Error(`${name}: client said ${JSON.stringify(hello)}`);
+        await client.ready();
       } catch (error) {
         await client.stop();
         throw error;
@@ -37,13 +36,7 @@ export function nodeClientContestant(
       return {
         async run(phase) {
           const before = processCpuSeconds(client.pid);
-          client.send(String(chunkCount(context, phase)));
-          const reply = JSON.parse(await client.nextLine()) as Record<string, number | string>;
-          if (typeof reply.error === "string") throw new Error(`${name}: ${reply.error}`);
-          const figures: Record<string, number> = {};
-          for (const [key, value] of Object.entries(reply)) {
-            if (typeof value === "number") figures[key] = value;
-          }
+          const figures = await client.transfer(chunkCount(context, phase));
           const after = processCpuSeconds(client.pid);
           if (before !== undefined && after !== undefined) {
             figures.nodeClientCpuSeconds = after - before;

@@ -78,6 +78,27 @@ export class ScriptProcess {
     this.#child.stdin.write(`${line}\n`);
   }
 
+  /** Waits for the `{"ready":true}` line a bench client prints once connected. */
+  async ready(): Promise<void> {
+    const hello = JSON.parse(await this.nextLine()) as { ready?: boolean };
+    if (hello.ready !== true) throw new Error(`${this.#what}: said ${JSON.stringify(hello)}`);
+  }
+
+  /**
+   * Sends a bench client a chunk count and returns the numbers of its one-line JSON reply; a reply
+   * `{"error": "..."}` becomes an Error.
+   */
+  async transfer(count: number): Promise<Record<string, number>> {
+    this.send(String(count));
+    const reply = JSON.parse(await this.nextLine()) as Record<string, number | string>;
+    if (typeof reply.error === "string") throw new Error(`${this.#what}: ${reply.error}`);
+    const figures: Record<string, number> = {};
+    for (const [key, value] of Object.entries(reply)) {
+      if (typeof value === "number") figures[key] = value;
+    }
+    return figures;
+  }
+
   /** Closes stdin and waits for the exit (kills the process after 5 s). */
   async stop(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
