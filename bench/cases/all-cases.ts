@@ -14,7 +14,7 @@ import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
 import { tlsChunkFetchCase } from "./tls-chunk-fetch.ts";
-import { wsChunkFetchNodeCase, wsChunkFetchNodeOwnedCase } from "./ws-chunk-fetch-node.ts";
+import { wsChunkFetchNodeCase } from "./ws-chunk-fetch-node.ts";
 
 export const allCases: readonly BenchCase[] = [
   chunkFetchCase,
@@ -22,7 +22,6 @@ export const allCases: readonly BenchCase[] = [
   rpcLatencyCase,
   poolLeaseCase,
   wsChunkFetchNodeCase,
-  wsChunkFetchNodeOwnedCase,
   tlsChunkFetchCase,
   denoTcpChunkFetchCase,
   denoWsChunkFetchCase,

@@ -101,21 +101,17 @@ function chunkCountContestant<C extends { close(): Promise<void> }>(
   };
 }
 
-/**
- * A Ferry contestant fetching chunks over whatever client `connect` opens, with `fetchChunk`
- * (owned bodies) unless `fetch` is {@linkcode fetchChunksLent}.
- */
+/** A Ferry contestant fetching chunks over whatever client `connect` opens. */
 export function ferryChunkFetchContestant(
   name: string,
   description: string,
   connect: (context: CaseContext) => Promise<TransportClient>,
-  fetch: typeof fetchChunks = fetchChunks,
 ): Contestant {
   return chunkCountContestant(
     name,
     description,
     connect,
-    (client, count) => withWriteCount(client, () => fetch(client, count)),
+    (client, count) => withWriteCount(client, () => fetchChunks(client, count)),
   );
 }
 
