@@ -10,7 +10,6 @@
 
 import type { Connection } from "../connection/connection.ts";
 import { PendingReply } from "../connection/pending-reply.ts";
-import { chunkKey } from "../connection/response-handler.ts";
 import type { CallOptions } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { canonicalInt64 } from "../protocol/int64.ts";
@@ -96,16 +95,20 @@ export class ChunkFetches {
     const refused = this.#gate.refuse("chunk fetch", options);
     if (refused !== undefined) return refused;
     const deadline = this.#gate.deadline(options);
-    const key = chunkKey(id, chunkIndex);
     const responses = this.#connection.responses;
-    responses.addChunkFetch(key, reply);
+    responses.addChunkFetch(id, chunkIndex, reply);
+    // What only a deadline uses is made only for a request that has one (the bulk path has none).
     this.#gate.issue(
       reply,
       { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex },
-      () => responses.removeChunkFetch(key, reply),
+      () => responses.removeChunkFetch(id, chunkIndex, reply),
       deadline,
-      `Fetching chunk ${chunkIndex} of stream ${id} from ${this.#connection.peer}`,
-      (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
+      deadline === undefined
+        ? ""
+        : `Fetching chunk ${chunkIndex} of stream ${id} from ${this.#connection.peer}`,
+      deadline === undefined
+        ? undefined
+        : (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
     );
     return undefined;
   }

@@ -34,6 +34,7 @@ import {
   InboundStream,
   type ReadFlowControl,
 } from "./inbound-body.ts";
+import { ChunkReplies } from "./chunk-replies.ts";
 import type { PendingReply } from "./pending-reply.ts";
 import { RepliesById } from "./replies-by-id.ts";
 
@@ -63,7 +64,7 @@ export interface ResponseHandlerOptions {
   readonly onStreamBodyCancelled?: (streamId: string, reason: unknown) => void;
 }
 
-/** Chunk replies are matched on this key. `String` renders a number and a bigint alike. */
+/** A (streamId, chunkIndex) pair as one string. `String` renders a number and a bigint alike. */
 export function chunkKey(streamId: Int64, chunkIndex: number): string {
   return `${streamId}/${chunkIndex}`;
 }
@@ -72,8 +73,7 @@ export class ResponseHandler {
   readonly #options: ResponseHandlerOptions;
   readonly #rpcs = new RepliesById<PendingReply<Uint8Array>>();
   readonly #metaRequests = new RepliesById<PendingReply<MergedBlockMeta>>();
-  readonly #chunks = new Map<string, PendingReply<Uint8Array>[]>();
-  #chunkCount = 0;
+  readonly #chunks = new ChunkReplies<PendingReply<Uint8Array>>();
   #streams: PendingStream[] = [];
   #streamHead = 0;
   /** Stream requests not abandoned and not answered, plus a stream whose body is arriving. */
@@ -99,7 +99,7 @@ export class ResponseHandler {
   get inFlight(): { rpcs: number; chunkFetches: number; streams: number } {
     return {
       rpcs: this.#rpcs.size + this.#metaRequests.size,
-      chunkFetches: this.#chunkCount,
+      chunkFetches: this.#chunks.size,
       streams: this.#liveStreams,
     };
   }
@@ -127,21 +127,13 @@ export class ResponseHandler {
     this.#outstanding--;
   }
 
-  addChunkFetch(key: string, reply: PendingReply<Uint8Array>): void {
-    const queue = this.#chunks.get(key);
-    if (queue === undefined) this.#chunks.set(key, [reply]);
-    else queue.push(reply);
-    this.#chunkCount++;
+  addChunkFetch(streamId: Int64, chunkIndex: number, reply: PendingReply<Uint8Array>): void {
+    this.#chunks.add(streamId, chunkIndex, reply);
     this.#busy();
   }
 
-  removeChunkFetch(key: string, reply: PendingReply<Uint8Array>): void {
-    const queue = this.#chunks.get(key);
-    const index = queue === undefined ? -1 : queue.indexOf(reply);
-    if (index < 0) return;
-    queue!.splice(index, 1);
-    if (queue!.length === 0) this.#chunks.delete(key);
-    this.#chunkCount--;
+  removeChunkFetch(streamId: Int64, chunkIndex: number, reply: PendingReply<Uint8Array>): void {
+    if (!this.#chunks.remove(streamId, chunkIndex, reply)) return;
     this.#outstanding--;
   }
 
@@ -190,12 +182,10 @@ export class ResponseHandler {
   failAll(error: unknown): void {
     const rpcs = this.#rpcs.drain();
     const metas = this.#metaRequests.drain();
-    const chunks = [...this.#chunks.values()].flat();
+    const chunks = this.#chunks.drain();
     const streams = this.#streams.slice(this.#streamHead);
-    this.#chunks.clear();
     this.#streams = [];
     this.#streamHead = 0;
-    this.#chunkCount = 0;
     this.#liveStreams = 0;
     this.#outstanding = 0;
     for (const reply of rpcs) reply.reject(error);
@@ -246,15 +236,11 @@ export class ResponseHandler {
   }
 
   #chunkReply(message: ChunkFetchSuccess | ChunkFetchFailure): undefined {
-    const key = chunkKey(message.streamId, message.chunkIndex);
-    const queue = this.#chunks.get(key);
-    const reply = queue?.shift();
+    const reply = this.#chunks.take(message.streamId, message.chunkIndex);
     if (reply === undefined) {
       this.#dropped++;
       return;
     }
-    if (queue!.length === 0) this.#chunks.delete(key);
-    this.#chunkCount--;
     this.#outstanding--;
     if (message.type === MessageType.ChunkFetchSuccess) {
       reply.resolve(message.body);
