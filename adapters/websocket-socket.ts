@@ -4,7 +4,10 @@
  * (`websocket/connect.ts`) and the Node and Deno listeners all use it.
  *
  * - Each binary message is one chunk for `sink.data` (empty messages are skipped; a text message
- *   breaks the protocol and closes the socket with code 1003).
+ *   breaks the protocol and closes the socket with code 1003). Standard WebSockets are read as
+ *   `MessageEvent`s with `binaryType` `arraybuffer`; the `ws` package's through its own `message`
+ *   event as `nodebuffer` views, which spares two `MessageEvent`s and a copy of each chunk reply's
+ *   header per chunk.
  * - Each `write` is one binary message (`send`). The frame writer already joins the small frames
  *   of a turn into one write; a large frame's header and body are two messages, and the peer's
  *   decoder takes the body message as the body itself (no copy on either side).
@@ -56,6 +59,12 @@ export interface WebSocketLike {
   pause?(): void;
   resume?(): void;
   terminate?(): void;
+  /**
+   * `ws`'s own events: `message` gives the data and whether it is binary, with no `MessageEvent`
+   * made per message (used only with the `ws` package's sockets).
+   */
+  on?(type: "message", listener: (data: unknown, isBinary: boolean) => void): void;
+  off?(type: "message", listener: (data: unknown, isBinary: boolean) => void): void;
 }
 
 export interface WebSocketSocketOptions {
@@ -115,7 +124,8 @@ class WebSocketSocket implements Socket {
     };
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#sentCallbacks = isWsPackageSocket(ws);
-    ws.addEventListener("message", this.#onMessage);
+    if (this.#sentCallbacks) ws.on!("message", this.#onWsMessage);
+    else ws.addEventListener("message", this.#onMessage);
     ws.addEventListener("close", this.#onClose);
     ws.addEventListener("error", this.#onError);
   }
@@ -209,10 +219,24 @@ class WebSocketSocket implements Socket {
   }
 
   #onMessage = (event: MessageEvent): void => {
+    this.#receive(event.data, typeof event.data === "string");
+  };
+
+  /** `ws` hands text messages over as bytes too: `isBinary` tells them apart. */
+  #onWsMessage = (data: unknown, isBinary: boolean): void => {
+    this.#receive(data, !isBinary);
+  };
+
+  #stopReceiving(): void {
+    if (this.#sentCallbacks) this.#ws.off!("message", this.#onWsMessage);
+    else this.#ws.removeEventListener("message", this.#onMessage);
+  }
+
+  #receive(data: unknown, text: boolean): void {
     if (this.#state === "closed") return;
-    const chunk = toBytes(event.data);
+    const chunk = text ? undefined : toBytes(data);
     if (chunk === undefined) {
-      const kind = typeof event.data === "string" ? "a text message" : "a non-binary message";
+      const kind = text ? "a text message" : "a non-binary message";
       this.#abort(
         new ProtocolError(
           `${this.info.transport} connection to ${this.info.remoteAddress} received ${kind}; ` +
@@ -238,10 +262,10 @@ class WebSocketSocket implements Socket {
         1009,
       );
     }
-  };
+  }
 
   #onClose = (event: CloseEvent): void => {
-    this.#ws.removeEventListener("message", this.#onMessage);
+    this.#stopReceiving();
     if (this.#state === "closed") return;
     const clean = event.wasClean && (event.code === 1000 || event.code === 1005);
     const error = clean ? undefined : new ConnectionClosedError(
@@ -341,7 +365,7 @@ class WebSocketSocket implements Socket {
     if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#drainTimer = this.#closeTimer = undefined;
-    this.#ws.removeEventListener("message", this.#onMessage);
+    this.#stopReceiving();
     const ending = this.#ending ?? { error: undefined };
     try {
       this.#sink?.close(ending.error);
@@ -352,12 +376,22 @@ class WebSocketSocket implements Socket {
 }
 
 /**
- * Whether this is the `ws` package's WebSocket (the only one with `terminate`, `pause` and
- * `resume`), whose `send` takes options and a written-callback.
+ * Whether this is the `ws` package's WebSocket (the only one with `terminate`, `pause`, `resume`
+ * and `on`), whose `send` takes options and a written-callback.
  */
 function isWsPackageSocket(ws: WebSocketLike): boolean {
   return typeof ws.terminate === "function" && typeof ws.pause === "function" &&
-    typeof ws.resume === "function";
+    typeof ws.resume === "function" && typeof ws.on === "function" && typeof ws.off === "function";
+}
+
+/**
+ * The `binaryType` Ferry reads with: `nodebuffer` for the `ws` package, whose messages then arrive
+ * as views of the bytes it received (`arraybuffer` makes it copy every message that does not fill a
+ * buffer of its own, such as a chunk reply's 21-byte header, into a new ArrayBuffer), and the
+ * standard `arraybuffer` for every other WebSocket.
+ */
+export function binaryTypeFor(ws: WebSocketLike): "nodebuffer" | "arraybuffer" {
+  return isWsPackageSocket(ws) ? "nodebuffer" : "arraybuffer";
 }
 
 /** Received message data as bytes; undefined for text or anything else that is not binary. */
@@ -390,7 +424,7 @@ function closeReason(error: unknown): string {
   return reason;
 }
 
-/** Wraps an OPEN WebSocket. Set `binaryType` to `arraybuffer` (or `nodebuffer` for `ws`) first. */
+/** Wraps an OPEN WebSocket. Set its `binaryType` to {@linkcode binaryTypeFor} it first. */
 export function wrapWebSocket(ws: WebSocketLike, options: WebSocketSocketOptions): Socket {
   return new WebSocketSocket(ws, options);
 }

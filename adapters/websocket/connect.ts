@@ -10,7 +10,7 @@ import { ConnectError, InvalidArgumentError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import { isValidTimeout, watchDeadline } from "../../src/deadline.ts";
 import type { Connect, ConnectOptions, Socket } from "../../src/socket.ts";
-import { type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
+import { binaryTypeFor, type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
 
 /** A WebSocket constructor: the global one, or e.g. `ws`'s `WebSocket` class. */
 export type WebSocketConstructor = new (
@@ -112,7 +112,7 @@ export function webSocketConnect(options: WebSocketConnectOptions): Connect {
         reject(new ConnectError(`connect to ${target} failed: ${String(error)}`, { cause: error }));
         return;
       }
-      ws.binaryType = "arraybuffer";
+      ws.binaryType = binaryTypeFor(ws);
       let lastError: unknown;
       const cleanup = () => {
         dispose();

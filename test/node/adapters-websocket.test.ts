@@ -84,6 +84,41 @@ describe("websocket adapters", () => {
     }
   });
 
+  it("on the standard event path too, binary messages arrive and a text message is refused", async () => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise((resolve) => server.once("listening", resolve));
+    server.on("connection", (peer) =>
+      peer.once("message", () => {
+        peer.send(Uint8Array.of(1, 2, 3));
+        peer.send("hello as text");
+      }));
+    const { port } = server.address() as { port: number };
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    try {
+      ws.binaryType = "arraybuffer";
+      await new Promise((resolve) => ws.once("open", resolve));
+      // Without terminate() it stands for a browser's or Deno's WebSocket: MessageEvents only.
+      const like = Object.assign(Object.create(ws), { terminate: undefined }) as WebSocketLike;
+      const socket = wrapWebSocket(like, {
+        transport: "ws",
+        remoteAddress: "test",
+        highWaterMark: 1024,
+        maxHeldBytes: 1024,
+        closeTimeoutMs: 1000,
+      });
+      const sink = new SinkRecorder({ keep: true });
+      socket.attach(sink);
+      socket.write(Uint8Array.of(0)); // the peer answers it
+      const { error } = await socket.closed;
+      assert.deepEqual([...sink.bytes()], [1, 2, 3]);
+      assert.ok(error instanceof ProtocolError, `closed with ${String(error)}`);
+      assert.match(error.message, /text message/);
+    } finally {
+      ws.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("a message above maxPayload closes the connection with an error", async () => {
     let accepted: Socket | undefined;
     const listener = await webSocketListen({ maxPayload: 1024 })((socket) => (accepted = socket));
