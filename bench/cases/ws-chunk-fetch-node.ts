@@ -13,6 +13,10 @@
  *   fetch's promise is made when the request is sent and lives long enough to reach V8's old
  *   generation, so the body it resolves with survives every scavenge until a full collection
  *   (`bench/probes/ws-client-gc.ts` counts them). A lent body is referred to by nothing that old.
+ * - bare-ws: the same requests written out by hand on a `ws` WebSocket, no library
+ *   (`bench/baselines/bare-ws-chunk-fetch-client.ts`); its row has no target. It is the floor of
+ *   request/response: `ferry-ws ÷ bare-ws` is the library's share of the gap to the blast, and
+ *   `bare-ws ÷ raw-ws` what answering requests costs rather than streaming.
  * - raw-ws: a `ws` server sends the same bytes as 1 MiB binary messages honouring
  *   `bufferedAmount`; a `ws` client counts bytes. Timed from the request to the last byte.
  *
@@ -39,6 +43,14 @@ const ferryWsOwned = nodeClientContestant(
     `${chunksInFlight} in flight, in a Node process of its own`,
 );
 
+const bareWs = nodeClientContestant(
+  "bare-ws",
+  "bare",
+  "ferry-ws",
+  `ChunkFetchRequests hand-written on a ws WebSocket, no library, ${chunksInFlight} in flight, ` +
+    `against the same Ferry server, in a Node process of its own`,
+);
+
 const rawWs = nodeClientContestant(
   "raw-ws",
   "raw",
@@ -51,7 +63,7 @@ export const wsChunkFetchNodeCase: BenchCase = {
   description: `1 GiB as 1 MiB chunks, ${chunksInFlight} in flight, over WebSocket from a Node ` +
     `client, vs a raw ws blast`,
   servers: ["ferry-ws", "raw-ws-blast"],
-  contestants: [ferryWs, ferryWsOwned, rawWs],
+  contestants: [ferryWs, ferryWsOwned, bareWs, rawWs],
   rows: [{
     name: "ws-chunk-fetch-node-1gib",
     metric: "mibPerSecond",
@@ -66,6 +78,13 @@ export const wsChunkFetchNodeCase: BenchCase = {
     unit: "MiB/s",
     higherIsBetter: true,
     subject: "ferry-ws-owned",
+    baseline: "raw-ws",
+  }, {
+    name: "ws-chunk-fetch-node-bare-1gib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "bare-ws",
     baseline: "raw-ws",
   }],
 };

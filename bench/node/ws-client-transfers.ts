@@ -1,8 +1,10 @@
 /**
  * The Node WebSocket clients of the `ws-chunk-fetch-node` case, each opened once and then asked for
- * transfers of N 1 MiB chunks: `lent` (`TransportClient.fetchChunkWith`), `owned`
- * (`fetchChunk`), both 16 in flight over `webSocketConnect` with the `ws` package's WebSocket, and
- * `raw` (the raw `ws` blast client). Shared by the bench client process and the GC probe.
+ * transfers of N 1 MiB chunks: `lent` (`TransportClient.fetchChunkWith`) and `owned`
+ * (`fetchChunk`), both 16 in flight over `webSocketConnect` with the `ws` package's WebSocket;
+ * `bare` (the same requests written out by hand on a `ws` socket, no library: the floor of
+ * request/response); and `raw` (the raw `ws` blast client). Shared by the bench client process and
+ * the GC probe.
  *
  * @module
  */
@@ -10,12 +12,19 @@
 import WebSocket from "ws";
 import { webSocketConnect, type WebSocketConstructor } from "../../adapters/websocket/connect.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
+import { BareWebSocketChunkFetchClient } from "../baselines/bare-ws-chunk-fetch-client.ts";
 import { RawWebSocketBlastClient } from "../baselines/raw-ws-blast-client.ts";
-import { chunkBytes, fetchChunks, fetchChunksLent, throughput } from "../cases/chunk-fetch-work.ts";
+import {
+  chunkBytes,
+  chunksInFlight,
+  fetchChunks,
+  fetchChunksLent,
+  throughput,
+} from "../cases/chunk-fetch-work.ts";
 import { withWriteCount } from "../cases/write-count.ts";
 import type { ServerAddress } from "../harness/server-directory.ts";
 
-export const webSocketClientKinds = ["lent", "owned", "raw"] as const;
+export const webSocketClientKinds = ["lent", "owned", "raw", "bare"] as const;
 export type WebSocketClientKind = typeof webSocketClientKinds[number];
 
 export interface WebSocketTransfers {
@@ -41,6 +50,17 @@ export async function openWebSocketTransfers(
         return throughput(await raw.receive(count, chunkBytes), count * chunkBytes, startedAt);
       },
       close: () => raw.close(),
+    };
+  }
+  if (kind === "bare") {
+    const bare = await BareWebSocketChunkFetchClient.connect(address);
+    return {
+      async transfer(count) {
+        const startedAt = performance.now();
+        const bytes = await bare.fetch(count, chunkBytes, chunksInFlight);
+        return throughput(bytes, count * chunkBytes, startedAt);
+      },
+      close: () => bare.close(),
     };
   }
   const connect = webSocketConnect({
