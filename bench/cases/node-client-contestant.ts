@@ -4,10 +4,10 @@
  * another's heap. Each run sends the client a chunk count and reads back its figures;
  * `nodeClientCpuSeconds` is added from `/proc`.
  *
- * Every run gets a fresh client process, and a measured run first moves a warm-up's worth of chunks
- * untimed, as the Deno contestants do (`deno-contestant.ts`): a process here keeps the speed it
- * starts with, and between processes the same client moved 1 GiB in 0.42 to 0.69 s of CPU, so one
- * process per contestant let a single draw decide a whole run.
+ * Every run gets a fresh client process which, before a measured run, first moves as many chunks
+ * untimed (so its code is compiled and its heap settled when the clock starts). A Node process
+ * here keeps the speed it starts with: one process per contestant made each ratio a single draw
+ * (the bare client measured 0.79× and 0.99× of the blast in two runs of the same tree).
  *
  * @module
  */
@@ -33,12 +33,13 @@ export function nodeClientContestant(
       const { host, port } = context.servers.get(serverName);
       return Promise.resolve({
         async run(phase) {
+          const count = chunkCount(context, phase);
           const client = ScriptProcess.node(clientScript, [kind, host, String(port)]);
           try {
             await client.ready();
-            if (phase === "measure") await client.transfer(chunkCount(context, "warmup"));
+            if (phase === "measure") await client.transfer(count);
             const before = processCpuSeconds(client.pid);
-            const figures = await client.transfer(chunkCount(context, phase));
+            const figures = await client.transfer(count);
             const after = processCpuSeconds(client.pid);
             if (before !== undefined && after !== undefined) {
               figures.nodeClientCpuSeconds = after - before;
