@@ -76,7 +76,11 @@ export class ChunkFetches {
     return refused === undefined ? result.promise! : Promise.reject(refused);
   }
 
-  /** Validates, registers `reply` and sends the request; returns why it was refused, if it was. */
+  /**
+   * Validates, registers `reply` and sends the request; returns why it was refused, if it was.
+   * A request that fails to send rejects `reply` instead. Messages and closures that only an error
+   * or a deadline needs are made only then: this runs once per chunk of a bulk fetch.
+   */
   #request(
     streamId: Int64,
     chunkIndex: number,
@@ -84,34 +88,44 @@ export class ChunkFetches {
     method: string,
     reply: PendingReply<Uint8Array>,
   ): unknown {
-    let id: Int64;
-    try {
-      id = canonicalInt64(streamId, `${method} streamId`);
-    } catch (error) {
-      return error;
+    let id = streamId;
+    if (typeof streamId !== "number" || !Number.isSafeInteger(streamId)) {
+      try {
+        id = canonicalInt64(streamId, `${method} streamId`);
+      } catch (error) {
+        return error;
+      }
     }
-    const invalidIndex = checkInt32(chunkIndex, `${method}: chunkIndex`, 0);
-    if (invalidIndex !== undefined) return invalidIndex;
+    if (!isChunkIndex(chunkIndex)) return checkInt32(chunkIndex, `${method}: chunkIndex`, 0);
     const refused = this.#gate.refuse("chunk fetch", options);
     if (refused !== undefined) return refused;
     const deadline = this.#gate.deadline(options);
     const responses = this.#connection.responses;
     responses.addChunkFetch(id, chunkIndex, reply);
-    // What only a deadline uses is made only for a request that has one (the bulk path has none).
-    this.#gate.issue(
-      reply,
-      { type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex },
-      () => responses.removeChunkFetch(id, chunkIndex, reply),
-      deadline,
-      deadline === undefined
-        ? ""
-        : `Fetching chunk ${chunkIndex} of stream ${id} from ${this.#connection.peer}`,
-      deadline === undefined
-        ? undefined
-        : (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
-    );
+    try {
+      this.#connection.send({ type: MessageType.ChunkFetchRequest, streamId: id, chunkIndex });
+    } catch (error) {
+      responses.removeChunkFetch(id, chunkIndex, reply);
+      reply.reject(error);
+      return undefined;
+    }
+    if (deadline !== undefined) {
+      this.#gate.arm(
+        reply,
+        deadline,
+        `Fetching chunk ${chunkIndex} of stream ${id} from ${this.#connection.peer}`,
+        () => responses.removeChunkFetch(id, chunkIndex, reply),
+        (reason) => ({ kind: "chunk", streamId: id, chunkIndex, reason }),
+      );
+    }
     return undefined;
   }
+}
+
+/** A valid chunk index: an integer from 0 to 2^31 − 1. */
+function isChunkIndex(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 &&
+    value <= 0x7fff_ffff;
 }
 
 /** Runs `consume(body)`, releases `body` once `consume` is done with it, and settles `result`. */
