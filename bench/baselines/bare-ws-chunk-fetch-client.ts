@@ -16,6 +16,7 @@ import type { Buffer } from "node:buffer";
 import WebSocket from "ws";
 import { MessageType } from "../../src/protocol/messages.ts";
 import type { ServerAddress } from "../harness/server-directory.ts";
+import { openBenchWebSocket } from "./bench-websocket.ts";
 import { decodeStreamId, encodeOpenStream } from "../servers/ferry-bench-protocol.ts";
 
 /** Frame length, type, stream id, chunk index: a ChunkFetchRequest and a ChunkFetchSuccess header. */
@@ -37,19 +38,8 @@ export class BareWebSocketChunkFetchClient {
     ws.on("error", () => {});
   }
 
-  static connect(address: ServerAddress): Promise<BareWebSocketChunkFetchClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://${address.host}:${address.port}/`, {
-        perMessageDeflate: false,
-        maxPayload: 64 * 1024 * 1024,
-      });
-      ws.binaryType = "nodebuffer";
-      ws.once("error", reject);
-      ws.once("open", () => {
-        ws.off("error", reject);
-        resolve(new BareWebSocketChunkFetchClient(ws));
-      });
-    });
+  static async connect(address: ServerAddress): Promise<BareWebSocketChunkFetchClient> {
+    return new BareWebSocketChunkFetchClient(await openBenchWebSocket(address));
   }
 
   /**

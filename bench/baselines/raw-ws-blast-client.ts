@@ -9,6 +9,7 @@
 import type { Buffer } from "node:buffer";
 import WebSocket from "ws";
 import type { ServerAddress } from "../harness/server-directory.ts";
+import { openBenchWebSocket } from "./bench-websocket.ts";
 import { BlastTransfer } from "./blast-transfer.ts";
 
 export class RawWebSocketBlastClient {
@@ -28,19 +29,8 @@ export class RawWebSocketBlastClient {
     ws.on("error", () => {});
   }
 
-  static connect(address: ServerAddress): Promise<RawWebSocketBlastClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://${address.host}:${address.port}/`, {
-        perMessageDeflate: false,
-        maxPayload: 64 * 1024 * 1024,
-      });
-      ws.binaryType = "nodebuffer";
-      ws.once("error", reject);
-      ws.once("open", () => {
-        ws.off("error", reject);
-        resolve(new RawWebSocketBlastClient(ws));
-      });
-    });
+  static async connect(address: ServerAddress): Promise<RawWebSocketBlastClient> {
+    return new RawWebSocketBlastClient(await openBenchWebSocket(address));
   }
 
   /** Receives `count` messages of `size` bytes; resolves with the bytes received. */

@@ -19,6 +19,21 @@ import { SinkRecorder } from "../conformance/socket-recorder.ts";
 
 const Ws = WebSocket as unknown as WebSocketConstructor;
 
+/**
+ * Wraps an open `ws` socket as a browser's or Deno's WebSocket would be: without `terminate()`
+ * the adapter takes it for a standard one (MessageEvents, no written-callbacks, close codes only).
+ */
+function wrapAsStandardWebSocket(ws: WebSocket): Socket {
+  const like = Object.assign(Object.create(ws), { terminate: undefined }) as WebSocketLike;
+  return wrapWebSocket(like, {
+    transport: "ws",
+    remoteAddress: "test",
+    highWaterMark: 1024,
+    maxHeldBytes: 1024,
+    closeTimeoutMs: 1000,
+  });
+}
+
 describe("websocket adapters", () => {
   it("rejects bad client options", () => {
     assert.throws(
@@ -97,15 +112,7 @@ describe("websocket adapters", () => {
     try {
       ws.binaryType = "arraybuffer";
       await new Promise((resolve) => ws.once("open", resolve));
-      // Without terminate() it stands for a browser's or Deno's WebSocket: MessageEvents only.
-      const like = Object.assign(Object.create(ws), { terminate: undefined }) as WebSocketLike;
-      const socket = wrapWebSocket(like, {
-        transport: "ws",
-        remoteAddress: "test",
-        highWaterMark: 1024,
-        maxHeldBytes: 1024,
-        closeTimeoutMs: 1000,
-      });
+      const socket = wrapAsStandardWebSocket(ws);
       const sink = new SinkRecorder({ keep: true });
       socket.attach(sink);
       socket.write(Uint8Array.of(0)); // the peer answers it
@@ -151,15 +158,7 @@ describe("websocket adapters", () => {
       const { port } = server.address() as { port: number };
       const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
       await new Promise((resolve) => ws.once("open", resolve));
-      // Hide terminate() to stand for a browser or Deno WebSocket.
-      const like = Object.assign(Object.create(ws), { terminate: undefined }) as WebSocketLike;
-      const socket = wrapWebSocket(like, {
-        transport: "ws",
-        remoteAddress: "test",
-        highWaterMark: 1024,
-        maxHeldBytes: 1024,
-        closeTimeoutMs: 1000,
-      });
+      const socket = wrapAsStandardWebSocket(ws);
       socket.attach(new SinkRecorder());
       const reason = new Error("x".repeat(300));
       socket.close(reason);
