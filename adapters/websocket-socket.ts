@@ -29,7 +29,6 @@
 
 import {
   ConnectionClosedError,
-  describeError,
   InvalidArgumentError,
   LimitError,
   ProtocolError,
@@ -38,6 +37,7 @@ import {
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
 import { unrefTimer } from "../src/deadline.ts";
 import { checkAttach } from "./socket-attach.ts";
+import { carriedCloseCode, closeReason, resetCloseCode } from "./websocket-close.ts";
 
 /** The WebSocket surface the adapter uses: the WHATWG API, plus `ws`'s extras where present. */
 export interface WebSocketLike {
@@ -88,8 +88,7 @@ export interface WebSocketSocketOptions {
 
 const WHOLE_MESSAGE = { binary: true, fin: true };
 
-/** Close code Ferry sends for `close(error)` where the socket cannot be terminated. */
-export const resetCloseCode = 4000;
+export { resetCloseCode };
 
 type State = "open" | "ending" | "closed";
 
@@ -106,8 +105,11 @@ class WebSocketSocket implements Socket {
   #needDrain = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #drainPollDelay = 1;
-  /** Sends report completion (`ws`): drain follows them instead of polling. */
-  readonly #sentCallbacks: boolean;
+  /**
+   * The `ws` package's socket: its sends report completion (drain follows them, no polling) and
+   * its messages come through its own `message` event.
+   */
+  readonly #wsPackage: boolean;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Why it ended, once known; delivered after held data when graceful. */
   #ending: { error: unknown } | undefined;
@@ -123,8 +125,8 @@ class WebSocketSocket implements Socket {
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     };
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.#sentCallbacks = isWsPackageSocket(ws);
-    if (this.#sentCallbacks) ws.on!("message", this.#onWsMessage);
+    this.#wsPackage = isWsPackageSocket(ws);
+    if (this.#wsPackage) ws.on!("message", this.#onWsMessage);
     else ws.addEventListener("message", this.#onMessage);
     ws.addEventListener("close", this.#onClose);
     ws.addEventListener("error", this.#onError);
@@ -161,7 +163,7 @@ class WebSocketSocket implements Socket {
     }
     if (this.#state !== "open" || this.#ws.readyState !== 1) return false;
     if (chunk.byteLength > 0) {
-      if (this.#sentCallbacks) this.#ws.send(chunk, WHOLE_MESSAGE, this.#onSent);
+      if (this.#wsPackage) this.#ws.send(chunk, WHOLE_MESSAGE, this.#onSent);
       else this.#ws.send(chunk);
     }
     if (this.bufferedAmount <= this.#options.highWaterMark) return true;
@@ -170,7 +172,7 @@ class WebSocketSocket implements Socket {
       this.#drainPollDelay = 1;
     }
     // Over the mark, a send is in flight: with `ws`, its callback signals the drain.
-    if (!this.#sentCallbacks) this.#pollDrain();
+    if (!this.#wsPackage) this.#pollDrain();
     return false;
   }
 
@@ -228,7 +230,7 @@ class WebSocketSocket implements Socket {
   };
 
   #stopReceiving(): void {
-    if (this.#sentCallbacks) this.#ws.off!("message", this.#onWsMessage);
+    if (this.#wsPackage) this.#ws.off!("message", this.#onWsMessage);
     else this.#ws.removeEventListener("message", this.#onMessage);
   }
 
@@ -401,27 +403,6 @@ function toBytes(data: unknown): Uint8Array | undefined {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
   return undefined;
-}
-
-/**
- * The close code an error asks for (`error.closeCode`), when it is one an endpoint may send: 1000,
- * 1001, 1002, 1003, 1007–1014, or 3000–4999. Anything else is ignored (the socket terminates).
- */
-function carriedCloseCode(error: unknown): number | undefined {
-  if (error === null || typeof error !== "object") return undefined;
-  const code = (error as { closeCode?: unknown }).closeCode;
-  if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
-  const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-    (code >= 3000 && code <= 4999);
-  return sendable ? code : undefined;
-}
-
-/** A close reason from an error: at most 123 UTF-8 bytes, as the protocol allows. */
-function closeReason(error: unknown): string {
-  let reason = describeError(error);
-  const encoder = new TextEncoder();
-  while (encoder.encode(reason).byteLength > 123) reason = reason.slice(0, -1);
-  return reason;
 }
 
 /** Wraps an OPEN WebSocket. Set its `binaryType` to {@linkcode binaryTypeFor} it first. */
