@@ -38,34 +38,7 @@ import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket
 import { unrefTimer } from "../src/deadline.ts";
 import { checkAttach } from "./socket-attach.ts";
 import { carriedCloseCode, closeReason, resetCloseCode } from "./websocket-close.ts";
-
-/** The WebSocket surface the adapter uses: the WHATWG API, plus `ws`'s extras where present. */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly bufferedAmount: number;
-  readonly readyState: number;
-  /**
-   * `options` and `sent` are `ws`'s (`sent` runs once the message is written to the kernel);
-   * used only with the `ws` package's sockets.
-   */
-  send(
-    data: Uint8Array,
-    options?: { binary: boolean; fin: boolean },
-    sent?: (error?: Error) => void,
-  ): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: string, listener: (event: never) => void): void;
-  removeEventListener(type: string, listener: (event: never) => void): void;
-  pause?(): void;
-  resume?(): void;
-  terminate?(): void;
-  /**
-   * `ws`'s own events: `message` gives the data and whether it is binary, with no `MessageEvent`
-   * made per message (used only with the `ws` package's sockets).
-   */
-  on?(type: "message", listener: (data: unknown, isBinary: boolean) => void): void;
-  off?(type: "message", listener: (data: unknown, isBinary: boolean) => void): void;
-}
+import { isWsPackageSocket, type WebSocketLike } from "./websocket-like.ts";
 
 export interface WebSocketSocketOptions {
   /** `ws` or `wss`. */
@@ -377,25 +350,6 @@ class WebSocketSocket implements Socket {
   }
 }
 
-/**
- * Whether this is the `ws` package's WebSocket (the only one with `terminate`, `pause`, `resume`
- * and `on`), whose `send` takes options and a written-callback.
- */
-function isWsPackageSocket(ws: WebSocketLike): boolean {
-  return typeof ws.terminate === "function" && typeof ws.pause === "function" &&
-    typeof ws.resume === "function" && typeof ws.on === "function" && typeof ws.off === "function";
-}
-
-/**
- * The `binaryType` Ferry reads with: `nodebuffer` for the `ws` package, whose messages then arrive
- * as views of the bytes it received (`arraybuffer` makes it copy every message that does not fill a
- * buffer of its own, such as a chunk reply's 21-byte header, into a new ArrayBuffer), and the
- * standard `arraybuffer` for every other WebSocket.
- */
-export function binaryTypeFor(ws: WebSocketLike): "nodebuffer" | "arraybuffer" {
-  return isWsPackageSocket(ws) ? "nodebuffer" : "arraybuffer";
-}
-
 /** Received message data as bytes; undefined for text or anything else that is not binary. */
 function toBytes(data: unknown): Uint8Array | undefined {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -405,7 +359,7 @@ function toBytes(data: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-/** Wraps an OPEN WebSocket. Set its `binaryType` to {@linkcode binaryTypeFor} it first. */
+/** Wraps an OPEN WebSocket. Set its `binaryType` to `binaryTypeFor` it first (websocket-like.ts). */
 export function wrapWebSocket(ws: WebSocketLike, options: WebSocketSocketOptions): Socket {
   return new WebSocketSocket(ws, options);
 }

@@ -30,7 +30,8 @@ import {
   upgradeAllowed,
   type WebSocketListenCommonOptions,
 } from "../websocket-listen-options.ts";
-import { type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
+import type { WebSocketLike } from "../websocket-like.ts";
+import { wrapWebSocket } from "../websocket-socket.ts";
 import type { UpgradeRequest } from "../websocket-upgrade-request.ts";
 
 export type { UpgradeRequest } from "../websocket-upgrade-request.ts";

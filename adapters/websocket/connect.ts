@@ -10,7 +10,8 @@ import { ConnectError, InvalidArgumentError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import { isValidTimeout, watchDeadline } from "../../src/deadline.ts";
 import type { Connect, ConnectOptions, Socket } from "../../src/socket.ts";
-import { binaryTypeFor, type WebSocketLike, wrapWebSocket } from "../websocket-socket.ts";
+import { binaryTypeFor, type WebSocketLike } from "../websocket-like.ts";
+import { wrapWebSocket } from "../websocket-socket.ts";
 
 /** A WebSocket constructor: the global one, or e.g. `ws`'s `WebSocket` class. */
 export type WebSocketConstructor = new (
