@@ -64,3 +64,5 @@ export {
 export * from "./gateway/mod.ts";
 export * from "./rpc/mod.ts";
 export * from "./files/mod.ts";
+export { webSocketOver } from "./websocket/client-connect.ts";
+export type { WebSocketOverOptions } from "./websocket/client-connect.ts";

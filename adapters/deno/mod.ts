@@ -16,3 +16,5 @@ export type { TlsConnectOptions, TlsListenOptions } from "./tls.ts";
 export { webSocketListen } from "./ws-listen.ts";
 export type { UpgradeRequest, WebSocketListenOptions } from "./ws-listen.ts";
 export { type DenoGatewayOptions, type RunningDenoGateway, startDenoGateway } from "./gateway.ts";
+export { wsConnect } from "./ws-connect.ts";
+export type { WsConnectOptions } from "./ws-connect.ts";

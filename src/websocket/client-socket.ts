@@ -1,0 +1,353 @@
+/**
+ * A WebSocket client as a Ferry `Socket` over another `Socket` (TCP or TLS from any adapter): the
+ * upgrade handshake, then RFC 6455 framing done here rather than by a WebSocket library, so that
+ * received payloads reach the decoder without being gathered into messages first.
+ *
+ * - Reading: binary payload bytes go to `sink.data` as they arrive (message boundaries mean nothing
+ *   to Ferry's byte stream). While a payload streams, `readBuffer` passes the sink's own buffer
+ *   down to the underlying socket, cut to the bytes left in the frame: with Node's `onread` the
+ *   body of a large chunk reply goes from the kernel straight into the frame the decoder hands out,
+ *   where a WebSocket library gathers each message into a buffer of its own and copies it once more.
+ * - Writing: each `write` is one masked binary frame; backpressure, `bufferedAmount` and `drain`
+ *   are the underlying socket's.
+ * - Control frames: pings are answered with pongs; a close frame from the server is answered and
+ *   ends the connection, gracefully for 1000 and 1005, otherwise with a `ConnectionClosedError`
+ *   naming the code and reason. A connection that ends without a close frame ends with an error
+ *   (code 1006, "not cleanly").
+ * - `close()` sends a close frame (1000) after queued writes and waits for the server's, then ends
+ *   the underlying socket; `close(error)` resets the underlying socket at once. An error carrying a
+ *   sendable `closeCode` is sent as that close frame first.
+ * - A protocol violation (reserved bits, a text message, a masked frame, bad fragmentation) resets
+ *   the connection with a `ProtocolError`.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../errors.ts";
+import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../socket.ts";
+import { unrefTimer } from "../deadline.ts";
+import { type ControlOpcode, Opcode, WebSocketFrameParser } from "./frame-parser.ts";
+import { closePayload, encodeClientFrame, MaskKeys } from "./frame-encoder.ts";
+
+export interface WebSocketClientSocketOptions {
+  /** `ws` or `wss`. */
+  readonly transport: string;
+  /** The URL connected to. */
+  readonly remoteAddress: string;
+  /** A graceful close not finished by then ends with a `TimeoutError` (0 = never). */
+  readonly closeTimeoutMs: number;
+}
+
+/** Read at a frame header while the sink waits for more of a large frame: the header and a bit. */
+const HEADER_READ_BYTES = 14;
+
+type State = "open" | "closing" | "closed";
+
+/** The `Socket` a WebSocket client hands out once its handshake is done. */
+export class WebSocketClientSocket implements Socket {
+  readonly info: SocketInfo;
+  readonly closed: Promise<SocketClosed>;
+  readonly #inner: Socket;
+  readonly #options: WebSocketClientSocketOptions;
+  readonly #parser: WebSocketFrameParser;
+  readonly #keys = new MaskKeys();
+  #sink: SocketSink | undefined;
+  #state: State = "open";
+  #paused = false;
+  #held: Uint8Array[] = [];
+  /** Our close frame went out. */
+  #closeSent = false;
+  /** The server's close frame: its code (1005 when it had none) and reason. */
+  #closeReceived: { code: number; reason: string } | undefined;
+  /** Why we ended it, when we did (reset, protocol error, timeout). */
+  #reason: { error: unknown } | undefined;
+  /** The underlying socket ended with this; finishing may wait for held data to be delivered. */
+  #innerEnd: { error: unknown } | undefined;
+  #finished = false;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolveClosed!: (closed: SocketClosed) => void;
+
+  /**
+   * Takes over `inner` after a successful handshake; `early` are the bytes that followed the
+   * response head. `attachInner` hands it the sink the underlying socket feeds.
+   */
+  constructor(
+    inner: Socket,
+    options: WebSocketClientSocketOptions,
+    attachInner: (sink: SocketSink) => void,
+    early: readonly Uint8Array[],
+  ) {
+    this.#inner = inner;
+    this.#options = options;
+    this.info = {
+      transport: options.transport,
+      remoteAddress: options.remoteAddress,
+      ...(inner.info.localAddress ? { localAddress: inner.info.localAddress } : {}),
+    };
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#parser = new WebSocketFrameParser(
+      {
+        data: (chunk) => this.#payload(chunk),
+        control: (op, payload) => this.#control(op, payload),
+      },
+      `${options.transport} connection to ${options.remoteAddress}`,
+    );
+    inner.pause(); // until attach: nothing is delivered before it
+    attachInner(this.#innerSink);
+    for (const chunk of early) this.#innerSink.data(chunk);
+  }
+
+  get bufferedAmount(): number {
+    return this.#state === "closed" ? 0 : this.#inner.bufferedAmount;
+  }
+
+  allocateUninitialized(size: number): Uint8Array {
+    return this.#inner.allocateUninitialized?.(size) ?? new Uint8Array(size);
+  }
+
+  attach(sink: SocketSink): void {
+    if (this.#sink !== undefined) {
+      throw new InvalidArgumentError(
+        `attach on ${this.info.transport} socket ${this.info.remoteAddress}: already attached`,
+      );
+    }
+    if (sink === null || typeof sink !== "object") {
+      throw new InvalidArgumentError(
+        `attach on ${this.info.transport} socket: expected a SocketSink, received ${typeof sink}`,
+      );
+    }
+    this.#sink = sink;
+    queueMicrotask(() => this.#deliverHeld());
+    if (!this.#paused && this.#state !== "closed") this.#inner.resume();
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (!(chunk instanceof Uint8Array)) {
+      throw new InvalidArgumentError(
+        `write on ${this.info.transport} socket ${this.info.remoteAddress}: expected a Uint8Array, ` +
+          `received ${chunk === null ? "null" : typeof chunk}`,
+      );
+    }
+    if (this.#state !== "open") return false;
+    if (chunk.byteLength === 0) return this.#inner.write(chunk);
+    return this.#inner.write(encodeClientFrame(Opcode.binary, chunk, this.#keys));
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#inner.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    if (this.#sink === undefined) return;
+    this.#inner.resume();
+    queueMicrotask(() => this.#deliverHeld());
+  }
+
+  close(error?: unknown): void {
+    if (error !== undefined) {
+      this.#abort(error);
+      return;
+    }
+    if (this.#state !== "open") return;
+    this.#state = "closing";
+    this.resume(); // keep reading: the server's close frame completes ours
+    this.#sendClose(1000, "");
+    const timeoutMs = this.#options.closeTimeoutMs;
+    if (timeoutMs > 0 && this.#innerEnd === undefined) {
+      this.#closeTimer = setTimeout(() => {
+        this.#closeTimer = undefined;
+        this.#abort(
+          new TimeoutError(
+            `graceful close of ${this.info.transport} connection to ${this.info.remoteAddress} ` +
+              `did not finish within ${timeoutMs} ms (no close frame from the peer)`,
+            timeoutMs,
+          ),
+        );
+      }, timeoutMs);
+      unrefTimer(this.#closeTimer);
+    }
+  }
+
+  /** What the underlying socket feeds. */
+  readonly #innerSink: SocketSink = {
+    data: (chunk) => {
+      if (this.#closeReceived !== undefined || this.#reason !== undefined) return;
+      try {
+        this.#parser.push(chunk);
+      } catch (error) {
+        this.#abort(error);
+      }
+    },
+    readBuffer: () => this.#readBuffer(),
+    drain: () => {
+      if (this.#state !== "open" || this.#sink === undefined) return;
+      try {
+        this.#sink.drain();
+      } catch (error) {
+        this.#abort(error);
+      }
+    },
+    close: (error) => {
+      this.#innerEnd = { error };
+      this.#state = "closed";
+      if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+      this.#closeTimer = undefined;
+      this.#deliverHeld();
+    },
+  };
+
+  /**
+   * Inside a binary payload, the sink's own buffer cut to what is left of the frame; at a frame
+   * header while the sink waits for a large frame, a small read so the payload after it can go
+   * direct; otherwise the underlying socket's own buffer.
+   */
+  #readBuffer(): Uint8Array | undefined {
+    const sink = this.#sink;
+    if (sink?.readBuffer === undefined || this.#paused || this.#held.length > 0) return undefined;
+    const parser = this.#parser;
+    if (parser.state === "data-payload") {
+      const direct = sink.readBuffer();
+      if (direct === undefined) return undefined;
+      const remaining = parser.dataRemaining;
+      return direct.byteLength > remaining ? direct.subarray(0, remaining) : direct;
+    }
+    if (parser.state === "header" && sink.readBuffer() !== undefined) {
+      return new Uint8Array(HEADER_READ_BYTES);
+    }
+    return undefined;
+  }
+
+  #payload(chunk: Uint8Array): void {
+    if (this.#sink !== undefined && !this.#paused && this.#held.length === 0) {
+      this.#sink.data(chunk);
+    } else {
+      this.#held.push(chunk);
+    }
+  }
+
+  #control(opcode: ControlOpcode, payload: Uint8Array): void {
+    if (opcode === Opcode.ping) {
+      if (this.#state !== "closed" && !this.#closeSent) {
+        this.#inner.write(encodeClientFrame(Opcode.pong, payload, this.#keys));
+      }
+      return;
+    }
+    if (opcode !== Opcode.close) return; // an unsolicited pong needs no answer
+    if (payload.length === 1) {
+      this.#abort(
+        new ConnectionClosedError(
+          `${this.info.transport} connection to ${this.info.remoteAddress} received a close frame ` +
+            `with a 1-byte payload (a code takes 2)`,
+        ),
+      );
+      return;
+    }
+    const code = payload.length >= 2 ? (payload[0]! << 8) | payload[1]! : 1005;
+    let reason = "";
+    try {
+      reason = new TextDecoder("utf-8", { fatal: true }).decode(payload.subarray(2));
+    } catch {
+      reason = "(reason not valid UTF-8)";
+    }
+    this.#closeReceived = { code, reason };
+    // Echo the code (RFC 6455 §5.5.1), then end our side: the server closes the TCP connection.
+    this.#sendClose(code === 1005 ? 1000 : code, "");
+    if (this.#state === "open") this.#state = "closing";
+    this.#inner.close();
+  }
+
+  #sendClose(code: number, reason: string): void {
+    if (this.#closeSent) return;
+    this.#closeSent = true;
+    const payload = sendableCode(code) ? closePayload(code, reason) : closePayload(1000);
+    this.#inner.write(encodeClientFrame(Opcode.close, payload, this.#keys));
+  }
+
+  #abort(error: unknown): void {
+    if (this.#finished) return;
+    this.#reason ??= { error };
+    this.#held = [];
+    if (this.#state !== "closed") {
+      this.#state = "closed";
+      const carried = carriedCode(error);
+      if (carried !== undefined && !this.#closeSent) {
+        this.#sendClose(carried, describe(error));
+        this.#inner.close();
+      } else {
+        this.#inner.close(error);
+      }
+    }
+    this.#deliverHeld();
+  }
+
+  /** Delivers held payload while attached and not paused; then finishes once the inner ended. */
+  #deliverHeld(): void {
+    if (this.#finished || this.#sink === undefined) return;
+    while (!this.#paused && this.#held.length > 0 && this.#reason === undefined) {
+      const chunk = this.#held.shift()!;
+      try {
+        this.#sink.data(chunk);
+      } catch (error) {
+        this.#abort(error);
+        return;
+      }
+    }
+    if (this.#innerEnd === undefined) return;
+    const error = this.#outcome(this.#innerEnd.error);
+    if (error === undefined && this.#held.length > 0) return; // delivered on resume
+    this.#finish(error);
+  }
+
+  /** Why the connection ended, from what was sent, received and what the inner socket said. */
+  #outcome(innerError: unknown): unknown {
+    if (this.#reason !== undefined) return this.#reason.error;
+    const what = `${this.info.transport} connection to ${this.info.remoteAddress}`;
+    const received = this.#closeReceived;
+    if (received !== undefined) {
+      if (received.code === 1000 || received.code === 1005) return undefined;
+      return new ConnectionClosedError(
+        `${what} closed with code ${received.code}${
+          received.reason ? ` (${received.reason})` : ""
+        }`,
+      );
+    }
+    return new ConnectionClosedError(
+      `${what} closed with code 1006, not cleanly (the connection ended without a close frame)`,
+      { cause: innerError },
+    );
+  }
+
+  #finish(error: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#state = "closed";
+    this.#held = [];
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    const ending = { error };
+    try {
+      this.#sink?.close(error);
+    } finally {
+      this.#resolveClosed(ending);
+    }
+  }
+}
+
+/** A close code an error asks for (`error.closeCode`) that a client may send. */
+function carriedCode(error: unknown): number | undefined {
+  const code = (error as { closeCode?: unknown } | null)?.closeCode;
+  if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
+  return sendableCode(code) ? code : undefined;
+}
+
+/** Codes an endpoint may put in a close frame (RFC 6455 §7.4). */
+function sendableCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
