@@ -1,7 +1,8 @@
 /**
- * The interop programs' runtime bindings for Node: `adapters/node/tcp.ts`, `tls.ts` and
- * `ws-listen.ts`, `adapters/websocket/` with the `ws` package's WebSocket (through isomorphic-ws;
- * Node 20 has no global one), files, `process`.
+ * The interop programs' runtime bindings for Node: `adapters/node/tcp.ts`, `tls.ts`,
+ * `ws-listen.ts` and `ws-connect.ts` (Ferry's own WebSocket client, the fastest in Node; the `ws`
+ * package's client through `adapters/websocket/` is covered by its own conformance suite), files,
+ * `process`.
  *
  * @module
  */
@@ -11,8 +12,7 @@ import process from "node:process";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
 import { webSocketListen } from "../adapters/node/ws-listen.ts";
-import { webSocketConnect, type WebSocketConstructor } from "../adapters/websocket/mod.ts";
-import WebSocket from "isomorphic-ws";
+import { wsConnect } from "../adapters/node/ws-connect.ts";
 import type { InteropTarget } from "./args.ts";
 import { type InteropRuntime, onFirstShutdownSignal, schemeUnavailable } from "./runtime.ts";
 
@@ -26,13 +26,11 @@ export function nodeRuntime(): InteropRuntime {
       if (target.scheme === "tls") {
         return tlsConnect({ host, port, ...(options.ca ? { ca: options.ca } : {}) });
       }
-      if (target.scheme === "ws") {
-        return webSocketConnect({
-          url: target.url,
-          WebSocket: WebSocket as unknown as WebSocketConstructor,
-        });
+      if (target.scheme === "ws") return wsConnect({ url: target.url });
+      if (target.scheme === "wss") {
+        return wsConnect({ url: target.url, ...(options.ca ? { ca: options.ca } : {}) });
       }
-      throw schemeUnavailable(target, "node", ["tcp", "tls", "ws"]);
+      throw schemeUnavailable(target, "node", ["tcp", "tls", "ws", "wss"]);
     },
     listenTcp: (host, port) => tcpListen({ host, port }),
     listenWebSocket: (host, port) => webSocketListen({ host, port }),

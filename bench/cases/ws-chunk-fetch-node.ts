@@ -43,6 +43,14 @@ const ferryWsOwned = nodeClientContestant(
     `${chunksInFlight} in flight, in a Node process of its own`,
 );
 
+const ferryWsPackage = nodeClientContestant(
+  "ferry-ws-package",
+  "lent-ws-package",
+  "ferry-ws",
+  `TransportClient.fetchChunkWith (lent bodies) over webSocketConnect with the ws package's ` +
+    `WebSocket, ${chunksInFlight} in flight, in a Node process of its own`,
+);
+
 const bareWs = nodeClientContestant(
   "bare-ws",
   "bare",
@@ -63,7 +71,7 @@ export const wsChunkFetchNodeCase: BenchCase = {
   description: `1 GiB as 1 MiB chunks, ${chunksInFlight} in flight, over WebSocket from a Node ` +
     `client, vs a raw ws blast`,
   servers: ["ferry-ws", "raw-ws-blast"],
-  contestants: [ferryWs, ferryWsOwned, bareWs, rawWs],
+  contestants: [ferryWs, ferryWsOwned, ferryWsPackage, bareWs, rawWs],
   rows: [{
     name: "ws-chunk-fetch-node-1gib",
     metric: "mibPerSecond",
@@ -78,6 +86,13 @@ export const wsChunkFetchNodeCase: BenchCase = {
     unit: "MiB/s",
     higherIsBetter: true,
     subject: "ferry-ws-owned",
+    baseline: "raw-ws",
+  }, {
+    name: "ws-chunk-fetch-node-ws-package-1gib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "ferry-ws-package",
     baseline: "raw-ws",
   }, {
     name: "ws-chunk-fetch-node-bare-1gib",
