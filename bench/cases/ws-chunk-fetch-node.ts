@@ -5,18 +5,21 @@
  * clients shared one heap, and the raw client's rounds paid for the full collections Ferry's garbage
  * brought on, which flattered Ferry.
  *
- * - ferry-ws: `TransportClient.fetchChunkWith`, 16 in flight, over `webSocketConnect` (with the
- *   `ws` package's WebSocket, as Node 20 has no global one) to the bench Ferry service on Ferry's
- *   Node WebSocket listener; each body is lent to a callback that counts it. Timed from the
- *   `openStream` RPC to the last chunk.
- * - ferry-ws-owned: the same with `fetchChunk`; its row has no target. Each
+ * - ferry-ws: `TransportClient.fetchChunkWith`, 16 in flight, over `wsConnect` (Ferry's own
+ *   WebSocket framing over Node TCP, reading bodies straight into the decoder's frames) to the
+ *   bench Ferry service on Ferry's Node WebSocket listener (the `ws` package's server); each body is
+ *   lent to a callback that counts it. Timed from the `openStream` RPC to the last chunk.
+ * - ferry-ws-package: the same over `webSocketConnect` with the `ws` package's WebSocket (Node 20
+ *   has no global one); its row has no target.
+ * - ferry-ws-owned: `fetchChunk` over `wsConnect`; its row has no target. Each
  *   fetch's promise is made when the request is sent and lives long enough to reach V8's old
  *   generation, so the body it resolves with survives every scavenge until a full collection
  *   (`bench/probes/ws-client-gc.ts` counts them). A lent body is referred to by nothing that old.
  * - bare-ws: the same requests written out by hand on a `ws` WebSocket, no library
  *   (`bench/baselines/bare-ws-chunk-fetch-client.ts`); its row has no target. It is the floor of
- *   request/response: `ferry-ws ÷ bare-ws` is the library's share of the gap to the blast, and
- *   `bare-ws ÷ raw-ws` what answering requests costs rather than streaming.
+ *   request/response on the `ws` package's client: `ferry-ws-package ÷ bare-ws` is the library's
+ *   share, `bare-ws ÷ raw-ws` what answering requests costs rather than streaming. It stayed at
+ *   0.82–0.88×, below the target, which is why `ferry-ws` does its own framing.
  * - raw-ws: a `ws` server sends the same bytes as 1 MiB binary messages honouring
  *   `bufferedAmount`; a `ws` client counts bytes. Timed from the request to the last byte.
  *
@@ -31,7 +34,7 @@ const ferryWs = nodeClientContestant(
   "ferry-ws",
   "lent",
   "ferry-ws",
-  `TransportClient.fetchChunkWith (lent bodies) over webSocketConnect (ws package), ` +
+  `TransportClient.fetchChunkWith (lent bodies) over wsConnect (Ferry's framing on Node TCP), ` +
     `${chunksInFlight} in flight, in a Node process of its own`,
 );
 
@@ -39,7 +42,7 @@ const ferryWsOwned = nodeClientContestant(
   "ferry-ws-owned",
   "owned",
   "ferry-ws",
-  `TransportClient.fetchChunk (owned bodies) over webSocketConnect (ws package), ` +
+  `TransportClient.fetchChunk (owned bodies) over wsConnect (Ferry's framing on Node TCP), ` +
     `${chunksInFlight} in flight, in a Node process of its own`,
 );
 

@@ -1,10 +1,11 @@
 /**
  * The Node WebSocket clients of the `ws-chunk-fetch-node` case, each opened once and then asked for
  * transfers of N 1 MiB chunks: `lent` (`TransportClient.fetchChunkWith`) and `owned`
- * (`fetchChunk`), both 16 in flight over `webSocketConnect` with the `ws` package's WebSocket;
- * `bare` (the same requests written out by hand on a `ws` socket, no library: the floor of
- * request/response); and `raw` (the raw `ws` blast client). Shared by the bench client process and
- * the GC probe.
+ * (`fetchChunk`), both 16 in flight over `wsConnect` (Ferry's own framing on Node TCP);
+ * `lent-ws-package` (lent, over `webSocketConnect` with the `ws` package's WebSocket); `bare` (the
+ * same requests written out by hand on a `ws` socket, no library: the floor of request/response
+ * there); and `raw` (the raw `ws` blast client). Shared by the bench client process and the GC
+ * probe.
  *
  * @module
  */
