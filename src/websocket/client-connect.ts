@@ -15,7 +15,13 @@ import { defaultLimits } from "../limits.ts";
 import { isValidTimeout, watchDeadline } from "../deadline.ts";
 import type { Connect, ConnectOptions, Socket, SocketSink } from "../socket.ts";
 import { WebSocketClientSocket } from "./client-socket.ts";
-import { acceptResponse, checkProtocols, createHandshake, responseHeadEnd } from "./handshake.ts";
+import {
+  acceptResponse,
+  checkProtocols,
+  createHandshake,
+  responseHeadEnd,
+  type WebSocketHandshake,
+} from "./handshake.ts";
 
 export interface WebSocketOverOptions {
   /** `ws://` or `wss://` URL of the server (its host and path go into the upgrade request). */
@@ -104,10 +110,10 @@ interface UpgradeOptions {
 /** Runs the handshake on `inner`; resolves with the WebSocket socket or resets `inner` and rejects. */
 function upgrade(inner: Socket, options: UpgradeOptions): Promise<Socket> {
   const target = options.url.href;
-  const handshake = createHandshake(options.url, options.protocols);
   return new Promise<Socket>((resolve, reject) => {
     let received = new Uint8Array(0);
     let early: Uint8Array[] | undefined; // bytes after the head, while the answer is checked
+    let endedEarly: { error: unknown } | undefined; // the end, if it came while it was checked
     let settled = false;
     // The one sink `inner` ever gets: the handshake's until it succeeds, then the socket's.
     let relayTo: SocketSink | undefined;
@@ -119,6 +125,13 @@ function upgrade(inner: Socket, options: UpgradeOptions): Promise<Socket> {
       inner.close(error instanceof Error ? error : new ConnectError(String(error)));
       reject(error);
     };
+    let handshake: WebSocketHandshake;
+    try {
+      handshake = createHandshake(options.url, options.protocols);
+    } catch (error) {
+      fail(error);
+      return;
+    }
     const onHead = (headEnd: number) => {
       early = headEnd < received.length ? [received.subarray(headEnd)] : [];
       inner.pause();
@@ -136,6 +149,7 @@ function upgrade(inner: Socket, options: UpgradeOptions): Promise<Socket> {
           (sink) => (relayTo = sink),
           early!,
         );
+        if (endedEarly !== undefined) relayTo!.close(endedEarly.error);
         resolve(socket);
       }, fail);
     };
@@ -167,6 +181,10 @@ function upgrade(inner: Socket, options: UpgradeOptions): Promise<Socket> {
       close(error) {
         if (relayTo !== undefined) {
           relayTo.close(error);
+          return;
+        }
+        if (early !== undefined && !settled) {
+          endedEarly = { error }; // a complete head: the socket reports this end after its bytes
           return;
         }
         fail(

@@ -16,9 +16,12 @@
  *   (code 1006, "not cleanly").
  * - `close()` sends a close frame (1000) after queued writes and waits for the server's, then ends
  *   the underlying socket; `close(error)` resets the underlying socket at once. An error carrying a
- *   sendable `closeCode` is sent as that close frame first.
- * - A protocol violation (reserved bits, a text message, a masked frame, bad fragmentation) resets
- *   the connection with a `ProtocolError`.
+ *   sendable `closeCode` is sent as that close frame first, and the connection then ends as after
+ *   a protocol violation.
+ * - A protocol violation (reserved bits, a text message, a masked frame, bad fragmentation, a close
+ *   frame with a code no endpoint may send or a reason that is not UTF-8) sends the close code it
+ *   deserves (1002; 1003 for text, 1007 for the reason) and ends the underlying socket, whose close
+ *   timeout bounds the wait for the server's end; `closed` carries the `ProtocolError`.
  *
  * @module
  */
@@ -26,7 +29,12 @@
 import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../socket.ts";
 import { unrefTimer } from "../deadline.ts";
-import { type ControlOpcode, Opcode, WebSocketFrameParser } from "./frame-parser.ts";
+import {
+  type ControlOpcode,
+  Opcode,
+  WebSocketFrameParser,
+  WebSocketProtocolError,
+} from "./frame-parser.ts";
 import { closePayload, encodeClientFrame, MaskKeys } from "./frame-encoder.ts";
 
 export interface WebSocketClientSocketOptions {
@@ -64,6 +72,9 @@ export class WebSocketClientSocket implements Socket {
   /** The underlying socket ended with this; finishing may wait for held data to be delivered. */
   #innerEnd: { error: unknown } | undefined;
   #finished = false;
+  /** `close()` or `close(error)` was called: the end needs no sink to be reported to. */
+  #closeCalled = false;
+  #ending: { error: unknown } | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveClosed!: (closed: SocketClosed) => void;
 
@@ -117,6 +128,11 @@ export class WebSocketClientSocket implements Socket {
       );
     }
     this.#sink = sink;
+    if (this.#finished) {
+      const { error } = this.#ending!;
+      queueMicrotask(() => sink.close(error));
+      return;
+    }
     queueMicrotask(() => this.#deliverHeld());
     if (!this.#paused && this.#state !== "closed") this.#inner.resume();
   }
@@ -150,9 +166,14 @@ export class WebSocketClientSocket implements Socket {
       this.#abort(error);
       return;
     }
+    if (this.#finished) return;
+    this.#closeCalled = true;
+    // Keep reading (attached or not): the server's close frame and end complete ours.
+    this.#paused = false;
+    this.#inner.resume();
+    queueMicrotask(() => this.#deliverHeld());
     if (this.#state !== "open") return;
     this.#state = "closing";
-    this.resume(); // keep reading: the server's close frame completes ours
     this.#sendClose(1000, "");
     const timeoutMs = this.#options.closeTimeoutMs;
     if (timeoutMs > 0 && this.#innerEnd === undefined) {
@@ -220,6 +241,7 @@ export class WebSocketClientSocket implements Socket {
   }
 
   #payload(chunk: Uint8Array): void {
+    if (this.#closeReceived !== undefined) return; // nothing counts after the close frame
     if (this.#sink !== undefined && !this.#paused && this.#held.length === 0) {
       this.#sink.data(chunk);
     } else {
@@ -228,6 +250,7 @@ export class WebSocketClientSocket implements Socket {
   }
 
   #control(opcode: ControlOpcode, payload: Uint8Array): void {
+    if (this.#closeReceived !== undefined) return;
     if (opcode === Opcode.ping) {
       if (this.#state !== "closed" && !this.#closeSent) {
         this.#inner.write(encodeClientFrame(Opcode.pong, payload, this.#keys));
@@ -235,21 +258,26 @@ export class WebSocketClientSocket implements Socket {
       return;
     }
     if (opcode !== Opcode.close) return; // an unsolicited pong needs no answer
+    const what = `${this.info.transport} connection to ${this.info.remoteAddress} received`;
     if (payload.length === 1) {
-      this.#abort(
-        new ConnectionClosedError(
-          `${this.info.transport} connection to ${this.info.remoteAddress} received a close frame ` +
-            `with a 1-byte payload (a code takes 2)`,
-        ),
+      throw new WebSocketProtocolError(
+        `${what} a close frame with a 1-byte payload (a code takes 2)`,
       );
-      return;
     }
     const code = payload.length >= 2 ? (payload[0]! << 8) | payload[1]! : 1005;
-    let reason = "";
+    if (payload.length >= 2 && !sendableCode(code)) {
+      throw new WebSocketProtocolError(
+        `${what} a close frame with code ${code}, which no endpoint may send`,
+      );
+    }
+    let reason: string;
     try {
       reason = new TextDecoder("utf-8", { fatal: true }).decode(payload.subarray(2));
     } catch {
-      reason = "(reason not valid UTF-8)";
+      throw new WebSocketProtocolError(
+        `${what} a close frame whose reason is not valid UTF-8`,
+        1007,
+      );
     }
     this.#closeReceived = { code, reason };
     // Echo the code (RFC 6455 §5.5.1), then end our side: the server closes the TCP connection.
@@ -267,6 +295,7 @@ export class WebSocketClientSocket implements Socket {
 
   #abort(error: unknown): void {
     if (this.#finished) return;
+    this.#closeCalled = true;
     this.#reason ??= { error };
     this.#held = [];
     if (this.#state !== "closed") {
@@ -284,7 +313,14 @@ export class WebSocketClientSocket implements Socket {
 
   /** Delivers held payload while attached and not paused; then finishes once the inner ended. */
   #deliverHeld(): void {
-    if (this.#finished || this.#sink === undefined) return;
+    if (this.#finished) return;
+    if (this.#sink === undefined) {
+      // Closed by us before attach: nobody waits for its data; report the end at attach.
+      if (this.#innerEnd !== undefined && this.#closeCalled) {
+        this.#finish(this.#outcome(this.#innerEnd.error));
+      }
+      return;
+    }
     while (!this.#paused && this.#held.length > 0 && this.#reason === undefined) {
       const chunk = this.#held.shift()!;
       try {
@@ -295,9 +331,10 @@ export class WebSocketClientSocket implements Socket {
       }
     }
     if (this.#innerEnd === undefined) return;
-    const error = this.#outcome(this.#innerEnd.error);
-    if (error === undefined && this.#held.length > 0) return; // delivered on resume
-    this.#finish(error);
+    // Whatever the outcome, bytes received before the end go first (delivered on resume),
+    // unless we aborted: then they were dropped.
+    if (this.#held.length > 0 && this.#reason === undefined) return;
+    this.#finish(this.#outcome(this.#innerEnd.error));
   }
 
   /** Why the connection ended, from what was sent, received and what the inner socket said. */
@@ -327,6 +364,7 @@ export class WebSocketClientSocket implements Socket {
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     const ending = { error };
+    this.#ending = ending;
     try {
       this.#sink?.close(error);
     } finally {

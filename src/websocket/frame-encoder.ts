@@ -66,11 +66,11 @@ export function encodeClientFrame(
 
 /** A close frame's payload: the code (big-endian) and a UTF-8 reason of at most 123 bytes. */
 export function closePayload(code: number, reason = ""): Uint8Array {
-  const encoder = new TextEncoder();
-  let text = encoder.encode(reason);
-  while (text.byteLength > 123) { // trimmed by characters, so it stays valid UTF-8
-    reason = [...reason].slice(0, -1).join("");
-    text = encoder.encode(reason);
+  let text = new TextEncoder().encode(reason);
+  if (text.byteLength > 123) {
+    let end = 123; // cut before a character's continuation bytes, so it stays valid UTF-8
+    while (end > 0 && (text[end]! & 0xc0) === 0x80) end--;
+    text = text.subarray(0, end);
   }
   const payload = new Uint8Array(2 + text.byteLength);
   payload[0] = code >>> 8;

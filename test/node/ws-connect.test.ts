@@ -290,6 +290,75 @@ describe("wsConnect against scripted servers", () => {
       await server.close();
     }));
 
+  it("a socket closed before attach settles closed, and a later attach hears the end", () =>
+    withoutLeaks(async () => {
+      const server = await scriptedServer();
+      for (const reason of [undefined, new Error("not needed after all")]) {
+        const { client, socket, frames } = await openPair(server);
+        client.close(reason);
+        if (reason === undefined) {
+          assert.equal((await frames.next()).opcode, 0x8);
+          write(socket, closeFrame(1000));
+          socket.end();
+        }
+        const { error } = await client.closed;
+        assert.equal(error, reason);
+        const sink = new SinkRecorder();
+        client.attach(sink);
+        assert.equal(await sink.closedBySink, reason);
+        socket.destroy();
+      }
+      await server.close();
+    }));
+
+  it("bytes received before an error ending are delivered first, even while paused", () =>
+    withoutLeaks(async () => {
+      const server = await scriptedServer();
+      const { client, socket } = await openPair(server);
+      const sink = new SinkRecorder({
+        keep: true,
+        onData: () => {
+          if (sink.dataEvents === 1) {
+            client.pause();
+            setTimeout(() => client.resume(), 20);
+          }
+        },
+      });
+      client.attach(sink);
+      write(socket, frame(0x2, "ab"), frame(0x2, "cd"), closeFrame(1001, "bye"), frame(0x2, "zz"));
+      socket.end();
+      const { error } = await client.closed;
+      assert.match(String(error), /closed with code 1001 \(bye\)/);
+      assert.equal(new TextDecoder().decode(sink.bytes()), "abcd", "nothing after the close frame");
+      assert.deepEqual(sink.violations, []);
+      await server.close();
+    }));
+
+  it("a close frame with a code no endpoint may send, or a reason not UTF-8, breaks the protocol", () =>
+    withoutLeaks(async () => {
+      const server = await scriptedServer();
+      for (
+        const [payload, code, message] of [
+          [Uint8Array.of(0x03, 0xed), 1002, /code 1005, which no endpoint may send/],
+          [Uint8Array.of(0x03, 0xe7), 1002, /code 999/],
+          [Uint8Array.of(0x03), 1002, /1-byte payload/],
+          [Uint8Array.of(0x03, 0xe8, 0xff, 0xfe), 1007, /not valid UTF-8/],
+        ] as const
+      ) {
+        const { client, socket, frames } = await openPair(server);
+        client.attach(new SinkRecorder());
+        write(socket, frame(0x8, payload));
+        const sent = await frames.next();
+        assert.equal(sent.opcode, 0x8);
+        assert.equal((sent.payload[0]! << 8) | sent.payload[1]!, code);
+        socket.end();
+        const { error } = await client.closed;
+        assert.ok(error instanceof ProtocolError, String(error));
+        assert.match(error.message, message);
+      }
+      await server.close();
+    }));
+
   it("a graceful close the server never answers ends with a TimeoutError", () =>
     withoutLeaks(async () => {
       const server = await scriptedServer();
