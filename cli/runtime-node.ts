@@ -1,16 +1,15 @@
 /**
- * The CLI's Node adapters: `node:net`/`node:tls` through `adapters/node/`, WebSocket clients on
- * the `ws` package (Node 20 has no global WebSocket), the gateway's listener as `startNodeGateway`
- * configures it.
+ * The CLI's Node adapters: `node:net`/`node:tls` through `adapters/node/`, WebSocket clients
+ * through `wsConnect` (Ferry's own framing over them; Node 20 has no global WebSocket), the
+ * gateway's listener as `startNodeGateway` configures it.
  *
  * @module
  */
 
-import WebSocket from "isomorphic-ws";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
 import { webSocketListen } from "../adapters/node/ws-listen.ts";
-import { webSocketConnect, type WebSocketConstructor } from "../adapters/websocket/mod.ts";
+import { wsConnect } from "../adapters/node/ws-connect.ts";
 import type { CliRuntime } from "./runtime.ts";
 
 /** Pings towards browsers; a tab that stops answering is cut off within two intervals. */
@@ -23,8 +22,7 @@ export function nodeCliRuntime(): CliRuntime {
     name: "node",
     tcpConnect: (host, port) => tcpConnect({ host, port }),
     tlsConnect: (host, port, ca) => tlsConnect({ host, port, ...(ca === undefined ? {} : { ca }) }),
-    webSocketConnect: (url) =>
-      webSocketConnect({ url, WebSocket: WebSocket as unknown as WebSocketConstructor }),
+    webSocketConnect: (url) => wsConnect({ url }),
     tcpListen: (host, port) => tcpListen({ host, port }),
     tlsListen: (host, port, cert, key) => tlsListen({ host, port, cert, key }),
     webSocketListen: (host, port) => webSocketListen({ host, port }),

@@ -10,8 +10,9 @@ import { tcpConnect, tcpListen } from "../adapters/deno/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/deno/tls.ts";
 import { webSocketListen } from "../adapters/deno/ws-listen.ts";
 import { webSocketConnect } from "../adapters/websocket/mod.ts";
+import { wsConnect } from "../adapters/deno/ws-connect.ts";
 import type { InteropTarget } from "./args.ts";
-import { type InteropRuntime, onFirstShutdownSignal, schemeUnavailable } from "./runtime.ts";
+import { type InteropRuntime, onFirstShutdownSignal } from "./runtime.ts";
 
 /** The part of the `Deno` namespace used here (typed locally so Node's type-check passes). */
 interface DenoProcessApi {
@@ -34,7 +35,8 @@ export function denoRuntime(): InteropRuntime {
         return tlsConnect({ host, port, ...(options.ca ? { ca: options.ca } : {}) });
       }
       if (target.scheme === "ws") return webSocketConnect({ url: target.url });
-      throw schemeUnavailable(target, "deno", ["tcp", "tls", "ws"]);
+      // wss: Ferry's own framing over Deno TLS, which can trust the interop server's certificate.
+      return wsConnect({ url: target.url, ...(options.ca ? { ca: options.ca } : {}) });
     },
     listenTcp: (host, port) => tcpListen({ host, port }),
     listenWebSocket: (host, port) => webSocketListen({ host, port }),

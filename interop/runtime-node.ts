@@ -14,7 +14,7 @@ import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
 import { webSocketListen } from "../adapters/node/ws-listen.ts";
 import { wsConnect } from "../adapters/node/ws-connect.ts";
 import type { InteropTarget } from "./args.ts";
-import { type InteropRuntime, onFirstShutdownSignal, schemeUnavailable } from "./runtime.ts";
+import { type InteropRuntime, onFirstShutdownSignal } from "./runtime.ts";
 
 export function nodeRuntime(): InteropRuntime {
   return {
@@ -26,11 +26,7 @@ export function nodeRuntime(): InteropRuntime {
       if (target.scheme === "tls") {
         return tlsConnect({ host, port, ...(options.ca ? { ca: options.ca } : {}) });
       }
-      if (target.scheme === "ws") return wsConnect({ url: target.url });
-      if (target.scheme === "wss") {
-        return wsConnect({ url: target.url, ...(options.ca ? { ca: options.ca } : {}) });
-      }
-      throw schemeUnavailable(target, "node", ["tcp", "tls", "ws", "wss"]);
+      return wsConnect({ url: target.url, ...(options.ca ? { ca: options.ca } : {}) });
     },
     listenTcp: (host, port) => tcpListen({ host, port }),
     listenWebSocket: (host, port) => webSocketListen({ host, port }),

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../src/errors.ts";
 import type { Connect, Listen } from "../src/socket.ts";
 import type { InteropTarget } from "./args.ts";
 
@@ -16,8 +15,8 @@ export interface InteropRuntime {
   /** Command-line arguments after the program. */
   readonly args: readonly string[];
   /**
-   * A connector for `target`; `ca` (PEM) is trusted for tls:// in addition to the default roots.
-   * @throws InvalidArgumentError when its scheme has no adapter yet.
+   * A connector for `target` (tcp, tls, ws or wss); `ca` (PEM) is trusted for tls:// and wss://
+   * in addition to the default roots.
    */
   connect(target: InteropTarget, options?: { readonly ca?: string }): Connect;
   /** A TCP listener on host and port (0 = any free port). */
@@ -49,19 +48,6 @@ export async function loadRuntime(): Promise<InteropRuntime> {
   }
   const { nodeRuntime } = await import("./runtime-node.ts");
   return nodeRuntime();
-}
-
-/** The error for a scheme whose adapter is not wired into the interop programs yet. */
-export function schemeUnavailable(
-  target: InteropTarget,
-  runtime: string,
-  wired: readonly string[],
-): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `Cannot connect to ${target.url}: ${target.scheme}:// is not available in the interop ` +
-      `client under ${runtime} yet (only ${wired.map((s) => `${s}://`).join(" and ")} ` +
-      `have an adapter wired in interop/runtime-${runtime}.ts)`,
-  );
 }
 
 /**
