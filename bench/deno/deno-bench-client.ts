@@ -7,6 +7,7 @@
  * - `ferry-tcp-owned`: the same with `fetchChunk`, each body the caller's to keep (a fresh buffer
  *   per chunk);
  * - `ferry-ws` / `ferry-ws-owned`: the same two over `webSocketConnect` with Deno's own WebSocket;
+ * - `ferry-wsconnect`: lent over `wsConnect` (Ferry's own WebSocket framing on Deno TCP);
  * - `raw-ws`: Deno's WebSocket asking the raw Deno WebSocket blast for 1 MiB binary messages and
  *   counting their bytes;
  * - `raw-tcp`: a raw `Deno.connect` client asking the raw Deno blast for `count` 1 MiB buffers and
@@ -20,6 +21,8 @@
 
 import { tcpConnect } from "../../adapters/deno/tcp.ts";
 import { webSocketConnect } from "../../adapters/websocket/connect.ts";
+import { wsConnect } from "../../adapters/deno/ws-connect.ts";
+import type { Connect } from "../../src/socket.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { chunkBytes, fetchChunks, fetchChunksLent, throughput } from "../cases/chunk-fetch-work.ts";
 import { withWriteCount } from "../cases/write-count.ts";
@@ -41,10 +44,13 @@ function ferryTcp(fetch: typeof fetchChunks) {
   };
 }
 
-/** The same over `webSocketConnect` with Deno's own WebSocket. */
-function ferryWebSocket(fetch: typeof fetchChunks) {
+/** The same over `webSocketConnect` with Deno's own WebSocket (or another WebSocket connect). */
+function ferryWebSocket(
+  fetch: typeof fetchChunks,
+  connectTo: (url: string) => Connect = (url) => webSocketConnect({ url }),
+) {
   return async (hostname: string, port: number): Promise<Transfer> => {
-    const connect = webSocketConnect({ url: `ws://${hostname}:${port}/` });
+    const connect = connectTo(`ws://${hostname}:${port}/`);
     const client = await TransportClient.connect(connect, { timeoutMs: 10_000 });
     return (count) => withWriteCount(client, () => fetch(client, count));
   };
@@ -93,6 +99,7 @@ const openers: Record<string, (hostname: string, port: number) => Promise<Transf
   "ferry-tcp-owned": ferryTcp(fetchChunks),
   "ferry-ws": ferryWebSocket(fetchChunksLent),
   "ferry-ws-owned": ferryWebSocket(fetchChunks),
+  "ferry-wsconnect": ferryWebSocket(fetchChunksLent, (url) => wsConnect({ url })),
   "raw-tcp": openRaw,
   "raw-ws": openRawWebSocket,
 };
