@@ -26,12 +26,12 @@
 import {
   ConnectionClosedError,
   describeError,
-  InvalidArgumentError,
   TimeoutError,
   TransportError,
 } from "../src/errors.ts";
 import { unrefTimer } from "../src/deadline.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
+import { checkAttach, checkWriteChunk } from "../src/socket-checks.ts";
 
 /** The byte stream under a {@linkcode PromiseSocket}. Only one read and one write at a time. */
 export interface PromiseSocketIo {
@@ -112,16 +112,7 @@ export class PromiseSocket implements Socket {
   }
 
   attach(sink: SocketSink): void {
-    if (this.#sink !== undefined) {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket ${this.info.remoteAddress}: already attached`,
-      );
-    }
-    if (sink === null || typeof sink !== "object") {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket: expected a SocketSink, received ${typeof sink}`,
-      );
-    }
+    checkAttach(this.info, this.#sink, sink);
     this.#sink = sink;
     if (this.#finished) {
       const { error } = this.#reason!;
@@ -134,12 +125,7 @@ export class PromiseSocket implements Socket {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (!(chunk instanceof Uint8Array)) {
-      throw new InvalidArgumentError(
-        `write on ${this.info.transport} socket ${this.info.remoteAddress}: expected a Uint8Array, ` +
-          `received ${chunk === null ? "null" : typeof chunk}`,
-      );
-    }
+    checkWriteChunk(this.info, chunk);
     if (this.#state !== "open" || this.#peerEnded) return false;
     if (chunk.byteLength > 0) {
       this.#queue.push(chunk);

@@ -7,7 +7,7 @@
 
 import { InvalidArgumentError } from "../src/errors.ts";
 import { defaultLimits } from "../src/limits.ts";
-import { isValidTimeout } from "../src/deadline.ts";
+import { checkTimeout } from "../src/deadline.ts";
 
 /** Socket tuning shared by connect and listen. */
 export interface TcpSocketOptions {
@@ -56,14 +56,6 @@ export interface TcpTuning {
   readonly closeTimeoutMs: number;
 }
 
-function checkDuration(value: unknown, name: string, what: string): void {
-  if (!isValidTimeout(value)) {
-    throw new InvalidArgumentError(
-      `${what}: ${name} must be a finite number ≥ 0, received ${String(value)}`,
-    );
-  }
-}
-
 function checkPort(port: unknown, what: string, allowZero: boolean): number {
   if (
     typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) ||
@@ -83,8 +75,8 @@ function checkTuning(options: TcpSocketOptions, what: string): TcpTuning {
       `${what}: highWaterMark must be a non-negative integer, received ${highWaterMark}`,
     );
   }
-  checkDuration(options.keepAliveInitialDelayMs, "keepAliveInitialDelayMs", what);
-  checkDuration(options.closeTimeoutMs, "closeTimeoutMs", what);
+  checkTimeout(options.keepAliveInitialDelayMs, "keepAliveInitialDelayMs", what);
+  checkTimeout(options.closeTimeoutMs, "closeTimeoutMs", what);
   return {
     highWaterMark,
     noDelay: options.noDelay ?? true,
@@ -105,7 +97,7 @@ export function checkTcpConnectOptions(options: TcpConnectOptions, what: string)
   }
   const port = checkPort(options.port, what, false);
   const timeoutMs = options.timeoutMs ?? defaultLimits.connectTimeoutMs;
-  checkDuration(timeoutMs, "timeoutMs", what);
+  checkTimeout(timeoutMs, "timeoutMs", what);
   return { host, port, timeoutMs, ...checkTuning(options, what) };
 }
 
@@ -132,7 +124,7 @@ export function connectTimeout(
   target: string,
 ): number {
   const timeoutMs = callerTimeoutMs ?? defaultTimeoutMs;
-  checkDuration(timeoutMs, "timeoutMs", `connect to ${target}`);
+  checkTimeout(timeoutMs, "timeoutMs", `connect to ${target}`);
   return timeoutMs;
 }
 

@@ -27,18 +27,12 @@
  * @module
  */
 
-import {
-  ConnectionClosedError,
-  InvalidArgumentError,
-  LimitError,
-  ProtocolError,
-  TimeoutError,
-} from "../src/errors.ts";
+import { ConnectionClosedError, LimitError, ProtocolError } from "../src/errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
-import { unrefTimer } from "../src/deadline.ts";
-import { checkAttach } from "./socket-attach.ts";
+import { startCloseTimer } from "../src/deadline.ts";
 import { carriedCloseCode, closeReason, resetCloseCode } from "./websocket-close.ts";
 import { isWsPackageSocket, type WebSocketLike } from "./websocket-like.ts";
+import { checkAttach, checkWriteChunk } from "../src/socket-checks.ts";
 
 export interface WebSocketSocketOptions {
   /** `ws` or `wss`. */
@@ -128,12 +122,7 @@ class WebSocketSocket implements Socket {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (!(chunk instanceof Uint8Array)) {
-      throw new InvalidArgumentError(
-        `write on ${this.info.transport} socket ${this.info.remoteAddress}: expected a Uint8Array, ` +
-          `received ${chunk === null ? "null" : typeof chunk}`,
-      );
-    }
+    checkWriteChunk(this.info, chunk);
     if (this.#state !== "open" || this.#ws.readyState !== 1) return false;
     if (chunk.byteLength > 0) {
       if (this.#wsPackage) this.#ws.send(chunk, WHOLE_MESSAGE, this.#onSent);
@@ -179,17 +168,15 @@ class WebSocketSocket implements Socket {
     }
     const timeoutMs = this.#options.closeTimeoutMs;
     if (timeoutMs > 0) {
-      this.#closeTimer = setTimeout(() => {
-        this.#closeTimer = undefined;
-        this.#abort(
-          new TimeoutError(
-            `graceful close of ${this.info.transport} connection to ${this.info.remoteAddress} ` +
-              `did not finish within ${timeoutMs} ms (no close frame from the peer)`,
-            timeoutMs,
-          ),
-        );
-      }, timeoutMs);
-      unrefTimer(this.#closeTimer);
+      this.#closeTimer = startCloseTimer(
+        this.info,
+        timeoutMs,
+        "no close frame from the peer",
+        (e) => {
+          this.#closeTimer = undefined;
+          this.#abort(e);
+        },
+      );
     }
   }
 

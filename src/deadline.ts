@@ -7,7 +7,8 @@
  * @module
  */
 
-import { TimeoutError } from "./errors.ts";
+import { InvalidArgumentError, TimeoutError } from "./errors.ts";
+import type { SocketInfo } from "./socket.ts";
 
 /** Deadline and cancellation accepted by every async operation. */
 export interface CallOptions {
@@ -71,6 +72,18 @@ export function isValidTimeout(timeoutMs: unknown): timeoutMs is number | undefi
 }
 
 /**
+ * Throws an `InvalidArgumentError` naming `what` and `name` unless `value` is a usable duration in
+ * milliseconds (undefined, or a finite number ≥ 0).
+ */
+export function checkTimeout(value: unknown, name: string, what: string): void {
+  if (!isValidTimeout(value)) {
+    throw new InvalidArgumentError(
+      `${what}: ${name} must be a finite number ≥ 0, received ${String(value)}`,
+    );
+  }
+}
+
+/**
  * Lets a timer not keep the process alive, where the runtime's timer handle supports it (Node's
  * `Timeout.unref`). Elsewhere (browsers) it is a no-op; runtimes without it keep the timer.
  */
@@ -79,4 +92,28 @@ export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   if (typeof handle === "object" && handle !== null && typeof handle.unref === "function") {
     handle.unref();
   }
+}
+
+/**
+ * The timer that bounds a socket's graceful close: after `timeoutMs` (unref'd, so it never keeps
+ * a process alive) `onExpire` gets a `TimeoutError` saying which connection did not finish closing
+ * and `why` (what it was still waiting for).
+ */
+export function startCloseTimer(
+  info: SocketInfo,
+  timeoutMs: number,
+  why: string,
+  onExpire: (error: TimeoutError) => void,
+): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(() => {
+    onExpire(
+      new TimeoutError(
+        `graceful close of ${info.transport} connection to ${info.remoteAddress} did not finish ` +
+          `within ${timeoutMs} ms (${why})`,
+        timeoutMs,
+      ),
+    );
+  }, timeoutMs);
+  unrefTimer(timer);
+  return timer;
 }

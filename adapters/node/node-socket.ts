@@ -21,10 +21,11 @@
 
 import { Buffer } from "node:buffer";
 import type { Socket as NetSocket } from "node:net";
-import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../../src/errors.ts";
+import { ConnectionClosedError } from "../../src/errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/socket.ts";
-import { unrefTimer } from "../../src/deadline.ts";
+import { startCloseTimer } from "../../src/deadline.ts";
 import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
+import { checkAttach, checkWriteChunk } from "../../src/socket-checks.ts";
 
 /** Options for {@linkcode wrapNodeSocket}. */
 export interface NodeSocketOptions {
@@ -163,16 +164,7 @@ class NodeSocket implements Socket {
   }
 
   attach(sink: SocketSink): void {
-    if (this.#sink !== undefined) {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket ${this.info.remoteAddress}: already attached`,
-      );
-    }
-    if (sink === null || typeof sink !== "object") {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket: expected a SocketSink, received ${typeof sink}`,
-      );
-    }
+    checkAttach(this.info, this.#sink, sink);
     this.#sink = sink;
     if (this.#ended !== undefined) {
       const ended = this.#ended.error;
@@ -194,12 +186,7 @@ class NodeSocket implements Socket {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (!(chunk instanceof Uint8Array)) {
-      throw new InvalidArgumentError(
-        `write on ${this.info.transport} socket ${this.info.remoteAddress}: expected a Uint8Array, ` +
-          `received ${chunk === null ? "null" : typeof chunk}`,
-      );
-    }
+    checkWriteChunk(this.info, chunk);
     const socket = this.#socket;
     if (this.#state !== "open" || socket.destroyed || socket.writableEnded) return false;
     if (chunk.byteLength === 0) return socket.writableLength < socket.writableHighWaterMark;
@@ -242,19 +229,13 @@ class NodeSocket implements Socket {
     if (socket.writableLength === 0) socket.end();
     else socket.write(EMPTY, () => socket.end());
     if (this.#closeTimeoutMs > 0 && !socket.destroyed) {
-      this.#closeTimer = setTimeout(() => {
+      const why = "peer did not end its side";
+      this.#closeTimer = startCloseTimer(this.info, this.#closeTimeoutMs, why, (error) => {
         this.#closeTimer = undefined;
-        this.#reason ??= {
-          error: new TimeoutError(
-            `graceful close of ${this.info.transport} connection to ${this.info.remoteAddress} ` +
-              `did not finish within ${this.#closeTimeoutMs} ms (peer did not end its side)`,
-            this.#closeTimeoutMs,
-          ),
-        };
+        this.#reason ??= { error };
         this.#state = "closed";
         socket.destroy();
-      }, this.#closeTimeoutMs);
-      unrefTimer(this.#closeTimer);
+      });
     }
   }
 

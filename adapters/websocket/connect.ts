@@ -8,7 +8,7 @@
 
 import { ConnectError, InvalidArgumentError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
-import { isValidTimeout, watchDeadline } from "../../src/deadline.ts";
+import { checkTimeout, isValidTimeout, watchDeadline } from "../../src/deadline.ts";
 import type { Connect, ConnectOptions, Socket } from "../../src/socket.ts";
 import { binaryTypeFor, type WebSocketLike } from "../websocket-like.ts";
 import { wrapWebSocket } from "../websocket-socket.ts";
@@ -76,15 +76,8 @@ export function webSocketConnect(options: WebSocketConnectOptions): Connect {
   );
   const defaultTimeoutMs = options.timeoutMs ?? defaultLimits.connectTimeoutMs;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
-  for (
-    const [name, value] of [["timeoutMs", defaultTimeoutMs], ["closeTimeoutMs", closeTimeoutMs]]
-  ) {
-    if (!isValidTimeout(value)) {
-      throw new InvalidArgumentError(
-        `webSocketConnect: ${name} must be a finite number ≥ 0, received ${String(value)}`,
-      );
-    }
-  }
+  checkTimeout(defaultTimeoutMs, "timeoutMs", "webSocketConnect");
+  checkTimeout(closeTimeoutMs, "closeTimeoutMs", "webSocketConnect");
   const protocols = options.protocols === undefined
     ? undefined
     : typeof options.protocols === "string"

@@ -12,7 +12,7 @@
 
 import { ConnectError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import { isValidTimeout, watchDeadline } from "../deadline.ts";
+import { checkTimeout, isValidTimeout, watchDeadline } from "../deadline.ts";
 import type { Connect, ConnectOptions, Socket, SocketSink } from "../socket.ts";
 import { WebSocketClientSocket } from "./client-socket.ts";
 import {
@@ -65,15 +65,8 @@ export function webSocketOver(connect: Connect, options: WebSocketOverOptions): 
   const protocols = checkProtocols(options.protocols, what);
   const defaultTimeoutMs = options.timeoutMs ?? defaultLimits.connectTimeoutMs;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
-  for (
-    const [name, value] of [["timeoutMs", defaultTimeoutMs], ["closeTimeoutMs", closeTimeoutMs]]
-  ) {
-    if (!isValidTimeout(value)) {
-      throw new InvalidArgumentError(
-        `${what}: ${name} must be a finite number ≥ 0, received ${String(value)}`,
-      );
-    }
-  }
+  checkTimeout(defaultTimeoutMs, "timeoutMs", what);
+  checkTimeout(closeTimeoutMs, "closeTimeoutMs", what);
   const target = url.href;
   const transport = url.protocol === "wss:" ? "wss" : "ws";
 

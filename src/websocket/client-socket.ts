@@ -26,9 +26,9 @@
  * @module
  */
 
-import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../socket.ts";
-import { unrefTimer } from "../deadline.ts";
+import { startCloseTimer } from "../deadline.ts";
 import {
   type ControlOpcode,
   Opcode,
@@ -36,6 +36,7 @@ import {
   WebSocketProtocolError,
 } from "./frame-parser.ts";
 import { closePayload, encodeClientFrame, MaskKeys } from "./frame-encoder.ts";
+import { checkAttach, checkWriteChunk } from "../socket-checks.ts";
 
 export interface WebSocketClientSocketOptions {
   /** `ws` or `wss`. */
@@ -117,16 +118,7 @@ export class WebSocketClientSocket implements Socket {
   }
 
   attach(sink: SocketSink): void {
-    if (this.#sink !== undefined) {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket ${this.info.remoteAddress}: already attached`,
-      );
-    }
-    if (sink === null || typeof sink !== "object") {
-      throw new InvalidArgumentError(
-        `attach on ${this.info.transport} socket: expected a SocketSink, received ${typeof sink}`,
-      );
-    }
+    checkAttach(this.info, this.#sink, sink);
     this.#sink = sink;
     if (this.#finished) {
       const { error } = this.#ending!;
@@ -138,12 +130,7 @@ export class WebSocketClientSocket implements Socket {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (!(chunk instanceof Uint8Array)) {
-      throw new InvalidArgumentError(
-        `write on ${this.info.transport} socket ${this.info.remoteAddress}: expected a Uint8Array, ` +
-          `received ${chunk === null ? "null" : typeof chunk}`,
-      );
-    }
+    checkWriteChunk(this.info, chunk);
     if (this.#state !== "open") return false;
     if (chunk.byteLength === 0) return this.#inner.write(chunk);
     return this.#inner.write(encodeClientFrame(Opcode.binary, chunk, this.#keys));
@@ -177,17 +164,15 @@ export class WebSocketClientSocket implements Socket {
     this.#sendClose(1000, "");
     const timeoutMs = this.#options.closeTimeoutMs;
     if (timeoutMs > 0 && this.#innerEnd === undefined) {
-      this.#closeTimer = setTimeout(() => {
-        this.#closeTimer = undefined;
-        this.#abort(
-          new TimeoutError(
-            `graceful close of ${this.info.transport} connection to ${this.info.remoteAddress} ` +
-              `did not finish within ${timeoutMs} ms (no close frame from the peer)`,
-            timeoutMs,
-          ),
-        );
-      }, timeoutMs);
-      unrefTimer(this.#closeTimer);
+      this.#closeTimer = startCloseTimer(
+        this.info,
+        timeoutMs,
+        "no close frame from the peer",
+        (e) => {
+          this.#closeTimer = undefined;
+          this.#abort(e);
+        },
+      );
     }
   }
 
