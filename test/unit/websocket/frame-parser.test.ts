@@ -201,6 +201,29 @@ describe("WebSocketFrameParser", () => {
     assert.throws(() => recorder.parser.push(header), /above 2\^53 - 1/);
   });
 
+  it("on arbitrary bytes either parses or fails with a WebSocketProtocolError (fast-check)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 8 }),
+        (chunks) => {
+          const recorder = new Recorder();
+          try {
+            for (const chunk of chunks) recorder.parser.push(chunk);
+          } catch (error) {
+            assert.ok(error instanceof WebSocketProtocolError, String(error));
+            assert.equal(recorder.parser.state, "failed");
+            return;
+          }
+          assert.notEqual(recorder.parser.state, "failed");
+          const delivered = recorder.data.reduce((n, c) => n + c.length, 0);
+          const pushed = chunks.reduce((n, c) => n + c.length, 0);
+          assert.ok(delivered < pushed, "headers are never delivered as payload");
+        },
+      ),
+      { seed: FUZZ_SEED, numRuns: 2000 },
+    );
+  });
+
   it("fails and stays failed when a handler throws", () => {
     const parser = new WebSocketFrameParser({
       data: () => {
