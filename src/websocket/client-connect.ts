@@ -12,7 +12,7 @@
 
 import { ConnectError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import { checkTimeout, isValidTimeout, watchDeadline } from "../deadline.ts";
+import { checkTimeout, watchDeadline } from "../deadline.ts";
 import type { Connect, ConnectOptions, Socket, SocketSink } from "../socket.ts";
 import { WebSocketClientSocket } from "./client-socket.ts";
 import {
@@ -72,11 +72,7 @@ export function webSocketOver(connect: Connect, options: WebSocketOverOptions): 
 
   return async (connectOptions?: ConnectOptions) => {
     const timeoutMs = connectOptions?.timeoutMs ?? defaultTimeoutMs;
-    if (!isValidTimeout(timeoutMs)) {
-      throw new InvalidArgumentError(
-        `connect to ${target}: timeoutMs must be a finite number ≥ 0, received ${timeoutMs}`,
-      );
-    }
+    checkTimeout(timeoutMs, "timeoutMs", `connect to ${target}`);
     const signal = connectOptions?.signal;
     signal?.throwIfAborted();
     const started = Date.now();
@@ -142,6 +138,8 @@ function upgrade(inner: Socket, options: UpgradeOptions): Promise<Socket> {
           (sink) => (relayTo = sink),
           early!,
         );
+        early = undefined; // the socket has them now; the relay must not keep them alive
+        received = new Uint8Array(0);
         if (endedEarly !== undefined) relayTo!.close(endedEarly.error);
         resolve(socket);
       }, fail);
@@ -193,6 +191,7 @@ function upgrade(inner: Socket, options: UpgradeOptions): Promise<Socket> {
         );
       },
     });
+    if (settled) return; // the inner socket's held bytes already failed the upgrade inside attach
     dispose = watchDeadline(options.deadline, `WebSocket upgrade to ${target}`, fail);
     if (!settled) inner.write(handshake.request);
   });

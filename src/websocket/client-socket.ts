@@ -226,7 +226,8 @@ export class WebSocketClientSocket implements Socket {
   }
 
   #payload(chunk: Uint8Array): void {
-    if (this.#closeReceived !== undefined) return; // nothing counts after the close frame
+    // Nothing counts after the server's close frame, or once we ended the connection.
+    if (this.#closeReceived !== undefined || this.#reason !== undefined) return;
     if (this.#sink !== undefined && !this.#paused && this.#held.length === 0) {
       this.#sink.data(chunk);
     } else {
@@ -235,7 +236,7 @@ export class WebSocketClientSocket implements Socket {
   }
 
   #control(opcode: ControlOpcode, payload: Uint8Array): void {
-    if (this.#closeReceived !== undefined) return;
+    if (this.#closeReceived !== undefined || this.#reason !== undefined) return;
     if (opcode === Opcode.ping) {
       if (this.#state !== "closed" && !this.#closeSent) {
         this.#inner.write(encodeClientFrame(Opcode.pong, payload, this.#keys));

@@ -334,6 +334,26 @@ describe("wsConnect against scripted servers", () => {
       await server.close();
     }));
 
+  it("close(error) from inside data stops delivery, even of frames in the same chunk", () =>
+    withoutLeaks(async () => {
+      const server = await scriptedServer();
+      const { client, socket } = await openPair(server);
+      const stop = new Error("seen enough");
+      const events: string[] = [];
+      client.attach({
+        data: (chunk) => {
+          events.push(`data ${new TextDecoder().decode(chunk)}`);
+          client.close(stop);
+        },
+        drain: () => {},
+        close: (error) => events.push(`close ${(error as Error).message}`),
+      });
+      write(socket, frame(0x2, "a"), frame(0x9, "ping"), frame(0x2, "b"), frame(0x2, "c"));
+      assert.equal((await client.closed).error, stop);
+      assert.deepEqual(events, ["data a", "close seen enough"]);
+      await server.close();
+    }));
+
   it("a close frame with a code no endpoint may send, or a reason not UTF-8, breaks the protocol", () =>
     withoutLeaks(async () => {
       const server = await scriptedServer();
