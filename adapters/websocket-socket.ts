@@ -30,7 +30,7 @@
 import { ConnectionClosedError, LimitError, ProtocolError } from "../src/errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
 import { startCloseTimer } from "../src/deadline.ts";
-import { carriedCloseCode, closeReason, resetCloseCode } from "./websocket-close.ts";
+import { carriedCloseCode, closeReason, resetCloseCode } from "../src/websocket/close-codes.ts";
 import { isWsPackageSocket, type WebSocketLike } from "./websocket-like.ts";
 import { checkAttach, checkWriteChunk } from "../src/socket-checks.ts";
 

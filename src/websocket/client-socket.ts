@@ -26,7 +26,8 @@
  * @module
  */
 
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, describeError } from "../errors.ts";
+import { carriedCloseCode, sendableCloseCode } from "./close-codes.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../socket.ts";
 import { startCloseTimer } from "../deadline.ts";
 import {
@@ -72,10 +73,10 @@ export class WebSocketClientSocket implements Socket {
   #reason: { error: unknown } | undefined;
   /** The underlying socket ended with this; finishing may wait for held data to be delivered. */
   #innerEnd: { error: unknown } | undefined;
-  #finished = false;
   /** `close()` or `close(error)` was called: the end needs no sink to be reported to. */
   #closeCalled = false;
-  #ending: { error: unknown } | undefined;
+  /** How it ended, once it has (`closed` settled, `sink.close` called or due at attach). */
+  #ending: SocketClosed | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveClosed!: (closed: SocketClosed) => void;
 
@@ -120,8 +121,8 @@ export class WebSocketClientSocket implements Socket {
   attach(sink: SocketSink): void {
     checkAttach(this.info, this.#sink, sink);
     this.#sink = sink;
-    if (this.#finished) {
-      const { error } = this.#ending!;
+    if (this.#ending !== undefined) {
+      const { error } = this.#ending;
       queueMicrotask(() => sink.close(error));
       return;
     }
@@ -153,7 +154,7 @@ export class WebSocketClientSocket implements Socket {
       this.#abort(error);
       return;
     }
-    if (this.#finished) return;
+    if (this.#ending !== undefined) return;
     this.#closeCalled = true;
     // Keep reading (attached or not): the server's close frame and end complete ours.
     this.#paused = false;
@@ -251,7 +252,7 @@ export class WebSocketClientSocket implements Socket {
       );
     }
     const code = payload.length >= 2 ? (payload[0]! << 8) | payload[1]! : 1005;
-    if (payload.length >= 2 && !sendableCode(code)) {
+    if (payload.length >= 2 && !sendableCloseCode(code)) {
       throw new WebSocketProtocolError(
         `${what} a close frame with code ${code}, which no endpoint may send`,
       );
@@ -275,20 +276,20 @@ export class WebSocketClientSocket implements Socket {
   #sendClose(code: number, reason: string): void {
     if (this.#closeSent) return;
     this.#closeSent = true;
-    const payload = sendableCode(code) ? closePayload(code, reason) : closePayload(1000);
+    const payload = sendableCloseCode(code) ? closePayload(code, reason) : closePayload(1000);
     this.#inner.write(encodeClientFrame(Opcode.close, payload, this.#keys));
   }
 
   #abort(error: unknown): void {
-    if (this.#finished) return;
+    if (this.#ending !== undefined) return;
     this.#closeCalled = true;
     this.#reason ??= { error };
     this.#held = [];
     if (this.#state !== "closed") {
       this.#state = "closed";
-      const carried = carriedCode(error);
+      const carried = carriedCloseCode(error);
       if (carried !== undefined && !this.#closeSent) {
-        this.#sendClose(carried, describe(error));
+        this.#sendClose(carried, describeError(error));
         this.#inner.close();
       } else {
         this.#inner.close(error);
@@ -299,7 +300,7 @@ export class WebSocketClientSocket implements Socket {
 
   /** Delivers held payload while attached and not paused; then finishes once the inner ended. */
   #deliverHeld(): void {
-    if (this.#finished) return;
+    if (this.#ending !== undefined) return;
     if (this.#sink === undefined) {
       // Closed by us before attach: nobody waits for its data; report the end at attach.
       if (this.#innerEnd !== undefined && this.#closeCalled) {
@@ -343,8 +344,7 @@ export class WebSocketClientSocket implements Socket {
   }
 
   #finish(error: unknown): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.#ending !== undefined) return;
     this.#state = "closed";
     this.#held = [];
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
@@ -357,21 +357,4 @@ export class WebSocketClientSocket implements Socket {
       this.#resolveClosed(ending);
     }
   }
-}
-
-/** A close code an error asks for (`error.closeCode`) that a client may send. */
-function carriedCode(error: unknown): number | undefined {
-  const code = (error as { closeCode?: unknown } | null)?.closeCode;
-  if (typeof code !== "number" || !Number.isInteger(code)) return undefined;
-  return sendableCode(code) ? code : undefined;
-}
-
-/** Codes an endpoint may put in a close frame (RFC 6455 §7.4). */
-function sendableCode(code: number): boolean {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-    (code >= 3000 && code <= 4999);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

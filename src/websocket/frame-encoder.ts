@@ -7,6 +7,7 @@
  * @module
  */
 
+import { closeReasonBytes } from "./close-codes.ts";
 import { Opcode } from "./frame-parser.ts";
 
 /** Random bytes drawn per refill: 1024 mask keys. */
@@ -66,12 +67,7 @@ export function encodeClientFrame(
 
 /** A close frame's payload: the code (big-endian) and a UTF-8 reason of at most 123 bytes. */
 export function closePayload(code: number, reason = ""): Uint8Array {
-  let text = new TextEncoder().encode(reason);
-  if (text.byteLength > 123) {
-    let end = 123; // cut before a character's continuation bytes, so it stays valid UTF-8
-    while (end > 0 && (text[end]! & 0xc0) === 0x80) end--;
-    text = text.subarray(0, end);
-  }
+  const text = closeReasonBytes(reason);
   const payload = new Uint8Array(2 + text.byteLength);
   payload[0] = code >>> 8;
   payload[1] = code & 0xff;
