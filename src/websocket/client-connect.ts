@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ConnectError, InvalidArgumentError } from "../errors.ts";
+import { ConnectError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { checkTimeout, watchDeadline } from "../deadline.ts";
 import type { Connect, ConnectOptions, Socket, SocketSink } from "../socket.ts";
@@ -181,11 +181,7 @@ function upgrade(inner: Socket, options: UpgradeOptions): Promise<Socket> {
         fail(
           new ConnectError(
             `WebSocket upgrade to ${target} failed: the connection ended before the server ` +
-              `answered${
-                error === undefined
-                  ? ""
-                  : ` (${error instanceof Error ? error.message : String(error)})`
-              }`,
+              `answered${error === undefined ? "" : ` (${describeError(error)})`}`,
             { cause: error },
           ),
         );
