@@ -55,187 +55,225 @@ export function scanMsgpack(
   limits: ServiceDecodeLimits,
   what: string,
 ): void {
-  const end = bytes.byteLength;
-  const { maxServiceElements, maxServiceDepth } = limits;
-  // Values still to read in each open container; `left` is the innermost one's.
-  const stack: number[] = [];
-  let left = 1;
-  let elements = 1;
-  let p = 0;
+  new Scan(bytes, limits, what).run();
+}
 
-  const malformed = (why: string): PayloadError =>
-    new PayloadError(`Cannot decode ${what} (${end} bytes): ${why} at byte ${p}`);
-  const lengthOf = (size: number): number => {
-    if (p + size > end) throw malformed(`a ${size}-byte length runs past the end`);
+/**
+ * One scan's state. A class rather than closures: the scan runs on every typed call, and closures
+ * made per call cost more than the scan itself.
+ */
+class Scan {
+  readonly bytes: Uint8Array;
+  readonly end: number;
+  readonly limits: ServiceDecodeLimits;
+  readonly what: string;
+  /** Values still to read in each enclosing container; `left` is the innermost one's. */
+  readonly stack: number[] = [];
+  left = 1;
+  elements = 1;
+  p = 0;
+
+  constructor(bytes: Uint8Array, limits: ServiceDecodeLimits, what: string) {
+    this.bytes = bytes;
+    this.end = bytes.byteLength;
+    this.limits = limits;
+    this.what = what;
+  }
+
+  run(): void {
+    const bytes = this.bytes;
+    for (;;) {
+      if (this.left === 0) {
+        if (this.stack.length === 0) break;
+        this.left = this.stack.pop()!;
+        continue;
+      }
+      this.left--;
+      if (this.p >= this.end) throw this.malformed("the bytes end inside a value");
+      const b = bytes[this.p++]!;
+      if (b <= 0x7f || b >= 0xe0) continue; // positive / negative fixint
+      if (b <= 0x8f) {
+        this.open(b & 0x0f, 2);
+        continue;
+      }
+      if (b <= 0x9f) {
+        this.open(b & 0x0f, 1);
+        continue;
+      }
+      if (b <= 0xbf) {
+        this.text(b & 0x1f);
+        continue;
+      }
+      switch (b) {
+        case 0xc0: // nil
+        case 0xc2: // false
+        case 0xc3: // true
+          break;
+        case 0xc4:
+          this.binary(this.lengthOf(1));
+          break;
+        case 0xc5:
+          this.binary(this.lengthOf(2));
+          break;
+        case 0xc6:
+          this.binary(this.lengthOf(4));
+          break;
+        case 0xc7:
+          this.extension(this.lengthOf(1));
+          break;
+        case 0xc8:
+          this.extension(this.lengthOf(2));
+          break;
+        case 0xc9:
+          this.extension(this.lengthOf(4));
+          break;
+        case 0xcc: // uint8
+        case 0xd0: // int8
+          this.skip(1);
+          break;
+        case 0xcd: // uint16
+        case 0xd1: // int16
+          this.skip(2);
+          break;
+        case 0xca: // float32
+        case 0xce: // uint32
+        case 0xd2: // int32
+          this.skip(4);
+          break;
+        case 0xcb: // float64
+        case 0xcf: // uint64
+        case 0xd3: // int64
+          this.skip(8);
+          break;
+        case 0xd4:
+          this.extension(1);
+          break;
+        case 0xd5:
+          this.extension(2);
+          break;
+        case 0xd6:
+          this.extension(4);
+          break;
+        case 0xd7:
+          this.extension(8);
+          break;
+        case 0xd8:
+          this.extension(16);
+          break;
+        case 0xd9:
+          this.text(this.lengthOf(1));
+          break;
+        case 0xda:
+          this.text(this.lengthOf(2));
+          break;
+        case 0xdb:
+          this.text(this.lengthOf(4));
+          break;
+        case 0xdc:
+          this.open(this.lengthOf(2), 1);
+          break;
+        case 0xdd:
+          this.open(this.lengthOf(4), 1);
+          break;
+        case 0xde:
+          this.open(this.lengthOf(2), 2);
+          break;
+        case 0xdf:
+          this.open(this.lengthOf(4), 2);
+          break;
+        default: // 0xc1: never used
+          this.p--;
+          throw this.malformed(`0x${b.toString(16)} is not a MessagePack type`);
+      }
+    }
+    if (this.p !== this.end) throw this.malformed(`${this.end - this.p} bytes follow the value`);
+  }
+
+  malformed(why: string): PayloadError {
+    return new PayloadError(
+      `Cannot decode ${this.what} (${this.end} bytes): ${why} at byte ${this.p}`,
+    );
+  }
+
+  /** Reads a big-endian length of `size` bytes. */
+  lengthOf(size: number): number {
+    if (this.p + size > this.end) throw this.malformed(`a ${size}-byte length runs past the end`);
     let n = 0;
-    for (let i = 0; i < size; i++) n = n * 256 + bytes[p + i]!;
-    p += size;
+    for (let i = 0; i < size; i++) n = n * 256 + this.bytes[this.p + i]!;
+    this.p += size;
     return n;
-  };
-  const skip = (size: number): void => {
-    if (size > end - p) {
-      throw malformed(`a value of ${size} bytes does not fit in the ${end - p} bytes left`);
-    }
-    p += size;
-  };
-  const text = (size: number): void => {
-    if (size > limits.maxServiceStringBytes) {
-      throw new LimitError(
-        `Cannot decode ${what}: a string of ${size} bytes at byte ${p} exceeds ` +
-          `maxServiceStringBytes (${limits.maxServiceStringBytes})`,
+  }
+
+  skip(size: number): void {
+    if (size > this.end - this.p) {
+      throw this.malformed(
+        `a value of ${size} bytes does not fit in the ${this.end - this.p} bytes left`,
       );
     }
-    skip(size);
-  };
-  const binary = (size: number): void => {
-    if (size > limits.maxServiceBinaryBytes) {
+    this.p += size;
+  }
+
+  text(size: number): void {
+    const max = this.limits.maxServiceStringBytes;
+    if (size > max) {
       throw new LimitError(
-        `Cannot decode ${what}: a binary value of ${size} bytes at byte ${p} exceeds ` +
-          `maxServiceBinaryBytes (${limits.maxServiceBinaryBytes})`,
+        `Cannot decode ${this.what}: a string of ${size} bytes at byte ${this.p} exceeds ` +
+          `maxServiceStringBytes (${max})`,
       );
     }
-    skip(size);
-  };
-  const extension = (size: number): void => {
-    if (p >= end) throw malformed("an extension's type runs past the end");
-    const type = bytes[p]!;
+    this.skip(size);
+  }
+
+  binary(size: number): void {
+    const max = this.limits.maxServiceBinaryBytes;
+    if (size > max) {
+      throw new LimitError(
+        `Cannot decode ${this.what}: a binary value of ${size} bytes at byte ${this.p} exceeds ` +
+          `maxServiceBinaryBytes (${max})`,
+      );
+    }
+    this.skip(size);
+  }
+
+  extension(size: number): void {
+    if (this.p >= this.end) throw this.malformed("an extension's type runs past the end");
+    const type = this.bytes[this.p]!;
     if (type !== TIMESTAMP_TYPE || (size !== 4 && size !== 8 && size !== 12)) {
-      throw malformed(
+      throw this.malformed(
         `extension type ${type > 127 ? type - 256 : type} of ${size} bytes is not one typed ` +
           `services use (only timestamps, type -1)`,
       );
     }
-    p++;
-    skip(size);
-  };
-  const open = (count: number, itemBytes: number): void => {
-    if (stack.length >= maxServiceDepth) {
+    this.p++;
+    this.skip(size);
+  }
+
+  /** A container of `count` entries of `itemValues` values each (1 for arrays, 2 for maps). */
+  open(count: number, itemValues: number): void {
+    const { maxServiceDepth, maxServiceElements } = this.limits;
+    if (this.stack.length >= maxServiceDepth) {
       throw new LimitError(
-        `Cannot decode ${what}: arrays and maps nest deeper than maxServiceDepth ` +
-          `(${maxServiceDepth}) at byte ${p}`,
+        `Cannot decode ${this.what}: arrays and maps nest deeper than maxServiceDepth ` +
+          `(${maxServiceDepth}) at byte ${this.p}`,
       );
     }
-    const values = count * itemBytes;
-    elements += values;
-    if (elements > maxServiceElements) {
+    const values = count * itemValues;
+    this.elements += values;
+    if (this.elements > maxServiceElements) {
       throw new LimitError(
-        `Cannot decode ${what}: a container of ${count} entries at byte ${p} brings it to ` +
-          `${elements} values, over maxServiceElements (${maxServiceElements})`,
+        `Cannot decode ${this.what}: a container of ${count} entries at byte ${this.p} brings it ` +
+          `to ${this.elements} values, over maxServiceElements (${maxServiceElements})`,
       );
     }
-    if (values > end - p) {
-      throw malformed(`a container of ${count} entries does not fit in the ${end - p} bytes left`);
+    if (values > this.end - this.p) {
+      throw this.malformed(
+        `a container of ${count} entries does not fit in the ${this.end - this.p} bytes left`,
+      );
     }
     if (values === 0) return;
-    stack.push(left);
-    left = values;
-  };
-
-  for (;;) {
-    if (left === 0) {
-      if (stack.length === 0) break;
-      left = stack.pop()!;
-      continue;
-    }
-    left--;
-    if (p >= end) throw malformed("the bytes end inside a value");
-    const b = bytes[p++]!;
-    if (b <= 0x7f || b >= 0xe0) continue; // positive / negative fixint
-    if (b <= 0x8f) {
-      open(b & 0x0f, 2);
-      continue;
-    }
-    if (b <= 0x9f) {
-      open(b & 0x0f, 1);
-      continue;
-    }
-    if (b <= 0xbf) {
-      text(b & 0x1f);
-      continue;
-    }
-    switch (b) {
-      case 0xc0: // nil
-      case 0xc2: // false
-      case 0xc3: // true
-        break;
-      case 0xc4:
-        binary(lengthOf(1));
-        break;
-      case 0xc5:
-        binary(lengthOf(2));
-        break;
-      case 0xc6:
-        binary(lengthOf(4));
-        break;
-      case 0xc7:
-        extension(lengthOf(1));
-        break;
-      case 0xc8:
-        extension(lengthOf(2));
-        break;
-      case 0xc9:
-        extension(lengthOf(4));
-        break;
-      case 0xcc: // uint8
-      case 0xd0: // int8
-        skip(1);
-        break;
-      case 0xcd: // uint16
-      case 0xd1: // int16
-        skip(2);
-        break;
-      case 0xca: // float32
-      case 0xce: // uint32
-      case 0xd2: // int32
-        skip(4);
-        break;
-      case 0xcb: // float64
-      case 0xcf: // uint64
-      case 0xd3: // int64
-        skip(8);
-        break;
-      case 0xd4:
-        extension(1);
-        break;
-      case 0xd5:
-        extension(2);
-        break;
-      case 0xd6:
-        extension(4);
-        break;
-      case 0xd7:
-        extension(8);
-        break;
-      case 0xd8:
-        extension(16);
-        break;
-      case 0xd9:
-        text(lengthOf(1));
-        break;
-      case 0xda:
-        text(lengthOf(2));
-        break;
-      case 0xdb:
-        text(lengthOf(4));
-        break;
-      case 0xdc:
-        open(lengthOf(2), 1);
-        break;
-      case 0xdd:
-        open(lengthOf(4), 1);
-        break;
-      case 0xde:
-        open(lengthOf(2), 2);
-        break;
-      case 0xdf:
-        open(lengthOf(4), 2);
-        break;
-      default: // 0xc1: never used
-        p--;
-        throw malformed(`0x${b.toString(16)} is not a MessagePack type`);
-    }
+    this.stack.push(this.left);
+    this.left = values;
   }
-  if (p !== end) throw malformed(`${end - p} bytes follow the value`);
 }
 
 /**
