@@ -259,3 +259,34 @@ test("a server's default reporter: 10 000 failing one-way messages, at most 11 l
   assert.equal(server.handlerErrors.logged + server.handlerErrors.suppressed, 10_000);
   assert.match(lines.at(-1)!, /more handler failures suppressed/);
 });
+
+test("a server given its own onHandlerError gets every failure, counted; bad limits are refused", async () => {
+  const seen: string[] = [];
+  const router = new ServiceRouter().serve(echo, { echo: (v) => v, checked: ({ n }) => n });
+  const server = new TransportServer({
+    rpcHandler: router,
+    onHandlerError: (_error, context) => seen.push(context),
+  });
+  const [a, b] = memorySocketPair();
+  server.accept(b);
+  const client = new TransportClient(a);
+  try {
+    for (let i = 0; i < 50; i++) client.send(Uint8Array.of(1));
+    await client.sendRpc(encodeServiceRequest("limits.echo", "echo", 1));
+    assert.equal(seen.length, 50);
+    assert.deepEqual(server.handlerErrors, { reported: 50, logged: 0, suppressed: 0 });
+  } finally {
+    await client.close();
+    await server.close();
+  }
+  for (const bad of [0, -1, 1.5, "8"]) {
+    assert.throws(
+      () => new ServiceRouter({ maxServiceRequestBytes: bad as number }),
+      /ServiceRouterOptions\.maxServiceRequestBytes: expected an integer ≥ 1/,
+    );
+    assert.throws(
+      () => new ServiceRouter({ maxServiceElements: bad as number }),
+      /ServiceRouterOptions\.maxServiceElements: expected an integer ≥ 1/,
+    );
+  }
+});
