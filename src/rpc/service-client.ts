@@ -78,12 +78,8 @@ export function serviceClient<M extends MethodMap>(
       try {
         return checkResult(reply.value);
       } catch (error) {
-        throw new PayloadError(
-          `Invalid result from ${what}: ${excerpt(describeError(error), DETAIL_CHARS)}`,
-          {
-            cause: error,
-          },
-        );
+        const why = excerpt(describeError(error), DETAIL_CHARS);
+        throw new PayloadError(`Invalid result from ${what}: ${why}`, { cause: error });
       }
     };
   }

@@ -14,6 +14,11 @@
  * RpcFailure. Anything else, and every one-way message, upload and connection event, goes to
  * `fallback`; without one, a non-service RPC fails with an RpcFailure saying so.
  *
+ * Requests are peer input: one over `maxServiceRequestBytes` is refused by its size, and the rest
+ * are scanned against the decode limits before msgpackr builds anything (`msgpack-scanner.ts`);
+ * either refusal is an `ERR_RPC_LIMIT` reply naming the limit. Failure replies quote names and
+ * error descriptions as short excerpts, never the peer's input whole.
+ *
  * @module
  */
 
