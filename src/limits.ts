@@ -73,6 +73,37 @@ export const defaultLimits = {
    * with a `LimitError` (everything else in flight on it fails).
    */
   maxCancelPaddingBytes: 1 * MiB,
+  /**
+   * Largest typed-service request body a `ServiceRouter` decodes (prefix included), checked before
+   * anything is decoded; a bigger one gets an `ERR_RPC_LIMIT` failure reply. Well below the frame
+   * limit: a typed call carries parameters, not bulk data (use chunks, streams or uploads).
+   */
+  maxServiceRequestBytes: 8 * MiB,
+  /**
+   * MessagePack values one typed-service request or reply may hold (every array item, map key
+   * and map value, containers included), checked by a scan of the headers before msgpackr builds
+   * anything. Decoded objects cost tens of bytes each: this bounds what one message can make the
+   * process allocate (~256 Ki empty maps ≈ 15 MiB) and how long it blocks the event loop.
+   */
+  maxServiceElements: 262_144,
+  /** Nesting depth of arrays and maps in one typed-service message (msgpackr decodes recursively). */
+  maxServiceDepth: 64,
+  /** Largest string (UTF-8 bytes) in a typed-service message: strings are copied when decoded. */
+  maxServiceStringBytes: 8 * MiB,
+  /**
+   * Largest binary value in a typed-service message. A bin decodes as a view of the received
+   * frame (no copy), so by default it is bounded by the frame (and request) size only.
+   */
+  maxServiceBinaryBytes: 64 * MiB,
+  /**
+   * Handler failures the default reporter writes (one line each, no stack) per
+   * `handlerErrorLogIntervalMs`; the rest of the interval's failures are counted and summarised in
+   * one line ("… N more suppressed"). A peer can make a handler fail at will (one-way messages):
+   * unbounded logging would turn each 100-byte message into a kilobyte of stack trace.
+   */
+  handlerErrorLogLines: 10,
+  /** The interval of `handlerErrorLogLines`. */
+  handlerErrorLogIntervalMs: 10_000,
   /** Ferry ⇄ Ferry heartbeat (optional extension): ping after this long (0 = no heartbeat). */
   heartbeatIntervalMs: 30_000,
   /** Ferry ⇄ Ferry heartbeat: a ping not answered within this long closes the connection. */

@@ -25,6 +25,12 @@ export type { RpcHandler } from "./server/rpc-handler.ts";
 export type { StreamBody, StreamManager } from "./server/stream-manager.ts";
 export { TransferBudget } from "./server/transfer-budget.ts";
 export type { HandlerErrorReporter } from "./server/request-handler.ts";
+export {
+  HandlerErrorLog,
+  type HandlerErrorLogOptions,
+  type HandlerErrorLogStats,
+  type LogClock,
+} from "./server/handler-error-log.ts";
 
 export {
   type NamedStreamOpener,

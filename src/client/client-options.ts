@@ -9,6 +9,7 @@ import type { Message } from "../protocol/messages.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { DEFAULT_STREAM_HIGH_WATER_MARK } from "../connection/inbound-body.ts";
+import { sharedHandlerErrorLog } from "../server/handler-error-log.ts";
 import type { HandlerErrorReporter } from "../server/request-handler.ts";
 import type { RpcHandler } from "../server/rpc-handler.ts";
 import type { StreamManager } from "../server/stream-manager.ts";
@@ -66,7 +67,10 @@ export interface ClientOptions {
    * `defaultLimits.slowConsumerTimeoutMs`.
    */
   readonly slowConsumerTimeoutMs?: number;
-  /** Handler failures that cannot be sent to the peer (default: `console.warn`). */
+  /**
+   * Handler failures that cannot be sent to the peer (default: one `console.warn` line each,
+   * rate-limited and summarised, see `src/server/handler-error-log.ts`).
+   */
   readonly onHandlerError?: HandlerErrorReporter;
 }
 
@@ -90,10 +94,11 @@ export interface ResolvedClientOptions {
 
 const MIN_FRAME_LENGTH = 9;
 
-/** Logs a handler failure that has nowhere else to go. */
-export const warnHandlerError: HandlerErrorReporter = (error, context) => {
-  console.warn(`ferry: ${context} failed:`, error);
-};
+/**
+ * Logs a handler failure that has nowhere else to go: one line, rate-limited process-wide (a peer
+ * can make handlers fail at will).
+ */
+export const warnHandlerError: HandlerErrorReporter = sharedHandlerErrorLog.report;
 
 /** Validates `options` and applies defaults. @throws InvalidArgumentError naming the option. */
 export function resolveClientOptions(

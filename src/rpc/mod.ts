@@ -39,3 +39,8 @@ export {
   type ServiceRequest,
 } from "./rpc-envelope.ts";
 export { decodePayload, encodePayload, RPC_PACKR_OPTIONS } from "./rpc-codec.ts";
+export {
+  DEFAULT_SERVICE_DECODE_LIMITS,
+  scanMsgpack,
+  type ServiceDecodeLimits,
+} from "./msgpack-scanner.ts";

@@ -23,6 +23,12 @@
 
 import { type Options, Packr } from "msgpackr";
 import { describeError, PayloadError } from "../errors.ts";
+import { DETAIL_CHARS, excerpt } from "../excerpt.ts";
+import {
+  DEFAULT_SERVICE_DECODE_LIMITS,
+  scanMsgpack,
+  type ServiceDecodeLimits,
+} from "./msgpack-scanner.ts";
 
 /** The options of the rpc layer's `Packr` — the single place they are chosen. */
 export const RPC_PACKR_OPTIONS: Readonly<Options> = Object.freeze({
@@ -56,16 +62,26 @@ export function encodePayload(value: unknown, what: string): Uint8Array {
 }
 
 /**
- * Decodes one MessagePack value that must fill `bytes` exactly.
- * @throws PayloadError naming `what` for truncated, trailing or malformed bytes.
+ * Decodes one MessagePack value that must fill `bytes` exactly. The bytes are first scanned
+ * against `limits` (see `msgpack-scanner.ts`), so msgpackr only ever builds a value whose size,
+ * depth and strings are within them.
+ * @throws LimitError naming the limit a value exceeds; PayloadError naming `what` for truncated,
+ * trailing or malformed bytes.
  */
-export function decodePayload(bytes: Uint8Array, what: string): unknown {
+export function decodePayload(
+  bytes: Uint8Array,
+  what: string,
+  limits: ServiceDecodeLimits = DEFAULT_SERVICE_DECODE_LIMITS,
+): unknown {
+  scanMsgpack(bytes, limits, what);
   let value: unknown;
   try {
     value = packr.unpack(bytes);
   } catch (error) {
     throw new PayloadError(
-      `Cannot decode ${what} (${bytes.byteLength} bytes): ${describeError(error)}`,
+      `Cannot decode ${what} (${bytes.byteLength} bytes): ${
+        excerpt(describeError(error), DETAIL_CHARS)
+      }`,
       { cause: error },
     );
   }

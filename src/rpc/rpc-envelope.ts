@@ -20,6 +20,8 @@
 
 import { PayloadError } from "../errors.ts";
 import { decodePayload, encodePayload } from "./rpc-codec.ts";
+import { excerpt, quoteExcerpt } from "../excerpt.ts";
+import { DEFAULT_SERVICE_DECODE_LIMITS, type ServiceDecodeLimits } from "./msgpack-scanner.ts";
 
 /** The bytes every service request starts with. */
 export const SERVICE_REQUEST_MAGIC: Uint8Array = Uint8Array.of(0xf6, 0x66, 0x72, 0x70, 0x63, 0x01);
@@ -59,15 +61,22 @@ export function encodeServiceRequest(service: string, method: string, params: un
   return body;
 }
 
-/** Decodes a request body. @throws PayloadError for anything but a well-formed request. */
-export function decodeServiceRequest(body: Uint8Array): ServiceRequest {
+/**
+ * Decodes a request body whose values are within `limits`.
+ * @throws LimitError naming the limit a value exceeds; PayloadError for anything but a
+ * well-formed request.
+ */
+export function decodeServiceRequest(
+  body: Uint8Array,
+  limits: ServiceDecodeLimits = DEFAULT_SERVICE_DECODE_LIMITS,
+): ServiceRequest {
   if (!isServiceRequest(body)) {
     throw new PayloadError(
       `Cannot decode a service request: the body (${body.byteLength} bytes) does not start with ` +
         `the service request prefix`,
     );
   }
-  const value = decodePayload(body.subarray(MAGIC_LENGTH), "a service request");
+  const value = decodePayload(body.subarray(MAGIC_LENGTH), "a service request", limits);
   if (
     !Array.isArray(value) || value.length !== 3 || typeof value[0] !== "string" ||
     typeof value[1] !== "string"
@@ -91,9 +100,17 @@ export function encodeServiceFailure(code: string, message: string): Uint8Array 
   return encodePayload([1, String(code), String(message)], "a service failure");
 }
 
-/** Decodes a reply body. @throws PayloadError for anything but a well-formed reply. */
-export function decodeServiceReply(body: Uint8Array, what: string): ServiceReply {
-  const value = decodePayload(body, `the reply to ${what}`);
+/**
+ * Decodes a reply body whose values are within `limits`.
+ * @throws LimitError naming the limit a value exceeds; PayloadError for anything but a
+ * well-formed reply.
+ */
+export function decodeServiceReply(
+  body: Uint8Array,
+  what: string,
+  limits: ServiceDecodeLimits = DEFAULT_SERVICE_DECODE_LIMITS,
+): ServiceReply {
+  const value = decodePayload(body, `the reply to ${what}`, limits);
   if (Array.isArray(value)) {
     if (value.length === 2 && value[0] === 0) return { ok: true, value: value[1] };
     if (
@@ -110,17 +127,25 @@ export function decodeServiceReply(body: Uint8Array, what: string): ServiceReply
   );
 }
 
-/** A short description of a decoded value's shape, for error messages. */
-export function describeShape(value: unknown): string {
+/**
+ * A short description of a decoded value's shape, for error messages: peer input, so bounded —
+ * at most four items of the outer array, nested containers by their size only, strings and keys
+ * cut to excerpts.
+ */
+export function describeShape(value: unknown, nested = false): string {
   if (value === null) return "null";
   if (Array.isArray(value)) {
-    const items = value.slice(0, 4).map(describeShape).join(", ");
+    if (nested) return `an array of ${value.length}`;
+    const items = value.slice(0, 4).map((item) => describeShape(item, true)).join(", ");
     return `an array of ${value.length} [${items}${value.length > 4 ? ", …" : ""}]`;
   }
   if (value instanceof Uint8Array) return `${value.byteLength} bytes`;
-  if (typeof value === "string") {
-    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  if (typeof value === "string") return `the string ${quoteExcerpt(value, 40)}`;
+  if (typeof value === "object") {
+    const keys = Object.keys(value);
+    if (nested) return `an object with ${keys.length} keys`;
+    const shown = keys.slice(0, 4).map((key) => quoteExcerpt(key, 20)).join(", ");
+    return `an object with ${keys.length} keys [${shown}${keys.length > 4 ? ", …" : ""}]`;
   }
-  if (typeof value === "object") return `an object with keys [${Object.keys(value).join(", ")}]`;
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${excerpt(String(value), 40)}`;
 }

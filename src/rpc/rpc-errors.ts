@@ -15,6 +15,11 @@ export const RpcErrorCode = {
   UnknownMethod: "ERR_RPC_UNKNOWN_METHOD",
   /** The request could not be decoded, or its parameters failed the method's check. */
   BadRequest: "ERR_RPC_BAD_REQUEST",
+  /**
+   * The request is over one of the router's limits (`maxServiceRequestBytes`, the decode limits
+   * of `src/limits.ts`); the message names it. Nothing of the request was decoded past the limit.
+   */
+  Limit: "ERR_RPC_LIMIT",
   /** The implementation's result could not be encoded. */
   BadResult: "ERR_RPC_BAD_RESULT",
   /** The implementation threw something other than a `ServiceError`. */

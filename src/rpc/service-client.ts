@@ -21,6 +21,8 @@ import { describeError, InvalidArgumentError, PayloadError, RemoteError } from "
 import type { ConnectionPool } from "../pool/connection-pool.ts";
 import type { PooledClient } from "../pool/pool-options.ts";
 import type { Route } from "../pool/route.ts";
+import { DETAIL_CHARS, excerpt } from "../excerpt.ts";
+import { resolveServiceDecodeLimits, type ServiceDecodeLimits } from "./msgpack-scanner.ts";
 import { decodeServiceReply, encodeServiceRequest } from "./rpc-envelope.ts";
 import type { MethodMap, ServiceClient, ServiceDefinition } from "./service-definition.ts";
 
@@ -30,8 +32,11 @@ export interface RpcTarget {
   readonly remoteAddress?: string;
 }
 
-/** Options of a typed client. */
-export interface ServiceClientOptions {
+/**
+ * Options of a typed client. Replies are decoded under the decode limits (defaults in
+ * `src/limits.ts`): a reply over one fails its call with a `LimitError` naming it.
+ */
+export interface ServiceClientOptions extends Partial<ServiceDecodeLimits> {
   /** Applied to calls that give no `timeoutMs` of their own. */
   readonly timeoutMs?: number;
 }
@@ -48,6 +53,7 @@ export function serviceClient<M extends MethodMap>(
     );
   }
   const defaultTimeoutMs = options.timeoutMs;
+  const limits = resolveServiceDecodeLimits(options, `serviceClient(${definition?.name})`);
   const client: Record<string, unknown> = {};
   for (const [methodName, methodDefinition] of Object.entries(definition.methods)) {
     const what = `${definition.name}.${methodName}`;
@@ -58,11 +64,12 @@ export function serviceClient<M extends MethodMap>(
         ? { ...callOptions, timeoutMs: defaultTimeoutMs }
         : callOptions;
       const replyBody = await target.sendRpc(body, effective);
-      const reply = decodeServiceReply(replyBody, what);
+      const reply = decodeServiceReply(replyBody, what, limits);
       if (!reply.ok) {
         const peer = target.remoteAddress === undefined ? "" : ` on ${target.remoteAddress}`;
+        // The message quotes an excerpt (it ends up in logs); remoteMessage has it all.
         throw new RemoteError(
-          `${what}${peer} failed: ${reply.code}: ${reply.message}`,
+          `${what}${peer} failed: ${excerpt(reply.code)}: ${excerpt(reply.message, DETAIL_CHARS)}`,
           reply.message,
           { remoteCode: reply.code },
         );
@@ -71,9 +78,8 @@ export function serviceClient<M extends MethodMap>(
       try {
         return checkResult(reply.value);
       } catch (error) {
-        throw new PayloadError(`Invalid result from ${what}: ${describeError(error)}`, {
-          cause: error,
-        });
+        const why = excerpt(describeError(error), DETAIL_CHARS);
+        throw new PayloadError(`Invalid result from ${what}: ${why}`, { cause: error });
       }
     };
   }

@@ -14,12 +14,24 @@
  * RpcFailure. Anything else, and every one-way message, upload and connection event, goes to
  * `fallback`; without one, a non-service RPC fails with an RpcFailure saying so.
  *
+ * Requests are peer input: one over `maxServiceRequestBytes` is refused by its size, and the rest
+ * are scanned against the decode limits before msgpackr builds anything (`msgpack-scanner.ts`);
+ * either refusal is an `ERR_RPC_LIMIT` reply naming the limit. Failure replies quote names and
+ * error descriptions as short excerpts, never the peer's input whole.
+ *
  * @module
  */
 
 import type { TransportClient } from "../client/transport-client.ts";
-import { describeError, InvalidArgumentError, PayloadError } from "../errors.ts";
+import { describeError, InvalidArgumentError, LimitError, PayloadError } from "../errors.ts";
+import { defaultLimits } from "../limits.ts";
 import type { RpcHandler } from "../server/rpc-handler.ts";
+import { DETAIL_CHARS, excerpt, quoteExcerpt } from "../excerpt.ts";
+import {
+  positiveInteger,
+  resolveServiceDecodeLimits,
+  type ServiceDecodeLimits,
+} from "./msgpack-scanner.ts";
 import {
   decodeServiceRequest,
   encodeServiceFailure,
@@ -36,7 +48,13 @@ import type {
 } from "./service-definition.ts";
 import { findMethod } from "./service-definition.ts";
 
-export interface ServiceRouterOptions {
+/**
+ * Options of a {@linkcode ServiceRouter}. The limits default to `src/limits.ts`'s; a request over
+ * one gets an `ERR_RPC_LIMIT` failure reply naming it, decoded no further than the limit.
+ */
+export interface ServiceRouterOptions extends Partial<ServiceDecodeLimits> {
+  /** Largest request body decoded, prefix included (default `maxServiceRequestBytes`, 8 MiB). */
+  readonly maxServiceRequestBytes?: number;
   /** Receives every body that is not a service request, and all other handler events. */
   readonly fallback?: RpcHandler;
   /**
@@ -58,6 +76,8 @@ export class ServiceRouter implements RpcHandler {
   readonly #services = new Map<string, Map<string, ServedMethod>>();
   readonly #fallback: RpcHandler | undefined;
   readonly #onInternalError: ServiceRouterOptions["onInternalError"];
+  readonly #maxRequestBytes: number;
+  readonly #limits: ServiceDecodeLimits;
 
   constructor(options: ServiceRouterOptions = {}) {
     if (options.fallback !== undefined && typeof options.fallback?.receive !== "function") {
@@ -65,6 +85,13 @@ export class ServiceRouter implements RpcHandler {
     }
     this.#fallback = options.fallback;
     this.#onInternalError = options.onInternalError;
+    this.#maxRequestBytes = options.maxServiceRequestBytes === undefined
+      ? defaultLimits.maxServiceRequestBytes
+      : positiveInteger(
+        options.maxServiceRequestBytes,
+        "ServiceRouterOptions.maxServiceRequestBytes",
+      );
+    this.#limits = resolveServiceDecodeLimits(options, "ServiceRouterOptions");
   }
 
   /** Names of the services served. */
@@ -111,25 +138,35 @@ export class ServiceRouter implements RpcHandler {
           `this server has no other handler`,
       );
     }
+    if (message.byteLength > this.#maxRequestBytes) {
+      return encodeServiceFailure(
+        RpcErrorCode.Limit,
+        `Refusing a service request of ${message.byteLength} bytes: over ` +
+          `maxServiceRequestBytes (${this.#maxRequestBytes})`,
+      );
+    }
     let request;
     try {
-      request = decodeServiceRequest(message);
+      request = decodeServiceRequest(message, this.#limits);
     } catch (error) {
-      return encodeServiceFailure(RpcErrorCode.BadRequest, describeError(error));
+      return encodeServiceFailure(
+        error instanceof LimitError ? RpcErrorCode.Limit : RpcErrorCode.BadRequest,
+        detail(error),
+      );
     }
     const { service, method, params } = request;
     const methods = this.#services.get(service);
     if (methods === undefined) {
       return encodeServiceFailure(
         RpcErrorCode.UnknownService,
-        `Unknown service ${JSON.stringify(service)} (served: ${this.services.join(", ")})`,
+        `Unknown service ${quoteExcerpt(service)} (served: ${this.services.join(", ")})`,
       );
     }
     const served = methods.get(method);
     if (served === undefined) {
       return encodeServiceFailure(
         RpcErrorCode.UnknownMethod,
-        `Unknown method ${JSON.stringify(method)} of service ${service} (methods: ${
+        `Unknown method ${quoteExcerpt(method)} of service ${service} (methods: ${
           [...methods.keys()].join(", ")
         })`,
       );
@@ -143,7 +180,7 @@ export class ServiceRouter implements RpcHandler {
       } catch (error) {
         return encodeServiceFailure(
           RpcErrorCode.BadRequest,
-          `Invalid parameters for ${service}.${method}: ${describeError(error)}`,
+          `Invalid parameters for ${service}.${method}: ${detail(error)}`,
         );
       }
     }
@@ -197,7 +234,7 @@ export class ServiceRouter implements RpcHandler {
     try {
       return encodeServiceSuccess(value, `the result of ${context.service}.${context.method}`);
     } catch (error) {
-      return encodeServiceFailure(RpcErrorCode.BadResult, describeError(error));
+      return encodeServiceFailure(RpcErrorCode.BadResult, detail(error));
     }
   }
 
@@ -210,9 +247,17 @@ export class ServiceRouter implements RpcHandler {
     }
     return encodeServiceFailure(
       RpcErrorCode.Internal,
-      `${context.service}.${context.method} failed: ${describeError(error)}`,
+      `${context.service}.${context.method} failed: ${detail(error)}`,
     );
   }
+}
+
+/**
+ * An error's description cut to an excerpt: checks and implementations often quote the value they
+ * refused, which is peer input.
+ */
+function detail(error: unknown): string {
+  return excerpt(describeError(error), DETAIL_CHARS);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

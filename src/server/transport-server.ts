@@ -16,9 +16,10 @@ import {
   type ResolvedClientOptions,
 } from "../client/client-options.ts";
 import { TransportClient } from "../client/transport-client.ts";
-import { ConnectionClosedError, describeError, InvalidArgumentError } from "../errors.ts";
+import { ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import type { Listen, Socket, SocketListener } from "../socket.ts";
+import { HandlerErrorLog, type HandlerErrorLogStats } from "./handler-error-log.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
 import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
 import { TransferBudget } from "./transfer-budget.ts";
@@ -59,6 +60,8 @@ export class TransportServer {
   readonly #budget: TransferBudget;
   readonly #connections = new Set<TransportClient>();
   readonly #listeners = new Set<SocketListener>();
+  /** Handler failures of every connection: rate-limited lines unless `onHandlerError` is given. */
+  readonly #errorLog: HandlerErrorLog;
   #closing: Promise<void> | undefined;
 
   constructor(options: TransportServerOptions) {
@@ -71,9 +74,11 @@ export class TransportServer {
     // One budget for every connection: the cap is on what the whole server transfers at once. It
     // also carries the per-connection serving limits to every connection's request handler.
     this.#budget = serverBudget(options, resolved.transferBudget);
+    this.#errorLog = new HandlerErrorLog({ forward: options.onHandlerError });
     this.#options = {
       ...options,
       transferBudget: this.#budget,
+      onHandlerError: this.#errorLog.report,
       // Server connections get deadlines a client does not: a peer must speak, and not idle forever.
       firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? defaultLimits.handshakeTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? defaultLimits.idleTimeoutMs,
@@ -95,6 +100,11 @@ export class TransportServer {
   /** Chunks and streams being sent right now, over all connections. */
   get chunksBeingTransferred(): number {
     return this.#budget.inProgress;
+  }
+
+  /** Handler failures reported by all connections, and how many were logged or suppressed. */
+  get handlerErrors(): HandlerErrorLogStats {
+    return this.#errorLog.stats;
   }
 
   /** Whether `close()` was called. */
@@ -183,6 +193,7 @@ export class TransportServer {
     );
     for (const client of this.#connections) client.close(reset).catch(() => {});
     await closed;
+    this.#errorLog.close();
   }
 
   #onSocket(socket: Socket): void {
@@ -196,7 +207,7 @@ export class TransportServer {
         // Nothing more to do for a socket that cannot even be closed.
       }
       if (!(error instanceof ConnectionClosedError)) {
-        (this.#options.onHandlerError ?? warn)(error, "TransportServer.accept");
+        this.#errorLog.report(error, "TransportServer.accept");
       }
     }
   }
@@ -228,8 +239,4 @@ function serverBudget(options: TransportServerOptions, resolved: TransferBudget)
     resolved.limit,
     resolveServingLimits(serving, "TransportServerOptions"),
   );
-}
-
-function warn(error: unknown, context: string): void {
-  console.warn(`ferry: ${context} failed: ${describeError(error)}`);
 }
