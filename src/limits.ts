@@ -66,6 +66,15 @@ export const defaultLimits = {
    */
   maxStreamsPerConnection: 4_096,
   /**
+   * Streams a `OneForOneStreamManager` holds registered over all connections; registering one more
+   * throws a `LimitError` naming this limit (a file-service `open` fails with that message and
+   * opens nothing). A stream often holds a descriptor, so the default stays well below a common
+   * soft descriptor limit of 1 024: streams run out before descriptors do, and the listeners,
+   * connections and everything else keep the other half. `ferry serve` sets it to half of its
+   * process's soft descriptor limit (less a small reserve).
+   */
+  maxStreams: 512,
+  /**
    * Ferry cancel extension: a StreamResponse whose body is already being written when the peer
    * cancels it cannot be cut short (the peer's decoder expects every announced byte). With at
    * most this many bytes left, the rest is written as zeros (the source is released at once and
