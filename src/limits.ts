@@ -59,6 +59,21 @@ export const defaultLimits = {
    */
   maxConcurrentRequestsPerConnection: 4_096,
   /**
+   * Server-wide reply memory: bytes of chunk and stream replies being read from their source or
+   * waiting to be handed to a socket, over every connection. A source is read only after its bytes
+   * are charged here (and to its connection's `replyWindowBytes`); fetches beyond it wait as small
+   * records (no chunk bytes), served round-robin across connections. 64 MiB keeps a 2-core, 1 GiB
+   * server alive under thousands of unread fetches while 8 busy connections still stream at full
+   * speed (a 1 MiB chunk handed to a socket every few hundred microseconds frees its charge).
+   */
+  maxReplyBytes: 64 * MiB,
+  /**
+   * Reply bytes one connection may have charged at once (read from their source or queued for its
+   * socket). A peer that never reads its socket holds at most this much; its other fetches wait as
+   * records. 8 MiB keeps 8 chunks of 1 MiB ahead of the socket, enough to keep a fast peer busy.
+   */
+  replyWindowBytes: 8 * MiB,
+  /**
    * Streams one connection (or principal) may have registered in a `OneForOneStreamManager` and
    * not yet released; registering one more throws a `LimitError` (the RPC that registers it fails
    * with that message). Streams are released when read to the end, on release, or when their
