@@ -47,7 +47,8 @@ export const defaultLimits = {
   slowConsumerTimeoutMs: 60_000,
   /**
    * Requests of the peer one connection serves at once: RPCs and uploads whose handler has not
-   * settled, chunk fetches and streams being produced or written. A request beyond it is refused
+   * settled, chunk fetches and streams waiting for reply memory (as small records, no chunk bytes),
+   * being produced or written. A request beyond it is refused
    * at once with its failure reply (RpcFailure / ChunkFetchFailure / StreamFailure: "too many
    * requests in flight on this connection (N, limit M)"; an upload's body is read and discarded)
    * and the connection stays open. Refusal, not backpressure: a connection that stopped reading
