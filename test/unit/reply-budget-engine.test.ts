@@ -6,13 +6,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { enableFerryCancel } from "../../src/cancel/ferry-cancel.ts";
+import { enableFerryCancel, sendFerryCancel } from "../../src/cancel/ferry-cancel.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { StreamBody, StreamManager } from "../../src/server/stream-manager.ts";
 import { TransferBudget } from "../../src/server/transfer-budget.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
-import { RecordingSocket, serve, settle } from "../helpers/engine-fixtures.ts";
+import { readAll, RecordingSocket, serve, settle } from "../helpers/engine-fixtures.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 
 const MiB = 1024 * 1024;
@@ -45,8 +45,16 @@ class CountingManager implements StreamManager {
   releaseAll(): void {
     for (const resolve of this.#parked.splice(0)) resolve();
   }
-  openStream(): never {
-    throw new Error("no streams here");
+  opens = 0;
+  streamReleases = 0;
+  openStream(streamId: string): Promise<StreamBody> {
+    this.opens++;
+    const bytes = new Uint8Array(this.#size).fill(streamId.length);
+    return Promise.resolve({
+      byteLength: bytes.byteLength,
+      body: [bytes],
+      release: () => this.streamReleases++,
+    });
   }
   connectionTerminated(): void {}
 }
@@ -135,6 +143,46 @@ test("a connection closing drops its waiting fetches and gives back every byte",
     assert.equal(budget.replyMemory.charged, 0);
     assert.equal(budget.replyMemory.waiting, 0);
     assert.equal(manager.reads, 3);
+  } finally {
+    await served.close();
+  }
+});
+
+test("stream requests open their source only with room; a waiting one can be cancelled", async () => {
+  const manager = new CountingManager(MiB);
+  const budget = new TransferBudget(10_000, { replyWindowBytes: 4 * MiB }, 64 * MiB);
+  const served = serve({ rpcHandler: echo, streamManager: manager, transferBudget: budget });
+  try {
+    served.clientSocket.pause();
+    const streams = Array.from({ length: 20 }, (_, i) => served.client.stream(`s${i}`));
+    await until(() => manager.opens >= 4, "the first opens");
+    await settle(10);
+    assert.ok(manager.opens <= 5, `${manager.opens} streams opened`);
+    assert.ok(budget.replyMemory.charged <= 4 * MiB);
+    assert.equal(sendFerryCancel(served.client, { kind: "stream", streamId: "s15" }), true);
+    await until(() => served.serverSide.stats().cancelsApplied === 1, "the cancel applied");
+    served.clientSocket.resume();
+    const results = await Promise.allSettled(
+      streams.map((stream) => stream.then((body) => readAll(body))),
+    );
+    const rejected = results.flatMap((r, i) => r.status === "rejected" ? [i] : []);
+    assert.deepEqual(rejected, [15], "the cancelled one fails in its turn, the rest arrive");
+    assert.match(String((results[15] as PromiseRejectedResult).reason), /cancelled by the client/);
+    assert.equal(manager.opens, 19, "the cancelled request never opened its stream");
+    await until(() => budget.inProgress === 0, "transfers done");
+    assert.equal(manager.streamReleases, 19);
+    assert.equal(budget.replyMemory.charged, 0);
+    // A connection closing with stream requests waiting gives everything back.
+    served.clientSocket.pause();
+    const late = Array.from({ length: 10 }, (_, i) => served.client.stream(`late${i}`));
+    await until(() => manager.opens >= 23, "the next window of opens");
+    served.serverSide.close(new Error("dropped by the test"));
+    for (const stream of late) await assert.rejects(stream);
+    await until(() => budget.inProgress === 0, "waiting requests dropped");
+    assert.ok(manager.opens <= 24);
+    await until(() => manager.streamReleases === manager.opens, "opened bodies released");
+    assert.equal(budget.replyMemory.charged, 0);
+    assert.equal(budget.replyMemory.waiting, 0);
   } finally {
     await served.close();
   }
