@@ -9,6 +9,9 @@
  * handed to the socket (or fails, or is dropped). A peer that never reads its socket therefore
  * makes the server hold at most one window of chunk bytes, whatever it asks for.
  *
+ * A fetch takes its transfer budget slot (`maxChunksBeingTransferred`) when its turn comes, just
+ * before `getChunk`; at the limit it fails then with the "busy" failure.
+ *
  * Fetches not yet handed to the connection (waiting, or `getChunk` not settled) are kept by
  * (streamId, chunkIndex) so a cancel can find them. A cancelled fetch gives back its serving count
  * and budget slot at once; a waiting one never reads its source, one being read gives back its
@@ -74,10 +77,6 @@ export class ChunkFetchReplies {
   /** Serves one fetch (the caller has checked the per-connection cap). */
   serve(streamId: Int64, chunkIndex: number): void {
     const host = this.#host;
-    if (!host.budget.tryAcquire()) {
-      this.#fail(streamId, chunkIndex, host.shed(`chunk ${chunkIndex} of stream ${streamId}`));
-      return;
-    }
     const served = new ServedChunk(this, streamId, chunkIndex);
     this.#add(served);
     host.serving(1);
@@ -86,6 +85,17 @@ export class ChunkFetchReplies {
 
   /** Its turn came (reply memory charged): reads the chunk. For {@linkcode ServedChunk}. */
   read(served: ServedChunk): void {
+    const host = this.#host;
+    // The transfer slot is taken now, not on arrival: waiting records are bounded by the
+    // per-connection request cap, and a few connections' backlogs cannot take every slot.
+    if (!host.budget.tryAcquire()) {
+      this.#gate.release(served);
+      this.#delete(served);
+      host.serving(-1);
+      const { streamId, chunkIndex } = served;
+      this.#fail(streamId, chunkIndex, host.shed(`chunk ${chunkIndex} of stream ${streamId}`));
+      return;
+    }
     try {
       const result = this.#manager.getChunk(served.streamId, served.chunkIndex, this.#host.client);
       if (typeof (result as { then?: unknown } | null)?.then === "function") {
@@ -151,7 +161,6 @@ export class ChunkFetchReplies {
     if (served.cancelled) return;
     this.#delete(served);
     this.#host.serving(-1);
-    this.#host.budget.release();
   }
 
   /**
@@ -164,11 +173,11 @@ export class ChunkFetchReplies {
     if (existing === undefined || Array.isArray(existing)) return false;
     existing.cancelled = true;
     this.#delete(existing);
-    // A waiting record leaves the queue; one being read gives back its memory when it settles.
-    this.#gate.withdraw(existing);
+    // A waiting record leaves the queue (it holds no transfer slot yet); one being read gives its
+    // slot back now and its memory when the read settles.
     const host = this.#host;
+    if (!this.#gate.withdraw(existing)) host.budget.release();
     host.serving(-1);
-    host.budget.release();
     const manager = this.#manager;
     if (manager.chunkCancelled !== undefined) {
       try {

@@ -91,6 +91,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
     reply.waiting = true;
     this.#queue.push(reply);
     this.#waiting++;
+    this.#memory.countWaiting(1);
     this.#pump();
   }
 
@@ -99,6 +100,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
     if (!reply.waiting) return false;
     reply.waiting = false;
     this.#waiting--;
+    this.#memory.countWaiting(-1);
     if (this.#waiting === 0) {
       this.#queue = [];
       this.#head = 0;
@@ -137,6 +139,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
     const head = this.#head;
     this.#queue = [];
     this.#head = 0;
+    this.#memory.countWaiting(-this.#waiting);
     this.#waiting = 0;
     for (let i = head; i < queue.length; i++) {
       const reply = queue[i]!;
@@ -202,6 +205,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
     this.#head++;
     reply.waiting = false;
     this.#waiting--;
+    this.#memory.countWaiting(-1);
     reply.charged = bytes;
     this.#charged += bytes;
     reply.start();

@@ -37,6 +37,7 @@ export class ReplyMemory {
   /** Bytes the budget grants at once (`maxReplyBytes`). */
   readonly limit: number;
   #charged = 0;
+  #waitingReplies = 0;
   /** Waiting connections, in turn order; `#queued` mirrors it for O(1) membership. */
   #line: ReplyMemoryWaiter[] = [];
   readonly #queued = new Set<ReplyMemoryWaiter>();
@@ -59,6 +60,16 @@ export class ReplyMemory {
   /** Connections waiting for room. */
   get waiting(): number {
     return this.#line.length;
+  }
+
+  /** Replies accepted and waiting for their turn (records without bytes), all connections. */
+  get waitingReplies(): number {
+    return this.#waitingReplies;
+  }
+
+  /** A connection's gate queued (+n) or let go of (−n) waiting records; for `waitingReplies`. */
+  countWaiting(delta: number): void {
+    this.#waitingReplies += delta;
   }
 
   /**

@@ -104,20 +104,19 @@ export class StreamReplyQueue {
       );
       return;
     }
-    const budget = this.#host.budget;
-    if (!budget.tryAcquire()) {
-      this.#settle(reply, undefined, this.#host.shed(`stream '${streamId}'`));
-      return;
-    }
-    reply.acquired = true;
     this.#host.gate.admit(reply);
   }
 
-  /** Its turn came (reply memory charged): opens the stream. */
+  /** Its turn came (reply memory charged): takes a transfer slot and opens the stream. */
   #openGranted(reply: StreamReply): void {
     if (reply.cancelled) return;
     const manager = this.#host.streamManager!;
     const streamId = reply.streamId;
+    if (!this.#host.budget.tryAcquire()) {
+      this.#settle(reply, undefined, this.#host.shed(`stream '${streamId}'`));
+      return;
+    }
+    reply.acquired = true;
     try {
       const result = manager.openStream(streamId, this.#host.client);
       if (isPromiseLike(result)) {

@@ -4,8 +4,11 @@
  * ChunkFetchFailure / StreamFailure saying the server is busy) instead of piling up memory; the
  * connection stays open and the client may retry.
  *
- * A transfer counts from the moment the request is accepted (while the StreamManager produces the
- * bytes) until its bytes have been handed to the socket, it failed, or the peer cancelled it.
+ * A transfer counts from the moment its turn comes (the connection's reply window and the reply
+ * memory have room; the StreamManager is asked for the bytes) until its bytes have been handed to
+ * the socket, it failed, or the peer cancelled it. Requests still waiting for their turn do not
+ * count: they are bounded per connection (`maxConcurrentRequestsPerConnection`), and a few
+ * connections' backlogs must not make every other client's request "busy".
  *
  * The budget is the one object a server shares with every connection it accepts, so it also
  * carries the per-connection {@linkcode ServingLimits} each connection's request handler applies

@@ -10,7 +10,8 @@
  *
  * Prints `LISTENING <host> <port>` once bound. Reads commands on stdin, one per line, and answers
  * each with one JSON line on stdout: `stats` (rss, peakRss since the last reset, fds, streams,
- * transfers, charged reply bytes, connections waiting for reply memory), `reset` (restarts the
+ * transfers, charged reply bytes, connections waiting for reply memory, replies waiting as
+ * records), `reset` (restarts the
  * peak after a collection). Exits when stdin ends. Usage:
  * `node --expose-gc --import tsx admission-server-process.ts`.
  *
@@ -97,6 +98,7 @@ lines.on("line", (line) => {
       transfers: budget.inProgress,
       charged: budget.replyMemory.charged,
       waiting: budget.replyMemory.waiting,
+      waitingReplies: budget.replyMemory.waitingReplies,
     }) + "\n",
   );
 });

@@ -81,7 +81,9 @@ test("an unread connection holds one window of chunk bytes; the rest wait unread
     // The window's 4 reads, plus what the socket took below its high-water mark (1 MiB).
     assert.ok(manager.reads <= 6, `${manager.reads} reads`);
     assert.ok(memory.charged <= 4 * MiB);
-    assert.equal(served.server.chunksBeingTransferred, 100, "accepted: they count as transfers");
+    // Accepted, waiting as records: only the reads count as transfers.
+    assert.equal(memory.waitingReplies + served.server.chunksBeingTransferred, 100);
+    assert.ok(served.server.chunksBeingTransferred <= 6);
     served.clientSocket.resume();
     const results = await Promise.allSettled(fetches);
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 99);
@@ -135,9 +137,11 @@ test("a connection closing drops its waiting fetches and gives back every byte",
   try {
     const fetches = Array.from({ length: 50 }, (_, i) => served.client.fetchChunk(1, i));
     await until(() => manager.parked === 3, "three reads in the window");
+    assert.equal(budget.replyMemory.waitingReplies, 47);
     served.serverSide.close(new Error("dropped by the test"));
     for (const fetch of fetches) await assert.rejects(fetch);
-    await until(() => budget.inProgress === 3, "waiting fetches dropped");
+    await until(() => budget.replyMemory.waitingReplies === 0, "waiting fetches dropped");
+    assert.equal(budget.inProgress, 3, "the three reads still hold their slots");
     manager.releaseAll();
     await until(() => budget.inProgress === 0, "reads settled");
     assert.equal(budget.replyMemory.charged, 0);

@@ -183,6 +183,7 @@ test("no budget is held once every reply ended, whatever the order of events", (
           assert.ok(gate.charged <= Math.max(window, biggest) * 3);
         }
         assert.equal(memory.charged, sum);
+        assert.equal(memory.waitingReplies, all.filter((r) => r.record.waiting).length);
         for (const { record } of all) {
           assert.ok(record.starts + record.drops <= 1, "a record starts or drops at most once");
         }
