@@ -18,6 +18,7 @@ import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificat
 import type { SocketListener } from "../src/socket.ts";
 import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args.ts";
 import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
+import { streamCapForDescriptors } from "./descriptor-limit.ts";
 import { folderCatalog } from "./folder-catalog.ts";
 import type { CliRuntime } from "./runtime.ts";
 import {
@@ -118,7 +119,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     console.error(`ferry serve: no web demo: ${site.unavailable}`);
   }
 
-  const streams = new OneForOneStreamManager();
+  const streams = new OneForOneStreamManager({ maxStreams: streamCapForDescriptors() });
   const router = new ServiceRouter().serve(
     fileService,
     fileServiceImplementation(catalog, streams),

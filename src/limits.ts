@@ -47,7 +47,8 @@ export const defaultLimits = {
   slowConsumerTimeoutMs: 60_000,
   /**
    * Requests of the peer one connection serves at once: RPCs and uploads whose handler has not
-   * settled, chunk fetches and streams being produced or written. A request beyond it is refused
+   * settled, chunk fetches and streams waiting for reply memory (as small records, no chunk bytes),
+   * being produced or written. A request beyond it is refused
    * at once with its failure reply (RpcFailure / ChunkFetchFailure / StreamFailure: "too many
    * requests in flight on this connection (N, limit M)"; an upload's body is read and discarded)
    * and the connection stays open. Refusal, not backpressure: a connection that stopped reading
@@ -59,12 +60,36 @@ export const defaultLimits = {
    */
   maxConcurrentRequestsPerConnection: 4_096,
   /**
+   * Server-wide reply memory: bytes of chunk and stream replies being read from their source or
+   * waiting to be handed to a socket, over every connection. A source is read only after its bytes
+   * are charged here (and to its connection's `replyWindowBytes`); fetches beyond it wait as small
+   * records (no chunk bytes), served round-robin across connections. 64 MiB keeps a 2-core, 1 GiB
+   * server alive under thousands of unread fetches while 8 busy connections still stream at full
+   * speed (a 1 MiB chunk handed to a socket every few hundred microseconds frees its charge).
+   */
+  maxReplyBytes: 64 * MiB,
+  /**
+   * Reply bytes one connection may have charged at once (read from their source or queued for its
+   * socket). A peer that never reads its socket holds at most this much; its other fetches wait as
+   * records. 8 MiB keeps 8 chunks of 1 MiB ahead of the socket, enough to keep a fast peer busy.
+   */
+  replyWindowBytes: 8 * MiB,
+  /**
    * Streams one connection (or principal) may have registered in a `OneForOneStreamManager` and
    * not yet released; registering one more throws a `LimitError` (the RPC that registers it fails
    * with that message). Streams are released when read to the end, on release, or when their
    * connection closes.
    */
   maxStreamsPerConnection: 4_096,
+  /**
+   * Streams a `OneForOneStreamManager` holds registered over all connections; registering one more
+   * throws a `LimitError` naming this limit (a file-service `open` fails with that message and
+   * opens nothing). A stream often holds a descriptor, so the default stays well below a common
+   * soft descriptor limit of 1 024: streams run out before descriptors do, and the listeners,
+   * connections and everything else keep the other half. `ferry serve` sets it to half of its
+   * process's soft descriptor limit (less a small reserve).
+   */
+  maxStreams: 512,
   /**
    * Ferry cancel extension: a StreamResponse whose body is already being written when the peer
    * cancels it cannot be cut short (the peer's decoder expects every announced byte). With at

@@ -27,9 +27,20 @@ export function fileServiceImplementation(
 ): ServiceImplementation<FileServiceMethods> {
   /** Streams each connection opened, so `release` only touches the caller's own. */
   const opened = new WeakMap<TransportClient, Set<bigint>>();
+  /**
+   * Opens started and not yet registered (per connection and in all), counted against the
+   * manager's stream caps before the catalog opens anything: a refused open never takes a
+   * descriptor, even with thousands of opens in flight at once.
+   */
+  const opening = new WeakMap<TransportClient, number>();
+  let openingTotal = 0;
   return {
     list: async () => [...await catalog.list()],
     open: async ({ name }, { client }): Promise<OpenedFile> => {
+      const mineOpening = opening.get(client) ?? 0;
+      streams.assertCanRegister(client, mineOpening, openingTotal);
+      opening.set(client, mineOpening + 1);
+      openingTotal++;
       let file;
       try {
         file = await catalog.open(name);
@@ -38,6 +49,9 @@ export function fileServiceImplementation(
           FileErrorCode.Unreadable,
           `Cannot open ${name}: ${describeError(error)}`,
         );
+      } finally {
+        opening.set(client, (opening.get(client) ?? 1) - 1);
+        openingTotal--;
       }
       if (file === undefined) {
         const names = (await catalog.list()).map((info) => info.name);

@@ -69,6 +69,13 @@ export interface OneForOneStreamManagerOptions {
    * `registerStream` beyond it throws a `LimitError`. Default `defaultLimits.maxStreamsPerConnection`.
    */
   readonly maxStreamsPerOwner?: number;
+  /**
+   * Streams registered and not yet released over every owner; `registerStream` beyond it throws a
+   * `LimitError`. A stream often holds a descriptor (a file-service open), so this keeps the
+   * process's descriptors from running out before anything else. Default
+   * `defaultLimits.maxStreams`.
+   */
+  readonly maxStreams?: number;
   /** Serves StreamRequest ids that are not chunk ids. */
   readonly openNamedStream?: NamedStreamOpener;
   /** The authenticated principal of a connection; required to register principal-owned streams. */
@@ -105,6 +112,7 @@ export class OneForOneStreamManager implements StreamManager {
   #releaseErrors = 0;
   readonly #maxChunksBeingTransferred: number;
   readonly #maxStreamsPerOwner: number;
+  readonly #maxStreams: number;
   readonly #openNamedStream: NamedStreamOpener | undefined;
   readonly #principalOf: ((client: TransportClient) => string | undefined) | undefined;
   readonly #onReleaseError: ((error: unknown, streamId: Int64) => void) | undefined;
@@ -126,6 +134,13 @@ export class OneForOneStreamManager implements StreamManager {
       );
     }
     this.#maxStreamsPerOwner = perOwner;
+    const total = options.maxStreams ?? defaultLimits.maxStreams;
+    if (!Number.isSafeInteger(total) || total < 1) {
+      throw new InvalidArgumentError(
+        `Invalid maxStreams: expected a positive integer, got ${String(total)}`,
+      );
+    }
+    this.#maxStreams = total;
     this.#openNamedStream = options.openNamedStream;
     this.#principalOf = options.principalOf;
     this.#onReleaseError = options.onReleaseError;
@@ -183,14 +198,7 @@ export class OneForOneStreamManager implements StreamManager {
     }
     const signal = options.signal;
     signal?.throwIfAborted();
-    const registered = this.#byOwner.get(owner)?.size ?? 0;
-    if (registered >= this.#maxStreamsPerOwner) {
-      throw new LimitError(
-        `Cannot register a stream for ${describeOwner(owner)}: it already has ${registered} ` +
-          `streams registered, the limit (maxStreamsPerOwner ${this.#maxStreamsPerOwner}); ` +
-          `read or release some first`,
-      );
-    }
+    this.assertCanRegister(owner);
 
     const id = this.#newStreamId();
     const state: StreamState = {
@@ -216,6 +224,30 @@ export class OneForOneStreamManager implements StreamManager {
       state.unwatch = () => signal.removeEventListener("abort", onAbort);
     }
     return id;
+  }
+
+  /**
+   * Throws the `LimitError` `registerStream` would throw for `owner` now, counting `reserved` more
+   * streams of that owner and `reservedTotal` more over all owners (registrations a caller has
+   * started but not finished). A caller that opens something costly (a descriptor) before
+   * registering it asks first, so a refused open never opens anything.
+   */
+  assertCanRegister(owner: StreamOwner, reserved = 0, reservedTotal = reserved): void {
+    const registered = (this.#byOwner.get(owner)?.size ?? 0) + reserved;
+    if (registered >= this.#maxStreamsPerOwner) {
+      throw new LimitError(
+        `Cannot register a stream for ${describeOwner(owner)}: it already has ${registered} ` +
+          `streams registered, the limit (maxStreamsPerOwner ${this.#maxStreamsPerOwner}); ` +
+          `read or release some first`,
+      );
+    }
+    const total = this.#streams.size + reservedTotal;
+    if (total >= this.#maxStreams) {
+      throw new LimitError(
+        `Cannot register a stream for ${describeOwner(owner)}: the server already has ${total} ` +
+          `streams registered, the limit (maxStreams ${this.#maxStreams}); retry later`,
+      );
+    }
   }
 
   getChunk(streamId: Int64, chunkIndex: number, client: TransportClient): Promise<Uint8Array> {

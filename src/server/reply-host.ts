@@ -1,7 +1,8 @@
 /**
  * What the reply producers of one connection ({@linkcode ChunkFetchReplies},
  * {@linkcode StreamReplyQueue}) need from the request handler that owns them: the connection, the
- * StreamManager, the shared budget, and the handler's counters and error reporting.
+ * StreamManager, the shared budget, the connection's reply gate, and the handler's counters and
+ * error reporting.
  *
  * @module
  */
@@ -9,6 +10,7 @@
 import type { TransportClient } from "../client/transport-client.ts";
 import type { Connection } from "../connection/connection.ts";
 import type { Int64 } from "../protocol/messages.ts";
+import type { ReplyGate } from "./reply-gate.ts";
 import type { StreamManager } from "./stream-manager.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
@@ -20,6 +22,8 @@ export interface ReplyHost {
   readonly connection: Connection;
   readonly streamManager: StreamManager | undefined;
   readonly budget: TransferBudget;
+  /** This connection's reply window, charged (with the server's reply memory) before a read. */
+  readonly gate: ReplyGate;
   /** A request started (+1) or finished (-1) being served. */
   serving(delta: 1 | -1): void;
   /** The budget refused a request for `what`: counts it, returns the failure text. */

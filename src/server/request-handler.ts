@@ -10,9 +10,11 @@
  *   stays in sync. Bytes the handler has not read when it settles are discarded too.
  * - ChunkFetchRequest → {@linkcode ChunkFetchReplies}; StreamRequest → {@linkcode StreamReplyQueue}
  *   (replies in request order). Both apply the server-wide {@linkcode TransferBudget} ("busy"
- *   failures) and bracket writes with the StreamManager's transfer hooks.
- * - Requests beyond `maxConcurrentRequestsPerConnection` are refused at once with their failure
- *   reply (`src/limits.ts` says why refusal rather than backpressure).
+ *   failures) and bracket writes with the StreamManager's transfer hooks. Their sources are read
+ *   only when the connection's {@linkcode ReplyGate} window and the server's reply memory have
+ *   room; until then accepted requests wait as small records.
+ * - Requests beyond `maxConcurrentRequestsPerConnection` (waiting records included) are refused at
+ *   once with their failure reply (`src/limits.ts` says why refusal rather than backpressure).
  * - Ferry cancels (`src/cancel/`) never reach the handler; the reply producers apply them. A
  *   cancel naming nothing, or several requests at once, is ignored (counted in `stats`).
  * - MergedBlockMetaRequest → RpcFailure (not supported by Ferry's server).
@@ -37,6 +39,7 @@ import {
   type UploadStream,
 } from "../protocol/messages.ts";
 import { ChunkFetchReplies } from "./chunk-fetch-replies.ts";
+import { ReplyGate } from "./reply-gate.ts";
 import type { ReplyHost } from "./reply-host.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
 import type { StreamManager } from "./stream-manager.ts";
@@ -154,6 +157,9 @@ export class RequestHandler implements RequestSide {
   }
 
   terminate(error: unknown): void {
+    // Waiting records are dropped (their serving count and budget slot given back); replies being
+    // read give back their reply memory as they settle (sends on a closed connection are dropped).
+    this.#host?.gate.close();
     const manager = this.#streamManager;
     if (manager !== undefined) {
       try {
@@ -345,6 +351,7 @@ export class RequestHandler implements RequestSide {
       connection: this.#connection,
       streamManager: this.#streamManager,
       budget: this.#budget,
+      gate: new ReplyGate(this.#budget.replyMemory, this.#budget.serving.replyWindowBytes),
       serving: (delta) => {
         this.#serving += delta;
       },

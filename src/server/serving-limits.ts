@@ -17,6 +17,8 @@ export interface ServingLimits {
   readonly maxConcurrentRequestsPerConnection: number;
   /** See `defaultLimits.maxCancelPaddingBytes`. */
   readonly maxCancelPaddingBytes: number;
+  /** See `defaultLimits.replyWindowBytes`. */
+  readonly replyWindowBytes: number;
 }
 
 /** Validates `options` and applies the defaults. @throws InvalidArgumentError naming the field. */
@@ -39,5 +41,6 @@ export function resolveServingLimits(
   return {
     maxConcurrentRequestsPerConnection: check("maxConcurrentRequestsPerConnection", 1),
     maxCancelPaddingBytes: check("maxCancelPaddingBytes", 0),
+    replyWindowBytes: check("replyWindowBytes", 1),
   };
 }

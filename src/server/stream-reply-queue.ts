@@ -13,6 +13,10 @@
  *   by {@linkcode CancellableBody} (zero padding or a connection reset) and released at once.
  * - The StreamManager's `streamBeingSent` / `streamSent` hooks bracket every body written, and
  *   `StreamBody.release` runs exactly once per body however the transfer ends.
+ * - Pulled, not pushed: an accepted request waits in the connection's {@linkcode ReplyGate} as a
+ *   small record and `openStream` runs only once the reply window and the server's reply memory
+ *   have room; the reply is charged the gate's estimate (its body is then pulled with the socket's
+ *   backpressure) until its body is queued for the socket, it failed, or it was cancelled.
  *
  * @module
  */
@@ -21,12 +25,17 @@ import { type BodyData, bodySource, describeValue } from "../connection/body-sou
 import { describeError } from "../errors.ts";
 import { MessageType } from "../protocol/messages.ts";
 import { CancellableBody } from "./cancellable-body.ts";
+import type { GatedReply } from "./reply-gate.ts";
 import type { ReplyHost } from "./reply-host.ts";
 import type { StreamBody } from "./stream-manager.ts";
 
 /** One StreamRequest waiting for (or writing) its reply. */
-class StreamReply {
+class StreamReply implements GatedReply {
   readonly streamId: string;
+  readonly #start: (reply: StreamReply) => void;
+  readonly #drop: (reply: StreamReply) => void;
+  charged = 0;
+  waiting = false;
   /** `openStream` settled (or the request was refused): `body` or `error` is final. */
   settled = false;
   body: StreamBody | undefined = undefined;
@@ -40,8 +49,22 @@ class StreamReply {
   /** The body being written, once its header went out. */
   outbound: CancellableBody | undefined = undefined;
 
-  constructor(streamId: string) {
+  constructor(
+    streamId: string,
+    start: (reply: StreamReply) => void,
+    drop: (reply: StreamReply) => void,
+  ) {
     this.streamId = streamId;
+    this.#start = start;
+    this.#drop = drop;
+  }
+
+  start(): void {
+    this.#start(this);
+  }
+
+  drop(): void {
+    this.#drop(this);
   }
 }
 
@@ -51,6 +74,13 @@ export class StreamReplyQueue {
   #queue: StreamReply[] = [];
   /** The reply whose body is being written. */
   #sending: StreamReply | undefined;
+  readonly #startTask = (reply: StreamReply) => this.#openGranted(reply);
+  readonly #dropTask = (reply: StreamReply) => {
+    // The connection closed before its turn: it never opened; nothing can be sent any more.
+    reply.settled = true;
+    reply.error = `Connection closed before stream '${reply.streamId}' was opened`;
+    this.#finish(reply);
+  };
 
   constructor(host: ReplyHost) {
     this.#host = host;
@@ -74,8 +104,15 @@ export class StreamReplyQueue {
       );
       return;
     }
-    const budget = this.#host.budget;
-    if (!budget.tryAcquire()) {
+    this.#host.gate.admit(reply);
+  }
+
+  /** Its turn came (reply memory charged): takes a transfer slot and opens the stream. */
+  #openGranted(reply: StreamReply): void {
+    if (reply.cancelled) return;
+    const manager = this.#host.streamManager!;
+    const streamId = reply.streamId;
+    if (!this.#host.budget.tryAcquire()) {
       this.#settle(reply, undefined, this.#host.shed(`stream '${streamId}'`));
       return;
     }
@@ -122,6 +159,8 @@ export class StreamReplyQueue {
     if (matches !== 1) return false;
     const reply = match!;
     reply.cancelled = true;
+    // Still waiting for room: it never opens, and its failure can go out in its turn.
+    if (this.#host.gate.withdraw(reply)) reply.settled = true;
     if (reply === sending) {
       // Its header is on the wire: stop reading the source; the body ends as padding or a reset.
       const body = reply.body;
@@ -132,11 +171,12 @@ export class StreamReplyQueue {
     }
     reply.error = `Stream '${streamId}' was cancelled by the client`;
     this.#finish(reply);
+    this.#flush();
     return true;
   }
 
   #enqueue(streamId: string): StreamReply {
-    const reply = new StreamReply(streamId);
+    const reply = new StreamReply(streamId, this.#startTask, this.#dropTask);
     this.#queue.push(reply);
     this.#host.serving(1);
     return reply;
@@ -213,6 +253,7 @@ export class StreamReplyQueue {
       reply.acquired = false;
       this.#host.budget.release();
     }
+    this.#host.gate.release(reply);
   }
 }
 

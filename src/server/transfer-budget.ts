@@ -4,17 +4,23 @@
  * ChunkFetchFailure / StreamFailure saying the server is busy) instead of piling up memory; the
  * connection stays open and the client may retry.
  *
- * A transfer counts from the moment the request is accepted (while the StreamManager produces the
- * bytes) until its bytes have been handed to the socket, it failed, or the peer cancelled it.
+ * A transfer counts from the moment its turn comes (the connection's reply window and the reply
+ * memory have room; the StreamManager is asked for the bytes) until its bytes have been handed to
+ * the socket, it failed, or the peer cancelled it. Requests still waiting for their turn do not
+ * count: they are bounded per connection (`maxConcurrentRequestsPerConnection`), and a few
+ * connections' backlogs must not make every other client's request "busy".
  *
  * The budget is the one object a server shares with every connection it accepts, so it also
- * carries the per-connection {@linkcode ServingLimits} each connection's request handler applies.
+ * carries the per-connection {@linkcode ServingLimits} each connection's request handler applies
+ * and the server-wide {@linkcode ReplyMemory} (`maxReplyBytes`) every connection's replies are
+ * charged to before their source is read.
  *
  * @module
  */
 
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { ReplyMemory } from "./reply-memory.ts";
 import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
 
 export class TransferBudget {
@@ -22,15 +28,19 @@ export class TransferBudget {
   readonly limit: number;
   /** Limits each connection sharing this budget applies to the requests it serves. */
   readonly serving: ServingLimits;
+  /** Reply bytes being produced or waiting for a socket, over every connection. */
+  readonly replyMemory: ReplyMemory;
   #inProgress = 0;
 
   /**
    * @param limit transfers at once over every connection sharing the budget.
    * @param serving per-connection limits (defaults from `src/limits.ts`).
+   * @param maxReplyBytes reply memory over every connection (`defaultLimits.maxReplyBytes`).
    */
   constructor(
     limit: number = defaultLimits.maxChunksBeingTransferred,
     serving: Partial<ServingLimits> = {},
+    maxReplyBytes: number = defaultLimits.maxReplyBytes,
   ) {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidArgumentError(
@@ -39,6 +49,7 @@ export class TransferBudget {
     }
     this.limit = limit;
     this.serving = resolveServingLimits(serving, "TransferBudget serving limits");
+    this.replyMemory = new ReplyMemory(maxReplyBytes);
   }
 
   /** Chunks and streams being transferred right now. */

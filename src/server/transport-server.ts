@@ -46,6 +46,19 @@ export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"
    */
   readonly maxCancelPaddingBytes?: number;
   /**
+   * Reply bytes one connection may have read from their source or queued for its socket at once;
+   * its other chunk fetches and streams wait as small records. Default
+   * `defaultLimits.replyWindowBytes`. Not allowed together with `transferBudget`.
+   */
+  readonly replyWindowBytes?: number;
+  /**
+   * Reply bytes the whole server holds at once (read from a source, not yet handed to a socket);
+   * beyond it replies wait, served round-robin across connections. Default
+   * `defaultLimits.maxReplyBytes`. Not allowed together with `transferBudget` (pass it to the
+   * `TransferBudget` constructor instead).
+   */
+  readonly maxReplyBytes?: number;
+  /**
    * How long `close()` lets connections end gracefully (queued replies flushed, the peer's end
    * seen) before resetting those still open. Default 5000 ms.
    */
@@ -227,16 +240,22 @@ function serverBudget(options: TransportServerOptions, resolved: TransferBudget)
     ...(options.maxCancelPaddingBytes === undefined
       ? {}
       : { maxCancelPaddingBytes: options.maxCancelPaddingBytes }),
+    ...(options.replyWindowBytes === undefined
+      ? {}
+      : { replyWindowBytes: options.replyWindowBytes }),
   };
-  if (Object.keys(serving).length === 0) return resolved;
+  const given = Object.keys(serving);
+  if (options.maxReplyBytes !== undefined) given.push("maxReplyBytes");
+  if (given.length === 0) return resolved;
   if (options.transferBudget !== undefined) {
     throw new InvalidArgumentError(
-      `Invalid TransportServerOptions: ${Object.keys(serving).join(" and ")} cannot be combined ` +
+      `Invalid TransportServerOptions: ${given.join(" and ")} cannot be combined ` +
         `with transferBudget; pass them to the TransferBudget constructor instead`,
     );
   }
   return new TransferBudget(
     resolved.limit,
     resolveServingLimits(serving, "TransportServerOptions"),
+    options.maxReplyBytes ?? defaultLimits.maxReplyBytes,
   );
 }
