@@ -40,6 +40,7 @@ export { crc32 } from "./checksum/crc32.ts";
 
 export * from "./pool/mod.ts";
 export * from "./auth/mod.ts";
+export * from "./sasl/mod.ts";
 
 export {
   ferryHeartbeatBootstrap,
