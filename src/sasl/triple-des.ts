@@ -95,12 +95,16 @@ const FP = Array.from({ length: 64 }, (_, o) => IP.indexOf(o + 1) + 1);
 const IP_TABLES = permutationTables(IP);
 const FP_TABLES = permutationTables(FP);
 
-/** The 16 round keys of one DES key, each as eight 6-bit groups (128 bytes). */
-function roundKeys(key: Uint8Array, offset: number): Uint8Array {
+/**
+ * The 16 round keys of one DES key, two words per round: the even 6-bit groups (0, 2, 4, 6) at
+ * bit offsets 26, 18, 10, 2 of the first word and the odd ones (1, 3, 5, 7) likewise in the
+ * second, matching how `rounds` cuts the expansion E(r) out of two rotations of r.
+ */
+function roundKeys(key: Uint8Array, offset: number): Int32Array {
   const bit = (n: number) => (key[offset + ((n - 1) >> 3)]! >> (7 - ((n - 1) & 7))) & 1;
   const c = PC1.slice(0, 28).map(bit);
   const d = PC1.slice(28).map(bit);
-  const out = new Uint8Array(128);
+  const out = new Int32Array(32);
   for (let round = 0; round < 16; round++) {
     for (let r = 0; r < ROTATIONS[round]!; r++) {
       c.push(c.shift()!);
@@ -110,85 +114,95 @@ function roundKeys(key: Uint8Array, offset: number): Uint8Array {
     for (let group = 0; group < 8; group++) {
       let six = 0;
       for (let j = 0; j < 6; j++) six = (six << 1) | cd[PC2[group * 6 + j]! - 1]!;
-      out[round * 8 + group] = six;
+      const word = round * 2 + (group & 1);
+      out[word] = out[word]! | (six << (26 - 8 * (group >> 1)));
     }
   }
   return out;
 }
 
-/** Sixteen Feistel rounds on (l, r) with `keys` (forward or reversed); returns swapped halves. */
-function rounds(block: Uint32Array, keys: Uint8Array, decrypt: boolean): void {
-  let l = block[0]!, r = block[1]!;
-  const sp0 = SP[0]!, sp1 = SP[1]!, sp2 = SP[2]!, sp3 = SP[3]!;
-  const sp4 = SP[4]!, sp5 = SP[5]!, sp6 = SP[6]!, sp7 = SP[7]!;
+/** The same keys in reverse round order (decryption). */
+function reversed(keys: Int32Array): Int32Array {
+  const out = new Int32Array(32);
   for (let round = 0; round < 16; round++) {
-    const k = (decrypt ? 15 - round : round) * 8;
-    // E(r): eight overlapping 6-bit groups of r rotated right by one bit.
-    const e = (r >>> 1) | (r << 31);
-    const f = sp0[((e >>> 26) & 63) ^ keys[k]!]! ^ sp1[((e >>> 22) & 63) ^ keys[k + 1]!]! ^
-      sp2[((e >>> 18) & 63) ^ keys[k + 2]!]! ^ sp3[((e >>> 14) & 63) ^ keys[k + 3]!]! ^
-      sp4[((e >>> 10) & 63) ^ keys[k + 4]!]! ^ sp5[((e >>> 6) & 63) ^ keys[k + 5]!]! ^
-      sp6[((e >>> 2) & 63) ^ keys[k + 6]!]! ^ sp7[(((r << 1) | (r >>> 31)) & 63) ^ keys[k + 7]!]!;
-    const next = (l ^ f) >>> 0;
-    l = r;
-    r = next;
+    out[round * 2] = keys[30 - round * 2]!;
+    out[round * 2 + 1] = keys[31 - round * 2]!;
   }
-  block[0] = r;
-  block[1] = l;
+  return out;
+}
+
+const SP0 = SP[0]!, SP1 = SP[1]!, SP2 = SP[2]!, SP3 = SP[3]!;
+const SP4 = SP[4]!, SP5 = SP[5]!, SP6 = SP[6]!, SP7 = SP[7]!;
+
+/**
+ * 48 Feistel rounds with a 96-word schedule (three DES stages), on `block` after IP; each stage
+ * ends with the swap DES's output has (between stages, FP and IP cancel out).
+ */
+function rounds(block: Uint32Array, keys: Int32Array): void {
+  let l = block[0]! | 0, r = block[1]! | 0;
+  for (let k = 0; k < 96;) {
+    for (let round = 0; round < 16; round++, k += 2) {
+      // E(r) in two halves: r rotated right by 1 (even groups) and left by 3 (odd groups).
+      const u = ((r >>> 1) | (r << 31)) ^ keys[k]!;
+      const t = ((r << 3) | (r >>> 29)) ^ keys[k + 1]!;
+      const f = SP0[(u >>> 26) & 63]! ^ SP2[(u >>> 18) & 63]! ^ SP4[(u >>> 10) & 63]! ^
+        SP6[(u >>> 2) & 63]! ^ SP1[(t >>> 26) & 63]! ^ SP3[(t >>> 18) & 63]! ^
+        SP5[(t >>> 10) & 63]! ^ SP7[(t >>> 2) & 63]!;
+      const next = l ^ f;
+      l = r;
+      r = next;
+    }
+    const swap = l;
+    l = r;
+    r = swap;
+  }
+  block[0] = l;
+  block[1] = r;
 }
 
 function permute(tables: Uint32Array[], block: Uint32Array): void {
-  const b = [
-    block[0]! >>> 24,
-    (block[0]! >>> 16) & 255,
-    (block[0]! >>> 8) & 255,
-    block[0]! & 255,
-    block[1]! >>> 24,
-    (block[1]! >>> 16) & 255,
-    (block[1]! >>> 8) & 255,
-    block[1]! & 255,
-  ];
-  let hi = 0, lo = 0;
-  for (let i = 0; i < 8; i++) {
-    const t = tables[i]!;
-    hi |= t[b[i]! * 2]!;
-    lo |= t[b[i]! * 2 + 1]!;
-  }
-  block[0] = hi >>> 0;
-  block[1] = lo >>> 0;
+  const a = block[0]!, b = block[1]!;
+  const t0 = tables[0]!, t1 = tables[1]!, t2 = tables[2]!, t3 = tables[3]!;
+  const t4 = tables[4]!, t5 = tables[5]!, t6 = tables[6]!, t7 = tables[7]!;
+  const i0 = (a >>> 23) & 510, i1 = (a >>> 15) & 510, i2 = (a >>> 7) & 510, i3 = (a << 1) & 510;
+  const i4 = (b >>> 23) & 510, i5 = (b >>> 15) & 510, i6 = (b >>> 7) & 510, i7 = (b << 1) & 510;
+  block[0] = t0[i0]! | t1[i1]! | t2[i2]! | t3[i3]! | t4[i4]! | t5[i5]! | t6[i6]! | t7[i7]!;
+  block[1] = t0[i0 + 1]! | t1[i1 + 1]! | t2[i2 + 1]! | t3[i3 + 1]! | t4[i4 + 1]! | t5[i5 + 1]! |
+    t6[i6 + 1]! | t7[i7 + 1]!;
 }
 
 /** DES-EDE3 with three keys (24 bytes: k1 ‖ k2 ‖ k3), one 8-byte block at a time. */
 export class TripleDes {
-  readonly #k1: Uint8Array;
-  readonly #k2: Uint8Array;
-  readonly #k3: Uint8Array;
+  /** E(k1), D(k2), E(k3) as one schedule; and D(k3), E(k2), D(k1). */
+  readonly #encrypt = new Int32Array(96);
+  readonly #decrypt = new Int32Array(96);
 
   constructor(key: Uint8Array) {
     if (key.byteLength !== 24 && key.byteLength !== 8) {
       throw new RangeError(`A 3DES key is 24 bytes (or 8 for single DES), got ${key.byteLength}`);
     }
-    this.#k1 = roundKeys(key, 0);
-    this.#k2 = key.byteLength === 8 ? this.#k1 : roundKeys(key, 8);
-    this.#k3 = key.byteLength === 8 ? this.#k1 : roundKeys(key, 16);
+    const k1 = roundKeys(key, 0);
+    const k2 = key.byteLength === 8 ? k1 : roundKeys(key, 8);
+    const k3 = key.byteLength === 8 ? k1 : roundKeys(key, 16);
+    this.#encrypt.set(k1, 0);
+    this.#encrypt.set(reversed(k2), 32);
+    this.#encrypt.set(k3, 64);
+    this.#decrypt.set(reversed(k3), 0);
+    this.#decrypt.set(k2, 32);
+    this.#decrypt.set(reversed(k1), 64);
   }
 
   /** Encrypts `block` (two big-endian words) in place: E(k3, D(k2, E(k1, block))). */
   encryptBlock(block: Uint32Array): void {
     permute(IP_TABLES, block);
-    // Between the stages FP and IP cancel out; only the final swap of each stage remains.
-    rounds(block, this.#k1, false);
-    rounds(block, this.#k2, true);
-    rounds(block, this.#k3, false);
+    rounds(block, this.#encrypt);
     permute(FP_TABLES, block);
   }
 
   /** Decrypts `block` in place: D(k1, E(k2, D(k3, block))). */
   decryptBlock(block: Uint32Array): void {
     permute(IP_TABLES, block);
-    rounds(block, this.#k3, true);
-    rounds(block, this.#k2, false);
-    rounds(block, this.#k1, true);
+    rounds(block, this.#decrypt);
     permute(FP_TABLES, block);
   }
 }
