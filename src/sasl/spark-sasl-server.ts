@@ -37,7 +37,7 @@ import { type Int64, type Message, MessageType, messageTypeName } from "../proto
 import type { RpcHandler } from "../server/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";
 import type { Listen } from "../socket.ts";
-import { type Qop, sparkSaslPassword } from "./digest-md5.ts";
+import { MAX_DIRECTIVES_LENGTH, type Qop, sparkSaslPassword } from "./digest-md5.ts";
 import { DigestMd5Server } from "./digest-server.ts";
 import { SaslCipher } from "./sasl-cipher.ts";
 import { decodeSaslMessage, isSaslMessage } from "./sasl-message.ts";
@@ -251,6 +251,11 @@ export class SparkSaslServer {
   #response(client: TransportClient, session: Session, requestId: Int64, body: Uint8Array) {
     try {
       const { token } = decodeSaslMessage(body);
+      if (token.byteLength > MAX_DIRECTIVES_LENGTH) {
+        throw new AuthError(
+          `DIGEST-MD5: a digest-response of ${token.byteLength} bytes, more than ${MAX_DIRECTIVES_LENGTH}`,
+        );
+      }
       const digest = session.digest!;
       // Synchronous from here to the switch: no byte from the client can slip in between.
       const rspauth = digest.verify(token, session.password);

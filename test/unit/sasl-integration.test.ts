@@ -181,3 +181,32 @@ test("a tampered encrypted block closes the connection with a SaslIntegrityError
   assert.deepEqual(calls, []);
   await server.close();
 });
+
+test("an unknown appId fails like a wrong secret; the server alone learns why", async () => {
+  const failures: string[] = [];
+  const { client, server, calls } = setup({
+    secret: undefined,
+    secretFor: (appId) => Promise.resolve(appId === "app-1" ? SECRET : undefined),
+    onAuthFailure: (_a, reason) => failures.push(String(reason)),
+  });
+  await assert.rejects(
+    sparkSaslBootstrap({ appId: "app-2", secret: SECRET })(client, context()),
+    /appId 'app-2'.*Mismatched response/,
+  );
+  assert.match(failures[0]!, /unknown appId 'app-2'/);
+  assert.deepEqual(calls, []);
+  await client.closed;
+  await server.close();
+});
+
+test("an oversized digest-response is refused before it is parsed", async () => {
+  const { client, server } = setup();
+  const hello = new Uint8Array([0xea, 0, 0, 0, 1, 0x61, 0, 0, 0, 0]);
+  await client.sendRpc(hello); // the challenge
+  const big = new Uint8Array(10 + 100_000);
+  big.set([0xea, 0, 0, 0, 1, 0x61]);
+  new DataView(big.buffer).setInt32(6, 100_000);
+  await assert.rejects(client.sendRpc(big), /digest-response of 100000 bytes, more than 4096/);
+  await client.closed;
+  await server.close();
+});
