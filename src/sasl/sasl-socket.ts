@@ -24,7 +24,7 @@
  * @module
  */
 
-import { LimitError, ProtocolError } from "../errors.ts";
+import { InvalidArgumentError, LimitError, ProtocolError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { canonicalInt64 } from "../protocol/int64.ts";
 import type { Int64 } from "../protocol/messages.ts";
@@ -92,8 +92,12 @@ export class SaslSocket implements Socket {
 
   constructor(inner: Socket, options: SaslLayerOptions = {}) {
     this.#inner = inner;
-    this.#blockSize = options.blockSize ?? defaultLimits.saslBlockSize;
-    this.#maxBlockLength = options.maxBlockLength ?? defaultLimits.maxSaslBlockLength;
+    this.#blockSize = checkSize(options.blockSize, "blockSize", defaultLimits.saslBlockSize);
+    this.#maxBlockLength = checkSize(
+      options.maxBlockLength,
+      "maxBlockLength",
+      defaultLimits.maxSaslBlockLength,
+    );
     const source = inner.info;
     this.info = Object.freeze({
       transport: source.transport,
@@ -291,6 +295,16 @@ export class SaslSocket implements Socket {
         : new SaslIntegrityError("SASL unwrap failed", { cause: error }),
     );
   }
+}
+
+function checkSize(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1 || value > 0x7fffffff) {
+    throw new InvalidArgumentError(
+      `SaslLayerOptions.${name}: expected an integer from 1 to 2^31-1, received ${String(value)}`,
+    );
+  }
+  return value;
 }
 
 function concat(parts: Uint8Array[], length: number): Uint8Array {

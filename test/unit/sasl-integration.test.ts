@@ -7,11 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
-import { AuthError, ConnectionClosedError } from "../../src/errors.ts";
+import { AuthError, ConnectionClosedError, LimitError } from "../../src/errors.ts";
 import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
 import type { RpcHandler } from "../../src/server/rpc-handler.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
-import { SaslIntegrityError } from "../../src/sasl/sasl-cipher.ts";
+import { SaslCipher, SaslIntegrityError } from "../../src/sasl/sasl-cipher.ts";
 import { saslLayerOf, SaslSocket } from "../../src/sasl/sasl-socket.ts";
 import { sparkSaslBootstrap } from "../../src/sasl/spark-sasl-bootstrap.ts";
 import { SparkSaslServer, type SparkSaslServerOptions } from "../../src/sasl/spark-sasl-server.ts";
@@ -209,4 +209,20 @@ test("an oversized digest-response is refused before it is parsed", async () => 
   await assert.rejects(client.sendRpc(big), /digest-response of 100000 bytes, more than 4096/);
   await client.closed;
   await server.close();
+});
+
+test("the layer's sizes are validated, and a block longer than the limit closes the connection", async () => {
+  const [a, b] = memorySocketPair();
+  assert.throws(() => new SaslSocket(a, { blockSize: 0 }), /blockSize/);
+  assert.throws(() => new SaslSocket(a, { maxBlockLength: 1.5 }), /maxBlockLength/);
+  const layer = new SaslSocket(b, { maxBlockLength: 1000 });
+  layer.attach({ data() {}, drain() {}, close() {} });
+  a.attach({ data() {}, drain() {}, close() {} });
+  layer.encryptAfterResponse(1, new SaslCipher(new Uint8Array(16), "server"));
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setBigInt64(0, 8n + 1001n);
+  a.write(prefix);
+  const closed = await layer.closed;
+  assert.ok(closed.error instanceof LimitError);
+  assert.match(String(closed.error), /1001 bytes, more than maxSaslBlockLength \(1000\)/);
 });
