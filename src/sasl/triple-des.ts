@@ -57,7 +57,7 @@ const S = [
 
 /** SP[box][six bits] = P(S_box(six bits) placed at the box's four output bits). */
 const SP = S.map((box, index) =>
-  Uint32Array.from({ length: 64 }, (_, v) => {
+  Int32Array.from({ length: 64 }, (_, v) => {
     const row = ((v >> 4) & 2) | (v & 1);
     const column = (v >> 1) & 15;
     const placed = box[row * 16 + column]! << (28 - 4 * index);
@@ -65,7 +65,7 @@ const SP = S.map((box, index) =>
     for (let i = 0; i < 32; i++) {
       if ((placed >>> (32 - P[i]!)) & 1) out |= 1 << (31 - i);
     }
-    return out >>> 0;
+    return out | 0;
   })
 );
 
@@ -73,9 +73,9 @@ const SP = S.map((box, index) =>
  * A 64-bit permutation as lookup tables: for input byte `i` with value `v`, the (hi, lo) words
  * it contributes. Eight lookups per block instead of 64 bit moves.
  */
-function permutationTables(table: readonly number[]): Uint32Array[] {
+function permutationTables(table: readonly number[]): Int32Array[] {
   return Array.from({ length: 8 }, (_, byteIndex) => {
-    const out = new Uint32Array(512);
+    const out = new Int32Array(512);
     for (let v = 0; v < 256; v++) {
       let hi = 0, lo = 0;
       for (let o = 0; o < 64; o++) {
@@ -84,8 +84,8 @@ function permutationTables(table: readonly number[]): Uint32Array[] {
         if (o < 32) hi |= 1 << (31 - o);
         else lo |= 1 << (63 - o);
       }
-      out[v * 2] = hi >>> 0;
-      out[v * 2 + 1] = lo >>> 0;
+      out[v * 2] = hi;
+      out[v * 2 + 1] = lo;
     }
     return out;
   });
@@ -138,8 +138,8 @@ const SP4 = SP[4]!, SP5 = SP[5]!, SP6 = SP[6]!, SP7 = SP[7]!;
  * 48 Feistel rounds with a 96-word schedule (three DES stages), on `block` after IP; each stage
  * ends with the swap DES's output has (between stages, FP and IP cancel out).
  */
-function rounds(block: Uint32Array, keys: Int32Array): void {
-  let l = block[0]! | 0, r = block[1]! | 0;
+function rounds(block: Int32Array, keys: Int32Array): void {
+  let l = block[0]!, r = block[1]!;
   for (let k = 0; k < 96;) {
     for (let round = 0; round < 16; round++, k += 2) {
       // E(r) in two halves: r rotated right by 1 (even groups) and left by 3 (odd groups).
@@ -160,7 +160,7 @@ function rounds(block: Uint32Array, keys: Int32Array): void {
   block[1] = r;
 }
 
-function permute(tables: Uint32Array[], block: Uint32Array): void {
+function permute(tables: Int32Array[], block: Int32Array): void {
   const a = block[0]!, b = block[1]!;
   const t0 = tables[0]!, t1 = tables[1]!, t2 = tables[2]!, t3 = tables[3]!;
   const t4 = tables[4]!, t5 = tables[5]!, t6 = tables[6]!, t7 = tables[7]!;
@@ -193,14 +193,14 @@ export class TripleDes {
   }
 
   /** Encrypts `block` (two big-endian words) in place: E(k3, D(k2, E(k1, block))). */
-  encryptBlock(block: Uint32Array): void {
+  encryptBlock(block: Int32Array): void {
     permute(IP_TABLES, block);
     rounds(block, this.#encrypt);
     permute(FP_TABLES, block);
   }
 
   /** Decrypts `block` in place: D(k1, E(k2, D(k3, block))). */
-  decryptBlock(block: Uint32Array): void {
+  decryptBlock(block: Int32Array): void {
     permute(IP_TABLES, block);
     rounds(block, this.#decrypt);
     permute(FP_TABLES, block);
@@ -214,16 +214,16 @@ export class TripleDes {
 export class TripleDesCbc {
   readonly #cipher: TripleDes;
   readonly #decrypt: boolean;
-  readonly #chain = new Uint32Array(2);
-  readonly #block = new Uint32Array(2);
+  readonly #chain = new Int32Array(2);
+  readonly #block = new Int32Array(2);
 
   constructor(key: Uint8Array, iv: Uint8Array, direction: "encrypt" | "decrypt") {
     if (iv.byteLength !== 8) throw new RangeError(`A 3DES IV is 8 bytes, got ${iv.byteLength}`);
     this.#cipher = new TripleDes(key);
     this.#decrypt = direction === "decrypt";
     const view = new DataView(iv.buffer, iv.byteOffset, 8);
-    this.#chain[0] = view.getUint32(0);
-    this.#chain[1] = view.getUint32(4);
+    this.#chain[0] = view.getInt32(0);
+    this.#chain[1] = view.getInt32(4);
   }
 
   /** Transforms `data` (a multiple of 8 bytes) into `out` (same length; may be `data`). */
@@ -233,11 +233,8 @@ export class TripleDesCbc {
     }
     const chain = this.#chain, block = this.#block;
     for (let p = 0; p < data.byteLength; p += 8) {
-      const a = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>>
-        0;
-      const b =
-        ((data[p + 4]! << 24) | (data[p + 5]! << 16) | (data[p + 6]! << 8) | data[p + 7]!) >>>
-        0;
+      const a = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
+      const b = (data[p + 4]! << 24) | (data[p + 5]! << 16) | (data[p + 6]! << 8) | data[p + 7]!;
       if (this.#decrypt) {
         block[0] = a;
         block[1] = b;
