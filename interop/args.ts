@@ -8,6 +8,10 @@
  * - Client: `<host> <port>` or one URL (`tcp://host:port`, `tls://host:port`, `ws://host:port/path`,
  *   `wss://…`), plus `--timeout-ms <ms>` (deadline of each check) and `--ca <file>` (a PEM
  *   certificate to trust for tls:// and wss://, in addition to the default roots).
+ * - Both: `--sasl-secret <secret>` turns on Spark's SASL authentication (`spark.authenticate`),
+ *   `--sasl-app-id <appId>` names the application (default `app-1`; a server then knows only that
+ *   appId) and `--sasl-encrypt` asks for SASL encryption (client: qop auth-conf; server: offer
+ *   only auth-conf, Spark's `serverAlwaysEncrypt`).
  *
  * @module
  */
@@ -23,8 +27,19 @@ export interface InteropTarget {
   readonly url: string;
 }
 
+/** Spark SASL settings (`--sasl-secret`, `--sasl-app-id`, `--sasl-encrypt`). */
+export interface SaslArgs {
+  readonly secret: string;
+  readonly appId: string;
+  readonly encrypt: boolean;
+  /** Whether `--sasl-app-id` was given (a server then accepts only that appId). */
+  readonly appIdGiven: boolean;
+}
+
 export interface ClientArgs {
   readonly target: InteropTarget;
+  /** Authenticate with Spark's SASL first. */
+  readonly sasl?: SaslArgs;
   /** Deadline of each check, in milliseconds. */
   readonly checkTimeoutMs: number;
   /** PEM file with certificates to trust for tls:// and wss:// (`--ca <file>`). */
@@ -40,13 +55,18 @@ export interface ServerArgs {
   readonly tlsPort?: number;
   /** Write the generated certificate (PEM) to this file (`--cert-out <file>`; needs `--tls`). */
   readonly certOut?: string;
+  /** Require Spark's SASL on every connection. */
+  readonly sasl?: SaslArgs;
 }
 
+const SASL_USAGE = " [--sasl-secret <secret> [--sasl-app-id <appId>] [--sasl-encrypt]]";
 export const clientUsage =
   "usage: client <host> <port> | client <tcp|tls|ws|wss>://host:port[/path]" +
-  " [--timeout-ms <ms>] [--ca <file>]";
+  " [--timeout-ms <ms>] [--ca <file>]" + SASL_USAGE;
 export const serverUsage =
-  "usage: server [port] [host] [--ws <port>] [--tls <port>] [--cert-out <file>]";
+  "usage: server [port] [host] [--ws <port>] [--tls <port>] [--cert-out <file>]" + SASL_USAGE;
+const SASL_FLAGS = ["--sasl-secret", "--sasl-app-id", "--sasl-encrypt"];
+const DEFAULT_SASL_APP_ID = "app-1";
 
 const DEFAULT_HOST = "127.0.0.1";
 const DEFAULT_CHECK_TIMEOUT_MS = 15_000;
@@ -54,13 +74,21 @@ const SCHEMES = new Set(["tcp", "tls", "ws", "wss"]);
 
 /** @throws InvalidArgumentError with what was wrong and the value received. */
 export function parseClientArgs(args: readonly string[]): ClientArgs {
-  const { positional, flags } = splitFlags(args, ["--timeout-ms", "--ca"], clientUsage);
+  const { positional, flags } = splitFlags(
+    args,
+    ["--timeout-ms", "--ca", ...SASL_FLAGS],
+    clientUsage,
+  );
+  const sasl = parseSasl(flags, clientUsage);
   const timeout = flags.get("--timeout-ms");
   const checkTimeoutMs = timeout === undefined
     ? DEFAULT_CHECK_TIMEOUT_MS
     : parseInteger(timeout, "--timeout-ms", 1, 3_600_000);
   const ca = flags.get("--ca");
-  const caFile = ca === undefined ? {} : { caFile: checkPath(ca, "--ca") };
+  const caFile = {
+    ...(ca === undefined ? {} : { caFile: checkPath(ca, "--ca") }),
+    ...(sasl === undefined ? {} : { sasl }),
+  };
   if (positional.length === 1) {
     return { target: parseTargetUrl(positional[0]!), checkTimeoutMs, ...caFile };
   }
@@ -83,9 +111,10 @@ export function parseClientArgs(args: readonly string[]): ClientArgs {
 export function parseServerArgs(args: readonly string[]): ServerArgs {
   const { positional, flags } = splitFlags(
     args,
-    ["--ws", "--tls", "--cert-out"],
+    ["--ws", "--tls", "--cert-out", ...SASL_FLAGS],
     serverUsage,
   );
+  const sasl = parseSasl(flags, serverUsage);
   if (positional.length > 2) {
     throw new InvalidArgumentError(
       `Expected at most a port and a host, got ${JSON.stringify(positional)}. ${serverUsage}`,
@@ -108,7 +137,25 @@ export function parseServerArgs(args: readonly string[]): ServerArgs {
     ...(ws === undefined ? {} : { wsPort: parseInteger(ws, "--ws port", 0, 65535) }),
     ...(tls === undefined ? {} : { tlsPort: parseInteger(tls, "--tls port", 0, 65535) }),
     ...(certOut === undefined ? {} : { certOut: checkPath(certOut, "--cert-out") }),
+    ...(sasl === undefined ? {} : { sasl }),
   };
+}
+
+function parseSasl(flags: Map<string, string>, usage: string): SaslArgs | undefined {
+  const secret = flags.get("--sasl-secret");
+  const appId = flags.get("--sasl-app-id");
+  const encrypt = flags.has("--sasl-encrypt");
+  if (secret === undefined) {
+    if (appId !== undefined || encrypt) {
+      throw new InvalidArgumentError(
+        `${appId !== undefined ? "--sasl-app-id" : "--sasl-encrypt"} needs --sasl-secret. ${usage}`,
+      );
+    }
+    return undefined;
+  }
+  if (secret === "") throw new InvalidArgumentError(`--sasl-secret must not be empty. ${usage}`);
+  if (appId === "") throw new InvalidArgumentError(`--sasl-app-id must not be empty. ${usage}`);
+  return { secret, appId: appId ?? DEFAULT_SASL_APP_ID, encrypt, appIdGiven: appId !== undefined };
 }
 
 function checkPath(path: string, what: string): string {
@@ -149,6 +196,9 @@ function parseTargetUrl(text: string): InteropTarget {
   };
 }
 
+/** Options that take no value. */
+const BOOLEAN_FLAGS = new Set(["--sasl-encrypt"]);
+
 function splitFlags(
   args: readonly string[],
   known: readonly string[],
@@ -164,6 +214,10 @@ function splitFlags(
     }
     if (!known.includes(arg)) {
       throw new InvalidArgumentError(`Unknown option ${JSON.stringify(arg)}. ${usage}`);
+    }
+    if (BOOLEAN_FLAGS.has(arg)) {
+      flags.set(arg, "true");
+      continue;
     }
     const value = args[++i];
     if (value === undefined) throw new InvalidArgumentError(`${arg} needs a value. ${usage}`);

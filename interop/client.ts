@@ -5,6 +5,11 @@
  *     node --import tsx interop/client.ts tcp://host:port
  *     node --import tsx interop/client.ts tls://host:port --ca server-cert.pem
  *     deno run -A interop/client.ts <host> <port>
+ *     node --import tsx interop/client.ts <host> <port> --sasl-secret <secret> [--sasl-encrypt]
+ *
+ * With `--sasl-secret` the client first authenticates with Spark's SASL (DIGEST-MD5 as appId
+ * `--sasl-app-id`, default `app-1`; `--sasl-encrypt` for qop auth-conf), as a Spark client with
+ * `spark.authenticate=true` does; a failed authentication fails every check with its reason.
  *
  * Prints `PASS <name>` / `FAIL <name>: <detail>` per check, then `N passed, M failed`; exits 0
  * only if every check passed (1 otherwise, 2 for a bad command line or an unavailable scheme).
@@ -14,6 +19,8 @@
 
 import { TransportClient } from "../src/client/transport-client.ts";
 import { describeError, InvalidArgumentError } from "../src/errors.ts";
+import { withSaslLayer } from "../src/sasl/sasl-socket.ts";
+import { sparkSaslBootstrap } from "../src/sasl/spark-sasl-bootstrap.ts";
 import { clientUsage, parseClientArgs } from "./args.ts";
 import {
   type ChecksSummary,
@@ -36,6 +43,7 @@ try {
   args = parseClientArgs(runtime.args);
   const ca = args.caFile === undefined ? undefined : await readCa(args.caFile);
   connect = runtime.connect(args.target, ca === undefined ? {} : { ca });
+  if (args.sasl !== undefined) connect = withSaslLayer(connect);
 } catch (error) {
   console.error(describeError(error));
   console.error(clientUsage);
@@ -57,6 +65,22 @@ try {
   client = await TransportClient.connect(connect, { timeoutMs: CONNECT_TIMEOUT_MS });
 } catch (error) {
   summary = failAllChecks(`cannot connect to ${args.target.url}: ${describeError(error)}`, print);
+}
+if (client !== undefined && args.sasl !== undefined) {
+  const { appId, secret, encrypt } = args.sasl;
+  try {
+    await sparkSaslBootstrap({ appId, secret, encrypt })(client, {
+      timeoutMs: CONNECT_TIMEOUT_MS,
+      signal: new AbortController().signal,
+    });
+  } catch (error) {
+    summary = failAllChecks(
+      `SASL authentication to ${args.target.url} failed: ${describeError(error)}`,
+      print,
+    );
+    await client.close().catch(() => {});
+    client = undefined;
+  }
 }
 if (client !== undefined) {
   summary = await runInteropChecks(client, {

@@ -50,6 +50,11 @@ export interface InteropHandlerOptions {
   readonly maxChunkSize?: number;
   /** One-way messages kept per connection; more are counted and make `oneway-log` fail. */
   readonly maxOneWayLog?: number;
+  /**
+   * Puts an authentication gate in front of the finished options (e.g. Spark SASL:
+   * `(o) => sasl.serverOptions(o)`).
+   */
+  readonly secure?: (options: TransportServerOptions) => TransportServerOptions;
 }
 
 interface OneWayLog {
@@ -178,14 +183,15 @@ export function createInteropServer(
   options: Omit<TransportServerOptions, "rpcHandler" | "streamManager"> & InteropHandlerOptions =
     {},
 ): TransportServer {
-  const { maxChunkSize, maxOneWayLog, ...serverOptions } = options;
+  const { maxChunkSize, maxOneWayLog, secure, ...serverOptions } = options;
   const streamManager = createInteropStreamManager();
   const rpcHandler = new InteropRpcHandler(streamManager, {
     maxChunkSize: maxChunkSize ??
       (serverOptions.maxFrameLength ?? defaultLimits.maxFrameLength) - CHUNK_FRAME_OVERHEAD,
     ...(maxOneWayLog === undefined ? {} : { maxOneWayLog }),
   });
-  return new TransportServer({ ...serverOptions, rpcHandler, streamManager });
+  const served = { ...serverOptions, rpcHandler, streamManager };
+  return new TransportServer(secure === undefined ? served : secure(served));
 }
 
 /** Chunks of an `open:` stream, produced one at a time as they are fetched. */

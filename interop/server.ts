@@ -11,10 +11,16 @@
  * `LISTENING tls://<host>:<port>`; `--ws` adds WebSocket (any path) and prints
  * `LISTENING ws://<host>:<port>/`. Serves until SIGINT/SIGTERM, then closes cleanly.
  *
+ * With `--sasl-secret <secret>` every connection must first pass Spark's SASL authentication
+ * (as a Spark server with `spark.authenticate=true`): any appId with that secret, or only
+ * `--sasl-app-id`'s; `--sasl-encrypt` offers only qop auth-conf (`serverAlwaysEncrypt`).
+ *
  * @module
  */
 
 import { describeError } from "../src/errors.ts";
+import { SparkSaslServer } from "../src/sasl/spark-sasl-server.ts";
+import type { Listen } from "../src/socket.ts";
 import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificate.ts";
 import { parseServerArgs, serverUsage } from "./args.ts";
 import { createInteropServer } from "./interop-handler.ts";
@@ -31,17 +37,29 @@ try {
   runtime.exit(2);
 }
 
-const server = createInteropServer();
+const sasl = args.sasl === undefined ? undefined : new SparkSaslServer({
+  secretFor: (appId) =>
+    args.sasl!.appIdGiven && appId !== args.sasl!.appId ? undefined : args.sasl!.secret,
+  alwaysEncrypt: args.sasl.encrypt,
+  onAuthFailure: (peer, reason) => console.error(`SASL: ${peer}: ${describeError(reason)}`),
+});
+const server = createInteropServer(
+  sasl === undefined ? {} : { secure: (o) => sasl.serverOptions(o) },
+);
+/** Every listener behind the SASL socket layer when SASL is on (so auth-conf can be offered). */
+const secured = (listen: Listen): Listen => sasl === undefined ? listen : sasl.listen(listen);
 try {
-  const listener = await server.listen(runtime.listenTcp(args.host, args.port));
+  const listener = await server.listen(secured(runtime.listenTcp(args.host, args.port)));
   console.log(`LISTENING ${listener.address.host} ${listener.address.port}`);
   if (args.tlsPort !== undefined) {
     const credentials = await testCredentials(args.host, args.certOut);
-    const tls = await server.listen(runtime.listenTls(args.host, args.tlsPort, credentials));
+    const tls = await server.listen(
+      secured(runtime.listenTls(args.host, args.tlsPort, credentials)),
+    );
     console.log(`LISTENING tls://${hostInUrl(tls.address.host)}:${tls.address.port}`);
   }
   if (args.wsPort !== undefined) {
-    const ws = await server.listen(runtime.listenWebSocket(args.host, args.wsPort));
+    const ws = await server.listen(secured(runtime.listenWebSocket(args.host, args.wsPort)));
     console.log(`LISTENING ws://${hostInUrl(ws.address.host)}:${ws.address.port}/`);
   }
 } catch (error) {

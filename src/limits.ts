@@ -129,6 +129,18 @@ export const defaultLimits = {
   handlerErrorLogLines: 10,
   /** The interval of `handlerErrorLogLines`. */
   handlerErrorLogIntervalMs: 10_000,
+  /**
+   * Spark SASL encryption (qop auth-conf): plaintext bytes per wrapped block sent. Spark's
+   * `spark.network.sasl.maxEncryptedBlockSize` default, so blocks look like a Spark peer's.
+   */
+  saslBlockSize: 64 * 1024,
+  /**
+   * Spark SASL encryption: longest wrapped block accepted from the peer, checked on its length
+   * prefix before any of it is buffered. 16× what a Spark peer sends by default (64 KiB of
+   * plaintext + 30 bytes), leaving room for peers configured with larger blocks; a longer block
+   * closes the connection with a `LimitError`.
+   */
+  maxSaslBlockLength: 1 * MiB,
   /** Ferry ⇄ Ferry heartbeat (optional extension): ping after this long (0 = no heartbeat). */
   heartbeatIntervalMs: 30_000,
   /** Ferry ⇄ Ferry heartbeat: a ping not answered within this long closes the connection. */

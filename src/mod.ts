@@ -46,6 +46,7 @@ export { crc32 } from "./checksum/crc32.ts";
 
 export * from "./pool/mod.ts";
 export * from "./auth/mod.ts";
+export * from "./sasl/mod.ts";
 
 export {
   ferryHeartbeatBootstrap,
