@@ -14,6 +14,9 @@
  * - `write` returns false once `bufferedAmount` is above the high-water mark; `drain` follows when
  *   it is back at or below: with `ws`, checked in each send's written-callback, elsewhere polled
  *   while, and only while, a writer waits (each 1 ms while it drains, backing off while not).
+ *   A WebSocket without a numeric `bufferedAmount` (workerd's) cannot tell what it still holds:
+ *   the adapter then reports 0 (unknown, never NaN, which would fail every limit comparison) and
+ *   `write` always accepts; the runtime buffers, as `send` on it always does.
  * - `pause()` uses the socket's own `pause()` where it has one (`ws`: real TCP backpressure);
  *   elsewhere messages are held in the adapter (bounded by `maxHeldBytes`) until `resume()`.
  * - A clean close with code 1000 or 1005 is a graceful end; any other close is an error that
@@ -100,7 +103,7 @@ class WebSocketSocket implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.#state === "closed" ? 0 : this.#ws.bufferedAmount;
+    return this.#state === "closed" ? 0 : runtimeBuffered(this.#ws);
   }
 
   /** `ws` wrote a message to the kernel (or failed: the close event reports that). */
@@ -335,6 +338,15 @@ class WebSocketSocket implements Socket {
       this.#resolveClosed(ending);
     }
   }
+}
+
+/**
+ * The WebSocket's own `bufferedAmount`, or 0 where it has none or it is not a count (workerd's
+ * WebSocket lacks it): unknown, so it adds nothing to what callers compare with their limits.
+ */
+function runtimeBuffered(ws: WebSocketLike): number {
+  const amount: unknown = ws.bufferedAmount;
+  return typeof amount === "number" && amount >= 0 && Number.isFinite(amount) ? amount : 0;
 }
 
 /** Received message data as bytes; undefined for text or anything else that is not binary. */
