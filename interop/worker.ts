@@ -9,7 +9,7 @@
  * and, for the request-reuse case (a client kept from one request to the next):
  *
  *     GET /reuse/open?target=tcp://…   connects a client, keeps it in the isolate, one RPC
- *     GET /reuse/use                   one RPC on the kept client from this (later) request
+ *     GET /reuse/use?target=tcp://…    one RPC on that kept client from this (later) request
  *
  * `/reuse/use` answers `REUSE <outcome>: <error class> <message>`: workerd refuses I/O on a
  * socket opened by another request, and the client must fail with that cause, not time out.
@@ -68,21 +68,23 @@ async function runChecks(connect: Connect, target: string): Promise<string> {
   return lines.join("\n") + "\n";
 }
 
-/** The client `/reuse/open` left for a later request. */
-let kept: TransportClient | undefined;
+/** The clients `/reuse/open` left for a later request, by target. */
+const kept = new Map<string, TransportClient>();
 
 async function reuse(step: string, url: URL): Promise<string> {
   const body = new TextEncoder().encode("reuse");
+  const target = String(url.searchParams.get("target"));
   if (step === "open") {
-    kept = await TransportClient.connect(connectorFor(url.searchParams.get("target")), {
+    const opened = await TransportClient.connect(connectorFor(target), {
       timeoutMs: CONNECT_TIMEOUT_MS,
     });
-    await kept.sendRpc(body, { timeoutMs: REUSE_RPC_TIMEOUT_MS });
+    kept.set(target, opened);
+    await opened.sendRpc(body, { timeoutMs: REUSE_RPC_TIMEOUT_MS });
     return "OPENED\n";
   }
-  if (kept === undefined) return "REUSE no client was kept (a different isolate?)\n";
-  const client = kept;
-  kept = undefined;
+  const client = kept.get(target);
+  if (client === undefined) return `REUSE no client was kept for ${target}\n`;
+  kept.delete(target);
   const started = Date.now();
   try {
     await client.sendRpc(body, { timeoutMs: REUSE_RPC_TIMEOUT_MS });

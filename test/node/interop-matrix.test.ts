@@ -147,29 +147,34 @@ describe("interop matrix over loopback", { concurrency: 2 }, () => {
     });
   }
 
-  it(
-    "worker: a client kept for a later request fails with workerd's cause, not a timeout",
-    CELL_GUARD,
-    async () => {
-      const server = servers.get("node")!;
-      const target = workerTarget(await server.addresses, "tcp");
-      const started = await worker;
-      const opened = await started.get(
-        `/reuse/open?target=${encodeURIComponent(target)}`,
-        CELL_GUARD.timeout,
-      );
-      assert.equal(opened.body, "OPENED\n", started.process.describe());
-      const reused = await started.get("/reuse/use", CELL_GUARD.timeout);
-      console.log(reused.body.trimEnd());
-      // Either workerd lets the later request use the socket, or the RPC fails at once (well
-      // inside its 20 s deadline) with a ConnectionClosedError carrying workerd's refusal.
-      assert.match(
-        reused.body,
-        /^REUSE (worked|failed after \d+ ms: ConnectionClosedError .*different request)/,
-        started.process.describe(),
-      );
-    },
-  );
+  for (const transport of WORKER_TRANSPORTS) {
+    it(
+      `${transport}: a Worker's client kept for a later request fails with workerd's cause, not a timeout`,
+      CELL_GUARD,
+      async () => {
+        const server = servers.get("node")!;
+        const target = workerTarget(await server.addresses, transport);
+        const started = await worker;
+        const opened = await started.get(
+          `/reuse/open?target=${encodeURIComponent(target)}`,
+          CELL_GUARD.timeout,
+        );
+        assert.equal(opened.body, "OPENED\n", started.process.describe());
+        const reused = await started.get(
+          `/reuse/use?target=${encodeURIComponent(target)}`,
+          CELL_GUARD.timeout,
+        );
+        console.log(`${transport}: ${reused.body.trimEnd()}`);
+        // Either workerd lets the later request use the socket, or the RPC fails at once (well
+        // inside its 20 s deadline) with a ConnectionClosedError carrying workerd's refusal.
+        assert.match(
+          reused.body,
+          /^REUSE (worked|failed after \d+ ms: ConnectionClosedError .*different request)/,
+          started.process.describe(),
+        );
+      },
+    );
+  }
 });
 
 describe("interop servers after the matrix", () => {

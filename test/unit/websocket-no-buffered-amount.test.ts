@@ -8,6 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
+import { ConnectionClosedError } from "../../src/errors.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { wrapWebSocket } from "../../adapters/websocket/mod.ts";
 import type { WebSocketLike } from "../../adapters/websocket/mod.ts";
@@ -23,8 +24,11 @@ class WebSocketWithoutBufferedAmount extends EventTarget {
   readyState = 1;
   peer: WebSocketWithoutBufferedAmount | undefined;
   sent = 0;
+  /** What `send` and `close` throw, as workerd's do for a socket of another request. */
+  refuseIo: Error | undefined;
 
   send(data: Uint8Array): void {
+    if (this.refuseIo !== undefined) throw this.refuseIo;
     if (this.readyState !== 1) throw new Error("send on a closed stand-in");
     this.sent += data.byteLength;
     const copy = data.slice().buffer;
@@ -35,6 +39,7 @@ class WebSocketWithoutBufferedAmount extends EventTarget {
   }
 
   close(code = 1000, reason = ""): void {
+    if (this.refuseIo !== undefined) throw this.refuseIo;
     for (const end of [this, this.peer!]) {
       if (end.readyState === 3) continue;
       end.readyState = 3;
@@ -104,6 +109,48 @@ describe("a WebSocket without bufferedAmount", () => {
       }
     } finally {
       await client.close();
+      await server.close();
+    }
+  });
+
+  it("a send the runtime refuses fails what is in flight with that cause", async () => {
+    const [a, b] = standInPair();
+    const server = new TransportServer({ rpcHandler: { receive: (_client, body) => body } });
+    server.accept(wrap(b, "client"));
+    const socket = wrap(a, "server");
+    const client = new TransportClient(socket);
+    try {
+      assert.deepEqual(
+        await client.sendRpc(new Uint8Array([1]), { timeoutMs: 10_000 }),
+        new Uint8Array([1]),
+      );
+      const refusal = new Error("Cannot perform I/O on behalf of a different request.");
+      a.refuseIo = refusal;
+      // workerd's accessor throws too for a WebSocket of another request.
+      Object.defineProperty(a, "bufferedAmount", {
+        configurable: true,
+        get: () => {
+          throw refusal;
+        },
+      });
+      const failed = await client.sendRpc(new Uint8Array([2]), { timeoutMs: 60_000 }).then(
+        () => assert.fail("an RPC over a refused send succeeded"),
+        (error: unknown) => error,
+      );
+      assert.ok(failed instanceof ConnectionClosedError, String(failed));
+      let cause: unknown = failed;
+      while (cause instanceof Error && cause !== refusal) cause = cause.cause;
+      assert.equal(cause, refusal, "workerd's refusal is in the cause chain");
+      const closed = await socket.closed;
+      assert.ok(closed.error instanceof ConnectionClosedError);
+      assert.match(
+        (closed.error as Error).message,
+        /failed to send \d+ bytes: .*different request/,
+      );
+    } finally {
+      a.refuseIo = undefined;
+      delete (a as { bufferedAmount?: number }).bufferedAmount;
+      await client.close().catch(() => {});
       await server.close();
     }
   });
