@@ -17,8 +17,12 @@
  * - `close()`: flush the queue, `io.endWrite()`, keep reading until the peer's end, then stop; a
  *   peer that never ends is cut off after `closeTimeoutMs` with a `TimeoutError`. `close(error)`
  *   drops the queue and stops at once.
- * - `closed` settles (after `sink.close`) only once the read loop, the pump and the io's shutdown
- *   have finished, so nothing is left running.
+ * - A failure (an I/O error, `close(error)`, the close deadline) reaches the sink at once (next
+ *   microtask), so everything in flight fails together with the real cause, whatever state the
+ *   read loop and the io's shutdown are in. `closed` settles (after `sink.close`) once the read
+ *   loop, the pump and the io's shutdown have finished, or after `shutdownWaitMs` if they do not:
+ *   some transports never settle a read or a close once broken (workerd's sockets, used from a
+ *   later request than the one that opened them), and `closed` must settle all the same.
  *
  * @module
  */
@@ -65,7 +69,19 @@ export interface PromiseSocketOptions {
   readonly closeTimeoutMs: number;
   /** Keeps the close deadline from holding the process open (default: Node-style `unref()`). */
   readonly unrefTimer?: (timer: ReturnType<typeof setTimeout>) => void;
+  /**
+   * Once the socket has ended, how long `closed` waits for the read loop, the pump and the io's
+   * shutdown to settle before it settles anyway (default {@linkcode defaultShutdownWaitMs}).
+   */
+  readonly shutdownWaitMs?: number;
 }
+
+/**
+ * Default `shutdownWaitMs`: a healthy io settles its reads, writes and close within a few loop
+ * turns of `shutdown`; two seconds is far beyond that, yet short enough that a caller awaiting
+ * `closed` on a transport that never settles (workerd, across requests) is not held for long.
+ */
+export const defaultShutdownWaitMs = 2_000;
 
 const SLAB_BYTES = 64 * 1024;
 /** A slab with less room than this is replaced before the next own-memory read. */
@@ -97,6 +113,7 @@ export class PromiseSocket implements Socket {
   #reason: { error: unknown } | undefined;
   #finishing = false;
   #finished = false;
+  #sinkClosed = false;
   #resolveClosed!: (closed: SocketClosed) => void;
 
   constructor(io: PromiseSocketIo, info: SocketInfo, options: PromiseSocketOptions) {
@@ -114,9 +131,8 @@ export class PromiseSocket implements Socket {
   attach(sink: SocketSink): void {
     checkAttach(this.info, this.#sink, sink);
     this.#sink = sink;
-    if (this.#finished) {
-      const { error } = this.#reason!;
-      queueMicrotask(() => sink.close(error));
+    if (this.#finished || (this.#finishing && this.#reason!.error !== undefined)) {
+      queueMicrotask(() => this.#closeSink());
       return;
     }
     if (this.#finishing) return; // #finish tells the sink once everything has stopped
@@ -341,16 +357,32 @@ export class PromiseSocket implements Socket {
       settling = []; // already closed
     }
     this.#wakeReader();
+    // A failure fails what is in flight now: the read loop and the pump deliver nothing more
+    // once the state is closed, so the sink may hear of it before they have stopped.
+    if (reason.error !== undefined) queueMicrotask(() => this.#closeSink());
     void this.#finish(settling);
   }
 
+  /** Tells the attached sink why the socket ended, once. */
+  #closeSink(): void {
+    const sink = this.#sink;
+    if (sink === undefined || this.#sinkClosed) return;
+    this.#sinkClosed = true;
+    sink.close(this.#reason!.error);
+  }
+
   async #finish(settling: Promise<unknown>[]): Promise<void> {
-    await Promise.allSettled([this.#reading, this.#pump, ...settling]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.shutdownWaitMs ?? defaultShutdownWaitMs);
+      (this.#options.unrefTimer ?? unrefTimer)(timer);
+    });
+    await Promise.race([Promise.allSettled([this.#reading, this.#pump, ...settling]), gaveUp]);
+    clearTimeout(timer);
     const reason = this.#reason!;
     this.#finished = true;
-    const sink = this.#sink;
     try {
-      sink?.close(reason.error);
+      this.#closeSink();
     } finally {
       this.#resolveClosed(reason);
     }

@@ -8,7 +8,8 @@
 /** The WebSocket surface the adapter uses: the WHATWG API, plus `ws`'s extras where present. */
 export interface WebSocketLike {
   binaryType: string;
-  readonly bufferedAmount: number;
+  /** Absent in some runtimes (workerd): the adapter then treats it as unknown (0). */
+  readonly bufferedAmount?: number;
   readonly readyState: number;
   /**
    * `options` and `sent` are `ws`'s (`sent` runs once the message is written to the kernel);

@@ -14,6 +14,10 @@
  * - `write` returns false once `bufferedAmount` is above the high-water mark; `drain` follows when
  *   it is back at or below: with `ws`, checked in each send's written-callback, elsewhere polled
  *   while, and only while, a writer waits (each 1 ms while it drains, backing off while not).
+ *   A WebSocket without a numeric `bufferedAmount` (workerd's) cannot tell what it still holds:
+ *   the adapter then reports 0 (unknown, never NaN, which would fail every limit comparison) and
+ *   `write` always accepts; the runtime buffers, as `send` on it always does. A `send` that
+ *   throws ends the socket with a `ConnectionClosedError` carrying what was thrown.
  * - `pause()` uses the socket's own `pause()` where it has one (`ws`: real TCP backpressure);
  *   elsewhere messages are held in the adapter (bounded by `maxHeldBytes`) until `resume()`.
  * - A clean close with code 1000 or 1005 is a graceful end; any other close is an error that
@@ -27,7 +31,7 @@
  * @module
  */
 
-import { ConnectionClosedError, LimitError, ProtocolError } from "../src/errors.ts";
+import { ConnectionClosedError, describeError, LimitError, ProtocolError } from "../src/errors.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
 import { startCloseTimer } from "../src/deadline.ts";
 import { carriedCloseCode, closeReason, resetCloseCode } from "../src/websocket/close-codes.ts";
@@ -100,7 +104,7 @@ class WebSocketSocket implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.#state === "closed" ? 0 : this.#ws.bufferedAmount;
+    return this.#state === "closed" ? 0 : runtimeBuffered(this.#ws);
   }
 
   /** `ws` wrote a message to the kernel (or failed: the close event reports that). */
@@ -123,10 +127,25 @@ class WebSocketSocket implements Socket {
 
   write(chunk: Uint8Array): boolean {
     checkWriteChunk(this.info, chunk);
-    if (this.#state !== "open" || this.#ws.readyState !== 1) return false;
-    if (chunk.byteLength > 0) {
-      if (this.#wsPackage) this.#ws.send(chunk, WHOLE_MESSAGE, this.#onSent);
-      else this.#ws.send(chunk);
+    if (this.#state !== "open") return false;
+    try {
+      if (this.#ws.readyState !== 1) return false;
+      if (chunk.byteLength > 0) {
+        if (this.#wsPackage) this.#ws.send(chunk, WHOLE_MESSAGE, this.#onSent);
+        else this.#ws.send(chunk);
+      }
+    } catch (cause) {
+      // The runtime refused the send (workerd: a WebSocket used by a later request than the
+      // one that opened it). The socket cannot go on: end it with the cause, so everything in
+      // flight fails with it rather than with an error thrown into the caller's write.
+      this.#abort(
+        new ConnectionClosedError(
+          `${this.info.transport} connection to ${this.info.remoteAddress} failed to send ` +
+            `${chunk.byteLength} bytes: ${describeError(cause)}`,
+          { cause },
+        ),
+      );
+      return false;
     }
     if (this.bufferedAmount <= this.#options.highWaterMark) return true;
     if (!this.#needDrain) {
@@ -335,6 +354,21 @@ class WebSocketSocket implements Socket {
       this.#resolveClosed(ending);
     }
   }
+}
+
+/**
+ * The WebSocket's own `bufferedAmount`, or 0 where it has none, it is not a count (workerd's
+ * WebSocket gives none) or reading it throws: unknown, so it adds nothing to what callers compare
+ * with their limits (a getter of the `Socket` must not throw).
+ */
+function runtimeBuffered(ws: WebSocketLike): number {
+  let amount: unknown;
+  try {
+    amount = ws.bufferedAmount;
+  } catch {
+    return 0; // workerd throws for a WebSocket of another request; the next send says why
+  }
+  return typeof amount === "number" && amount >= 0 && Number.isFinite(amount) ? amount : 0;
 }
 
 /** Received message data as bytes; undefined for text or anything else that is not binary. */

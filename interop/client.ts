@@ -1,10 +1,11 @@
 /**
- * The Ferry interop client (`../shared/INTEROP.md`), for Node and Deno:
+ * The Ferry interop client (`../shared/INTEROP.md`), for Node, Deno and Bun:
  *
  *     node --import tsx interop/client.ts <host> <port> [--timeout-ms <ms>]
  *     node --import tsx interop/client.ts tcp://host:port
  *     node --import tsx interop/client.ts tls://host:port --ca server-cert.pem
  *     deno run -A interop/client.ts <host> <port>
+ *     bun interop/client.ts <host> <port>
  *     node --import tsx interop/client.ts <host> <port> --sasl-secret <secret> [--sasl-encrypt]
  *
  * With `--sasl-secret` the client first authenticates with Spark's SASL (DIGEST-MD5 as appId
@@ -29,13 +30,14 @@ import {
   formatSummary,
   runInteropChecks,
 } from "./checks.ts";
-import { type InteropRuntime, loadRuntime } from "./runtime.ts";
+import { announceRuntime, type InteropRuntime, loadRuntime } from "./runtime.ts";
 
 /** Bounds the connect and the final close, so a dead server cannot hold the client. */
 const CONNECT_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 2_000;
 
 const runtime: InteropRuntime = await loadRuntime();
+announceRuntime(runtime, "client");
 
 let args;
 let connect;

@@ -17,6 +17,7 @@ import { type InteropRuntime, onFirstShutdownSignal } from "./runtime.ts";
 /** The part of the `Deno` namespace used here (typed locally so Node's type-check passes). */
 interface DenoProcessApi {
   readonly args: readonly string[];
+  readonly version: { readonly deno: string };
   exit(code: number): never;
   readTextFile(path: string): Promise<string>;
   writeTextFile(path: string, text: string): Promise<void>;
@@ -27,6 +28,7 @@ export function denoRuntime(): InteropRuntime {
   const deno = (globalThis as unknown as { Deno: DenoProcessApi }).Deno;
   return {
     name: "deno",
+    version: deno.version.deno,
     args: deno.args,
     connect(target: InteropTarget, options = {}) {
       const { host, port } = target;

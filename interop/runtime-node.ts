@@ -1,5 +1,6 @@
 /**
- * The interop programs' runtime bindings for Node: `adapters/node/tcp.ts`, `tls.ts`,
+ * The interop programs' runtime bindings for Node (and Bun, which runs them unchanged and is
+ * reported by its own name): `adapters/node/tcp.ts`, `tls.ts`,
  * `ws-listen.ts` and `ws-connect.ts` (Ferry's own WebSocket client, the fastest in Node; the `ws`
  * package's client through `adapters/websocket/` is covered by its own conformance suite), files,
  * `process`.
@@ -17,8 +18,11 @@ import type { InteropTarget } from "./args.ts";
 import { type InteropRuntime, onFirstShutdownSignal } from "./runtime.ts";
 
 export function nodeRuntime(): InteropRuntime {
+  // Bun implements node:* and says so in process.versions.
+  const bun = (process.versions as Record<string, string | undefined>).bun;
   return {
-    name: "node",
+    name: bun === undefined ? "node" : "bun",
+    version: bun ?? process.versions.node,
     args: process.argv.slice(2),
     connect(target: InteropTarget, options = {}) {
       const { host, port } = target;

@@ -1,7 +1,8 @@
 /**
  * The one place the interop programs pick their runtime: Deno when `Deno` is a global, Node
  * otherwise. Each runtime's module is imported dynamically, so Node never loads Deno code and
- * Deno never loads `node:*` modules.
+ * Deno never loads `node:*` modules. Bun runs the Node bindings (its `node:net`, `node:tls` and
+ * the `ws` package) and is named `bun`.
  *
  * @module
  */
@@ -11,7 +12,10 @@ import type { InteropTarget } from "./args.ts";
 
 /** What the interop entry points need from the runtime they run on. */
 export interface InteropRuntime {
-  readonly name: "node" | "deno";
+  /** The runtime actually running the program (Bun runs the Node bindings as `bun`). */
+  readonly name: "node" | "deno" | "bun";
+  /** Its version, e.g. `20.20.2`, `2.9.5`, `1.4.5`. */
+  readonly version: string;
   /** Command-line arguments after the program. */
   readonly args: readonly string[];
   /**
@@ -48,6 +52,14 @@ export async function loadRuntime(): Promise<InteropRuntime> {
   }
   const { nodeRuntime } = await import("./runtime-node.ts");
   return nodeRuntime();
+}
+
+/**
+ * `interop <program> under <runtime> <version>`, on stderr: stdout carries only what INTEROP.md
+ * prescribes (the clients' lines are compared exactly), and the line tells which runtime ran.
+ */
+export function announceRuntime(runtime: InteropRuntime, program: "client" | "server"): void {
+  console.error(`interop ${program} under ${runtime.name} ${runtime.version}`);
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
- * The Ferry interop server (`../shared/INTEROP.md`), for Node and Deno:
+ * The Ferry interop server (`../shared/INTEROP.md`), for Node, Deno and Bun:
  *
  *     node --import tsx interop/server.ts [port] [host] [--ws <port>] [--tls <port>]
  *                                         [--cert-out <file>]
  *     deno run -A interop/server.ts [port] [host] [--ws <port>] [--tls <port>] ...
+ *     bun interop/server.ts [port] [host] [--ws <port>] [--tls <port>] ...
  *
  * Prints `LISTENING <host> <port>` once bound. One TransportServer serves every listener:
  * `--tls` adds TLS with a freshly generated self-signed certificate (written to `--cert-out` for
@@ -24,9 +25,15 @@ import type { Listen } from "../src/socket.ts";
 import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificate.ts";
 import { parseServerArgs, serverUsage } from "./args.ts";
 import { createInteropServer } from "./interop-handler.ts";
-import { type InteropRuntime, loadRuntime, type TlsCredentials } from "./runtime.ts";
+import {
+  announceRuntime,
+  type InteropRuntime,
+  loadRuntime,
+  type TlsCredentials,
+} from "./runtime.ts";
 
 const runtime: InteropRuntime = await loadRuntime();
+announceRuntime(runtime, "server");
 
 let args;
 try {

@@ -4,9 +4,12 @@
  * 1. static checks: `deno fmt --check`, `deno lint`, `tsc --noEmit`, `deno check`, the dist build;
  * 2. Node (through tsx): test/unit, test/node, test/browser;
  * 3. Deno: test/unit, test/deno.
+ * 4. Bun: the socket conformance suites of the Node adapters and the TLS tests that name a
+ *    runtime's refusal code, under `bun test` (Bun runs `node:test` files; they say where a check
+ *    cannot run there).
  *
  * Each static check counts as one test. The last line is `N passed, M failed` over all of them;
- * the exit status is 0 only when nothing failed. `--only static|node|deno` runs one part;
+ * the exit status is 0 only when nothing failed. `--only static|node|deno|bun` runs one part;
  * extra arguments after `--` are test file filters (substrings of the path).
  *
  * @module
@@ -156,6 +159,38 @@ async function denoTests(filters: string[]): Promise<void> {
   }
 }
 
+/** The test/node files Bun runs: the Node adapters' conformance suites and the TLS refusals. */
+const BUN_TESTS =
+  /^test\/node\/(conformance-node-[^/]+|adapters-node-tls|tls-certificate|ws-connect-tls)\.test\.ts$/;
+
+async function bunTests(filters: string[]): Promise<void> {
+  const files = findTests("test/node", filters).filter((file) => BUN_TESTS.test(file));
+  if (files.length === 0) return;
+  process.stdout.write(`\n── bun: ${files.length} test files\n`);
+  const { code, output } = await run(
+    bin("bun"),
+    ["test", "--timeout=180000", ...files.map((file) => `./${file}`)],
+    { capture: true, env: { NO_COLOR: "1" } },
+  );
+  const count = (word: string) =>
+    Number(new RegExp(`^ *(\\d+) ${word}$`, "m").exec(output)?.[1] ?? 0);
+  const pass = count("pass");
+  const fail = count("fail");
+  const skip = count("skip");
+  if (skip > 0) process.stdout.write(`── bun: ${skip} skipped, each listed above with why\n`);
+  tally.passed += pass;
+  tally.failed += fail;
+  if (fail > 0) tally.failures.push(`bun: ${fail} failed`);
+  if (code !== 0 && fail === 0) {
+    tally.failed++;
+    tally.failures.push(`bun test exited ${code} without a counted failure`);
+  }
+  if (pass === 0 && code === 0) {
+    tally.failed++;
+    tally.failures.push("bun test ran no test");
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const onlyIndex = argv.indexOf("--only");
@@ -166,6 +201,7 @@ async function main(): Promise<void> {
   if (!only || only === "static") await staticChecks();
   if (!only || only === "node") await nodeTests(filters);
   if (!only || only === "deno") await denoTests(filters);
+  if (!only || only === "bun") await bunTests(filters);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(`\n── finished in ${seconds} s\n`);
   for (const f of tally.failures) process.stdout.write(`   failed: ${f}\n`);

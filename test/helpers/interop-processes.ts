@@ -1,6 +1,7 @@
 /**
  * The interop programs (`interop/server.ts`, `interop/client.ts`) as child processes under Node
- * (through tsx) or Deno, for cross-runtime tests over real loopback sockets. Every process is
+ * (through tsx), Deno or Bun (which runs TypeScript itself), for cross-runtime tests over real
+ * loopback sockets. Other programs (workerd) join the same group through `spawn`. Every process is
  * tracked by a {@linkcode ProcessGroup} whose `stopAll()` ends them all (SIGTERM, then SIGKILL),
  * so a failing test leaves nothing running.
  *
@@ -12,10 +13,11 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 
-export type InteropRuntimeName = "node" | "deno";
+export type InteropRuntimeName = "node" | "deno" | "bun";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const denoBinary = join(root, "node_modules", ".bin", "deno");
+const bunBinary = join(root, "node_modules", ".bin", "bun");
 
 /** How long a process gets after SIGTERM before SIGKILL. */
 const STOP_GRACE_MS = 5_000;
@@ -27,9 +29,14 @@ export function interopCommand(
   args: readonly string[],
 ): { command: string; args: string[] } {
   const script = `interop/${program}.ts`;
-  return runtime === "node"
-    ? { command: process.execPath, args: ["--import", "tsx", script, ...args] }
-    : { command: denoBinary, args: ["run", "-A", "--no-check", script, ...args] };
+  switch (runtime) {
+    case "node":
+      return { command: process.execPath, args: ["--import", "tsx", script, ...args] };
+    case "deno":
+      return { command: denoBinary, args: ["run", "-A", "--no-check", script, ...args] };
+    case "bun":
+      return { command: bunBinary, args: [script, ...args] };
+  }
 }
 
 export interface Exit {
@@ -154,12 +161,17 @@ export class ProcessGroup {
     args: readonly string[],
   ): InteropProcess {
     const { command, args: argv } = interopCommand(runtime, program, args);
-    const child = spawn(command, argv, {
-      cwd: root,
+    return this.spawn(`${runtime} ${program} ${args.join(" ")}`.trim(), command, argv);
+  }
+
+  /** Starts any program (in the repository's root) as a member of the group. */
+  spawn(label: string, command: string, args: readonly string[], cwd = root): InteropProcess {
+    const child = spawn(command, args, {
+      cwd,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" },
     });
-    const started = new InteropProcess(`${runtime} ${program} ${args.join(" ")}`.trim(), child);
+    const started = new InteropProcess(label, child);
     this.#processes.add(started);
     return started;
   }

@@ -105,6 +105,11 @@ test("package.json and deno.json export the same entry points", () => {
   const denoExports = deno.exports as Record<string, string>;
   const pkgExports = pkg.exports as Record<string, { types: string; import: string }>;
   assert.deepEqual(Object.keys(pkgExports).sort(), Object.keys(denoExports).sort());
+  // Every adapter a user imports is an entry point (a Worker needs `./wintertc` to use
+  // `winterTcConnect` without bundling Ferry's sources).
+  for (const entry of [".", "./node", "./deno", "./websocket", "./wintertc"]) {
+    assert.ok(entry in denoExports, `deno.json exports ${entry}`);
+  }
   for (const [key, source] of Object.entries(denoExports)) {
     const built = source.replace(/^\.\//, "./dist/").replace(/\.ts$/, ".js");
     assert.equal(pkgExports[key]!.import, built, `package.json exports["${key}"].import`);
