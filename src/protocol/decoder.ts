@@ -13,6 +13,15 @@
  *   body, the body is a view of it (no copy); otherwise the frame is assembled as in `"frame"`.
  * - `"stream-body"` — after a StreamResponse or UploadStream, its `byteCount` / `bodyByteCount`
  *   raw bytes are handed to {@linkcode FrameHandler.body} as they arrive (views, never buffered).
+ * - `"frame-head"` — a frame above the plain limit (`maxFrameLength`, or the inbound memory
+ *   budget): its type byte and id fields are read first (oversized-frame.ts). A ChunkFetchSuccess
+ *   or RpcResponse within `maxReplyFrameLength` is then received as usual; anything else over its
+ *   limit is skipped when the handler has `oversized`, else fails as before.
+ * - `"skip"` — the body of a frame over its limit is read and discarded (never buffered); once it
+ *   has passed, {@linkcode FrameHandler.oversized} reports the frame and decoding goes on.
+ * - `"awaiting-room"` — a frame that spans chunks needs a buffer, and the `memory` option had no
+ *   room for it: bytes received meanwhile are held (the host stops reading) until the host calls
+ *   {@linkcode FrameDecoder.roomGranted}.
  * - `"failed"` — a protocol error (or a throwing handler) stopped the decoder; every later `push`
  *   throws a {@linkcode ProtocolError} saying so.
  *
@@ -32,9 +41,24 @@ import { defaultLimits } from "../limits.ts";
 import { readInt64 } from "./int64.ts";
 import { type Int64, type Message, MessageType } from "./messages.ts";
 import { FrameReader } from "./frame-reader.ts";
+import {
+  type FrameLimitName,
+  type OversizedFrame,
+  oversizedHeadLength,
+  readOversizedFrame,
+  SPARK_MAX_FRAME_LENGTH,
+} from "./oversized-frame.ts";
 
 /** Where the decoder is in the byte stream. */
-export type DecoderState = "frame-length" | "frame" | "frame-body" | "stream-body" | "failed";
+export type DecoderState =
+  | "frame-length"
+  | "frame"
+  | "frame-body"
+  | "stream-body"
+  | "frame-head"
+  | "skip"
+  | "awaiting-room"
+  | "failed";
 
 /** Receives what the decoder finds, synchronously, in stream order. */
 export interface FrameHandler {
@@ -50,11 +74,39 @@ export interface FrameHandler {
    * Malformed ones still fail with the same `ProtocolError` as without it.
    */
   rpcResponse?(requestId: Int64, body: Uint8Array): void;
+  /**
+   * Optional: a frame over its limit whose body was just skipped (see oversized-frame.ts). Without
+   * it, such a frame fails the decoder with a `ProtocolError` the moment its length is known.
+   */
+  oversized?(frame: OversizedFrame): void;
+}
+
+/**
+ * Memory charged for frames assembled in a buffer of their own (frames that span chunks), before
+ * the buffer is allocated; released once the frame is complete or abandoned.
+ */
+export interface FrameMemory {
+  /** The most one frame may be charged; a larger frame is refused as over `maxInboundFrameBytes`. */
+  readonly limit: number;
+  /**
+   * Charges `size` bytes. `false`: no room now; the decoder waits (`"awaiting-room"`) and the host
+   * must stop reading, charge `size` once there is room, then call `roomGranted()`.
+   */
+  reserve(size: number): boolean;
+  /** Gives back what `reserve` (or the host, before `roomGranted`) charged. */
+  release(size: number): void;
 }
 
 export interface FrameDecoderOptions {
   /** Largest accepted frame length, header included (default `defaultLimits.maxFrameLength`). */
   readonly maxFrameLength?: number;
+  /**
+   * Largest ChunkFetchSuccess / RpcResponse frame accepted when above `maxFrameLength` (default
+   * `maxFrameLength`: no exception for replies).
+   */
+  readonly maxReplyFrameLength?: number;
+  /** Charges frames assembled in their own buffer (default: nothing is charged). */
+  readonly memory?: FrameMemory;
   /**
    * Allocates the buffer of a frame that spans chunks (default `new Uint8Array(size)`). The decoder
    * fills it completely before delivering anything from it, so it may return uninitialized memory
@@ -72,7 +124,14 @@ const MIN_FRAME_LENGTH = LENGTH_FIELD + 1;
 /** Decodes a Spark `network-common` byte stream. See the module documentation. */
 export class FrameDecoder {
   readonly maxFrameLength: number;
+  /** Replies (ChunkFetchSuccess, RpcResponse) are accepted up to this frame length. */
+  readonly maxReplyFrameLength: number;
   readonly #handler: FrameHandler;
+  readonly #memory: FrameMemory | undefined;
+  /** Frames up to this length need no look at their head (the hot path). */
+  readonly #plainLimit: number;
+  /** Frames above this length fail at once (nothing could accept or skip them). */
+  readonly #ceiling: number;
   readonly #reader = new FrameReader();
   readonly #allocate: (size: number) => Uint8Array;
   #state: DecoderState = "frame-length";
@@ -98,6 +157,19 @@ export class FrameDecoder {
   /** Raw bytes still to pass through after a StreamResponse / UploadStream. */
   #streamRemaining = 0;
 
+  /** `"frame-head"`: bytes of the head needed (0 until the type byte is in). */
+  #headNeeded = 0;
+  /** `"skip"`: bytes of the oversized frame still to discard, and its report. */
+  #skipRemaining = 0;
+  #skipped: OversizedFrame | undefined;
+  /** Memory into which skipped bytes may be read (see `readBuffer`), allocated on first use. */
+  #scratch: Uint8Array | undefined;
+  /** Bytes charged to `memory` for the frame being assembled. */
+  #charged = 0;
+  /** `"awaiting-room"`: the frame's first bytes, and what arrived after them. */
+  #waitingStart: Uint8Array = EMPTY;
+  #held: Uint8Array[] = [];
+
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
     const max = options.maxFrameLength ?? defaultLimits.maxFrameLength;
     if (!Number.isSafeInteger(max) || max < MIN_FRAME_LENGTH) {
@@ -107,8 +179,77 @@ export class FrameDecoder {
       );
     }
     this.maxFrameLength = max;
+    const reply = options.maxReplyFrameLength ?? max;
+    if (!Number.isSafeInteger(reply) || reply < MIN_FRAME_LENGTH) {
+      throw new InvalidArgumentError(
+        `Cannot create FrameDecoder: maxReplyFrameLength must be an integer from ` +
+          `${MIN_FRAME_LENGTH} to ${Number.MAX_SAFE_INTEGER}, got ${String(reply)}`,
+      );
+    }
+    this.maxReplyFrameLength = Math.max(max, reply);
     this.#handler = handler;
+    this.#memory = options.memory;
     this.#allocate = options.allocate ?? allocateZeroed;
+    this.#plainLimit = Math.min(max, (options.memory?.limit ?? Infinity) + LENGTH_FIELD);
+    this.#ceiling = handler.oversized === undefined
+      ? this.maxReplyFrameLength
+      : Math.max(this.maxReplyFrameLength, SPARK_MAX_FRAME_LENGTH);
+  }
+
+  /**
+   * Whether the decoder is inside a frame or an announced body, i.e. owes the peer's next bytes
+   * to something already announced (the no-progress deadline watches this).
+   */
+  get midFrame(): boolean {
+    return this.#state === "frame-length" ? this.#lengthFilled > 0 : this.#state !== "failed";
+  }
+
+  /**
+   * The host charged the frame this decoder is `"awaiting-room"` for (its size, as `reserve` was
+   * asked): the frame's buffer is allocated and the bytes held meanwhile are decoded, calling the
+   * handler as `push` does. Ignored in any other state. Same errors as `push`.
+   */
+  roomGranted(): void {
+    if (this.#state !== "awaiting-room" || this.#pushing) return;
+    const held = this.#held;
+    this.#held = [];
+    this.#pushing = true;
+    try {
+      this.#charged = this.#frameSize;
+      this.#allocateFrame(this.#frameSize, this.#waitingStart);
+      this.#waitingStart = EMPTY;
+      for (const chunk of held) this.#consume(chunk);
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    } finally {
+      this.#pushing = false;
+    }
+  }
+
+  /**
+   * The connection closed: what the current frame holds is dropped and its charge released. The
+   * decoder is `"failed"` afterwards. Idempotent.
+   */
+  dispose(): void {
+    if (this.#state === "failed") return;
+    this.#fail(new ProtocolError("the decoder was disposed (its connection closed)"));
+  }
+
+  #fail(error: unknown): void {
+    this.#state = "failed";
+    this.#failure = error;
+    this.#frame = EMPTY;
+    this.#waitingStart = EMPTY;
+    this.#held = [];
+    this.#releaseCharge();
+  }
+
+  #releaseCharge(): void {
+    const charged = this.#charged;
+    if (charged === 0) return;
+    this.#charged = 0;
+    this.#memory!.release(charged);
   }
 
   /** Where the decoder is; `"failed"` once it has stopped. */
@@ -140,9 +281,7 @@ export class FrameDecoder {
     try {
       this.#consume(chunk);
     } catch (error) {
-      this.#state = "failed";
-      this.#failure = error;
-      this.#frame = EMPTY;
+      this.#fail(error);
       throw error;
     } finally {
       this.#pushing = false;
@@ -155,6 +294,15 @@ export class FrameDecoder {
    */
   readBuffer(): Uint8Array | undefined {
     if (this.#pushing) return undefined;
+    if (this.#state === "skip") {
+      // Skipped bytes are read into one reused buffer, never past the frame's end (so no byte of
+      // the next frame lands in memory that the next read overwrites).
+      if (this.#skipRemaining < DIRECT_READ_MIN) return undefined;
+      const scratch = this.#scratch ??= new Uint8Array(SKIP_SCRATCH);
+      return this.#skipRemaining >= scratch.length
+        ? scratch
+        : scratch.subarray(0, this.#skipRemaining);
+    }
     if (this.#state === "frame-body") {
       this.#startFrame(this.#frameSize, this.#head.subarray(0, this.#headLength));
     }
@@ -188,8 +336,14 @@ export class FrameDecoder {
             this.#lengthFilled = 0;
             length = readInt64(this.#lengthView, 0);
           }
-          const frameSize = this.#checkFrameLength(length) - LENGTH_FIELD;
-          if (end - offset >= frameSize) {
+          const frameLength = this.#checkFrameLength(length);
+          const frameSize = frameLength - LENGTH_FIELD;
+          if (frameLength > this.#plainLimit) {
+            this.#frameSize = frameSize;
+            this.#headLength = 0;
+            this.#headNeeded = 0;
+            this.#state = "frame-head";
+          } else if (end - offset >= frameSize) {
             view ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
             const start = offset;
             offset += frameSize;
@@ -202,6 +356,33 @@ export class FrameDecoder {
           }
           break;
         }
+        case "frame-head": {
+          const head = this.#head;
+          if (this.#headNeeded === 0) {
+            const type = chunk[offset]!;
+            const needed = oversizedHeadLength(type);
+            if (needed === 0 || needed > this.#frameSize) {
+              throw this.#tooLarge(this.#frameSize + LENGTH_FIELD, this.maxFrameLength, type);
+            }
+            this.#headNeeded = needed;
+          }
+          while (this.#headLength < this.#headNeeded && offset < end) {
+            head[this.#headLength++] = chunk[offset++]!;
+          }
+          if (this.#headLength < this.#headNeeded) return;
+          this.#decideOversized();
+          break;
+        }
+        case "skip": {
+          const count = Math.min(this.#skipRemaining, end - offset);
+          offset += count;
+          this.#skipRemaining -= count;
+          if (this.#skipRemaining === 0) this.#endSkip();
+          break;
+        }
+        case "awaiting-room":
+          this.#held.push(offset === 0 ? chunk : chunk.subarray(offset));
+          return;
         case "frame": {
           const frame = this.#frame;
           const count = Math.min(frame.length - this.#frameFilled, end - offset);
@@ -218,6 +399,8 @@ export class FrameDecoder {
           if (this.#frameFilled === frame.length) {
             this.#frame = EMPTY;
             this.#state = "frame-length";
+            // Complete: the buffer now belongs to whoever receives the message.
+            if (this.#charged !== 0) this.#releaseCharge();
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
           }
@@ -262,11 +445,14 @@ export class FrameDecoder {
     if (typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.maxFrameLength) {
       return length;
     }
+    if (typeof length === "number" && length > MIN_FRAME_LENGTH && length <= this.#ceiling) {
+      return length; // over the plain limit: its head decides (`"frame-head"`)
+    }
     // A bigint length is beyond ±(2^53 − 1): either hugely positive or negative.
     if (length >= MIN_FRAME_LENGTH) {
       throw new ProtocolError(
         `Cannot decode frame: announced frame length ${length} exceeds the maximum of ` +
-          `${this.maxFrameLength} bytes`,
+          `${this.#ceiling} bytes`,
       );
     }
     throw new ProtocolError(
@@ -318,8 +504,73 @@ export class FrameDecoder {
     return true;
   }
 
-  /** Enters `"frame"`: a new `frameSize`-byte buffer starting with `start` (`"frame-body"`'s too). */
+  /**
+   * An oversized frame's head is in: a reply within `maxReplyFrameLength` (and the memory limit)
+   * is received as usual (`"frame-body"`); anything else is skipped, or fails the decoder when the
+   * handler cannot be told.
+   */
+  #decideOversized(): void {
+    const frameSize = this.#frameSize;
+    const frameLength = frameSize + LENGTH_FIELD;
+    const type = this.#head[0]!;
+    const reply = type === MessageType.ChunkFetchSuccess || type === MessageType.RpcResponse;
+    const typeLimit = reply ? this.maxReplyFrameLength : this.maxFrameLength;
+    let limit: number;
+    let limitName: FrameLimitName;
+    if (frameLength > typeLimit) {
+      limit = typeLimit;
+      limitName = reply && typeLimit > this.maxFrameLength
+        ? "maxReplyFrameLength"
+        : "maxFrameLength";
+    } else if (this.#memory !== undefined && frameSize > this.#memory.limit) {
+      limit = this.#memory.limit;
+      limitName = "maxInboundFrameBytes";
+    } else {
+      // Only replies get here (anything else within maxFrameLength is a plain frame), and their
+      // head is exactly their fixed fields.
+      this.#state = "frame-body";
+      return;
+    }
+    if (this.#handler.oversized === undefined) throw this.#tooLarge(frameLength, limit, type);
+    this.#skipped = readOversizedFrame(this.#head, this.#headView, frameLength, limit, limitName);
+    this.#skipRemaining = frameSize - this.#headLength;
+    this.#state = "skip";
+    if (this.#skipRemaining === 0) this.#endSkip();
+  }
+
+  #endSkip(): void {
+    const frame = this.#skipped!;
+    this.#skipped = undefined;
+    this.#state = "frame-length";
+    this.#handler.oversized!(frame);
+  }
+
+  #tooLarge(frameLength: number, limit: number, type: number): ProtocolError {
+    return new ProtocolError(
+      `Cannot decode frame: announced frame length ${frameLength} exceeds the maximum of ` +
+        `${limit} bytes (message type ${type})`,
+    );
+  }
+
+  /**
+   * Enters `"frame"`: a new `frameSize`-byte buffer starting with `start` (`"frame-body"`'s too),
+   * charged to `memory` first; without room, enters `"awaiting-room"` instead.
+   */
   #startFrame(frameSize: number, start: Uint8Array): void {
+    const memory = this.#memory;
+    if (memory !== undefined) {
+      if (!memory.reserve(frameSize)) {
+        this.#frameSize = frameSize;
+        this.#waitingStart = start;
+        this.#state = "awaiting-room";
+        return;
+      }
+      this.#charged = frameSize;
+    }
+    this.#allocateFrame(frameSize, start);
+  }
+
+  #allocateFrame(frameSize: number, start: Uint8Array): void {
     const frame = this.#allocate(frameSize);
     if (frame.length !== frameSize) {
       throw new TransportError(
@@ -378,6 +629,8 @@ const EMPTY = new Uint8Array(0);
 const RPC_FIELDS = 1 + 8 + 4;
 /** Frames with at least this much left to receive are read straight into their buffer. */
 const DIRECT_READ_MIN = 16 * 1024;
+/** Skipped bytes are read into a reused buffer of this size. */
+const SKIP_SCRATCH = 64 * 1024;
 /** Bodies at least this large are awaited as a chunk of their own (`"frame-body"`). */
 const SPLIT_BODY_MIN = DIRECT_READ_MIN;
 /** The longest fixed-field prefix {@linkcode fixedFieldsLength} knows. */
