@@ -36,90 +36,22 @@
  * @module
  */
 
-import { describeError, InvalidArgumentError, ProtocolError, TransportError } from "../errors.ts";
-import { defaultLimits } from "../limits.ts";
+import { describeError, ProtocolError, TransportError } from "../errors.ts";
 import { readInt64 } from "./int64.ts";
 import { type Int64, type Message, MessageType } from "./messages.ts";
 import { FrameReader } from "./frame-reader.ts";
-import {
-  type FrameLimitName,
-  type OversizedFrame,
-  oversizedHeadLength,
-  readOversizedFrame,
-  SPARK_MAX_FRAME_LENGTH,
-} from "./oversized-frame.ts";
+import type {
+  DecoderState,
+  FrameDecoderOptions,
+  FrameHandler,
+  FrameMemory,
+} from "./frame-handler.ts";
+import { FrameLimits, LENGTH_FIELD, MIN_FRAME_LENGTH } from "./frame-limits.ts";
+import { type OversizedFrame, oversizedHeadLength, readOversizedFrame } from "./oversized-frame.ts";
 
-/** Where the decoder is in the byte stream. */
-export type DecoderState =
-  | "frame-length"
-  | "frame"
-  | "frame-body"
-  | "stream-body"
-  | "frame-head"
-  | "skip"
-  | "awaiting-room"
-  | "failed";
-
-/** Receives what the decoder finds, synchronously, in stream order. */
-export interface FrameHandler {
-  /** A decoded message. For StreamResponse / UploadStream, its raw bytes follow via `body`. */
-  message(message: Message): void;
-  /** Raw bytes following a StreamResponse or UploadStream (never empty; ownership passes). */
-  body(chunk: Uint8Array): void;
-  /** All raw bytes of the last StreamResponse / UploadStream were delivered (also for 0 bytes). */
-  bodyEnd(): void;
-  /**
-   * Optional fast path: when present, every well-formed RpcResponse comes here instead of to
-   * `message`, without a message object being built (the hottest reply on a busy connection).
-   * Malformed ones still fail with the same `ProtocolError` as without it.
-   */
-  rpcResponse?(requestId: Int64, body: Uint8Array): void;
-  /**
-   * Optional: a frame over its limit whose body was just skipped (see oversized-frame.ts). Without
-   * it, such a frame fails the decoder with a `ProtocolError` the moment its length is known.
-   */
-  oversized?(frame: OversizedFrame): void;
-}
-
-/**
- * Memory charged for frames assembled in a buffer of their own (frames that span chunks), before
- * the buffer is allocated; released once the frame is complete or abandoned.
- */
-export interface FrameMemory {
-  /** The most one frame may be charged; a larger frame is refused as over `maxInboundFrameBytes`. */
-  readonly limit: number;
-  /**
-   * Charges `size` bytes. `false`: no room now; the decoder waits (`"awaiting-room"`) and the host
-   * must stop reading, charge `size` once there is room, then call `roomGranted()`.
-   */
-  reserve(size: number): boolean;
-  /** Gives back what `reserve` (or the host, before `roomGranted`) charged. */
-  release(size: number): void;
-}
-
-export interface FrameDecoderOptions {
-  /** Largest accepted frame length, header included (default `defaultLimits.maxFrameLength`). */
-  readonly maxFrameLength?: number;
-  /**
-   * Largest ChunkFetchSuccess / RpcResponse frame accepted when above `maxFrameLength` (default
-   * `maxFrameLength`: no exception for replies).
-   */
-  readonly maxReplyFrameLength?: number;
-  /** Charges frames assembled in their own buffer (default: nothing is charged). */
-  readonly memory?: FrameMemory;
-  /**
-   * Allocates the buffer of a frame that spans chunks (default `new Uint8Array(size)`). The decoder
-   * fills it completely before delivering anything from it, so it may return uninitialized memory
-   * (`Socket.allocateUninitialized`, or a buffer given back for reuse); nothing else may use it.
-   */
-  readonly allocate?: (size: number) => Uint8Array;
-}
+export type { DecoderState, FrameDecoderOptions, FrameHandler, FrameMemory };
 
 const allocateZeroed = (size: number): Uint8Array => new Uint8Array(size);
-
-/** Bytes of the frame-length field; the smallest frame is this plus the type byte. */
-const LENGTH_FIELD = 8;
-const MIN_FRAME_LENGTH = LENGTH_FIELD + 1;
 
 /** Decodes a Spark `network-common` byte stream. See the module documentation. */
 export class FrameDecoder {
@@ -128,10 +60,9 @@ export class FrameDecoder {
   readonly maxReplyFrameLength: number;
   readonly #handler: FrameHandler;
   readonly #memory: FrameMemory | undefined;
+  readonly #limits: FrameLimits;
   /** Frames up to this length need no look at their head (the hot path). */
   readonly #plainLimit: number;
-  /** Frames above this length fail at once (nothing could accept or skip them). */
-  readonly #ceiling: number;
   readonly #reader = new FrameReader();
   readonly #allocate: (size: number) => Uint8Array;
   #state: DecoderState = "frame-length";
@@ -171,29 +102,14 @@ export class FrameDecoder {
   #held: Uint8Array[] = [];
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
-    const max = options.maxFrameLength ?? defaultLimits.maxFrameLength;
-    if (!Number.isSafeInteger(max) || max < MIN_FRAME_LENGTH) {
-      throw new InvalidArgumentError(
-        `Cannot create FrameDecoder: maxFrameLength must be an integer from ${MIN_FRAME_LENGTH} ` +
-          `to ${Number.MAX_SAFE_INTEGER}, got ${String(max)}`,
-      );
-    }
-    this.maxFrameLength = max;
-    const reply = options.maxReplyFrameLength ?? max;
-    if (!Number.isSafeInteger(reply) || reply < MIN_FRAME_LENGTH) {
-      throw new InvalidArgumentError(
-        `Cannot create FrameDecoder: maxReplyFrameLength must be an integer from ` +
-          `${MIN_FRAME_LENGTH} to ${Number.MAX_SAFE_INTEGER}, got ${String(reply)}`,
-      );
-    }
-    this.maxReplyFrameLength = Math.max(max, reply);
+    const limits = new FrameLimits(options, options.memory?.limit, handler.oversized !== undefined);
+    this.#limits = limits;
+    this.maxFrameLength = limits.maxFrameLength;
+    this.maxReplyFrameLength = limits.maxReplyFrameLength;
+    this.#plainLimit = limits.plainLimit;
     this.#handler = handler;
     this.#memory = options.memory;
     this.#allocate = options.allocate ?? allocateZeroed;
-    this.#plainLimit = Math.min(max, (options.memory?.limit ?? Infinity) + LENGTH_FIELD);
-    this.#ceiling = handler.oversized === undefined
-      ? this.maxReplyFrameLength
-      : Math.max(this.maxReplyFrameLength, SPARK_MAX_FRAME_LENGTH);
   }
 
   /**
@@ -336,7 +252,11 @@ export class FrameDecoder {
             this.#lengthFilled = 0;
             length = readInt64(this.#lengthView, 0);
           }
-          const frameLength = this.#checkFrameLength(length);
+          // The hot path: a plain length needs no more than this comparison.
+          const frameLength =
+            typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.#plainLimit
+              ? length
+              : this.#limits.check(length);
           const frameSize = frameLength - LENGTH_FIELD;
           if (frameLength > this.#plainLimit) {
             this.#frameSize = frameSize;
@@ -362,7 +282,11 @@ export class FrameDecoder {
             const type = chunk[offset]!;
             const needed = oversizedHeadLength(type);
             if (needed === 0 || needed > this.#frameSize) {
-              throw this.#tooLarge(this.#frameSize + LENGTH_FIELD, this.maxFrameLength, type);
+              throw this.#limits.tooLarge(
+                this.#frameSize + LENGTH_FIELD,
+                this.maxFrameLength,
+                type,
+              );
             }
             this.#headNeeded = needed;
           }
@@ -440,27 +364,6 @@ export class FrameDecoder {
     }
   }
 
-  /** Validates a frame length the moment its 8 bytes are in; returns it as a number. */
-  #checkFrameLength(length: Int64): number {
-    if (typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.maxFrameLength) {
-      return length;
-    }
-    if (typeof length === "number" && length > MIN_FRAME_LENGTH && length <= this.#ceiling) {
-      return length; // over the plain limit: its head decides (`"frame-head"`)
-    }
-    // A bigint length is beyond ±(2^53 − 1): either hugely positive or negative.
-    if (length >= MIN_FRAME_LENGTH) {
-      throw new ProtocolError(
-        `Cannot decode frame: announced frame length ${length} exceeds the maximum of ` +
-          `${this.#ceiling} bytes`,
-      );
-    }
-    throw new ProtocolError(
-      `Cannot decode frame: announced frame length ${length} is invalid; expected at least ` +
-        `${MIN_FRAME_LENGTH} (8 length bytes and a type byte)`,
-    );
-  }
-
   /** Decodes and delivers the complete frame in `bytes[start, end)` (type byte first). */
   #frameAt(bytes: Uint8Array, view: DataView, start: number, end: number): void {
     const type = bytes[start];
@@ -513,25 +416,17 @@ export class FrameDecoder {
     const frameSize = this.#frameSize;
     const frameLength = frameSize + LENGTH_FIELD;
     const type = this.#head[0]!;
-    const reply = type === MessageType.ChunkFetchSuccess || type === MessageType.RpcResponse;
-    const typeLimit = reply ? this.maxReplyFrameLength : this.maxFrameLength;
-    let limit: number;
-    let limitName: FrameLimitName;
-    if (frameLength > typeLimit) {
-      limit = typeLimit;
-      limitName = reply && typeLimit > this.maxFrameLength
-        ? "maxReplyFrameLength"
-        : "maxFrameLength";
-    } else if (this.#memory !== undefined && frameSize > this.#memory.limit) {
-      limit = this.#memory.limit;
-      limitName = "maxInboundFrameBytes";
-    } else {
+    const over = this.#limits.exceeded(type, frameLength);
+    if (over === undefined) {
       // Only replies get here (anything else within maxFrameLength is a plain frame), and their
       // head is exactly their fixed fields.
       this.#state = "frame-body";
       return;
     }
-    if (this.#handler.oversized === undefined) throw this.#tooLarge(frameLength, limit, type);
+    const { limit, limitName } = over;
+    if (this.#handler.oversized === undefined) {
+      throw this.#limits.tooLarge(frameLength, limit, type);
+    }
     this.#skipped = readOversizedFrame(this.#head, this.#headView, frameLength, limit, limitName);
     this.#skipRemaining = frameSize - this.#headLength;
     this.#state = "skip";
@@ -543,13 +438,6 @@ export class FrameDecoder {
     this.#skipped = undefined;
     this.#state = "frame-length";
     this.#handler.oversized!(frame);
-  }
-
-  #tooLarge(frameLength: number, limit: number, type: number): ProtocolError {
-    return new ProtocolError(
-      `Cannot decode frame: announced frame length ${frameLength} exceeds the maximum of ` +
-        `${limit} bytes (message type ${type})`,
-    );
   }
 
   /**
