@@ -3,6 +3,9 @@
  * - 5 000 connections that each announce a 2^53−1-byte stream body and then fall silent are all
  *   closed at the no-progress deadline; the server's connection count and this process's open
  *   descriptors (/proc/self/fd) go back to their baseline.
+ * - 20 connections that each send one valid frame and then most of a 60 MiB frame: the server's
+ *   inbound budget (default 256 MiB) holds four, the rest are not read; RSS growth stays within the
+ *   budget, and every charge is released when the no-progress deadline closes them.
  * - Against a scripted Spark-like server: a 200 MiB ChunkFetchSuccess (one in-frame reply, as Spark
  *   sends up to `maxRemoteBlockSizeFetchToMem`) is received with default client options; a 300 MiB
  *   one, over the default 256 MiB `maxReplyFrameLength`, fails only its own fetch with a
@@ -16,6 +19,8 @@ import * as net from "node:net";
 import { once } from "node:events";
 import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
+import { InboundFrameBudget } from "../../src/connection/inbound-frame-budget.ts";
+import { defaultLimits } from "../../src/limits.ts";
 import { LimitError, TimeoutError } from "../../src/errors.ts";
 import { FrameDecoder } from "../../src/protocol/decoder.ts";
 import { encodeMessage } from "../../src/protocol/encoder.ts";
@@ -105,6 +110,67 @@ test("5 000 connections announcing a body that never comes are all closed", {
   assert.equal(peakConnections, COUNT, "the connections really were open together");
   assert.ok(peakDescriptors >= baseline + COUNT);
   assert.ok(after <= baseline + 5, `descriptors back to baseline: ${baseline} → ${after}`);
+  await server.close();
+});
+
+test("20 partial 60 MiB frames: the server holds at most its inbound budget, then frees it", {
+  timeout: 120_000,
+}, async () => {
+  const COUNT = 20;
+  const budget = new InboundFrameBudget(); // the default maxInboundFrameBytes
+  const server = new TransportServer({
+    rpcHandler: { receive: (_client, body) => body },
+    inboundFrameBudget: budget,
+    noProgressTimeoutMs: 4_000,
+  });
+  const listener = await server.listen(tcpListen({ host, port: 0 }));
+  const frameLength = 60 * MiB;
+  const header = new Uint8Array(8 + 1 + 8 + 4);
+  const view = new DataView(header.buffer);
+  writeInt64(view, 0, frameLength);
+  header[8] = MessageType.RpcRequest;
+  writeInt64(view, 9, 7);
+  view.setInt32(17, frameLength - header.length);
+  // One buffer for every sender: most of the frame's body, never its end.
+  const partialBody = new Uint8Array(frameLength - header.length - MiB).fill(1);
+  const valid = concat(
+    encodeMessage({ type: MessageType.RpcRequest, requestId: 1, body: utf8("hi") }),
+  );
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sample = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }, 20);
+  const sockets = await Promise.all(Array.from({ length: COUNT }, async () => {
+    const socket = net.connect({ host, port: listener.address.port });
+    socket.on("error", () => {});
+    await once(socket, "connect");
+    socket.write(valid);
+    socket.write(header);
+    socket.write(partialBody);
+    return socket;
+  }));
+  await until(
+    "four frames to be charged and the rest to wait",
+    30_000,
+    () => budget.reserved === 4 * (frameLength - 8) && budget.waiting === COUNT - 4,
+  );
+  await sleep(500); // let the charged frames fill
+  const rssHolding = process.memoryUsage().rss;
+  await until("every connection to be closed", 60_000, () => server.connections.size === 0);
+  clearInterval(sample);
+  console.log(
+    `${COUNT} partial 60 MiB frames: budget ${budget.limit / MiB} MiB, peak charged ` +
+      `${(budget.peak / MiB).toFixed(1)} MiB; RSS ${(rssBefore / MiB).toFixed(0)} → ` +
+      `${(rssHolding / MiB).toFixed(0)} (holding) / peak ${(rssPeak / MiB).toFixed(0)} MiB; ` +
+      `after close: ${budget.reserved} bytes charged, ${budget.waiting} waiting`,
+  );
+  assert.equal(budget.limit, defaultLimits.maxInboundFrameBytes);
+  assert.ok(budget.peak <= budget.limit);
+  assert.ok(rssPeak - rssBefore <= budget.limit + 96 * MiB, "RSS growth bounded by the budget");
+  assert.equal(budget.reserved, 0);
+  assert.equal(budget.waiting, 0);
+  for (const socket of sockets) socket.destroy();
   await server.close();
 });
 
