@@ -238,3 +238,17 @@ test("a reply over the client's maxReplyFrameLength fails only its own request",
   assert.equal(served.client.stats().oversizedFrames, 2);
   await served.close();
 });
+
+test("the new options are validated, naming the option", () => {
+  const bad: Array<[Partial<TransportServerOptions>, RegExp]> = [
+    [{ maxReplyFrameLength: 2 ** 31 }, /maxReplyFrameLength: expected at most 2147483647/],
+    [{ maxReplyFrameLength: 8 }, /maxReplyFrameLength: expected an integer ≥ 9/],
+    [{ noProgressTimeoutMs: -1 }, /noProgressTimeoutMs/],
+    [{ maxInboundFrameBytes: 0 }, /maxInboundFrameBytes/],
+    [{ inboundFrameBudget: {} as InboundFrameBudget }, /inboundFrameBudget: expected/],
+  ];
+  for (const [options, message] of bad) {
+    assert.throws(() => newServer(options), message);
+  }
+  newServer({ maxReplyFrameLength: 2 ** 31 - 1 }); // Spark's ceiling itself is fine
+});
