@@ -5,7 +5,8 @@
  *
  * - `"frame-length"` — reading the 8-byte frame length (which may itself arrive split across
  *   chunks). The length is checked the moment its 8 bytes are in, before anything is buffered:
- *   below 9 or above `maxFrameLength` fails at once.
+ *   below 9 or above the ceiling (frame-limits.ts) fails at once; above the plain limit, the
+ *   frame's head decides (`"frame-head"`).
  * - `"frame"` — the frame spans chunks: its bytes are being copied into one buffer of exactly the
  *   frame's size (allocated once, no repeated concatenation).
  * - `"frame-body"` — a chunk ended right after the fixed fields of a frame with a large body (how
