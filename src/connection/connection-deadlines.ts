@@ -89,6 +89,8 @@ export class ConnectionDeadlines {
     this.#startedAt = now;
     this.#activeAt = now;
     this.#schedule(now);
+    // Bytes delivered while the socket was being attached may already have started a frame.
+    if (this.#host.midFrame()) this.midFrame();
   }
 
   /** Outbound writes became blocked (the socket is above its high-water mark). */
