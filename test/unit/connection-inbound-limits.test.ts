@@ -252,3 +252,19 @@ test("the new options are validated, naming the option", () => {
   }
   newServer({ maxReplyFrameLength: 2 ** 31 - 1 }); // Spark's ceiling itself is fine
 });
+
+test("a request larger than the whole inbound budget is refused by name; the server goes on", async () => {
+  const budget = new InboundFrameBudget(100 * KiB);
+  const served = serve({ rpcHandler: echo, inboundFrameBudget: budget, maxFrameLength: 1 * MiB });
+  await assert.rejects(
+    served.client.sendRpc(new Uint8Array(200 * KiB)),
+    (error: unknown) =>
+      error instanceof RemoteError &&
+      /RpcRequest frame of 204821 bytes is over maxInboundFrameBytes \(102400 bytes\)/.test(
+        error.message,
+      ),
+  );
+  assert.equal(text(await served.client.sendRpc(utf8("still served"))), "still served");
+  assert.equal(budget.peak, 0, "nothing was charged for the refused frame");
+  await served.close();
+});
