@@ -47,6 +47,7 @@ import type {
   FrameHandler,
   FrameMemory,
 } from "./frame-handler.ts";
+import { FrameCharge } from "./frame-charge.ts";
 import { FrameLimits, LENGTH_FIELD, MIN_FRAME_LENGTH } from "./frame-limits.ts";
 import { type OversizedFrame, oversizedHeadLength, readOversizedFrame } from "./oversized-frame.ts";
 
@@ -60,7 +61,7 @@ export class FrameDecoder {
   /** Replies (ChunkFetchSuccess, RpcResponse) are accepted up to this frame length. */
   readonly maxReplyFrameLength: number;
   readonly #handler: FrameHandler;
-  readonly #memory: FrameMemory | undefined;
+  readonly #charge: FrameCharge;
   readonly #limits: FrameLimits;
   /** Frames up to this length need no look at their head (the hot path). */
   readonly #plainLimit: number;
@@ -96,11 +97,6 @@ export class FrameDecoder {
   #skipped: OversizedFrame | undefined;
   /** Memory into which skipped bytes may be read (see `readBuffer`), allocated on first use. */
   #scratch: Uint8Array | undefined;
-  /** Bytes charged to `memory` for the frame being assembled. */
-  #charged = 0;
-  /** `"awaiting-room"`: the frame's first bytes, and what arrived after them. */
-  #waitingStart: Uint8Array = EMPTY;
-  #held: Uint8Array[] = [];
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
     const limits = new FrameLimits(options, options.memory?.limit, handler.oversized !== undefined);
@@ -109,7 +105,7 @@ export class FrameDecoder {
     this.maxReplyFrameLength = limits.maxReplyFrameLength;
     this.#plainLimit = limits.plainLimit;
     this.#handler = handler;
-    this.#memory = options.memory;
+    this.#charge = new FrameCharge(options.memory);
     this.#allocate = options.allocate ?? allocateZeroed;
   }
 
@@ -128,13 +124,10 @@ export class FrameDecoder {
    */
   roomGranted(): void {
     if (this.#state !== "awaiting-room" || this.#pushing) return;
-    const held = this.#held;
-    this.#held = [];
     this.#pushing = true;
     try {
-      this.#charged = this.#frameSize;
-      this.#allocateFrame(this.#frameSize, this.#waitingStart);
-      this.#waitingStart = EMPTY;
+      const { start, held } = this.#charge.granted(this.#frameSize);
+      this.#allocateFrame(this.#frameSize, start);
       for (const chunk of held) this.#consume(chunk);
     } catch (error) {
       this.#fail(error);
@@ -157,16 +150,7 @@ export class FrameDecoder {
     this.#state = "failed";
     this.#failure = error;
     this.#frame = EMPTY;
-    this.#waitingStart = EMPTY;
-    this.#held = [];
-    this.#releaseCharge();
-  }
-
-  #releaseCharge(): void {
-    const charged = this.#charged;
-    if (charged === 0) return;
-    this.#charged = 0;
-    this.#memory!.release(charged);
+    this.#charge.drop();
   }
 
   /** Where the decoder is; `"failed"` once it has stopped. */
@@ -306,7 +290,7 @@ export class FrameDecoder {
           break;
         }
         case "awaiting-room":
-          this.#held.push(offset === 0 ? chunk : chunk.subarray(offset));
+          this.#charge.hold(offset === 0 ? chunk : chunk.subarray(offset));
           return;
         case "frame": {
           const frame = this.#frame;
@@ -325,7 +309,7 @@ export class FrameDecoder {
             this.#frame = EMPTY;
             this.#state = "frame-length";
             // Complete: the buffer now belongs to whoever receives the message.
-            if (this.#charged !== 0) this.#releaseCharge();
+            this.#charge.release();
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
           }
@@ -446,15 +430,10 @@ export class FrameDecoder {
    * charged to `memory` first; without room, enters `"awaiting-room"` instead.
    */
   #startFrame(frameSize: number, start: Uint8Array): void {
-    const memory = this.#memory;
-    if (memory !== undefined) {
-      if (!memory.reserve(frameSize)) {
-        this.#frameSize = frameSize;
-        this.#waitingStart = start;
-        this.#state = "awaiting-room";
-        return;
-      }
-      this.#charged = frameSize;
+    if (!this.#charge.reserve(frameSize, start)) {
+      this.#frameSize = frameSize;
+      this.#state = "awaiting-room";
+      return;
     }
     this.#allocateFrame(frameSize, start);
   }
