@@ -9,9 +9,9 @@
  * Failure semantics: a protocol violation, a slow consumer (write hard cap), a broken outbound
  * body, a quiet connection with requests outstanding or a frame/body that stops arriving
  * (`noProgressTimeoutMs`) closes the connection. A frame over its limit does not: it is skipped
- * and fails alone (inbound-limits.ts). However it closes
- * (locally or by the peer, gracefully or not), every outstanding request fails at once with a
- * `ConnectionClosedError` whose `cause` is the reason, and a stream body still arriving errors.
+ * and fails alone (inbound-limits.ts). However it closes (locally or by the peer, gracefully or
+ * not), every outstanding request fails at once with a `ConnectionClosedError` whose `cause` is
+ * the reason, and a stream body still arriving errors.
  *
  * @module
  */
