@@ -12,6 +12,32 @@ const MiB = 1024 * KiB;
 export const defaultLimits = {
   /** Largest frame accepted by the decoder (frame length, header included). */
   maxFrameLength: 64 * MiB,
+  /**
+   * Largest ChunkFetchSuccess or RpcResponse frame a client accepts (frame length, header
+   * included). Above `maxFrameLength` because Spark sends chunks up to
+   * `spark.network.maxRemoteBlockSizeFetchToMem` (200 MiB by default) as one in-frame reply; at
+   * most 2 GiB − 1, Spark's own frame ceiling. A reply over it fails only its own request with a
+   * `LimitError` once its body has been skipped (read and discarded, never buffered); the
+   * connection keeps serving. Requests stay under `maxFrameLength` (over it: a failure reply).
+   */
+  maxReplyFrameLength: 256 * MiB,
+  /**
+   * Bytes of partially received frames (each charged at its full size before its buffer is
+   * allocated) held at once by all connections of a `TransportServer`, or by one client (clients
+   * given the same `InboundFrameBudget` share it). Full: the connection that needs room stops
+   * being read until there is some (backpressure). Default: four 64 MiB request frames or one
+   * 256 MiB reply at once, what a 1 GiB server lives with; it must be at least the largest frame
+   * accepted for that frame to fit (a larger one fails like a frame over its limit).
+   */
+  maxInboundFrameBytes: 256 * MiB,
+  /**
+   * A connection in the middle of a frame or of an announced stream/upload body that receives no
+   * byte of it for this long is reset with a `TimeoutError` (0 = never), releasing what the
+   * frame holds. Time with reading paused by this side's consumer does not count; time waiting
+   * for `maxInboundFrameBytes` room does. Without it an announced 2^53−1-byte body that never
+   * comes holds its connection forever (it counts as traffic in flight for the idle deadline).
+   */
+  noProgressTimeoutMs: 30_000,
   /** Requests (RPC, chunk fetch, stream, upload) one client keeps in flight at once. */
   maxInFlightRequests: 65_536,
   /** Adapter write buffer above which `write()` returns false (backpressure). */

@@ -24,6 +24,7 @@ export { TransportServer, type TransportServerOptions } from "./server/transport
 export type { RpcHandler } from "./server/rpc-handler.ts";
 export type { StreamBody, StreamManager } from "./server/stream-manager.ts";
 export { TransferBudget } from "./server/transfer-budget.ts";
+export { InboundFrameBudget } from "./connection/inbound-frame-budget.ts";
 export type { HandlerErrorReporter } from "./server/request-handler.ts";
 export {
   HandlerErrorLog,

@@ -10,6 +10,8 @@ import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { DEFAULT_STREAM_HIGH_WATER_MARK } from "../connection/inbound-body.ts";
 import { sharedHandlerErrorLog } from "../server/handler-error-log.ts";
+import { InboundFrameBudget } from "../connection/inbound-frame-budget.ts";
+import { SPARK_MAX_FRAME_LENGTH } from "../protocol/oversized-frame.ts";
 import type { HandlerErrorReporter } from "../server/request-handler.ts";
 import type { RpcHandler } from "../server/rpc-handler.ts";
 import type { StreamManager } from "../server/stream-manager.ts";
@@ -30,6 +32,25 @@ export interface ClientOptions {
   readonly streamManager?: StreamManager;
   /** Largest frame accepted from the peer (default `defaultLimits.maxFrameLength`). */
   readonly maxFrameLength?: number;
+  /**
+   * Largest ChunkFetchSuccess / RpcResponse frame accepted (default
+   * `defaultLimits.maxReplyFrameLength`, 256 MiB; at most 2 GiB − 1). A larger reply fails only
+   * its own request with a `LimitError` once its body has been skipped.
+   */
+  readonly maxReplyFrameLength?: number;
+  /**
+   * Memory for frames being received, shared with the other connections given the same budget
+   * (a `TransportServer` shares one across all its connections). Default: a budget of its own of
+   * `maxInboundFrameBytes`.
+   */
+  readonly inboundFrameBudget?: InboundFrameBudget;
+  /** Size of the budget created when `inboundFrameBudget` is absent (default 256 MiB). */
+  readonly maxInboundFrameBytes?: number;
+  /**
+   * Inside a frame or an announced body and no byte of it for this long: the connection is reset
+   * (a `TimeoutError` is the cause). 0 = never. Default `defaultLimits.noProgressTimeoutMs`.
+   */
+  readonly noProgressTimeoutMs?: number;
   /**
    * Requests outstanding and nothing received for this long: the connection is closed as dead
    * (a `TimeoutError` is the cause). 0 disables. Default `defaultLimits.connectionTimeoutMs`.
@@ -79,6 +100,9 @@ export interface ResolvedClientOptions {
   readonly rpcHandler: RpcHandler | undefined;
   readonly streamManager: StreamManager | undefined;
   readonly maxFrameLength: number;
+  readonly maxReplyFrameLength: number;
+  readonly inboundFrameBudget: InboundFrameBudget;
+  readonly noProgressTimeoutMs: number;
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly writeHardCap: number;
@@ -137,6 +161,23 @@ export function resolveClientOptions(
   };
   handler("rpcHandler", "receive");
   handler("streamManager", "getChunk");
+  const inbound = options.inboundFrameBudget;
+  if (inbound !== undefined && !(inbound instanceof InboundFrameBudget)) {
+    throw new InvalidArgumentError(
+      `Invalid ${owner}.inboundFrameBudget: expected an InboundFrameBudget`,
+    );
+  }
+  const maxReplyFrameLength = check(
+    "maxReplyFrameLength",
+    defaultLimits.maxReplyFrameLength,
+    MIN_FRAME_LENGTH,
+  );
+  if (maxReplyFrameLength > SPARK_MAX_FRAME_LENGTH) {
+    throw new InvalidArgumentError(
+      `Invalid ${owner}.maxReplyFrameLength: expected at most ${SPARK_MAX_FRAME_LENGTH} ` +
+        `(2 GiB − 1, Spark's frame ceiling), got ${maxReplyFrameLength}`,
+    );
+  }
   const budget = options.transferBudget;
   if (budget !== undefined && !(budget instanceof TransferBudget)) {
     throw new InvalidArgumentError(`Invalid ${owner}.transferBudget: expected a TransferBudget`);
@@ -145,6 +186,12 @@ export function resolveClientOptions(
     rpcHandler: options.rpcHandler,
     streamManager: options.streamManager,
     maxFrameLength: check("maxFrameLength", defaultLimits.maxFrameLength, MIN_FRAME_LENGTH),
+    maxReplyFrameLength,
+    inboundFrameBudget: inbound ??
+      new InboundFrameBudget(
+        check("maxInboundFrameBytes", defaultLimits.maxInboundFrameBytes, 1),
+      ),
+    noProgressTimeoutMs: check("noProgressTimeoutMs", defaultLimits.noProgressTimeoutMs, 0),
     connectionTimeoutMs: check("connectionTimeoutMs", defaultLimits.connectionTimeoutMs, 0),
     requestTimeoutMs: check("requestTimeoutMs", defaultLimits.requestTimeoutMs, 0),
     writeHardCap: check("writeHardCap", defaultLimits.writeHardCap, 1),

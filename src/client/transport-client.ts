@@ -102,6 +102,9 @@ export class TransportClient {
     this.#abandoned = new AbandonedRequestListeners(resolved.onHandlerError);
     this.#connection = new Connection(socket, {
       maxFrameLength: resolved.maxFrameLength,
+      maxReplyFrameLength: resolved.maxReplyFrameLength,
+      inboundFrameBudget: resolved.inboundFrameBudget,
+      noProgressTimeoutMs: resolved.noProgressTimeoutMs,
       writeHardCap: resolved.writeHardCap,
       connectionTimeoutMs: resolved.connectionTimeoutMs,
       streamHighWaterMark: resolved.streamHighWaterMark,

@@ -12,6 +12,16 @@
  * - **Slow consumer** (`slowConsumerTimeoutMs`): outbound bytes stayed above the socket's
  *   high-water mark without a drain for this long: the peer is not reading. Closes with a
  *   `LimitError` (reset). The write hard cap still applies on top of it.
+ * - **No progress** (`noProgressTimeoutMs`): the connection is inside a frame or an announced
+ *   stream/upload body (the decoder is mid-frame) and no byte has arrived for this long. Closes
+ *   with a `TimeoutError` (reset), which frees what the partial frame holds. Time with reading
+ *   paused by a local consumer (a stream nobody reads) does not count; waiting for inbound frame
+ *   memory does. Without it, a body announced and never sent held its connection forever (it is
+ *   traffic in flight, so the idle deadline waits for it). The connection reports after each
+ *   received chunk that it is mid-frame ({@linkcode ConnectionDeadlines.midFrame}, a flag check
+ *   when already watched); the timer then samples the byte counter every quarter of the
+ *   deadline, so a stalled frame is closed between 1 and 1.5 × `noProgressTimeoutMs` after its
+ *   last byte.
  *
  * Nothing is done per frame or per byte: the timer samples the connection's message counter when
  * it fires. Idle time is checked every quarter of `idleTimeoutMs`, so an idle connection closes
@@ -28,6 +38,7 @@ export interface ConnectionDeadlineOptions {
   readonly firstFrameTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly slowConsumerTimeoutMs: number;
+  readonly noProgressTimeoutMs: number;
 }
 
 /** What the deadlines read from their connection. */
@@ -43,6 +54,10 @@ export interface ConnectionDeadlineHost {
   blockedSince(): number | undefined;
   /** Bytes queued for the peer (for error messages). */
   queuedBytes(): number;
+  /** Inside a frame or an announced body (more bytes of it are owed). */
+  midFrame(): boolean;
+  /** Reading is paused by a local consumer, so silence is not the peer's fault. */
+  isReadPausedByConsumer(): boolean;
   /** A deadline passed: close the connection (`graceful`: end it cleanly, else reset). */
   expire(error: TransportError, graceful: boolean): void;
 }
@@ -56,6 +71,10 @@ export class ConnectionDeadlines {
   #activeAt = 0;
   #lastCount = 0;
   #running = false;
+  /** No-progress watch: armed while mid-frame; the byte count last seen and when it changed. */
+  #watching = false;
+  #progressBytes = 0;
+  #progressAt = 0;
   readonly #check = () => this.#onTimer();
 
   constructor(options: ConnectionDeadlineOptions, host: ConnectionDeadlineHost) {
@@ -70,6 +89,8 @@ export class ConnectionDeadlines {
     this.#startedAt = now;
     this.#activeAt = now;
     this.#schedule(now);
+    // Bytes delivered while the socket was being attached may already have started a frame.
+    if (this.#host.midFrame()) this.midFrame();
   }
 
   /** Outbound writes became blocked (the socket is above its high-water mark). */
@@ -80,9 +101,23 @@ export class ConnectionDeadlines {
     if (due < this.#dueAt) this.#arm(due);
   }
 
+  /** The connection is inside a frame or an announced body: its bytes must keep coming. */
+  midFrame(): void {
+    if (this.#watching) return;
+    const timeout = this.#options.noProgressTimeoutMs;
+    if (!this.#running || timeout <= 0) return;
+    const now = performance.now();
+    this.#watching = true;
+    this.#progressBytes = this.#host.bytesReceived();
+    this.#progressAt = now;
+    const due = now + Math.max(1, timeout / 4);
+    if (due < this.#dueAt) this.#arm(due);
+  }
+
   /** The connection closed: no deadline applies any more. */
   stop(): void {
     this.#running = false;
+    this.#watching = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#dueAt = Infinity;
@@ -98,6 +133,7 @@ export class ConnectionDeadlines {
   #schedule(now: number): void {
     const { firstFrameTimeoutMs, idleTimeoutMs, slowConsumerTimeoutMs } = this.#options;
     let due = Infinity;
+    if (this.#watching) due = now + Math.max(1, this.#options.noProgressTimeoutMs / 4);
     if (this.#lastCount === 0 && firstFrameTimeoutMs > 0) {
       due = this.#startedAt + firstFrameTimeoutMs;
     }
@@ -140,6 +176,7 @@ export class ConnectionDeadlines {
       );
       return;
     }
+    if (this.#watching && this.#stalled(now)) return;
     const count = host.messagesReceived();
     if (count !== this.#lastCount) {
       this.#lastCount = count;
@@ -174,6 +211,33 @@ export class ConnectionDeadlines {
       return;
     }
     this.#schedule(now);
+  }
+
+  /** Samples the no-progress watch; closes the connection (and returns true) when it expired. */
+  #stalled(now: number): boolean {
+    const host = this.#host;
+    if (!host.midFrame()) {
+      this.#watching = false;
+      return false;
+    }
+    const bytes = host.bytesReceived();
+    if (bytes !== this.#progressBytes || host.isReadPausedByConsumer()) {
+      this.#progressBytes = bytes;
+      this.#progressAt = now;
+      return false;
+    }
+    const timeout = this.#options.noProgressTimeoutMs;
+    if (now - this.#progressAt < timeout) return false;
+    this.#expire(
+      new TimeoutError(
+        `Connection to ${host.peer} stopped sending the frame or body it announced: no byte of ` +
+          `it for ${Math.round(now - this.#progressAt)} ms (${bytes} bytes received; ` +
+          `noProgressTimeoutMs ${timeout}); closing it`,
+        timeout,
+      ),
+      false,
+    );
+    return true;
   }
 
   #expire(error: TransportError, graceful: boolean): void {

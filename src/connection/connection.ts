@@ -7,15 +7,18 @@
  * interceptor sees every inbound message first, for bootstraps such as authentication.
  *
  * Failure semantics: a protocol violation, a slow consumer (write hard cap), a broken outbound
- * body or a quiet connection with requests outstanding closes the connection. However it closes
- * (locally or by the peer, gracefully or not), every outstanding request fails at once with a
- * `ConnectionClosedError` whose `cause` is the reason, and a stream body still arriving errors.
+ * body, a quiet connection with requests outstanding or a frame/body that stops arriving
+ * (`noProgressTimeoutMs`) closes the connection. A frame over its limit does not: it is skipped
+ * and fails alone (inbound-limits.ts). However it closes (locally or by the peer, gracefully or
+ * not), every outstanding request fails at once with a `ConnectionClosedError` whose `cause` is
+ * the reason, and a stream body still arriving errors.
  *
  * @module
  */
 
 import { ConnectionClosedError, describeError } from "../errors.ts";
 import { FrameDecoder } from "../protocol/decoder.ts";
+import type { OversizedFrame } from "../protocol/oversized-frame.ts";
 import { encodeMessage } from "../protocol/encoder.ts";
 import {
   isRequest,
@@ -30,6 +33,8 @@ import { FrameBufferPool } from "./frame-buffer-pool.ts";
 import { FrameWriter, type OutboundBody, type WrittenCallback } from "./frame-writer.ts";
 import { discardBody, type InboundBody, type ReadFlowControl } from "./inbound-body.ts";
 import { ConnectionDeadlines } from "./connection-deadlines.ts";
+import type { InboundFrameBudget } from "./inbound-frame-budget.ts";
+import { InboundFrameRoom, refuseOversizedRequest } from "./inbound-limits.ts";
 import { QuietWatchdog } from "./quiet-watchdog.ts";
 import { ResponseHandler } from "./response-handler.ts";
 
@@ -48,6 +53,12 @@ export type MessageInterceptor = (message: Message) => boolean;
 
 export interface ConnectionOptions {
   readonly maxFrameLength: number;
+  /** ChunkFetchSuccess / RpcResponse frames are accepted up to this length (default: the above). */
+  readonly maxReplyFrameLength?: number;
+  /** Charged for every frame assembled across received chunks (default: nothing is charged). */
+  readonly inboundFrameBudget?: InboundFrameBudget;
+  /** Mid-frame or mid-body and no byte received for this long: reset; 0 / absent = never. */
+  readonly noProgressTimeoutMs?: number;
   readonly writeHardCap: number;
   /** Requests outstanding and nothing received for this long closes the connection; 0 = never. */
   readonly connectionTimeoutMs: number;
@@ -73,6 +84,8 @@ export interface ConnectionCounters {
   readonly socketWrites: number;
   /** Bytes of free frame buffers kept to assemble later large frames in (lent bodies return). */
   readonly retainedFrameBytes: number;
+  /** Frames over a limit whose bodies were skipped (each failed alone; see inbound-limits.ts). */
+  readonly oversizedFrames: number;
 }
 
 type State = "open" | "closed";
@@ -92,6 +105,8 @@ export class Connection implements ReadFlowControl {
   readonly #frameBuffers: FrameBufferPool;
   readonly #watchdog: QuietWatchdog;
   readonly #deadlines: ConnectionDeadlines;
+  /** Waits for inbound frame memory (undefined without a budget). */
+  readonly #room: InboundFrameRoom | undefined;
   #requests: RequestSide | undefined;
   #state: State = "open";
   /** Why this side closed the connection (undefined: graceful, or closed by the peer). */
@@ -106,6 +121,7 @@ export class Connection implements ReadFlowControl {
   #bytesReceived = 0;
   #messagesReceived = 0;
   #messagesSent = 0;
+  #oversizedFrames = 0;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -127,12 +143,16 @@ export class Connection implements ReadFlowControl {
       firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? 0,
       idleTimeoutMs: options.idleTimeoutMs ?? 0,
       slowConsumerTimeoutMs: options.slowConsumerTimeoutMs ?? 0,
+      noProgressTimeoutMs: options.noProgressTimeoutMs ?? 0,
     }, {
       peer: this.peer,
       messagesReceived: () => this.#messagesReceived,
       bytesReceived: () => this.#bytesReceived,
       blockedSince: () => this.writer.blockedSince,
       queuedBytes: () => this.writer.queuedBytes,
+      midFrame: () => this.#decoder.midFrame,
+      // Waiting for inbound frame memory is not a consumer's pause: the deadline frees it.
+      isReadPausedByConsumer: () => this.#readPausers.size > (this.#room?.waiting === true ? 1 : 0),
       isBusy: () =>
         this.responses.outstanding > 0 || (this.#requests?.serving ?? 0) > 0 ||
         this.writer.queuedBytes > 0 || this.#body !== undefined,
@@ -154,6 +174,13 @@ export class Connection implements ReadFlowControl {
         ? {}
         : { allocateFresh: (size) => socket.allocateUninitialized!(size) },
     );
+    const budget = options.inboundFrameBudget;
+    this.#room = budget === undefined ? undefined : new InboundFrameRoom(budget, {
+      pause: (owner) => this.pauseReading(owner),
+      resume: (owner) => this.resumeReading(owner),
+      isOpen: () => this.#state === "open",
+      granted: () => this.#decode(undefined),
+    });
     this.#decoder = new FrameDecoder({
       message: (message) => this.#dispatch(message),
       rpcResponse: (requestId, body) => {
@@ -171,8 +198,13 @@ export class Connection implements ReadFlowControl {
         this.#body = undefined;
         body?.end();
       },
+      oversized: (frame) => this.#oversized(frame),
     }, {
       maxFrameLength: options.maxFrameLength,
+      ...(options.maxReplyFrameLength === undefined
+        ? {}
+        : { maxReplyFrameLength: options.maxReplyFrameLength }),
+      ...(this.#room === undefined ? {} : { memory: this.#room }),
       allocate: (size) => this.#frameBuffers.allocate(size),
     });
     this.closed = socket.closed.then((closed) => ({
@@ -199,6 +231,7 @@ export class Connection implements ReadFlowControl {
       messagesSent: this.#messagesSent,
       socketWrites: writer.socketWrites,
       retainedFrameBytes: this.#frameBuffers.retainedBytes,
+      oversizedFrames: this.#oversizedFrames,
     };
   }
 
@@ -295,9 +328,16 @@ export class Connection implements ReadFlowControl {
       (this.#deferred ??= []).push(chunk);
       return;
     }
+    this.#decode(chunk);
+  }
+
+  /** Decodes `chunk`, or (undefined) the bytes held while the decoder waited for memory. */
+  #decode(chunk: Uint8Array | undefined): void {
+    if (this.#state !== "open" || this.#decoding) return;
     this.#decoding = true;
     try {
-      this.#decoder.push(chunk);
+      if (chunk === undefined) this.#decoder.roomGranted();
+      else this.#decoder.push(chunk);
       while (this.#deferred !== undefined && this.#state === "open") {
         const deferred = this.#deferred;
         this.#deferred = undefined;
@@ -308,6 +348,24 @@ export class Connection implements ReadFlowControl {
     } finally {
       this.#decoding = false;
       this.#deferred = undefined;
+    }
+    // Inside a frame or an announced body: its bytes must keep coming (one check per chunk).
+    if (this.#state === "open" && this.#decoder.midFrame) this.#deadlines.midFrame();
+  }
+
+  /** A frame over its limit was skipped: it fails alone, the connection goes on. */
+  #oversized(frame: OversizedFrame): void {
+    this.#messagesReceived++;
+    this.#oversizedFrames++;
+    if (this.#state !== "open") return;
+    switch (frame.type) {
+      case MessageType.RpcRequest:
+        this.send(refuseOversizedRequest(frame));
+        return;
+      case MessageType.OneWayMessage:
+        return; // no reply exists; counted in oversizedFrames
+      default:
+        this.responses.oversized(frame);
     }
   }
 
@@ -329,6 +387,8 @@ export class Connection implements ReadFlowControl {
     if (this.#state !== "open") return;
     this.#state = "closed";
     this.#frameBuffers.close();
+    this.#room?.close();
+    this.#decoder.dispose();
     this.#watchdog.stop();
     this.#deadlines.stop();
     const error = closedError(this.peer, reason, local);

@@ -10,12 +10,14 @@
  *   that timed out keeps its place in that order, so its late reply is still matched (and then
  *   dropped) and the requests behind it get their own replies.
  *
- * Replies nobody waits for are dropped and counted; their raw bodies are discarded.
+ * Replies nobody waits for are dropped and counted; their raw bodies are discarded. A reply frame
+ * over a limit was skipped by the decoder: only its own request fails, with a `LimitError`.
  *
  * @module
  */
 
-import { ProtocolError, RemoteError } from "../errors.ts";
+import { LimitError, ProtocolError, RemoteError } from "../errors.ts";
+import { describeOversizedFrame, type OversizedFrame } from "../protocol/oversized-frame.ts";
 import {
   type ChunkFetchFailure,
   type ChunkFetchSuccess,
@@ -176,6 +178,43 @@ export class ResponseHandler {
       case MessageType.MergedBlockMetaSuccess:
         return this.#metaReply(message);
     }
+  }
+
+  /**
+   * A reply frame over a limit whose body the decoder skipped: its request fails alone with a
+   * `LimitError` naming the limit (a reply nobody waits for is dropped and counted).
+   */
+  oversized(frame: OversizedFrame): void {
+    let reply: PendingReply<Uint8Array> | PendingReply<MergedBlockMeta> | undefined;
+    let what: string;
+    switch (frame.type) {
+      case MessageType.ChunkFetchSuccess:
+        reply = this.#chunks.take(frame.streamId, frame.chunkIndex);
+        what = `Fetching chunk ${frame.chunkIndex} of stream ${frame.streamId}`;
+        break;
+      case MessageType.RpcResponse:
+        reply = this.#rpcs.take(frame.requestId);
+        what = `RPC ${frame.requestId}`;
+        break;
+      case MessageType.MergedBlockMetaSuccess:
+        reply = this.#metaRequests.take(frame.requestId);
+        what = `Merged block meta request ${frame.requestId}`;
+        break;
+      default:
+        this.#dropped++;
+        return;
+    }
+    if (reply === undefined) {
+      this.#dropped++;
+      return;
+    }
+    this.#outstanding--;
+    reply.reject(
+      new LimitError(
+        `${what} to ${this.#options.peer} failed: the reply's ${describeOversizedFrame(frame)}; ` +
+          `its body was skipped and the connection kept open`,
+      ),
+    );
   }
 
   /** The connection closed: every waiting request fails with `error`. */

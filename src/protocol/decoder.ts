@@ -5,7 +5,8 @@
  *
  * - `"frame-length"` — reading the 8-byte frame length (which may itself arrive split across
  *   chunks). The length is checked the moment its 8 bytes are in, before anything is buffered:
- *   below 9 or above `maxFrameLength` fails at once.
+ *   below 9 or above the ceiling (frame-limits.ts) fails at once; above the plain limit, the
+ *   frame's head decides (`"frame-head"`).
  * - `"frame"` — the frame spans chunks: its bytes are being copied into one buffer of exactly the
  *   frame's size (allocated once, no repeated concatenation).
  * - `"frame-body"` — a chunk ended right after the fixed fields of a frame with a large body (how
@@ -13,6 +14,15 @@
  *   body, the body is a view of it (no copy); otherwise the frame is assembled as in `"frame"`.
  * - `"stream-body"` — after a StreamResponse or UploadStream, its `byteCount` / `bodyByteCount`
  *   raw bytes are handed to {@linkcode FrameHandler.body} as they arrive (views, never buffered).
+ * - `"frame-head"` — a frame above the plain limit (`maxFrameLength`, or the inbound memory
+ *   budget): its type byte and id fields are read first (oversized-frame.ts). A ChunkFetchSuccess
+ *   or RpcResponse within `maxReplyFrameLength` is then received as usual; anything else over its
+ *   limit is skipped when the handler has `oversized`, else fails as before.
+ * - `"skip"` — the body of a frame over its limit is read and discarded (never buffered); once it
+ *   has passed, {@linkcode FrameHandler.oversized} reports the frame and decoding goes on.
+ * - `"awaiting-room"` — a frame that spans chunks needs a buffer, and the `memory` option had no
+ *   room for it: bytes received meanwhile are held (the host stops reading) until the host calls
+ *   {@linkcode FrameDecoder.roomGranted}.
  * - `"failed"` — a protocol error (or a throwing handler) stopped the decoder; every later `push`
  *   throws a {@linkcode ProtocolError} saying so.
  *
@@ -27,52 +37,34 @@
  * @module
  */
 
-import { describeError, InvalidArgumentError, ProtocolError, TransportError } from "../errors.ts";
-import { defaultLimits } from "../limits.ts";
+import { describeError, ProtocolError, TransportError } from "../errors.ts";
 import { readInt64 } from "./int64.ts";
 import { type Int64, type Message, MessageType } from "./messages.ts";
 import { FrameReader } from "./frame-reader.ts";
+import type {
+  DecoderState,
+  FrameDecoderOptions,
+  FrameHandler,
+  FrameMemory,
+} from "./frame-handler.ts";
+import { FrameCharge } from "./frame-charge.ts";
+import { FrameLimits, LENGTH_FIELD, MIN_FRAME_LENGTH } from "./frame-limits.ts";
+import { type OversizedFrame, oversizedHeadLength, readOversizedFrame } from "./oversized-frame.ts";
 
-/** Where the decoder is in the byte stream. */
-export type DecoderState = "frame-length" | "frame" | "frame-body" | "stream-body" | "failed";
-
-/** Receives what the decoder finds, synchronously, in stream order. */
-export interface FrameHandler {
-  /** A decoded message. For StreamResponse / UploadStream, its raw bytes follow via `body`. */
-  message(message: Message): void;
-  /** Raw bytes following a StreamResponse or UploadStream (never empty; ownership passes). */
-  body(chunk: Uint8Array): void;
-  /** All raw bytes of the last StreamResponse / UploadStream were delivered (also for 0 bytes). */
-  bodyEnd(): void;
-  /**
-   * Optional fast path: when present, every well-formed RpcResponse comes here instead of to
-   * `message`, without a message object being built (the hottest reply on a busy connection).
-   * Malformed ones still fail with the same `ProtocolError` as without it.
-   */
-  rpcResponse?(requestId: Int64, body: Uint8Array): void;
-}
-
-export interface FrameDecoderOptions {
-  /** Largest accepted frame length, header included (default `defaultLimits.maxFrameLength`). */
-  readonly maxFrameLength?: number;
-  /**
-   * Allocates the buffer of a frame that spans chunks (default `new Uint8Array(size)`). The decoder
-   * fills it completely before delivering anything from it, so it may return uninitialized memory
-   * (`Socket.allocateUninitialized`, or a buffer given back for reuse); nothing else may use it.
-   */
-  readonly allocate?: (size: number) => Uint8Array;
-}
+export type { DecoderState, FrameDecoderOptions, FrameHandler, FrameMemory };
 
 const allocateZeroed = (size: number): Uint8Array => new Uint8Array(size);
-
-/** Bytes of the frame-length field; the smallest frame is this plus the type byte. */
-const LENGTH_FIELD = 8;
-const MIN_FRAME_LENGTH = LENGTH_FIELD + 1;
 
 /** Decodes a Spark `network-common` byte stream. See the module documentation. */
 export class FrameDecoder {
   readonly maxFrameLength: number;
+  /** Replies (ChunkFetchSuccess, RpcResponse) are accepted up to this frame length. */
+  readonly maxReplyFrameLength: number;
   readonly #handler: FrameHandler;
+  readonly #charge: FrameCharge;
+  readonly #limits: FrameLimits;
+  /** Frames up to this length need no look at their head (the hot path). */
+  readonly #plainLimit: number;
   readonly #reader = new FrameReader();
   readonly #allocate: (size: number) => Uint8Array;
   #state: DecoderState = "frame-length";
@@ -98,17 +90,67 @@ export class FrameDecoder {
   /** Raw bytes still to pass through after a StreamResponse / UploadStream. */
   #streamRemaining = 0;
 
+  /** `"frame-head"`: bytes of the head needed (0 until the type byte is in). */
+  #headNeeded = 0;
+  /** `"skip"`: bytes of the oversized frame still to discard, and its report. */
+  #skipRemaining = 0;
+  #skipped: OversizedFrame | undefined;
+  /** Memory into which skipped bytes may be read (see `readBuffer`), allocated on first use. */
+  #scratch: Uint8Array | undefined;
+
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
-    const max = options.maxFrameLength ?? defaultLimits.maxFrameLength;
-    if (!Number.isSafeInteger(max) || max < MIN_FRAME_LENGTH) {
-      throw new InvalidArgumentError(
-        `Cannot create FrameDecoder: maxFrameLength must be an integer from ${MIN_FRAME_LENGTH} ` +
-          `to ${Number.MAX_SAFE_INTEGER}, got ${String(max)}`,
-      );
-    }
-    this.maxFrameLength = max;
+    const limits = new FrameLimits(options, options.memory?.limit, handler.oversized !== undefined);
+    this.#limits = limits;
+    this.maxFrameLength = limits.maxFrameLength;
+    this.maxReplyFrameLength = limits.maxReplyFrameLength;
+    this.#plainLimit = limits.plainLimit;
     this.#handler = handler;
+    this.#charge = new FrameCharge(options.memory);
     this.#allocate = options.allocate ?? allocateZeroed;
+  }
+
+  /**
+   * Whether the decoder is inside a frame or an announced body, i.e. owes the peer's next bytes
+   * to something already announced (the no-progress deadline watches this).
+   */
+  get midFrame(): boolean {
+    return this.#state === "frame-length" ? this.#lengthFilled > 0 : this.#state !== "failed";
+  }
+
+  /**
+   * The host charged the frame this decoder is `"awaiting-room"` for (its size, as `reserve` was
+   * asked): the frame's buffer is allocated and the bytes held meanwhile are decoded, calling the
+   * handler as `push` does. Ignored in any other state. Same errors as `push`.
+   */
+  roomGranted(): void {
+    if (this.#state !== "awaiting-room" || this.#pushing) return;
+    this.#pushing = true;
+    try {
+      const { start, held } = this.#charge.granted(this.#frameSize);
+      this.#allocateFrame(this.#frameSize, start);
+      for (const chunk of held) this.#consume(chunk);
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    } finally {
+      this.#pushing = false;
+    }
+  }
+
+  /**
+   * The connection closed: what the current frame holds is dropped and its charge released. The
+   * decoder is `"failed"` afterwards. Idempotent.
+   */
+  dispose(): void {
+    if (this.#state === "failed") return;
+    this.#fail(new ProtocolError("the decoder was disposed (its connection closed)"));
+  }
+
+  #fail(error: unknown): void {
+    this.#state = "failed";
+    this.#failure = error;
+    this.#frame = EMPTY;
+    this.#charge.drop();
   }
 
   /** Where the decoder is; `"failed"` once it has stopped. */
@@ -140,9 +182,7 @@ export class FrameDecoder {
     try {
       this.#consume(chunk);
     } catch (error) {
-      this.#state = "failed";
-      this.#failure = error;
-      this.#frame = EMPTY;
+      this.#fail(error);
       throw error;
     } finally {
       this.#pushing = false;
@@ -155,6 +195,15 @@ export class FrameDecoder {
    */
   readBuffer(): Uint8Array | undefined {
     if (this.#pushing) return undefined;
+    if (this.#state === "skip") {
+      // Skipped bytes are read into one reused buffer, never past the frame's end (so no byte of
+      // the next frame lands in memory that the next read overwrites).
+      if (this.#skipRemaining < DIRECT_READ_MIN) return undefined;
+      const scratch = this.#scratch ??= new Uint8Array(SKIP_SCRATCH);
+      return this.#skipRemaining >= scratch.length
+        ? scratch
+        : scratch.subarray(0, this.#skipRemaining);
+    }
     if (this.#state === "frame-body") {
       this.#startFrame(this.#frameSize, this.#head.subarray(0, this.#headLength));
     }
@@ -188,8 +237,18 @@ export class FrameDecoder {
             this.#lengthFilled = 0;
             length = readInt64(this.#lengthView, 0);
           }
-          const frameSize = this.#checkFrameLength(length) - LENGTH_FIELD;
-          if (end - offset >= frameSize) {
+          // The hot path: a plain length needs no more than this comparison.
+          const frameLength =
+            typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.#plainLimit
+              ? length
+              : this.#limits.check(length);
+          const frameSize = frameLength - LENGTH_FIELD;
+          if (frameLength > this.#plainLimit) {
+            this.#frameSize = frameSize;
+            this.#headLength = 0;
+            this.#headNeeded = 0;
+            this.#state = "frame-head";
+          } else if (end - offset >= frameSize) {
             view ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
             const start = offset;
             offset += frameSize;
@@ -202,6 +261,37 @@ export class FrameDecoder {
           }
           break;
         }
+        case "frame-head": {
+          const head = this.#head;
+          if (this.#headNeeded === 0) {
+            const type = chunk[offset]!;
+            const needed = oversizedHeadLength(type);
+            if (needed === 0 || needed > this.#frameSize) {
+              throw this.#limits.tooLarge(
+                this.#frameSize + LENGTH_FIELD,
+                this.maxFrameLength,
+                type,
+              );
+            }
+            this.#headNeeded = needed;
+          }
+          while (this.#headLength < this.#headNeeded && offset < end) {
+            head[this.#headLength++] = chunk[offset++]!;
+          }
+          if (this.#headLength < this.#headNeeded) return;
+          this.#decideOversized();
+          break;
+        }
+        case "skip": {
+          const count = Math.min(this.#skipRemaining, end - offset);
+          offset += count;
+          this.#skipRemaining -= count;
+          if (this.#skipRemaining === 0) this.#endSkip();
+          break;
+        }
+        case "awaiting-room":
+          this.#charge.hold(offset === 0 ? chunk : chunk.subarray(offset));
+          return;
         case "frame": {
           const frame = this.#frame;
           const count = Math.min(frame.length - this.#frameFilled, end - offset);
@@ -218,6 +308,8 @@ export class FrameDecoder {
           if (this.#frameFilled === frame.length) {
             this.#frame = EMPTY;
             this.#state = "frame-length";
+            // Complete: the buffer now belongs to whoever receives the message.
+            this.#charge.release();
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
           }
@@ -255,24 +347,6 @@ export class FrameDecoder {
           return;
       }
     }
-  }
-
-  /** Validates a frame length the moment its 8 bytes are in; returns it as a number. */
-  #checkFrameLength(length: Int64): number {
-    if (typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.maxFrameLength) {
-      return length;
-    }
-    // A bigint length is beyond ±(2^53 − 1): either hugely positive or negative.
-    if (length >= MIN_FRAME_LENGTH) {
-      throw new ProtocolError(
-        `Cannot decode frame: announced frame length ${length} exceeds the maximum of ` +
-          `${this.maxFrameLength} bytes`,
-      );
-    }
-    throw new ProtocolError(
-      `Cannot decode frame: announced frame length ${length} is invalid; expected at least ` +
-        `${MIN_FRAME_LENGTH} (8 length bytes and a type byte)`,
-    );
   }
 
   /** Decodes and delivers the complete frame in `bytes[start, end)` (type byte first). */
@@ -318,8 +392,53 @@ export class FrameDecoder {
     return true;
   }
 
-  /** Enters `"frame"`: a new `frameSize`-byte buffer starting with `start` (`"frame-body"`'s too). */
+  /**
+   * An oversized frame's head is in: a reply within `maxReplyFrameLength` (and the memory limit)
+   * is received as usual (`"frame-body"`); anything else is skipped, or fails the decoder when the
+   * handler cannot be told.
+   */
+  #decideOversized(): void {
+    const frameSize = this.#frameSize;
+    const frameLength = frameSize + LENGTH_FIELD;
+    const type = this.#head[0]!;
+    const over = this.#limits.exceeded(type, frameLength);
+    if (over === undefined) {
+      // Only replies get here (anything else within maxFrameLength is a plain frame), and their
+      // head is exactly their fixed fields.
+      this.#state = "frame-body";
+      return;
+    }
+    const { limit, limitName } = over;
+    if (this.#handler.oversized === undefined) {
+      throw this.#limits.tooLarge(frameLength, limit, type);
+    }
+    this.#skipped = readOversizedFrame(this.#head, this.#headView, frameLength, limit, limitName);
+    this.#skipRemaining = frameSize - this.#headLength;
+    this.#state = "skip";
+    if (this.#skipRemaining === 0) this.#endSkip();
+  }
+
+  #endSkip(): void {
+    const frame = this.#skipped!;
+    this.#skipped = undefined;
+    this.#state = "frame-length";
+    this.#handler.oversized!(frame);
+  }
+
+  /**
+   * Enters `"frame"`: a new `frameSize`-byte buffer starting with `start` (`"frame-body"`'s too),
+   * charged to `memory` first; without room, enters `"awaiting-room"` instead.
+   */
   #startFrame(frameSize: number, start: Uint8Array): void {
+    if (!this.#charge.reserve(frameSize, start)) {
+      this.#frameSize = frameSize;
+      this.#state = "awaiting-room";
+      return;
+    }
+    this.#allocateFrame(frameSize, start);
+  }
+
+  #allocateFrame(frameSize: number, start: Uint8Array): void {
     const frame = this.#allocate(frameSize);
     if (frame.length !== frameSize) {
       throw new TransportError(
@@ -378,6 +497,8 @@ const EMPTY = new Uint8Array(0);
 const RPC_FIELDS = 1 + 8 + 4;
 /** Frames with at least this much left to receive are read straight into their buffer. */
 const DIRECT_READ_MIN = 16 * 1024;
+/** Skipped bytes are read into a reused buffer of this size. */
+const SKIP_SCRATCH = 64 * 1024;
 /** Bodies at least this large are awaited as a chunk of their own (`"frame-body"`). */
 const SPLIT_BODY_MIN = DIRECT_READ_MIN;
 /** The longest fixed-field prefix {@linkcode fixedFieldsLength} knows. */

@@ -13,4 +13,10 @@ export {
   FrameDecoder,
   type FrameDecoderOptions,
   type FrameHandler,
+  type FrameMemory,
 } from "./decoder.ts";
+export {
+  type FrameLimitName,
+  type OversizedFrame,
+  SPARK_MAX_FRAME_LENGTH,
+} from "./oversized-frame.ts";

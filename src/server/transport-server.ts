@@ -95,6 +95,8 @@ export class TransportServer {
       // Server connections get deadlines a client does not: a peer must speak, and not idle forever.
       firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? defaultLimits.handshakeTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs ?? defaultLimits.idleTimeoutMs,
+      // One inbound frame memory budget for every connection (maxInboundFrameBytes, server-wide).
+      inboundFrameBudget: resolved.inboundFrameBudget,
     };
     const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     if (!Number.isFinite(grace) || grace < 0) {

@@ -1,0 +1,76 @@
+/**
+ * What a {@linkcode FrameDecoder} is given and tells: its handler (what it finds, synchronously,
+ * in stream order), the memory it charges for frames assembled in a buffer of their own, its
+ * options, and its states (described in decoder.ts).
+ *
+ * @module
+ */
+
+import type { Int64, Message } from "./messages.ts";
+import type { OversizedFrame } from "./oversized-frame.ts";
+
+/** Where the decoder is in the byte stream. */
+export type DecoderState =
+  | "frame-length"
+  | "frame"
+  | "frame-body"
+  | "stream-body"
+  | "frame-head"
+  | "skip"
+  | "awaiting-room"
+  | "failed";
+
+/** Receives what the decoder finds, synchronously, in stream order. */
+export interface FrameHandler {
+  /** A decoded message. For StreamResponse / UploadStream, its raw bytes follow via `body`. */
+  message(message: Message): void;
+  /** Raw bytes following a StreamResponse or UploadStream (never empty; ownership passes). */
+  body(chunk: Uint8Array): void;
+  /** All raw bytes of the last StreamResponse / UploadStream were delivered (also for 0 bytes). */
+  bodyEnd(): void;
+  /**
+   * Optional fast path: when present, every well-formed RpcResponse comes here instead of to
+   * `message`, without a message object being built (the hottest reply on a busy connection).
+   * Malformed ones still fail with the same `ProtocolError` as without it.
+   */
+  rpcResponse?(requestId: Int64, body: Uint8Array): void;
+  /**
+   * Optional: a frame over its limit whose body was just skipped (see oversized-frame.ts). Without
+   * it, such a frame fails the decoder with a `ProtocolError` the moment its length is known.
+   */
+  oversized?(frame: OversizedFrame): void;
+}
+
+/**
+ * Memory charged for frames assembled in a buffer of their own (frames that span chunks), before
+ * the buffer is allocated; released once the frame is complete or abandoned.
+ */
+export interface FrameMemory {
+  /** The most one frame may be charged; a larger frame is refused as over `maxInboundFrameBytes`. */
+  readonly limit: number;
+  /**
+   * Charges `size` bytes. `false`: no room now; the decoder waits (`"awaiting-room"`) and the host
+   * must stop reading, charge `size` once there is room, then call `roomGranted()`.
+   */
+  reserve(size: number): boolean;
+  /** Gives back what `reserve` (or the host, before `roomGranted`) charged. */
+  release(size: number): void;
+}
+
+export interface FrameDecoderOptions {
+  /** Largest accepted frame length, header included (default `defaultLimits.maxFrameLength`). */
+  readonly maxFrameLength?: number;
+  /**
+   * Largest ChunkFetchSuccess / RpcResponse frame accepted when above `maxFrameLength` (default
+   * `maxFrameLength`: no exception for replies).
+   */
+  readonly maxReplyFrameLength?: number;
+  /** Charges frames assembled in their own buffer (default: nothing is charged). */
+  readonly memory?: FrameMemory;
+  /**
+   * Allocates the buffer of a frame that spans chunks (default `new Uint8Array(size)`). The decoder
+   * fills it completely before delivering anything from it, so it may return uninitialized memory
+   * (`Socket.allocateUninitialized`, or a buffer given back for reuse); nothing else may use it.
+   */
+  readonly allocate?: (size: number) => Uint8Array;
+}

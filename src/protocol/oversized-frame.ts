@@ -1,0 +1,99 @@
+/**
+ * Frames over a limit that the decoder skips instead of failing the connection.
+ *
+ * A frame's header carries its type and its request id (or chunk id) before its body, so the
+ * decoder can decide before buffering anything: for a frame over its limit it reads only the fixed
+ * fields named here, then reads and discards the body, and reports an {@linkcode OversizedFrame}
+ * once the last byte has passed. The connection stays in sync: the frame fails alone (a client's
+ * request with a `LimitError`, a server's with a failure reply naming the limit).
+ *
+ * Only frames whose body ends the frame and whose id comes first can be skipped this way; an
+ * oversized frame of another type (they are all a few bytes long) breaks the protocol.
+ *
+ * @module
+ */
+
+import { readInt64 } from "./int64.ts";
+import { type Int64, MessageType, messageTypeName } from "./messages.ts";
+
+/** Which limit a skipped frame was over. */
+export type FrameLimitName = "maxFrameLength" | "maxReplyFrameLength" | "maxInboundFrameBytes";
+
+interface OversizedBase {
+  /** The announced frame length (the 8 length bytes included). */
+  readonly frameLength: number;
+  /** The limit it was over, in bytes, and its name. */
+  readonly limit: number;
+  readonly limitName: FrameLimitName;
+}
+
+/** A frame that was skipped for being over a limit; see the module documentation. */
+export type OversizedFrame =
+  | OversizedBase & {
+    readonly type:
+      | typeof MessageType.RpcRequest
+      | typeof MessageType.RpcResponse
+      | typeof MessageType.MergedBlockMetaSuccess;
+    readonly requestId: Int64;
+  }
+  | OversizedBase & {
+    readonly type: typeof MessageType.ChunkFetchSuccess;
+    readonly streamId: Int64;
+    readonly chunkIndex: number;
+  }
+  | OversizedBase & { readonly type: typeof MessageType.OneWayMessage };
+
+/** The largest frame Spark's decoder accepts (its frame length is checked against int32). */
+export const SPARK_MAX_FRAME_LENGTH = 0x7fff_ffff;
+
+/**
+ * Bytes of a frame of `type` (type byte first) the decoder needs to report it when skipped, or 0
+ * when a frame of that type cannot be skipped.
+ */
+export function oversizedHeadLength(type: number): number {
+  switch (type) {
+    case MessageType.ChunkFetchSuccess: // type, streamId, chunkIndex
+    case MessageType.RpcRequest: // type, requestId, bodyLength
+    case MessageType.RpcResponse:
+    case MessageType.MergedBlockMetaSuccess: // type, requestId, numChunks
+      return 1 + 8 + 4;
+    case MessageType.OneWayMessage: // type (its bodyLength does not matter once skipped)
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/** Builds the report of a skipped frame from its first `oversizedHeadLength(type)` bytes. */
+export function readOversizedFrame(
+  head: Uint8Array,
+  view: DataView,
+  frameLength: number,
+  limit: number,
+  limitName: FrameLimitName,
+): OversizedFrame {
+  const limits: OversizedBase = { frameLength, limit, limitName };
+  switch (head[0]) {
+    case MessageType.ChunkFetchSuccess:
+      return {
+        type: MessageType.ChunkFetchSuccess,
+        streamId: readInt64(view, 1),
+        chunkIndex: view.getInt32(9),
+        ...limits,
+      };
+    case MessageType.RpcRequest:
+      return { type: MessageType.RpcRequest, requestId: readInt64(view, 1), ...limits };
+    case MessageType.RpcResponse:
+      return { type: MessageType.RpcResponse, requestId: readInt64(view, 1), ...limits };
+    case MessageType.MergedBlockMetaSuccess:
+      return { type: MessageType.MergedBlockMetaSuccess, requestId: readInt64(view, 1), ...limits };
+    default:
+      return { type: MessageType.OneWayMessage, ...limits };
+  }
+}
+
+/** `RpcResponse of 314572808 bytes is over maxReplyFrameLength (268435456 bytes)`. */
+export function describeOversizedFrame(frame: OversizedFrame): string {
+  return `${messageTypeName[frame.type]} frame of ${frame.frameLength} bytes is over ` +
+    `${frame.limitName} (${frame.limit} bytes)`;
+}
