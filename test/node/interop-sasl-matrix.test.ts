@@ -22,7 +22,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const CELL_GUARD = { timeout: 120_000 };
 
 /** Node serves auth-conf and auth; Deno serves auth-conf only. */
-const SERVERS: Record<InteropRuntimeName, string[]> = {
+const SERVERS: Partial<Record<InteropRuntimeName, string[]>> = {
   node: ["0", "127.0.0.1", "--sasl-secret", SECRET],
   deno: ["0", "127.0.0.1", "--sasl-secret", SECRET, "--sasl-encrypt"],
 };
@@ -35,7 +35,7 @@ const servers = new Map<
 
 before(() => {
   for (const runtime of ["node", "deno"] as const) {
-    const process = group.start(runtime, "server", SERVERS[runtime]);
+    const process = group.start(runtime, "server", SERVERS[runtime]!);
     const addresses = serverAddresses(process, ["tcp"], STARTUP_TIMEOUT_MS);
     addresses.catch(() => {});
     servers.set(runtime, { process, addresses });
