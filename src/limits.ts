@@ -59,6 +59,13 @@ export const defaultLimits = {
    */
   gatewayMaxSessionsPerAddress: 64,
   /**
+   * Requests one gateway session keeps at its backend at once; further ones wait (undecoded, the
+   * browser paused). Replies in flight are what a session pins when its page stops reading: 16
+   * replies of 1 MiB chunks stay within 64 MiB (64 of them let one page grow the gateway by
+   * ~100 MiB), and 16 MiB in flight still fills a 1 Gbit/s link at 100 ms round trip.
+   */
+  gatewayMaxInFlightRequests: 16,
+  /**
    * A gateway session whose browser sent no request for this long, with nothing in flight or
    * queued for it, is closed (4408); WebSocket and Ferry pings do not count (0 = never).
    */

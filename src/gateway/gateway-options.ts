@@ -74,7 +74,10 @@ export interface GatewayOptions {
   readonly maxFrameLength?: number;
   /** Forward UploadStream from browsers. Default false (refused with 1008). */
   readonly allowUpload?: boolean;
-  /** Requests one session keeps in flight to its backend before the browser is paused. Default 64. */
+  /**
+   * Requests one session keeps in flight to its backend before the browser is paused, counted per
+   * request (not per WebSocket message). Default `defaultLimits.gatewayMaxInFlightRequests` (16).
+   */
   readonly maxInFlightRequests?: number;
   /** Request bytes in flight to the backend before the browser is paused. Default 8 MiB. */
   readonly maxRequestBytesInFlight?: number;
@@ -124,7 +127,7 @@ export const defaultGatewayOptions = {
   maxConnections: defaultLimits.gatewayMaxSessions,
   maxConnectionsPerIp: defaultLimits.gatewayMaxSessionsPerAddress,
   maxFrameLength: 16 * MiB,
-  maxInFlightRequests: 64,
+  maxInFlightRequests: defaultLimits.gatewayMaxInFlightRequests,
   maxRequestBytesInFlight: 8 * MiB,
   highWaterMark: defaultLimits.writeHighWaterMark,
   maxBufferedBytes: 128 * MiB,
