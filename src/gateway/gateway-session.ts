@@ -328,7 +328,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
       const idleMs = this.#options.idleTimeoutMs;
       const quiet = Date.now() - this.#lastActive;
       const busy = this.#inFlight > 0 || this.#pending.length > 0 || this.#upload !== undefined ||
-        this.#writer.buffered > 0 || this.#held.length > 0;
+        !this.#writer.settled || this.#held.length > 0;
       if (busy || quiet < idleMs) {
         this.#armIdle(busy ? idleMs : idleMs - quiet);
         return;

@@ -189,6 +189,38 @@ describe("gateway admission (memory)", () => {
     }
   });
 
+  it("a stream still being delivered is not idle, however long it takes", async () => {
+    const fixture = await memoryGateway({ idleTimeoutMs: 200 });
+    try {
+      const { browser, edge } = fixture.open();
+      let bodyBytes = 0;
+      let ended = false;
+      const decoder = new FrameDecoder({
+        message() {},
+        body: (chunk) => {
+          bodyBytes += chunk.byteLength;
+        },
+        bodyEnd: () => {
+          ended = true;
+        },
+      });
+      browser.attach({ data: (chunk) => decoder.push(chunk), drain() {}, close() {} });
+      browser.pause(); // the page reads nothing for a while: the body waits in the gateway
+      const size = 8 * 1024 * 1024;
+      browser.write(oneMessage([{ type: MessageType.StreamRequest, streamId: `gen:${size}` }]));
+      await settle(700); // more than three idle periods
+      assert.equal(edge.closeCalls, 0, "closed while its stream was being delivered");
+      browser.resume();
+      await until("the whole body", () => ended);
+      assert.equal(bodyBytes, size);
+      assert.equal(edge.closeCalls, 0);
+      await until("the idle close once delivered", () => edge.closeCalls > 0);
+      assert.equal(edge.closeCode, GatewayCloseCode.Timeout);
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it("a Ferry cancel from a browser is refused with 1008 and never forwarded", async () => {
     let controlSeen = 0;
     const fixture = await memoryGateway({}, {
