@@ -154,6 +154,38 @@ describe("gateway admission (memory)", () => {
     }
   });
 
+  it("frames split anywhere across messages (length fields included) are paced intact", async () => {
+    const fixture = await memoryGateway({ maxInFlightRequests: 2 });
+    try {
+      const { browser } = fixture.open();
+      const messages = recorder(browser);
+      const streamId = await openStream(browser, messages, 20, 100);
+      const bytes = oneMessage([
+        ...fetches(streamId, 20),
+        { type: MessageType.RpcRequest, requestId: 7, body: utf8("echo") },
+      ]);
+      for (
+        let offset = 0, size = 1;
+        offset < bytes.byteLength;
+        offset += size, size = size % 7 + 1
+      ) {
+        browser.write(bytes.slice(offset, offset + size));
+      }
+      await until("every reply", () => messages.length === 21);
+      assert.deepEqual(
+        messages.slice(0, 20).map((m) => m.type === MessageType.ChunkFetchSuccess && m.chunkIndex),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      assert.deepEqual(messages[20], {
+        type: MessageType.RpcResponse,
+        requestId: 7,
+        body: utf8("echo"),
+      });
+    } finally {
+      await fixture.close();
+    }
+  });
+
   it("a session that only pings is closed at idleTimeoutMs (4408); busy ones are not", async () => {
     const fixture = await memoryGateway({ idleTimeoutMs: 300 });
     try {
