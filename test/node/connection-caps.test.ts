@@ -14,7 +14,12 @@ import { webSocketListen } from "../../adapters/node/ws-listen.ts";
 import { wsConnect } from "../../adapters/node/ws-connect.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { defaultLimits } from "../../src/limits.ts";
-import type { ConnectionAdmissionStats } from "../../src/server/connection-admission.ts";
+import {
+  CONNECTION_CAP_CLOSE_CODE,
+  type ConnectionAdmissionStats,
+} from "../../src/server/connection-admission.ts";
+import { generateSelfSignedCertificate } from "../../src/tls/self-signed-certificate.ts";
+import { tlsConnect, tlsListen } from "../../adapters/node/tls.ts";
 import { createInteropServer } from "../../interop/interop-handler.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -91,6 +96,55 @@ describe("connection caps and direct WebSocket admission (Node)", () => {
     } finally {
       for (const raw of raws) raw.destroy();
       await Promise.all(clients.map((client) => client.close()));
+      await server.close();
+    }
+  });
+
+  it("TLS: the connection over a cap is closed after the handshake, unread", async () => {
+    const { certPem, keyPem } = await generateSelfSignedCertificate();
+    const server = createInteropServer({ maxConnectionsPerAddress: 1 });
+    const clients: TransportClient[] = [];
+    try {
+      const { port } = (await server.listen(
+        tlsListen({ host: "127.0.0.1", port: 0, cert: certPem, key: keyPem }),
+      )).address;
+      const connect = tlsConnect({ host: "127.0.0.1", port, ca: certPem, serverName: "localhost" });
+      clients.push(await TransportClient.connect(connect));
+      await until(() => server.connectionStats.open === 1);
+      const refused = await TransportClient.connect(connect);
+      clients.push(refused);
+      const started = Date.now();
+      const closed = await refused.closed;
+      console.log(
+        `TLS cap 1 per address: the 2nd connection closed ${Date.now() - started} ms after its ` +
+          `handshake (${closed.error === undefined ? "graceful" : "with an error"}); ` +
+          `stats ${JSON.stringify(server.connectionStats)}`,
+      );
+      assert.deepEqual(server.connectionStats, { open: 1, refusedTotal: 0, refusedPerAddress: 1 });
+      assert.deepEqual(await clients[0]!.sendRpc(utf8("tls")), utf8("tls"));
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+      await server.close();
+    }
+  });
+
+  it("TransportServer caps on a WebSocket listener close the upgraded socket with 1013", async () => {
+    const server = createInteropServer({ maxConnectionsPerAddress: 1 });
+    const open: WebSocket[] = [];
+    try {
+      const { url } = (await server.listen(webSocketListen({ host: "127.0.0.1", port: 0 })))
+        .address;
+      const first = await upgrade(url);
+      open.push(first.ws);
+      await until(() => server.connectionStats.open === 1);
+      const second = await upgrade(url);
+      open.push(second.ws);
+      const code = await new Promise<number>((resolve) => second.ws.once("close", resolve));
+      console.log(`TransportServer cap over WebSocket: closed with ${code}`);
+      assert.equal(code, CONNECTION_CAP_CLOSE_CODE);
+      assert.equal(server.connectionStats.refusedPerAddress, 1);
+    } finally {
+      for (const ws of open) ws.terminate();
       await server.close();
     }
   });
