@@ -62,6 +62,8 @@ export function runnerListenOptions(
   return {
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
+    // The listener lets every Origin through to `Gateway.allowUpgrade`, which has its own rules.
+    allowedOrigins: ["*"],
     allowUpgrade: (request) => gateway.allowUpgrade(request),
     pingIntervalMs: options.pingIntervalMs ?? 15_000,
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),

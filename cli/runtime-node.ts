@@ -25,12 +25,15 @@ export function nodeCliRuntime(): CliRuntime {
     webSocketConnect: (url) => wsConnect({ url }),
     tcpListen: (host, port) => tcpListen({ host, port }),
     tlsListen: (host, port, cert, key) => tlsListen({ host, port, cert, key }),
-    webSocketListen: (host, port) => webSocketListen({ host, port }),
+    webSocketListen: (host, port, allowedOrigins) =>
+      webSocketListen({ host, port, allowedOrigins }),
     gatewayListen: (options) =>
       webSocketListen({
         host: options.host,
         port: options.port,
         maxPayload: options.maxFrameLength,
+        // The gateway applies its own Origin rules in allowUpgrade.
+        allowedOrigins: ["*"],
         allowUpgrade: options.allowUpgrade,
         onRequest: options.onRequest,
         pingIntervalMs: BROWSER_PING_INTERVAL_MS,

@@ -32,7 +32,8 @@ export interface CliRuntime {
   webSocketConnect(url: string): Connect;
   tcpListen(host: string, port: number): Listen;
   tlsListen(host: string, port: number, cert: string, key: string): Listen;
-  webSocketListen(host: string, port: number): Listen;
+  /** A direct WebSocket listener; pages may connect only from `allowedOrigins` (exact). */
+  webSocketListen(host: string, port: number, allowedOrigins: readonly string[]): Listen;
   /**
    * A WebSocket listener for the gateway, with browser liveness (pings every 15 s) and, where the
    * runtime allows, a deadline for upgrade headers (10 s), as the adapters' gateway runners use.

@@ -52,9 +52,9 @@ Options:
   --no-web             do not build the browser bundle (the page cannot load /ferry.js)
   --help               this text
 
-Browsers may open gateway sessions only from the page's own origins (http://127.0.0.1:HTTP_PORT,
-http://localhost:HTTP_PORT and --host's), printed as "Origins"; clients that send no Origin (ferry
-get) are let in. Prints the URLs it serves; Ctrl-C stops it.`;
+Browsers may open gateway sessions and direct WebSockets only from the page's own origins
+(http://127.0.0.1:HTTP_PORT, http://localhost:HTTP_PORT and --host's), printed as "Origins"; other
+pages get 403; clients that send no Origin (ferry get) are let in. Prints the URLs it serves; Ctrl-C stops it.`;
 
 /** The gateway target naming this server (the web demo's default target). */
 export const GATEWAY_TARGET = "files";
@@ -130,15 +130,6 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   try {
     const tcp = await server.listen(runtime.tcpListen(host, port));
     listeners.push(tcp);
-    const ws = await server.listen(runtime.webSocketListen(host, wsPort));
-    listeners.push(ws);
-    if (tlsPort !== undefined) {
-      const altNames = ["localhost", "127.0.0.1", "::1"];
-      if (!altNames.includes(host) && host !== "0.0.0.0" && host !== "::") altNames.push(host);
-      const { certPem, keyPem } = await generateSelfSignedCertificate({ altNames });
-      if (certOut !== undefined) writeFileSync(certOut, certPem);
-      listeners.push(await server.listen(runtime.tlsListen(host, tlsPort, certPem, keyPem)));
-    }
     gateway = await startServeGateway(runtime, {
       host,
       port: httpPort,
@@ -149,6 +140,17 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
       allowMissingOrigin: true,
       onRequest: (request) => site.handle(request),
     });
+    // The direct WebSocket port admits the same pages as the gateway (and clients with no
+    // Origin, such as ferry get): any other page a user visits gets 403.
+    const ws = await server.listen(runtime.webSocketListen(host, wsPort, gateway.allowedOrigins));
+    listeners.push(ws);
+    if (tlsPort !== undefined) {
+      const altNames = ["localhost", "127.0.0.1", "::1"];
+      if (!altNames.includes(host) && host !== "0.0.0.0" && host !== "::") altNames.push(host);
+      const { certPem, keyPem } = await generateSelfSignedCertificate({ altNames });
+      if (certOut !== undefined) writeFileSync(certOut, certPem);
+      listeners.push(await server.listen(runtime.tlsListen(host, tlsPort, certPem, keyPem)));
+    }
   } catch (error) {
     console.error(`ferry serve: cannot listen on ${host}: ${describeError(error)}`);
     await gateway?.close();

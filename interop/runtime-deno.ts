@@ -41,7 +41,8 @@ export function denoRuntime(): InteropRuntime {
       return wsConnect({ url: target.url, ...(options.ca ? { ca: options.ca } : {}) });
     },
     listenTcp: (host, port) => tcpListen({ host, port }),
-    listenWebSocket: (host, port) => webSocketListen({ host, port }),
+    // An interop test server: the browser checks connect from pages on other origins.
+    listenWebSocket: (host, port) => webSocketListen({ host, port, allowedOrigins: ["*"] }),
     listenTls: (host, port, { cert, key }) => tlsListen({ host, port, cert, key }),
     readTextFile: (path) => deno.readTextFile(path),
     writeTextFile: (path, text) => deno.writeTextFile(path, text),

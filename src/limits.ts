@@ -55,6 +55,48 @@ export const defaultLimits = {
   /** Deadline for an authentication handshake. */
   authTimeoutMs: 10_000,
   /**
+   * Connections one server (`TransportServer`, over all its listeners) or one WebSocket listener
+   * holds at once; one more is refused at once (TCP/TLS: closed unread; WebSocket: HTTP 503
+   * before the upgrade). Each costs a descriptor and its buffers: far above what a 2-core server
+   * serves usefully, below where descriptors run out on a host tuned for servers (set it under
+   * the process's descriptor limit, `ulimit -n`, where that is lower).
+   */
+  maxConnections: 10_000,
+  /**
+   * Connections from one remote address (IP, any port) at once, per server or WebSocket listener.
+   * Generous because many users can share one address (a NAT, a proxy, a Spark cluster's egress);
+   * one address still takes at most a tenth of `maxConnections`.
+   */
+  maxConnectionsPerAddress: 1_000,
+  /**
+   * Deadline for a WebSocket upgrade request's headers on a listener (direct and gateway alike):
+   * a client dripping them (slowloris) is cut off. Node checks it every half deadline, so a
+   * half-sent request ends 10–15 s after it began.
+   */
+  upgradeHeadersTimeoutMs: 10_000,
+  /**
+   * Gateway sessions at once. Each holds a browser socket and a backend connection (two
+   * descriptors); idle sessions close after `gatewayIdleTimeoutMs`.
+   */
+  gatewayMaxSessions: 4_096,
+  /**
+   * Gateway sessions from one address at once: room for 64 tabs behind one NAT, while filling the
+   * gateway takes 64 addresses (1 024 / 64 let 16 addresses hold every session).
+   */
+  gatewayMaxSessionsPerAddress: 64,
+  /**
+   * Requests one gateway session keeps at its backend at once; further ones wait (undecoded, the
+   * browser paused). Replies in flight are what a session pins when its page stops reading: 16
+   * replies of 1 MiB chunks stay within 64 MiB (64 of them let one page grow the gateway by
+   * ~100 MiB), and 16 MiB in flight still fills a 1 Gbit/s link at 100 ms round trip.
+   */
+  gatewayMaxInFlightRequests: 16,
+  /**
+   * A gateway session whose browser sent no request for this long, with nothing in flight or
+   * queued for it, is closed (4408); WebSocket and Ferry pings do not count (0 = never).
+   */
+  gatewayIdleTimeoutMs: 300_000,
+  /**
    * A server connection must deliver its first complete frame within this long of being accepted
    * (Ferry has no wire handshake: the first frame is it). A peer that never speaks, or drips bytes
    * that never complete a frame, is reset. Clients default to 0 (none).

@@ -21,6 +21,12 @@ export type { BodyData } from "./connection/body-source.ts";
 export type { MergedBlockMeta } from "./connection/response-handler.ts";
 
 export { TransportServer, type TransportServerOptions } from "./server/transport-server.ts";
+export {
+  CONNECTION_CAP_CLOSE_CODE,
+  type ConnectionAdmissionStats,
+  ConnectionCapError,
+  type ConnectionCaps,
+} from "./server/connection-admission.ts";
 export type { RpcHandler } from "./server/rpc-handler.ts";
 export type { StreamBody, StreamManager } from "./server/stream-manager.ts";
 export { TransferBudget } from "./server/transfer-budget.ts";

@@ -6,11 +6,17 @@
  * `pingIntervalMs` becomes `upgradeWebSocket`'s `idleTimeout` (whole seconds, rounded up): Deno
  * pings and closes a WebSocket whose peer stops answering.
  *
- * Two Deno limitations, against the socket contract:
+ * Upgrades are checked in this order: path (404), Origin allowlist and `allowUpgrade` (403),
+ * connection caps (503, counted), all before `upgradeWebSocket`.
+ *
+ * Three Deno limitations, against the socket contract:
  * - Deno's server-side WebSocket cannot pause reading: while paused, received messages are held
  *   in the adapter (bounded by `maxHeldBytes`), so backpressure does not reach the remote writer.
  * - `Deno.serve` cannot stop listening without ending what it upgraded: closing this listener
  *   also closes the WebSockets it accepted (their `closed` reports how).
+ * - `Deno.serve` has no header deadline: a half-sent upgrade request is held as long as Deno's
+ *   HTTP server holds it (more than 70 s with Deno 2.9.5), so this listener cannot apply
+ *   `defaultLimits.upgradeHeadersTimeoutMs`; put a proxy with one in front where slowloris matters.
  *
  * @module
  */
@@ -22,9 +28,12 @@ import { handOverAccepted } from "../accepted-socket.ts";
 import { formatHostPort } from "../tcp-options.ts";
 import {
   checkWebSocketListenOptions,
-  upgradeAllowed,
   type WebSocketListenCommonOptions,
 } from "../websocket-listen-options.ts";
+import {
+  type ConnectionAdmissionStats,
+  ConnectionCapError,
+} from "../../src/server/connection-admission.ts";
 import type { WebSocketLike } from "../websocket-like.ts";
 import { wrapWebSocket } from "../websocket-socket.ts";
 import type { UpgradeRequest } from "../websocket-upgrade-request.ts";
@@ -37,12 +46,14 @@ export interface WebSocketListenOptions extends WebSocketListenCommonOptions {
   readonly maxHeldBytes?: number;
   /** Deno's `idleTimeout` for pings, in ms rounded up to seconds (0 = never, default). */
   readonly pingIntervalMs?: number;
+  /** Receives the listener's connection counters (open, refused by each cap) once it is bound. */
+  readonly onStats?: (stats: () => ConnectionAdmissionStats) => void;
 }
 
 /** A `Listen` that accepts WebSocket connections on `host:port` (port 0 picks a free port). */
 export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
   const checked = checkWebSocketListenOptions(options, "webSocketListen");
-  const { path, allowUpgrade, onRequest } = checked;
+  const { path, admitUpgrade, onRequest } = checked;
   const maxHeldBytes = options.maxHeldBytes ?? defaultLimits.writeHardCap;
   const idleTimeout = Math.ceil(checked.pingIntervalMs / 1000);
   const deno = denoApi();
@@ -53,6 +64,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
         new InvalidArgumentError(`webSocketListen: onSocket must be a function`),
       );
     }
+    const admission = checked.newAdmission();
     let server;
     try {
       server = deno.serve(
@@ -77,8 +89,19 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
             headers,
             remoteAddress,
           };
-          if (!upgradeAllowed(allowUpgrade, upgrade)) return new Response(null, { status: 403 });
-          const { socket: ws, response } = deno.upgradeWebSocket(request, { idleTimeout });
+          if (!admitUpgrade(upgrade)) return new Response(null, { status: 403 });
+          const release = admission.admit(remoteAddress);
+          if (release instanceof ConnectionCapError) return new Response(null, { status: 503 });
+          let upgraded;
+          try {
+            upgraded = deno.upgradeWebSocket(request, { idleTimeout });
+          } catch (error) {
+            release();
+            throw error;
+          }
+          const { socket: ws, response } = upgraded;
+          // Charged until the WebSocket ends, whether or not it ever opened.
+          ws.addEventListener("close", release, { once: true });
           ws.binaryType = "arraybuffer";
           ws.addEventListener("open", () => {
             const socket = wrapWebSocket(ws as WebSocketLike, {
@@ -104,6 +127,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
         ),
       );
     }
+    options.onStats?.(() => admission.stats());
     const { hostname, port } = server.addr;
     let closing: Promise<void> | undefined;
     const listener: SocketListener = {

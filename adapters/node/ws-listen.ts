@@ -11,6 +11,9 @@
  *   streamed back with backpressure. Without it, such requests get 426.
  * - `pingIntervalMs` sends a WebSocket ping that often; a peer that has not answered the previous
  *   ping by the next one is cut off (a vanished browser tab is noticed within two intervals).
+ * - Upgrades are checked in this order: path (404), Origin allowlist and `allowUpgrade` (403),
+ *   connection caps (503, counted in `stats`), all before anything is upgraded; upgrade headers
+ *   must arrive within `headersTimeoutMs` (slowloris).
  *
  * @module
  */
@@ -27,9 +30,12 @@ import { handOverAccepted } from "../accepted-socket.ts";
 import { formatHostPort } from "../tcp-options.ts";
 import {
   checkWebSocketListenOptions,
-  upgradeAllowed,
   type WebSocketListenCommonOptions,
 } from "../websocket-listen-options.ts";
+import {
+  type ConnectionAdmissionStats,
+  ConnectionCapError,
+} from "../../src/server/connection-admission.ts";
 import type { WebSocketLike } from "../websocket-like.ts";
 import { wrapWebSocket } from "../websocket-socket.ts";
 import type { UpgradeRequest } from "../websocket-upgrade-request.ts";
@@ -45,31 +51,31 @@ export interface WebSocketListenOptions extends WebSocketListenCommonOptions {
   readonly pingIntervalMs?: number;
   /**
    * Deadline for a request's (or upgrade's) headers: a client dripping them (slowloris) is cut off
-   * (Node's `headersTimeout`, checked every `min(headersTimeoutMs / 2, 30 s)`). Default Node's 60 s.
+   * (Node's `headersTimeout`, checked every `min(headersTimeoutMs / 2, 30 s)`). Default
+   * `defaultLimits.upgradeHeadersTimeoutMs` (10 s, the gateway's).
    */
   readonly headersTimeoutMs?: number;
+  /** Receives the listener's connection counters (open, refused by each cap) once it is bound. */
+  readonly onStats?: (stats: () => ConnectionAdmissionStats) => void;
 }
 
 /** A `Listen` that accepts WebSocket connections on `host:port` (port 0 picks a free port). */
 export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
   const checked = checkWebSocketListenOptions(options, "webSocketListen");
-  const { path, allowUpgrade, onRequest, pingIntervalMs } = checked;
+  const { path, admitUpgrade, onRequest, pingIntervalMs } = checked;
   const maxPayload = options.maxPayload ?? defaultLimits.maxFrameLength;
   if (!Number.isSafeInteger(maxPayload) || maxPayload < 1) {
     throw new InvalidArgumentError(
       `webSocketListen: maxPayload must be a positive integer, received ${maxPayload}`,
     );
   }
-  const headersTimeoutMs = options.headersTimeoutMs;
-  if (
-    headersTimeoutMs !== undefined &&
-    (!Number.isSafeInteger(headersTimeoutMs) || headersTimeoutMs < 1)
-  ) {
+  const headersTimeoutMs = options.headersTimeoutMs ?? defaultLimits.upgradeHeadersTimeoutMs;
+  if (!Number.isSafeInteger(headersTimeoutMs) || headersTimeoutMs < 1) {
     throw new InvalidArgumentError(
       `webSocketListen: headersTimeoutMs must be a positive integer, received ${headersTimeoutMs}`,
     );
   }
-  const timeouts = headersTimeoutMs === undefined ? {} : {
+  const timeouts = {
     headersTimeout: headersTimeoutMs,
     requestTimeout: Math.max(300_000, headersTimeoutMs),
     connectionsCheckingInterval: Math.max(1, Math.min(30_000, Math.floor(headersTimeoutMs / 2))),
@@ -98,6 +104,8 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
       serveRequest(onRequest, request, response);
     });
     const pings = pingIntervalMs > 0 ? new PingSweeper(pingIntervalMs) : undefined;
+    const admission = checked.newAdmission();
+    options.onStats?.(() => admission.stats());
     server.on("upgrade", (request: http.IncomingMessage, raw: Duplex, head: Buffer) => {
       raw.on("error", () => {}); // surfaces on the WebSocket once upgraded
       const remoteAddress = formatHostPort(request.socket.remoteAddress, request.socket.remotePort);
@@ -112,10 +120,17 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
         headers: request.headers,
         remoteAddress,
       };
-      if (!upgradeAllowed(allowUpgrade, upgrade)) {
+      if (!admitUpgrade(upgrade)) {
         refuse(raw, 403, "Forbidden");
         return;
       }
+      // Charged before the upgrade; released when the TCP connection ends, upgraded or not.
+      const release = admission.admit(remoteAddress);
+      if (release instanceof ConnectionCapError) {
+        refuse(raw, 503, "Service Unavailable");
+        return;
+      }
+      raw.once("close", release);
       wss.handleUpgrade(request, raw, head, (ws) => {
         ws.binaryType = "nodebuffer"; // Buffers are Uint8Array views: no copy per message
         pings?.watch(ws);

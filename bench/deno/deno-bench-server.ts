@@ -100,7 +100,12 @@ async function main(kind: string | undefined): Promise<void> {
   } else if (kind === "ferry-ws") {
     const server = createFerryBenchServer();
     port = (await server.listen(
-      webSocketListen({ host: benchHost, port: 0, highWaterMark: webSocketHighWaterMark }),
+      webSocketListen({
+        host: benchHost,
+        port: 0,
+        highWaterMark: webSocketHighWaterMark,
+        allowedOrigins: ["*"], // the Chromium bench's page connects from its own origin
+      }),
     )).address.port;
   } else if (kind === "raw-tcp") {
     port = startRawBlast().port;

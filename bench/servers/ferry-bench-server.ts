@@ -32,7 +32,13 @@ export function startFerryBenchServer(): Promise<RunningServer> {
 /** Ferry over WebSocket (`ws`), any path. */
 export function startFerryWebSocketBenchServer(): Promise<RunningServer> {
   return listenWith(
-    webSocketListen({ host: benchHost, port: 0, highWaterMark: webSocketHighWaterMark }),
+    // Any origin: the Chromium bench's page connects from its own.
+    webSocketListen({
+      host: benchHost,
+      port: 0,
+      highWaterMark: webSocketHighWaterMark,
+      allowedOrigins: ["*"],
+    }),
   );
 }
 

@@ -8,7 +8,8 @@
  * `uploadStream` fed from the browser's raw bytes → RpcResponse / RpcFailure.
  *
  * Ferry control RPCs (0xF5 prefix) are never forwarded: a ping is answered by the gateway itself,
- * anything else gets an RpcFailure. A plain Spark backend never sees a Ferry-only message.
+ * anything else gets an RpcFailure. A one-way message with the control prefix (a Ferry cancel)
+ * ends the session with 1008. A plain Spark backend never sees a Ferry-only message.
  *
  * @module
  */
@@ -111,6 +112,14 @@ export function operationFor(message: Message, session: RequestSession): Operati
     }
     case MessageType.OneWayMessage: {
       const { body } = message;
+      if (controlKind(body) >= 0) {
+        // Ferry cancels (and any other control one-way message) name stream ids and chunks of the
+        // gateway's own backend connection, not the browser's: never forward them.
+        throw notAllowed(
+          message,
+          `Ferry control messages (kind 0x${controlKind(body).toString(16)}) are the gateway's own`,
+        );
+      }
       return (client) => {
         try {
           client.send(body);

@@ -74,6 +74,11 @@ export class BrowserWriter {
     return this.#blocked || this.#queuedBytes > this.#options.highWaterMark;
   }
 
+  /** Nothing queued here, no stream body being piped, nothing in the socket's buffer. */
+  get settled(): boolean {
+    return this.#idle() && this.#socket.bufferedAmount === 0;
+  }
+
   /** Queues one reply frame. */
   send(message: Message): void {
     if (this.#disposed) return;

@@ -9,14 +9,14 @@
  * | 1000 | normal | the browser or the gateway ended the session gracefully | nothing |
  * | 1001 | going away | the gateway is shutting down | reconnect later |
  * | 1002 | protocol error | the browser's bytes break Spark's framing | fix the client |
- * | 1008 | policy violation | a message type the gateway does not forward (UploadStream unless `allowUpload`, any reply type); a bad Origin on a socket accepted without `allowUpgrade` | fix the client |
+ * | 1008 | policy violation | a message type the gateway does not forward (UploadStream unless `allowUpload`, any reply type, a one-way message with Ferry's control prefix such as a cancel); a bad Origin on a socket accepted without `allowUpgrade` | fix the client |
  * | 1009 | too big | a frame above the gateway's `maxFrameLength` | send smaller frames |
  * | 1011 | internal error | the gateway failed unexpectedly | retry |
  * | 1013 | try again later | a connection cap (total, per IP, per target) is reached | back off, retry |
  * | 4401 | unauthorized | no credential, a wrong one, or a request before authentication | get a new token |
  * | 4404 | unknown target | the path names no configured target | fix the URL |
- * | 4408 | timeout | authentication did not complete within `authTimeoutMs` | retry |
- * | 4429 | slow consumer | the page did not read its replies: buffered bytes above `maxBufferedBytes`, or not draining for `slowConsumerTimeoutMs` | read faster, fetch less at once |
+ * | 4408 | timeout | authentication did not complete within `authTimeoutMs`, or the session sent no request for `idleTimeoutMs` with nothing in flight (pings do not count) | reconnect when needed |
+ * | 4429 | slow consumer | the page did not read its replies: buffered bytes above `maxBufferedBytes`, or not draining for `slowConsumerTimeoutMs` (also how a flood ends: requests beyond `maxInFlightRequests`, even packed into one WebSocket message, wait undecoded until replies are read) | read faster, fetch less at once |
  * | 4502 | bad gateway | the backend could not be reached, refused the session, closed, or stopped answering (heartbeat, Spark's `connectionTimeoutMs`) | retry later |
  *
  * A browser tab that vanished (no pong to the listener's pings) is simply cut off: nobody is left
@@ -63,6 +63,7 @@ export type GatewayRefusalReason =
   | "auth-failed"
   | "auth-required"
   | "auth-timeout"
+  | "idle-timeout"
   | "frame-too-big"
   | "protocol-error"
   | "message-not-allowed"
@@ -83,6 +84,7 @@ export const gatewayRefusalReasons: readonly GatewayRefusalReason[] = [
   "auth-failed",
   "auth-required",
   "auth-timeout",
+  "idle-timeout",
   "frame-too-big",
   "protocol-error",
   "message-not-allowed",
@@ -97,6 +99,7 @@ const errorCodes: Partial<Record<GatewayRefusalReason, TransportErrorCode>> = {
   "auth-failed": "ERR_AUTH",
   "auth-required": "ERR_AUTH",
   "auth-timeout": "ERR_TIMEOUT",
+  "idle-timeout": "ERR_TIMEOUT",
   "frame-too-big": "ERR_LIMIT",
   "connection-cap": "ERR_LIMIT",
   "ip-cap": "ERR_LIMIT",

@@ -61,15 +61,23 @@ export interface GatewayOptions {
   readonly authenticate?: GatewayAuthenticator;
   /** Deadline for the credential to arrive and be accepted. Default `defaultLimits.authTimeoutMs`. */
   readonly authTimeoutMs?: number;
-  /** Sessions at once. Default 1024. */
+  /** Sessions at once. Default `defaultLimits.gatewayMaxSessions` (4096). */
   readonly maxConnections?: number;
-  /** Sessions at once from one IP address. Default 64. */
+  /** Sessions at once from one IP address. Default `defaultLimits.gatewayMaxSessionsPerAddress` (64). */
   readonly maxConnectionsPerIp?: number;
+  /**
+   * A session with no browser request for this long and nothing in flight is closed (4408), even
+   * if the browser answers pings. 0 = never. Default `defaultLimits.gatewayIdleTimeoutMs`.
+   */
+  readonly idleTimeoutMs?: number;
   /** Largest frame a browser may send. Default 16 MiB. */
   readonly maxFrameLength?: number;
   /** Forward UploadStream from browsers. Default false (refused with 1008). */
   readonly allowUpload?: boolean;
-  /** Requests one session keeps in flight to its backend before the browser is paused. Default 64. */
+  /**
+   * Requests one session keeps in flight to its backend before the browser is paused, counted per
+   * request (not per WebSocket message). Default `defaultLimits.gatewayMaxInFlightRequests` (16).
+   */
   readonly maxInFlightRequests?: number;
   /** Request bytes in flight to the backend before the browser is paused. Default 8 MiB. */
   readonly maxRequestBytesInFlight?: number;
@@ -110,20 +118,22 @@ export interface ResolvedGatewayOptions {
   readonly highWaterMark: number;
   readonly maxBufferedBytes: number;
   readonly slowConsumerTimeoutMs: number;
+  readonly idleTimeoutMs: number;
 }
 
 export const defaultGatewayOptions = {
   pathPrefix: "/gateway/",
   authTimeoutMs: defaultLimits.authTimeoutMs,
-  maxConnections: 1024,
-  maxConnectionsPerIp: 64,
+  maxConnections: defaultLimits.gatewayMaxSessions,
+  maxConnectionsPerIp: defaultLimits.gatewayMaxSessionsPerAddress,
   maxFrameLength: 16 * MiB,
-  maxInFlightRequests: 64,
+  maxInFlightRequests: defaultLimits.gatewayMaxInFlightRequests,
   maxRequestBytesInFlight: 8 * MiB,
   highWaterMark: defaultLimits.writeHighWaterMark,
   maxBufferedBytes: 128 * MiB,
   slowConsumerTimeoutMs: defaultLimits.slowConsumerTimeoutMs,
   backendConnectTimeoutMs: 10_000,
+  idleTimeoutMs: defaultLimits.gatewayIdleTimeoutMs,
 } as const;
 
 function count(value: number | undefined, fallback: number, name: string, min = 1): number {
@@ -232,5 +242,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
       "slowConsumerTimeoutMs",
       0,
     ),
+    idleTimeoutMs: count(options.idleTimeoutMs, d.idleTimeoutMs, "idleTimeoutMs", 0),
   };
 }

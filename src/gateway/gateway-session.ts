@@ -20,6 +20,11 @@
  * the backend client's queue. Backend death (closed, reset, heartbeat timeout, Spark's
  * `connectionTimeoutMs`) ends the session with 4502.
  *
+ * The caps apply per request, not per WebSocket message: received bytes are decoded one frame at
+ * a time (`frame-pacer.ts`), and while a cap is reached the rest of a message waits undecoded
+ * (and the socket stays paused). A session that forwards no request for `idleTimeoutMs` with
+ * nothing in flight is closed with 4408, whatever pings it answers.
+ *
  * @module
  */
 
@@ -32,6 +37,7 @@ import { type Message, MessageType, messageTypeName } from "../protocol/messages
 import type { Socket, SocketSink, UpgradeRequest } from "../socket.ts";
 import { BrowserWriter } from "./browser-writer.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
+import { FramePacer } from "./frame-pacer.ts";
 import type { ResolvedGatewayOptions } from "./gateway-options.ts";
 import { decodeGatewayToken, encodeGatewayTokenOk } from "./gateway-token.ts";
 import type { UploadBody } from "./upload-body.ts";
@@ -60,6 +66,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
   readonly #host: SessionHost;
   readonly #options: ResolvedGatewayOptions;
   readonly #decoder: FrameDecoder;
+  readonly #pacer: FramePacer;
   readonly #writer: BrowserWriter;
   #state: State;
   #lease: PoolLease<TransportClient> | undefined;
@@ -73,6 +80,13 @@ export class GatewaySession implements SocketSink, FrameHandler {
   #backendCongested = false;
   #upload: UploadBody | undefined;
   readonly #requests: RequestSession;
+  /** Received browser bytes not yet decoded: the rest of a message, waiting for a request slot. */
+  #held: Uint8Array[] = [];
+  #heldOffset = 0;
+  #pumping = false;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the browser last sent a request or got a reply (`Date.now()`), for `idleTimeoutMs`. */
+  #lastActive = Date.now();
 
   constructor(socket: Socket, target: string, request: UpgradeRequest, host: SessionHost) {
     this.target = target;
@@ -81,6 +95,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     this.#host = host;
     const options = this.#options = host.options;
     this.#decoder = new FrameDecoder(this, { maxFrameLength: options.maxFrameLength });
+    this.#pacer = new FramePacer(options.maxFrameLength);
     this.#writer = new BrowserWriter(socket, {
       highWaterMark: options.highWaterMark,
       maxBufferedBytes: options.maxBufferedBytes,
@@ -127,6 +142,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     } else {
       this.#state = "ready";
     }
+    if (options.idleTimeoutMs > 0) this.#armIdle(options.idleTimeoutMs);
     socket.attach(this);
     this.#updateReading();
   }
@@ -146,6 +162,9 @@ export class GatewaySession implements SocketSink, FrameHandler {
     this.#state = "closed";
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#held = [];
     this.#pending = [];
     this.#writer.dispose();
     this.#upload?.fail(error ?? new ProtocolError("The gateway session ended"));
@@ -159,13 +178,8 @@ export class GatewaySession implements SocketSink, FrameHandler {
   // SocketSink: the browser side.
   data(chunk: Uint8Array): void {
     this.#host.countIn(chunk.byteLength);
-    if (this.#state === "closed") return;
-    try {
-      this.#decoder.push(chunk);
-    } catch (error) {
-      this.close(browserFault(error));
-      return;
-    }
+    if (this.#state === "closed" || chunk.byteLength === 0) return;
+    this.#held.push(chunk);
     this.#updateReading();
   }
 
@@ -180,8 +194,10 @@ export class GatewaySession implements SocketSink, FrameHandler {
       this.#authenticate(message);
       return;
     }
+    if (message.type === MessageType.UploadStream) this.#pacer.expectBody(message.bodyByteCount);
     const operation = operationFor(message, this.#requests);
     if (operation === undefined) return;
+    this.#lastActive = Date.now();
     if (this.#client !== undefined) {
       operation(this.#client);
       return;
@@ -296,6 +312,79 @@ export class GatewaySession implements SocketSink, FrameHandler {
   #settle(bytes: number): void {
     this.#inFlight--;
     this.#requestBytes -= bytes;
+    this.#lastActive = Date.now();
+  }
+
+  /**
+   * Closes the session once the browser has sent no request for `idleTimeoutMs` and nothing is
+   * in flight or queued for it. WebSocket pings and Ferry pings the gateway answers do not count:
+   * a tab that only answers pings still holds a session (and its share of the per-address cap).
+   * One timer per session, re-armed from the last activity rather than reset on each request.
+   */
+  #armIdle(delayMs: number): void {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#state === "closed") return;
+      const idleMs = this.#options.idleTimeoutMs;
+      const quiet = Date.now() - this.#lastActive;
+      const busy = this.#inFlight > 0 || this.#pending.length > 0 || this.#upload !== undefined ||
+        !this.#writer.settled || this.#held.length > 0;
+      if (busy || quiet < idleMs) {
+        this.#armIdle(busy ? idleMs : idleMs - quiet);
+        return;
+      }
+      this.close(
+        new GatewayClosedError(
+          GatewayCloseCode.Timeout,
+          "idle-timeout",
+          `No request from the browser for ${idleMs} ms (idleTimeoutMs)`,
+        ),
+      );
+    }, delayMs);
+    unrefTimer(this.#idleTimer);
+  }
+
+  /** True while no further browser request may be decoded (a cap is reached). */
+  #requestsFull(): boolean {
+    const options = this.#options;
+    return this.#inFlight >= options.maxInFlightRequests ||
+      this.#requestBytes > options.maxRequestBytesInFlight || this.#writer.congested ||
+      this.#backendCongested;
+  }
+
+  /**
+   * Decodes held browser bytes one frame at a time while the caps have room, so the caps apply
+   * per request, not per WebSocket message; the rest of a message waits undecoded. Bytes inside
+   * a frame already begun (and an upload's raw body) pass on regardless: only a new frame waits.
+   */
+  #pump(): void {
+    if (this.#pumping) return; // a reply sent while decoding re-enters through #updateReading
+    this.#pumping = true;
+    try {
+      while (
+        this.#state !== "closed" && this.#held.length > 0 &&
+        (!this.#pacer.atBoundary || !this.#requestsFull())
+      ) {
+        const chunk = this.#held[0]!;
+        const offset = this.#heldOffset;
+        const length = this.#pacer.step(chunk, offset);
+        if (offset + length >= chunk.byteLength) {
+          this.#held.shift();
+          this.#heldOffset = 0;
+        } else {
+          this.#heldOffset = offset + length;
+        }
+        this.#decoder.push(
+          offset === 0 && length === chunk.byteLength
+            ? chunk
+            : chunk.subarray(offset, offset + length),
+        );
+      }
+    } catch (error) {
+      this.close(browserFault(error));
+    } finally {
+      this.#pumping = false;
+    }
   }
 
   #reply(bytes: number, message: Message): void {
@@ -323,11 +412,12 @@ export class GatewaySession implements SocketSink, FrameHandler {
 
   #updateReading(): void {
     if (this.#state === "closed") return;
-    const options = this.#options;
+    if (this.#held.length > 0 && !this.#pumping) {
+      this.#pump();
+      if (!this.isOpen) return; // decoding refused a frame and closed the session
+    }
     const stop = this.#state === "authenticating" || this.#state === "leasing" ||
-      this.#writer.congested || this.#inFlight >= options.maxInFlightRequests ||
-      this.#requestBytes > options.maxRequestBytesInFlight || this.#backendCongested ||
-      (this.#upload?.full ?? false);
+      this.#held.length > 0 || this.#requestsFull() || (this.#upload?.full ?? false);
     if (stop === this.#paused) return;
     this.#paused = stop;
     if (stop) this.#socket.pause();
@@ -335,14 +425,17 @@ export class GatewaySession implements SocketSink, FrameHandler {
   }
 }
 
-/** Maps what the decoder threw to the close the browser gets. */
+/**
+ * Maps what decoding threw to the close the browser gets. Codes ride on the errors: the gateway's
+ * own refusals (a frame above `maxFrameLength` included: the pacer refuses it) carry theirs; any
+ * other `ProtocolError` from the decoder is a framing error (1002).
+ */
 function browserFault(error: unknown): GatewayClosedError {
   if (error instanceof GatewayClosedError) return error;
   if (error instanceof ProtocolError) {
-    const tooBig = /exceeds the maximum/.test(error.message);
     return new GatewayClosedError(
-      tooBig ? GatewayCloseCode.TooBig : GatewayCloseCode.ProtocolError,
-      tooBig ? "frame-too-big" : "protocol-error",
+      GatewayCloseCode.ProtocolError,
+      "protocol-error",
       error.message,
       { cause: error },
     );

@@ -21,7 +21,8 @@
  * ```ts
  * const gateway = new Gateway({ targets: { shuffle: { host: "10.0.0.5", port: 7337 } },
  *   connect: tcpConnect, allowedOrigins: ["https://app.example.com"], token });
- * webSocketListen({ allowUpgrade: (r) => gateway.allowUpgrade(r) || r.url === "/ferry", ... })
+ * webSocketListen({ allowedOrigins: ["https://app.example.com"],
+ *   allowUpgrade: (r) => gateway.allowUpgrade(r) || r.url === "/ferry", ... })
  * // in onSocket(socket, { upgrade }): if (gateway.handles(upgrade)) gateway.accept(socket, upgrade)
  * ```
  *

@@ -21,6 +21,12 @@ import { defaultLimits } from "../limits.ts";
 import type { Listen, Socket, SocketListener } from "../socket.ts";
 import { HandlerErrorLog, type HandlerErrorLogStats } from "./handler-error-log.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
+import {
+  ConnectionAdmission,
+  type ConnectionAdmissionStats,
+  ConnectionCapError,
+  type ConnectionCaps,
+} from "./connection-admission.ts";
 import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
 import { TransferBudget } from "./transfer-budget.ts";
 
@@ -30,7 +36,7 @@ import { TransferBudget } from "./transfer-budget.ts";
  * `defaultLimits.handshakeTimeoutMs`) and an idle deadline (`idleTimeoutMs`, default
  * `defaultLimits.idleTimeoutMs`); pass 0 to disable either.
  */
-export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"> {
+export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler">, ConnectionCaps {
   /** Serves RPCs, one-way messages and uploads. */
   readonly rpcHandler: RpcHandler;
   /**
@@ -71,6 +77,7 @@ export class TransportServer {
   readonly #options: ClientOptions;
   readonly #closeGraceMs: number;
   readonly #budget: TransferBudget;
+  readonly #admission: ConnectionAdmission;
   readonly #connections = new Set<TransportClient>();
   readonly #listeners = new Set<SocketListener>();
   /** Handler failures of every connection: rate-limited lines unless `onHandlerError` is given. */
@@ -105,6 +112,8 @@ export class TransportServer {
       );
     }
     this.#closeGraceMs = grace;
+    // Over all listeners: `maxConnections` / `maxConnectionsPerAddress` (see `defaultLimits`).
+    this.#admission = new ConnectionAdmission(options, "TransportServer");
   }
 
   /** The connections being served (server-side clients). */
@@ -120,6 +129,14 @@ export class TransportServer {
   /** Handler failures reported by all connections, and how many were logged or suppressed. */
   get handlerErrors(): HandlerErrorLogStats {
     return this.#errorLog.stats;
+  }
+
+  /**
+   * Connections open (charged to the caps) and refused by `maxConnections` and by
+   * `maxConnectionsPerAddress` since the server started.
+   */
+  get connectionStats(): ConnectionAdmissionStats {
+    return this.#admission.stats();
   }
 
   /** Whether `close()` was called. */
@@ -157,8 +174,11 @@ export class TransportServer {
   }
 
   /**
-   * Serves an already-connected socket (e.g. an in-memory one or an upgraded WebSocket).
+   * Serves an already-connected socket (e.g. an in-memory one or an upgraded WebSocket). The
+   * connection is charged to the caps first: one over `maxConnections` or
+   * `maxConnectionsPerAddress` is closed at once, unread (a WebSocket with close code 1013).
    * @throws ConnectionClosedError when the server is closed (the socket is closed too).
+   * @throws ConnectionCapError (a `LimitError`) when a cap refused it (the socket is closed too).
    */
   accept(socket: Socket): TransportClient {
     if (this.#closing !== undefined) {
@@ -170,15 +190,24 @@ export class TransportServer {
       socket?.close?.(error);
       throw error;
     }
+    const release = this.#admission.admit(String(socket?.info?.remoteAddress ?? "unknown peer"));
+    if (release instanceof ConnectionCapError) {
+      socket?.close?.(release);
+      throw release;
+    }
     let client: TransportClient;
     try {
       client = new TransportClient(socket, this.#options);
     } catch (error) {
+      release();
       socket?.close?.(error);
       throw error;
     }
     this.#connections.add(client);
-    client.closed.then(() => this.#connections.delete(client));
+    client.closed.then(() => {
+      this.#connections.delete(client);
+      release();
+    });
     return client;
   }
 
@@ -221,7 +250,8 @@ export class TransportServer {
       } catch {
         // Nothing more to do for a socket that cannot even be closed.
       }
-      if (!(error instanceof ConnectionClosedError)) {
+      // Refusals by a cap are counted (connectionStats), not logged: a flood would flood the log.
+      if (!(error instanceof ConnectionClosedError) && !(error instanceof ConnectionCapError)) {
         this.#errorLog.report(error, "TransportServer.accept");
       }
     }

@@ -58,7 +58,10 @@ describe("Chromium ⇄ interop servers over WebSocket", () => {
       const server = createInteropServer();
       try {
         const tcp = await server.listen(tcpListen({ host: "127.0.0.1", port: 0 }));
-        const ws = await server.listen(webSocketListen({ host: "127.0.0.1", port: 0 }));
+        // The page is served from another origin (the fixture's static server).
+        const ws = await server.listen(
+          webSocketListen({ host: "127.0.0.1", port: 0, allowedOrigins: ["*"] }),
+        );
         assert.match(ws.address.url, /^ws:\/\/127\.0\.0\.1:\d+\/$/);
 
         const lines = await fixture!.call<string[]>(

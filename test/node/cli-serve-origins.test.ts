@@ -2,7 +2,8 @@
  * `ferry serve --http-port 0` (under Node and under Deno): the gateway's Origin allowlist is
  * exactly the web page's own origins with the port the listener really got — never "any origin".
  * A browser from another origin, or from the right host on another port, is refused before the
- * upgrade (403); from the page's origins it lists the files through the gateway.
+ * upgrade (403); from the page's origins it lists the files through the gateway. The direct
+ * WebSocket port applies the same allowlist.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +20,8 @@ import { openGatewayBrowser } from "../helpers/gateway-browser.ts";
 /** What the upgrade at `url` with `origin` gets: "open", or the HTTP status that refused it. */
 function upgradeOutcome(url: string, origin: string): Promise<"open" | number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { origin });
+    // An empty origin sends no Origin header: a non-browser client.
+    const ws = new WebSocket(url, origin === "" ? {} : { origin });
     ws.once("open", () => {
       ws.close();
       resolve("open");
@@ -89,6 +91,25 @@ for (const runtime of ["node", "deno"] as const satisfies readonly CliRuntimeNam
       assert.equal(await upgradeOutcome(url, "http://evil.example"), 403);
       assert.equal(await upgradeOutcome(url, `http://127.0.0.1:${port + 1}`), 403);
       assert.equal(await upgradeOutcome(url, "null"), 403);
+    });
+
+    test("the direct WebSocket port admits the page's origins and no-Origin clients only", async () => {
+      const direct = serve.ws;
+      const outcomes = {
+        evil: await upgradeOutcome(direct, "http://evil.example"),
+        otherPort: await upgradeOutcome(direct, `http://127.0.0.1:${port + 1}`),
+        page: await upgradeOutcome(direct, `http://127.0.0.1:${port}`),
+        localhost: await upgradeOutcome(direct, `http://localhost:${port}`),
+        noOrigin: await upgradeOutcome(direct, ""),
+      };
+      console.log(`direct WebSocket ${direct} (${runtime}): ${JSON.stringify(outcomes)}`);
+      assert.deepEqual(outcomes, {
+        evil: 403,
+        otherPort: 403,
+        page: "open",
+        localhost: "open",
+        noOrigin: "open",
+      });
     });
 
     test("the page's origins list the files through the gateway", async () => {

@@ -48,6 +48,7 @@ describe("one port: static files, /ferry and /gateway/<target>", () => {
       webSocketListen({
         host: "127.0.0.1",
         port: 0,
+        allowedOrigins: [ORIGIN],
         allowUpgrade: (request) =>
           gateway.handles(request) ? gateway.allowUpgrade(request) : isFerry(request),
         onRequest: (request) => {
