@@ -53,6 +53,9 @@ test("5 000 connections announcing a body that never comes are all closed", {
   const server = new TransportServer({
     rpcHandler: { receive: (_client, body) => body },
     noProgressTimeoutMs: NO_PROGRESS_MS,
+    // Every connection comes from 127.0.0.1: the per-address cap would refuse most of them before
+    // the deadline under test could close them.
+    maxConnectionsPerAddress: COUNT,
   });
   const listener = await server.listen(tcpListen({ host, port: 0, backlog: 1024 }));
   const baseline = openDescriptors();
