@@ -6,7 +6,7 @@
  */
 
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import process from "node:process";
 import { describeError } from "../src/errors.ts";
 import { fileService } from "../src/files/file-service.ts";
@@ -18,6 +18,7 @@ import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificat
 import type { SocketListener } from "../src/socket.ts";
 import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args.ts";
 import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
+import { userCacheDir } from "./digest-cache.ts";
 import { folderCatalog } from "./folder-catalog.ts";
 import type { CliRuntime } from "./runtime.ts";
 import {
@@ -30,8 +31,10 @@ import { createWebSite } from "./web-site.ts";
 
 export const serveUsage = `Usage: ferry serve [dir] [options]
 
-Serves the files directly in <dir> (default: built-in demo data, generated on first run into
-.ferry-demo/, with a ${DEFAULT_DEMO_SIZE / 2 ** 20} MiB big.bin) through Ferry's file service:
+Serves the regular files directly in <dir> (default: built-in demo data, generated on first run
+into ~/.cache/ferry/demo, with a ${
+  DEFAULT_DEMO_SIZE / 2 ** 20
+} MiB big.bin) through Ferry's file service:
 
   tcp://HOST:PORT/<file>                    plain TCP (Spark's wire format)
   ws://HOST:WS_PORT/<file>                  WebSocket, straight to the server
@@ -47,13 +50,16 @@ Options:
   --cert-out <file>    write that certificate (PEM) here, for "ferry get tls://… --ca <file>"
   --chunk-size <size>  chunk size, e.g. 1M or 65536 (default 1M)
   --demo-size <size>   size of the demo's big.bin (default 256M)
-  --demo-dir <dir>     where demo data is generated (default .ferry-demo)
+  --demo-dir <dir>     where demo data is generated (default ~/.cache/ferry/demo)
+  --follow-symlinks    also serve symlinks that lead out of <dir> (default: skipped)
   --no-web             do not build the browser bundle (the page cannot load /ferry.js)
   --help               this text
 
 Browsers may open gateway sessions only from the page's own origins (http://127.0.0.1:HTTP_PORT,
 http://localhost:HTTP_PORT and --host's), printed as "Origins"; clients that send no Origin (ferry
-get) are let in. Prints the URLs it serves; Ctrl-C stops it.`;
+get) are let in. Symlinks leaving <dir>, dangling ones and unreadable files are skipped with a
+warning. Digests are cached in $XDG_CACHE_HOME/ferry (else ~/.cache/ferry); nothing is written
+into the current directory. Prints the URLs it serves; Ctrl-C stops it.`;
 
 /** The gateway target naming this server (the web demo's default target). */
 export const GATEWAY_TARGET = "files";
@@ -69,6 +75,7 @@ const FLAGS = {
   "demo-size": "string",
   "demo-dir": "string",
   "no-web": "boolean",
+  "follow-symlinks": "boolean",
   help: "boolean",
 } as const;
 
@@ -94,7 +101,8 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   }
   const chunkSize = sizeFlag(args, "chunk-size", 1 << 20);
   const demoSize = sizeFlag(args, "demo-size", DEFAULT_DEMO_SIZE);
-  const demoDir = resolve(stringFlag(args, "demo-dir", ".ferry-demo"));
+  const cacheDir = userCacheDir();
+  const demoDir = resolve(stringFlag(args, "demo-dir", join(cacheDir, "demo")));
   const log = (line: string) => console.error(line);
 
   const dir = args.positionals[0] !== undefined
@@ -105,9 +113,9 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     catalog = await folderCatalog(dir, {
       chunkSize,
       log,
-      ...(args.positionals[0] === undefined
-        ? { hashCacheFile: resolve(demoDir, "sha256.json") }
-        : {}),
+      warn: (line) => console.error(`ferry serve: ${line}`),
+      cacheDir,
+      followSymlinks: args.flags.has("follow-symlinks"),
     });
   } catch (error) {
     console.error(`ferry serve: cannot serve ${dir}: ${describeError(error)}`);

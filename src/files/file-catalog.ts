@@ -9,12 +9,21 @@
 import { InvalidArgumentError } from "../errors.ts";
 import type { RandomAccessChunkSource } from "../server/chunk-source.ts";
 import { Sha256 } from "../checksum/sha256.ts";
-import { checkFileName, type FileInfo } from "./file-service.ts";
+import {
+  checkFileName,
+  CHUNK_DIGEST_LENGTH,
+  type ChunkDigests,
+  type FileInfo,
+} from "./file-service.ts";
 
-/** An opened file: its description and the source of its chunks (closed on release). */
+/**
+ * An opened file: its description, the source of its chunks (closed on release) and the SHA-256
+ * of each chunk of exactly this version (what the service's `digests` method answers).
+ */
 export interface CatalogFile {
   readonly info: FileInfo;
   readonly source: RandomAccessChunkSource;
+  readonly digests: ChunkDigests;
 }
 
 /** The files a file service serves. */
@@ -47,7 +56,10 @@ export function memoryFileCatalog(
   options: { readonly chunkSize?: number } = {},
 ): FileCatalog {
   const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE, "memoryFileCatalog");
-  const entries = new Map<string, { info: FileInfo; bytes: Uint8Array }>();
+  const entries = new Map<
+    string,
+    { info: FileInfo; bytes: Uint8Array; digests: ChunkDigests }
+  >();
   for (const [name, bytes] of Object.entries(files)) {
     try {
       checkFileName(name);
@@ -57,23 +69,25 @@ export function memoryFileCatalog(
     if (!(bytes instanceof Uint8Array)) {
       throw new InvalidArgumentError(`memoryFileCatalog: ${name} is not a Uint8Array`);
     }
-    const info: FileInfo = {
-      name,
-      size: bytes.byteLength,
-      chunkSize,
-      chunkCount: Math.ceil(bytes.byteLength / chunkSize),
-      sha256: new Sha256().update(bytes).hexDigest(),
-    };
-    entries.set(name, { info, bytes });
+    const chunkCount = Math.ceil(bytes.byteLength / chunkSize);
+    const chunks = new Uint8Array(chunkCount * CHUNK_DIGEST_LENGTH);
+    for (let i = 0; i < chunkCount; i++) {
+      const digest = new Sha256().update(bytes.subarray(i * chunkSize, (i + 1) * chunkSize));
+      chunks.set(digest.digest(), i * CHUNK_DIGEST_LENGTH);
+    }
+    const sha256 = new Sha256().update(bytes).hexDigest();
+    const info: FileInfo = { name, size: bytes.byteLength, chunkSize, chunkCount, sha256 };
+    entries.set(name, { info, bytes, digests: { sha256, chunks } });
   }
   return {
     list: () => [...entries.values()].map((entry) => entry.info),
     open: (name) => {
       const entry = entries.get(name);
       if (entry === undefined) return undefined;
-      const { info, bytes } = entry;
+      const { info, bytes, digests } = entry;
       return {
         info,
+        digests,
         source: {
           chunkCount: info.chunkCount,
           getChunk: (index) => bytes.subarray(index * chunkSize, (index + 1) * chunkSize),

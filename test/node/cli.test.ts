@@ -10,10 +10,13 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { runFerry, type RunningServe, startFerry, startServe } from "../helpers/ferry-cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ferry-cli-"));
 const demoDir = join(work, "demo");
+// serve caches digests per user: keep this run's cache in its own folder.
+process.env.XDG_CACHE_HOME = join(work, "cache");
 let serve: RunningServe;
 let folderServe: RunningServe;
 const folder = join(work, "folder");
