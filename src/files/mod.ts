@@ -7,8 +7,11 @@
  */
 
 export {
+  checkChunkDigests,
   checkFileInfo,
   checkFileName,
+  CHUNK_DIGEST_LENGTH,
+  type ChunkDigests,
   FileErrorCode,
   type FileInfo,
   fileService,
@@ -32,5 +35,10 @@ export {
   type IncrementalHash,
 } from "./file-download.ts";
 export { downloadFileFromPool, type PoolDownloadOptions } from "./pool-download.ts";
-export { ChecksumMismatchError, FileChangedError } from "./file-errors.ts";
+export {
+  ChecksumMismatchError,
+  ChunkDigestMismatchError,
+  FileChangedError,
+} from "./file-errors.ts";
+export { type ChunkHasher, defaultChunkHasher } from "./chunk-hash.ts";
 export { Sha256, toHex } from "../checksum/sha256.ts";
