@@ -1,9 +1,9 @@
 /**
  * One download through the gateway: leases `connections` exclusive sessions from the page's pool,
  * runs the file layer's `downloadFile` over them (N chunks in flight, dispatched to the least busy
- * session, I/O failures retried on another), assembles the file in one buffer as the chunks are
- * written in order, and verifies the whole file's SHA-256 with WebCrypto against the one the
- * service announced.
+ * session, I/O failures retried on another, each chunk verified against the SHA-256 the service
+ * announced for it with WebCrypto as it arrives and refetched when damaged), assembles the file in
+ * one buffer at the chunks' offsets, and checks the whole file's SHA-256 too.
  *
  * Each session's client is wrapped so that every chunk request is reported to a
  * {@linkcode ChunkObserver} (in flight, fetched, failed): that is what the chunk map and the
@@ -35,7 +35,7 @@ export interface ChunkObserver {
   failed(index: number, error: unknown): void;
   /** The request was given up (the download was cancelled or ended): the chunk is not here. */
   abandoned(index: number): void;
-  /** Chunks `0 … progress.chunksWritten − 1` are in the file. */
+  /** `progress.chunksWritten` chunks are verified and in the file (any order). */
   progress(progress: DownloadProgress): void;
   /** The whole file is here; hashing it now. */
   verifying(): void;
@@ -79,8 +79,9 @@ export async function downloadThroughGateway(
       connections: leases.map((lease) => observed(lease.client, observer)),
       inFlight: options.inFlight,
       signal,
-      // Hashed below with WebCrypto, over the assembled file.
-      verify: false,
+      // Each chunk is checked against the server's digest as it arrives (one WebCrypto digest per
+      // chunk, off the page's thread); a damaged one is fetched again. The whole file is hashed
+      // once more below for the summary.
       onOpen: (file) => {
         buffer = new Uint8Array(file.size);
         observer.opened(file, leases.map((lease) => lease.client.remoteAddress));
