@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import type { TransportClient } from "../src/client/transport-client.ts";
 import { ConnectError, describeError, RemoteError } from "../src/errors.ts";
-import { FileChangedError } from "../src/files/file-errors.ts";
+import { ChunkDigestMismatchError, FileChangedError } from "../src/files/file-errors.ts";
 import { FileErrorCode, type FileInfo } from "../src/files/file-service.ts";
 import { downloadFileFromPool } from "../src/files/pool-download.ts";
 import { ConnectionPool } from "../src/pool/connection-pool.ts";
@@ -278,15 +278,40 @@ function explain(error: unknown, target: GetTarget): string {
   if (error instanceof RemoteError && error.remoteCode === FileErrorCode.NotFound) {
     return `no file ${JSON.stringify(target.file)} at ${target.display}: ${error.remoteMessage}`;
   }
+  const described = describeError(error);
+  if (looksLikeHttp(described)) {
+    return `${target.display} answered in HTTP: this looks like an HTTP server, not a Ferry or ` +
+      `Spark peer (check the port; through a gateway use ws://HOST:PORT/gateway/<target>/<file>)`;
+  }
   if (error instanceof ConnectError) {
-    return `cannot connect to ${target.display}: ${describeError(error)}`;
+    const hint = target.scheme === "tls" && /certificate|self.signed|CERT|verify/i.test(described)
+      ? ` (if the server's certificate is self-signed, trust it with --ca FILE, e.g. the one ` +
+        `ferry serve --cert-out wrote)`
+      : "";
+    return `cannot connect to ${target.display}: ${described}${hint}`;
   }
   if (error instanceof FileChangedError) {
-    return `${describeError(error)} (use --restart to download it again from the start)`;
+    return `${described} (use --restart to download it again from the start)`;
+  }
+  if (error instanceof ChunkDigestMismatchError) {
+    return `${described}. The server's copy may be damaged or changing; the good chunks are kept.`;
   }
   return `downloading ${target.display} failed: ${
-    error instanceof Error ? `${error.name}: ${error.message}` : describeError(error)
+    error instanceof Error ? `${error.name}: ${error.message}` : described
   }`;
+}
+
+/** Whether a frame length in `text` is really "HTTP/…" read as a 64-bit length. */
+function looksLikeHttp(text: string): boolean {
+  const length = /frame length (\d{15,20})/.exec(text)?.[1];
+  if (length === undefined) return /\bHTTP\/1\.[01] \d{3}/.test(text);
+  const value = BigInt(length);
+  if (value >= 1n << 64n) return false;
+  let ascii = "";
+  for (let shift = 56n; shift >= 24n; shift -= 8n) {
+    ascii += String.fromCharCode(Number((value >> shift) & 0xffn));
+  }
+  return ascii === "HTTP/";
 }
 
 async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

@@ -20,6 +20,7 @@ import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args
 import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
 import { userCacheDir } from "./digest-cache.ts";
 import { folderCatalog } from "./folder-catalog.ts";
+import { MAX_CHUNK_SIZE } from "../src/files/file-catalog.ts";
 import type { CliRuntime } from "./runtime.ts";
 import {
   hostInUrl,
@@ -100,6 +101,11 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     throw new UsageError("--cert-out needs --tls-port");
   }
   const chunkSize = sizeFlag(args, "chunk-size", 1 << 20);
+  if (chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new UsageError(
+      `--chunk-size must be between 1 and ${MAX_CHUNK_SIZE} bytes, got ${chunkSize}`,
+    );
+  }
   const demoSize = sizeFlag(args, "demo-size", DEFAULT_DEMO_SIZE);
   const cacheDir = userCacheDir();
   const demoDir = resolve(stringFlag(args, "demo-dir", join(cacheDir, "demo")));
@@ -134,9 +140,12 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   const server = new TransportServer({ rpcHandler: router, streamManager: streams });
   const listeners: SocketListener[] = [];
   let gateway: RunningServeGateway | undefined;
+  /** Which flag chose the port being bound, for "address in use". */
+  let binding = `--port ${port}`;
   try {
     const tcp = await server.listen(runtime.tcpListen(host, port));
     listeners.push(tcp);
+    binding = `--ws-port ${wsPort}`;
     const ws = await server.listen(runtime.webSocketListen(host, wsPort));
     listeners.push(ws);
     if (tlsPort !== undefined) {
@@ -144,8 +153,10 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
       if (!altNames.includes(host) && host !== "0.0.0.0" && host !== "::") altNames.push(host);
       const { certPem, keyPem } = await generateSelfSignedCertificate({ altNames });
       if (certOut !== undefined) writeFileSync(certOut, certPem);
+      binding = `--tls-port ${tlsPort}`;
       listeners.push(await server.listen(runtime.tlsListen(host, tlsPort, certPem, keyPem)));
     }
+    binding = `--http-port ${httpPort}`;
     gateway = await startServeGateway(runtime, {
       host,
       port: httpPort,
@@ -157,14 +168,21 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
       onRequest: (request) => site.handle(request),
     });
   } catch (error) {
-    console.error(`ferry serve: cannot listen on ${host}: ${describeError(error)}`);
+    const described = describeError(error);
+    const inUse = /EADDRINUSE|address already in use|AddrInUse/i.test(described)
+      ? `; the port is taken: pick another with ${binding.split(" ")[0]} (0 picks a free one)`
+      : "";
+    console.error(`ferry serve: cannot listen on ${host} (${binding}): ${described}${inUse}`);
     await gateway?.close();
     await server.close();
     return 1;
   }
   const h = hostInUrl(gateway.address.host);
   const files = catalog.list() as readonly { name: string; size: number }[];
-  console.log(`ferry serve: ${files.length} files from ${dir} (runtime: ${runtime.name})`);
+  console.log(
+    `ferry serve: ${files.length} file${files.length === 1 ? "" : "s"} from ${dir} ` +
+      `(runtime: ${runtime.name})`,
+  );
   for (const file of files) console.log(`  ${file.name}  ${file.size} bytes`);
   console.log(
     `TCP        tcp://${hostInUrl(listeners[0]!.address.host)}:${listeners[0]!.address.port}/`,
@@ -177,7 +195,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     console.log(`TLS        tls://${hostInUrl(tls.address.host)}:${tls.address.port}/`);
   }
   console.log(`Gateway    ws://${h}:${gateway.address.port}/gateway/${GATEWAY_TARGET}/`);
-  console.log(`Web demo   http://${h}:${gateway.address.port}/`);
+  if (!args.flags.has("no-web")) console.log(`Web demo   http://${h}:${gateway.address.port}/`);
   console.log(`Origins    ${gateway.allowedOrigins.join(" ")}`);
   const example = files.find((file) => file.name === "big.bin") ?? files[0];
   if (example !== undefined) {

@@ -36,9 +36,12 @@ export interface FileCatalog {
 /** Default chunk size of catalogs: 1 MiB. */
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
 
-/** Checks a chunk size: an integer in [1, 64 MiB − 64 KiB] (a chunk must fit one frame). */
+/** Largest chunk size: 64 MiB − 64 KiB (a chunk and its frame header must fit one frame). */
+export const MAX_CHUNK_SIZE = (64 << 20) - (64 << 10);
+
+/** Checks a chunk size: an integer in [1, MAX_CHUNK_SIZE]. */
 export function checkChunkSize(chunkSize: unknown, where: string): number {
-  const max = (64 << 20) - (64 << 10);
+  const max = MAX_CHUNK_SIZE;
   if (
     typeof chunkSize !== "number" || !Number.isSafeInteger(chunkSize) || chunkSize < 1 ||
     chunkSize > max
