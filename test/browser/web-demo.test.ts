@@ -11,6 +11,7 @@
  * - the saved file (the page's Blob download link) has that SHA-256;
  * - a file whose bytes silently changed on disk (same size and mtime) is noticed by the server,
  *   hashed again, and downloads verified with its new SHA-256;
+ * - the download streams to OPFS; without it, the file is held in memory and the page says so;
  * - a page pointed at a target the gateway does not have says the listing failed.
  *
  * A screenshot of the finished download is kept at `test-artifacts/web-demo.png`.
@@ -280,6 +281,23 @@ describe("the web demo in Chromium, served by ferry serve", () => {
       assert.equal(await page.locator("#save-controls").isHidden(), true);
       assert.equal(await text(page, "#count-failed"), "0", "cancelled chunks are not failures");
       assert.equal(await downloadInPage(page, DEMO_FILE), "verified", log.join("\n"));
+      assert.equal(await text(page, "#computed-sha256"), sha256(DEMO_FILES[DEMO_FILE]!));
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("without OPFS the file is held in memory, and the page says so", GUARD, async () => {
+    const page = await browser.newPage();
+    // A browser without the origin private file system (and no file picker).
+    await page.addInitScript(() => {
+      delete (StorageManager.prototype as { getDirectory?: unknown }).getDirectory;
+      delete (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+    });
+    try {
+      await page.goto(serve.webUrl);
+      assert.equal(await downloadInPage(page, DEMO_FILE), "verified");
+      assert.match(await text(page, "#download-summary"), /held in memory/);
       assert.equal(await text(page, "#computed-sha256"), sha256(DEMO_FILES[DEMO_FILE]!));
     } finally {
       await page.close();

@@ -117,24 +117,24 @@ export class DownloadPanel implements ChunkObserver {
   verifying(): void {
     this.#chart.stop();
     this.#showProgress();
-    this.#setState("verifying", "Verifying SHA-256…");
+    this.#setState("verifying", "Every chunk verified; finishing the file…");
   }
 
-  succeeded(download: CompletedDownload): void {
+  succeeded(download: CompletedDownload, where: string): void {
     const { digest, result, file } = download;
     const el = this.#el;
     el.computed.textContent = digest.hex;
     el.summary.textContent =
       `${formatBytes(file.size)} in ${formatDuration(result.elapsedMs)} (${
         formatRate(file.size / Math.max(result.elapsedMs / 1000, 0.001))
-      }), ${file.chunkCount} ` +
-      `chunks, ${result.retries} retried`;
+      }), ${file.chunkCount} chunk${file.chunkCount === 1 ? "" : "s"}, ${result.retries} ` +
+      `retried, ${result.badChunks} damaged and fetched again; ${where}`;
     el.saveControls.hidden = false;
     this.#setState(
       "verified",
-      `SHA-256 verified with ${digest.engine} in ${
+      `SHA-256 verified with ${digest.engine}, each chunk as it arrived (${
         formatDuration(digest.elapsedMs)
-      }: the file is exactly the one the server announced.`,
+      } of hashing): the file is exactly the one the server announced.`,
     );
   }
 

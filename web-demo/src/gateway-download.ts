@@ -13,7 +13,7 @@
  */
 
 import {
-  ChecksumMismatchError,
+  defaultChunkHasher,
   downloadFile,
   type DownloadProgress,
   type DownloadResult,
@@ -22,8 +22,8 @@ import {
   type PoolLease,
   type TransportClient,
 } from "../../src/mod.ts";
+import type { DownloadSink } from "./download-sink.ts";
 import type { FileDigest } from "./file-digest.ts";
-import { sha256Of } from "./file-digest.ts";
 import type { GatewayFiles } from "./gateway-files.ts";
 
 /** Told about every chunk request of a download. */
@@ -48,18 +48,20 @@ export interface GatewayDownloadOptions {
   readonly inFlight: number;
   readonly observer: ChunkObserver;
   readonly signal: AbortSignal;
+  /** Where the chunks go (disk where the browser can). */
+  readonly sink: DownloadSink;
 }
 
 export interface CompletedDownload {
   readonly file: FileInfo;
-  /** The whole file. */
-  readonly bytes: Uint8Array<ArrayBuffer>;
-  /** SHA-256 computed here; equal to `file.sha256` (otherwise the download failed). */
+  /** The file to offer for saving (undefined: already in the file the user picked). */
+  readonly blob: Blob | undefined;
+  /** The SHA-256 verified here, chunk by chunk, and what verified it in how long. */
   readonly digest: FileDigest;
   readonly result: DownloadResult;
 }
 
-/** Downloads `options.name`; rejects with `ChecksumMismatchError` when the bytes are not the file. */
+/** Downloads `options.name`; rejects with `ChunkDigestMismatchError` when a chunk stays damaged. */
 export async function downloadThroughGateway(
   options: GatewayDownloadOptions,
 ): Promise<CompletedDownload> {
@@ -73,31 +75,31 @@ export async function downloadThroughGateway(
     const refused = settled.find((outcome) => outcome.status === "rejected");
     if (refused !== undefined) throw (refused as PromiseRejectedResult).reason;
 
-    let buffer: Uint8Array<ArrayBuffer> | undefined;
+    // One WebCrypto digest per chunk (Ferry's Sha256 where WebCrypto is missing), timed.
+    const hasher = defaultChunkHasher();
+    const engine = globalThis.crypto?.subtle === undefined ? "Ferry Sha256" : "WebCrypto";
+    let hashingMs = 0;
     const result = await downloadFile({
       name: options.name,
       connections: leases.map((lease) => observed(lease.client, observer)),
       inFlight: options.inFlight,
       signal,
-      // Each chunk is checked against the server's digest as it arrives (one WebCrypto digest per
-      // chunk, off the page's thread); a damaged one is fetched again. The whole file is hashed
-      // once more below for the summary.
+      hashChunk: async (bytes) => {
+        const started = performance.now();
+        const digest = await hasher(bytes);
+        hashingMs += performance.now() - started;
+        return digest;
+      },
       onOpen: (file) => {
-        buffer = new Uint8Array(file.size);
         observer.opened(file, leases.map((lease) => lease.client.remoteAddress));
       },
-      write: (chunk, _index, offset) => {
-        buffer!.set(chunk, offset);
-      },
+      write: (chunk, _index, offset) => options.sink.write(chunk, offset),
       onProgress: (progress) => observer.progress(progress),
     });
     observer.verifying();
-    const bytes = buffer ?? new Uint8Array(0);
-    const digest = await sha256Of(bytes);
-    if (digest.hex !== result.file.sha256) {
-      throw new ChecksumMismatchError(result.file.name, result.file.sha256, digest.hex);
-    }
-    return { file: result.file, bytes, digest, result };
+    const blob = await options.sink.finish();
+    const digest: FileDigest = { hex: result.sha256!, engine, elapsedMs: hashingMs };
+    return { file: result.file, blob, digest, result };
   } finally {
     for (const lease of leases) lease.release(lease.client.isActive);
   }
