@@ -152,6 +152,8 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
         await readFully(handle!, bytes, index * opened!.chunkSize);
         return bytes;
       },
+      // Positional writes: no chunk waits for a slower one.
+      writeOrder: "arrival",
       write: (chunk, _index, offset) => writeFully(handle!, chunk, offset),
       hashChunk: (bytes) => createHash("sha256").update(bytes).digest(),
       createHash: () => {

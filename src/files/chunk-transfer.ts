@@ -2,7 +2,9 @@
  * The transfer loop of `downloadFile`: fetches the chunks a download still needs with N requests
  * in flight over its connections' lanes, verifies each chunk's SHA-256 as it arrives (the hash is
  * asynchronous — WebCrypto runs it off the JavaScript thread — so the next requests are already on
- * the wire), and hands good chunks to `write` one at a time, in arrival order, at their offsets.
+ * the wire), and hands good chunks to `write` one at a time at their offsets: in index order (a
+ * chunk that arrived early waits for its turn inside the window) or, for positional sinks, as
+ * they arrive.
  *
  * Memory stays bounded: chunks fetched but not yet written count against a window of
  * `2 × inFlight`, and no request is sent while the window is full. A chunk failing its digest is
@@ -41,6 +43,8 @@ export interface TransferPlan {
   readonly digests: Uint8Array | undefined;
   readonly hashChunk: ChunkHasher;
   readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
+  /** `index`: chunks are written in `todo` order (held back until their turn); else on arrival. */
+  readonly writeOrder: "index" | "arrival";
   readonly onFetched: (index: number, byteLength: number, lane: number) => void;
   readonly onWritten: (index: number, byteLength: number) => void;
 }
@@ -91,6 +95,19 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
     return best ?? (avoid >= 0 && lanes[avoid]?.alive ? lanes[avoid] : undefined);
   };
 
+  /** Index order: verified chunks waiting for their turn, and the position in `todo` that is next. */
+  const ready = new Map<number, Uint8Array>();
+  let turn = 0;
+  const verified = (index: number, bytes: Uint8Array) => {
+    if (plan.writeOrder === "arrival") return written(index, bytes);
+    ready.set(index, bytes);
+    while (turn < plan.todo.length && ready.has(plan.todo[turn]!)) {
+      const next = plan.todo[turn++]!;
+      written(next, ready.get(next)!);
+      ready.delete(next);
+    }
+  };
+
   const written = (index: number, bytes: Uint8Array) => {
     writes = writes.then(async () => {
       if (failed) return;
@@ -104,10 +121,10 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
   };
 
   const arrived = async (index: number, bytes: Uint8Array, lane: Lane) => {
-    if (plan.digests === undefined) return written(index, bytes);
+    if (plan.digests === undefined) return verified(index, bytes);
     const digest = await plan.hashChunk(bytes);
     if (failed) return;
-    if (digestMatches(plan.digests, index, digest)) return written(index, bytes);
+    if (digestMatches(plan.digests, index, digest)) return verified(index, bytes);
     held--;
     counts.badChunks++;
     const tried = (badAttempts.get(index) ?? 0) + 1;

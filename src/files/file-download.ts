@@ -7,7 +7,8 @@
  * the first asks for the chunk digests of the version it opened (`digests`). Chunks are
  * dispatched in index order to the connection with the fewest in flight (`chunk-transfer.ts`); a
  * chunk failing its digest is refetched on another connection a bounded number of times, then the
- * download fails naming the chunk. Chunks are written one at a time, in arrival order.
+ * download fails naming the chunk. Chunks are written one at a time, in index order or (for
+ * positional sinks) in arrival order.
  *
  * Resume is a chunk set, not a prefix: the caller names the chunks it believes are written
  * (`written`, or `startChunk` for a prefix); each is read back (`readWritten`) and hashed, the good
@@ -68,8 +69,14 @@ export interface DownloadFileOptions extends CallOptions {
   readonly connections: readonly FileTransferClient[];
   /** Chunk requests in flight across all connections (default 16). */
   readonly inFlight?: number;
-  /** Writes chunk `index` at byte `offset`; called one at a time, in arrival order. */
+  /** Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. */
   readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
+  /**
+   * `index` (default): `write` sees chunks in increasing index (kept chunks of a resume skipped),
+   * for sinks that append; `arrival`: as they are verified, for positional sinks (a file, a
+   * buffer) — no chunk waits for a slower one before it is written.
+   */
+  readonly writeOrder?: "index" | "arrival";
   /**
    * Resume: chunks believed written (re-verified through `readWritten`; bad ones refetched).
    * Iterated after `onOpen`, so it may depend on the file's description.
@@ -212,6 +219,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       digests: digests?.chunks,
       hashChunk,
       write: options.write,
+      writeOrder: options.writeOrder ?? "index",
       onFetched: (index, length, lane) => options.onChunkFetched?.(index, length, lane),
       onWritten: (index, length) => {
         done.add(index);

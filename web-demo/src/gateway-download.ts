@@ -93,6 +93,7 @@ export async function downloadThroughGateway(
       onOpen: (file) => {
         observer.opened(file, leases.map((lease) => lease.client.remoteAddress));
       },
+      writeOrder: "arrival",
       write: (chunk, _index, offset) => options.sink.write(chunk, offset),
       onProgress: (progress) => observer.progress(progress),
     });
