@@ -1,5 +1,5 @@
 /**
- * The main job as a person runs it, whole processes: `ferry get` of a 256 MiB file (32 MiB with
+ * The main job as a person runs it, whole processes: `ferry get` of a 256 MiB file (16 MiB with
  * `--quick`) from `ferry serve` over loopback TCP and through the gateway, against
  * `curl -o FILE` from nginx followed by `sha256sum FILE` — the same bytes fetched and verified.
  *
@@ -7,7 +7,7 @@
  * temporary folder (page cache warm after the warm-up), and every run is a fresh client process
  * whose wall time is the figure, start-up included. `ferry get` verifies each chunk against the
  * server's digests; `sha256sum` hashes the saved file. nginx runs from a temporary config on a
- * free loopback port (the row is skipped with a message when there is no `nginx` or `curl`).
+ * free loopback port (the case needs `nginx`, `curl` and `sha256sum` on the PATH).
  *
  * @module
  */
@@ -26,7 +26,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const ferryBin = join(root, "cli/ferry-bin.mjs");
 
 function fileSize(context: Pick<CaseContext, "quick">): number {
-  return (context.quick ? 32 : 256) * 1024 * 1024;
+  return (context.quick ? 16 : 256) * 1024 * 1024;
 }
 
 /** A temporary folder holding `big.bin` of the case's size. */
