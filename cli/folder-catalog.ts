@@ -19,6 +19,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
@@ -203,7 +204,8 @@ export async function folderCatalog(
           if (closed) throw new Error(`${info.name}: the stream was released`);
           const offset = index * chunkSize;
           const length = Math.min(chunkSize, info.size - offset);
-          const bytes = new Uint8Array(length);
+          // Every byte is read into it before it leaves: no need to zero-fill 1 MiB per chunk.
+          const bytes = Buffer.allocUnsafe(length);
           let filled = 0;
           while (filled < length) {
             const { bytesRead } = await handle.read(

@@ -219,12 +219,16 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
     view.finish();
     await handle?.close().catch(() => {});
     if (began) partial.save(true);
+    // A fresh .part that never got a record holds nothing worth keeping.
+    else if (resume === undefined) partial.discard();
     const saved = plural(partial.count, "chunk");
     if (error instanceof Interrupted || controller.signal.aborted) {
       console.error(
         began
           ? `ferry get: interrupted; ${saved} saved in ${partial.partPath}. ` +
             `Run the same command again to resume.`
+          : resume !== undefined
+          ? `ferry get: interrupted; ${partial.partPath} is kept as it was.`
           : `ferry get: interrupted before the download began; nothing was saved.`,
       );
       return 130;

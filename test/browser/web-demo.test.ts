@@ -197,6 +197,11 @@ describe("the web demo in Chromium, served by ferry serve", () => {
         const computed = await text(page, "#computed-sha256");
         assert.equal(computed, expected, "the page's WebCrypto SHA-256 is the file's");
         assert.match(await text(page, "#verify-status"), /SHA-256 verified with WebCrypto/);
+        // The final progress line and the summary state the same rate; no time left is shown.
+        const finalLine = await text(page, "#progress-text");
+        const summaryRate = /\(([\d.]+ \S+\/s)\)/.exec(await text(page, "#download-summary"))?.[1];
+        assert.ok(summaryRate !== undefined && finalLine.endsWith(` · ${summaryRate}`), finalLine);
+        assert.doesNotMatch(finalLine, /left/);
         assert.match(
           await text(page, "#sessions"),
           /^3 gateway sessions · 65 chunks of 64\.0 KiB$/,
@@ -277,6 +282,7 @@ describe("the web demo in Chromium, served by ferry serve", () => {
         document.getElementById("download")!.dataset.state === "cancelled"
       );
       assert.equal(await text(page, "#verify-status"), "Download cancelled.");
+      assert.doesNotMatch(await text(page, "#progress-text"), /left/);
       assert.equal(await page.locator("#cancel").isHidden(), true);
       assert.equal(await page.locator("#save-controls").isHidden(), true);
       assert.equal(await text(page, "#count-failed"), "0", "cancelled chunks are not failures");
@@ -299,6 +305,20 @@ describe("the web demo in Chromium, served by ferry serve", () => {
       assert.equal(await downloadInPage(page, DEMO_FILE), "verified");
       assert.match(await text(page, "#download-summary"), /held in memory/);
       assert.equal(await text(page, "#computed-sha256"), sha256(DEMO_FILES[DEMO_FILE]!));
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("shows a bad ?connections= value as an error, and uses the default", GUARD, async () => {
+    const { page } = await openDemo("?connections=abc");
+    try {
+      await page.locator(`tr[data-file="${DEMO_FILE}"]`).waitFor();
+      assert.match(
+        await page.getByRole("alert").innerText(),
+        /\?connections="abc" is not a whole number from 1 to 16; using 4/,
+      );
+      assert.equal(await page.locator("#connections").inputValue(), "4");
     } finally {
       await page.close();
     }

@@ -45,7 +45,11 @@ const errorBox = element("error", HTMLElement);
 const pickFile = element("pick-file", HTMLInputElement);
 element("pick-file-label", HTMLElement).hidden = !canStreamToPickedFile();
 
+/** A problem with the page's own address stays shown while nothing else is. */
+let addressProblem: string | undefined;
+
 function showError(message: string | undefined): void {
+  message ??= addressProblem;
   errorBox.hidden = message === undefined;
   errorBox.textContent = message ?? "";
 }
@@ -58,6 +62,10 @@ try {
   throw error;
 }
 const files = new GatewayFiles(config);
+if (config.problems.length > 0) {
+  addressProblem = `The page's address: ${config.problems.join("; ")}.`;
+  showError(undefined);
+}
 
 const panel = new DownloadPanel({
   section: element("download", HTMLElement),
