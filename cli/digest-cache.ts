@@ -92,10 +92,12 @@ interface CacheRecord extends FileIdentity {
 /** Cached digests by file identity, in `dir` (undefined: no cache). */
 export class DigestCache {
   readonly dir: string | undefined;
+  readonly #warn: (line: string) => void;
   #warned = false;
 
-  constructor(dir: string | undefined, readonly warn: (line: string) => void = () => {}) {
+  constructor(dir: string | undefined, warn: (line: string) => void = () => {}) {
     this.dir = dir;
+    this.#warn = warn;
   }
 
   #path(identity: FileIdentity, chunkSize: number): string {
@@ -141,7 +143,7 @@ export class DigestCache {
       renameSync(temporary, path);
     } catch (error) {
       // A cache that cannot be written costs a rehash on the next start, nothing more.
-      if (!this.#warned) this.warn(`cannot write the digest cache in ${this.dir}: ${error}`);
+      if (!this.#warned) this.#warn(`cannot write the digest cache in ${this.dir}: ${error}`);
       this.#warned = true;
     }
   }
