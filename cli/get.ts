@@ -155,7 +155,9 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
       // Positional writes: no chunk waits for a slower one.
       writeOrder: "arrival",
       write: (chunk, _index, offset) => writeFully(handle!, chunk, offset),
-      hashChunk: (bytes) => createHash("sha256").update(bytes).digest(),
+      // Chunk digests: the default, WebCrypto, which in Node is node:crypto's OpenSSL SHA-256 run
+      // on libuv's thread pool — off the event loop that reads the sockets (alternating rounds,
+      // 256 MiB over TCP: 1.56-1.99 s wall vs 1.97-2.38 s hashing each chunk inline).
       createHash: () => {
         const hash = createHash("sha256");
         return {
