@@ -75,7 +75,11 @@ export interface FolderCatalog extends FileCatalog {
   readonly openHandles: () => number;
 }
 
-const NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+/**
+ * Never through a final symlink, and never blocking: a name swapped for a FIFO would otherwise hold
+ * a thread-pool thread until some writer opened it (fstat then refuses it as not a regular file).
+ */
+const NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** Scans `dir` and returns its catalog. @throws when the folder itself cannot be read. */
 export async function folderCatalog(

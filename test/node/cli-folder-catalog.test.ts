@@ -6,6 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   mkdirSync,
@@ -70,6 +71,23 @@ test("symlinks leaving the folder are skipped; inside ones and dangling ones do 
       "sub",
     ]);
     assert.ok(readdirSync(join(cache, "digests")).length >= 1);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("a name swapped for a symlink or a FIFO after the scan is refused, not followed or waited on", async () => {
+  const { work, dir, outside } = setup();
+  try {
+    writeFileSync(join(dir, "a.bin"), "a");
+    writeFileSync(join(dir, "b.bin"), "b");
+    const catalog = await folderCatalog(dir, { chunkSize: CHUNK });
+    rmSync(join(dir, "a.bin"));
+    symlinkSync(join(outside, "secret.txt"), join(dir, "a.bin"));
+    await assert.rejects(Promise.resolve(catalog.open("a.bin")), /ELOOP|symbolic link/);
+    rmSync(join(dir, "b.bin"));
+    execFileSync("mkfifo", [join(dir, "b.bin")]);
+    await assert.rejects(Promise.resolve(catalog.open("b.bin")), /not a regular file/);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
