@@ -26,6 +26,7 @@ import { join, sep } from "node:path";
 import { describeError } from "../src/errors.ts";
 import {
   type CatalogFile,
+  checkChunkCount,
   checkChunkSize,
   DEFAULT_CHUNK_SIZE,
   type FileCatalog,
@@ -101,6 +102,7 @@ export async function folderCatalog(
       const stats = await handle.stat({ bigint: true });
       if (!stats.isFile()) throw new Error(`${name} is not a regular file`);
       const identity = identityOf(stats);
+      checkChunkCount(name, identity.size, chunkSize);
       if (known !== undefined && sameIdentity(known.identity, identity)) {
         return { handle, version: known };
       }

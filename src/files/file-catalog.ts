@@ -6,7 +6,8 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../errors.ts";
+import { InvalidArgumentError, LimitError } from "../errors.ts";
+import { defaultLimits } from "../limits.ts";
 import type { RandomAccessChunkSource } from "../server/chunk-source.ts";
 import { Sha256 } from "../checksum/sha256.ts";
 import {
@@ -38,6 +39,22 @@ export const DEFAULT_CHUNK_SIZE = 1 << 20;
 
 /** Largest chunk size: 64 MiB − 64 KiB (a chunk and its frame header must fit one frame). */
 export const MAX_CHUNK_SIZE = (64 << 20) - (64 << 10);
+
+/**
+ * Checks that a file of `size` bytes in chunks of `chunkSize` has at most `maxChunksPerFile`
+ * chunks (its digest list must fit one reply); the error says which chunk size would do.
+ */
+export function checkChunkCount(name: string, size: number, chunkSize: number): number {
+  const chunkCount = Math.ceil(size / chunkSize);
+  const max = defaultLimits.maxChunksPerFile;
+  if (chunkCount > max) {
+    throw new LimitError(
+      `${name} would have ${chunkCount} chunks of ${chunkSize} bytes, more than maxChunksPerFile ` +
+        `(${max}); use a chunk size of at least ${Math.ceil(size / max)} bytes`,
+    );
+  }
+  return chunkCount;
+}
 
 /** Checks a chunk size: an integer in [1, MAX_CHUNK_SIZE]. */
 export function checkChunkSize(chunkSize: unknown, where: string): number {
@@ -72,7 +89,7 @@ export function memoryFileCatalog(
     if (!(bytes instanceof Uint8Array)) {
       throw new InvalidArgumentError(`memoryFileCatalog: ${name} is not a Uint8Array`);
     }
-    const chunkCount = Math.ceil(bytes.byteLength / chunkSize);
+    const chunkCount = checkChunkCount(name, bytes.byteLength, chunkSize);
     const chunks = new Uint8Array(chunkCount * CHUNK_DIGEST_LENGTH);
     for (let i = 0; i < chunkCount; i++) {
       const digest = new Sha256().update(bytes.subarray(i * chunkSize, (i + 1) * chunkSize));

@@ -20,6 +20,7 @@ export {
 } from "./file-service.ts";
 export {
   type CatalogFile,
+  checkChunkCount,
   checkChunkSize,
   DEFAULT_CHUNK_SIZE,
   type FileCatalog,

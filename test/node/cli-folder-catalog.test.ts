@@ -93,6 +93,23 @@ test("a name swapped for a symlink or a FIFO after the scan is refused, not foll
   }
 });
 
+test("a file with more chunks than maxChunksPerFile is skipped, naming a chunk size that fits", async () => {
+  const { work, dir } = setup();
+  try {
+    writeFileSync(join(dir, "many.bin"), new Uint8Array((1 << 20) + 1));
+    writeFileSync(join(dir, "few.bin"), new Uint8Array(10));
+    const warnings: string[] = [];
+    const catalog = await folderCatalog(dir, { chunkSize: 1, warn: (l) => warnings.push(l) });
+    assert.deepEqual((await catalog.list()).map((info) => info.name), ["few.bin"]);
+    assert.match(
+      warnings.join("\n"),
+      /many\.bin .*1048577 chunks .*chunk size of at least 2 bytes/,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test("a file overwritten in place with the same size and mtime is rehashed before it is served", async () => {
   const { work, dir, cache } = setup();
   try {
