@@ -176,6 +176,47 @@ test("a chunk corrupted in flight is refetched and the download verified", async
   }
 });
 
+test("a chunk that stays damaged fails the download naming it; the message names the next step", async () => {
+  const honest = memoryFileCatalog({ "x.bin": new Uint8Array(bytes.subarray(0, 8 * CHUNK)) }, {
+    chunkSize: CHUNK,
+  });
+  const streams = new OneForOneStreamManager();
+  const router = new ServiceRouter().serve(
+    fileService,
+    fileServiceImplementation({
+      list: () => honest.list(),
+      open: async (name) => {
+        const file = (await honest.open(name))!;
+        return {
+          ...file,
+          source: {
+            chunkCount: file.source.chunkCount,
+            getChunk: async (index) => {
+              const chunk = new Uint8Array(await file.source.getChunk(index)); // a copy
+              if (index === 3) chunk[100]! ^= 1; // every time
+              return chunk;
+            },
+          },
+        };
+      },
+    }, streams),
+  );
+  const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+  const listener = await server.listen(tcpListen({ host: "127.0.0.1", port: 0 }));
+  try {
+    const out = join(work, "damaged.bin");
+    const url = `tcp://127.0.0.1:${listener.address.port}/x.bin`;
+    const result = await runFerry(["get", url, out, "--progress", "none"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Chunk 3 of x\.bin failed its SHA-256 on all 4 fetches/);
+    assert.match(result.stderr, /chunks kept in .*damaged\.bin\.part; run the same command again/);
+    assert.match(result.stderr, /or add --restart to start over/);
+    assert.ok(!existsSync(out), "nothing saved under the final name");
+  } finally {
+    await server.close();
+  }
+});
+
 test("a port out of range is named as such", async () => {
   const result = await runFerry(["get", "tcp://127.0.0.1:99999/data.bin"]);
   assert.equal(result.code, 2);
