@@ -8,7 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { constants, existsSync, readFileSync, statSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -168,7 +168,10 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
       onOpen: async (info) => {
         // Only now, with the server's description in hand, is anything created on disk.
         opened = info;
-        handle = await open(partial.partPath, resume === undefined ? "w" : "r+");
+        // Not through a symlink planted at <out>.part: the bytes go into that name only.
+        const flags = constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) |
+          (resume === undefined ? constants.O_TRUNC : 0);
+        handle = await open(partial.partPath, flags, 0o644);
         console.error(
           `ferry get: ${info.name} (${formatBytes(info.size)}, ${
             plural(info.chunkCount, "chunk")

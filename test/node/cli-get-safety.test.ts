@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import * as net from "node:net";
@@ -215,6 +216,17 @@ test("a chunk that stays damaged fails the download naming it; the message names
   } finally {
     await server.close();
   }
+});
+
+test("a symlink planted at <out>.part is not written through", async () => {
+  const victim = join(work, "victim.txt");
+  writeFileSync(victim, "precious\n");
+  const out = join(work, "planted.bin");
+  symlinkSync(victim, `${out}.part`);
+  const result = await runFerry(["get", `${serve.tcp}data.bin`, out, "--progress", "none"]);
+  assert.notEqual(result.code, 0, result.stderr);
+  assert.equal(readFileSync(victim, "utf8"), "precious\n");
+  assert.ok(!existsSync(out));
 });
 
 test("a port out of range is named as such", async () => {
