@@ -1,143 +1,253 @@
 /**
  * The file service's catalog over a folder (node:fs; Deno runs it too): the regular, non-hidden
- * files directly in the folder, hashed once when the catalog is made (SHA-256 cached in a JSON
- * file keyed by name, size and mtime, so a restart does not rehash 256 MiB). Each `open` gets its
- * own file handle and reads chunks at their offsets; a file whose size or mtime changed since the
- * scan is refused rather than served with a stale checksum.
+ * files directly in the folder, and nothing else.
+ *
+ * - A symlink is served only when it resolves to a regular file inside the folder (or with
+ *   `followSymlinks`); one leaving the folder, a dangling one, a directory, a device or an entry
+ *   that cannot be read is skipped (the first and the last two with a warning), and serving starts.
+ * - Each file is opened with `O_NOFOLLOW` and checked with `fstat` to be a regular file, so a name
+ *   swapped for a symlink after the scan is refused rather than followed.
+ * - Digests (per chunk and whole, `digest-cache.ts`) are computed when the folder is scanned and
+ *   tied to the file's identity (device, inode, size, mtime, ctime): every `open` compares the
+ *   file's identity now with the hashed one, and a changed file is hashed again before it is
+ *   served — an in-place overwrite that keeps size and mtime included.
+ * - Opens share descriptors: one refcounted handle per file identity, closed when the last stream
+ *   on it is released, so N streams of one file hold one descriptor, not N (a peer opening a file
+ *   20 000 times cannot exhaust the process's descriptors). Opens of one name are serialized, so a
+ *   burst of them stats the file once each and opens or hashes it at most once.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { createReadStream, readFileSync, statSync, writeFileSync } from "node:fs";
-import { open, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { checkChunkSize, DEFAULT_CHUNK_SIZE, type FileCatalog } from "../src/files/file-catalog.ts";
-import { checkFileName, type FileInfo } from "../src/files/file-service.ts";
+import { Buffer } from "node:buffer";
+import { constants } from "node:fs";
+import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { describeError } from "../src/errors.ts";
+import {
+  type CatalogFile,
+  checkChunkCount,
+  checkChunkSize,
+  DEFAULT_CHUNK_SIZE,
+  type FileCatalog,
+} from "../src/files/file-catalog.ts";
+import { checkFileName, type ChunkDigests, type FileInfo } from "../src/files/file-service.ts";
+import {
+  DigestCache,
+  type FileIdentity,
+  hashHandle,
+  identityOf,
+  sameIdentity,
+} from "./digest-cache.ts";
 
 export interface FolderCatalogOptions {
   readonly chunkSize?: number;
-  /** Where to cache SHA-256 digests (default: none). */
-  readonly hashCacheFile?: string;
+  /** Per-user cache directory for digests (default: none, hash on every start). */
+  readonly cacheDir?: string;
+  /** Serve symlinks that leave the folder too (default false: they are skipped). */
+  readonly followSymlinks?: boolean;
   /** Hears about files being hashed (default: silent). */
   readonly log?: (line: string) => void;
+  /** Hears about entries skipped (default: `log`). */
+  readonly warn?: (line: string) => void;
+}
+
+/** One version of one file: its handle is shared by every stream opened on it. */
+interface Version {
+  readonly info: FileInfo;
+  readonly digests: ChunkDigests;
+  readonly identity: FileIdentity;
+  handle: FileHandle | undefined;
+  refs: number;
 }
 
 interface Entry {
-  readonly info: FileInfo;
+  readonly name: string;
+  /** The path opened (a symlink inside the folder is replaced by its target). */
   readonly path: string;
-  readonly mtimeMs: number;
+  current: Version;
+  /** Serializes opens of this name. */
+  lock: Promise<unknown>;
 }
 
-type HashCache = Record<string, { size: number; mtimeMs: number; sha256: string }>;
+/** What the catalog tracks, for tests: handles open now. */
+export interface FolderCatalog extends FileCatalog {
+  readonly dir: string;
+  readonly openHandles: () => number;
+}
 
-/** Scans `dir` and returns its catalog. @throws when the folder cannot be read. */
+/**
+ * Never through a final symlink, and never blocking: a name swapped for a FIFO would otherwise hold
+ * a thread-pool thread until some writer opened it (fstat then refuses it as not a regular file).
+ */
+const NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/** Scans `dir` and returns its catalog. @throws when the folder itself cannot be read. */
 export async function folderCatalog(
   dir: string,
   options: FolderCatalogOptions = {},
-): Promise<FileCatalog & { readonly dir: string }> {
+): Promise<FolderCatalog> {
   const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE, "folderCatalog");
-  const cache = readCache(options.hashCacheFile);
+  const log = options.log ?? (() => {});
+  const warn = options.warn ?? log;
+  const cache = new DigestCache(options.cacheDir, warn);
+  const root = await realpath(dir);
   const entries = new Map<string, Entry>();
-  const names = (await readdir(dir)).filter((name) => !name.startsWith(".")).sort();
+  let handles = 0;
+
+  /** Opens `path` without following a final symlink; hashes it unless `known` still holds. */
+  const load = async (name: string, path: string, known: Version | undefined) => {
+    const handle = await open(path, NOFOLLOW);
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) throw new Error(`${name} is not a regular file`);
+      const identity = identityOf(stats);
+      checkChunkCount(name, identity.size, chunkSize);
+      if (known !== undefined && sameIdentity(known.identity, identity)) {
+        return { handle, version: known };
+      }
+      let digests = cache.get(identity, chunkSize);
+      if (digests === undefined) {
+        if (identity.size >= 16 << 20) log(`hashing ${name} (${identity.size} bytes) ...`);
+        digests = await hashHandle(handle, identity.size, chunkSize);
+        const after = identityOf(await handle.stat({ bigint: true }));
+        if (!sameIdentity(identity, after)) throw new Error(`${name} changed while it was hashed`);
+        cache.set(identity, chunkSize, digests);
+      }
+      const info: FileInfo = {
+        name,
+        size: identity.size,
+        chunkSize,
+        chunkCount: Math.ceil(identity.size / chunkSize),
+        sha256: digests.sha256,
+      };
+      const version: Version = { info, digests, identity, handle: undefined, refs: 0 };
+      return { handle, version };
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
+    }
+  };
+
+  const names = (await readdir(root)).filter((name) => !name.startsWith(".")).sort();
   for (const name of names) {
     try {
       checkFileName(name);
     } catch {
       continue;
     }
-    const path = join(dir, name);
-    const stats = await stat(path);
-    if (!stats.isFile()) continue;
-    const cached = cache[path];
-    let sha256: string;
-    if (cached?.size === stats.size && cached.mtimeMs === stats.mtimeMs) sha256 = cached.sha256;
-    else {
-      if (stats.size >= 16 << 20) options.log?.(`hashing ${name} (${stats.size} bytes) ...`);
-      sha256 = await hashFile(path);
+    let path = join(root, name);
+    try {
+      const link = await lstat(path);
+      if (link.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = await realpath(path);
+        } catch (error) {
+          warn(`skipping ${name}: a symlink to nothing (${describeError(error)})`);
+          continue;
+        }
+        if (!target.startsWith(root + sep) && !options.followSymlinks) {
+          warn(`skipping ${name}: a symlink leaving ${root} (--follow-symlinks serves it)`);
+          continue;
+        }
+        if (!(await stat(target)).isFile()) continue;
+        path = target;
+      } else if (!link.isFile()) continue;
+      const { handle, version } = await load(name, path, undefined);
+      await handle.close();
+      entries.set(name, { name, path, current: version, lock: Promise.resolve() });
+    } catch (error) {
+      warn(`skipping ${name}: ${describeError(error)}`);
     }
-    cache[path] = { size: stats.size, mtimeMs: stats.mtimeMs, sha256 };
-    entries.set(name, {
-      path,
-      mtimeMs: stats.mtimeMs,
-      info: {
-        name,
-        size: stats.size,
-        chunkSize,
-        chunkCount: Math.ceil(stats.size / chunkSize),
-        sha256,
+  }
+
+  const release = (version: Version) => {
+    version.refs--;
+    if (version.refs > 0 || version.handle === undefined) return;
+    const handle = version.handle;
+    version.handle = undefined;
+    handles--;
+    handle.close().catch(() => {});
+  };
+
+  const openEntry = async (entry: Entry): Promise<CatalogFile> => {
+    const current = entry.current;
+    let version: Version;
+    if (current.handle !== undefined) {
+      // Shared handle: the file behind the name must still be the version it was opened as.
+      const now = identityOf(await stat(entry.path, { bigint: true }));
+      if (sameIdentity(now, current.identity)) version = current;
+      else version = await fresh(entry, current);
+    } else version = await fresh(entry, current);
+    version.refs++;
+    return streamOn(version);
+  };
+
+  const fresh = async (entry: Entry, known: Version): Promise<Version> => {
+    const { handle, version } = await load(entry.name, entry.path, known);
+    if (version.handle !== undefined) {
+      // `known` is still current and already open (raced with a stat): share it.
+      await handle.close();
+      return version;
+    }
+    version.handle = handle;
+    handles++;
+    entry.current = version;
+    return version;
+  };
+
+  const streamOn = (version: Version): CatalogFile => {
+    const { info, digests } = version;
+    const handle = version.handle!;
+    let closed = false;
+    return {
+      info,
+      digests,
+      source: {
+        chunkCount: info.chunkCount,
+        getChunk: async (index) => {
+          if (closed) throw new Error(`${info.name}: the stream was released`);
+          const offset = index * chunkSize;
+          const length = Math.min(chunkSize, info.size - offset);
+          // Every byte is read into it before it leaves: no need to zero-fill 1 MiB per chunk.
+          const bytes = Buffer.allocUnsafe(length);
+          let filled = 0;
+          while (filled < length) {
+            const { bytesRead } = await handle.read(
+              bytes,
+              filled,
+              length - filled,
+              offset + filled,
+            );
+            if (bytesRead === 0) {
+              throw new Error(
+                `${info.name} ended at byte ${offset + filled}, expected ${info.size}`,
+              );
+            }
+            filled += bytesRead;
+          }
+          return bytes;
+        },
+        close: () => {
+          if (closed) return;
+          closed = true;
+          release(version);
+        },
       },
-    });
-  }
-  if (options.hashCacheFile !== undefined) {
-    writeFileSync(options.hashCacheFile, JSON.stringify(cache, null, 1));
-  }
+    };
+  };
+
   return {
-    dir,
-    list: () => [...entries.values()].map((entry) => entry.info),
-    open: async (name) => {
+    dir: root,
+    openHandles: () => handles,
+    list: () => [...entries.values()].map((entry) => entry.current.info),
+    open: (name) => {
       const entry = entries.get(name);
       if (entry === undefined) return undefined;
-      const now = statSync(entry.path, { throwIfNoEntry: false });
-      if (now === undefined || now.size !== entry.info.size || now.mtimeMs !== entry.mtimeMs) {
-        throw new Error(
-          `${name} changed on disk since the folder was scanned (restart ferry serve to rescan)`,
-        );
-      }
-      const handle = await open(entry.path, "r");
-      const { size } = entry.info;
-      let closed = false;
-      return {
-        info: entry.info,
-        source: {
-          chunkCount: entry.info.chunkCount,
-          getChunk: async (index) => {
-            const offset = index * chunkSize;
-            const length = Math.min(chunkSize, size - offset);
-            const bytes = new Uint8Array(length);
-            let filled = 0;
-            while (filled < length) {
-              const { bytesRead } = await handle.read(
-                bytes,
-                filled,
-                length - filled,
-                offset + filled,
-              );
-              if (bytesRead === 0) {
-                throw new Error(`${name} ended at byte ${offset + filled}, expected ${size} bytes`);
-              }
-              filled += bytesRead;
-            }
-            return bytes;
-          },
-          close: () => {
-            if (closed) return;
-            closed = true;
-            handle.close().catch(() => {});
-          },
-        },
-      };
+      const opened = entry.lock.then(() => openEntry(entry));
+      entry.lock = opened.catch(() => {});
+      return opened;
     },
   };
-}
-
-/** SHA-256 of a file, streamed (hex). */
-export function hashFile(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path, { highWaterMark: 1 << 20 })
-      .on("data", (chunk) => hash.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolve(hash.digest("hex")));
-  });
-}
-
-function readCache(file: string | undefined): HashCache {
-  if (file === undefined) return {};
-  try {
-    const parsed = JSON.parse(readFileSync(file, "utf8"));
-    return typeof parsed === "object" && parsed !== null ? parsed : {};
-  } catch {
-    return {};
-  }
 }

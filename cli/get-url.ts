@@ -26,6 +26,10 @@ export interface GetTarget {
 const SCHEMES = ["tcp", "tls", "ws", "wss"] as const;
 
 export function parseGetUrl(text: string): GetTarget {
+  const port = /^[a-z]+:\/\/(?:\[[^\]]*\]|[^/:?#]*):(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+  if (port !== undefined && Number(port) > 65_535) {
+    throw new UsageError(`port ${port} in ${text} is out of range (1-65535)`);
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -45,7 +49,8 @@ export function parseGetUrl(text: string): GetTarget {
   if (url.port === "" && defaultPort === undefined) {
     throw new UsageError(`no port in ${text} (${scheme}:// needs one, e.g. :7337)`);
   }
-  const port = url.port === "" ? defaultPort! : Number(url.port);
+  const portNumber = url.port === "" ? defaultPort! : Number(url.port);
+  if (portNumber === 0) throw new UsageError(`port 0 in ${text} is out of range (1-65535)`);
   if (url.search !== "" || url.hash !== "") {
     throw new UsageError(`${text}: query strings and fragments are not used by ferry get`);
   }
@@ -60,9 +65,16 @@ export function parseGetUrl(text: string): GetTarget {
   if (file === "") {
     throw new UsageError(`no file name in ${text} (add it as the last path segment: …/big.bin)`);
   }
+  // The name becomes a local file name: a plain basename, never a path (`..%2f..%2fx`, `%2fetc`).
+  if (/[/\\\0]/.test(file) || file === "." || file === ".." || file.length > 255) {
+    throw new UsageError(
+      `${text}: the file name ${JSON.stringify(file.slice(0, 80))} is not a plain file name ` +
+        `(no /, \\, NUL, "." or "..")`,
+    );
+  }
   const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
   const webSocketUrl = scheme === "ws" || scheme === "wss"
     ? `${scheme}://${url.host}${segments.join("/") || "/"}`
     : undefined;
-  return { scheme, host, port, webSocketUrl, file, display: text };
+  return { scheme, host, port: portNumber, webSocketUrl, file, display: text };
 }

@@ -1,79 +1,149 @@
 /**
- * The partial file of an interrupted `ferry get`: `<out>.part` holds chunks `0 … chunksWritten − 1`
- * of the file, and `<out>.part.json` records what they are a prefix of (name, size, chunk size
- * and count, SHA-256) and how many are written. The sidecar is rewritten at most every 200 ms
- * and when the download stops, and always after the bytes it counts were written, so it never
- * claims more than the `.part` file holds (at worst it claims less, and those chunks are fetched
- * again).
+ * The partial file of an interrupted `ferry get`: `<out>.part` holds the chunks written so far, at
+ * their offsets (any order), and `<out>.part.json` records which file they belong to (name, size,
+ * chunk size and count, SHA-256) and a bitmap of the chunks written. The sidecar is rewritten at
+ * most every 200 ms and when the download stops, always after the bytes it marks were written
+ * (so it never claims a chunk the `.part` lacks; at worst it misses some, fetched again).
+ *
+ * The record is a hint, not a trust anchor: the next run reads back every chunk it marks and
+ * checks it against the server's chunk digests, so a truncated or damaged `.part` is repaired. An
+ * unreadable sidecar (or none beside a `.part`) is reported and every chunk the `.part` is long
+ * enough to hold is checked instead. Version 1 records (a prefix count) are still read.
  *
  * @module
  */
 
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { Buffer } from "node:buffer";
 import type { FileInfo } from "../src/files/file-service.ts";
 
-export interface PartialState extends FileInfo {
-  readonly version: 1;
-  readonly chunksWritten: number;
+/** What an earlier run left: chunks to re-check, or why the record was not usable. */
+export interface PartialState {
+  /** The file the record names (undefined: no usable record). */
+  readonly file: FileInfo | undefined;
+  /** Chunks believed written, or "all" to check every chunk the `.part` can hold. */
+  readonly chunks: readonly number[] | "all";
+  /** Why the record was not usable (reported to the user), when it was not. */
+  readonly problem: string | undefined;
+}
+
+interface Record2 {
+  readonly version: 2;
+  readonly name: string;
+  readonly size: number;
+  readonly chunkSize: number;
+  readonly chunkCount: number;
+  readonly sha256: string;
+  /** Base64 bitmap, chunk i at bit (i & 7) of byte i >> 3. */
+  readonly written: string;
 }
 
 export class PartialDownload {
   readonly partPath: string;
   readonly sidecarPath: string;
   #file: FileInfo | undefined;
-  #chunksWritten = 0;
+  #bitmap = new Uint8Array(0);
+  #count = 0;
   #savedAt = 0;
-  #saved = -1;
+  #dirty = false;
 
   constructor(out: string) {
     this.partPath = `${out}.part`;
     this.sidecarPath = `${out}.part.json`;
   }
 
-  /** The recorded state of an earlier run, or undefined (none, or unreadable: start over). */
-  load(): PartialState | undefined {
-    if (!existsSync(this.sidecarPath) || !existsSync(this.partPath)) return undefined;
+  /** Whether an earlier run left a `.part`. */
+  exists(): boolean {
+    return existsSync(this.partPath);
+  }
+
+  /** What an earlier run left (call when `exists()`). */
+  load(): PartialState {
+    if (!existsSync(this.sidecarPath)) {
+      return { file: undefined, chunks: "all", problem: `${this.sidecarPath} is missing` };
+    }
     try {
-      const state = JSON.parse(readFileSync(this.sidecarPath, "utf8")) as PartialState;
-      if (state.version !== 1 || !Number.isSafeInteger(state.chunksWritten)) return undefined;
-      return state;
-    } catch {
-      return undefined;
+      const record = JSON.parse(readFileSync(this.sidecarPath, "utf8"));
+      const file = checkRecordFile(record);
+      if (record.version === 1 && Number.isSafeInteger(record.chunksWritten)) {
+        const count = Math.min(record.chunksWritten, file.chunkCount);
+        return {
+          file,
+          chunks: Array.from({ length: Math.max(0, count) }, (_, i) => i),
+          problem: undefined,
+        };
+      }
+      if (record.version !== 2 || typeof record.written !== "string") {
+        throw new Error(`unknown version ${String(record.version).slice(0, 20)}`);
+      }
+      const bitmap = Buffer.from(record.written, "base64");
+      const chunks: number[] = [];
+      for (let i = 0; i < file.chunkCount && i >> 3 < bitmap.length; i++) {
+        if (bitmap[i >> 3]! & (1 << (i & 7))) chunks.push(i);
+      }
+      return { file, chunks, problem: undefined };
+    } catch (error) {
+      return {
+        file: undefined,
+        chunks: "all",
+        problem: `${this.sidecarPath} is not a valid record (${(error as Error).message})`,
+      };
     }
   }
 
-  /** Starts recording for `file`, `chunksWritten` chunks already in the part file. */
-  begin(file: FileInfo, chunksWritten: number): void {
+  /** Bytes in the `.part` now (0 when there is none). */
+  partSize(): number {
+    return statSync(this.partPath, { throwIfNoEntry: false })?.size ?? 0;
+  }
+
+  /** Starts recording for `file`, with `kept` chunks already verified in the part file. */
+  begin(file: FileInfo, kept: Iterable<number>): void {
     this.#file = file;
-    this.#chunksWritten = chunksWritten;
+    this.#bitmap = new Uint8Array(Math.ceil(file.chunkCount / 8));
+    this.#count = 0;
+    for (const index of kept) this.#mark(index);
+    this.#dirty = true;
     this.save(true);
   }
 
-  /** Notes progress; saves the sidecar when it is due (or `force`). */
-  record(chunksWritten: number, force = false): void {
-    this.#chunksWritten = chunksWritten;
-    this.save(force);
+  #mark(index: number): void {
+    const bit = 1 << (index & 7);
+    if ((this.#bitmap[index >> 3]! & bit) === 0) this.#count++;
+    this.#bitmap[index >> 3]! |= bit;
   }
 
+  /** Chunks recorded as written. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Notes that chunk `index` is written; saves the sidecar when it is due. */
+  record(index: number): void {
+    this.#mark(index);
+    this.#dirty = true;
+    this.save();
+  }
+
+  /** Saves the sidecar if anything changed and it is due (or `force`). */
   save(force = false): void {
     const file = this.#file;
-    if (file === undefined || this.#saved === this.#chunksWritten) return;
+    if (file === undefined || !this.#dirty) return;
     const now = Date.now();
     if (!force && now - this.#savedAt < 200) return;
-    const state: PartialState = {
-      version: 1,
+    const record: Record2 = {
+      version: 2,
       name: file.name,
       size: file.size,
       chunkSize: file.chunkSize,
       chunkCount: file.chunkCount,
       sha256: file.sha256,
-      chunksWritten: this.#chunksWritten,
+      written: Buffer.from(this.#bitmap).toString("base64"),
     };
     const temporary = `${this.sidecarPath}.tmp`;
-    writeFileSync(temporary, JSON.stringify(state) + "\n");
+    writeFileSync(temporary, JSON.stringify(record) + "\n");
     renameSync(temporary, this.sidecarPath);
     this.#savedAt = now;
-    this.#saved = this.#chunksWritten;
+    this.#dirty = false;
   }
 
   /** Removes the partial file and its sidecar. */
@@ -87,4 +157,23 @@ export class PartialDownload {
     renameSync(this.partPath, out);
     rmSync(this.sidecarPath, { force: true });
   }
+}
+
+function checkRecordFile(record: unknown): FileInfo {
+  const r = record as Record<string, unknown> | null;
+  if (typeof r !== "object" || r === null) throw new Error("not an object");
+  const { name, size, chunkSize, chunkCount, sha256 } = r;
+  if (
+    typeof name !== "string" || typeof sha256 !== "string" || !Number.isSafeInteger(size) ||
+    !Number.isSafeInteger(chunkSize) || !Number.isSafeInteger(chunkCount) ||
+    (chunkSize as number) < 1 ||
+    (chunkCount as number) !== Math.ceil((size as number) / (chunkSize as number))
+  ) throw new Error("its file description is incomplete or inconsistent");
+  return {
+    name,
+    size: size as number,
+    chunkSize: chunkSize as number,
+    chunkCount: chunkCount as number,
+    sha256,
+  };
 }

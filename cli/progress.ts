@@ -41,9 +41,7 @@ export function progressView(
         const now = Date.now();
         if (now - lastDraw < 100 && fraction < 1) return;
         lastDraw = now;
-        const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - numbers.length - 4));
-        const filled = Math.round(fraction * width);
-        stream.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${numbers}\x1b[K`);
+        stream.write(`\r${barLine(fraction, numbers, eta, rate, stream.columns ?? 80)}\x1b[K`);
         drawn = true;
         return;
       }
@@ -57,6 +55,30 @@ export function progressView(
       drawn = false;
     },
   };
+}
+
+/**
+ * One line that fits `columns − 1` characters (a line as wide as the terminal wraps on some): the
+ * bar shrinks first (down to 10), then the byte counts go, then the bar.
+ */
+function barLine(
+  fraction: number,
+  numbers: string,
+  eta: string,
+  rate: number,
+  columns: number,
+): string {
+  const room = Math.max(20, columns) - 1;
+  const percent = `${(fraction * 100).toFixed(1).padStart(5)}%`;
+  const short = `${percent}  ${formatBytes(rate)}/s  ETA ${eta}`;
+  for (const text of [numbers, short]) {
+    const width = Math.min(40, room - text.length - 3);
+    if (width >= 10) {
+      const filled = Math.round(fraction * width);
+      return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`;
+    }
+  }
+  return short.slice(0, room);
 }
 
 export function formatBytes(bytes: number): string {

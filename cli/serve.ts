@@ -6,7 +6,7 @@
  */
 
 import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import process from "node:process";
 import { describeError } from "../src/errors.ts";
 import { fileService } from "../src/files/file-service.ts";
@@ -19,7 +19,9 @@ import type { SocketListener } from "../src/socket.ts";
 import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args.ts";
 import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
 import { streamCapForDescriptors } from "./descriptor-limit.ts";
+import { userCacheDir } from "./digest-cache.ts";
 import { folderCatalog } from "./folder-catalog.ts";
+import { MAX_CHUNK_SIZE } from "../src/files/file-catalog.ts";
 import type { CliRuntime } from "./runtime.ts";
 import {
   hostInUrl,
@@ -31,8 +33,10 @@ import { createWebSite } from "./web-site.ts";
 
 export const serveUsage = `Usage: ferry serve [dir] [options]
 
-Serves the files directly in <dir> (default: built-in demo data, generated on first run into
-.ferry-demo/, with a ${DEFAULT_DEMO_SIZE / 2 ** 20} MiB big.bin) through Ferry's file service:
+Serves the regular files directly in <dir> (default: built-in demo data, generated on first run
+into ~/.cache/ferry/demo, with a ${
+  DEFAULT_DEMO_SIZE / 2 ** 20
+} MiB big.bin) through Ferry's file service:
 
   tcp://HOST:PORT/<file>                    plain TCP (Spark's wire format)
   ws://HOST:WS_PORT/<file>                  WebSocket, straight to the server
@@ -48,13 +52,17 @@ Options:
   --cert-out <file>    write that certificate (PEM) here, for "ferry get tls://… --ca <file>"
   --chunk-size <size>  chunk size, e.g. 1M or 65536 (default 1M)
   --demo-size <size>   size of the demo's big.bin (default 256M)
-  --demo-dir <dir>     where demo data is generated (default .ferry-demo)
+  --demo-dir <dir>     where demo data is generated (default ~/.cache/ferry/demo)
+  --follow-symlinks    also serve symlinks that lead out of <dir> (default: skipped)
   --no-web             do not build the browser bundle (the page cannot load /ferry.js)
   --help               this text
 
 Browsers may open gateway sessions and direct WebSockets only from the page's own origins
 (http://127.0.0.1:HTTP_PORT, http://localhost:HTTP_PORT and --host's), printed as "Origins"; other
-pages get 403; clients that send no Origin (ferry get) are let in. Prints the URLs it serves; Ctrl-C stops it.`;
+pages get 403; clients that send no Origin (ferry get) are let in. Symlinks leaving <dir>, dangling
+ones and unreadable files are skipped with a warning. Digests are cached in $XDG_CACHE_HOME/ferry
+(else ~/.cache/ferry); nothing is written into the current directory. Prints the URLs it serves;
+Ctrl-C stops it.`;
 
 /** The gateway target naming this server (the web demo's default target). */
 export const GATEWAY_TARGET = "files";
@@ -70,6 +78,7 @@ const FLAGS = {
   "demo-size": "string",
   "demo-dir": "string",
   "no-web": "boolean",
+  "follow-symlinks": "boolean",
   help: "boolean",
 } as const;
 
@@ -94,8 +103,14 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     throw new UsageError("--cert-out needs --tls-port");
   }
   const chunkSize = sizeFlag(args, "chunk-size", 1 << 20);
+  if (chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new UsageError(
+      `--chunk-size must be between 1 and ${MAX_CHUNK_SIZE} bytes, got ${chunkSize}`,
+    );
+  }
   const demoSize = sizeFlag(args, "demo-size", DEFAULT_DEMO_SIZE);
-  const demoDir = resolve(stringFlag(args, "demo-dir", ".ferry-demo"));
+  const cacheDir = userCacheDir();
+  const demoDir = resolve(stringFlag(args, "demo-dir", join(cacheDir, "demo")));
   const log = (line: string) => console.error(line);
 
   const dir = args.positionals[0] !== undefined
@@ -106,9 +121,9 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     catalog = await folderCatalog(dir, {
       chunkSize,
       log,
-      ...(args.positionals[0] === undefined
-        ? { hashCacheFile: resolve(demoDir, "sha256.json") }
-        : {}),
+      warn: (line) => console.error(`ferry serve: ${line}`),
+      cacheDir,
+      followSymlinks: args.flags.has("follow-symlinks"),
     });
   } catch (error) {
     console.error(`ferry serve: cannot serve ${dir}: ${describeError(error)}`);
@@ -127,9 +142,12 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   const server = new TransportServer({ rpcHandler: router, streamManager: streams });
   const listeners: SocketListener[] = [];
   let gateway: RunningServeGateway | undefined;
+  /** Which flag chose the port being bound, for "address in use". */
+  let binding = `--port ${port}`;
   try {
     const tcp = await server.listen(runtime.tcpListen(host, port));
     listeners.push(tcp);
+    binding = `--http-port ${httpPort}`;
     gateway = await startServeGateway(runtime, {
       host,
       port: httpPort,
@@ -142,6 +160,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     });
     // The direct WebSocket port admits the same pages as the gateway (and clients with no
     // Origin, such as ferry get): any other page a user visits gets 403.
+    binding = `--ws-port ${wsPort}`;
     const ws = await server.listen(runtime.webSocketListen(host, wsPort, gateway.allowedOrigins));
     listeners.push(ws);
     if (tlsPort !== undefined) {
@@ -149,17 +168,25 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
       if (!altNames.includes(host) && host !== "0.0.0.0" && host !== "::") altNames.push(host);
       const { certPem, keyPem } = await generateSelfSignedCertificate({ altNames });
       if (certOut !== undefined) writeFileSync(certOut, certPem);
+      binding = `--tls-port ${tlsPort}`;
       listeners.push(await server.listen(runtime.tlsListen(host, tlsPort, certPem, keyPem)));
     }
   } catch (error) {
-    console.error(`ferry serve: cannot listen on ${host}: ${describeError(error)}`);
+    const described = describeError(error);
+    const inUse = /EADDRINUSE|address already in use|AddrInUse/i.test(described)
+      ? `; the port is taken: pick another with ${binding.split(" ")[0]} (0 picks a free one)`
+      : "";
+    console.error(`ferry serve: cannot listen on ${host} (${binding}): ${described}${inUse}`);
     await gateway?.close();
     await server.close();
     return 1;
   }
   const h = hostInUrl(gateway.address.host);
   const files = catalog.list() as readonly { name: string; size: number }[];
-  console.log(`ferry serve: ${files.length} files from ${dir} (runtime: ${runtime.name})`);
+  console.log(
+    `ferry serve: ${files.length} file${files.length === 1 ? "" : "s"} from ${dir} ` +
+      `(runtime: ${runtime.name})`,
+  );
   for (const file of files) console.log(`  ${file.name}  ${file.size} bytes`);
   console.log(
     `TCP        tcp://${hostInUrl(listeners[0]!.address.host)}:${listeners[0]!.address.port}/`,
@@ -172,7 +199,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     console.log(`TLS        tls://${hostInUrl(tls.address.host)}:${tls.address.port}/`);
   }
   console.log(`Gateway    ws://${h}:${gateway.address.port}/gateway/${GATEWAY_TARGET}/`);
-  console.log(`Web demo   http://${h}:${gateway.address.port}/`);
+  if (!args.flags.has("no-web")) console.log(`Web demo   http://${h}:${gateway.address.port}/`);
   console.log(`Origins    ${gateway.allowedOrigins.join(" ")}`);
   const example = files.find((file) => file.name === "big.bin") ?? files[0];
   if (example !== undefined) {

@@ -213,6 +213,13 @@ export const defaultLimits = {
   heartbeatIntervalMs: 30_000,
   /** Ferry ⇄ Ferry heartbeat: a ping not answered within this long closes the connection. */
   heartbeatTimeoutMs: 10_000,
+  /**
+   * File service: chunks one served file may have. Its chunk digests (32 bytes each) are one reply
+   * of the `digests` method, so 1 Mi chunks make a 32 MiB reply, half of `maxFrameLength`; a file
+   * with more (1 TiB at 1 MiB chunks, or a tiny `--chunk-size`) is not served, and the message
+   * says to use a larger chunk size.
+   */
+  maxChunksPerFile: 1 << 20,
 } as const;
 
 export type Limits = typeof defaultLimits;

@@ -9,6 +9,7 @@ import { chunkFetchCase } from "./chunk-fetch.ts";
 import { chromiumWsChunkFetchCase } from "./chromium-ws-chunk-fetch.ts";
 import { denoTcpChunkFetchCase } from "./deno-tcp-chunk-fetch.ts";
 import { denoWsChunkFetchCase } from "./deno-ws-chunk-fetch.ts";
+import { fileGetCase } from "./file-get.ts";
 import { gatewayChromiumChunkFetchCase } from "./gateway-chromium-chunk-fetch.ts";
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
@@ -27,4 +28,5 @@ export const allCases: readonly BenchCase[] = [
   denoWsChunkFetchCase,
   chromiumWsChunkFetchCase,
   gatewayChromiumChunkFetchCase,
+  fileGetCase,
 ];

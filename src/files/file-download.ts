@@ -1,28 +1,40 @@
 /**
  * `downloadFile`: fetches a file from the file service with N chunks in flight across several
- * connections, writes it in order, verifies its SHA-256 over the whole file, and resumes from
- * chunk N.
+ * connections, verifies every chunk against the SHA-256 the server announced for it as it
+ * arrives, writes it at its offset, and resumes from whatever chunks a partial file holds.
  *
  * Each connection opens the file itself (a stream id belongs to the connection that opened it);
- * chunks are dispatched in index order to the connection with the fewest in flight, written in
- * index order (out-of-order arrivals wait in a reorder window of at most `2 × inFlight` chunks,
- * so memory stays bounded when one chunk is slow), and hashed as they are written. A chunk that
- * fails with an I/O error (connection closed, timeout) is retried on another live connection up
- * to `maxRetries` times; a remote failure, a wrong-length chunk or a failed write fails the
- * download. Whatever was written before a failure or abort is a valid prefix of the file:
- * `progress.chunksWritten` chunks, so a later call resumes with `startChunk` set to it.
+ * the first asks for the chunk digests of the version it opened (`digests`). Chunks are
+ * dispatched in index order to the connection with the fewest in flight (`chunk-transfer.ts`); a
+ * chunk failing its digest is refetched on another connection a bounded number of times, then the
+ * download fails naming the chunk. Chunks are written one at a time, in index order or (for
+ * positional sinks) in arrival order.
+ *
+ * Resume is a chunk set, not a prefix: the caller names the chunks it believes are written
+ * (`written`, or `startChunk` for a prefix); each is read back (`readWritten`) and hashed, the good
+ * ones are kept and the bad or missing ones fetched again — so a truncated or damaged partial file
+ * is repaired, not trusted. Against a server without `digests` (an older Ferry) the whole file is
+ * fetched and its SHA-256 checked at the end by reading it back.
  *
  * @module
  */
 
 import { type CallOptions, watchDeadline } from "../deadline.ts";
-import { ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
-import { isRetryableIoError } from "../pool/retrying-chunk-fetcher.ts";
+import { InvalidArgumentError, RemoteError } from "../errors.ts";
 import type { Int64 } from "../protocol/messages.ts";
+import { RpcErrorCode } from "../rpc/rpc-errors.ts";
 import { type RpcTarget, serviceClient } from "../rpc/service-client.ts";
 import { Sha256, toHex } from "../checksum/sha256.ts";
+import { type ChunkHasher, defaultChunkHasher, digestMatches } from "./chunk-hash.ts";
+import { type Lane, transferChunks, type TransferCounts } from "./chunk-transfer.ts";
 import { ChecksumMismatchError, FileChangedError } from "./file-errors.ts";
-import { type FileInfo, fileService, type OpenedFile } from "./file-service.ts";
+import {
+  CHUNK_DIGEST_LENGTH,
+  type ChunkDigests,
+  type FileInfo,
+  fileService,
+  type OpenedFile,
+} from "./file-service.ts";
 
 /** A connection a file can be fetched over (a `TransportClient`, a lease's client). */
 export interface FileTransferClient extends RpcTarget {
@@ -39,10 +51,10 @@ export interface IncrementalHash {
 /** Where a download stands. */
 export interface DownloadProgress {
   readonly file: FileInfo;
-  /** Chunks `0 … chunksWritten − 1` are written (a resumable prefix). */
+  /** Chunks verified and written, kept ones of a resumed download included (any order). */
   readonly chunksWritten: number;
   readonly bytesWritten: number;
-  /** Chunks and bytes fetched by this call (excludes a resumed prefix). */
+  /** Chunks and bytes fetched by this call (excludes kept chunks). */
   readonly chunksFetched: number;
   readonly bytesFetched: number;
   /** Chunk requests in flight now. */
@@ -57,24 +69,44 @@ export interface DownloadFileOptions extends CallOptions {
   readonly connections: readonly FileTransferClient[];
   /** Chunk requests in flight across all connections (default 16). */
   readonly inFlight?: number;
-  /** Writes chunk `index` at byte `offset`; called in index order, one at a time. */
+  /** Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. */
   readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
-  /** Resume: chunks before this are already written (default 0). */
+  /**
+   * `index` (default): `write` sees chunks in increasing index (kept chunks of a resume skipped),
+   * for sinks that append; `arrival`: as they are verified, for positional sinks (a file, a
+   * buffer) — no chunk waits for a slower one before it is written.
+   */
+  readonly writeOrder?: "index" | "arrival";
+  /**
+   * Resume: chunks believed written (re-verified through `readWritten`; bad ones refetched).
+   * Iterated after `onOpen`, so it may depend on the file's description.
+   */
+  readonly written?: Iterable<number>;
+  /** Resume: chunks `0 … startChunk − 1` are believed written (joins `written`). */
   readonly startChunk?: number;
-  /** Reads back an already written chunk, to hash the resumed prefix (required to verify it). */
+  /** Reads back a written chunk (may return fewer bytes or throw: that chunk is refetched). */
   readonly readWritten?: (index: number, length: number) => Uint8Array | Promise<Uint8Array>;
   /** Resume: the file must still have this size, chunking and SHA-256. */
   readonly expect?: Pick<FileInfo, "size" | "chunkSize" | "chunkCount" | "sha256">;
-  /** Verify the SHA-256 of the whole file (default true). */
+  /** Verify chunks (or, from an older server, the whole file) (default true). */
   readonly verify?: boolean;
-  /** The hash used to verify (default Ferry's `Sha256`). */
+  /** SHA-256 of one chunk (default: WebCrypto, else Ferry's `Sha256`). */
+  readonly hashChunk?: ChunkHasher;
+  /** The whole-file hash for a server without chunk digests (default Ferry's `Sha256`). */
   readonly createHash?: () => IncrementalHash;
   /** Called once the file is open, before any chunk is fetched (record it for a resume). */
   readonly onOpen?: (file: FileInfo) => void | Promise<void>;
+  /**
+   * Called once a resume's chunks were checked (after `onOpen`, before any fetch): the chunks
+   * kept, and how many of those believed written were bad or missing.
+   */
+  readonly onResumeChecked?: (kept: ReadonlySet<number>, rejected: number) => void;
   /** Called after each written chunk. */
   readonly onProgress?: (progress: DownloadProgress) => void;
+  /** Called after chunk `index` was verified and written (e.g. to record it for a resume). */
+  readonly onChunkWritten?: (index: number) => void;
   /**
-   * Called when chunk `index` arrived (in arrival order, before it is written), with the index of
+   * Called when chunk `index` arrived (in arrival order, before it is verified), with the index of
    * the connection in `connections` that fetched it — e.g. for a chunk map.
    */
   readonly onChunkFetched?: (index: number, byteLength: number, connection: number) => void;
@@ -82,24 +114,24 @@ export interface DownloadFileOptions extends CallOptions {
   readonly chunkTimeoutMs?: number;
   /** Times a chunk failing with an I/O error is retried on another connection (default 3). */
   readonly maxRetries?: number;
+  /** Times a chunk failing its digest is fetched again (default 3). */
+  readonly maxRefetches?: number;
 }
 
 export interface DownloadResult {
   readonly file: FileInfo;
-  /** SHA-256 computed over the whole file (undefined when `verify` was false). */
+  /** SHA-256 of the whole file, verified (undefined when `verify` was false). */
   readonly sha256: string | undefined;
+  /** Whether chunks were verified one by one (false: the whole file, from an older server). */
+  readonly chunkDigests: boolean;
   readonly chunksFetched: number;
   readonly bytesFetched: number;
+  /** Chunks of a resumed download kept after re-verification. */
+  readonly chunksKept: number;
+  /** Chunks that arrived damaged and were fetched again. */
+  readonly badChunks: number;
   readonly retries: number;
   readonly elapsedMs: number;
-}
-
-interface Lane {
-  readonly index: number;
-  readonly client: FileTransferClient;
-  readonly streamId: bigint;
-  inFlight: number;
-  alive: boolean;
 }
 
 /** Downloads `options.name`. See the module documentation. */
@@ -109,8 +141,9 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   if (!Array.isArray(connections) || connections.length === 0) {
     throw new InvalidArgumentError("downloadFile: connections must be a non-empty array");
   }
-  const inFlight = positive(options.inFlight ?? 16, "inFlight");
-  const maxRetries = options.maxRetries ?? 3;
+  const inFlight = bounded(options.inFlight ?? 16, "inFlight", 1);
+  const maxRetries = bounded(options.maxRetries ?? 3, "maxRetries", 0);
+  const maxRefetches = bounded(options.maxRefetches ?? 3, "maxRefetches", 0);
   const chunkTimeoutMs = options.chunkTimeoutMs ?? 60_000;
   if (typeof options.write !== "function") {
     throw new InvalidArgumentError("downloadFile: write must be a function");
@@ -134,9 +167,37 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       return file;
     }));
     const file = describe(files[0]!);
+    if (file.name !== options.name) {
+      throw new FileChangedError(
+        `Asked for ${JSON.stringify(options.name)}, the server opened ` +
+          JSON.stringify(file.name.slice(0, 80)),
+      );
+    }
     for (const other of files) assertSame(file, describe(other), "another connection");
     if (options.expect !== undefined) assertSame(file, options.expect, "the partial download");
+    const verify = options.verify ?? true;
+    const digests = verify
+      ? await chunkDigests(connections[0]!, files[0]!, callOptions)
+      : undefined;
     await options.onOpen?.(file);
+    const hashChunk = options.hashChunk ?? defaultChunkHasher();
+    const done = new Set<number>();
+    const candidates = new Set<number>(options.written ?? []);
+    for (let i = 0; i < Math.min(options.startChunk ?? 0, file.chunkCount); i++) candidates.add(i);
+    if (candidates.size > 0 && (digests !== undefined || !verify)) {
+      await keepWritten(file, candidates, done, digests?.chunks, hashChunk, options, signal);
+    }
+    options.onResumeChecked?.(done, candidates.size - done.size);
+    const counts: TransferCounts = {
+      chunksFetched: 0,
+      bytesFetched: 0,
+      retries: 0,
+      badChunks: 0,
+      inFlight: 0,
+    };
+    const chunksKept = done.size;
+    let bytesWritten = 0;
+    for (const index of done) bytesWritten += lengthOf(file, index);
     const lanes: Lane[] = files.map((opened, i) => ({
       index: i,
       client: connections[i]!,
@@ -144,7 +205,51 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       inFlight: 0,
       alive: true,
     }));
-    return await transfer(file, lanes, options, inFlight, maxRetries, callOptions, started);
+    const todo: number[] = [];
+    for (let i = 0; i < file.chunkCount; i++) if (!done.has(i)) todo.push(i);
+    await transferChunks({
+      file,
+      lanes,
+      todo,
+      maxInFlight: inFlight,
+      maxRetries,
+      maxRefetches,
+      timeoutMs: chunkTimeoutMs,
+      signal,
+      digests: digests?.chunks,
+      hashChunk,
+      write: options.write,
+      writeOrder: options.writeOrder ?? "index",
+      onFetched: (index, length, lane) => options.onChunkFetched?.(index, length, lane),
+      onWritten: (index, length) => {
+        done.add(index);
+        bytesWritten += length;
+        options.onChunkWritten?.(index);
+        options.onProgress?.({
+          file,
+          chunksWritten: done.size,
+          bytesWritten,
+          chunksFetched: counts.chunksFetched,
+          bytesFetched: counts.bytesFetched,
+          inFlight: counts.inFlight,
+          elapsedMs: Date.now() - started,
+        });
+      },
+    }, counts);
+    let sha256: string | undefined;
+    if (digests !== undefined) sha256 = digests.sha256;
+    else if (verify) sha256 = await hashWholeFile(file, options, signal);
+    return {
+      file,
+      sha256,
+      chunkDigests: digests !== undefined,
+      chunksFetched: counts.chunksFetched,
+      bytesFetched: counts.bytesFetched,
+      chunksKept,
+      badChunks: counts.badChunks,
+      retries: counts.retries,
+      elapsedMs: Date.now() - started,
+    };
   } finally {
     disposeDeadline();
     controller.abort(new Error("download finished"));
@@ -156,191 +261,106 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   }
 }
 
-async function transfer(
-  file: FileInfo,
-  lanes: Lane[],
-  options: DownloadFileOptions,
-  maxInFlight: number,
-  maxRetries: number,
+/** The opened version's chunk digests, or undefined from a server without the method. */
+async function chunkDigests(
+  client: FileTransferClient,
+  file: OpenedFile,
   callOptions: { timeoutMs: number; signal: AbortSignal },
-  started: number,
-): Promise<DownloadResult> {
-  const { chunkCount, chunkSize, size } = file;
-  const startChunk = options.startChunk ?? 0;
-  if (!Number.isSafeInteger(startChunk) || startChunk < 0 || startChunk > chunkCount) {
-    throw new InvalidArgumentError(
-      `downloadFile: startChunk must be an integer in [0, ${chunkCount}], got ${startChunk}`,
+): Promise<ChunkDigests | undefined> {
+  let digests: ChunkDigests;
+  try {
+    digests = await serviceClient(fileService, client).digests(
+      { streamId: file.streamId },
+      callOptions,
+    );
+  } catch (error) {
+    if (error instanceof RemoteError && error.remoteCode === RpcErrorCode.UnknownMethod) {
+      return undefined;
+    }
+    throw error;
+  }
+  if (digests.sha256 !== file.sha256) {
+    throw new FileChangedError(
+      `${file.name} changed: it opened as SHA-256 ${file.sha256}, its digests are of ` +
+        digests.sha256,
     );
   }
-  const verify = options.verify ?? true;
-  const hash = verify ? (options.createHash ?? (() => new Sha256()))() : undefined;
-  const lengthOf = (index: number) =>
-    index < chunkCount - 1 ? chunkSize : size - chunkSize * (chunkCount - 1);
-  if (hash !== undefined && startChunk > 0) {
-    if (options.readWritten === undefined) {
-      throw new InvalidArgumentError(
-        "downloadFile: resuming with verify needs readWritten to hash the chunks already written",
-      );
-    }
-    for (let index = 0; index < startChunk; index++) {
-      callOptions.signal.throwIfAborted();
-      const bytes = await options.readWritten(index, lengthOf(index));
-      if (bytes.byteLength !== lengthOf(index)) {
-        throw new FileChangedError(
-          `Cannot resume ${file.name}: written chunk ${index} has ${bytes.byteLength} bytes, ` +
-            `expected ${lengthOf(index)}`,
-        );
-      }
-      hash.update(bytes);
-    }
+  if (digests.chunks.byteLength !== file.chunkCount * CHUNK_DIGEST_LENGTH) {
+    throw new FileChangedError(
+      `${file.name}: ${digests.chunks.byteLength} bytes of chunk digests for ${file.chunkCount} ` +
+        `chunks (expected ${file.chunkCount * CHUNK_DIGEST_LENGTH})`,
+    );
   }
+  return digests;
+}
 
-  const window = Math.max(2 * maxInFlight, maxInFlight + lanes.length);
-  const fetchOptions = { timeoutMs: callOptions.timeoutMs };
-  const ready = new Map<number, Uint8Array>();
-  const retryQueue: number[] = [];
-  const attempts = new Map<number, number>();
-  let nextDispatch = startChunk;
-  let nextWrite = startChunk;
-  let inFlight = 0;
-  let chunksFetched = 0;
-  let bytesFetched = 0;
-  let retries = 0;
-  let writing = false;
-  let settle!: { resolve: () => void; reject: (error: unknown) => void };
-  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-  let failed = false;
-  const fail = (error: unknown) => {
-    if (failed) return;
-    failed = true;
-    settle.reject(error);
-  };
-  const onAbort = () => fail(callOptions.signal.reason);
-  callOptions.signal.addEventListener("abort", onAbort, { once: true });
-
-  const pickLane = (): Lane | undefined => {
-    let best: Lane | undefined;
-    for (const lane of lanes) {
-      if (lane.alive && (best === undefined || lane.inFlight < best.inFlight)) best = lane;
-    }
-    return best;
-  };
-
-  const fetchOne = (index: number, lane: Lane) => {
-    inFlight++;
-    lane.inFlight++;
-    // Only the deadline goes to each fetch: one abort listener per chunk on the shared signal
-    // would pile up (Node warns past 10). A fetch still in flight when the download stops is
-    // ignored; its connection's owner closes or reuses it.
-    lane.client.fetchChunk(lane.streamId, index, fetchOptions).then((bytes) => {
-      inFlight--;
-      lane.inFlight--;
-      if (failed) return;
-      if (bytes.byteLength !== lengthOf(index)) {
-        fail(
-          new FileChangedError(
-            `Chunk ${index} of ${file.name} has ${bytes.byteLength} bytes, expected ${
-              lengthOf(index)
-            }`,
-          ),
-        );
-        return;
-      }
-      chunksFetched++;
-      bytesFetched += bytes.byteLength;
-      ready.set(index, bytes);
+/** Reads back and hashes each candidate chunk (4 at a time); the good ones go into `done`. */
+async function keepWritten(
+  file: FileInfo,
+  candidates: ReadonlySet<number>,
+  done: Set<number>,
+  digests: Uint8Array | undefined,
+  hashChunk: ChunkHasher,
+  options: DownloadFileOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const indices = [...candidates].filter((i) =>
+    Number.isSafeInteger(i) && i >= 0 &&
+    i < file.chunkCount
+  ).sort((a, b) => a - b);
+  if (digests === undefined) {
+    // verify: false — the caller vouches for its chunks.
+    for (const index of indices) done.add(index);
+    return;
+  }
+  if (options.readWritten === undefined) {
+    throw new InvalidArgumentError(
+      "downloadFile: resuming with verify needs readWritten to check the chunks already written",
+    );
+  }
+  const readWritten = options.readWritten;
+  let next = 0;
+  const worker = async () => {
+    while (next < indices.length) {
+      signal.throwIfAborted();
+      const index = indices[next++]!;
+      let bytes: Uint8Array;
       try {
-        options.onChunkFetched?.(index, bytes.byteLength, lane.index);
-      } catch (error) {
-        fail(error);
-        return;
+        bytes = await readWritten(index, lengthOf(file, index));
+      } catch {
+        continue; // unreadable: fetched again
       }
-      drain();
-    }, (error) => {
-      inFlight--;
-      lane.inFlight--;
-      if (failed) return;
-      if (lane.client.isActive === false) lane.alive = false;
-      const tried = (attempts.get(index) ?? 0) + 1;
-      attempts.set(index, tried);
-      if (!isRetryableIoError(error) || tried > maxRetries || pickLane() === undefined) {
-        fail(error);
-        return;
-      }
-      retries++;
-      retryQueue.push(index);
-      pump();
-    });
-  };
-
-  const pump = () => {
-    while (!failed && inFlight < maxInFlight) {
-      let index: number;
-      if (retryQueue.length > 0) index = retryQueue.shift()!;
-      else if (nextDispatch < chunkCount && nextDispatch < nextWrite + window) {
-        index = nextDispatch++;
-      } else return;
-      const lane = pickLane();
-      if (lane === undefined) {
-        fail(new ConnectionClosedError(`Downloading ${file.name}: no open connection left`));
-        return;
-      }
-      fetchOne(index, lane);
+      if (bytes.byteLength !== lengthOf(file, index)) continue;
+      if (digestMatches(digests, index, await hashChunk(bytes))) done.add(index);
     }
   };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
 
-  const drain = () => {
-    if (writing || failed) return;
-    writing = true;
-    (async () => {
-      while (!failed && ready.has(nextWrite)) {
-        const index = nextWrite;
-        const bytes = ready.get(index)!;
-        ready.delete(index);
-        hash?.update(bytes);
-        await options.write(bytes, index, index * chunkSize);
-        nextWrite = index + 1;
-        options.onProgress?.(progress());
-        pump();
-      }
-      writing = false;
-      if (!failed && nextWrite === chunkCount) settle.resolve();
-    })().catch((error) => {
-      writing = false;
-      fail(error);
-    });
-  };
-
-  const progress = (): DownloadProgress => ({
-    file,
-    chunksWritten: nextWrite,
-    bytesWritten: Math.min(size, nextWrite * chunkSize),
-    chunksFetched,
-    bytesFetched,
-    inFlight,
-    elapsedMs: Date.now() - started,
-  });
-
-  try {
-    if (startChunk === chunkCount) settle.resolve();
-    else pump();
-    await done;
-  } finally {
-    callOptions.signal.removeEventListener("abort", onAbort);
+/** The whole file's SHA-256 read back in order (a server without chunk digests). */
+async function hashWholeFile(
+  file: FileInfo,
+  options: DownloadFileOptions,
+  signal: AbortSignal,
+): Promise<string> {
+  if (options.readWritten === undefined) {
+    throw new InvalidArgumentError(
+      `downloadFile: the server announces no chunk digests for ${file.name}; verifying the ` +
+        `whole file needs readWritten`,
+    );
   }
-  let actual: string | undefined;
-  if (hash !== undefined) {
-    actual = toHex(hash.digest());
-    if (actual !== file.sha256) throw new ChecksumMismatchError(file.name, file.sha256, actual);
+  const hash = (options.createHash ?? (() => new Sha256()))();
+  for (let index = 0; index < file.chunkCount; index++) {
+    signal.throwIfAborted();
+    hash.update(await options.readWritten(index, lengthOf(file, index)));
   }
-  return {
-    file,
-    sha256: actual,
-    chunksFetched,
-    bytesFetched,
-    retries,
-    elapsedMs: Date.now() - started,
-  };
+  const actual = toHex(hash.digest());
+  if (actual !== file.sha256) throw new ChecksumMismatchError(file.name, file.sha256, actual);
+  return actual;
+}
+
+function lengthOf(file: FileInfo, index: number): number {
+  return index < file.chunkCount - 1 ? file.chunkSize : file.size - file.chunkSize * index;
 }
 
 function describe(file: FileInfo): FileInfo {
@@ -362,10 +382,10 @@ function assertSame(
   }
 }
 
-function positive(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1 || value > 4096) {
+function bounded(value: unknown, name: string, min: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > 4096) {
     throw new InvalidArgumentError(
-      `downloadFile: ${name} must be an integer in [1, 4096], got ${String(value)}`,
+      `downloadFile: ${name} must be an integer in [${min}, 4096], got ${String(value)}`,
     );
   }
   return value;

@@ -23,3 +23,20 @@ export class ChecksumMismatchError extends PayloadError {
  * a resumed download's recorded size, chunking or SHA-256 no longer match (code `ERR_PAYLOAD`).
  */
 export class FileChangedError extends PayloadError {}
+
+/**
+ * A chunk kept failing its announced SHA-256: every fetch of it (first try and refetches, over
+ * whichever connections there were) arrived with other bytes (code `ERR_PAYLOAD`).
+ */
+export class ChunkDigestMismatchError extends PayloadError {
+  readonly chunk: number;
+  readonly attempts: number;
+  constructor(name: string, chunk: number, attempts: number, expected: string, actual: string) {
+    super(
+      `Chunk ${chunk} of ${name} failed its SHA-256 on all ${attempts} fetches (expected ` +
+        `${expected}, last computed ${actual})`,
+    );
+    this.chunk = chunk;
+    this.attempts = attempts;
+  }
+}

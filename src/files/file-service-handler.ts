@@ -17,16 +17,21 @@ import { describeError } from "../errors.ts";
 import { ServiceError } from "../rpc/rpc-errors.ts";
 import type { ServiceImplementation } from "../rpc/service-definition.ts";
 import type { OneForOneStreamManager } from "../server/one-for-one-stream-manager.ts";
-import type { FileCatalog } from "./file-catalog.ts";
-import { FileErrorCode, type FileServiceMethods, type OpenedFile } from "./file-service.ts";
+import type { CatalogFile, FileCatalog } from "./file-catalog.ts";
+import {
+  type ChunkDigests,
+  FileErrorCode,
+  type FileServiceMethods,
+  type OpenedFile,
+} from "./file-service.ts";
 
 /** Serves `catalog` through `streams` (the manager the `TransportServer` uses). */
 export function fileServiceImplementation(
   catalog: FileCatalog,
   streams: OneForOneStreamManager,
 ): ServiceImplementation<FileServiceMethods> {
-  /** Streams each connection opened, so `release` only touches the caller's own. */
-  const opened = new WeakMap<TransportClient, Set<bigint>>();
+  /** Files each connection opened by stream id, so `release` only touches the caller's own. */
+  const opened = new WeakMap<TransportClient, Map<bigint, CatalogFile>>();
   /**
    * Opens started and not yet registered (per connection and in all), counted against the
    * manager's stream caps before the catalog opens anything: a refused open never takes a
@@ -41,7 +46,7 @@ export function fileServiceImplementation(
       streams.assertCanRegister(client, mineOpening, openingTotal);
       opening.set(client, mineOpening + 1);
       openingTotal++;
-      let file;
+      let file: CatalogFile | undefined;
       try {
         file = await catalog.open(name);
       } catch (error) {
@@ -68,14 +73,24 @@ export function fileServiceImplementation(
         throw error;
       }
       let mine = opened.get(client);
-      if (mine === undefined) opened.set(client, mine = new Set());
-      mine.add(streamId);
+      if (mine === undefined) opened.set(client, mine = new Map());
+      mine.set(streamId, file);
       return { ...file.info, streamId };
     },
     release: ({ streamId }, { client }) => {
       const mine = opened.get(client);
       if (mine === undefined || !mine.delete(streamId)) return false;
       return streams.releaseStream(streamId);
+    },
+    digests: ({ streamId }, { client }): ChunkDigests => {
+      const file = opened.get(client)?.get(streamId);
+      if (file === undefined) {
+        throw new ServiceError(
+          FileErrorCode.NotFound,
+          `No stream ${streamId} open on this connection (open the file first)`,
+        );
+      }
+      return file.digests;
     },
   };
 }

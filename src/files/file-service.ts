@@ -8,6 +8,12 @@
  * | `list` | – | `FileInfo[]` |
  * | `open` | `{ name }` | `OpenedFile` (`FileInfo` + `streamId`, an int64 as bigint) |
  * | `release` | `{ streamId }` | `boolean` (whether this connection had it open) |
+ * | `digests` | `{ streamId }` | `ChunkDigests` of the version that stream serves |
+ *
+ * `digests` is a method of its own (not a field of `list` or `open`) so that listing stays small
+ * and each download asks for the list once, bound to the exact version its stream opened: the
+ * SHA-256 of every chunk (32 bytes each, concatenated) and of the whole file. A client of a server
+ * without it (an unknown-method failure) falls back to verifying the whole file.
  *
  * A stream id belongs to the connection that opened it (another connection asking for its chunks
  * gets the unknown-stream failure), and lives until released or until that connection closes.
@@ -40,6 +46,17 @@ export interface FileInfo {
 export interface OpenedFile extends FileInfo {
   readonly streamId: bigint;
 }
+
+/** The SHA-256 of each chunk of an opened file, and of the whole file. */
+export interface ChunkDigests {
+  /** SHA-256 of the whole file (64 lowercase hex digits), equal to the opened `FileInfo`'s. */
+  readonly sha256: string;
+  /** `32 × chunkCount` bytes: the SHA-256 of chunk i at `[32 i, 32 i + 32)`. */
+  readonly chunks: Uint8Array;
+}
+
+/** Bytes of one chunk digest (SHA-256). */
+export const CHUNK_DIGEST_LENGTH = 32;
 
 /** Failure codes of the file service (`RemoteError.remoteCode`). */
 export const FileErrorCode = {
@@ -100,7 +117,20 @@ export type FileServiceMethods = {
   readonly list: MethodDefinition<void, FileInfo[]>;
   readonly open: MethodDefinition<{ name: string }, OpenedFile>;
   readonly release: MethodDefinition<{ streamId: bigint }, boolean>;
+  readonly digests: MethodDefinition<{ streamId: bigint }, ChunkDigests>;
 };
+
+/** Checks a decoded `ChunkDigests` (hex whole-file digest, whole 32-byte chunk digests). */
+export function checkChunkDigests(value: unknown): ChunkDigests {
+  const v = value as { sha256?: unknown; chunks?: unknown } | null;
+  if (typeof v?.sha256 !== "string" || !SHA256_HEX.test(v.sha256)) {
+    throw new TypeError(`digests: sha256 must be 64 lowercase hex digits`);
+  }
+  if (!(v.chunks instanceof Uint8Array) || v.chunks.byteLength % CHUNK_DIGEST_LENGTH !== 0) {
+    throw new TypeError(`digests: chunks must be bytes, a multiple of ${CHUNK_DIGEST_LENGTH}`);
+  }
+  return { sha256: v.sha256, chunks: v.chunks };
+}
 
 /** The file service's definition, shared by server and clients. */
 export const fileService: ServiceDefinition<FileServiceMethods> = defineService("ferry.files", {
@@ -125,5 +155,11 @@ export const fileService: ServiceDefinition<FileServiceMethods> = defineService(
       if (typeof value !== "boolean") throw new TypeError(`expected a boolean, got ${value}`);
       return value;
     },
+  }),
+  digests: method<{ streamId: bigint }, ChunkDigests>({
+    params: (value) => ({
+      streamId: checkStreamId((value as { streamId?: unknown } | null)?.streamId),
+    }),
+    result: checkChunkDigests,
   }),
 });

@@ -7,8 +7,11 @@
  */
 
 export {
+  checkChunkDigests,
   checkFileInfo,
   checkFileName,
+  CHUNK_DIGEST_LENGTH,
+  type ChunkDigests,
   FileErrorCode,
   type FileInfo,
   fileService,
@@ -17,6 +20,7 @@ export {
 } from "./file-service.ts";
 export {
   type CatalogFile,
+  checkChunkCount,
   checkChunkSize,
   DEFAULT_CHUNK_SIZE,
   type FileCatalog,
@@ -32,5 +36,10 @@ export {
   type IncrementalHash,
 } from "./file-download.ts";
 export { downloadFileFromPool, type PoolDownloadOptions } from "./pool-download.ts";
-export { ChecksumMismatchError, FileChangedError } from "./file-errors.ts";
+export {
+  ChecksumMismatchError,
+  ChunkDigestMismatchError,
+  FileChangedError,
+} from "./file-errors.ts";
+export { type ChunkHasher, defaultChunkHasher } from "./chunk-hash.ts";
 export { Sha256, toHex } from "../checksum/sha256.ts";

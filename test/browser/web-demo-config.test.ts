@@ -15,6 +15,7 @@ test("the gateway URL follows the page's host and scheme; the target defaults to
     token: undefined,
     connections: 4,
     inFlight: 16,
+    problems: [],
   });
   const secure = readDemoConfig(new URL("https://demo.example:8443/?target=shuffle"));
   assert.equal(secure.gatewayUrl, "wss://demo.example:8443/gateway/shuffle");
@@ -52,6 +53,15 @@ test("the token comes from the fragment only; transfer settings are bounded", ()
   assert.equal(config.inFlight, 64);
   const wild = readDemoConfig(new URL("http://localhost/?connections=99&inFlight=-1"));
   assert.equal(wild.connections, 4);
+  // Bad values are shown to the user, not silently replaced.
+  assert.deepEqual(wild.problems, [
+    '?connections="99" is not a whole number from 1 to 16; using 4',
+    '?inFlight="-1" is not a whole number from 1 to 256; using 16',
+  ]);
+  assert.deepEqual(readDemoConfig(new URL("http://localhost/?connections=abc")).problems, [
+    '?connections="abc" is not a whole number from 1 to 16; using 4',
+  ]);
+  assert.deepEqual(config.problems, []);
   assert.equal(wild.inFlight, 16);
   assert.equal(boundedInteger("7", 1, 8, 2), 7);
   for (const text of ["0", "9", "1.5", "1e1", "", " ", "x", null, undefined]) {

@@ -85,6 +85,7 @@ export interface RunningServe {
   /** With `--tls-port`. */
   readonly tls: string | undefined;
   readonly gateway: string;
+  /** The web demo's URL (with --no-web, not printed: the gateway's HTTP port). */
   readonly web: string;
   readonly stdout: () => string;
   /** Stops serve with SIGINT and resolves with its result. */
@@ -101,7 +102,8 @@ export async function startServe(
   child.stdout!.on("data", (text: string) => (out += text));
   const url = (label: string) => new RegExp(`^${label}\\s+(\\S+)$`, "m").exec(out)?.[1];
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  while (url("Web demo") === undefined) {
+  // "Origins" is the last line serve prints ("Web demo" is left out with --no-web).
+  while (!/^Origins\s/m.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       const result = await done;
@@ -114,7 +116,8 @@ export async function startServe(
     ws: url("WebSocket")!,
     tls: url("TLS"),
     gateway: url("Gateway")!,
-    web: url("Web demo")!,
+    // With --no-web: the gateway's HTTP port all the same.
+    web: url("Web demo") ?? url("Gateway")!.replace(/^ws:(.*?\/)gateway\/.*$/, "http:$1"),
     stdout: () => out,
     stop: () => {
       child.kill("SIGINT");

@@ -37,6 +37,30 @@ test("on a TTY: one redrawn bar with percent, bytes, rate and ETA; a newline at 
   assert.equal(out.writes.at(-1), "\n");
 });
 
+test("the bar fits a 60- and a 40-column terminal: one line, redrawn, no wrap", () => {
+  for (const columns of [60, 40, 20]) {
+    const out = {
+      isTTY: true,
+      columns,
+      writes: [] as string[],
+      write(text: string) {
+        this.writes.push(text);
+      },
+    };
+    const view = progressView(out, "auto");
+    for (const [done, ms] of [[1, 100], [100 * MiB, 1300], [256 * MiB, 2600]] as const) {
+      view.update({ bytesWritten: done, size: 256 * MiB, bytesFetched: done, elapsedMs: ms });
+    }
+    assert.ok(out.writes.length >= 2); // redraws are throttled; the first and last always show
+    for (const write of out.writes) {
+      assert.ok(write.startsWith("\r") && write.endsWith("\x1b[K") && !write.includes("\n"));
+      const visible = write.slice(1, -3);
+      assert.ok(visible.length < columns, `${columns} columns: ${visible.length} ${visible}`);
+    }
+    if (columns === 60) assert.match(out.writes.at(-1)!, /\[#{10,}\] 100\.0%/);
+  }
+});
+
 test("not a TTY: a plain line per 10 %; none prints nothing", () => {
   const out = stream(false);
   const view = progressView(out, "auto");

@@ -9,9 +9,10 @@ import { TransportClient } from "../../src/client/transport-client.ts";
 import type { RemoteError } from "../../src/errors.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import { serviceClient, ServiceRouter } from "../../src/rpc/mod.ts";
+import { defineService, serviceClient, ServiceRouter } from "../../src/rpc/mod.ts";
 import {
   ChecksumMismatchError,
+  ChunkDigestMismatchError,
   downloadFile,
   downloadFileFromPool,
   type FileCatalog,
@@ -115,7 +116,7 @@ test("list and open describe files; open hands out a bigint stream id; missing i
   }
 });
 
-test("a download over three connections writes in order, spreads chunks, verifies SHA-256", async () => {
+test("a download over three connections writes in order, spreads chunks, verifies each", async () => {
   const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
   try {
     const connections = [served.connect(), served.connect(), served.connect()];
@@ -143,7 +144,9 @@ test("a download over three connections writes in order, spreads chunks, verifie
         assert.ok(p.inFlight <= 6);
       },
     });
+    // Index order by default (for appending sinks), each chunk once.
     assert.deepEqual(out.order, Array.from({ length: 51 }, (_, i) => i));
+    assert.equal(result.chunkDigests, true);
     assert.deepEqual(out.bytes(), big);
     assert.equal(result.sha256, result.file.sha256);
     assert.equal(result.chunksFetched, 51);
@@ -162,15 +165,12 @@ test("a download over three connections writes in order, spreads chunks, verifie
   }
 });
 
-test("an aborted download leaves a prefix; resuming from it completes and verifies", async () => {
+test("an aborted download keeps its written chunks; resuming fetches only the rest", async () => {
   const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
   try {
     const out = collector();
     const controller = new AbortController();
-    let written = 0;
-    let recorded:
-      | { sha256: string; size: number; chunkSize: number; chunkCount: number }
-      | undefined;
+    const recordedChunks = new Set<number>();
     await assert.rejects(
       downloadFile({
         name: "big.bin",
@@ -178,52 +178,124 @@ test("an aborted download leaves a prefix; resuming from it completes and verifi
         inFlight: 4,
         signal: controller.signal,
         write: out.write,
-        onOpen: (file) => void (recorded = file),
+        onChunkWritten: (index) => recordedChunks.add(index),
         onProgress: (p) => {
-          written = p.chunksWritten;
           if (p.chunksWritten === 20) controller.abort(new Error("interrupted"));
         },
       }),
       /interrupted/,
     );
-    assert.equal(written, 20);
-    const prefix = out.chunks.slice(0, 20);
+    assert.ok(recordedChunks.size >= 20 && recordedChunks.size < 51, `${recordedChunks.size}`);
+    const kept = new Map([...recordedChunks].map((i) => [i, out.chunks[i]!]));
     const resumed = collector();
+    let keptReported = -1;
     const result = await downloadFile({
       name: "big.bin",
       connections: [served.connect()],
-      startChunk: written,
-      expect: recorded!,
-      readWritten: (index) => prefix[index]!,
+      written: recordedChunks,
+      readWritten: (index) => kept.get(index)!,
+      onResumeChecked: (keptSet, rejected) => {
+        keptReported = keptSet.size;
+        assert.equal(rejected, 0);
+      },
       write: resumed.write,
     });
-    assert.equal(result.chunksFetched, 31);
-    assert.deepEqual(resumed.order[0], 20);
-    for (let i = 0; i < 20; i++) resumed.chunks[i] = prefix[i]!;
+    assert.equal(keptReported, recordedChunks.size);
+    assert.equal(result.chunksKept, recordedChunks.size);
+    assert.equal(result.chunksFetched, 51 - recordedChunks.size);
+    for (const [i, chunk] of kept) resumed.chunks[i] = chunk;
     assert.deepEqual(resumed.bytes(), big);
-    assert.equal(result.sha256, recorded!.sha256);
-
-    const other = memoryFileCatalog({ "big.bin": pattern(50_123, 8) }, { chunkSize: CHUNK });
-    const changed = serveCatalog(other);
-    try {
-      await assert.rejects(
-        downloadFile({
-          name: "big.bin",
-          connections: [changed.connect()],
-          startChunk: 20,
-          expect: recorded!,
-          readWritten: (index) => prefix[index]!,
-          write: () => {},
-        }),
-        (e: FileChangedError) => e instanceof FileChangedError && /sha256/.test(e.message),
-      );
-    } finally {
-      await changed.close();
-    }
+    assert.equal(result.sha256, result.file.sha256);
   } finally {
     await served.close();
   }
 });
+
+test("resume re-verifies kept chunks: truncated or flipped ones are fetched again, good ones kept", async () => {
+  const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
+  try {
+    const part = big.slice(0, 40 * CHUNK - 10); // chunk 39 torn, 40..50 missing
+    part[5 * CHUNK + 3]! ^= 1; // chunk 5 flipped
+    part[17 * CHUNK]! ^= 0x80; // chunk 17 flipped
+    const out = collector();
+    const result = await downloadFile({
+      name: "big.bin",
+      connections: [served.connect(), served.connect()],
+      writeOrder: "arrival",
+      startChunk: 51,
+      readWritten: (index, length) => part.slice(index * CHUNK, index * CHUNK + length),
+      write: out.write,
+    });
+    assert.deepEqual(out.order.toSorted((a, b) => a - b), [5, 17, ...range(39, 51)]);
+    assert.equal(result.chunksKept, 51 - 14);
+    const whole = new Uint8Array(big.byteLength);
+    whole.set(part.subarray(0, Math.min(part.byteLength, big.byteLength)));
+    for (const [i, chunk] of out.chunks.entries()) if (chunk) whole.set(chunk, i * CHUNK);
+    assert.deepEqual(whole, big);
+  } finally {
+    await served.close();
+  }
+});
+
+test("a chunk damaged in flight is refetched on another connection; one always damaged fails by name", async () => {
+  const honest = memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK });
+  let damage = 1; // fetches of chunk 7 to damage
+  const flaky: FileCatalog = {
+    list: () => honest.list(),
+    open: async (name) => {
+      const file = (await honest.open(name))!;
+      return {
+        ...file,
+        source: {
+          chunkCount: file.source.chunkCount,
+          getChunk: async (index) => {
+            const bytes = (await file.source.getChunk(index)).slice();
+            if (index === 7 && damage > 0) {
+              damage--;
+              bytes[0]! ^= 1;
+            }
+            return bytes;
+          },
+        },
+      };
+    },
+  };
+  const served = serveCatalog(flaky);
+  try {
+    const out = collector();
+    const lanes: number[] = [];
+    const result = await downloadFile({
+      name: "big.bin",
+      connections: [served.connect(), served.connect()],
+      write: out.write,
+      onChunkFetched: (index, _length, lane) => index === 7 && lanes.push(lane),
+    });
+    assert.equal(result.badChunks, 1);
+    assert.equal(result.chunksFetched, 52);
+    assert.equal(lanes.length, 2);
+    assert.notEqual(lanes[0], lanes[1], "refetched on the other connection");
+    assert.deepEqual(out.bytes(), big);
+
+    damage = 100;
+    await assert.rejects(
+      downloadFile({
+        name: "big.bin",
+        connections: [served.connect()],
+        maxRefetches: 2,
+        write: () => {},
+      }),
+      (e: ChunkDigestMismatchError) =>
+        e instanceof ChunkDigestMismatchError && e.chunk === 7 && e.attempts === 3 &&
+        /Chunk 7 of big\.bin/.test(e.message),
+    );
+  } finally {
+    await served.close();
+  }
+});
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
 
 test("chunks lost with a dying connection are retried on the others", async () => {
   const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
@@ -247,7 +319,7 @@ test("chunks lost with a dying connection are retried on the others", async () =
   }
 });
 
-test("a file whose bytes do not match its announced SHA-256 fails with ChecksumMismatchError", async () => {
+test("from a server without chunk digests the whole file is verified by reading it back", async () => {
   const honest = memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK });
   const liar: FileCatalog = {
     list: () => honest.list(),
@@ -256,14 +328,56 @@ test("a file whose bytes do not match its announced SHA-256 fails with ChecksumM
       return file && { ...file, info: { ...file.info, sha256: "0".repeat(64) } };
     },
   };
+  const legacy = (catalog: FileCatalog) => {
+    const streams = new OneForOneStreamManager();
+    const { list, open, release } = fileServiceImplementation(catalog, streams);
+    // An older server: the service without its digests method.
+    const { list: l, open: o, release: r } = fileService.methods;
+    const older = defineService(fileService.name, { list: l, open: o, release: r });
+    const router = new ServiceRouter().serve(older, { list, open, release });
+    const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+    return {
+      connect: () => {
+        const [a, b] = memorySocketPair();
+        server.accept(b);
+        return new TransportClient(a);
+      },
+      close: () => server.close(),
+    };
+  };
+  for (const [catalog, ok] of [[honest, true], [liar, false]] as const) {
+    const served = legacy(catalog);
+    try {
+      const out = collector();
+      const run = downloadFile({
+        name: "big.bin",
+        connections: [served.connect()],
+        write: out.write,
+        readWritten: (index) => out.chunks[index]!,
+      });
+      if (ok) {
+        const result = await run;
+        assert.equal(result.chunkDigests, false);
+        assert.equal(result.sha256, result.file.sha256);
+        assert.deepEqual(out.bytes(), big);
+      } else {
+        await assert.rejects(
+          run,
+          (e: ChecksumMismatchError) =>
+            e instanceof ChecksumMismatchError && e.expected === "0".repeat(64),
+        );
+      }
+    } finally {
+      await served.close();
+    }
+  }
+  // A server whose digests are not of the file it opened is refused before any chunk.
   const served = serveCatalog(liar);
   try {
     await assert.rejects(
       downloadFile({ name: "big.bin", connections: [served.connect()], write: () => {} }),
-      (e: ChecksumMismatchError) =>
-        e instanceof ChecksumMismatchError && e.expected === "0".repeat(64),
+      (e: FileChangedError) => e instanceof FileChangedError && /digests are of/.test(e.message),
     );
-    // Without verification the same bytes are accepted.
     const result = await downloadFile({
       name: "big.bin",
       connections: [served.connect()],

@@ -24,6 +24,8 @@ export interface DemoConfig {
   readonly token: string | undefined;
   readonly connections: number;
   readonly inFlight: number;
+  /** Settings in the address that were not usable (and what was used instead), for the page. */
+  readonly problems: readonly string[];
 }
 
 /** Reads a whole number in `[min, max]`, or `fallback` when absent or out of range. */
@@ -56,11 +58,27 @@ export function readDemoConfig(location: URL): DemoConfig {
     `${GATEWAY_PATH_PREFIX}${encodeURIComponent(target)}`,
     `${scheme}//${location.host}`,
   ).href;
+  const problems: string[] = [];
+  const setting = (name: string, min: number, max: number, fallback: number) => {
+    const text = query.get(name);
+    const value = boundedInteger(text, min, max, fallback);
+    if (
+      text !== null &&
+      (text.trim() === "" || String(value) !== text.trim().replace(/^0+(?=\d)/, ""))
+    ) {
+      problems.push(
+        `?${name}=${JSON.stringify(text.slice(0, 40))} is not a whole number from ${min} to ` +
+          `${max}; using ${fallback}`,
+      );
+    }
+    return value;
+  };
   return {
     target,
     gatewayUrl,
     token: fragment.get("token") || undefined,
-    connections: boundedInteger(query.get("connections"), 1, 16, 4),
-    inFlight: boundedInteger(query.get("inFlight"), 1, 256, 16),
+    connections: setting("connections", 1, 16, 4),
+    inFlight: setting("inFlight", 1, 256, 16),
+    problems,
   };
 }

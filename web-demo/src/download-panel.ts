@@ -50,6 +50,8 @@ export class DownloadPanel implements ChunkObserver {
   #startedAt = 0;
   #retries = 0;
   #frame = 0;
+  /** The download ended (done, failed, cancelled): no more "time left". */
+  #stopped = false;
 
   constructor(elements: DownloadPanelElements) {
     this.#el = elements;
@@ -65,6 +67,7 @@ export class DownloadPanel implements ChunkObserver {
     this.#bytesFetched = 0;
     this.#retries = 0;
     this.#startedAt = performance.now();
+    this.#stopped = false;
     const el = this.#el;
     el.section.hidden = false;
     el.name.textContent = file.name;
@@ -117,40 +120,55 @@ export class DownloadPanel implements ChunkObserver {
   verifying(): void {
     this.#chart.stop();
     this.#showProgress();
-    this.#setState("verifying", "Verifying SHA-256…");
+    this.#setState("verifying", "Every chunk verified; finishing the file…");
   }
 
-  succeeded(download: CompletedDownload): void {
+  succeeded(download: CompletedDownload, where: string): void {
     const { digest, result, file } = download;
     const el = this.#el;
+    this.#stop();
+    // The final line shows the summary's rate (the whole file over the download's own time).
+    el.progress.value = file.size;
+    el.progressText.textContent = `${formatBytes(file.size)} of ${formatBytes(file.size)} ` +
+      `(100.0%) · ${formatRate(file.size / Math.max(result.elapsedMs / 1000, 0.001))}`;
     el.computed.textContent = digest.hex;
     el.summary.textContent =
       `${formatBytes(file.size)} in ${formatDuration(result.elapsedMs)} (${
         formatRate(file.size / Math.max(result.elapsedMs / 1000, 0.001))
-      }), ${file.chunkCount} ` +
-      `chunks, ${result.retries} retried`;
+      }), ${file.chunkCount} chunk${file.chunkCount === 1 ? "" : "s"}, ${result.retries} ` +
+      `retried, ${result.badChunks} damaged and fetched again; ${where}`;
     el.saveControls.hidden = false;
     this.#setState(
       "verified",
-      `SHA-256 verified with ${digest.engine} in ${
+      `SHA-256 verified with ${digest.engine}, each chunk as it arrived (${
         formatDuration(digest.elapsedMs)
-      }: the file is exactly the one the server announced.`,
+      } of hashing): the file is exactly the one the server announced.`,
     );
   }
 
   failedWith(error: unknown): void {
     this.#chart.stop();
+    this.#stop();
+    this.#showProgress();
     this.#setState("failed", `Download failed: ${describeError(error)}`);
   }
 
   cancelled(): void {
     this.#chart.stop();
+    this.#stop();
+    this.#showProgress();
     this.#setState("cancelled", "Download cancelled.");
   }
 
   redraw(): void {
     this.#map.invalidate();
     this.#chart.redraw();
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    if (this.#frame !== 0) cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
   }
 
   #setState(state: DownloadState, message: string): void {
@@ -160,7 +178,7 @@ export class DownloadPanel implements ChunkObserver {
 
   /** Progress text is updated at most once per frame, however many chunks arrive. */
   #scheduleProgress(): void {
-    if (this.#frame === 0) {
+    if (this.#frame === 0 && !this.#stopped) {
       this.#frame = requestAnimationFrame(() => {
         this.#frame = 0;
         this.#showProgress();
@@ -179,8 +197,8 @@ export class DownloadPanel implements ChunkObserver {
     this.#el.progress.value = done;
     this.#el.progressText.textContent = `${formatBytes(done)} of ${formatBytes(file.size)} (${
       percent.toFixed(1)
-    }%) · ${formatRate(rate)}${done < file.size ? ` · ${formatDuration(left)} left` : ""}${
-      this.#retries > 0 ? ` · ${this.#retries} failed attempts` : ""
-    }`;
+    }%) · ${formatRate(rate)}${
+      done < file.size && !this.#stopped ? ` · ${formatDuration(left)} left` : ""
+    }${this.#retries > 0 ? ` · ${this.#retries} failed attempts` : ""}`;
   }
 }

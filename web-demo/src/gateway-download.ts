@@ -1,9 +1,9 @@
 /**
  * One download through the gateway: leases `connections` exclusive sessions from the page's pool,
  * runs the file layer's `downloadFile` over them (N chunks in flight, dispatched to the least busy
- * session, I/O failures retried on another), assembles the file in one buffer as the chunks are
- * written in order, and verifies the whole file's SHA-256 with WebCrypto against the one the
- * service announced.
+ * session, I/O failures retried on another, each chunk verified against the SHA-256 the service
+ * announced for it with WebCrypto as it arrives and refetched when damaged), assembles the file in
+ * one buffer at the chunks' offsets, and checks the whole file's SHA-256 too.
  *
  * Each session's client is wrapped so that every chunk request is reported to a
  * {@linkcode ChunkObserver} (in flight, fetched, failed): that is what the chunk map and the
@@ -13,7 +13,7 @@
  */
 
 import {
-  ChecksumMismatchError,
+  defaultChunkHasher,
   downloadFile,
   type DownloadProgress,
   type DownloadResult,
@@ -22,8 +22,8 @@ import {
   type PoolLease,
   type TransportClient,
 } from "../../src/mod.ts";
+import type { DownloadSink } from "./download-sink.ts";
 import type { FileDigest } from "./file-digest.ts";
-import { sha256Of } from "./file-digest.ts";
 import type { GatewayFiles } from "./gateway-files.ts";
 
 /** Told about every chunk request of a download. */
@@ -35,7 +35,7 @@ export interface ChunkObserver {
   failed(index: number, error: unknown): void;
   /** The request was given up (the download was cancelled or ended): the chunk is not here. */
   abandoned(index: number): void;
-  /** Chunks `0 … progress.chunksWritten − 1` are in the file. */
+  /** `progress.chunksWritten` chunks are verified and in the file (any order). */
   progress(progress: DownloadProgress): void;
   /** The whole file is here; hashing it now. */
   verifying(): void;
@@ -48,18 +48,20 @@ export interface GatewayDownloadOptions {
   readonly inFlight: number;
   readonly observer: ChunkObserver;
   readonly signal: AbortSignal;
+  /** Where the chunks go (disk where the browser can). */
+  readonly sink: DownloadSink;
 }
 
 export interface CompletedDownload {
   readonly file: FileInfo;
-  /** The whole file. */
-  readonly bytes: Uint8Array<ArrayBuffer>;
-  /** SHA-256 computed here; equal to `file.sha256` (otherwise the download failed). */
+  /** The file to offer for saving (undefined: already in the file the user picked). */
+  readonly blob: Blob | undefined;
+  /** The SHA-256 verified here, chunk by chunk, and what verified it in how long. */
   readonly digest: FileDigest;
   readonly result: DownloadResult;
 }
 
-/** Downloads `options.name`; rejects with `ChecksumMismatchError` when the bytes are not the file. */
+/** Downloads `options.name`; rejects with `ChunkDigestMismatchError` when a chunk stays damaged. */
 export async function downloadThroughGateway(
   options: GatewayDownloadOptions,
 ): Promise<CompletedDownload> {
@@ -73,30 +75,32 @@ export async function downloadThroughGateway(
     const refused = settled.find((outcome) => outcome.status === "rejected");
     if (refused !== undefined) throw (refused as PromiseRejectedResult).reason;
 
-    let buffer: Uint8Array<ArrayBuffer> | undefined;
+    // One WebCrypto digest per chunk (Ferry's Sha256 where WebCrypto is missing), timed.
+    const hasher = defaultChunkHasher();
+    const engine = globalThis.crypto?.subtle === undefined ? "Ferry Sha256" : "WebCrypto";
+    let hashingMs = 0;
     const result = await downloadFile({
       name: options.name,
       connections: leases.map((lease) => observed(lease.client, observer)),
       inFlight: options.inFlight,
       signal,
-      // Hashed below with WebCrypto, over the assembled file.
-      verify: false,
+      hashChunk: async (bytes) => {
+        const started = performance.now();
+        const digest = await hasher(bytes);
+        hashingMs += performance.now() - started;
+        return digest;
+      },
       onOpen: (file) => {
-        buffer = new Uint8Array(file.size);
         observer.opened(file, leases.map((lease) => lease.client.remoteAddress));
       },
-      write: (chunk, _index, offset) => {
-        buffer!.set(chunk, offset);
-      },
+      writeOrder: "arrival",
+      write: (chunk, _index, offset) => options.sink.write(chunk, offset),
       onProgress: (progress) => observer.progress(progress),
     });
     observer.verifying();
-    const bytes = buffer ?? new Uint8Array(0);
-    const digest = await sha256Of(bytes);
-    if (digest.hex !== result.file.sha256) {
-      throw new ChecksumMismatchError(result.file.name, result.file.sha256, digest.hex);
-    }
-    return { file: result.file, bytes, digest, result };
+    const blob = await options.sink.finish();
+    const digest: FileDigest = { hex: result.sha256!, engine, elapsedMs: hashingMs };
+    return { file: result.file, blob, digest, result };
   } finally {
     for (const lease of leases) lease.release(lease.client.isActive);
   }

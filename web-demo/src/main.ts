@@ -2,7 +2,8 @@
 /**
  * The web demo's entry module (built into `web-demo.js`, linked against `ferry.js`): lists the
  * files of the file service behind the gateway and downloads one with parallel chunk fetches,
- * showing progress, throughput and the chunk map, verifying SHA-256 and offering the file to save.
+ * showing progress, throughput and the chunk map, verifying each chunk's SHA-256 as it arrives,
+ * writing it to disk where the browser can (`download-sink.ts`) and offering the file to save.
  * One download at a time; it can be cancelled.
  *
  * @module
@@ -13,6 +14,7 @@ import { ChunkState } from "./chunk-map.ts";
 import { boundedInteger, type DemoConfig, readDemoConfig } from "./demo-config.ts";
 import { DownloadPanel } from "./download-panel.ts";
 import { renderFileTable, setDownloadButtonsEnabled } from "./file-table.ts";
+import { canStreamToPickedFile, type DownloadSink, openDownloadSink } from "./download-sink.ts";
 import { downloadThroughGateway } from "./gateway-download.ts";
 import { GatewayFiles } from "./gateway-files.ts";
 import {
@@ -40,8 +42,14 @@ const cancelButton = element("cancel", HTMLButtonElement);
 const saveLink = element("save-link", HTMLAnchorElement);
 const saveAsButton = element("save-as", HTMLButtonElement);
 const errorBox = element("error", HTMLElement);
+const pickFile = element("pick-file", HTMLInputElement);
+element("pick-file-label", HTMLElement).hidden = !canStreamToPickedFile();
+
+/** A problem with the page's own address stays shown while nothing else is. */
+let addressProblem: string | undefined;
 
 function showError(message: string | undefined): void {
+  message ??= addressProblem;
   errorBox.hidden = message === undefined;
   errorBox.textContent = message ?? "";
 }
@@ -54,6 +62,10 @@ try {
   throw error;
 }
 const files = new GatewayFiles(config);
+if (config.problems.length > 0) {
+  addressProblem = `The page's address: ${config.problems.join("; ")}.`;
+  showError(undefined);
+}
 
 const panel = new DownloadPanel({
   section: element("download", HTMLElement),
@@ -112,9 +124,23 @@ async function download(file: FileInfo): Promise<void> {
   cancelButton.hidden = false;
   withdrawDownload(saveLink);
   saved = undefined;
+  let sink: DownloadSink | undefined;
+  try {
+    // First, while the click's user activation lasts (the file picker needs it).
+    sink = await openDownloadSink(file.name, file.size, pickFile.checked);
+  } catch (error) {
+    showError(`Cannot download ${file.name} here: ${describeError(error)}`);
+  }
+  if (sink === undefined) {
+    running = undefined;
+    cancelButton.hidden = true;
+    setDownloadButtonsEnabled(fileRows, true);
+    return;
+  }
   panel.begin(file);
   try {
     const completed = await downloadThroughGateway({
+      sink,
       files,
       name: file.name,
       connections: boundedInteger(connectionsInput.value, 1, 16, config.connections),
@@ -122,10 +148,14 @@ async function download(file: FileInfo): Promise<void> {
       observer: panel,
       signal: controller.signal,
     });
-    saved = { blob: new Blob([completed.bytes]), name: completed.file.name };
-    offerDownload(saveLink, saved.blob, saved.name);
-    panel.succeeded(completed);
+    if (completed.blob !== undefined) {
+      saved = { blob: completed.blob, name: completed.file.name };
+      offerDownload(saveLink, saved.blob, saved.name);
+    }
+    saveLink.hidden = completed.blob === undefined;
+    panel.succeeded(completed, sink.description);
   } catch (error) {
+    await sink.abort();
     if (controller.signal.aborted) panel.cancelled();
     else panel.failedWith(error);
   } finally {

@@ -1,0 +1,212 @@
+/**
+ * The main job as a person runs it, whole processes: `ferry get` of a 256 MiB file (16 MiB with
+ * `--quick`) from `ferry serve` over loopback TCP and through the gateway, against
+ * `curl -o FILE` from nginx followed by `sha256sum FILE` — the same bytes fetched and verified.
+ *
+ * Each contestant serves its own copy of the same deterministic file (`cli/demo-data.ts`) from a
+ * temporary folder (page cache warm after the warm-up), and every run is a fresh client process
+ * whose wall time is the figure, start-up included. `ferry get` verifies each chunk against the
+ * server's digests; `sha256sum` hashes the saved file. nginx runs from a temporary config on a
+ * free loopback port (the case needs `nginx`, `curl` and `sha256sum` on the PATH).
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import process from "node:process";
+import { writeRandomFile } from "../../cli/demo-data.ts";
+import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harness/bench-case.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const ferryBin = join(root, "cli/ferry-bin.mjs");
+
+function fileSize(context: Pick<CaseContext, "quick">): number {
+  return (context.quick ? 16 : 256) * 1024 * 1024;
+}
+
+/** A temporary folder holding `big.bin` of the case's size. */
+function servedFolder(context: CaseContext): string {
+  const work = mkdtempSync(join(tmpdir(), "ferry-bench-get-"));
+  // nginx's workers may run as another user: they need to read the file.
+  chmodSync(work, 0o755);
+  mkdirSync(join(work, "www"), { mode: 0o755 });
+  writeRandomFile(join(work, "www", "big.bin"), fileSize(context), 0x5eed_0001);
+  return work;
+}
+
+/** Runs `program args` to completion; rejects on a non-zero exit with its stderr. */
+function run(program: string, args: readonly string[], env = process.env): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"], env });
+    let stderr = "";
+    child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    child.on("error", fail);
+    child.on(
+      "close",
+      (code) =>
+        code === 0 ? done() : fail(new Error(`${program} exited ${code}: ${stderr.slice(-500)}`)),
+    );
+  });
+}
+
+async function timed(action: () => Promise<void>): Promise<{ seconds: number }> {
+  const started = performance.now();
+  await action();
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
+/** Waits for a line matching `pattern` on `child`'s stdout. */
+function lineOf(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((done, fail) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`no ${pattern} within 120 s: ${out}`)), 120_000);
+    child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+      out += text;
+      const match = pattern.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        done(match);
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`exited ${code} before ${pattern}: ${out}`)));
+  });
+}
+
+function ferryGet(name: string, via: "tcp" | "gateway"): Contestant {
+  return {
+    name,
+    description: `node cli/ferry-bin.mjs get ${
+      via === "tcp" ? "tcp://…/big.bin" : "ws://…/gateway/files/big.bin"
+    } (4 connections, 16 in flight, every chunk verified), a fresh process per run`,
+    async open(context): Promise<OpenContestant> {
+      const work = servedFolder(context);
+      const env = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
+      const serve = spawn(process.execPath, [
+        ferryBin,
+        "serve",
+        join(work, "www"),
+        ...["--port", "0", "--ws-port", "0", "--http-port", "0", "--no-web"],
+      ], { stdio: ["ignore", "pipe", "ignore"], env });
+      try {
+        const label = via === "tcp" ? "TCP" : "Gateway";
+        const [, base] = await lineOf(serve, new RegExp(`^${label}\\s+(\\S+)$`, "m"));
+        const out = join(work, "out.bin");
+        return {
+          run: () =>
+            timed(() =>
+              run(process.execPath, [ferryBin, "get", `${base}big.bin`, out, "--force"], env)
+            ),
+          close: async () => {
+            await stop(serve, "SIGINT");
+            rmSync(work, { recursive: true, force: true });
+          },
+        };
+      } catch (error) {
+        serve.kill("SIGKILL");
+        rmSync(work, { recursive: true, force: true });
+        throw error;
+      }
+    },
+  };
+}
+
+/** Signals `child` and waits for it to exit (SIGKILL after 10 s). */
+async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+const curlSha256sum: Contestant = {
+  name: "curl-sha256sum",
+  description: "curl -o FILE from nginx (temporary config, sendfile), then sha256sum FILE",
+  async open(context): Promise<OpenContestant> {
+    const work = servedFolder(context);
+    const port = await freePort();
+    writeFileSync(
+      join(work, "nginx.conf"),
+      `worker_processes 1; daemon off; pid ${work}/nginx.pid; error_log ${work}/error.log;
+events { worker_connections 64; }
+http { access_log off; sendfile on;
+  server { listen 127.0.0.1:${port}; root ${work}/www; } }
+`,
+    );
+    const nginx = spawn("nginx", ["-c", join(work, "nginx.conf"), "-p", work], {
+      stdio: "ignore",
+    });
+    const out = join(work, "out.bin");
+    try {
+      // Ready when it answers.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          await run("curl", ["-sf", "-o", "/dev/null", `http://127.0.0.1:${port}/big.bin`]);
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await new Promise((done) => setTimeout(done, 100));
+        }
+      }
+      return {
+        run: () =>
+          timed(async () => {
+            await run("curl", ["-sf", "-o", out, `http://127.0.0.1:${port}/big.bin`]);
+            await run("sha256sum", [out]);
+          }),
+        close: async () => {
+          await stop(nginx, "SIGTERM");
+          rmSync(work, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      nginx.kill("SIGKILL");
+      rmSync(work, { recursive: true, force: true });
+      throw error;
+    }
+  },
+};
+
+export const fileGetCase: BenchCase = {
+  name: "file-get",
+  description: "ferry get of a 256 MiB file from ferry serve (TCP, gateway) vs curl from nginx + " +
+    "sha256sum, whole processes, wall time",
+  servers: [],
+  contestants: [
+    ferryGet("ferry-get-tcp", "tcp"),
+    ferryGet("ferry-get-gateway", "gateway"),
+    curlSha256sum,
+  ],
+  rows: [{
+    name: "file-get-tcp-256mib",
+    metric: "seconds",
+    unit: "s",
+    higherIsBetter: false,
+    subject: "ferry-get-tcp",
+    baseline: "curl-sha256sum",
+    target: { op: "<=", ratio: 1.0 },
+  }, {
+    name: "file-get-gateway-256mib",
+    metric: "seconds",
+    unit: "s",
+    higherIsBetter: false,
+    subject: "ferry-get-gateway",
+    baseline: "curl-sha256sum",
+    target: { op: "<=", ratio: 1.5 },
+  }],
+};

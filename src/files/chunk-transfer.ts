@@ -1,0 +1,215 @@
+/**
+ * The transfer loop of `downloadFile`: fetches the chunks a download still needs with N requests
+ * in flight over its connections' lanes, verifies each chunk's SHA-256 as it arrives (the hash is
+ * asynchronous — WebCrypto runs it off the JavaScript thread — so the next requests are already on
+ * the wire), and hands good chunks to `write` one at a time at their offsets: in index order (a
+ * chunk that arrived early waits for its turn inside the window) or, for positional sinks, as
+ * they arrive.
+ *
+ * Memory stays bounded: chunks fetched but not yet written count against a window of
+ * `2 × inFlight`, and no request is sent while the window is full. A chunk failing its digest is
+ * fetched again on another connection where there is one, at most `maxRefetches` times; a chunk
+ * failing with an I/O error is retried on another live connection up to `maxRetries` times.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../errors.ts";
+import { isRetryableIoError } from "../pool/retrying-chunk-fetcher.ts";
+import { type ChunkHasher, digestHex, digestMatches } from "./chunk-hash.ts";
+import { ChunkDigestMismatchError, FileChangedError } from "./file-errors.ts";
+import type { FileInfo } from "./file-service.ts";
+import type { FileTransferClient } from "./file-download.ts";
+
+export interface Lane {
+  readonly index: number;
+  readonly client: FileTransferClient;
+  readonly streamId: bigint;
+  inFlight: number;
+  alive: boolean;
+}
+
+export interface TransferPlan {
+  readonly file: FileInfo;
+  readonly lanes: readonly Lane[];
+  /** Chunks to fetch, ascending. */
+  readonly todo: readonly number[];
+  readonly maxInFlight: number;
+  readonly maxRetries: number;
+  readonly maxRefetches: number;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  /** Chunk digests to verify against (undefined: not verified here). */
+  readonly digests: Uint8Array | undefined;
+  readonly hashChunk: ChunkHasher;
+  readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
+  /** `index`: chunks are written in `todo` order (held back until their turn); else on arrival. */
+  readonly writeOrder: "index" | "arrival";
+  readonly onFetched: (index: number, byteLength: number, lane: number) => void;
+  readonly onWritten: (index: number, byteLength: number) => void;
+}
+
+export interface TransferCounts {
+  chunksFetched: number;
+  bytesFetched: number;
+  /** I/O retries plus refetches of chunks that failed their digest. */
+  retries: number;
+  /** Chunks that arrived with bytes not matching their digest. */
+  badChunks: number;
+  inFlight: number;
+}
+
+/** Runs `plan`; resolves when every chunk in `plan.todo` is verified and written. */
+export async function transferChunks(plan: TransferPlan, counts: TransferCounts): Promise<void> {
+  const { file, lanes, maxInFlight, signal } = plan;
+  const { chunkCount, chunkSize, size } = file;
+  const lengthOf = (index: number) =>
+    index < chunkCount - 1 ? chunkSize : size - chunkSize * (chunkCount - 1);
+  const window = Math.max(2 * maxInFlight, maxInFlight + lanes.length);
+  const fetchOptions = { timeoutMs: plan.timeoutMs };
+  const retryQueue: { index: number; avoid: number }[] = [];
+  const ioAttempts = new Map<number, number>();
+  const badAttempts = new Map<number, number>();
+  let next = 0;
+  /** Fetched, not yet written (being hashed, or waiting for the writer). */
+  let held = 0;
+  let remaining = plan.todo.length;
+  let writes: Promise<void> = Promise.resolve();
+  let settle!: { resolve: () => void; reject: (error: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  let failed = false;
+  const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    settle.reject(error);
+  };
+  const onAbort = () => fail(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+
+  const pickLane = (avoid = -1): Lane | undefined => {
+    let best: Lane | undefined;
+    for (const lane of lanes) {
+      if (!lane.alive || lane.index === avoid) continue;
+      if (best === undefined || lane.inFlight < best.inFlight) best = lane;
+    }
+    return best ?? (avoid >= 0 && lanes[avoid]?.alive ? lanes[avoid] : undefined);
+  };
+
+  /** Index order: verified chunks waiting for their turn, and the position in `todo` that is next. */
+  const ready = new Map<number, Uint8Array>();
+  let turn = 0;
+  const verified = (index: number, bytes: Uint8Array) => {
+    if (plan.writeOrder === "arrival") return written(index, bytes);
+    ready.set(index, bytes);
+    while (turn < plan.todo.length && ready.has(plan.todo[turn]!)) {
+      const next = plan.todo[turn++]!;
+      written(next, ready.get(next)!);
+      ready.delete(next);
+    }
+  };
+
+  const written = (index: number, bytes: Uint8Array) => {
+    writes = writes.then(async () => {
+      if (failed) return;
+      await plan.write(bytes, index, index * chunkSize);
+      held--;
+      remaining--;
+      plan.onWritten(index, bytes.byteLength);
+      if (remaining === 0) settle.resolve();
+      else pump();
+    }).catch(fail);
+  };
+
+  const arrived = async (index: number, bytes: Uint8Array, lane: Lane) => {
+    if (plan.digests === undefined) return verified(index, bytes);
+    const digest = await plan.hashChunk(bytes);
+    if (failed) return;
+    if (digestMatches(plan.digests, index, digest)) return verified(index, bytes);
+    held--;
+    counts.badChunks++;
+    const tried = (badAttempts.get(index) ?? 0) + 1;
+    badAttempts.set(index, tried);
+    if (tried > plan.maxRefetches) {
+      const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      fail(
+        new ChunkDigestMismatchError(file.name, index, tried, digestHex(plan.digests, index), hex),
+      );
+      return;
+    }
+    counts.retries++;
+    retryQueue.push({ index, avoid: lane.index });
+    pump();
+  };
+
+  const fetchOne = (index: number, lane: Lane) => {
+    counts.inFlight++;
+    lane.inFlight++;
+    held++;
+    // Only the deadline goes to each fetch: one abort listener per chunk on the shared signal
+    // would pile up (Node warns past 10). A fetch still in flight when the download stops is
+    // ignored; its connection's owner closes or reuses it.
+    lane.client.fetchChunk(lane.streamId, index, fetchOptions).then((bytes) => {
+      counts.inFlight--;
+      lane.inFlight--;
+      if (failed) return;
+      if (bytes.byteLength !== lengthOf(index)) {
+        fail(
+          new FileChangedError(
+            `Chunk ${index} of ${file.name} has ${bytes.byteLength} bytes, expected ${
+              lengthOf(index)
+            }`,
+          ),
+        );
+        return;
+      }
+      counts.chunksFetched++;
+      counts.bytesFetched += bytes.byteLength;
+      try {
+        plan.onFetched(index, bytes.byteLength, lane.index);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      arrived(index, bytes, lane).catch(fail);
+    }, (error) => {
+      counts.inFlight--;
+      lane.inFlight--;
+      held--;
+      if (failed) return;
+      if (lane.client.isActive === false) lane.alive = false;
+      const tried = (ioAttempts.get(index) ?? 0) + 1;
+      ioAttempts.set(index, tried);
+      if (!isRetryableIoError(error) || tried > plan.maxRetries || pickLane() === undefined) {
+        fail(error);
+        return;
+      }
+      counts.retries++;
+      retryQueue.push({ index, avoid: lane.index });
+      pump();
+    });
+  };
+
+  const pump = () => {
+    while (!failed && counts.inFlight < maxInFlight && held < window) {
+      let index: number;
+      let avoid = -1;
+      if (retryQueue.length > 0) ({ index, avoid } = retryQueue.shift()!);
+      else if (next < plan.todo.length) index = plan.todo[next++]!;
+      else return;
+      const lane = pickLane(avoid);
+      if (lane === undefined) {
+        fail(new ConnectionClosedError(`Downloading ${file.name}: no open connection left`));
+        return;
+      }
+      fetchOne(index, lane);
+    }
+  };
+
+  try {
+    if (remaining === 0) settle.resolve();
+    else pump();
+    await done;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
