@@ -63,6 +63,7 @@ function countingCatalog(gate: Promise<void>) {
       let closed = false;
       return {
         info: file.info,
+        digests: file.digests,
         source: {
           chunkCount: file.source.chunkCount,
           getChunk: (index) => file.source.getChunk(index),
