@@ -8,9 +8,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join } from "node:path";
+import process from "node:process";
 import { build, type Metafile, type Plugin } from "esbuild";
 import { LIBRARY_ENTRIES } from "../../scripts/build-browser.ts";
 import { WEB_DEMO_ENTRY } from "../../web-demo/build-web-demo.ts";
@@ -25,7 +28,10 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
   devDependencies: Record<string, string>;
 };
 const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as {
+  name: string;
+  version: string;
   exports: Record<string, string>;
+  imports: Record<string, string>;
 };
 
 /**
@@ -116,4 +122,35 @@ test("the web demo bundles only the library's dependencies", async () => {
     [],
     "bundled into the page but not in dependencies",
   );
+});
+
+test("deno.json maps the package's specifiers to the sources, for every export", () => {
+  // The README's Deno script imports "ferry-transport" and "ferry-transport/deno" in a checkout.
+  const expected = Object.fromEntries(
+    Object.entries(deno.exports).map(([key, source]) => [`ferry-transport${key.slice(1)}`, source]),
+  );
+  const mapped = Object.fromEntries(
+    Object.entries(deno.imports).filter(([key]) => key.startsWith("ferry-transport")),
+  );
+  assert.deepEqual(mapped, expected);
+  assert.match(deno.name, /^@[a-z0-9-]+\/[a-z0-9-]+$/, "a JSR name");
+  assert.equal(
+    deno.version,
+    (JSON.parse(readFileSync(join(root, "package.json"), "utf8"))).version,
+  );
+});
+
+test("deno publish --dry-run accepts the package (offline: no upload, no registry check)", async () => {
+  const { stderr, stdout } = await promisify(execFile)(
+    join(root, "node_modules/.bin/deno"),
+    ["publish", "--dry-run", "--allow-dirty"],
+    {
+      cwd: root,
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, NO_COLOR: "1" },
+    },
+  );
+  assert.match(stdout + stderr, /Dry run complete/);
+  assert.doesNotMatch(stdout + stderr, /^error/m);
 });
