@@ -17,7 +17,15 @@ import { promisify } from "node:util";
 import { type BrowserBuild, buildBrowserLibrary } from "../../scripts/build-browser.ts";
 import { root, runFerry, type RunningServe, startServe } from "../helpers/ferry-cli.ts";
 
-const readme = readFileSync(join(root, "README.md"), "utf8");
+/** The README, or a page of docs/ that an example moved to. */
+const documents = new Map<string, string>();
+const read = (document: string) => {
+  let text = documents.get(document);
+  if (text === undefined) {
+    documents.set(document, text = readFileSync(join(root, document), "utf8"));
+  }
+  return text;
+};
 // In the checkout, outside node_modules: tsx resolves "ferry-transport" there through
 // tsconfig.json's paths, as it does for a reader running a snippet with `npx tsx`.
 mkdirSync(join(root, "test-artifacts"), { recursive: true });
@@ -46,11 +54,12 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function blockAfter(heading: string, language: string): string {
-  const from = readme.indexOf(heading);
-  assert.ok(from >= 0, `README has a "${heading}" section`);
-  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(from));
-  assert.ok(match, `a ${language} block follows "${heading}"`);
+function blockAfter(heading: string, language: string, document = "README.md"): string {
+  const text = read(document);
+  const from = text.indexOf(heading);
+  assert.ok(from >= 0, `${document} has a "${heading}" section`);
+  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(text.slice(from));
+  assert.ok(match, `a ${language} block follows "${heading}" in ${document}`);
   return match[1]!;
 }
 
@@ -133,7 +142,7 @@ test("the browser snippet, on the browser bundle, downloads through the gateway"
 });
 
 test("the typed-service example runs and prints the bigint id, the note and the remote code", async () => {
-  const source = blockAfter("## Typed services", "ts");
+  const source = blockAfter("# Typed services", "ts", "docs/typed-services.md");
   const file = join(work, "typed.mts");
   writeFileSync(file, source);
   const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
@@ -145,14 +154,14 @@ test("the typed-service example runs and prints the bigint id, the note and the 
 
 test("the gateway example serves a page that lists the files with its token and Origin", async () => {
   const tcpPort = new URL(serve.tcp).port;
-  const server = blockAfter("## Gateway", "ts")
+  const server = blockAfter("# Gateway", "ts", "docs/gateway.md")
     .replace("port: 8443", "port: 0")
     .replace(`host: "127.0.0.1", port: 7337`, `host: "127.0.0.1", port: ${tcpPort}`);
   // (The Spark target at 10.0.0.5:7337 stays: it is never leased.)
   assert.ok(
     server.includes(`port: ${tcpPort}, peerFeatures`) && server.includes(`"ferry-transport/node"`),
   );
-  const page = blockAfter("## Gateway", "js")
+  const page = blockAfter("# Gateway", "js", "docs/gateway.md")
     .replace(`"/ferry.js"`, JSON.stringify(pathToFileURL((await browserBundle()).outfile).href))
     .replace(
       `"wss://gateway.example.com/gateway/files"`,
@@ -198,7 +207,7 @@ globalThis.location = new URL("https://app.example.com/#token=readme-gateway-tok
 
 test("the cancel example abandons four chunk fetches on a Ferry server", async () => {
   const port = new URL(serve.tcp).port;
-  const source = blockAfter("## Cancelling requests", "ts")
+  const source = blockAfter("# Cancelling requests", "ts", "docs/cancelling.md")
     .replace("port: 7337", `port: ${port}`);
   assert.ok(!source.includes("7337") && source.includes(`from "ferry-transport"`));
   const file = join(work, "cancel.mts");
@@ -212,7 +221,7 @@ test("the cancel example abandons four chunk fetches on a Ferry server", async (
 
 test("the pool example lists the served files through a leased connection", async () => {
   const port = new URL(serve.tcp).port;
-  const source = blockAfter("A pool of multiplexed connections", "ts")
+  const source = blockAfter("A pool of multiplexed connections", "ts", "docs/guide.md")
     .replace(`port: 7337 }, { timeoutMs`, `port: ${port} }, { timeoutMs`);
   assert.ok(source.includes(`port: ${port} }`) && source.includes(`from "ferry-transport"`));
   const file = join(work, "pool.mts");

@@ -8,8 +8,16 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { promisify } from "node:util";
 import { root } from "../helpers/ferry-cli.ts";
@@ -86,4 +94,17 @@ test("the check fails on a snippet that does not type-check", async () => {
   }], "bad");
   assert.notEqual(code, 0);
   assert.match(output, /TS2345/);
+});
+
+test("every relative link in the README and docs/ names a file of the repository", () => {
+  const broken: string[] = [];
+  for (const document of documents) {
+    const text = readFileSync(join(root, document), "utf8");
+    for (const match of text.matchAll(/\]\(([^)#\s]+)(#[^)\s]*)?\)/g)) {
+      const target = match[1]!;
+      if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
+      if (!existsSync(join(root, dirname(document), target))) broken.push(`${document}: ${target}`);
+    }
+  }
+  assert.deepEqual(broken, []);
 });
