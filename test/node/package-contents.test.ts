@@ -95,7 +95,7 @@ test("the package is publishable and its runtime dependencies are the library's 
   // ESM, with `default` so that Node's require(esm) (Node ≥ 20.19) can load it too.
   for (const [key, target] of Object.entries(pkg.exports)) {
     assert.match(target.import, /^\.\/dist\/.*\.js$/, key);
-    assert.equal(target.default, target.import, key);
+    assert.equal(target.default, target.import, `package.json exports["${key}"] needs "default"`);
   }
   assert.deepEqual(Object.keys(pkg.exports).sort(), Object.keys(deno.exports).sort());
 });
@@ -132,7 +132,7 @@ test("deno.json maps the package's specifiers to the sources, for every export",
   const mapped = Object.fromEntries(
     Object.entries(deno.imports).filter(([key]) => key.startsWith("ferry-transport")),
   );
-  assert.deepEqual(mapped, expected);
+  assert.deepEqual(mapped, expected, "deno.json imports: one ferry-transport entry per export");
   assert.match(deno.name, /^@[a-z0-9-]+\/[a-z0-9-]+$/, "a JSR name");
   assert.equal(
     deno.version,
