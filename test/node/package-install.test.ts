@@ -183,12 +183,21 @@ test("npx ferry serve serves the prebuilt page and npx ferry get downloads from 
       .digest("hex");
     assert.equal(stdout.trim(), `${sha}  ${join(project, "medium.bin")}  verified`);
   } finally {
-    process.kill(-serve.pid!, "SIGINT");
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-serve.pid!, signal);
+      } catch {
+        // The group is gone already.
+      }
+    };
+    signalGroup("SIGINT");
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const stopped = await Promise.race([
       exited.then(() => true),
-      new Promise((resolve) => setTimeout(() => resolve(false), 30_000)),
+      new Promise((resolve) => timer = setTimeout(() => resolve(false), 30_000)),
     ]);
-    if (!stopped) process.kill(-serve.pid!, "SIGKILL");
+    clearTimeout(timer);
+    if (!stopped) signalGroup("SIGKILL");
     await exited;
   }
 });
