@@ -4,7 +4,7 @@
  * the clients trust through `--ca`) and WebSocket at once (one TransportServer, three
  * listeners), and interop clients under Node and Deno against each of them over each transport.
  * (Chromium's cells are in test/browser/chromium-interop.test.ts.) Every cell
- * is one client process that must print the 17 INTEROP.md checks as PASS, then
+ * is one client process that must print the 17 interop checks (`docs/interop.md`) as PASS, then
  * `17 passed, 0 failed`, and exit 0. At the end both servers must stop cleanly on SIGTERM.
  *
  * Cells run two at a time (2 cores: a client and a server are busy per cell). Every child process

@@ -69,8 +69,23 @@ test("no tracked file refers to a path outside the repository", () => {
   assert.deepEqual(findings, []);
 });
 
+test("every Markdown document a tracked file names by its bare name exists in the repository", () => {
+  // A page cited by its bare name that lives outside the repository is a dead end too.
+  const files = trackedFiles();
+  const names = new Set(files.map((path) => path.split("/").pop()!));
+  const missing: string[] = [];
+  for (const path of files) {
+    const bytes = readFileSync(join(root, path));
+    if (bytes.includes(0)) continue;
+    for (const match of bytes.toString("utf8").matchAll(/(?<![\w./-])([A-Z][A-Z0-9_-]*\.md)\b/g)) {
+      if (!names.has(match[1]!)) missing.push(`${path}: ${match[1]}`);
+    }
+  }
+  assert.deepEqual([...new Set(missing)], []);
+});
+
 test("the check sees each kind of outside reference", () => {
-  const sibling = ["..", "shared", "DESIGN.md"].join("/");
+  const sibling = ["..", "shared", "NOTES"].join("/") + ".md";
   assert.equal(outsideReferences("docs/a.md", `see \`${sibling}\``).length, 1);
   assert.equal(outsideReferences("README.md", ["read", "", "work", "x"].join("/")).length, 1);
   assert.equal(
