@@ -1,6 +1,7 @@
 /**
  * The npm package as a stranger gets it: `npm pack` (which builds `dist/`: the library, the CLI
- * and the web demo), the tarball installed into an empty project, then, from that project only:
+ * and the web demo; `npm publish --dry-run` on the same tree must not warn), the tarball installed
+ * into an empty project, then, from that project only:
  * the README's at-a-glance example (plain JavaScript, as written, importing "ferry-transport"),
  * `require()` of the package, `ferry --help` (timed: the figure is printed), `npx ferry serve`
  * with its web page, and `npx ferry get` from it.
@@ -88,6 +89,21 @@ test("the tarball holds compiled JavaScript, the prebuilt page and no TypeScript
   for (const tool of ["tsx", "esbuild", "typescript"]) {
     assert.ok(!existsSync(join(installed, tool)), `${tool} was not installed`);
   }
+});
+
+test("npm publish --dry-run has nothing to warn about but the missing login", async () => {
+  // dist/ is the one `npm pack` just built; scripts skipped so it is not rebuilt.
+  const { stdout, stderr } = await run(npm, ["publish", "--dry-run", "--ignore-scripts"], {
+    cwd: root,
+    env: npmEnv,
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const warnings = (stdout + stderr).split("\n")
+    .filter((line) => /^npm (warn|WARN|error|ERR)/.test(line))
+    .filter((line) => !/requires you to be logged in/.test(line));
+  assert.deepEqual(warnings, []);
+  assert.match(stdout + stderr, /\+ ferry-transport@/);
 });
 
 test("the README's at-a-glance example runs against the installed package", async () => {
