@@ -88,10 +88,11 @@ test("quick start: npm start is ferry serve, and the get command downloads and v
   assert.equal(result.stdout.trim(), `${sha}  ${join(work, "big.bin")}  verified`);
 });
 
-test("the ferry command block is what ferry --help prints", async () => {
+test("the ferry command blocks (README, docs/cli.md) are what ferry --help prints", async () => {
   const result = await runFerry(["--help"]);
   assert.equal(result.code, 0);
   assert.equal(blockAfter("## The `ferry` command", "text"), result.stdout);
+  assert.equal(blockAfter("# The `ferry` command", "text", "docs/cli.md"), result.stdout);
 });
 
 test("the Deno script lists the files and downloads medium.bin, verified, as written", async () => {
