@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The package's `ferry` bin: registers tsx (resolved next to this file, so it works from any
-// working directory) and runs the TypeScript entry, cli/ferry.ts.
-import { register } from "tsx/esm/api";
+// The package's `ferry` bin. Installed from npm, the package carries the CLI compiled to
+// JavaScript (`dist/cli/`, built by `npm pack`) and no TypeScript sources, so this runs that: no
+// TypeScript runner at run time. In a checkout the sources are here, and they win over a `dist/`
+// that may be stale: tsx (a devDependency, resolved next to this file so any working directory
+// works) runs cli/ferry.ts directly, so `npm ci && npm start` needs no build step.
+import { existsSync } from "node:fs";
 
-register();
-await import("./ferry.ts");
+if (existsSync(new URL("./ferry.ts", import.meta.url))) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("./ferry.ts");
+} else {
+  await import("../dist/cli/ferry.js");
+}

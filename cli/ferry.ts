@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 /**
  * The `ferry` command line:
  *
@@ -6,8 +5,10 @@
  *     ferry get <url> [out]    download and verify a file, resumably
  *     ferry bench              run the benchmark suite
  *
- * Runs under Node (`node --import tsx cli/ferry.ts`, or the package's `ferry` bin) and Deno
- * (`deno run -A cli/ferry.ts`), choosing the runtime's adapters by detecting Deno.
+ * Runs under Node (`node --import tsx cli/ferry.ts`, or the package's `ferry` bin, which runs the
+ * compiled `dist/cli/ferry.js` in the installed package) and Deno (`deno run -A cli/ferry.ts`),
+ * choosing the runtime's adapters by detecting Deno. (No shebang: the bin is the executable, and a
+ * `#!` line before a dynamic `import()` trips tsx's import rewriting.)
  *
  * @module
  */
@@ -15,10 +16,7 @@
 import process from "node:process";
 import { describeError } from "../src/errors.ts";
 import { UsageError } from "./args.ts";
-import { benchCommand, benchUsage } from "./bench.ts";
-import { getCommand, getUsage } from "./get.ts";
 import { loadCliRuntime } from "./runtime.ts";
-import { serveCommand, serveUsage } from "./serve.ts";
 
 const usage = `Usage: ferry <command> [options]
 
@@ -30,7 +28,30 @@ Commands:
 
 Run "ferry <command> --help" for a command's options.`;
 
-const usages: Record<string, string> = { serve: serveUsage, get: getUsage, bench: benchUsage };
+/**
+ * Each command's module, loaded only when that command runs: `ferry --help` and a usage error
+ * load none of them, and `ferry get` does not load the server side.
+ */
+const commands = {
+  serve: async () => {
+    const { serveCommand, serveUsage } = await import("./serve.ts");
+    return {
+      usage: serveUsage,
+      run: async (argv: string[]) => serveCommand(argv, await loadCliRuntime()),
+    };
+  },
+  get: async () => {
+    const { getCommand, getUsage } = await import("./get.ts");
+    return {
+      usage: getUsage,
+      run: async (argv: string[]) => getCommand(argv, await loadCliRuntime()),
+    };
+  },
+  bench: async () => {
+    const { benchCommand, benchUsage } = await import("./bench.ts");
+    return { usage: benchUsage, run: (argv: string[]) => benchCommand(argv) };
+  },
+} as const;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,21 +59,16 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(usage);
     return command === undefined ? 2 : 0;
   }
+  if (!Object.hasOwn(commands, command)) {
+    console.error(`ferry: unknown command ${JSON.stringify(command)}\n\n${usage}`);
+    return 2;
+  }
+  const { usage: commandUsage, run } = await commands[command as keyof typeof commands]();
   try {
-    switch (command) {
-      case "serve":
-        return await serveCommand(rest, await loadCliRuntime());
-      case "get":
-        return await getCommand(rest, await loadCliRuntime());
-      case "bench":
-        return await benchCommand(rest);
-      default:
-        console.error(`ferry: unknown command ${JSON.stringify(command)}\n\n${usage}`);
-        return 2;
-    }
+    return await run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`ferry ${command}: ${error.message}\n\n${usages[command]}`);
+      console.error(`ferry ${command}: ${error.message}\n\n${commandUsage}`);
       return 2;
     }
     console.error(`ferry ${command}: ${describeError(error)}`);

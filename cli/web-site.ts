@@ -1,14 +1,33 @@
 /**
- * What `ferry serve` answers to plain HTTP on its gateway port: the web demo, built when serve
- * starts by `web-demo/build-web-demo.ts` into one flat folder (`index.html`, `style.css`, the
- * library bundle `ferry.js`, the page module `web-demo.js`) and served from it: `/` is
- * `index.html`, `/<file>` a file of that folder. Only the files the build reports are reachable.
+ * What `ferry serve` answers to plain HTTP on its gateway port: the web demo, one flat folder
+ * (`index.html`, `style.css`, the library bundle `ferry.js`, the page module `web-demo.js`) served
+ * as-is: `/` is `index.html`, `/<file>` a file of that folder. Only the files the build lists are
+ * reachable.
+ *
+ * Where the folder comes from:
+ * - the installed npm package carries it prebuilt (`npm pack` runs `web-demo/build-web-demo.ts`
+ *   into `dist/web/`, next to the compiled CLI in `dist/cli/`), so serving needs no bundler;
+ * - in a checkout (this module run from `cli/`, where no `../web/` exists) it is built with esbuild
+ *   when serve starts, into serve's `outdir`.
  *
  * @module
  */
 
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The file a built web demo lists its files in (written by `web-demo/build-web-demo.ts`). */
+export const WEB_DEMO_MANIFEST = "ferry-web-demo.json";
+
+/** The content of {@linkcode WEB_DEMO_MANIFEST}. */
+export interface WebDemoManifest {
+  /** The files served, relative to the folder (served as `/<file>`). */
+  readonly files: readonly string[];
+}
+
+/** Where the npm package's prebuilt page is: `dist/web/` beside the compiled `dist/cli/`. */
+const PREBUILT_DIRECTORY = fileURLToPath(new URL("../web/", import.meta.url));
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -28,18 +47,27 @@ export interface WebSite {
   handle(request: Request): Promise<Response>;
 }
 
-/** Builds the web demo into `outdir` (unless `build` is false) and returns the handler. */
+/**
+ * Serves the prebuilt page when this module has one beside it, else builds the web demo into
+ * `outdir` (unless `build` is false: then there is no page) and returns the handler.
+ */
 export async function createWebSite(
   outdir: string,
   options: { readonly build: boolean },
 ): Promise<WebSite> {
   let files: readonly string[] = [];
+  let directory = outdir;
   let unavailable: string | undefined = "the web demo was not built (--no-web)";
   if (options.build) {
     try {
-      const { buildWebDemo } = await import("../web-demo/build-web-demo.ts");
-      const built = await buildWebDemo({ outdir });
-      files = built.files;
+      const prebuilt = await readManifest(PREBUILT_DIRECTORY);
+      if (prebuilt !== undefined) {
+        directory = PREBUILT_DIRECTORY;
+        files = prebuilt.files;
+      } else {
+        const { buildWebDemo } = await import("../web-demo/build-web-demo.ts");
+        files = (await buildWebDemo({ outdir })).files;
+      }
       unavailable = undefined;
     } catch (error) {
       unavailable = `building the web demo failed: ${(error as Error).message}`;
@@ -58,7 +86,7 @@ export async function createWebSite(
       if (!served.has(name)) {
         return text(404, unavailable === undefined ? `not found: ${path}\n` : `${unavailable}\n`);
       }
-      const bytes = await readFile(join(outdir, name));
+      const bytes = await readFile(join(directory, name));
       return new Response(request.method === "HEAD" ? null : bytes as BodyInit, {
         headers: {
           "content-type": TYPES[extname(name)] ?? "application/octet-stream",
@@ -75,4 +103,23 @@ function text(status: number, body: string, headers: Record<string, string> = {}
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...headers },
   });
+}
+
+/** The manifest of a built page in `directory`, or undefined when there is none. */
+async function readManifest(directory: string): Promise<WebDemoManifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(directory, WEB_DEMO_MANIFEST), "utf8");
+  } catch {
+    return undefined;
+  }
+  const manifest = JSON.parse(text) as Partial<WebDemoManifest>;
+  const files = manifest.files;
+  if (
+    !Array.isArray(files) ||
+    !files.every((file) => typeof file === "string" && /^[\w.-]+$/.test(file))
+  ) {
+    throw new Error(`${join(directory, WEB_DEMO_MANIFEST)} does not list the page's files`);
+  }
+  return { files };
 }

@@ -1,5 +1,5 @@
 /**
- * Command lines of the interop programs (`../shared/INTEROP.md`), parsed without any runtime API
+ * Command lines of the interop programs (`docs/interop.md`), parsed without any runtime API
  * so they can be tested anywhere.
  *
  * - Server: `[port] [host] [--ws <port>] [--tls <port>] [--cert-out <file>]` — port 0 (default)

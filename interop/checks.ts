@@ -1,5 +1,5 @@
 /**
- * The 17 client checks of the interop convention (`../shared/INTEROP.md`), in order, with their
+ * The 17 client checks of the interop convention (`docs/interop.md`), in order, with their
  * exact names. Runtime-neutral: they take a connected `TransportClient` and report each result.
  *
  * Every check runs under its own deadline (one timer, aborting the check's requests through an

@@ -1,5 +1,5 @@
 /**
- * The Ferry interop client (`../shared/INTEROP.md`), for Node, Deno and Bun:
+ * The Ferry interop client (`docs/interop.md`), for Node, Deno and Bun:
  *
  *     node --import tsx interop/client.ts <host> <port> [--timeout-ms <ms>]
  *     node --import tsx interop/client.ts tcp://host:port

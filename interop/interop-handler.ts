@@ -1,5 +1,5 @@
 /**
- * The server side of the interop convention (`../shared/INTEROP.md`): what a Ferry interop server
+ * The server side of the interop convention (`docs/interop.md`): what a Ferry interop server
  * answers to RPCs, one-way messages, uploads, chunk fetches and stream requests. Runtime-neutral:
  * the Node/Deno entry point (`server.ts`), the in-memory tests and a browser page all serve it.
  *

@@ -1,5 +1,5 @@
 /**
- * The byte patterns of the interop convention (`../shared/INTEROP.md`), shared by the server that
+ * The byte patterns of the interop convention (`docs/interop.md`), shared by the server that
  * produces them and the client that checks them.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The Ferry interop server (`../shared/INTEROP.md`), for Node, Deno and Bun:
+ * The Ferry interop server (`docs/interop.md`), for Node, Deno and Bun:
  *
  *     node --import tsx interop/server.ts [port] [host] [--ws <port>] [--tls <port>]
  *                                         [--cert-out <file>]

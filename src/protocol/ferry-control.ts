@@ -1,6 +1,6 @@
 /**
  * Ferry's control messages: extensions that ride inside ordinary Spark RpcRequest/RpcResponse
- * bodies, so the wire protocol stays byte-compatible (DESIGN.md: "no handshake on the wire").
+ * bodies, so the wire protocol stays byte-compatible (`docs/wire-format.md`: "no handshake; extensions ride inside").
  *
  * A control body starts with an 8-byte magic prefix, then a kind byte, then the kind's fields:
  *

@@ -2,7 +2,7 @@
  * The 13 messages of Spark's `network-common` wire protocol, as plain data.
  *
  * Frame: `frameLength:int64 BE` (counts itself) · `type:uint8` · fields · body (if in frame).
- * See `../shared/DESIGN.md` for the table. Pure types: no I/O here.
+ * See `docs/wire-format.md` for the table. Pure types: no I/O here.
  *
  * @module
  */

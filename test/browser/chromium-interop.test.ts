@@ -1,6 +1,6 @@
 /**
  * Chromium's cells of the interop matrix: Debian's Chromium runs the shipped browser bundle
- * (`ferry.js`, with the WebSocket connector over Chromium's own WebSocket) and the 17 INTEROP.md
+ * (`ferry.js`, with the WebSocket connector over Chromium's own WebSocket) and the 17 interop
  * checks against
  *
  * - a Node server in this process: one TransportServer with a TCP and a WebSocket listener (the

@@ -1,6 +1,6 @@
 /**
  * Chromium through the gateway: Debian's Chromium runs the shipped bundle (`ferry.js`) and the 17
- * INTEROP.md checks over its own WebSocket to `startNodeGateway`, which bridges to
+ * interop checks (`docs/interop.md`) over its own WebSocket to `startNodeGateway`, which bridges to
  *
  * - a Node TCP interop server in this process (directly, and through a browser-side pool with
  *   `gatewayTokenBootstrap`);

@@ -1,5 +1,5 @@
 /**
- * What an interop client prints when every INTEROP.md check passes (`interop/client.ts`, the
+ * What an interop client prints when every interop check (`docs/interop.md`) passes (`interop/client.ts`, the
  * browser pages): `PASS <name>` per check in order, then the summary. The count is written out,
  * not derived, so a check that goes missing fails the tests that compare against this.
  *

@@ -1,7 +1,8 @@
 /**
- * Loads the golden frames Spark 3.5.4's own encoder produced (`shared/spark-vectors.jsonl`, beside
- * the repository: `/work/shared` next to `/work/main`, and the same layout in CI). Override the
- * location with the `FERRY_SPARK_VECTORS` environment variable (a path).
+ * Loads the golden frames Spark 3.5.4's own encoder produced, kept in the repository as
+ * `test/fixtures/spark-vectors.jsonl` (see `test/fixtures/README.md` for where they came from).
+ * Override the location with the `FERRY_SPARK_VECTORS` environment variable (a path), to check
+ * the codec against vectors recorded from another Spark version.
  *
  * Each vector becomes the {@linkcode Message} Ferry should encode to exactly the vector's frame
  * bytes and decode those bytes back into, plus the raw bytes that follow the frame for
@@ -33,11 +34,11 @@ export interface SparkVector {
   readonly hex: string;
 }
 
-/** Where the vectors file is: `../shared/spark-vectors.jsonl` relative to the repository root. */
+/** Where the vectors file is: `test/fixtures/spark-vectors.jsonl` unless overridden. */
 export function sparkVectorsLocation(): string | URL {
   const override = process.env.FERRY_SPARK_VECTORS;
   if (override) return override;
-  return new URL("../../../shared/spark-vectors.jsonl", import.meta.url);
+  return new URL("../fixtures/spark-vectors.jsonl", import.meta.url);
 }
 
 /** Reads and converts every vector. Throws with the location when the file is missing. */

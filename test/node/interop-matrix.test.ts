@@ -7,7 +7,7 @@
  * (`interop/worker.ts`, bundled by esbuild) is a client of the Node server over TCP
  * (`cloudflare:sockets`) and WebSocket (workerd's own), and shows what a client kept from one
  * request to the next gets. (Chromium's cells are in test/browser/chromium-interop.test.ts.)
- * Every cell is one client that must print the 17 INTEROP.md checks as PASS, then
+ * Every cell is one client that must print the 17 interop checks (`docs/interop.md`) as PASS, then
  * `17 passed, 0 failed`, and exit 0; process clients must also name the runtime that ran them.
  * At the end every server must stop cleanly on SIGTERM.
  *

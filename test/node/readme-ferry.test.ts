@@ -1,15 +1,15 @@
 /**
- * The README's quick start, `ferry` help, Deno script, browser snippet, gateway example (server
- * and page), typed-service example and cancel example are things people paste: run each as
- * written (only package specifiers, ports and URLs are pointed at a `ferry serve` on free ports
- * with small demo data, and the page's browser globals are stood in for) and check what it prints.
+ * The README's quick start, `ferry` help, Deno script, browser snippet, pool example, and the
+ * gateway (server and page), typed-service and cancel examples are things people paste: run each
+ * as written, in the checkout with no build (only ports and URLs are pointed at a `ferry serve` on
+ * free ports with small demo data, the browser bundle stands in for `/ferry.js`, and the page's
+ * browser globals are stood in for) and check what it prints.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
@@ -17,8 +17,19 @@ import { promisify } from "node:util";
 import { type BrowserBuild, buildBrowserLibrary } from "../../scripts/build-browser.ts";
 import { root, runFerry, type RunningServe, startServe } from "../helpers/ferry-cli.ts";
 
-const readme = readFileSync(join(root, "README.md"), "utf8");
-const work = mkdtempSync(join(root, "node_modules", ".readme-ferry-"));
+/** The README, or a page of docs/ that an example moved to. */
+const documents = new Map<string, string>();
+const read = (document: string) => {
+  let text = documents.get(document);
+  if (text === undefined) {
+    documents.set(document, text = readFileSync(join(root, document), "utf8"));
+  }
+  return text;
+};
+// In the checkout, outside node_modules: tsx resolves "ferry-transport" there through
+// tsconfig.json's paths, as it does for a reader running a snippet with `npx tsx`.
+mkdirSync(join(root, "test-artifacts"), { recursive: true });
+const work = mkdtempSync(join(root, "test-artifacts", "readme-ferry-"));
 const demoDir = join(work, "demo");
 let serve: RunningServe;
 
@@ -43,11 +54,12 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function blockAfter(heading: string, language: string): string {
-  const from = readme.indexOf(heading);
-  assert.ok(from >= 0, `README has a "${heading}" section`);
-  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(from));
-  assert.ok(match, `a ${language} block follows "${heading}"`);
+function blockAfter(heading: string, language: string, document = "README.md"): string {
+  const text = read(document);
+  const from = text.indexOf(heading);
+  assert.ok(from >= 0, `${document} has a "${heading}" section`);
+  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(text.slice(from));
+  assert.ok(match, `a ${language} block follows "${heading}" in ${document}`);
   return match[1]!;
 }
 
@@ -76,39 +88,31 @@ test("quick start: npm start is ferry serve, and the get command downloads and v
   assert.equal(result.stdout.trim(), `${sha}  ${join(work, "big.bin")}  verified`);
 });
 
-test("the ferry command block is what ferry --help prints", async () => {
+test("the ferry command blocks (README, docs/cli.md) are what ferry --help prints", async () => {
   const result = await runFerry(["--help"]);
   assert.equal(result.code, 0);
   assert.equal(blockAfter("## The `ferry` command", "text"), result.stdout);
+  assert.equal(blockAfter("# The `ferry` command", "text", "docs/cli.md"), result.stdout);
 });
 
-test("the Deno script lists the files and downloads medium.bin, verified", async () => {
+test("the Deno script lists the files and downloads medium.bin, verified, as written", async () => {
   const port = new URL(serve.tcp).port;
-  const source = blockAfter("## Deno script", "ts")
-    .replace(
-      `"ferry-transport/deno"`,
-      JSON.stringify(pathToFileURL(join(root, "adapters/deno/mod.ts")).href),
-    )
-    .replace(`"ferry-transport"`, JSON.stringify(pathToFileURL(join(root, "src/mod.ts")).href))
-    .replace("port: 7337", `port: ${port}`);
-  assert.ok(!source.includes("7337") && !source.includes(`"ferry-transport`));
-  // Outside node_modules: Deno strips types only from files that are not in it.
-  const dir = mkdtempSync(join(tmpdir(), "ferry-readme-deno-"));
+  const source = blockAfter("## Deno script", "ts").replace("port: 7337", `port: ${port}`);
+  assert.ok(!source.includes("7337") && source.includes(`from "ferry-transport/deno"`));
+  // In the checkout, as the README says: deno.json's import map resolves "ferry-transport" to the
+  // TypeScript sources, no build. (Not under node_modules: Deno strips types only outside it.)
+  const artifacts = join(root, "test-artifacts");
+  mkdirSync(artifacts, { recursive: true });
+  const dir = mkdtempSync(join(artifacts, "readme-deno-"));
   writeFileSync(join(dir, "script.ts"), source);
-  const { stdout } = await run(join(root, "node_modules/.bin/deno"), [
-    "run",
-    "-A",
-    "--config",
-    join(root, "deno.json"),
-    "script.ts",
-  ], {
-    cwd: dir,
-    timeout: 60_000,
-  });
-  const sha = mediumSha();
-  assert.match(stdout, new RegExp(`^medium\\.bin 3158073 ${sha}$`, "m"));
-  assert.match(stdout, new RegExp(`^verified ${sha}$`, "m"));
   try {
+    const { stdout } = await run(join(root, "node_modules/.bin/deno"), ["run", "-A", "script.ts"], {
+      cwd: dir,
+      timeout: 60_000,
+    });
+    const sha = mediumSha();
+    assert.match(stdout, new RegExp(`^medium\\.bin 3158073 ${sha}$`, "m"));
+    assert.match(stdout, new RegExp(`^verified ${sha}$`, "m"));
     assert.equal(
       createHash("sha256").update(readFileSync(join(dir, "medium.bin"))).digest("hex"),
       sha,
@@ -139,12 +143,7 @@ test("the browser snippet, on the browser bundle, downloads through the gateway"
 });
 
 test("the typed-service example runs and prints the bigint id, the note and the remote code", async () => {
-  const source = blockAfter("## Typed services", "ts")
-    .replace(
-      `"ferry-transport/node"`,
-      JSON.stringify(pathToFileURL(join(root, "adapters/node/mod.ts")).href),
-    )
-    .replace(`"ferry-transport"`, JSON.stringify(pathToFileURL(join(root, "src/mod.ts")).href));
+  const source = blockAfter("# Typed services", "ts", "docs/typed-services.md");
   const file = join(work, "typed.mts");
   writeFileSync(file, source);
   const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
@@ -156,18 +155,14 @@ test("the typed-service example runs and prints the bigint id, the note and the 
 
 test("the gateway example serves a page that lists the files with its token and Origin", async () => {
   const tcpPort = new URL(serve.tcp).port;
-  const server = blockAfter("## Gateway", "ts")
-    .replace(
-      `"ferry-transport/node"`,
-      JSON.stringify(pathToFileURL(join(root, "adapters/node/mod.ts")).href),
-    )
+  const server = blockAfter("# Gateway", "ts", "docs/gateway.md")
     .replace("port: 8443", "port: 0")
     .replace(`host: "127.0.0.1", port: 7337`, `host: "127.0.0.1", port: ${tcpPort}`);
   // (The Spark target at 10.0.0.5:7337 stays: it is never leased.)
   assert.ok(
-    server.includes(`port: ${tcpPort}, peerFeatures`) && !server.includes(`"ferry-transport`),
+    server.includes(`port: ${tcpPort}, peerFeatures`) && server.includes(`"ferry-transport/node"`),
   );
-  const page = blockAfter("## Gateway", "js")
+  const page = blockAfter("# Gateway", "js", "docs/gateway.md")
     .replace(`"/ferry.js"`, JSON.stringify(pathToFileURL((await browserBundle()).outfile).href))
     .replace(
       `"wss://gateway.example.com/gateway/files"`,
@@ -213,14 +208,9 @@ globalThis.location = new URL("https://app.example.com/#token=readme-gateway-tok
 
 test("the cancel example abandons four chunk fetches on a Ferry server", async () => {
   const port = new URL(serve.tcp).port;
-  const source = blockAfter("## Cancelling requests", "ts")
-    .replace(
-      `"ferry-transport/node"`,
-      JSON.stringify(pathToFileURL(join(root, "adapters/node/mod.ts")).href),
-    )
-    .replace(`"ferry-transport"`, JSON.stringify(pathToFileURL(join(root, "src/mod.ts")).href))
+  const source = blockAfter("# Cancelling requests", "ts", "docs/cancelling.md")
     .replace("port: 7337", `port: ${port}`);
-  assert.ok(!source.includes("7337") && !source.includes(`"ferry-transport`));
+  assert.ok(!source.includes("7337") && source.includes(`from "ferry-transport"`));
   const file = join(work, "cancel.mts");
   writeFileSync(file, source);
   const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
@@ -228,4 +218,18 @@ test("the cancel example abandons four chunk fetches on a Ferry server", async (
     timeout: 60_000,
   });
   assert.equal(stdout.trim(), "rejected rejected rejected rejected");
+});
+
+test("the pool example lists the served files through a leased connection", async () => {
+  const port = new URL(serve.tcp).port;
+  const source = blockAfter("A pool of multiplexed connections", "ts", "docs/guide.md")
+    .replace(`port: 7337 }, { timeoutMs`, `port: ${port} }, { timeoutMs`);
+  assert.ok(source.includes(`port: ${port} }`) && source.includes(`from "ferry-transport"`));
+  const file = join(work, "pool.mts");
+  writeFileSync(file, source);
+  const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
+    cwd: root,
+    timeout: 60_000,
+  });
+  assert.deepEqual(stdout.trim().split(" ").sort(), ["big.bin", "hello.txt", "medium.bin"]);
 });

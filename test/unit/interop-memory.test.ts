@@ -80,7 +80,7 @@ function mutantServer(
 const decoder = new TextDecoder();
 
 describe("interop checks over an in-memory network", () => {
-  it("runs the 17 checks of INTEROP.md in order, and the interop server passes them all", async () => {
+  it("runs the 17 interop checks (docs/interop.md) in order, and the interop server passes them all", async () => {
     assert.deepEqual(interopCheckNames, expectedNames);
     const reported: string[] = [];
     const network = memoryNetwork({ label: "interop" });
