@@ -55,7 +55,7 @@ export async function loadRuntime(): Promise<InteropRuntime> {
 }
 
 /**
- * `interop <program> under <runtime> <version>`, on stderr: stdout carries only what INTEROP.md
+ * `interop <program> under <runtime> <version>`, on stderr: stdout carries only what docs/interop.md
  * prescribes (the clients' lines are compared exactly), and the line tells which runtime ran.
  */
 export function announceRuntime(runtime: InteropRuntime, program: "client" | "server"): void {

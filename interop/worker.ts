@@ -1,6 +1,6 @@
 /**
  * The Ferry interop client as a Cloudflare Worker (workerd), bundled with esbuild from these
- * sources (`cloudflare:sockets` left external). Each request runs the 17 INTEROP.md checks
+ * sources (`cloudflare:sockets` left external). Each request runs the 17 interop checks (docs/interop.md)
  * against the server its query names and answers with exactly what `interop/client.ts` prints:
  *
  *     GET /checks?target=tcp://127.0.0.1:7337     TCP through connect() from cloudflare:sockets

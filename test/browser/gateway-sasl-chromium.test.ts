@@ -2,7 +2,7 @@
  * Chromium through a gateway whose backends run Spark SASL: the page knows only the gateway
  * token; the gateway's backend connections authenticate with `sparkSaslBootstrap` (the secret is
  * in the gateway's options only) and, with auth-conf, encrypt through `withSaslLayer`. The 17
- * INTEROP.md checks must pass against
+ * interop checks (docs/interop.md) must pass against
  *
  * - a Node TCP interop server in this process behind `SparkSaslServer` (qop auth);
  * - a Deno interop server process with `--sasl-secret --sasl-encrypt` (qop auth-conf only).

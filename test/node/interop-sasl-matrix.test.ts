@@ -2,7 +2,7 @@
  * Interop cells with Spark's SASL on both ends, over loopback TCP: a Node and a Deno interop
  * server, one offering `auth-conf,auth` and one always encrypting (`--sasl-encrypt`), and Node
  * and Deno clients authenticating with qop auth and auth-conf. Every passing cell prints the 17
- * INTEROP.md checks as PASS and exits 0; a wrong secret fails every check naming the appId.
+ * interop checks (docs/interop.md) as PASS and exits 0; a wrong secret fails every check naming the appId.
  * A few cells only: each is two processes on a 2-core machine.
  */
 
