@@ -141,6 +141,9 @@ function cbc(
   chain: Int32Array,
   decrypt: boolean,
 ): void {
+  // A local, not the module binding: loaded as an ES module (Node 20), reading SP through the
+  // module binding in the loop ran about a fifth slower (presumably its TDZ checks).
+  const sp = SP;
   let c0 = chain[0]!, c1 = chain[1]!;
   for (let p = 0; p < length; p += 8) {
     const a = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
@@ -171,16 +174,16 @@ function cbc(
         // Two rounds per pass, so the halves never need swapping inside a stage.
         let u = r ^ keys[i]!;
         let v = ((r << 4) | (r >>> 28)) ^ keys[i + 1]!;
-        l ^= SP[(u >>> 26) & 63]! ^ SP[128 | ((u >>> 18) & 63)]! ^
-          SP[256 | ((u >>> 10) & 63)]! ^ SP[384 | ((u >>> 2) & 63)]! ^
-          SP[64 | ((v >>> 26) & 63)]! ^ SP[192 | ((v >>> 18) & 63)]! ^
-          SP[320 | ((v >>> 10) & 63)]! ^ SP[448 | ((v >>> 2) & 63)]!;
+        l ^= sp[(u >>> 26) & 63]! ^ sp[128 | ((u >>> 18) & 63)]! ^
+          sp[256 | ((u >>> 10) & 63)]! ^ sp[384 | ((u >>> 2) & 63)]! ^
+          sp[64 | ((v >>> 26) & 63)]! ^ sp[192 | ((v >>> 18) & 63)]! ^
+          sp[320 | ((v >>> 10) & 63)]! ^ sp[448 | ((v >>> 2) & 63)]!;
         u = l ^ keys[i + 2]!;
         v = ((l << 4) | (l >>> 28)) ^ keys[i + 3]!;
-        r ^= SP[(u >>> 26) & 63]! ^ SP[128 | ((u >>> 18) & 63)]! ^
-          SP[256 | ((u >>> 10) & 63)]! ^ SP[384 | ((u >>> 2) & 63)]! ^
-          SP[64 | ((v >>> 26) & 63)]! ^ SP[192 | ((v >>> 18) & 63)]! ^
-          SP[320 | ((v >>> 10) & 63)]! ^ SP[448 | ((v >>> 2) & 63)]!;
+        r ^= sp[(u >>> 26) & 63]! ^ sp[128 | ((u >>> 18) & 63)]! ^
+          sp[256 | ((u >>> 10) & 63)]! ^ sp[384 | ((u >>> 2) & 63)]! ^
+          sp[64 | ((v >>> 26) & 63)]! ^ sp[192 | ((v >>> 18) & 63)]! ^
+          sp[320 | ((v >>> 10) & 63)]! ^ sp[448 | ((v >>> 2) & 63)]!;
       }
       // DES ends each stage with the halves swapped.
       t = l;
