@@ -13,6 +13,7 @@ import { gatewayChromiumChunkFetchCase } from "./gateway-chromium-chunk-fetch.ts
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
+import { saslAuthConfCase } from "./sasl-auth-conf.ts";
 import { tlsChunkFetchCase } from "./tls-chunk-fetch.ts";
 import { wsChunkFetchNodeCase } from "./ws-chunk-fetch-node.ts";
 
@@ -27,4 +28,5 @@ export const allCases: readonly BenchCase[] = [
   denoWsChunkFetchCase,
   chromiumWsChunkFetchCase,
   gatewayChromiumChunkFetchCase,
+  saslAuthConfCase,
 ];
