@@ -35,7 +35,7 @@ const echoesInFlight = 4;
 /** MiB per run, `[warm-up, measured]`, full and `--quick` (auth-conf manages a few MiB/s). */
 const sizes = {
   cipher: { full: [8, 8], quick: [1, 1] },
-  "auth-conf": { full: [4, 16], quick: [1, 1] },
+  "auth-conf": { full: [2, 8], quick: [1, 1] },
   auth: { full: [64, 256], quick: [4, 16] },
 } as const;
 
