@@ -24,9 +24,9 @@ export const allCases: readonly BenchCase[] = [
   poolLeaseCase,
   wsChunkFetchNodeCase,
   tlsChunkFetchCase,
+  saslAuthConfCase,
   denoTcpChunkFetchCase,
   denoWsChunkFetchCase,
   chromiumWsChunkFetchCase,
   gatewayChromiumChunkFetchCase,
-  saslAuthConfCase,
 ];
