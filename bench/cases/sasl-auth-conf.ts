@@ -92,40 +92,60 @@ function fill(bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
-/** An echo server behind `SparkSaslServer` and a client authenticated with qop auth or auth-conf. */
-export async function openSaslEcho(encrypt: boolean) {
+/** An echo server behind `SparkSaslServer` (offering auth and auth-conf) on a loopback port. */
+export async function listenSaslEcho() {
   const sasl = new SparkSaslServer({ secret: SECRET });
   const server = new TransportServer(
     sasl.serverOptions({ rpcHandler: { receive: (_c: unknown, m: Uint8Array) => m } }),
   );
   try {
     const listener = await server.listen(sasl.listen(tcpListen({ host: "127.0.0.1", port: 0 })));
-    const connect = tcpConnect({ host: "127.0.0.1", port: listener.address.port });
-    const client = await TransportClient.connect(withSaslLayer(connect));
-    try {
-      await sparkSaslBootstrap({ appId: "bench", secret: SECRET, encrypt })(client, {
-        timeoutMs: 10_000,
-        signal: new AbortController().signal,
-      });
-    } catch (error) {
-      await client.close();
-      throw error;
-    }
-    const payload = fill(new Uint8Array(MiB));
-    return {
-      /** Echoes `mib` 1 MiB RPCs, {@linkcode echoesInFlight} in flight, checking each reply. */
-      async echo(mib: number): Promise<void> {
-        let next = 0;
-        const worker = async () => {
-          while (next++ < mib) {
-            const reply = await client.sendRpc(payload);
-            if (reply.byteLength !== MiB || reply[MiB - 1] !== payload[MiB - 1]) {
-              throw new Error(`sasl-auth-conf: a reply of ${reply.byteLength} bytes differs`);
-            }
+    return { port: listener.address.port, close: () => server.close() };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
+
+/** A client of the echo server at `port`, authenticated with qop auth or auth-conf. */
+export async function connectSaslEcho(port: number, encrypt: boolean) {
+  const connect = tcpConnect({ host: "127.0.0.1", port });
+  const client = await TransportClient.connect(withSaslLayer(connect));
+  try {
+    await sparkSaslBootstrap({ appId: "bench", secret: SECRET, encrypt })(client, {
+      timeoutMs: 10_000,
+      signal: new AbortController().signal,
+    });
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  const payload = fill(new Uint8Array(MiB));
+  return {
+    /** Echoes `mib` 1 MiB RPCs, {@linkcode echoesInFlight} in flight, checking each reply. */
+    async echo(mib: number): Promise<void> {
+      let next = 0;
+      const worker = async () => {
+        while (next++ < mib) {
+          const reply = await client.sendRpc(payload);
+          if (reply.byteLength !== MiB || reply[MiB - 1] !== payload[MiB - 1]) {
+            throw new Error(`sasl-auth-conf: a reply of ${reply.byteLength} bytes differs`);
           }
-        };
-        await Promise.all(Array.from({ length: echoesInFlight }, worker));
-      },
+        }
+      };
+      await Promise.all(Array.from({ length: echoesInFlight }, worker));
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Server and client in this process. */
+export async function openSaslEcho(encrypt: boolean) {
+  const server = await listenSaslEcho();
+  try {
+    const client = await connectSaslEcho(server.port, encrypt);
+    return {
+      echo: (mib: number) => client.echo(mib),
       async close(): Promise<void> {
         await client.close();
         await server.close();
