@@ -23,7 +23,6 @@
 
 import type { InboundInterceptor } from "../client/client-options.ts";
 import type { TransportClient } from "../client/transport-client.ts";
-import { unrefTimer } from "../deadline.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
@@ -43,6 +42,7 @@ import {
   sign,
   verify,
 } from "./shared-secret-protocol.ts";
+import { startAuthDeadline } from "./auth-deadline.ts";
 import { gatedServerOptions, guardHandler } from "./authenticated-handler.ts";
 import { refuseUnauthenticated, trySend } from "./refuse-unauthenticated.ts";
 
@@ -176,18 +176,12 @@ export class SharedSecretServer {
     this.#sessions.set(client, session);
     if (this.#authTimeoutMs > 0) {
       const created = session;
-      created.timer = setTimeout(() => {
+      created.timer = startAuthDeadline(client, this.#authTimeoutMs, "authenticate", () => {
         created.timer = undefined;
-        if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return;
+        if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return false;
         created.stage = Stage.Failed;
-        const reason = new AuthError(
-          `Closing the connection from ${client.remoteAddress}: it did not authenticate within ${this.#authTimeoutMs} ms`,
-        );
-        this.#onFailure?.(client.remoteAddress, reason);
-        client.close(reason).catch(() => {});
-      }, this.#authTimeoutMs);
-      unrefTimer(created.timer);
-      client.closed.then(() => clearTimeout(created.timer));
+        return true;
+      }, this.#onFailure);
     }
     return session;
   }

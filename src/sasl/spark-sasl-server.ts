@@ -28,7 +28,7 @@
 
 import type { InboundInterceptor } from "../client/client-options.ts";
 import type { TransportClient } from "../client/transport-client.ts";
-import { unrefTimer } from "../deadline.ts";
+import { startAuthDeadline } from "../auth/auth-deadline.ts";
 import { gatedServerOptions, guardHandler } from "../auth/authenticated-handler.ts";
 import { refuseUnauthenticated, trySend } from "../auth/refuse-unauthenticated.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
@@ -160,19 +160,18 @@ export class SparkSaslServer {
     this.#sessions.set(client, session);
     if (this.#authTimeoutMs > 0) {
       const created = session;
-      created.timer = setTimeout(() => {
-        created.timer = undefined;
-        if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return;
-        created.stage = Stage.Failed;
-        const reason = new AuthError(
-          `Closing the connection from ${client.remoteAddress}: it did not complete SASL ` +
-            `authentication within ${this.#authTimeoutMs} ms`,
-        );
-        this.#options.onAuthFailure?.(client.remoteAddress, reason);
-        client.close(reason).catch(() => {});
-      }, this.#authTimeoutMs);
-      unrefTimer(created.timer);
-      client.closed.then(() => clearTimeout(created.timer));
+      created.timer = startAuthDeadline(
+        client,
+        this.#authTimeoutMs,
+        "complete SASL authentication",
+        () => {
+          created.timer = undefined;
+          if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return false;
+          created.stage = Stage.Failed;
+          return true;
+        },
+        this.#options.onAuthFailure,
+      );
     }
     return session;
   }
