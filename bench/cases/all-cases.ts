@@ -14,6 +14,7 @@ import { gatewayChromiumChunkFetchCase } from "./gateway-chromium-chunk-fetch.ts
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
+import { saslAuthConfCase } from "./sasl-auth-conf.ts";
 import { tlsChunkFetchCase } from "./tls-chunk-fetch.ts";
 import { wsChunkFetchNodeCase } from "./ws-chunk-fetch-node.ts";
 
@@ -24,6 +25,7 @@ export const allCases: readonly BenchCase[] = [
   poolLeaseCase,
   wsChunkFetchNodeCase,
   tlsChunkFetchCase,
+  saslAuthConfCase,
   denoTcpChunkFetchCase,
   denoWsChunkFetchCase,
   chromiumWsChunkFetchCase,

@@ -7,9 +7,12 @@
  * @module
  */
 
+import type { InboundInterceptor } from "../client/client-options.ts";
+import { chainInterceptors, ferryPingResponder } from "../client/ferry-ping.ts";
 import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { RpcHandler } from "../server/rpc-handler.ts";
+import type { TransportServerOptions } from "../server/transport-server.ts";
 
 /** What the wrapper asks of the authenticator. */
 export interface HandlerGuard {
@@ -51,4 +54,26 @@ export function guardHandler(handler: RpcHandler, guard: HandlerGuard): RpcHandl
     };
   }
   return guarded;
+}
+
+/** What an authentication gate offers a server: its interceptor and its handler wrapper. */
+export interface ServerGate {
+  readonly interceptor: InboundInterceptor;
+  wrapHandler(handler: RpcHandler): RpcHandler;
+}
+
+/**
+ * `options` with `gate` installed: the handler wrapped, then the interceptors in order — the
+ * gate, Ferry's ping responder (authenticated peers may validate with pings), and any interceptor
+ * `options` already had. Both gates' `serverOptions`.
+ */
+export function gatedServerOptions<T extends TransportServerOptions>(
+  gate: ServerGate,
+  options: T,
+): T {
+  return {
+    ...options,
+    rpcHandler: gate.wrapHandler(options.rpcHandler),
+    interceptor: chainInterceptors(gate.interceptor, ferryPingResponder, options.interceptor),
+  };
 }

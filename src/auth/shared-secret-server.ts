@@ -23,7 +23,6 @@
 
 import type { InboundInterceptor } from "../client/client-options.ts";
 import type { TransportClient } from "../client/transport-client.ts";
-import { unrefTimer } from "../deadline.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
@@ -33,7 +32,6 @@ import {
   controlKind,
   encodeControl,
 } from "../protocol/ferry-control.ts";
-import { chainInterceptors, ferryPingResponder } from "../client/ferry-ping.ts";
 import type { RpcHandler } from "../server/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";
 import {
@@ -44,7 +42,9 @@ import {
   sign,
   verify,
 } from "./shared-secret-protocol.ts";
-import { guardHandler } from "./authenticated-handler.ts";
+import { startAuthDeadline } from "./auth-deadline.ts";
+import { gatedServerOptions, guardHandler } from "./authenticated-handler.ts";
+import { refuseUnauthenticated, trySend } from "./refuse-unauthenticated.ts";
 
 /** How the server finds secrets and how long it waits. */
 export interface SharedSecretServerOptions {
@@ -155,11 +155,7 @@ export class SharedSecretServer {
    * interceptor `options` already had.
    */
   serverOptions<T extends TransportServerOptions>(options: T): T {
-    return {
-      ...options,
-      rpcHandler: this.wrapHandler(options.rpcHandler),
-      interceptor: chainInterceptors(this.interceptor, ferryPingResponder, options.interceptor),
-    };
+    return gatedServerOptions(this, options);
   }
 
   #session(client: TransportClient): Session {
@@ -180,18 +176,12 @@ export class SharedSecretServer {
     this.#sessions.set(client, session);
     if (this.#authTimeoutMs > 0) {
       const created = session;
-      created.timer = setTimeout(() => {
+      created.timer = startAuthDeadline(client, this.#authTimeoutMs, "authenticate", () => {
         created.timer = undefined;
-        if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return;
+        if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return false;
         created.stage = Stage.Failed;
-        const reason = new AuthError(
-          `Closing the connection from ${client.remoteAddress}: it did not authenticate within ${this.#authTimeoutMs} ms`,
-        );
-        this.#onFailure?.(client.remoteAddress, reason);
-        client.close(reason).catch(() => {});
-      }, this.#authTimeoutMs);
-      unrefTimer(created.timer);
-      client.closed.then(() => clearTimeout(created.timer));
+        return true;
+      }, this.#onFailure);
     }
     return session;
   }
@@ -221,7 +211,13 @@ export class SharedSecretServer {
         return true;
       }
     }
-    this.#refuse(message, client);
+    refuseUnauthenticated(
+      message,
+      client,
+      `${REFUSAL}: ${
+        messageTypeName[message.type]
+      } refused because the connection has not authenticated`,
+    );
     return true;
   }
 
@@ -313,41 +309,5 @@ export class SharedSecretServer {
 
   #reply(client: TransportClient, requestId: Int64, body: Uint8Array): void {
     trySend(client, { type: MessageType.RpcResponse, requestId, body });
-  }
-
-  #refuse(message: Message, client: TransportClient): void {
-    const error = `${REFUSAL}: ${
-      messageTypeName[message.type]
-    } refused because the connection has not authenticated`;
-    switch (message.type) {
-      case MessageType.RpcRequest:
-      case MessageType.UploadStream:
-      case MessageType.MergedBlockMetaRequest:
-        trySend(client, { type: MessageType.RpcFailure, requestId: message.requestId, error });
-        return;
-      case MessageType.ChunkFetchRequest:
-        trySend(client, {
-          type: MessageType.ChunkFetchFailure,
-          streamId: message.streamId,
-          chunkIndex: message.chunkIndex,
-          error,
-        });
-        return;
-      case MessageType.StreamRequest:
-        trySend(client, { type: MessageType.StreamFailure, streamId: message.streamId, error });
-        return;
-      default:
-        // One-way messages cannot be answered; responses to requests this side never sent are
-        // dropped. Either way nothing reaches the handler.
-        return;
-    }
-  }
-}
-
-function trySend(client: TransportClient, message: Message): void {
-  try {
-    client.sendMessage(message);
-  } catch {
-    // Closed meanwhile: nothing to answer.
   }
 }

@@ -19,7 +19,7 @@
  */
 
 import { AuthError } from "../errors.ts";
-import { hmacMd5, md5 } from "./md5.ts";
+import { HmacMd5, md5 } from "./md5.ts";
 import { TripleDesCbc } from "./triple-des.ts";
 
 /** A wrapped message's overhead beyond the padded plaintext: 10-byte MAC, type and seq. */
@@ -79,8 +79,9 @@ export function tripleDesKey(kc: Uint8Array): { key: Uint8Array; iv: Uint8Array 
 export class SaslCipher {
   readonly #encrypt: TripleDesCbc;
   readonly #decrypt: TripleDesCbc;
-  readonly #sendKey: Uint8Array;
-  readonly #receiveKey: Uint8Array;
+  readonly #sendMac: HmacMd5;
+  readonly #receiveMac: HmacMd5;
+  readonly #seq = new Uint8Array(4);
   #sendSeq = 0;
   #receiveSeq = 0;
 
@@ -91,8 +92,8 @@ export class SaslCipher {
     const sealIn = tripleDesKey(client ? keys.kcs : keys.kcc);
     this.#encrypt = new TripleDesCbc(sealOut.key, sealOut.iv, "encrypt");
     this.#decrypt = new TripleDesCbc(sealIn.key, sealIn.iv, "decrypt");
-    this.#sendKey = client ? keys.kic : keys.kis;
-    this.#receiveKey = client ? keys.kis : keys.kic;
+    this.#sendMac = new HmacMd5(client ? keys.kic : keys.kis);
+    this.#receiveMac = new HmacMd5(client ? keys.kis : keys.kic);
   }
 
   /** The wrapped length of a `length`-byte message. */
@@ -102,9 +103,12 @@ export class SaslCipher {
 
   /** Wraps `message` into `out` at `offset` (which must have `wrappedLength` bytes free). */
   wrap(message: Uint8Array, out: Uint8Array, offset: number): void {
-    const seq = new Uint8Array(4);
-    new DataView(seq.buffer).setUint32(0, this.#sendSeq >>> 0);
-    const mac = hmacMd5(this.#sendKey, seq, message);
+    const seq = this.#seq, n = this.#sendSeq;
+    seq[0] = n >>> 24;
+    seq[1] = n >>> 16;
+    seq[2] = n >>> 8;
+    seq[3] = n;
+    const mac = this.#sendMac.mac(seq, message);
     const pad = 8 - ((message.byteLength + MAC_LENGTH) % 8);
     const sealedLength = message.byteLength + pad + MAC_LENGTH;
     const sealed = out.subarray(offset, offset + sealedLength);
@@ -151,7 +155,7 @@ export class SaslCipher {
       throw new SaslIntegrityError(`SASL unwrap failed: bad padding (seq ${seq})`);
     }
     const message = sealed.subarray(0, length);
-    const mac = hmacMd5(this.#receiveKey, wrapped.subarray(sealedLength + 2), message);
+    const mac = this.#receiveMac.mac(wrapped.subarray(sealedLength + 2), message);
     let diff = 0;
     for (let i = 0; i < MAC_LENGTH; i++) diff |= mac[i]! ^ sealed[length + pad + i]!;
     if (diff !== 0) {

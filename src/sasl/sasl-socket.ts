@@ -197,7 +197,9 @@ export class SaslSocket implements Socket {
     for (let p = 0; p < chunk.byteLength; p += this.#blockSize) {
       const piece = chunk.subarray(p, Math.min(chunk.byteLength, p + this.#blockSize));
       const wrapped = SaslCipher.wrappedLength(piece.byteLength);
-      view.setBigInt64(offset, BigInt(8 + wrapped));
+      // i64 BE without a BigInt per block (the length is far below 2^53).
+      view.setUint32(offset, Math.floor((8 + wrapped) / 0x100000000));
+      view.setUint32(offset + 4, (8 + wrapped) >>> 0);
       cipher.wrap(piece, out, offset + 8);
       offset += 8 + wrapped;
     }

@@ -27,10 +27,10 @@
  */
 
 import type { InboundInterceptor } from "../client/client-options.ts";
-import { chainInterceptors, ferryPingResponder } from "../client/ferry-ping.ts";
 import type { TransportClient } from "../client/transport-client.ts";
-import { unrefTimer } from "../deadline.ts";
-import { guardHandler } from "../auth/authenticated-handler.ts";
+import { startAuthDeadline } from "../auth/auth-deadline.ts";
+import { gatedServerOptions, guardHandler } from "../auth/authenticated-handler.ts";
+import { refuseUnauthenticated, trySend } from "../auth/refuse-unauthenticated.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
@@ -144,11 +144,7 @@ export class SparkSaslServer {
 
   /** Server options with the gate installed (handler wrapped, interceptor first). */
   serverOptions<T extends TransportServerOptions>(options: T): T {
-    return {
-      ...options,
-      rpcHandler: this.wrapHandler(options.rpcHandler),
-      interceptor: chainInterceptors(this.interceptor, ferryPingResponder, options.interceptor),
-    };
+    return gatedServerOptions(this, options);
   }
 
   #session(client: TransportClient): Session {
@@ -164,19 +160,18 @@ export class SparkSaslServer {
     this.#sessions.set(client, session);
     if (this.#authTimeoutMs > 0) {
       const created = session;
-      created.timer = setTimeout(() => {
-        created.timer = undefined;
-        if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return;
-        created.stage = Stage.Failed;
-        const reason = new AuthError(
-          `Closing the connection from ${client.remoteAddress}: it did not complete SASL ` +
-            `authentication within ${this.#authTimeoutMs} ms`,
-        );
-        this.#options.onAuthFailure?.(client.remoteAddress, reason);
-        client.close(reason).catch(() => {});
-      }, this.#authTimeoutMs);
-      unrefTimer(created.timer);
-      client.closed.then(() => clearTimeout(created.timer));
+      created.timer = startAuthDeadline(
+        client,
+        this.#authTimeoutMs,
+        "complete SASL authentication",
+        () => {
+          created.timer = undefined;
+          if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return false;
+          created.stage = Stage.Failed;
+          return true;
+        },
+        this.#options.onAuthFailure,
+      );
     }
     return session;
   }
@@ -185,7 +180,11 @@ export class SparkSaslServer {
     const session = this.#session(client);
     if (session.stage === Stage.Authenticated) return false;
     if (message.type !== MessageType.RpcRequest || !isSaslMessage(message.body)) {
-      refuse(message, client);
+      refuseUnauthenticated(
+        message,
+        client,
+        `${REFUSAL}: ${messageTypeName[message.type]} refused before SASL authentication`,
+      );
       return true;
     }
     if (session.stage === Stage.AwaitHello) {
@@ -288,39 +287,5 @@ export class SparkSaslServer {
     );
     trySend(client, { type: MessageType.RpcFailure, requestId, error: describeError(reason) });
     client.close().catch(() => {});
-  }
-}
-
-/** Answers a message that arrived before authentication with its failure reply (or drops it). */
-function refuse(message: Message, client: TransportClient): void {
-  const error = `${REFUSAL}: ${messageTypeName[message.type]} refused before SASL authentication`;
-  switch (message.type) {
-    case MessageType.RpcRequest:
-    case MessageType.UploadStream:
-    case MessageType.MergedBlockMetaRequest:
-      trySend(client, { type: MessageType.RpcFailure, requestId: message.requestId, error });
-      return;
-    case MessageType.ChunkFetchRequest:
-      trySend(client, {
-        type: MessageType.ChunkFetchFailure,
-        streamId: message.streamId,
-        chunkIndex: message.chunkIndex,
-        error,
-      });
-      return;
-    case MessageType.StreamRequest:
-      trySend(client, { type: MessageType.StreamFailure, streamId: message.streamId, error });
-      return;
-    default:
-      // One-way messages cannot be answered; responses to requests never sent are dropped.
-      return;
-  }
-}
-
-function trySend(client: TransportClient, message: Message): void {
-  try {
-    client.sendMessage(message);
-  } catch {
-    // Closed meanwhile: nothing to answer.
   }
 }

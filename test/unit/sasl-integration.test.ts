@@ -199,6 +199,23 @@ test("an unknown appId fails like a wrong secret; the server alone learns why", 
   await server.close();
 });
 
+test("a connection that does not authenticate in time is closed; onAuthFailure says why", async () => {
+  const failures: unknown[] = [];
+  const { client, server, calls } = setup({
+    authTimeoutMs: 20,
+    onAuthFailure: (_address, reason) => failures.push(reason),
+  });
+  // The gate's timer never keeps a process alive; this test's own timer does, meanwhile.
+  const keepAlive = setTimeout(() => {}, 10_000);
+  await client.closed;
+  clearTimeout(keepAlive);
+  assert.equal(failures.length, 1);
+  assert.ok(failures[0] instanceof AuthError);
+  assert.match(failures[0].message, /did not complete SASL authentication within 20 ms$/);
+  assert.deepEqual(calls, []);
+  await server.close();
+});
+
 test("an oversized digest-response is refused before it is parsed", async () => {
   const { client, server } = setup();
   const hello = new Uint8Array([0xea, 0, 0, 0, 1, 0x61, 0, 0, 0, 0]);
