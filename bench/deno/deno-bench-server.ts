@@ -4,18 +4,23 @@
  * - `ferry-tcp`: the Ferry bench service (`bench/servers/ferry-bench-service.ts`) on Ferry's Deno
  *   TCP listener;
  * - `ferry-ws`: the same service on Ferry's Deno WebSocket listener (`Deno.serve`);
+ * - `ferry-tls`: the same service on Ferry's Deno TLS listener (`Deno.listenTls`), with the
+ *   process's self-signed certificate (`bench-certificate.ts`), whose PEM the ready line carries
+ *   (`certPem`) for the client to trust;
  * - `raw-ws`: a raw `Deno.serve` WebSocket blast (`deno-raw-ws-blast.ts`);
  * - `raw-tcp`: a raw `Deno.listen` blast — a client sends `count:uint32 BE, size:uint32 BE` and the
  *   server writes `count` copies of one preallocated `size`-byte buffer (each `write` awaited, so
  *   the kernel's backpressure paces it); requests on one connection are served in order.
  *
- * Prints `FERRY_BENCH_READY {"port":N}` once listening and runs until stdin closes (so it never
+ * Prints `FERRY_BENCH_READY {"port":N}` (plus `"certPem"` for `ferry-tls`) once listening and runs until stdin closes (so it never
  * outlives the bench runner).
  *
  * @module
  */
 
 import { tcpListen } from "../../adapters/deno/tcp.ts";
+import { tlsListen } from "../../adapters/deno/tls.ts";
+import { benchCertificate } from "../servers/bench-certificate.ts";
 import { webSocketListen } from "../../adapters/deno/ws-listen.ts";
 import { createFerryBenchServer } from "../servers/ferry-bench-service.ts";
 import {
@@ -94,9 +99,16 @@ function startRawBlast(): { port: number; close(): void } {
 
 async function main(kind: string | undefined): Promise<void> {
   let port: number;
+  let certPem: string | undefined;
   if (kind === "ferry-tcp") {
     const server = createFerryBenchServer();
     port = (await server.listen(tcpListen({ host: benchHost, port: 0 }))).address.port;
+  } else if (kind === "ferry-tls") {
+    const certificate = await benchCertificate();
+    certPem = certificate.certPem;
+    const server = createFerryBenchServer();
+    const listen = tlsListen({ host: benchHost, port: 0, cert: certPem, key: certificate.keyPem });
+    port = (await server.listen(listen)).address.port;
   } else if (kind === "ferry-ws") {
     const server = createFerryBenchServer();
     port = (await server.listen(
@@ -108,10 +120,10 @@ async function main(kind: string | undefined): Promise<void> {
     port = (await startDenoRawWebSocketBlast()).port;
   } else {
     throw new Error(
-      `deno bench server: unknown kind "${kind}" (known: ferry-tcp, ferry-ws, raw-tcp, raw-ws)`,
+      `deno bench server: unknown kind "${kind}" (known: ferry-tcp, ferry-tls, ferry-ws, raw-tcp, raw-ws)`,
     );
   }
-  console.log(`${readyLinePrefix}${JSON.stringify({ port })}`);
+  console.log(`${readyLinePrefix}${JSON.stringify({ port, certPem })}`);
   // Runs until the runner closes stdin (or dies).
   const stdin = Deno.stdin.readable.getReader();
   while (!(await stdin.read()).done) {

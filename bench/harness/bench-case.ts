@@ -33,6 +33,11 @@ export interface OpenContestant {
   run(phase: RunPhase): Promise<Sample>;
   /** Closes every connection the contestant opened. */
   close(): Promise<void>;
+  /**
+   * Every measured run starts fresh processes and warms them up itself, untimed: the runner's
+   * separate warm-up run would warm processes that are gone by the first round, so it is skipped.
+   */
+  readonly warmsUpEachRun?: boolean;
 }
 
 /** One side of a comparison (Ferry, a raw `node:net` baseline, grpc-js, ...). */

@@ -53,10 +53,24 @@ export class ScriptProcess {
     return new ScriptProcess(denoBinary, ["run", "-A", "--quiet", script, ...args], what);
   }
 
-  /** Starts `script` (relative to the repository root) under this Node, through tsx. */
-  static node(script: string, args: readonly string[]): ScriptProcess {
+  /**
+   * Starts `script` (relative to the repository root) under this Node, through tsx, with extra
+   * Node `flags` (e.g. `--expose-gc`). With `raiseDescriptorLimit` it starts through `sh` after
+   * `ulimit -n "$(ulimit -Hn)"`: the soft descriptor limit raised to the hard one, as a server's
+   * start script (or systemd's `LimitNOFILE`) would.
+   */
+  static node(
+    script: string,
+    args: readonly string[],
+    options: { readonly flags?: readonly string[]; readonly raiseDescriptorLimit?: boolean } = {},
+  ): ScriptProcess {
+    const nodeArgs = [...(options.flags ?? []), "--import", "tsx", script, ...args];
     const what = `node ${script} ${args.join(" ")}`;
-    return new ScriptProcess(process.execPath, ["--import", "tsx", script, ...args], what);
+    if (options.raiseDescriptorLimit !== true) {
+      return new ScriptProcess(process.execPath, nodeArgs, what);
+    }
+    const raise = 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"';
+    return new ScriptProcess("/bin/sh", ["-c", raise, process.execPath, ...nodeArgs], what);
   }
 
   /** Process id, for CPU accounting. */
@@ -88,8 +102,16 @@ export class ScriptProcess {
    * Sends a bench client a chunk count and returns the numbers of its one-line JSON reply; a reply
    * `{"error": "..."}` becomes an Error.
    */
-  async transfer(count: number): Promise<Record<string, number>> {
-    this.send(String(count));
+  transfer(count: number): Promise<Record<string, number>> {
+    return this.request(String(count));
+  }
+
+  /**
+   * Sends one request line and returns the numbers of the one-line JSON reply; a reply
+   * `{"error": "..."}` becomes an Error.
+   */
+  async request(line: string): Promise<Record<string, number>> {
+    this.send(line);
     const reply = JSON.parse(await this.nextLine()) as Record<string, number | string>;
     if (typeof reply.error === "string") throw new Error(`${this.#what}: ${reply.error}`);
     const figures: Record<string, number> = {};

@@ -4,10 +4,16 @@
  * `FERRY_BENCH_READY {"kind":port,...}` on stdout, and runs until its stdin closes (the runner
  * closes it to stop the servers; if the runner dies, stdin closes too, so no server outlives it).
  *
+ * It answers two request lines on stdin, each with one JSON line on stdout: `cpu` →
+ * `{"cpuSeconds":N}` (`process.cpuUsage()`, user + system, so far) and `memory` →
+ * `{"rssBytes":N,"heapUsedBytes":N,"gc":0|1}` (after a full collection when started with
+ * `--expose-gc`, which `gc` says).
+ *
  * @module
  */
 
 import process from "node:process";
+import { createInterface } from "node:readline";
 import { readyLinePrefix, type RunningServer } from "./running-server.ts";
 import { serverKinds } from "./server-kinds.ts";
 
@@ -34,11 +40,26 @@ async function main(kinds: readonly string[]): Promise<void> {
     // Open keep-alive connections or grpc internals must not keep the process around.
     process.exit(0);
   };
-  process.stdin.on("end", stop);
-  process.stdin.on("close", stop);
-  process.stdin.resume();
+  const lines = createInterface({ input: process.stdin });
+  lines.on("line", (line) => process.stdout.write(`${JSON.stringify(answer(line.trim()))}\n`));
+  lines.on("close", stop);
   process.on("SIGTERM", stop);
   process.stdout.write(`${readyLinePrefix}${JSON.stringify(ports)}\n`);
+}
+
+/** The reply to one request line (see the module comment). */
+function answer(request: string): Record<string, number | string> {
+  if (request === "cpu") {
+    const usage = process.cpuUsage();
+    return { cpuSeconds: (usage.user + usage.system) / 1e6 };
+  }
+  if (request === "memory") {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const usage = process.memoryUsage();
+    return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, gc: gc === undefined ? 0 : 1 };
+  }
+  return { error: `unknown request "${request.slice(0, 40)}" (known: cpu, memory)` };
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
