@@ -13,6 +13,7 @@ import { gatewayChromiumChunkFetchCase } from "./gateway-chromium-chunk-fetch.ts
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
+import { scaleCase } from "./scale.ts";
 import { tlsChunkFetchCase } from "./tls-chunk-fetch.ts";
 import { wsChunkFetchNodeCase } from "./ws-chunk-fetch-node.ts";
 
@@ -23,6 +24,7 @@ export const allCases: readonly BenchCase[] = [
   poolLeaseCase,
   wsChunkFetchNodeCase,
   tlsChunkFetchCase,
+  scaleCase,
   denoTcpChunkFetchCase,
   denoWsChunkFetchCase,
   chromiumWsChunkFetchCase,

@@ -70,6 +70,18 @@ export interface ComparisonRow {
   readonly baseline: string;
   /** The issue's target for `subject / baseline`, if it sets one. */
   readonly target?: RatioTarget;
+  /**
+   * The baseline's figure is this metric instead of `metric` (e.g. the same contestant's
+   * `aloneP99Micros` against its `loadedP99Micros`).
+   */
+  readonly baselineMetric?: string;
+  /**
+   * An absolute bound instead of a baseline's figure (e.g. 2048 bytes of heap per idle
+   * connection): the ratio is `subject / budget` and the baseline column shows the budget.
+   */
+  readonly budget?: number;
+  /** What the table calls the baseline (default its name, or `budget`). */
+  readonly baselineLabel?: string;
 }
 
 /** A benchmark case. */

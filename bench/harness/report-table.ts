@@ -27,7 +27,7 @@ export function formatTable(rows: readonly RowResult[]): string {
     result.row.name,
     result.row.unit,
     formatFigure(result.subjectValue),
-    `${formatFigure(result.baselineValue)} (${result.row.baseline})`,
+    `${formatFigure(result.baselineValue)} (${baselineLabel(result)})`,
     `${result.ratio.toFixed(2)}×`,
     result.row.target === undefined
       ? "—"
@@ -64,4 +64,10 @@ export function formatFigure(value: number): string {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   });
+}
+
+/** How the baseline column names the baseline: its label, `budget`, or the contestant's name. */
+export function baselineLabel(result: RowResult): string {
+  return result.row.baselineLabel ??
+    (result.row.budget !== undefined ? "budget" : result.row.baseline);
 }

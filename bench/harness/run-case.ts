@@ -193,16 +193,16 @@ function compare(
   contestants: readonly ContestantResult[],
   loadAverage: number,
 ): RowResult {
-  const figure = (name: string) => {
+  const figure = (name: string, metric: string) => {
     const contestant = contestants.find((c) => c.name === name);
-    const value = contestant?.median[row.metric];
+    const value = contestant?.median[metric];
     if (value === undefined) {
-      throw new Error(`bench case ${caseName}: row ${row.name} needs "${row.metric}" of ${name}`);
+      throw new Error(`bench case ${caseName}: row ${row.name} needs "${metric}" of ${name}`);
     }
     return value;
   };
-  const subjectValue = figure(row.subject);
-  const baselineValue = figure(row.baseline);
+  const subjectValue = figure(row.subject, row.metric);
+  const baselineValue = row.budget ?? figure(row.baseline, row.baselineMetric ?? row.metric);
   const ratio = subjectValue / baselineValue;
   const ok = row.target === undefined
     ? undefined

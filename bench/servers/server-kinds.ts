@@ -17,6 +17,9 @@ export const serverKinds: Readonly<Record<string, () => Promise<StartServer>>> =
   "grpc-echo": async () => (await import("./grpc-echo-server.ts")).startGrpcEchoServer,
   /** Ferry TransportServer: echo RPCs, and RPCs that register random-access chunk streams. */
   "ferry": async () => (await import("./ferry-bench-server.ts")).startFerryBenchServer,
+  /** The same on TCP, answering Ferry heartbeat pings (the `scale` case). */
+  "ferry-heartbeat": async () =>
+    (await import("./ferry-bench-server.ts")).startFerryHeartbeatBenchServer,
   /** The same Ferry service on the `ws` WebSocket listener. */
   "ferry-ws": async () => (await import("./ferry-bench-server.ts")).startFerryWebSocketBenchServer,
   /** The same Ferry service over TLS (certificate: the `certificate` RPC of `ferry`). */
