@@ -90,6 +90,9 @@ async function runScale(context: CaseContext, phase: RunPhase): Promise<Record<s
       loadedP99Micros: loaded.p99Micros!,
       heapBytesPerIdleConnection: (withIdle.heapUsedBytes - withActive.heapUsedBytes) / idle,
       rssGrowthMiB: (withIdle.rssBytes - withActive.rssBytes) / MiB,
+      arrayBufferBytesPerIdleConnection:
+        (withIdle.arrayBuffersBytes - withActive.arrayBuffersBytes) /
+        idle,
       serverRssMiB: withIdle.rssBytes / MiB,
       emptyServerHeapMiB: empty.heapUsedBytes / MiB,
       openIdleSeconds: Math.max(...opened.map((reply) => reply.seconds!)),

@@ -21,6 +21,17 @@ export interface FreshServerOptions {
   readonly raiseDescriptorLimit?: boolean;
 }
 
+/** `process.memoryUsage()` of a server process; `collected` if a full collection ran first. */
+export interface ServerMemory {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** Memory of C++ objects bound to JS objects, including `arrayBuffersBytes`. */
+  readonly externalBytes: number;
+  /** Backing stores of ArrayBuffers and Buffers (outside the V8 heap). */
+  readonly arrayBuffersBytes: number;
+  readonly collected: boolean;
+}
+
 /** A running server process. */
 export class FreshServer {
   readonly #process: ScriptProcess;
@@ -67,13 +78,20 @@ export class FreshServer {
   }
 
   /** RSS and used heap, after a full collection when the process runs with `--expose-gc`. */
-  async memory(): Promise<{ rssBytes: number; heapUsedBytes: number; collected: boolean }> {
+  async memory(): Promise<ServerMemory> {
     const reply = await this.#process.request("memory");
     return {
       rssBytes: reply.rssBytes!,
       heapUsedBytes: reply.heapUsedBytes!,
+      externalBytes: reply.externalBytes!,
+      arrayBuffersBytes: reply.arrayBuffersBytes!,
       collected: reply.gc === 1,
     };
+  }
+
+  /** Writes a V8 heap snapshot of the server process to `file` (absolute path). */
+  async heapSnapshot(file: string): Promise<void> {
+    await this.#process.request(`snapshot ${file}`);
   }
 
   stop(): Promise<void> {

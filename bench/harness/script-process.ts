@@ -1,6 +1,6 @@
 /**
  * Runs a bench script in a process of its own — under Deno (`node_modules/.bin/deno run -A SCRIPT
- * ARGS...`) or Node (`node --import tsx SCRIPT ARGS...`) — and talks to it in lines: the runner
+ * ARGS...`) or Node (`node --import ./bench/harness/ts-loader.mjs SCRIPT ARGS...`) — and talks to it in lines: the runner
  * writes request lines to its stdin and reads reply lines from its stdout. Used by the cases whose
  * clients must not share the runner's event loop or heap. Closing stdin stops the script (every
  * such bench script exits when its stdin ends); `stop` kills it if it does not.
@@ -14,6 +14,12 @@ import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const denoBinary = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+/**
+ * Node scripts load the TypeScript through `ts-loader.mjs` (esbuild, types stripped, as `dist/`),
+ * not tsx, whose `keepNames` gives every closure a property dictionary of its own: it inflated a
+ * server's heap per connection twofold and taxes every closure a hot path makes.
+ */
+const tsLoader = new URL("./ts-loader.mjs", import.meta.url).href;
 
 /** A running bench script. */
 export class ScriptProcess {
@@ -54,7 +60,7 @@ export class ScriptProcess {
   }
 
   /**
-   * Starts `script` (relative to the repository root) under this Node, through tsx, with extra
+   * Starts `script` (relative to the repository root) under this Node, through `ts-loader.mjs`, with extra
    * Node `flags` (e.g. `--expose-gc`). With `raiseDescriptorLimit` it starts through `sh` after
    * `ulimit -n "$(ulimit -Hn)"`: the soft descriptor limit raised to the hard one, as a server's
    * start script (or systemd's `LimitNOFILE`) would.
@@ -64,7 +70,7 @@ export class ScriptProcess {
     args: readonly string[],
     options: { readonly flags?: readonly string[]; readonly raiseDescriptorLimit?: boolean } = {},
   ): ScriptProcess {
-    const nodeArgs = [...(options.flags ?? []), "--import", "tsx", script, ...args];
+    const nodeArgs = [...(options.flags ?? []), "--import", tsLoader, script, ...args];
     const what = `node ${script} ${args.join(" ")}`;
     if (options.raiseDescriptorLimit !== true) {
       return new ScriptProcess(process.execPath, nodeArgs, what);

@@ -6,13 +6,15 @@
  *
  * It answers two request lines on stdin, each with one JSON line on stdout: `cpu` →
  * `{"cpuSeconds":N}` (`process.cpuUsage()`, user + system, so far) and `memory` →
- * `{"rssBytes":N,"heapUsedBytes":N,"gc":0|1}` (after a full collection when started with
- * `--expose-gc`, which `gc` says).
+ * `{"rssBytes":N,"heapUsedBytes":N,"externalBytes":N,"arrayBuffersBytes":N,"gc":0|1}` (after a
+ * full collection when started with `--expose-gc`, which `gc` says). `snapshot FILE` writes a V8
+ * heap snapshot to FILE (`bench/probes/connection-heap.ts` reads it) → `{"written":1}`.
  *
  * @module
  */
 
 import process from "node:process";
+import { writeHeapSnapshot } from "node:v8";
 import { createInterface } from "node:readline";
 import { readyLinePrefix, type RunningServer } from "./running-server.ts";
 import { serverKinds } from "./server-kinds.ts";
@@ -57,9 +59,19 @@ function answer(request: string): Record<string, number | string> {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     const usage = process.memoryUsage();
-    return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, gc: gc === undefined ? 0 : 1 };
+    return {
+      rssBytes: usage.rss,
+      heapUsedBytes: usage.heapUsed,
+      externalBytes: usage.external,
+      arrayBuffersBytes: usage.arrayBuffers,
+      gc: gc === undefined ? 0 : 1,
+    };
   }
-  return { error: `unknown request "${request.slice(0, 40)}" (known: cpu, memory)` };
+  if (request.startsWith("snapshot ")) {
+    writeHeapSnapshot(request.slice("snapshot ".length));
+    return { written: 1 };
+  }
+  return { error: `unknown request "${request.slice(0, 40)}" (known: cpu, memory, snapshot)` };
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
