@@ -6,6 +6,9 @@
  * - ferry-tls: `tlsConnect` with full verification, trusting the server process's self-signed
  *   certificate (fetched once over plain TCP with the bench protocol's `certificate` RPC).
  * - ferry-tcp: `tcpConnect`, as in `chunk-fetch`.
+ * - raw-tls / raw-net: the raw blast over Node TLS and over plain TCP: `raw-tls ÷ raw-net` is what
+ *   TLS costs Node itself here (the floor under Ferry's ratio), `ferry-tls ÷ raw-tls` what Ferry
+ *   adds on top of Node's TLS.
  *
  * @module
  */
@@ -30,19 +33,39 @@ const ferryTcp = freshProcessContestant({
   servers: ["ferry"],
 });
 
+const rawTls = freshProcessContestant({
+  name: "raw-tls",
+  description: "the raw node:net blast over Node TLS (tls.createServer / tls.connect)",
+  module: "bench/node/raw-contestants.ts",
+  exportName: "tls-blast",
+  servers: ["raw-tls-blast"],
+});
+
+const rawNet = freshProcessContestant({
+  name: "raw-net",
+  description: "node:net server writes 1 MiB buffers honouring backpressure; client counts bytes",
+  module: "bench/node/raw-contestants.ts",
+  exportName: "blast",
+  servers: ["raw-blast"],
+});
+
+const row = { metric: "mibPerSecond", unit: "MiB/s", higherIsBetter: true };
+
 export const tlsChunkFetchCase: BenchCase = {
   name: "tls-chunk-fetch",
   description: `1 GiB as 1 MiB Ferry chunks, ${chunksInFlight} in flight, over Node TLS vs over ` +
     `plain TCP (the cost of TLS)`,
   servers: [],
-  contestants: [ferryTls, ferryTcp],
-  rows: [{
-    name: "tls-chunk-fetch-1gib",
-    metric: "mibPerSecond",
-    unit: "MiB/s",
-    higherIsBetter: true,
-    subject: "ferry-tls",
-    baseline: "ferry-tcp",
-    target: { op: ">=", ratio: 0.7 },
-  }],
+  contestants: [ferryTls, ferryTcp, rawTls, rawNet],
+  rows: [
+    {
+      ...row,
+      name: "tls-chunk-fetch-1gib",
+      subject: "ferry-tls",
+      baseline: "ferry-tcp",
+      target: { op: ">=", ratio: 0.7 },
+    },
+    { ...row, name: "tls-chunk-fetch-vs-raw-tls-1gib", subject: "ferry-tls", baseline: "raw-tls" },
+    { ...row, name: "tls-raw-blast-over-tcp-1gib", subject: "raw-tls", baseline: "raw-net" },
+  ],
 };

@@ -5,6 +5,7 @@
  *
  * - `blast`: raw `node:net` blast client counting bytes of `data` events (a fresh `Buffer` each).
  * - `blast-onread`: the same blast read with `onread` into one reused 1 MiB buffer.
+ * - `tls-blast`: the same blast over Node TLS (`tls.createServer` / `tls.connect`).
  * - `echo-pipelined`: length-prefixed echo, 256 in flight (`rpc-echo`).
  * - `echo-ping-pong`: length-prefixed echo, one in flight, each round trip timed (`rpc-latency`).
  * - `grpc-echo`: grpc-js unary raw-bytes echo, 256 in flight (`rpc-echo`).
@@ -16,6 +17,7 @@ import type { Contestant } from "../harness/bench-case.ts";
 import { RawBlastClient } from "../baselines/raw-blast-client.ts";
 import { RawEchoClient } from "../baselines/raw-echo-client.ts";
 import { RawOnreadBlastClient } from "../baselines/raw-onread-blast-client.ts";
+import { RawTlsBlastClient } from "../baselines/raw-tls-blast-client.ts";
 import { blastContestant } from "../cases/chunk-fetch-work.ts";
 import {
   fastWorkload,
@@ -39,6 +41,12 @@ const blastOnread = blastContestant(
   "raw-net-onread",
   "the same blast read with onread into one reused 1 MiB buffer",
   (context) => RawOnreadBlastClient.connect(context.servers.get("raw-blast")),
+);
+
+const tlsBlast = blastContestant(
+  "raw-tls",
+  "the same raw blast over Node TLS; the client counts decrypted bytes",
+  (context) => RawTlsBlastClient.connect(context.servers.get("raw-tls-blast")),
 );
 
 const echoPipelined: Contestant = {
@@ -97,6 +105,7 @@ const grpcEcho: Contestant = {
 export const contestants: Record<string, Contestant> = {
   "blast": blast,
   "blast-onread": blastOnread,
+  "tls-blast": tlsBlast,
   "echo-pipelined": echoPipelined,
   "echo-ping-pong": echoPingPong,
   "grpc-echo": grpcEcho,

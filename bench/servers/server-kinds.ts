@@ -11,6 +11,8 @@ import type { StartServer } from "./running-server.ts";
 export const serverKinds: Readonly<Record<string, () => Promise<StartServer>>> = {
   /** Writes N buffers of S bytes to whoever asks, honouring backpressure. */
   "raw-blast": async () => (await import("./raw-blast-server.ts")).startRawBlastServer,
+  /** The same blast over Node TLS (`tls.createServer`), with the process's certificate. */
+  "raw-tls-blast": async () => (await import("./raw-blast-server.ts")).startRawTlsBlastServer,
   /** Echoes length-prefixed frames, pipelined. */
   "raw-echo": async () => (await import("./raw-echo-server.ts")).startRawEchoServer,
   /** grpc-js unary echo with raw Buffer (de)serialisation. */
