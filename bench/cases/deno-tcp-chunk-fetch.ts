@@ -11,6 +11,9 @@
  * - ferry-deno-tls: the lent fetches over Ferry's Deno TLS adapter (`Deno.startTls`, verified)
  *   from the same service on `Deno.listenTls` (`deno-bench-server.ts ferry-tls`); its row is TLS ÷
  *   TCP (`ferry-deno`), target 0.7× as for Node.
+ * - raw-deno-tls: the raw blast over Deno TLS (`Deno.listenTls` / `Deno.startTls`, verified),
+ *   read into one reused buffer: `raw-deno-tls ÷ raw-deno` is what TLS costs Deno itself, the floor
+ *   under the TLS row's ratio.
  * - raw-deno: a Deno client reading from a raw `Deno.listen` blast (`deno-bench-server.ts
  *   raw-tcp`) that writes the same bytes as awaited writes of a preallocated 1 MiB buffer.
  *
@@ -50,6 +53,11 @@ export const denoTcpChunkFetchCase: BenchCase = {
         `(verified), ${chunksInFlight} in flight`,
     ),
     denoContestant(
+      "raw-deno-tls",
+      "raw-tls",
+      "Deno.listenTls server awaits writes of a 1 MiB buffer; Deno.startTls client counts bytes",
+    ),
+    denoContestant(
       "raw-deno",
       "raw-tcp",
       "Deno.listen server awaits writes of a 1 MiB buffer; Deno.connect client counts bytes",
@@ -78,5 +86,19 @@ export const denoTcpChunkFetchCase: BenchCase = {
     subject: "ferry-deno-tls",
     baseline: "ferry-deno",
     target: { op: ">=", ratio: 0.7 },
+  }, {
+    name: "deno-tls-chunk-fetch-vs-raw-tls-1gib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "ferry-deno-tls",
+    baseline: "raw-deno-tls",
+  }, {
+    name: "deno-tls-raw-blast-over-tcp-1gib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "raw-deno-tls",
+    baseline: "raw-deno",
   }],
 };

@@ -14,7 +14,8 @@
  * - `raw-ws`: Deno's WebSocket asking the raw Deno WebSocket blast for 1 MiB binary messages and
  *   counting their bytes;
  * - `raw-tcp`: a raw `Deno.connect` client asking the raw Deno blast for `count` 1 MiB buffers and
- *   counting bytes as it reads them into one reused 1 MiB buffer (nothing copied or parsed).
+ *   counting bytes as it reads them into one reused 1 MiB buffer (nothing copied or parsed);
+ * - `raw-tls`: the same over `Deno.startTls` against the raw Deno TLS blast (trusting CERT_PEM).
  *
  * Connects once, then for every stdin line `COUNT` runs one transfer of COUNT chunks and prints
  * one JSON line: its figures (`mibPerSecond`, `seconds`, ...) or `{"error": "..."}`.
@@ -31,6 +32,7 @@ import { TransportClient } from "../../src/client/transport-client.ts";
 import { chunkBytes, fetchChunks, fetchChunksLent, throughput } from "../cases/chunk-fetch-work.ts";
 import { withWriteCount } from "../cases/write-count.ts";
 import { denoScriptRuntime } from "./deno-script-runtime.ts";
+import type { DenoConn } from "../../adapters/deno/deno-api.ts";
 import { BlastTransfer } from "../baselines/blast-transfer.ts";
 import { encodeBlastRequest } from "../servers/raw-blast-protocol.ts";
 
@@ -90,6 +92,21 @@ async function openRawWebSocket(hostname: string, port: number): Promise<Transfe
 async function openRaw(hostname: string, port: number): Promise<Transfer> {
   const conn = await Deno.connect({ hostname, port, transport: "tcp" });
   conn.setNoDelay(true);
+  return rawBlastReader(conn);
+}
+
+/** The raw blast over `Deno.startTls` (verified, trusting `certPem`). */
+const openRawTls: Opener = async (hostname, port, certPem) => {
+  if (certPem === undefined) throw new Error("deno bench client: raw-tls needs CERT_PEM");
+  const tcp = await Deno.connect({ hostname, port, transport: "tcp" });
+  tcp.setNoDelay(true);
+  const conn = await Deno.startTls(tcp, { hostname, caCerts: [certPem] });
+  await conn.handshake();
+  return rawBlastReader(conn);
+};
+
+/** Asks the raw blast on `conn` for `count` 1 MiB buffers, reading into one reused buffer. */
+function rawBlastReader(conn: DenoConn): Transfer {
   const readBuffer = new Uint8Array(chunkBytes);
   return async (count) => {
     const expected = count * chunkBytes;
@@ -115,6 +132,7 @@ const openers: Record<string, Opener> = {
   "ferry-ws-owned": ferryWebSocket(fetchChunks),
   "ferry-wsconnect": ferryWebSocket(fetchChunksLent, (url) => wsConnect({ url })),
   "raw-tcp": openRaw,
+  "raw-tls": openRawTls,
   "raw-ws": openRawWebSocket,
 };
 
