@@ -21,6 +21,14 @@ const denoBinary = fileURLToPath(new URL("../../node_modules/.bin/deno", import.
  */
 const tsLoader = new URL("./ts-loader.mjs", import.meta.url).href;
 
+/**
+ * Extra Node flags for every Node child process, from `FERRY_BENCH_NODE_FLAGS` (space-separated),
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node refuses `--cpu-prof` in `NODE_OPTIONS`.
+ */
+function childNodeFlags(): string[] {
+  return (process.env.FERRY_BENCH_NODE_FLAGS ?? "").split(/\s+/).filter((flag) => flag !== "");
+}
+
 /** A running bench script. */
 export class ScriptProcess {
   readonly #child: ChildProcessWithoutNullStreams;
@@ -70,7 +78,8 @@ export class ScriptProcess {
     args: readonly string[],
     options: { readonly flags?: readonly string[]; readonly raiseDescriptorLimit?: boolean } = {},
   ): ScriptProcess {
-    const nodeArgs = [...(options.flags ?? []), "--import", tsLoader, script, ...args];
+    const nodeArgs = [...childNodeFlags(), ...(options.flags ?? []), "--import", tsLoader, script];
+    nodeArgs.push(...args);
     const what = `node ${script} ${args.join(" ")}`;
     if (options.raiseDescriptorLimit !== true) {
       return new ScriptProcess(process.execPath, nodeArgs, what);
