@@ -5,6 +5,10 @@
  * - ferry: `TransportClient.fetchChunk` with 16 fetches in flight, against a TransportServer whose
  *   OneForOneStreamManager serves a random-access source (every chunk is one preallocated 1 MiB
  *   buffer). Timed from the RPC that registers the stream to the last chunk received.
+ * - ferry-lent: the same with `fetchChunkWith`, each body lent to a callback that counts it (what
+ *   a high-throughput consumer uses; the WebSocket and Deno rows' targets are on lent fetches).
+ *   A body of `fetchChunk` is the caller's and lives until collected: 1 GiB of them costs full
+ *   collections a lent body does not.
  * - raw-net: the same bytes as `node:net` writes of a preallocated 1 MiB buffer, honouring
  *   backpressure; the client only counts bytes of its `data` events. Timed from the request to the
  *   last byte.
@@ -23,6 +27,14 @@ const ferry = freshProcessContestant({
   description: `TransportClient.fetchChunk, ${chunksInFlight} in flight, random-access stream`,
   module: "bench/node/ferry-contestants.ts",
   exportName: "chunk-fetch-tcp",
+  servers: ["ferry"],
+});
+
+const ferryLent = freshProcessContestant({
+  name: "ferry-lent",
+  description: `TransportClient.fetchChunkWith (lent bodies), ${chunksInFlight} in flight`,
+  module: "bench/node/ferry-contestants.ts",
+  exportName: "chunk-fetch-tcp-lent",
   servers: ["ferry"],
 });
 
@@ -50,12 +62,14 @@ export const chunkFetchCase: BenchCase = {
     `1 GiB as 1 MiB chunks, ${chunksInFlight} in flight, loopback TCP, vs a raw node:net blast ` +
     `(client and server in fresh processes every round)`,
   servers: [],
-  contestants: [ferry, rawNet, rawNetOnread],
+  contestants: [ferry, ferryLent, rawNet, rawNetOnread],
   rows: [
     { ...row, name: "chunk-fetch-1gib", baseline: "raw-net", target: { op: ">=", ratio: 0.9 } },
+    { ...row, name: "chunk-fetch-lent-1gib", subject: "ferry-lent", baseline: "raw-net" },
     {
       ...row,
-      name: "chunk-fetch-1gib-vs-onread",
+      name: "chunk-fetch-lent-1gib-vs-onread",
+      subject: "ferry-lent",
       baseline: "raw-net-onread",
       target: { op: ">=", ratio: 0.9 },
     },

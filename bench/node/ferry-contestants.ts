@@ -3,6 +3,7 @@
  * process of their own (see `cases/fresh-process-contestant.ts`):
  *
  * - `chunk-fetch-tcp`: `fetchChunk` of 1 MiB chunks, 16 in flight, over `tcpConnect`.
+ * - `chunk-fetch-tcp-lent`: the same with `fetchChunkWith`, each body lent to a counting callback.
  * - `chunk-fetch-tls`: the same over `tlsConnect` (verified, trusting the server process's
  *   self-signed certificate, fetched once over plain TCP with the `certificate` RPC).
  * - `rpc-echo`: 64-byte `sendRpc` echoes, 256 in flight.
@@ -15,7 +16,11 @@ import { tlsConnect } from "../../adapters/node/tls.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import type { Contestant } from "../harness/bench-case.ts";
 import { keepInFlight } from "../harness/keep-in-flight.ts";
-import { chunksInFlight, ferryChunkFetchContestant } from "../cases/chunk-fetch-work.ts";
+import {
+  chunksInFlight,
+  ferryChunkFetchContestant,
+  fetchChunksLent,
+} from "../cases/chunk-fetch-work.ts";
 import { connectFerry, withWriteCount } from "../cases/ferry-connection.ts";
 import {
   fastWorkload,
@@ -32,6 +37,13 @@ const chunkFetchTcp = ferryChunkFetchContestant(
   "ferry-tcp",
   `TransportClient.fetchChunk over tcpConnect, ${chunksInFlight} in flight`,
   (context) => connectFerry(context.servers),
+);
+
+const chunkFetchTcpLent = ferryChunkFetchContestant(
+  "ferry-lent",
+  `TransportClient.fetchChunkWith (lent bodies) over tcpConnect, ${chunksInFlight} in flight`,
+  (context) => connectFerry(context.servers),
+  fetchChunksLent,
 );
 
 const chunkFetchTls = ferryChunkFetchContestant(
@@ -102,6 +114,7 @@ const rpcLatency: Contestant = {
 
 export const contestants: Record<string, Contestant> = {
   "chunk-fetch-tcp": chunkFetchTcp,
+  "chunk-fetch-tcp-lent": chunkFetchTcpLent,
   "chunk-fetch-tls": chunkFetchTls,
   "rpc-echo": rpcEcho,
   "rpc-latency": rpcLatency,
