@@ -39,7 +39,7 @@ export function buildJsonReport(run: RunDescription, cases: readonly CaseResult[
       loadAverageAtEnd: os.loadavg(),
     },
     method: "Every Node and Deno contestant runs its client and its server in fresh processes " +
-      "each round, warmed up untimed in the same pair (the Chromium cases share one server " +
+      "each round, warmed up untimed in the same pair (the gateway case shares one server " +
       "process); each case runs rounds in rotated order; figures are per-round medians, " +
       "ratio = ferry / baseline. CPU = client + server process CPU over the measured run.",
     rows: cases.flatMap((result) =>
