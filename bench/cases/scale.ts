@@ -16,6 +16,10 @@
  *
  * `--quick` holds 1 000 idle connections and 20 active ones.
  *
+ * `raw-net-idle` is the floor of the memory rows: a `node:net` server process (the raw echo
+ * server) holding the same number of idle plain sockets, measured the same way. Node's own socket
+ * objects are in both figures; the difference is what Ferry adds per connection.
+ *
  * @module
  */
 
@@ -41,18 +45,61 @@ function work(context: CaseContext, phase: RunPhase): ScaleWork {
   return { idle: 10_000, active: 100, rpcsPerClient: 300 };
 }
 
-function startClients(port: number): ScriptProcess {
-  return ScriptProcess.node(clientScript, [benchHost, String(port), String(heartbeatMs)], {
+function startClients(port: number, mode: "ferry" | "raw" = "ferry"): ScriptProcess {
+  return ScriptProcess.node(clientScript, [benchHost, String(port), String(heartbeatMs), mode], {
     raiseDescriptorLimit: true,
   });
 }
 
+/** Opens `idle` connections from {@linkcode idleProcesses} client processes; their replies. */
+function openIdle(clients: readonly ScriptProcess[], idle: number) {
+  return Promise.all(
+    clients.map((c, i) =>
+      c.request(`open ${Math.floor(idle / idleProcesses) + (i < idle % idleProcesses ? 1 : 0)}`)
+    ),
+  );
+}
+
+/** Fails unless all `idle` connections of `clients` are still open. */
+async function checkStillOpen(clients: readonly ScriptProcess[], idle: number): Promise<void> {
+  const stillOpen = (await Promise.all(clients.map((c) => c.request("active"))))
+    .reduce((sum, reply) => sum + reply.active!, 0);
+  if (stillOpen !== idle) {
+    throw new Error(`scale: ${idle - stillOpen} of ${idle} idle connections closed meanwhile`);
+  }
+}
+
+const serverOptions = { flags: ["--expose-gc"], raiseDescriptorLimit: true };
+
+/** The raw floor: a `node:net` server's memory for `idle` idle plain sockets. */
+async function runRawIdle(context: CaseContext, phase: RunPhase): Promise<Record<string, number>> {
+  const { idle } = work(context, phase);
+  const server = await FreshServer.start(["raw-echo"], serverOptions);
+  const clients: ScriptProcess[] = [];
+  try {
+    const port = server.ports["raw-echo"]!;
+    const empty = await server.memory();
+    if (!empty.collected) throw new Error("scale: the server process did not expose gc()");
+    clients.push(...Array.from({ length: idleProcesses }, () => startClients(port, "raw")));
+    await Promise.all(clients.map((c) => c.ready()));
+    await openIdle(clients, idle);
+    const withIdle = await server.memory();
+    await checkStillOpen(clients, idle);
+    return {
+      idleConnections: idle,
+      heapBytesPerIdleConnection: (withIdle.heapUsedBytes - empty.heapUsedBytes) / idle,
+      rssGrowthMiB: (withIdle.rssBytes - empty.rssBytes) / MiB,
+      arrayBufferBytesPerIdleConnection: (withIdle.arrayBuffersBytes - empty.arrayBuffersBytes) /
+        idle,
+    };
+  } finally {
+    await Promise.all([...clients.map((c) => c.stop()), server.stop()]);
+  }
+}
+
 async function runScale(context: CaseContext, phase: RunPhase): Promise<Record<string, number>> {
   const { idle, active, rpcsPerClient } = work(context, phase);
-  const server = await FreshServer.start(["ferry-heartbeat"], {
-    flags: ["--expose-gc"],
-    raiseDescriptorLimit: true,
-  });
+  const server = await FreshServer.start(["ferry-heartbeat"], serverOptions);
   const clients: ScriptProcess[] = [];
   try {
     const port = server.ports["ferry-heartbeat"]!;
@@ -69,18 +116,10 @@ async function runScale(context: CaseContext, phase: RunPhase): Promise<Record<s
     const idleClients = Array.from({ length: idleProcesses }, () => startClients(port));
     clients.push(...idleClients);
     await Promise.all(idleClients.map((c) => c.ready()));
-    const opened = await Promise.all(
-      idleClients.map((c, i) =>
-        c.request(`open ${Math.floor(idle / idleProcesses) + (i < idle % idleProcesses ? 1 : 0)}`)
-      ),
-    );
+    const opened = await openIdle(idleClients, idle);
     const withIdle = await server.memory();
     const loaded = await activeClients.request(`rpc ${rpcsPerClient}`);
-    const stillOpen = (await Promise.all(idleClients.map((c) => c.request("active"))))
-      .reduce((sum, reply) => sum + reply.active!, 0);
-    if (stillOpen !== idle) {
-      throw new Error(`scale: ${idle - stillOpen} of ${idle} idle connections closed meanwhile`);
-    }
+    await checkStillOpen(idleClients, idle);
     return {
       idleConnections: idle,
       activeConnections: active,
@@ -115,6 +154,20 @@ const ferryScale: Contestant = {
   },
 };
 
+const rawIdle: Contestant = {
+  name: "raw-net-idle",
+  description:
+    "a node:net server process (raw echo) holding as many idle plain sockets, from two " +
+    "client processes: what an idle socket costs Node itself",
+  open(context) {
+    return Promise.resolve({
+      run: (phase) => runRawIdle(context, phase),
+      close: () => Promise.resolve(),
+      warmsUpEachRun: true,
+    });
+  },
+};
+
 const row = { subject: "ferry-scale", baseline: "ferry-scale", higherIsBetter: false };
 
 export const scaleCase: BenchCase = {
@@ -122,7 +175,7 @@ export const scaleCase: BenchCase = {
   description: "one server holding 10 000 idle heartbeat connections while 100 run RPCs: server " +
     "heap and RSS per connection, RPC latency next to them against alone",
   servers: [],
-  contestants: [ferryScale],
+  contestants: [ferryScale, rawIdle],
   rows: [
     {
       ...row,
@@ -151,11 +204,25 @@ export const scaleCase: BenchCase = {
     },
     {
       ...row,
+      name: "scale-10k-heap-per-idle-connection-vs-raw",
+      unit: "B",
+      metric: "heapBytesPerIdleConnection",
+      baseline: "raw-net-idle",
+    },
+    {
+      ...row,
       name: "scale-10k-rss-growth",
       unit: "MiB",
       metric: "rssGrowthMiB",
       budget: 128,
       target: { op: "<=", ratio: 1 },
+    },
+    {
+      ...row,
+      name: "scale-10k-rss-growth-vs-raw",
+      unit: "MiB",
+      metric: "rssGrowthMiB",
+      baseline: "raw-net-idle",
     },
   ],
 };

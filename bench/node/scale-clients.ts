@@ -1,7 +1,7 @@
 /**
  * Many Ferry clients in one Node process, for the `scale` case:
- * `node --import tsx bench/node/scale-clients.ts HOST PORT HEARTBEAT_MS`. Prints `{"ready":true}`,
- * then answers one JSON line per stdin line:
+ * `node bench/node/scale-clients.ts HOST PORT HEARTBEAT_MS [raw]`. Prints `{"ready":true}`, then
+ * answers one JSON line per stdin line:
  *
  * - `open N`: opens N more connections (256 connecting at once), each a `TransportClient` over
  *   `tcpConnect` that sends one Ferry ping (its first frame, well within the server's first-frame
@@ -12,12 +12,16 @@
  *   "requests", "seconds"}`.
  * - `active`: `{"active":N}`, the connections still open.
  *
+ * With `raw`, `open N` opens plain `node:net` connections that send nothing (the floor: what an
+ * idle socket costs a `node:net` server), and `rpc` is refused.
+ *
  * Exits when stdin ends, without closing the connections one by one (the server process goes
  * too).
  *
  * @module
  */
 
+import net from "node:net";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { tcpConnect } from "../../adapters/node/tcp.ts";
@@ -28,7 +32,7 @@ import { keepInFlight } from "../harness/keep-in-flight.ts";
 import { payloadBytes, summarizeLatencies } from "../cases/rpc-work.ts";
 import { echoPayload } from "../servers/ferry-bench-protocol.ts";
 
-const [host = "", portText = "", heartbeatText = ""] = process.argv.slice(2);
+const [host = "", portText = "", heartbeatText = "", mode = "ferry"] = process.argv.slice(2);
 const port = Number(portText);
 const heartbeatMs = Number(heartbeatText);
 if (host === "" || !Number.isInteger(port) || !Number.isInteger(heartbeatMs)) {
@@ -38,10 +42,30 @@ if (host === "" || !Number.isInteger(port) || !Number.isInteger(heartbeatMs)) {
 
 const connectingAtOnce = 256;
 const clients: TransportClient[] = [];
+const rawSockets: net.Socket[] = [];
 const connect = tcpConnect({ host, port });
 const payload = echoPayload(payloadBytes);
 
+function connectRaw(): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true });
+    socket.once("error", reject);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      socket.on("error", () => {});
+      resolve(socket);
+    });
+  });
+}
+
+async function openRaw(count: number) {
+  const startedAt = performance.now();
+  await keepInFlight(count, connectingAtOnce, connectRaw, (socket) => void rawSockets.push(socket));
+  return { connections: rawSockets.length, seconds: (performance.now() - startedAt) / 1000 };
+}
+
 async function open(count: number) {
+  if (mode === "raw") return await openRaw(count);
   const startedAt = performance.now();
   await keepInFlight(count, connectingAtOnce, async () => {
     const client = await TransportClient.connect(connect, { timeoutMs: 60_000 });
@@ -53,6 +77,7 @@ async function open(count: number) {
 }
 
 async function rpc(perClient: number) {
+  if (mode === "raw") throw new Error("scale clients: raw connections send no RPCs");
   const latencies = new Float64Array(clients.length * perClient);
   let next = 0;
   const startedAt = performance.now();
@@ -77,7 +102,10 @@ for await (const line of createInterface({ input: process.stdin })) {
   const count = Number(argument);
   try {
     if (command === "active") {
-      reply({ active: clients.filter((client) => client.isActive).length });
+      const active = mode === "raw"
+        ? rawSockets.filter((socket) => !socket.destroyed).length
+        : clients.filter((client) => client.isActive).length;
+      reply({ active });
       continue;
     }
     if (!Number.isInteger(count) || count < 1) throw new Error(`bad count in "${line}"`);
