@@ -8,7 +8,8 @@
  *   with Chromium's own WebSocket, 1 MiB chunks, 16 in flight (`chunk-fetch-work.ts`).
  * - `openRaw(url)` / `blastRaw(count)`: Chromium's WebSocket (`binaryType = "arraybuffer"`) asks
  *   the raw `ws` blast for `count` 1 MiB binary messages and counts their bytes.
- * - `closeAll()`: closes both.
+ * - `closeFerry()` / `closeRaw()`: closes one (the case opens both afresh every round, against a
+ *   fresh server process); `closeAll()`: closes both.
  *
  * @module
  */
@@ -43,6 +44,22 @@ export async function openRaw(url: string): Promise<boolean> {
 export function blastRaw(count: number): Promise<{ mibPerSecond: number; seconds: number }> {
   if (raw === undefined) throw new Error("blastRaw before openRaw");
   return raw.receive(count);
+}
+
+/** Closes the Ferry client, if open. */
+export async function closeFerry(): Promise<boolean> {
+  const closing = ferry?.close();
+  ferry = undefined;
+  await closing;
+  return true;
+}
+
+/** Closes the raw WebSocket, if open. */
+export async function closeRaw(): Promise<boolean> {
+  const closing = raw?.close();
+  raw = undefined;
+  await closing;
+  return true;
 }
 
 /** Closes whatever is open. */

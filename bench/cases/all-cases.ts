@@ -15,6 +15,7 @@ import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
 import { saslAuthConfCase } from "./sasl-auth-conf.ts";
+import { scaleCase } from "./scale.ts";
 import { tlsChunkFetchCase } from "./tls-chunk-fetch.ts";
 import { wsChunkFetchNodeCase } from "./ws-chunk-fetch-node.ts";
 
@@ -26,6 +27,7 @@ export const allCases: readonly BenchCase[] = [
   wsChunkFetchNodeCase,
   tlsChunkFetchCase,
   saslAuthConfCase,
+  scaleCase,
   denoTcpChunkFetchCase,
   denoWsChunkFetchCase,
   chromiumWsChunkFetchCase,

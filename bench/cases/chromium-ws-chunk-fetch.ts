@@ -5,54 +5,69 @@
  *
  * - ferry-chromium: the shipped browser bundle's `TransportClient.fetchChunk`, 16 in flight, over
  *   `webSocketConnect` with Chromium's WebSocket, from the bench Ferry service on Ferry's Node
- *   WebSocket listener (in the server process).
+ *   WebSocket listener.
  * - raw-ws-chromium: Chromium's WebSocket receiving the raw `ws` blast (1 MiB binary messages,
  *   `bufferedAmount` honoured) and counting bytes.
  *
- * Both record `chromiumCpuSeconds`: CPU time of Chromium's process group during the run.
+ * Every round each contestant connects afresh to a server process of its own
+ * (`harness/fresh-server.ts`) and first moves a warm-up's worth untimed. Both record
+ * `chromiumCpuSeconds` (CPU time of Chromium's process group during the run) and
+ * `serverCpuSeconds`.
  *
  * @module
  */
 
 import { type ChromiumDirect, sharedChromiumDirect } from "../harness/chromium-direct.ts";
 import type { BenchCase, Contestant } from "../harness/bench-case.ts";
+import { FreshServer } from "../harness/fresh-server.ts";
 import { chunkCount, chunksInFlight } from "./chunk-fetch-work.ts";
 
 const page = "chromium-chunk-fetch-page.js";
 const chromium = sharedChromiumDirect({ modules: ["bench/browser/chromium-chunk-fetch-page.ts"] });
 
-/** A contestant that opens with `openExport(url)` and runs `runExport(count)` in the page. */
+/**
+ * A contestant whose page client connects with `openExport(url)` to a fresh server process
+ * (`serverKind`) every round, warms up untimed, runs `runExport(count)` in the page, and closes
+ * with `closeExport()`. The browser is shared by the case (launching one per round would cost more
+ * than the round).
+ */
 function pageContestant(
   name: string,
   description: string,
   serverKind: string,
   openExport: string,
   runExport: string,
+  closeExport: string,
 ): Contestant {
   return {
     name,
     description,
     async open(context) {
       const browser: ChromiumDirect = await chromium.acquire();
-      try {
-        const { host, port } = context.servers.get(serverKind);
-        await browser.call(page, openExport, [`ws://${host}:${port}/`]);
-      } catch (error) {
-        await chromium.release();
-        throw error;
-      }
+      const transfer = (count: number) =>
+        browser.call<Record<string, number>>(page, runExport, [count]);
       return {
         async run(phase) {
-          const before = browser.cpuSeconds();
-          const figures = await browser.call<Record<string, number>>(page, runExport, [
-            chunkCount(context, phase),
-          ]);
-          const after = browser.cpuSeconds();
-          return before === undefined || after === undefined
-            ? figures
-            : { ...figures, chromiumCpuSeconds: after - before };
+          const server = await FreshServer.start([serverKind]);
+          try {
+            const { host, port } = server.directory.get(serverKind);
+            await browser.call(page, openExport, [`ws://${host}:${port}/`]);
+            if (phase === "measure") await transfer(chunkCount(context, "warmup"));
+            const before = browser.cpuSeconds();
+            const serverBefore = await server.cpuSeconds();
+            const figures = await transfer(chunkCount(context, phase));
+            const serverCpuSeconds = (await server.cpuSeconds()) - serverBefore;
+            const after = browser.cpuSeconds();
+            return before === undefined || after === undefined
+              ? { ...figures, serverCpuSeconds }
+              : { ...figures, serverCpuSeconds, chromiumCpuSeconds: after - before };
+          } finally {
+            await browser.call(page, closeExport, []).catch(() => {});
+            await server.stop();
+          }
         },
         close: () => chromium.release(),
+        warmsUpEachRun: true,
       };
     },
   };
@@ -62,7 +77,7 @@ export const chromiumWsChunkFetchCase: BenchCase = {
   name: "chromium-ws-chunk-fetch",
   description: `1 GiB as 1 MiB chunks, ${chunksInFlight} in flight, over WebSocket into a ` +
     `directly launched Chromium (browser bundle), vs a raw ws blast into the same page`,
-  servers: ["ferry-ws", "raw-ws-blast"],
+  servers: [], // each contestant starts its own server process every round
   contestants: [
     pageContestant(
       "ferry-chromium",
@@ -71,6 +86,7 @@ export const chromiumWsChunkFetchCase: BenchCase = {
       "ferry-ws",
       "openFerry",
       "fetchFerry",
+      "closeFerry",
     ),
     pageContestant(
       "raw-ws-chromium",
@@ -78,6 +94,7 @@ export const chromiumWsChunkFetchCase: BenchCase = {
       "raw-ws-blast",
       "openRaw",
       "blastRaw",
+      "closeRaw",
     ),
   ],
   rows: [{

@@ -101,17 +101,21 @@ function chunkCountContestant<C extends { close(): Promise<void> }>(
   };
 }
 
-/** A Ferry contestant fetching chunks over whatever client `connect` opens. */
+/**
+ * A Ferry contestant fetching chunks over whatever client `connect` opens, with `fetchChunk` or,
+ * given `fetch` {@linkcode fetchChunksLent}, with `fetchChunkWith`.
+ */
 export function ferryChunkFetchContestant(
   name: string,
   description: string,
   connect: (context: CaseContext) => Promise<TransportClient>,
+  fetch: typeof fetchChunks = fetchChunks,
 ): Contestant {
   return chunkCountContestant(
     name,
     description,
     connect,
-    (client, count) => withWriteCount(client, () => fetchChunks(client, count)),
+    (client, count) => withWriteCount(client, () => fetch(client, count)),
   );
 }
 

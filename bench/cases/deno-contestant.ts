@@ -2,8 +2,8 @@
  * A contestant whose client and server both run in Deno: a Deno server process
  * (`bench/deno/deno-bench-server.ts KIND`) and a Deno client process
  * (`bench/deno/deno-bench-client.ts KIND HOST PORT`), neither sharing an event loop with the Node
- * runner. A run sends the client a chunk count and reads back its figures; `denoClientCpuSeconds`
- * and `denoServerCpuSeconds` are added from `/proc`.
+ * runner. A run sends the client a chunk count and reads back its figures; `clientCpuSeconds`
+ * and `serverCpuSeconds` (the Deno client's and server's) are added from `/proc`.
  *
  * Every run gets a fresh pair of processes, and a measured run first moves a warm-up's worth of
  * chunks untimed. On this machine a Deno process settles into a fast or a slow state for its whole
@@ -23,14 +23,24 @@ import { chunkCount } from "./chunk-fetch-work.ts";
 const serverScript = "bench/deno/deno-bench-server.ts";
 const clientScript = "bench/deno/deno-bench-client.ts";
 
-async function startDenoServer(kind: string): Promise<{ server: ScriptProcess; port: number }> {
+/** A started Deno server: its port, and the PEM of its certificate when it serves TLS. */
+interface StartedDenoServer {
+  readonly server: ScriptProcess;
+  readonly port: number;
+  readonly certPem?: string;
+}
+
+async function startDenoServer(kind: string): Promise<StartedDenoServer> {
   const server = ScriptProcess.deno(serverScript, [kind]);
   try {
     for (;;) {
       const line = await server.nextLine();
       if (!line.startsWith(readyLinePrefix)) continue;
-      const { port } = JSON.parse(line.slice(readyLinePrefix.length)) as { port: number };
-      return { server, port };
+      const ready = JSON.parse(line.slice(readyLinePrefix.length)) as {
+        port: number;
+        certPem?: string;
+      };
+      return { server, port: ready.port, certPem: ready.certPem };
     }
   } catch (error) {
     await server.stop();
@@ -63,6 +73,7 @@ export function denoContestant(
           }
         },
         close: () => Promise.resolve(),
+        warmsUpEachRun: true,
       });
     },
   };
@@ -79,8 +90,9 @@ class DenoPair {
   }
 
   static async start(kind: string, serverKind: string): Promise<DenoPair> {
-    const { server, port } = await startDenoServer(serverKind);
-    const client = ScriptProcess.deno(clientScript, [kind, benchHost, String(port)]);
+    const { server, port, certPem } = await startDenoServer(serverKind);
+    const args = [kind, benchHost, String(port), ...(certPem === undefined ? [] : [certPem])];
+    const client = ScriptProcess.deno(clientScript, args);
     const pair = new DenoPair(server, client);
     try {
       await client.ready();
@@ -99,10 +111,10 @@ class DenoPair {
     const clientAfter = processCpuSeconds(this.#client.pid);
     const serverAfter = processCpuSeconds(this.#server.pid);
     if (clientBefore !== undefined && clientAfter !== undefined) {
-      figures.denoClientCpuSeconds = clientAfter - clientBefore;
+      figures.clientCpuSeconds = clientAfter - clientBefore;
     }
     if (serverBefore !== undefined && serverAfter !== undefined) {
-      figures.denoServerCpuSeconds = serverAfter - serverBefore;
+      figures.serverCpuSeconds = serverAfter - serverBefore;
     }
     return figures;
   }

@@ -10,7 +10,9 @@
  * - tarn: `new Pool({ create, destroy, min: 10, max: 10 })`, its defaults otherwise (30 s acquire
  *   deadline).
  *
- * Every contestant is driven by the same `keepInFlight` driver: one `then` per operation.
+ * Every contestant is driven by the same `keepInFlight` driver: one `then` per operation, and runs
+ * in a fresh Node process every round (`fresh-process-contestant.ts`, no server), so no pool's
+ * garbage or JIT state is in another's round.
  *
  * @module
  */
@@ -20,6 +22,7 @@ import { Pool as TarnPool } from "tarn";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
 import type { BenchCase, CaseContext, Contestant, RunPhase } from "../harness/bench-case.ts";
 import { keepInFlight } from "../harness/keep-in-flight.ts";
+import { freshProcessContestant } from "./fresh-process-contestant.ts";
 
 const connections = 10;
 const levels = [1, 1_000] as const;
@@ -131,6 +134,11 @@ const tarn: Contestant = {
   },
 };
 
+/** The in-process contestants, by name, for `bench/node/contestant-host.ts`. */
+export const contestants: Record<string, Contestant> = Object.fromEntries(
+  [ferry, genericPool, tarn].map((contestant) => [contestant.name, contestant]),
+);
+
 const rowsFor = (level: number) =>
   (["generic-pool", "tarn"] as const).map((baseline) => ({
     name: `pool-lease-c${level}-vs-${baseline}`,
@@ -147,6 +155,13 @@ export const poolLeaseCase: BenchCase = {
   description:
     `lease+release of ${connections} pooled connections with 1 and 1000 callers outstanding, against generic-pool and tarn`,
   servers: [],
-  contestants: [ferry, genericPool, tarn],
+  contestants: [ferry, genericPool, tarn].map((inProcess) =>
+    freshProcessContestant({
+      name: inProcess.name,
+      description: `${inProcess.description}; in a fresh process every round`,
+      module: "bench/cases/pool-lease.ts",
+      servers: [],
+    })
+  ),
   rows: levels.flatMap(rowsFor),
 };

@@ -73,7 +73,7 @@ export const wsChunkFetchNodeCase: BenchCase = {
   name: "ws-chunk-fetch-node",
   description: `1 GiB as 1 MiB chunks, ${chunksInFlight} in flight, over WebSocket from a Node ` +
     `client, vs a raw ws blast`,
-  servers: ["ferry-ws", "raw-ws-blast"],
+  servers: [], // each contestant starts its own server process every round
   contestants: [ferryWs, ferryWsOwned, ferryWsPackage, bareWs, rawWs],
   rows: [{
     name: "ws-chunk-fetch-node-1gib",

@@ -33,6 +33,11 @@ export interface OpenContestant {
   run(phase: RunPhase): Promise<Sample>;
   /** Closes every connection the contestant opened. */
   close(): Promise<void>;
+  /**
+   * Every measured run starts fresh processes and warms them up itself, untimed: the runner's
+   * separate warm-up run would warm processes that are gone by the first round, so it is skipped.
+   */
+  readonly warmsUpEachRun?: boolean;
 }
 
 /** One side of a comparison (Ferry, a raw `node:net` baseline, grpc-js, ...). */
@@ -65,6 +70,18 @@ export interface ComparisonRow {
   readonly baseline: string;
   /** The issue's target for `subject / baseline`, if it sets one. */
   readonly target?: RatioTarget;
+  /**
+   * The baseline's figure is this metric instead of `metric` (e.g. the same contestant's
+   * `aloneP99Micros` against its `loadedP99Micros`).
+   */
+  readonly baselineMetric?: string;
+  /**
+   * An absolute bound instead of a baseline's figure (e.g. 2048 bytes of heap per idle
+   * connection): the ratio is `subject / budget` and the baseline column shows the budget.
+   */
+  readonly budget?: number;
+  /** What the table calls the baseline (default its name, or `budget`). */
+  readonly baselineLabel?: string;
 }
 
 /** A benchmark case. */

@@ -38,10 +38,10 @@ export function buildJsonReport(run: RunDescription, cases: readonly CaseResult[
       loadAverageAtStart: run.loadAverageAtStart,
       loadAverageAtEnd: os.loadavg(),
     },
-    method: "Servers run in one separate Node process (spawned per bench run), the client in the " +
-      "runner process; every contestant talks to that process over loopback TCP. Each case warms " +
-      "every contestant up once, then runs rounds in rotated order; figures are per-round medians, " +
-      "ratio = ferry / baseline.",
+    method: "Every Node and Deno contestant runs its client and its server in fresh processes " +
+      "each round, warmed up untimed in the same pair (the gateway case shares one server " +
+      "process); each case runs rounds in rotated order; figures are per-round medians, " +
+      "ratio = ferry / baseline. CPU = client + server process CPU over the measured run.",
     rows: cases.flatMap((result) =>
       result.rows.map((row) => ({
         name: row.row.name,
@@ -50,18 +50,22 @@ export function buildJsonReport(run: RunDescription, cases: readonly CaseResult[
         unit: row.row.unit,
         higherIsBetter: row.row.higherIsBetter,
         subject: row.row.subject,
-        baseline: row.row.baseline,
+        baseline: row.row.budget !== undefined ? "budget" : row.row.baseline,
+        baselineMetric: row.row.baselineMetric ?? row.row.metric,
         subjectValue: row.subjectValue,
         baselineValue: row.baselineValue,
         ratio: row.ratio,
         target: row.row.target ?? null,
         ok: row.ok ?? null,
+        loadAverage: row.loadAverage,
+        cpu: row.cpu ?? null,
       }))
     ),
     cases: cases.map((result) => ({
       name: result.name,
       description: result.description,
       seconds: result.seconds,
+      loadAverage: result.loadAverage,
       contestants: result.contestants,
     })),
   };

@@ -1,12 +1,25 @@
 /**
- * The plain-text table `npm run bench` prints: one line per comparison row.
+ * The plain-text table `npm run bench` prints: one line per comparison row. Besides the two
+ * medians, their ratio and the target it prints the load average when the row's case started and
+ * the CPU cost (client + server) of each side's work: seconds per GiB moved or microseconds per
+ * request, so a reader can tell a CPU-bound side from an idle one and check the ratio.
  *
  * @module
  */
 
 import type { RowResult } from "./run-case.ts";
 
-const headers = ["name", "unit", "ferry", "baseline", "ratio", "target", "ok?"] as const;
+const headers = [
+  "name",
+  "unit",
+  "ferry",
+  "baseline",
+  "ratio",
+  "target",
+  "ok?",
+  "load",
+  "cpu ferry / baseline",
+] as const;
 
 /** Renders rows as an aligned table (first line headers, second a rule). */
 export function formatTable(rows: readonly RowResult[]): string {
@@ -14,12 +27,18 @@ export function formatTable(rows: readonly RowResult[]): string {
     result.row.name,
     result.row.unit,
     formatFigure(result.subjectValue),
-    `${formatFigure(result.baselineValue)} (${result.row.baseline})`,
+    `${formatFigure(result.baselineValue)} (${baselineLabel(result)})`,
     `${result.ratio.toFixed(2)}×`,
     result.row.target === undefined
       ? "—"
       : `${result.row.target.op === ">=" ? "≥" : "≤"} ${result.row.target.ratio}×`,
     result.ok === undefined ? "—" : result.ok ? "yes" : "NO",
+    result.loadAverage.toFixed(1),
+    result.cpu === undefined
+      ? "—"
+      : `${formatFigure(result.cpu.subject)} / ${
+        formatFigure(result.cpu.baseline)
+      } ${result.cpu.unit}`,
   ]);
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...lines.map((line) => line[column]!.length))
@@ -45,4 +64,10 @@ export function formatFigure(value: number): string {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   });
+}
+
+/** How the baseline column names the baseline: its label, `budget`, or the contestant's name. */
+export function baselineLabel(result: RowResult): string {
+  return result.row.baselineLabel ??
+    (result.row.budget !== undefined ? "budget" : result.row.baseline);
 }

@@ -16,6 +16,7 @@ import type {
   RunPhase,
   Sample,
 } from "./bench-case.ts";
+import os from "node:os";
 import { ownCpuSeconds, processCpuSeconds } from "./cpu-meter.ts";
 import { median } from "./statistics.ts";
 
@@ -37,6 +38,17 @@ export interface RowResult {
   readonly ratio: number;
   /** Whether the ratio meets the row's target (undefined when the row has none). */
   readonly ok: boolean | undefined;
+  /** One-minute load average when the row's case started. */
+  readonly loadAverage: number;
+  /** CPU cost (client + server) of the work of subject and baseline, where the samples tell. */
+  readonly cpu: RowCpu | undefined;
+}
+
+/** CPU seconds per GiB moved, or CPU microseconds per request, of both sides of a row. */
+export interface RowCpu {
+  readonly unit: "s/GiB" | "µs/req";
+  readonly subject: number;
+  readonly baseline: number;
 }
 
 /** The outcome of one case. */
@@ -46,6 +58,8 @@ export interface CaseResult {
   readonly contestants: readonly ContestantResult[];
   readonly rows: readonly RowResult[];
   readonly seconds: number;
+  /** One-minute load average when the case started. */
+  readonly loadAverage: number;
 }
 
 /** Receives progress lines (the runner prints them to stderr). */
@@ -58,12 +72,15 @@ export async function runCase(
   log: ProgressLog,
 ): Promise<CaseResult> {
   const startedAt = performance.now();
+  const loadAverage = os.loadavg()[0]!;
+  log(`${benchCase.name}: load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   const opened: Array<{ name: string; contestant: OpenContestant }> = [];
   try {
     for (const contestant of benchCase.contestants) {
       opened.push({ name: contestant.name, contestant: await contestant.open(context) });
     }
     for (const { name, contestant } of opened) {
+      if (contestant.warmsUpEachRun === true) continue;
       const sample = await measure(name, contestant, "warmup", context.serverPid);
       log(`${benchCase.name}: warm-up ${name} ${formatSample(sample)}`);
     }
@@ -89,8 +106,9 @@ export async function runCase(
       name: benchCase.name,
       description: benchCase.description,
       contestants,
-      rows: benchCase.rows.map((row) => compare(benchCase.name, row, contestants)),
+      rows: benchCase.rows.map((row) => compare(benchCase.name, row, contestants, loadAverage)),
       seconds: (performance.now() - startedAt) / 1000,
+      loadAverage,
     };
   } finally {
     const closing = await Promise.allSettled(opened.map(({ contestant }) => contestant.close()));
@@ -107,8 +125,10 @@ export async function runCase(
 export const runTimeoutMs = 120_000;
 
 /**
- * Runs once (failing after {@linkcode runTimeoutMs}) and adds the CPU seconds the client (`clientCpuSeconds`) and the server process
- * (`serverCpuSeconds`, where readable) spent meanwhile.
+ * Runs once (failing after {@linkcode runTimeoutMs}). A contestant whose processes report their own
+ * `clientCpuSeconds` / `serverCpuSeconds` keeps them; otherwise the runner's CPU seconds
+ * (`clientCpuSeconds`: its client ran here) and the shared server process's (where readable) are
+ * added. Then {@linkcode withCpuPerWork} adds the CPU per unit of work.
  */
 async function measure(
   name: string,
@@ -121,9 +141,30 @@ async function measure(
   const sample = await withTimeout(contestant.run(phase), `${phase} run of ${name}`);
   const clientCpuSeconds = ownCpuSeconds() - clientBefore;
   const serverAfter = processCpuSeconds(serverPid);
-  return serverBefore === undefined || serverAfter === undefined
-    ? { ...sample, clientCpuSeconds }
-    : { ...sample, clientCpuSeconds, serverCpuSeconds: serverAfter - serverBefore };
+  const measured: Record<string, number> = { clientCpuSeconds };
+  if (serverBefore !== undefined && serverAfter !== undefined) {
+    measured.serverCpuSeconds = serverAfter - serverBefore;
+  }
+  return withCpuPerWork({ ...measured, ...sample });
+}
+
+const MiBPerGiB = 1024;
+
+/**
+ * Adds `cpuSecondsPerGiB` (client + server (+ Chromium) CPU seconds per GiB moved; from `mibPerSecond` and
+ * `seconds`) or `cpuMicrosPerRequest` (from `requests`) to a sample that has the figures.
+ */
+export function withCpuPerWork(sample: Sample): Sample {
+  const cpu = (sample.clientCpuSeconds ?? 0) + (sample.serverCpuSeconds ?? 0) +
+    (sample.chromiumCpuSeconds ?? 0);
+  if (sample.mibPerSecond !== undefined && sample.seconds !== undefined) {
+    const gib = (sample.mibPerSecond * sample.seconds) / MiBPerGiB;
+    return gib > 0 ? { ...sample, cpuSecondsPerGiB: cpu / gib } : sample;
+  }
+  if (sample.requests !== undefined && sample.requests > 0) {
+    return { ...sample, cpuMicrosPerRequest: (cpu / sample.requests) * 1e6 };
+  }
+  return sample;
 }
 
 function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
@@ -140,7 +181,8 @@ function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
 function medianSample(rounds: readonly Sample[]): Sample {
   const result: Record<string, number> = {};
   for (const key of Object.keys(rounds[0] ?? {})) {
-    result[key] = median(rounds.map((sample) => sample[key]!));
+    const values = rounds.map((sample) => sample[key]).filter((v) => v !== undefined);
+    result[key] = median(values);
   }
   return result;
 }
@@ -149,24 +191,48 @@ function compare(
   caseName: string,
   row: ComparisonRow,
   contestants: readonly ContestantResult[],
+  loadAverage: number,
 ): RowResult {
-  const figure = (name: string) => {
+  const figure = (name: string, metric: string) => {
     const contestant = contestants.find((c) => c.name === name);
-    const value = contestant?.median[row.metric];
+    const value = contestant?.median[metric];
     if (value === undefined) {
-      throw new Error(`bench case ${caseName}: row ${row.name} needs "${row.metric}" of ${name}`);
+      throw new Error(`bench case ${caseName}: row ${row.name} needs "${metric}" of ${name}`);
     }
     return value;
   };
-  const subjectValue = figure(row.subject);
-  const baselineValue = figure(row.baseline);
+  const subjectValue = figure(row.subject, row.metric);
+  const baselineValue = row.budget ?? figure(row.baseline, row.baselineMetric ?? row.metric);
   const ratio = subjectValue / baselineValue;
   const ok = row.target === undefined
     ? undefined
     : row.target.op === ">="
     ? ratio >= row.target.ratio
     : ratio <= row.target.ratio;
-  return { caseName, row, subjectValue, baselineValue, ratio, ok };
+  return {
+    caseName,
+    row,
+    subjectValue,
+    baselineValue,
+    ratio,
+    ok,
+    loadAverage,
+    cpu: rowCpu(row, contestants),
+  };
+}
+
+function rowCpu(row: ComparisonRow, contestants: readonly ContestantResult[]): RowCpu | undefined {
+  const median = (name: string) => contestants.find((c) => c.name === name)?.median;
+  const subject = median(row.subject);
+  const baseline = median(row.baseline);
+  for (const [key, unit] of [["cpuSecondsPerGiB", "s/GiB"], ["cpuMicrosPerRequest", "µs/req"]]) {
+    const s = subject?.[key!];
+    const b = baseline?.[key!];
+    if (s !== undefined && b !== undefined) {
+      return { unit: unit as RowCpu["unit"], subject: s, baseline: b };
+    }
+  }
+  return undefined;
 }
 
 function formatSample(sample: Sample): string {

@@ -1,6 +1,6 @@
 /**
  * Runs a bench script in a process of its own — under Deno (`node_modules/.bin/deno run -A SCRIPT
- * ARGS...`) or Node (`node --import tsx SCRIPT ARGS...`) — and talks to it in lines: the runner
+ * ARGS...`) or Node (`node --import ./bench/harness/ts-loader.mjs SCRIPT ARGS...`) — and talks to it in lines: the runner
  * writes request lines to its stdin and reads reply lines from its stdout. Used by the cases whose
  * clients must not share the runner's event loop or heap. Closing stdin stops the script (every
  * such bench script exits when its stdin ends); `stop` kills it if it does not.
@@ -14,6 +14,20 @@ import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const denoBinary = fileURLToPath(new URL("../../node_modules/.bin/deno", import.meta.url));
+/**
+ * Node scripts load the TypeScript through `ts-loader.mjs` (esbuild, types stripped, as `dist/`),
+ * not tsx, whose `keepNames` gives every closure a property dictionary of its own: it inflated a
+ * server's heap per connection twofold and taxes every closure a hot path makes.
+ */
+const tsLoader = new URL("./ts-loader.mjs", import.meta.url).href;
+
+/**
+ * Extra Node flags for every Node child process, from `FERRY_BENCH_NODE_FLAGS` (space-separated),
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: Node refuses `--cpu-prof` in `NODE_OPTIONS`.
+ */
+function childNodeFlags(): string[] {
+  return (process.env.FERRY_BENCH_NODE_FLAGS ?? "").split(/\s+/).filter((flag) => flag !== "");
+}
 
 /** A running bench script. */
 export class ScriptProcess {
@@ -53,10 +67,25 @@ export class ScriptProcess {
     return new ScriptProcess(denoBinary, ["run", "-A", "--quiet", script, ...args], what);
   }
 
-  /** Starts `script` (relative to the repository root) under this Node, through tsx. */
-  static node(script: string, args: readonly string[]): ScriptProcess {
+  /**
+   * Starts `script` (relative to the repository root) under this Node, through `ts-loader.mjs`, with extra
+   * Node `flags` (e.g. `--expose-gc`). With `raiseDescriptorLimit` it starts through `sh` after
+   * `ulimit -n "$(ulimit -Hn)"`: the soft descriptor limit raised to the hard one, as a server's
+   * start script (or systemd's `LimitNOFILE`) would.
+   */
+  static node(
+    script: string,
+    args: readonly string[],
+    options: { readonly flags?: readonly string[]; readonly raiseDescriptorLimit?: boolean } = {},
+  ): ScriptProcess {
+    const nodeArgs = [...childNodeFlags(), ...(options.flags ?? []), "--import", tsLoader, script];
+    nodeArgs.push(...args);
     const what = `node ${script} ${args.join(" ")}`;
-    return new ScriptProcess(process.execPath, ["--import", "tsx", script, ...args], what);
+    if (options.raiseDescriptorLimit !== true) {
+      return new ScriptProcess(process.execPath, nodeArgs, what);
+    }
+    const raise = 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"';
+    return new ScriptProcess("/bin/sh", ["-c", raise, process.execPath, ...nodeArgs], what);
   }
 
   /** Process id, for CPU accounting. */
@@ -88,8 +117,16 @@ export class ScriptProcess {
    * Sends a bench client a chunk count and returns the numbers of its one-line JSON reply; a reply
    * `{"error": "..."}` becomes an Error.
    */
-  async transfer(count: number): Promise<Record<string, number>> {
-    this.send(String(count));
+  transfer(count: number): Promise<Record<string, number>> {
+    return this.request(String(count));
+  }
+
+  /**
+   * Sends one request line and returns the numbers of the one-line JSON reply; a reply
+   * `{"error": "..."}` becomes an Error.
+   */
+  async request(line: string): Promise<Record<string, number>> {
+    this.send(line);
     const reply = JSON.parse(await this.nextLine()) as Record<string, number | string>;
     if (typeof reply.error === "string") throw new Error(`${this.#what}: ${reply.error}`);
     const figures: Record<string, number> = {};

@@ -11,12 +11,16 @@ import { tlsListen } from "../../adapters/node/tls.ts";
 import { webSocketListen } from "../../adapters/node/ws-listen.ts";
 import type { Listen } from "../../src/socket.ts";
 import { benchCertificate } from "./bench-certificate.ts";
-import { createFerryBenchServer } from "./ferry-bench-service.ts";
+import { createFerryBenchServer, type FerryBenchServerOptions } from "./ferry-bench-service.ts";
+import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
 import { benchHost, type RunningServer } from "./running-server.ts";
 import { webSocketHighWaterMark } from "./raw-blast-protocol.ts";
 
-async function listenWith(listen: Listen): Promise<RunningServer> {
-  const server = createFerryBenchServer();
+async function listenWith(
+  listen: Listen,
+  options: FerryBenchServerOptions = {},
+): Promise<RunningServer> {
+  const server = createFerryBenchServer(options);
   const listener = await server.listen(listen);
   return {
     port: listener.address.port,
@@ -46,4 +50,12 @@ export function startFerryWebSocketBenchServer(): Promise<RunningServer> {
 export async function startFerryTlsBenchServer(): Promise<RunningServer> {
   const { certPem, keyPem } = await benchCertificate();
   return listenWith(tlsListen({ host: benchHost, port: 0, cert: certPem, key: keyPem }));
+}
+
+/**
+ * Ferry over plain TCP answering Ferry pings (`ferryPingResponder`), for clients that run the
+ * Ferry heartbeat (the `scale` case).
+ */
+export function startFerryHeartbeatBenchServer(): Promise<RunningServer> {
+  return listenWith(tcpListen({ host: benchHost, port: 0 }), { interceptor: ferryPingResponder });
 }

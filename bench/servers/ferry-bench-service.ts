@@ -17,7 +17,7 @@
 import type { TransportClient } from "../../src/client/transport-client.ts";
 import type { RpcHandler } from "../../src/server/rpc-handler.ts";
 import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import { TransportServer } from "../../src/server/transport-server.ts";
+import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
 import { benchCertificate } from "./bench-certificate.ts";
 import {
   decodeOpenStream,
@@ -26,8 +26,11 @@ import {
   maxBenchChunkBytes,
 } from "./ferry-bench-protocol.ts";
 
+/** Server options the bench service leaves to its caller (e.g. the ping responder). */
+export type FerryBenchServerOptions = Omit<TransportServerOptions, "rpcHandler" | "streamManager">;
+
 /** A TransportServer serving the bench protocol; call `listen` with any adapter's `Listen`. */
-export function createFerryBenchServer(): TransportServer {
+export function createFerryBenchServer(options: FerryBenchServerOptions = {}): TransportServer {
   const streamManager = new OneForOneStreamManager();
   const chunks = new Map<number, Uint8Array>();
   const chunkOf = (size: number) => {
@@ -58,5 +61,5 @@ export function createFerryBenchServer(): TransportServer {
       return encodeStreamId(streamId);
     },
   };
-  return new TransportServer({ rpcHandler, streamManager });
+  return new TransportServer({ ...options, rpcHandler, streamManager });
 }

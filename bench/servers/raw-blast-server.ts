@@ -8,16 +8,52 @@
  */
 
 import { Buffer } from "node:buffer";
+import type { AddressInfo, Socket } from "node:net";
+import tls from "node:tls";
+import { benchCertificate } from "./bench-certificate.ts";
 import { blastBufferCache, type BlastJob, BlastJobQueue } from "./blast-jobs.ts";
 import { startNetBenchServer } from "./net-bench-server.ts";
 import { blastRequestBytes, blastSizeProblem, decodeBlastRequest } from "./raw-blast-protocol.ts";
-import type { RunningServer } from "./running-server.ts";
+import { benchHost, type RunningServer } from "./running-server.ts";
 
 export { blastRequestBytes, maxBlastBufferBytes } from "./raw-blast-protocol.ts";
 
 export function startRawBlastServer(): Promise<RunningServer> {
+  return startNetBenchServer(blastServing());
+}
+
+/**
+ * The same blast over TLS (`tls.createServer`, the process's self-signed certificate): what Node's
+ * own TLS moves when nothing but the blast runs on top.
+ */
+export async function startRawTlsBlastServer(): Promise<RunningServer> {
+  const { certPem, keyPem } = await benchCertificate();
+  const serve = blastServing();
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer({ cert: certPem, key: keyPem, noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    serve(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, benchHost, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Serves blast requests on one socket (plain or TLS). */
+function blastServing(): (socket: Socket) => void {
   const bufferOf = blastBufferCache((size) => Buffer.alloc(size));
-  return startNetBenchServer((socket) => {
+  return (socket) => {
     const jobs = new BlastJobQueue((job, done) => {
       const buffer = bufferOf(job.size);
       let sent = 0;
@@ -49,5 +85,5 @@ export function startRawBlastServer(): Promise<RunningServer> {
       }
       for (const job of received) jobs.push(job);
     });
-  });
+  };
 }
