@@ -22,7 +22,7 @@
  */
 
 import type { InboundInterceptor } from "../client/client-options.ts";
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "../responder/peer.ts";
 import { unrefTimer } from "../deadline.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
@@ -34,7 +34,7 @@ import {
   encodeControl,
 } from "../protocol/ferry-control.ts";
 import { chainInterceptors, ferryPingResponder } from "../client/ferry-ping.ts";
-import type { RpcHandler } from "../server/rpc-handler.ts";
+import type { RpcHandler } from "../responder/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";
 import {
   decodeHello,
@@ -89,7 +89,7 @@ const REFUSAL = "Ferry authentication required";
 export class SharedSecretServer {
   /** Install as (the first) `interceptor` of the server; see `serverOptions`. */
   readonly interceptor: InboundInterceptor;
-  readonly #sessions = new WeakMap<TransportClient, Session>();
+  readonly #sessions = new WeakMap<Peer, Session>();
   readonly #sharedKey: Promise<CryptoKey> | undefined;
   readonly #secretFor: SharedSecretServerOptions["secretFor"];
   readonly #authTimeoutMs: number;
@@ -122,12 +122,12 @@ export class SharedSecretServer {
   }
 
   /** Whether `client` (a server-side connection) has authenticated. */
-  isAuthenticated(client: TransportClient): boolean {
+  isAuthenticated(client: Peer): boolean {
     return this.#sessions.get(client)?.stage === Stage.Authenticated;
   }
 
   /** The principal `client` authenticated as, or undefined. */
-  principalOf(client: TransportClient): string | undefined {
+  principalOf(client: Peer): string | undefined {
     const session = this.#sessions.get(client);
     return session?.stage === Stage.Authenticated ? session.principal : undefined;
   }
@@ -162,7 +162,7 @@ export class SharedSecretServer {
     };
   }
 
-  #session(client: TransportClient): Session {
+  #session(client: Peer): Session {
     let session = this.#sessions.get(client);
     if (session !== undefined) return session;
     const empty = new Uint8Array(0);
@@ -196,7 +196,7 @@ export class SharedSecretServer {
     return session;
   }
 
-  #intercept(message: Message, client: TransportClient): boolean {
+  #intercept(message: Message, client: Peer): boolean {
     const session = this.#session(client);
     if (session.stage === Stage.Authenticated) return false;
     if (message.type === MessageType.RpcRequest) {
@@ -225,7 +225,7 @@ export class SharedSecretServer {
     return true;
   }
 
-  async #hello(client: TransportClient, session: Session, requestId: Int64, fields: Uint8Array) {
+  async #hello(client: Peer, session: Session, requestId: Int64, fields: Uint8Array) {
     try {
       const hello = decodeHello(fields);
       const { key, unknown } = await this.#keyFor(hello.principal);
@@ -255,7 +255,7 @@ export class SharedSecretServer {
     }
   }
 
-  async #proof(client: TransportClient, session: Session, requestId: Int64, proof: Uint8Array) {
+  async #proof(client: Peer, session: Session, requestId: Int64, proof: Uint8Array) {
     try {
       const valid = await verify(
         session.key!,
@@ -297,7 +297,7 @@ export class SharedSecretServer {
     };
   }
 
-  #fail(client: TransportClient, session: Session, requestId: Int64, reason: unknown): void {
+  #fail(client: Peer, session: Session, requestId: Int64, reason: unknown): void {
     if (session.stage === Stage.Failed) return;
     session.stage = Stage.Failed;
     clearTimeout(session.timer);
@@ -311,11 +311,11 @@ export class SharedSecretServer {
     client.close().catch(() => {});
   }
 
-  #reply(client: TransportClient, requestId: Int64, body: Uint8Array): void {
+  #reply(client: Peer, requestId: Int64, body: Uint8Array): void {
     trySend(client, { type: MessageType.RpcResponse, requestId, body });
   }
 
-  #refuse(message: Message, client: TransportClient): void {
+  #refuse(message: Message, client: Peer): void {
     const error = `${REFUSAL}: ${
       messageTypeName[message.type]
     } refused because the connection has not authenticated`;
@@ -344,7 +344,7 @@ export class SharedSecretServer {
   }
 }
 
-function trySend(client: TransportClient, message: Message): void {
+function trySend(client: Peer, message: Message): void {
   try {
     client.sendMessage(message);
   } catch {

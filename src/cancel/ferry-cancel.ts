@@ -21,9 +21,9 @@ import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { FERRY_PEER_FEATURE } from "../client/ferry-ping.ts";
 import type { ClientBootstrap } from "../pool/pool-options.ts";
-import { type CancelTarget, encodeCancel } from "./ferry-cancel-message.ts";
+import { type CancelTarget, encodeCancel } from "../protocol/ferry-cancel-message.ts";
 
-export type { CancelTarget } from "./ferry-cancel-message.ts";
+export type { CancelTarget } from "../protocol/ferry-cancel-message.ts";
 
 /** Stops sending cancels (idempotent); the subscription also ends with the connection. */
 export type DisableFerryCancel = () => void;
