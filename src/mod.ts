@@ -85,3 +85,4 @@ export * from "./rpc/mod.ts";
 export * from "./files/mod.ts";
 export { webSocketOver } from "./websocket/client-connect.ts";
 export type { WebSocketOverOptions } from "./websocket/client-connect.ts";
+export { WebSocketProtocolError } from "./websocket/frame-parser.ts";

@@ -239,7 +239,9 @@ export class ServiceRouter implements RpcHandler {
   }
 
   #failure(error: unknown, context: ServiceCallContext): Uint8Array {
-    if (error instanceof ServiceError) return encodeServiceFailure(error.code, error.message);
+    if (error instanceof ServiceError) {
+      return encodeServiceFailure(error.serviceCode, error.message);
+    }
     try {
       this.#onInternalError?.(error, context);
     } catch {
