@@ -3,9 +3,9 @@
  * `OneForOneStreamManager` is the implementation Ferry ships.
  *
  * The `owner` passed to every call is the {@linkcode Peer} (at run time the server-side
- * `TransportClient`) of the connection that
- * asked: streams are bound to the connection that registered them, and another connection asking
- * gets the same failure as for an id that never existed.
+ * `TransportClient`) of the connection that asked: streams are bound to the connection that
+ * registered them, and another connection asking gets the same failure as for an id that never
+ * existed.
  *
  * @module
  */
