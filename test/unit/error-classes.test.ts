@@ -54,6 +54,20 @@ test("every error class in src/ is a TransportError exported from src/mod.ts", (
   assert.deepEqual(offences, []);
 });
 
+test("each layer defines its errors in one file", () => {
+  const filesByLayer = new Map<string, Set<string>>();
+  for (const file of definedErrorClasses().values()) {
+    const layer = /^src\/([^/]+)\//.exec(file)?.[1] ?? "(root)";
+    if (!filesByLayer.has(layer)) filesByLayer.set(layer, new Set());
+    filesByLayer.get(layer)!.add(file);
+  }
+  console.log(
+    [...filesByLayer].map(([layer, files]) => `${layer}: ${[...files].join(", ")}`).join("\n"),
+  );
+  const scattered = [...filesByLayer].filter(([, files]) => files.size > 1);
+  assert.deepEqual(scattered, []);
+});
+
 test("a ServiceError is a TransportError (ERR_SERVICE) carrying the implementation's code", () => {
   const cause = new Error("disk gone");
   const error = new ServiceError("E_NO_NOTE", "no note 7", { cause });
