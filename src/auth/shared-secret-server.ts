@@ -226,8 +226,15 @@ export class SharedSecretServer {
   }
 
   async #hello(client: Peer, session: Session, requestId: Int64, fields: Uint8Array) {
+    let hello: ReturnType<typeof decodeHello>;
     try {
-      const hello = decodeHello(fields);
+      hello = decodeHello(fields);
+    } catch (error) {
+      // The peer's own hello was malformed: saying how helps it and reveals nothing.
+      this.#fail(client, session, requestId, error, error instanceof AuthError);
+      return;
+    }
+    try {
       const { key, unknown } = await this.#keyFor(hello.principal);
       const serverNonce = newNonce();
       const proof = await sign(key, "server", hello.principalBytes, hello.clientNonce, serverNonce);
@@ -297,14 +304,15 @@ export class SharedSecretServer {
     };
   }
 
-  #fail(client: Peer, session: Session, requestId: Int64, reason: unknown): void {
+  /** Ends the exchange; the peer hears why only when `disclose` (its own bytes were malformed). */
+  #fail(client: Peer, session: Session, requestId: Int64, reason: unknown, disclose = false): void {
     if (session.stage === Stage.Failed) return;
     session.stage = Stage.Failed;
     clearTimeout(session.timer);
     session.timer = undefined;
     if (!session.reported) this.#onFailure?.(client.remoteAddress, reason);
     session.reported = true;
-    const text = reason instanceof AuthError && reason.message.startsWith("Malformed")
+    const text = disclose
       ? `Ferry authentication failed: ${describeError(reason)}`
       : "Ferry authentication failed";
     trySend(client, { type: MessageType.RpcFailure, requestId, error: text });

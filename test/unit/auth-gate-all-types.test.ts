@@ -10,6 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SharedSecretServer } from "../../src/auth/shared-secret-server.ts";
+import { ControlKind, encodeControl } from "../../src/protocol/ferry-control.ts";
 import { type Message, MessageType, messageTypeName } from "../../src/protocol/messages.ts";
 import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import type { StreamManager } from "../../src/responder/stream-manager.ts";
@@ -99,5 +100,37 @@ test("before authentication every message type is refused and no handler is call
   assert.equal(serverSide.isActive, true, "refusals alone do not close the connection");
   a.close();
   await serverSide.closed;
+  await server.close();
+});
+
+test("a malformed auth hello is refused with why; other auth failures say nothing more", async () => {
+  const gate = new SharedSecretServer({
+    secretFor: (principal) => (principal === "known" ? "correct horse battery staple" : undefined),
+    authTimeoutMs: 0,
+  });
+  const rpcHandler: RpcHandler = { receive: (_c, m) => m };
+  const server = new TransportServer(gate.serverOptions({ rpcHandler }));
+  const failureOf = async (fields: Uint8Array, kind: ControlKind = ControlKind.AuthHello) => {
+    const [a, b] = memorySocketPair();
+    const serverSide = server.accept(b);
+    const peer = new RawPeer(a);
+    peer.send({
+      type: T.RpcRequest,
+      requestId: 1,
+      body: encodeControl(kind, fields),
+    });
+    const [reply] = await peer.received(1);
+    await serverSide.closed;
+    a.close();
+    return reply as { type: MessageType; error?: string };
+  };
+  // Two bytes: a hello needs at least a 2-byte principal length and one byte of it.
+  const malformed = await failureOf(new Uint8Array([0, 9]));
+  assert.equal(malformed.type, T.RpcFailure);
+  assert.match(malformed.error!, /^Ferry authentication failed: Malformed auth hello: 2 bytes/);
+  // A proof before any hello: refused, without telling the peer why.
+  const early = await failureOf(new Uint8Array(32), ControlKind.AuthProof);
+  assert.equal(early.type, T.RpcFailure);
+  assert.equal(early.error, "Ferry authentication failed");
   await server.close();
 });
