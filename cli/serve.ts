@@ -12,7 +12,7 @@ import { describeError } from "../src/errors.ts";
 import { fileService } from "../src/files/file-service.ts";
 import { fileServiceImplementation } from "../src/files/file-service-handler.ts";
 import { ServiceRouter } from "../src/rpc/service-router.ts";
-import { OneForOneStreamManager } from "../src/server/one-for-one-stream-manager.ts";
+import { OneForOneStreamManager } from "../src/responder/one-for-one-stream-manager.ts";
 import { TransportServer } from "../src/server/transport-server.ts";
 import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificate.ts";
 import type { SocketListener } from "../src/socket.ts";

@@ -21,12 +21,12 @@
  */
 
 import { crc32 } from "../src/checksum/crc32.ts";
-import type { TransportClient } from "../src/client/transport-client.ts";
+import type { Peer } from "../src/responder/peer.ts";
 import { InvalidArgumentError, LimitError } from "../src/errors.ts";
 import { defaultLimits } from "../src/limits.ts";
-import { OneForOneStreamManager } from "../src/server/one-for-one-stream-manager.ts";
-import type { RpcHandler } from "../src/server/rpc-handler.ts";
-import type { StreamBody } from "../src/server/stream-manager.ts";
+import { OneForOneStreamManager } from "../src/responder/one-for-one-stream-manager.ts";
+import type { RpcHandler } from "../src/responder/rpc-handler.ts";
+import type { StreamBody } from "../src/responder/stream-manager.ts";
 import { TransportServer, type TransportServerOptions } from "../src/server/transport-server.ts";
 import { genStreamBody, openChunkContent } from "./patterns.ts";
 
@@ -67,7 +67,7 @@ export class InteropRpcHandler implements RpcHandler {
   readonly #streams: OneForOneStreamManager;
   readonly #maxChunkSize: number;
   readonly #maxOneWayLog: number;
-  readonly #logs = new Map<TransportClient, OneWayLog>();
+  readonly #logs = new Map<Peer, OneWayLog>();
 
   constructor(streams: OneForOneStreamManager, options: InteropHandlerOptions = {}) {
     this.#streams = streams;
@@ -76,7 +76,7 @@ export class InteropRpcHandler implements RpcHandler {
     this.#maxOneWayLog = options.maxOneWayLog ?? 10_000;
   }
 
-  receive(client: TransportClient, message: Uint8Array): Uint8Array {
+  receive(client: Peer, message: Uint8Array): Uint8Array {
     if (startsWith(message, OPEN)) return this.#open(client, message);
     if (startsWith(message, FAIL)) throw new Error(decoder.decode(message.subarray(FAIL.length)));
     if (equals(message, ONEWAY_LOG)) return this.#oneWayLog(client);
@@ -88,7 +88,7 @@ export class InteropRpcHandler implements RpcHandler {
     return message;
   }
 
-  receiveOneWay(client: TransportClient, message: Uint8Array): void {
+  receiveOneWay(client: Peer, message: Uint8Array): void {
     let log = this.#logs.get(client);
     if (log === undefined) this.#logs.set(client, log = { messages: [], dropped: 0 });
     if (log.messages.length >= this.#maxOneWayLog) log.dropped++;
@@ -96,7 +96,7 @@ export class InteropRpcHandler implements RpcHandler {
   }
 
   async receiveStream(
-    _client: TransportClient,
+    _client: Peer,
     meta: Uint8Array,
     body: ReadableStream<Uint8Array>,
   ): Promise<Uint8Array> {
@@ -110,11 +110,11 @@ export class InteropRpcHandler implements RpcHandler {
     return encoder.encode(`upload:${decoder.decode(meta)}:${byteCount}:${crc.toString(16)}`);
   }
 
-  channelInactive(client: TransportClient): void {
+  channelInactive(client: Peer): void {
     this.#logs.delete(client);
   }
 
-  #open(client: TransportClient, message: Uint8Array): Uint8Array {
+  #open(client: Peer, message: Uint8Array): Uint8Array {
     const request = decoder.decode(message);
     const [, count, size, ...rest] = request.split(":");
     if (
@@ -145,7 +145,7 @@ export class InteropRpcHandler implements RpcHandler {
     return reply;
   }
 
-  #oneWayLog(client: TransportClient): Uint8Array {
+  #oneWayLog(client: Peer): Uint8Array {
     const log = this.#logs.get(client);
     if (log === undefined) return new Uint8Array(0);
     if (log.dropped > 0) {

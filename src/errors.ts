@@ -3,6 +3,13 @@
  * string `code` that callers can switch on, and the underlying `cause` where there is one.
  * Messages say what was attempted, why it failed and the value received.
  *
+ * This file holds the base class and the errors every layer raises; a layer's own errors live in
+ * one file of that layer (`src/pool/pool-errors.ts`, `src/responder/stream-errors.ts`,
+ * `src/rpc/rpc-errors.ts`, `src/files/file-errors.ts`, `src/gateway/close-codes.ts`, …), and all
+ * are exported from the package index, `src/mod.ts`. An error that ends a WebSocket with a
+ * particular close code carries it as a numeric `closeCode` property, set where the error is
+ * created (see `src/websocket/close-codes.ts`); nothing derives a code from message text.
+ *
  * @module
  */
 
@@ -19,7 +26,8 @@ export type TransportErrorCode =
   | "ERR_INVALID_ARGUMENT"
   | "ERR_LIMIT"
   | "ERR_AUTH"
-  | "ERR_PAYLOAD";
+  | "ERR_PAYLOAD"
+  | "ERR_SERVICE";
 
 /** Base class of every error Ferry raises. */
 export class TransportError extends Error {
@@ -80,15 +88,6 @@ export class RemoteError extends TransportError {
     super(message, { code: "ERR_REMOTE" });
     this.remoteMessage = remoteMessage;
     this.remoteCode = options.remoteCode;
-  }
-}
-
-/** A pool lease was not granted before its deadline. */
-export class PoolTimeoutError extends TransportError {
-  readonly timeoutMs: number;
-  constructor(message: string, timeoutMs: number) {
-    super(message, { code: "ERR_POOL_TIMEOUT" });
-    this.timeoutMs = timeoutMs;
   }
 }
 

@@ -27,17 +27,18 @@ export {
   ConnectionCapError,
   type ConnectionCaps,
 } from "./server/connection-admission.ts";
-export type { RpcHandler } from "./server/rpc-handler.ts";
-export type { StreamBody, StreamManager } from "./server/stream-manager.ts";
-export { TransferBudget } from "./server/transfer-budget.ts";
+export type { Peer } from "./responder/peer.ts";
+export type { RpcHandler } from "./responder/rpc-handler.ts";
+export type { StreamBody, StreamManager } from "./responder/stream-manager.ts";
+export { TransferBudget } from "./responder/transfer-budget.ts";
 export { InboundFrameBudget } from "./connection/inbound-frame-budget.ts";
-export type { HandlerErrorReporter } from "./server/request-handler.ts";
+export type { HandlerErrorReporter } from "./responder/request-handler.ts";
 export {
   HandlerErrorLog,
   type HandlerErrorLogOptions,
   type HandlerErrorLogStats,
   type LogClock,
-} from "./server/handler-error-log.ts";
+} from "./responder/handler-error-log.ts";
 
 export {
   type NamedStreamOpener,
@@ -46,9 +47,13 @@ export {
   type RegisterStreamOptions,
   type StreamManagerStats,
   type StreamOwner,
-} from "./server/one-for-one-stream-manager.ts";
-export type { ChunkSource, RandomAccessChunkSource } from "./server/chunk-source.ts";
-export { ChunkIndexError, ChunkSourceError, UnknownStreamError } from "./server/stream-errors.ts";
+} from "./responder/one-for-one-stream-manager.ts";
+export type { ChunkSource, RandomAccessChunkSource } from "./responder/chunk-source.ts";
+export {
+  ChunkIndexError,
+  ChunkSourceError,
+  UnknownStreamError,
+} from "./responder/stream-errors.ts";
 export { crc32 } from "./checksum/crc32.ts";
 
 export * from "./pool/mod.ts";
@@ -80,3 +85,4 @@ export * from "./rpc/mod.ts";
 export * from "./files/mod.ts";
 export { webSocketOver } from "./websocket/client-connect.ts";
 export type { WebSocketOverOptions } from "./websocket/client-connect.ts";
+export { WebSocketProtocolError } from "./websocket/frame-parser.ts";

@@ -15,8 +15,8 @@
  */
 
 import type { TransportClient } from "../../src/client/transport-client.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
 import { benchCertificate } from "./bench-certificate.ts";
 import {

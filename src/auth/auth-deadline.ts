@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "../responder/peer.ts";
 import { unrefTimer } from "../deadline.ts";
 import { AuthError } from "../errors.ts";
 
@@ -18,7 +18,7 @@ import { AuthError } from "../errors.ts";
  * timer never keeps the process alive and is cleared when the connection closes first.
  */
 export function startAuthDeadline(
-  client: TransportClient,
+  client: Peer,
   timeoutMs: number,
   what: string,
   expire: () => boolean,

@@ -9,16 +9,16 @@
 
 import type { InboundInterceptor } from "../client/client-options.ts";
 import { chainInterceptors, ferryPingResponder } from "../client/ferry-ping.ts";
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "../responder/peer.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import type { RpcHandler } from "../server/rpc-handler.ts";
+import type { RpcHandler } from "../responder/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";
 
 /** What the wrapper asks of the authenticator. */
 export interface HandlerGuard {
-  opened(client: TransportClient): void;
+  opened(client: Peer): void;
   /** Throws when `client` may not make a `what` call. */
-  check(client: TransportClient, what: string): void;
+  check(client: Peer, what: string): void;
 }
 
 /** `handler` behind `guard`. Optional methods stay absent when `handler` lacks them. */

@@ -11,13 +11,13 @@
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "../responder/peer.ts";
 import { type Message, MessageType } from "../protocol/messages.ts";
 
 /** Answers `message` with its failure reply carrying `error`, or drops it if it has none. */
 export function refuseUnauthenticated(
   message: Message,
-  client: TransportClient,
+  client: Peer,
   error: string,
 ): void {
   switch (message.type) {
@@ -44,7 +44,7 @@ export function refuseUnauthenticated(
 }
 
 /** Sends `message` unless the connection has closed meanwhile (then there is no one to answer). */
-export function trySend(client: TransportClient, message: Message): void {
+export function trySend(client: Peer, message: Message): void {
   try {
     client.sendMessage(message);
   } catch {

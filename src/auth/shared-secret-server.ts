@@ -22,7 +22,7 @@
  */
 
 import type { InboundInterceptor } from "../client/client-options.ts";
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "../responder/peer.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
@@ -32,7 +32,7 @@ import {
   controlKind,
   encodeControl,
 } from "../protocol/ferry-control.ts";
-import type { RpcHandler } from "../server/rpc-handler.ts";
+import type { RpcHandler } from "../responder/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";
 import {
   decodeHello,
@@ -89,7 +89,7 @@ const REFUSAL = "Ferry authentication required";
 export class SharedSecretServer {
   /** Install as (the first) `interceptor` of the server; see `serverOptions`. */
   readonly interceptor: InboundInterceptor;
-  readonly #sessions = new WeakMap<TransportClient, Session>();
+  readonly #sessions = new WeakMap<Peer, Session>();
   readonly #sharedKey: Promise<CryptoKey> | undefined;
   readonly #secretFor: SharedSecretServerOptions["secretFor"];
   readonly #authTimeoutMs: number;
@@ -122,12 +122,12 @@ export class SharedSecretServer {
   }
 
   /** Whether `client` (a server-side connection) has authenticated. */
-  isAuthenticated(client: TransportClient): boolean {
+  isAuthenticated(client: Peer): boolean {
     return this.#sessions.get(client)?.stage === Stage.Authenticated;
   }
 
   /** The principal `client` authenticated as, or undefined. */
-  principalOf(client: TransportClient): string | undefined {
+  principalOf(client: Peer): string | undefined {
     const session = this.#sessions.get(client);
     return session?.stage === Stage.Authenticated ? session.principal : undefined;
   }
@@ -158,7 +158,7 @@ export class SharedSecretServer {
     return gatedServerOptions(this, options);
   }
 
-  #session(client: TransportClient): Session {
+  #session(client: Peer): Session {
     let session = this.#sessions.get(client);
     if (session !== undefined) return session;
     const empty = new Uint8Array(0);
@@ -186,7 +186,7 @@ export class SharedSecretServer {
     return session;
   }
 
-  #intercept(message: Message, client: TransportClient): boolean {
+  #intercept(message: Message, client: Peer): boolean {
     const session = this.#session(client);
     if (session.stage === Stage.Authenticated) return false;
     if (message.type === MessageType.RpcRequest) {
@@ -221,9 +221,16 @@ export class SharedSecretServer {
     return true;
   }
 
-  async #hello(client: TransportClient, session: Session, requestId: Int64, fields: Uint8Array) {
+  async #hello(client: Peer, session: Session, requestId: Int64, fields: Uint8Array) {
+    let hello: ReturnType<typeof decodeHello>;
     try {
-      const hello = decodeHello(fields);
+      hello = decodeHello(fields);
+    } catch (error) {
+      // The peer's own hello was malformed: saying how helps it and reveals nothing.
+      this.#fail(client, session, requestId, error, error instanceof AuthError);
+      return;
+    }
+    try {
       const { key, unknown } = await this.#keyFor(hello.principal);
       const serverNonce = newNonce();
       const proof = await sign(key, "server", hello.principalBytes, hello.clientNonce, serverNonce);
@@ -251,7 +258,7 @@ export class SharedSecretServer {
     }
   }
 
-  async #proof(client: TransportClient, session: Session, requestId: Int64, proof: Uint8Array) {
+  async #proof(client: Peer, session: Session, requestId: Int64, proof: Uint8Array) {
     try {
       const valid = await verify(
         session.key!,
@@ -293,21 +300,28 @@ export class SharedSecretServer {
     };
   }
 
-  #fail(client: TransportClient, session: Session, requestId: Int64, reason: unknown): void {
+  /** Ends the exchange; the peer hears why only when `disclose` (its own bytes were malformed). */
+  #fail(
+    client: Peer,
+    session: Session,
+    requestId: Int64,
+    reason: unknown,
+    disclose = false,
+  ): void {
     if (session.stage === Stage.Failed) return;
     session.stage = Stage.Failed;
     clearTimeout(session.timer);
     session.timer = undefined;
     if (!session.reported) this.#onFailure?.(client.remoteAddress, reason);
     session.reported = true;
-    const text = reason instanceof AuthError && reason.message.startsWith("Malformed")
+    const text = disclose
       ? `Ferry authentication failed: ${describeError(reason)}`
       : "Ferry authentication failed";
     trySend(client, { type: MessageType.RpcFailure, requestId, error: text });
     client.close().catch(() => {});
   }
 
-  #reply(client: TransportClient, requestId: Int64, body: Uint8Array): void {
+  #reply(client: Peer, requestId: Int64, body: Uint8Array): void {
     trySend(client, { type: MessageType.RpcResponse, requestId, body });
   }
 }

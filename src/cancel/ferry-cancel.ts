@@ -5,9 +5,9 @@
  *
  * Without it nothing breaks: the client already drops a late chunk reply and reads an abandoned
  * stream's body off the socket and discards it. With it the server stops reading the source and
- * sending bytes nobody wants. What the server does with a cancel is in `src/server/`
+ * sending bytes nobody wants. What the server does with a cancel is in `src/responder/`
  * (`ChunkFetchReplies`, `StreamReplyQueue`, `CancellableBody`); the wire form is in
- * `ferry-cancel-message.ts`.
+ * `src/protocol/ferry-cancel-message.ts`.
  *
  * A plain Spark server would hand the cancel (a OneWayMessage) to its application handler, so it
  * is only sent to peers known to be Ferry: call {@linkcode enableFerryCancel} yourself for such a
@@ -21,9 +21,9 @@ import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { FERRY_PEER_FEATURE } from "../client/ferry-ping.ts";
 import type { ClientBootstrap } from "../pool/pool-options.ts";
-import { type CancelTarget, encodeCancel } from "./ferry-cancel-message.ts";
+import { type CancelTarget, encodeCancel } from "../protocol/ferry-cancel-message.ts";
 
-export type { CancelTarget } from "./ferry-cancel-message.ts";
+export type { CancelTarget } from "../protocol/ferry-cancel-message.ts";
 
 /** Stops sending cancels (idempotent); the subscription also ends with the connection. */
 export type DisableFerryCancel = () => void;

@@ -9,13 +9,13 @@ import type { Message } from "../protocol/messages.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { DEFAULT_STREAM_HIGH_WATER_MARK } from "../connection/inbound-body.ts";
-import { sharedHandlerErrorLog } from "../server/handler-error-log.ts";
 import { InboundFrameBudget } from "../connection/inbound-frame-budget.ts";
 import { SPARK_MAX_FRAME_LENGTH } from "../protocol/oversized-frame.ts";
-import type { HandlerErrorReporter } from "../server/request-handler.ts";
-import type { RpcHandler } from "../server/rpc-handler.ts";
-import type { StreamManager } from "../server/stream-manager.ts";
-import { TransferBudget } from "../server/transfer-budget.ts";
+import {
+  type ResolvedServingOptions,
+  resolveServingOptions,
+  type ServingOptions,
+} from "../responder/serving-options.ts";
 import type { TransportClient } from "./transport-client.ts";
 
 /**
@@ -25,11 +25,12 @@ import type { TransportClient } from "./transport-client.ts";
  */
 export type InboundInterceptor = (message: Message, client: TransportClient) => boolean;
 
-export interface ClientOptions {
-  /** Serves the peer's RPCs, one-way messages and uploads on this connection. */
-  readonly rpcHandler?: RpcHandler;
-  /** Serves the peer's chunk fetches and stream requests on this connection. */
-  readonly streamManager?: StreamManager;
+/**
+ * The connection's own options; how it serves the peer's requests (`rpcHandler`,
+ * `streamManager`, `transferBudget`, `onHandlerError`, …) are the responder's
+ * {@linkcode ServingOptions}.
+ */
+export interface ClientOptions extends ServingOptions {
   /** Largest frame accepted from the peer (default `defaultLimits.maxFrameLength`). */
   readonly maxFrameLength?: number;
   /**
@@ -64,10 +65,6 @@ export interface ClientOptions {
   readonly maxInFlightRequests?: number;
   /** Bytes a received stream (or upload body) buffers before reading from the socket pauses. */
   readonly streamHighWaterMark?: number;
-  /** Chunks and streams this side sends at once (ignored when `transferBudget` is given). */
-  readonly maxChunksBeingTransferred?: number;
-  /** A budget shared with other connections (a server shares one across all of its own). */
-  readonly transferBudget?: TransferBudget;
   /** Sees inbound messages before dispatch; see {@linkcode InboundInterceptor}. */
   readonly interceptor?: InboundInterceptor;
   /**
@@ -88,17 +85,10 @@ export interface ClientOptions {
    * `defaultLimits.slowConsumerTimeoutMs`.
    */
   readonly slowConsumerTimeoutMs?: number;
-  /**
-   * Handler failures that cannot be sent to the peer (default: one `console.warn` line each,
-   * rate-limited and summarised, see `src/server/handler-error-log.ts`).
-   */
-  readonly onHandlerError?: HandlerErrorReporter;
 }
 
 /** Every option with its default applied. */
-export interface ResolvedClientOptions {
-  readonly rpcHandler: RpcHandler | undefined;
-  readonly streamManager: StreamManager | undefined;
+export interface ResolvedClientOptions extends ResolvedServingOptions {
   readonly maxFrameLength: number;
   readonly maxReplyFrameLength: number;
   readonly inboundFrameBudget: InboundFrameBudget;
@@ -108,21 +98,13 @@ export interface ResolvedClientOptions {
   readonly writeHardCap: number;
   readonly maxInFlightRequests: number;
   readonly streamHighWaterMark: number;
-  readonly transferBudget: TransferBudget;
   readonly interceptor: InboundInterceptor | undefined;
-  readonly onHandlerError: HandlerErrorReporter;
   readonly firstFrameTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly slowConsumerTimeoutMs: number;
 }
 
 const MIN_FRAME_LENGTH = 9;
-
-/**
- * Logs a handler failure that has nowhere else to go: one line, rate-limited process-wide (a peer
- * can make handlers fail at will).
- */
-export const warnHandlerError: HandlerErrorReporter = sharedHandlerErrorLog.report;
 
 /** Validates `options` and applies defaults. @throws InvalidArgumentError naming the option. */
 export function resolveClientOptions(
@@ -151,16 +133,7 @@ export function resolveClientOptions(
     }
     return value as T | undefined;
   };
-  const handler = (name: "rpcHandler" | "streamManager", method: string) => {
-    const value = options[name] as Record<string, unknown> | undefined;
-    if (value !== undefined && (value === null || typeof value[method] !== "function")) {
-      throw new InvalidArgumentError(
-        `Invalid ${owner}.${name}: expected an object with a ${method} method`,
-      );
-    }
-  };
-  handler("rpcHandler", "receive");
-  handler("streamManager", "getChunk");
+  const serving = resolveServingOptions(options, owner);
   const inbound = options.inboundFrameBudget;
   if (inbound !== undefined && !(inbound instanceof InboundFrameBudget)) {
     throw new InvalidArgumentError(
@@ -178,13 +151,8 @@ export function resolveClientOptions(
         `(2 GiB − 1, Spark's frame ceiling), got ${maxReplyFrameLength}`,
     );
   }
-  const budget = options.transferBudget;
-  if (budget !== undefined && !(budget instanceof TransferBudget)) {
-    throw new InvalidArgumentError(`Invalid ${owner}.transferBudget: expected a TransferBudget`);
-  }
   return {
-    rpcHandler: options.rpcHandler,
-    streamManager: options.streamManager,
+    ...serving,
     maxFrameLength: check("maxFrameLength", defaultLimits.maxFrameLength, MIN_FRAME_LENGTH),
     maxReplyFrameLength,
     inboundFrameBudget: inbound ??
@@ -197,12 +165,7 @@ export function resolveClientOptions(
     writeHardCap: check("writeHardCap", defaultLimits.writeHardCap, 1),
     maxInFlightRequests: check("maxInFlightRequests", defaultLimits.maxInFlightRequests, 1),
     streamHighWaterMark: check("streamHighWaterMark", DEFAULT_STREAM_HIGH_WATER_MARK, 1),
-    transferBudget: budget ??
-      new TransferBudget(
-        check("maxChunksBeingTransferred", defaultLimits.maxChunksBeingTransferred, 1),
-      ),
     interceptor: fn<InboundInterceptor>("interceptor"),
-    onHandlerError: fn<HandlerErrorReporter>("onHandlerError") ?? warnHandlerError,
     firstFrameTimeoutMs: check("firstFrameTimeoutMs", 0, 0),
     idleTimeoutMs: check("idleTimeoutMs", 0, 0),
     slowConsumerTimeoutMs: check(

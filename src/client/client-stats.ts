@@ -5,7 +5,7 @@
  */
 
 import type { ConnectionCounters } from "../connection/connection.ts";
-import type { RequestHandlerStats } from "../server/request-handler.ts";
+import type { RequestHandlerStats } from "../responder/request-handler.ts";
 
 export interface ClientStats extends ConnectionCounters, RequestHandlerStats {
   /** Requests this side sent that wait for replies, by kind (uploads count as RPCs). */

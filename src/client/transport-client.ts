@@ -30,7 +30,8 @@ import type { CallOptions } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
-import { RequestHandler } from "../server/request-handler.ts";
+import type { Peer } from "../responder/peer.ts";
+import { RequestHandler } from "../responder/request-handler.ts";
 import type { Connect, Socket, SocketClosed, SocketInfo } from "../socket.ts";
 import {
   type ClientOptions,
@@ -52,7 +53,7 @@ export type { ByteStream } from "../connection/inbound-body.ts";
 export type { MergedBlockMeta } from "../connection/response-handler.ts";
 export type { UploadOptions } from "./request-arguments.ts";
 
-export class TransportClient {
+export class TransportClient implements Peer {
   /**
    * Opens a connection with `connect` and wraps it. `timeoutMs` / `signal` bound the connect
    * (default `defaultLimits.connectTimeoutMs`); the other options configure the client.

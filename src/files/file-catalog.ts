@@ -8,7 +8,7 @@
 
 import { InvalidArgumentError, LimitError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import type { RandomAccessChunkSource } from "../server/chunk-source.ts";
+import type { RandomAccessChunkSource } from "../responder/chunk-source.ts";
 import { Sha256 } from "../checksum/sha256.ts";
 import {
   checkFileName,

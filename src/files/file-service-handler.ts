@@ -12,11 +12,11 @@
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "../responder/peer.ts";
 import { describeError } from "../errors.ts";
 import { ServiceError } from "../rpc/rpc-errors.ts";
 import type { ServiceImplementation } from "../rpc/service-definition.ts";
-import type { OneForOneStreamManager } from "../server/one-for-one-stream-manager.ts";
+import type { OneForOneStreamManager } from "../responder/one-for-one-stream-manager.ts";
 import type { CatalogFile, FileCatalog } from "./file-catalog.ts";
 import {
   type ChunkDigests,
@@ -31,13 +31,13 @@ export function fileServiceImplementation(
   streams: OneForOneStreamManager,
 ): ServiceImplementation<FileServiceMethods> {
   /** Files each connection opened by stream id, so `release` only touches the caller's own. */
-  const opened = new WeakMap<TransportClient, Map<bigint, CatalogFile>>();
+  const opened = new WeakMap<Peer, Map<bigint, CatalogFile>>();
   /**
    * Opens started and not yet registered (per connection and in all), counted against the
    * manager's stream caps before the catalog opens anything: a refused open never takes a
    * descriptor, even with thousands of opens in flight at once.
    */
-  const opening = new WeakMap<TransportClient, number>();
+  const opening = new WeakMap<Peer, number>();
   let openingTotal = 0;
   return {
     list: async () => [...await catalog.list()],

@@ -7,7 +7,7 @@
 
 export { ConnectionPool, type LeaseOptions } from "./connection-pool.ts";
 export { PoolLease } from "./pool-lease.ts";
-export { PoolClosedError } from "./pool-errors.ts";
+export { PoolClosedError, PoolTimeoutError } from "./pool-errors.ts";
 export { type Route, type RouteAddress, routeKey } from "./route.ts";
 export {
   type BootstrapContext,

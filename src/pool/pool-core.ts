@@ -8,7 +8,7 @@
  * @module
  */
 
-import { InvalidArgumentError, PoolTimeoutError } from "../errors.ts";
+import { InvalidArgumentError } from "../errors.ts";
 import { ConnectBackoff } from "./connect-backoff.ts";
 import { DeadlineQueues } from "./deadline-queue.ts";
 import { IntrusiveList } from "./intrusive-list.ts";
@@ -17,7 +17,7 @@ import type { LeaseWaiter } from "./lease-waiter.ts";
 import type { PoolClock } from "./pool-clock.ts";
 import { systemClock } from "./pool-clock.ts";
 import { PoolConnector } from "./pool-connector.ts";
-import { PoolClosedError } from "./pool-errors.ts";
+import { PoolClosedError, PoolTimeoutError } from "./pool-errors.ts";
 import type { LeaseOwner } from "./pool-lease.ts";
 import type {
   ConnectionPoolOptions,

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { InvalidArgumentError, TransportError } from "../errors.ts";
+
 /** Codes the service router itself replies with. */
 export const RpcErrorCode = {
   /** No service of that name is served on this connection. */
@@ -29,20 +31,21 @@ export const RpcErrorCode = {
 export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
 
 /**
- * Thrown by a service implementation to fail a call with `code` and `message`; the caller gets a
- * `RemoteError` with `remoteCode === code` and `remoteMessage === message`.
+ * Thrown by a service implementation to fail a call with `serviceCode` and `message`; the caller
+ * gets a `RemoteError` with `remoteCode === serviceCode` and `remoteMessage === message`. Like
+ * every Ferry error it is a `TransportError`: its `code` is `ERR_SERVICE`; the code of the
+ * implementation's choosing is `serviceCode`.
  */
-export class ServiceError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    if (typeof code !== "string" || code.length === 0) {
-      throw new TypeError(`ServiceError: code must be a non-empty string, got ${String(code)}`);
+export class ServiceError extends TransportError {
+  /** The implementation's own code, sent to the caller as `RemoteError.remoteCode`. */
+  readonly serviceCode: string;
+  constructor(serviceCode: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: "ERR_SERVICE", cause: options.cause });
+    if (typeof serviceCode !== "string" || serviceCode.length === 0) {
+      throw new InvalidArgumentError(
+        `ServiceError: code must be a non-empty string, got ${String(serviceCode)}`,
+      );
     }
-    this.code = code;
-  }
-
-  override get name(): string {
-    return "ServiceError";
+    this.serviceCode = serviceCode;
   }
 }

@@ -25,7 +25,7 @@
 import type { TransportClient } from "../client/transport-client.ts";
 import { describeError, InvalidArgumentError, LimitError, PayloadError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import type { RpcHandler } from "../server/rpc-handler.ts";
+import type { RpcHandler } from "../responder/rpc-handler.ts";
 import { DETAIL_CHARS, excerpt, quoteExcerpt } from "../excerpt.ts";
 import {
   positiveInteger,
@@ -239,7 +239,9 @@ export class ServiceRouter implements RpcHandler {
   }
 
   #failure(error: unknown, context: ServiceCallContext): Uint8Array {
-    if (error instanceof ServiceError) return encodeServiceFailure(error.code, error.message);
+    if (error instanceof ServiceError) {
+      return encodeServiceFailure(error.serviceCode, error.message);
+    }
     try {
       this.#onInternalError?.(error, context);
     } catch {

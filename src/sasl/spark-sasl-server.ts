@@ -27,14 +27,14 @@
  */
 
 import type { InboundInterceptor } from "../client/client-options.ts";
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "../responder/peer.ts";
 import { startAuthDeadline } from "../auth/auth-deadline.ts";
 import { gatedServerOptions, guardHandler } from "../auth/authenticated-handler.ts";
 import { refuseUnauthenticated, trySend } from "../auth/refuse-unauthenticated.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
-import type { RpcHandler } from "../server/rpc-handler.ts";
+import type { RpcHandler } from "../responder/rpc-handler.ts";
 import type { TransportServerOptions } from "../server/transport-server.ts";
 import type { Listen } from "../socket.ts";
 import { MAX_DIRECTIVES_LENGTH, type Qop, sparkSaslPassword } from "./digest-md5.ts";
@@ -86,7 +86,7 @@ const REFUSAL = "Expected SaslMessage, received something else " +
 export class SparkSaslServer {
   /** Install as (the first) `interceptor` of the server; see `serverOptions`. */
   readonly interceptor: InboundInterceptor;
-  readonly #sessions = new WeakMap<TransportClient, Session>();
+  readonly #sessions = new WeakMap<Peer, Session>();
   readonly #options: SparkSaslServerOptions;
   readonly #authTimeoutMs: number;
 
@@ -120,12 +120,12 @@ export class SparkSaslServer {
   }
 
   /** Whether `client` (a server-side connection) has authenticated. */
-  isAuthenticated(client: TransportClient): boolean {
+  isAuthenticated(client: Peer): boolean {
     return this.#sessions.get(client)?.stage === Stage.Authenticated;
   }
 
   /** The appId `client` authenticated as, or undefined. */
-  readonly principalOf = (client: TransportClient): string | undefined => {
+  readonly principalOf = (client: Peer): string | undefined => {
     const session = this.#sessions.get(client);
     return session?.stage === Stage.Authenticated ? session.appId : undefined;
   };
@@ -147,7 +147,7 @@ export class SparkSaslServer {
     return gatedServerOptions(this, options);
   }
 
-  #session(client: TransportClient): Session {
+  #session(client: Peer): Session {
     let session = this.#sessions.get(client);
     if (session !== undefined) return session;
     session = {
@@ -176,7 +176,7 @@ export class SparkSaslServer {
     return session;
   }
 
-  #intercept(message: Message, client: TransportClient): boolean {
+  #intercept(message: Message, client: Peer): boolean {
     const session = this.#session(client);
     if (session.stage === Stage.Authenticated) return false;
     if (message.type !== MessageType.RpcRequest || !isSaslMessage(message.body)) {
@@ -203,7 +203,7 @@ export class SparkSaslServer {
     return true;
   }
 
-  async #hello(client: TransportClient, session: Session, requestId: Int64, body: Uint8Array) {
+  async #hello(client: Peer, session: Session, requestId: Int64, body: Uint8Array) {
     try {
       const { appId, token } = decodeSaslMessage(body);
       if (token.byteLength !== 0) {
@@ -247,7 +247,7 @@ export class SparkSaslServer {
     }
   }
 
-  #response(client: TransportClient, session: Session, requestId: Int64, body: Uint8Array) {
+  #response(client: Peer, session: Session, requestId: Int64, body: Uint8Array) {
     try {
       const { token } = decodeSaslMessage(body);
       if (token.byteLength > MAX_DIRECTIVES_LENGTH) {
@@ -273,7 +273,7 @@ export class SparkSaslServer {
     }
   }
 
-  #fail(client: TransportClient, session: Session, requestId: Int64, reason: unknown): void {
+  #fail(client: Peer, session: Session, requestId: Int64, reason: unknown): void {
     if (session.stage === Stage.Failed) return;
     session.stage = Stage.Failed;
     clearTimeout(session.timer);

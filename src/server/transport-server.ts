@@ -19,16 +19,16 @@ import { TransportClient } from "../client/transport-client.ts";
 import { ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import type { Listen, Socket, SocketListener } from "../socket.ts";
-import { HandlerErrorLog, type HandlerErrorLogStats } from "./handler-error-log.ts";
-import type { RpcHandler } from "./rpc-handler.ts";
+import { HandlerErrorLog, type HandlerErrorLogStats } from "../responder/handler-error-log.ts";
+import type { RpcHandler } from "../responder/rpc-handler.ts";
 import {
   ConnectionAdmission,
   type ConnectionAdmissionStats,
   ConnectionCapError,
   type ConnectionCaps,
 } from "./connection-admission.ts";
-import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
-import { TransferBudget } from "./transfer-budget.ts";
+import { resolveServingLimits, type ServingLimits } from "../responder/serving-limits.ts";
+import { TransferBudget } from "../responder/transfer-budget.ts";
 
 /**
  * Options of a {@linkcode TransportServer}; they apply to every connection it accepts. Unlike a

@@ -27,8 +27,8 @@ import type { FileCatalog } from "../../src/files/file-catalog.ts";
 import { type FileInfo, fileService } from "../../src/files/file-service.ts";
 import { fileServiceImplementation } from "../../src/files/file-service-handler.ts";
 import { ServiceRouter } from "../../src/rpc/service-router.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import { TransferBudget } from "../../src/server/transfer-budget.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
+import { TransferBudget } from "../../src/responder/transfer-budget.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 
 const MiB = 1024 * 1024;

@@ -14,8 +14,8 @@
 
 import assert from "node:assert/strict";
 import { type Message, MessageType, messageTypeName } from "../../src/protocol/messages.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
 import { memorySocketPair } from "./memory-socket.ts";
 import { RawPeer, settle, utf8 } from "./engine-fixtures.ts";

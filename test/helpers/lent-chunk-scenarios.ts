@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import type { Connect, Listen } from "../../src/socket.ts";
 

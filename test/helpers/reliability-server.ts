@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import type { StreamBody, StreamManager } from "../../src/server/stream-manager.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import type { StreamBody, StreamManager } from "../../src/responder/stream-manager.ts";
 import { pattern, readAll, text, utf8 } from "./engine-fixtures.ts";
 
 /** A 32-bit rolling checksum (cheap, order-sensitive). */

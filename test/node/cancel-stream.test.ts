@@ -13,7 +13,7 @@ import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
 import { enableFerryCancel } from "../../src/cancel/ferry-cancel.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { LimitError } from "../../src/errors.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { text, utf8 } from "../helpers/engine-fixtures.ts";
 

@@ -26,7 +26,7 @@ import process from "node:process";
 import { runFerry, type RunningServe, startServe } from "../helpers/ferry-cli.ts";
 import { tcpListen } from "../../adapters/node/tcp.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import { defineService, method, ServiceRouter } from "../../src/rpc/mod.ts";
 import { fileService } from "../../src/files/file-service.ts";
 import { fileServiceImplementation } from "../../src/files/file-service-handler.ts";

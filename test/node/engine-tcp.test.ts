@@ -8,8 +8,9 @@ import * as net from "node:net";
 import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionClosedError, RemoteError, TimeoutError } from "../../src/errors.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import type { StreamBody, StreamManager } from "../../src/server/stream-manager.ts";
+import type { Peer } from "../../src/responder/peer.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import type { StreamBody, StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import type { SocketListener } from "../../src/socket.ts";
 import { concat, pattern, readAll, text, utf8 } from "../helpers/engine-fixtures.ts";
@@ -17,7 +18,7 @@ import { concat, pattern, readAll, text, utf8 } from "../helpers/engine-fixtures
 const host = "127.0.0.1";
 const oneWayLog: string[] = [];
 /** Server-side handles of connections that sent `hang`. */
-const hangingClients: TransportClient[] = [];
+const hangingClients: Peer[] = [];
 
 const rpcHandler: RpcHandler = {
   receive(client, message) {

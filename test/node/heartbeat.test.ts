@@ -17,7 +17,7 @@ import {
 } from "../../src/liveness/ferry-heartbeat.ts";
 import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
 import type { BootstrapContext } from "../../src/pool/pool-options.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { FaultProxy } from "../helpers/fault-proxy.ts";
 import { utf8 } from "../helpers/engine-fixtures.ts";

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bodySource } from "../../src/connection/body-source.ts";
 import { LimitError } from "../../src/errors.ts";
-import { CancellableBody } from "../../src/server/cancellable-body.ts";
+import { CancellableBody } from "../../src/responder/cancellable-body.ts";
 
 function countingIterable(chunks: Uint8Array[]) {
   const state = { reads: 0, returned: 0 };

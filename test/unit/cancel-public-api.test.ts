@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ferry from "../../src/mod.ts";
-import { decodeCancel, isCancel } from "../../src/cancel/ferry-cancel-message.ts";
+import { decodeCancel, isCancel } from "../../src/protocol/ferry-cancel-message.ts";
 import * as cancel from "../../src/cancel/ferry-cancel.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
 import { RawPeer } from "../helpers/engine-fixtures.ts";

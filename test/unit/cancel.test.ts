@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeCancel, encodeCancel, isCancel } from "../../src/cancel/ferry-cancel-message.ts";
+import { decodeCancel, encodeCancel, isCancel } from "../../src/protocol/ferry-cancel-message.ts";
 import {
   enableFerryCancel,
   ferryCancelBootstrap,
@@ -17,8 +17,8 @@ import { TransportClient } from "../../src/client/transport-client.ts";
 import { InvalidArgumentError, LimitError, ProtocolError } from "../../src/errors.ts";
 import type { BootstrapContext } from "../../src/pool/pool-options.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import type { StreamBody } from "../../src/server/stream-manager.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
+import type { StreamBody } from "../../src/responder/stream-manager.ts";
 import { RawPeer, readAll, serve, settle, text, utf8 } from "../helpers/engine-fixtures.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 

@@ -9,8 +9,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { AbandonedRequest, TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../../src/errors.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { pattern, readAll, serve, settle, text, utf8 } from "../helpers/engine-fixtures.ts";
 
 const echo: RpcHandler = { receive: (_client, message) => message };

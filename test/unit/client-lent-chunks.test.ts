@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { InvalidArgumentError, RemoteError, TimeoutError } from "../../src/errors.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { DirectReadSocket } from "../helpers/direct-read-socket.ts";
 import { pattern } from "../helpers/engine-fixtures.ts";

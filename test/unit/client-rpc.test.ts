@@ -12,7 +12,8 @@ import {
   RemoteError,
 } from "../../src/errors.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
+import type { Peer } from "../../src/responder/peer.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
 import { pattern, serve, settle, text, utf8 } from "../helpers/engine-fixtures.ts";
@@ -115,7 +116,7 @@ test("one-way messages reach receiveOneWay in order; a throwing receiveOneWay is
 });
 
 test("the server sends RPCs to a connected client, which serves them with its own RpcHandler", async () => {
-  let serverSideClient: TransportClient | undefined;
+  let serverSideClient: Peer | undefined;
   const served = serve(
     {
       rpcHandler: {

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import type { TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionClosedError, ProtocolError, RemoteError } from "../../src/errors.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import type { StreamBody, StreamManager } from "../../src/server/stream-manager.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import type { StreamBody, StreamManager } from "../../src/responder/stream-manager.ts";
 import { concat, pattern, readAll, serve, settle, text, utf8 } from "../helpers/engine-fixtures.ts";
 
 /** A test StreamManager: chunk k of stream s is `pattern(size, s + k)`; streams by name. */

@@ -10,7 +10,7 @@ import { TransportClient } from "../../src/client/transport-client.ts";
 import { InvalidArgumentError, LimitError, TimeoutError } from "../../src/errors.ts";
 import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 import { concat, RawPeer, settle, utf8 } from "../helpers/engine-fixtures.ts";

@@ -13,8 +13,8 @@ import {
   TimeoutError,
 } from "../../src/errors.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 import {

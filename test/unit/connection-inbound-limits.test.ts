@@ -16,7 +16,7 @@ import { InboundFrameBudget } from "../../src/connection/inbound-frame-budget.ts
 import { LimitError, RemoteError, TimeoutError } from "../../src/errors.ts";
 import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 import {

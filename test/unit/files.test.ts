@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import type { RemoteError } from "../../src/errors.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import { defineService, serviceClient, ServiceRouter } from "../../src/rpc/mod.ts";
 import {
   ChecksumMismatchError,

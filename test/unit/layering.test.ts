@@ -54,14 +54,14 @@ test("src/ never reaches for a runtime or an upper layer", () => {
 const belowPool = [
   "src/protocol/",
   "src/connection/",
+  "src/responder/",
   "src/client/",
   "src/server/",
-  "src/cancel/ferry-cancel-message.ts",
 ];
 /** Layers above the pool and the client: never imported from below them. */
 const abovePool = ["pool", "rpc", "gateway", "files", "liveness", "auth"];
 
-test("the protocol, connection, client and server layers never import the pool or anything above", () => {
+test("the protocol, connection, responder, client and server layers never import the pool or anything above", () => {
   const offences: string[] = [];
   for (const file of tsFiles("src")) {
     if (!belowPool.some((prefix) => file.startsWith(prefix))) continue;
@@ -73,14 +73,131 @@ test("the protocol, connection, client and server layers never import the pool o
       if (layer !== undefined && abovePool.includes(layer)) {
         offences.push(`${file} imports ${spec}`);
       }
-      // The server's contracts name the connection handle (`TransportClient`, as Spark's
-      // `RpcHandler` does); the protocol and connection layers know nothing of clients.
+      // The responder is typed against `Peer` (src/responder/peer.ts), never the client; the
+      // protocol and connection layers know nothing of clients either. Only the server (an
+      // acceptor that wraps each socket in the client handlers receive) builds on the client.
       if (layer === "client" && !/^src\/(server|client)\//.test(file)) {
         offences.push(`${file} imports ${spec}`);
       }
     }
   }
   assert.deepEqual(offences, []);
+});
+
+/**
+ * The layers of `src/`, bottom (0) to top: a folder imports only folders of a lower rank. The
+ * files directly in `src/` are the base ("(root)": errors, limits, socket, deadline), except
+ * `src/mod.ts`, the public index on top of everything ("mod").
+ */
+const folderRanks: Record<string, number> = {
+  "(root)": 0,
+  checksum: 1,
+  tls: 1,
+  websocket: 1,
+  protocol: 1,
+  connection: 2,
+  responder: 3,
+  client: 4,
+  server: 5,
+  pool: 5,
+  cancel: 6,
+  liveness: 6,
+  rpc: 6,
+  auth: 6,
+  sasl: 7,
+  files: 7,
+  gateway: 7,
+  mod: 8,
+};
+
+function folderOf(file: string): string {
+  if (file === "src/mod.ts") return "mod";
+  return /^src\/([^/]+)\//.exec(file)?.[1] ?? "(root)";
+}
+
+/** Folder → folders it imports, each edge with one file import that makes it. */
+function folderGraph(): Map<string, Map<string, string>> {
+  const graph = new Map<string, Map<string, string>>();
+  for (const file of tsFiles("src")) {
+    const from = folderOf(file);
+    if (!graph.has(from)) graph.set(from, new Map());
+    const text = readFileSync(join(root, file), "utf8");
+    for (const match of text.matchAll(importPattern)) {
+      const spec = match[1]!;
+      if (!spec.startsWith(".")) continue;
+      const to = folderOf(join(file, "..", spec).replaceAll("\\", "/"));
+      if (to !== from && !graph.get(from)!.has(to)) graph.get(from)!.set(to, `${file} → ${spec}`);
+    }
+  }
+  return graph;
+}
+
+/** Tarjan's strongly connected components; any component of more than one folder is a cycle. */
+function stronglyConnected(graph: Map<string, Map<string, string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  const visit = (node: string) => {
+    index.set(node, index.size);
+    low.set(node, index.get(node)!);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node)?.keys() ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(node, Math.min(low.get(node)!, index.get(next)!));
+      }
+    }
+    if (low.get(node) === index.get(node)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== node);
+      components.push(component.sort());
+    }
+  };
+  for (const node of [...graph.keys()].sort()) if (!index.has(node)) visit(node);
+  return components;
+}
+
+test("the import graph between src/ folders has no cycle and every arrow points down", () => {
+  const graph = folderGraph();
+  const lines = [...graph.keys()]
+    .sort((a, b) => (folderRanks[b] ?? -1) - (folderRanks[a] ?? -1) || a.localeCompare(b))
+    .map((from) =>
+      `${from} (${folderRanks[from]}) → ${
+        [...graph.get(from)!.keys()].sort().join(", ") || "nothing"
+      }`
+    );
+  console.log(`src/ folder import graph (rank: 0 bottom):\n  ${lines.join("\n  ")}`);
+  const cycles = stronglyConnected(graph).filter((component) => component.length > 1);
+  assert.deepEqual(cycles, [], "folders that import each other (directly or around a loop)");
+  const unranked = [...graph.keys()].filter((folder) => folderRanks[folder] === undefined);
+  assert.deepEqual(unranked, [], "every src/ folder has a rank in folderRanks");
+  const upward: string[] = [];
+  for (const [from, targets] of graph) {
+    for (const [to, example] of targets) {
+      if (!(folderRanks[to]! < folderRanks[from]!)) upward.push(`${from} → ${to} (${example})`);
+    }
+  }
+  assert.deepEqual(upward, [], "imports that do not point to a lower layer");
+});
+
+test("the cycle check finds a cycle", () => {
+  const graph = new Map([
+    ["a", new Map([["b", "a → b"]])],
+    ["b", new Map([["c", "b → c"]])],
+    ["c", new Map([["a", "c → a"]])],
+    ["d", new Map([["a", "d → a"]])],
+  ]);
+  assert.deepEqual(stronglyConnected(graph).filter((c) => c.length > 1), [["a", "b", "c"]]);
 });
 
 test("adapters/ import nothing from each other except through src/", () => {

@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import { enableFerryCancel, sendFerryCancel } from "../../src/cancel/ferry-cancel.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
-import type { StreamBody, StreamManager } from "../../src/server/stream-manager.ts";
-import { TransferBudget } from "../../src/server/transfer-budget.ts";
+import type { Peer } from "../../src/responder/peer.ts";
+import type { StreamBody, StreamManager } from "../../src/responder/stream-manager.ts";
+import { TransferBudget } from "../../src/responder/transfer-budget.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { readAll, RecordingSocket, serve, settle } from "../helpers/engine-fixtures.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
@@ -31,7 +32,7 @@ class CountingManager implements StreamManager {
   constructor(size: number) {
     this.#size = size;
   }
-  getChunk(_streamId: Int64, chunkIndex: number, client?: TransportClient): Promise<Uint8Array> {
+  getChunk(_streamId: Int64, chunkIndex: number, client: Peer): Promise<Uint8Array> {
     this.reads++;
     this.log.push(client);
     if (chunkIndex === 13) return Promise.reject(new Error("chunk 13 is unlucky"));

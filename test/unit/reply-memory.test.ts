@@ -7,8 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type GatedReply, ReplyGate } from "../../src/server/reply-gate.ts";
-import { ReplyMemory } from "../../src/server/reply-memory.ts";
+import { type GatedReply, ReplyGate } from "../../src/responder/reply-gate.ts";
+import { ReplyMemory } from "../../src/responder/reply-memory.ts";
 import { FUZZ_SEED } from "./protocol/message-arbitraries.ts";
 
 const MiB = 1024 * 1024;

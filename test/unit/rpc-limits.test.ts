@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { LimitError, PayloadError, RemoteError } from "../../src/errors.ts";
-import { HandlerErrorLog } from "../../src/server/handler-error-log.ts";
+import { HandlerErrorLog } from "../../src/responder/handler-error-log.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import {
   decodeServiceReply,

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { PayloadError, RemoteError, TimeoutError } from "../../src/errors.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import {
   decodeServiceReply,
   defineService,

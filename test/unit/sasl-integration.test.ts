@@ -8,8 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { AuthError, ConnectionClosedError, LimitError } from "../../src/errors.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
+import type { Peer } from "../../src/responder/peer.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { SaslCipher, SaslIntegrityError } from "../../src/sasl/sasl-cipher.ts";
 import { saslLayerOf, SaslSocket } from "../../src/sasl/sasl-socket.ts";
@@ -28,7 +29,7 @@ function setup(
   wrapClientSocket: (socket: Socket) => Socket = (s) => s,
 ) {
   const calls: string[] = [];
-  const serverSide: TransportClient[] = [];
+  const serverSide: Peer[] = [];
   const gate = new SparkSaslServer({ secret: SECRET, authTimeoutMs: 0, ...gateOptions });
   const streams = new OneForOneStreamManager({ principalOf: gate.principalOf });
   const rpcHandler: RpcHandler = {

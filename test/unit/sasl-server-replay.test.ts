@@ -9,8 +9,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { RpcHandler } from "../../src/server/rpc-handler.ts";
-import type { StreamManager } from "../../src/server/stream-manager.ts";
+import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
+import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { SaslSocket } from "../../src/sasl/sasl-socket.ts";
 import { SparkSaslServer } from "../../src/sasl/spark-sasl-server.ts";

@@ -14,7 +14,7 @@ import { fileService } from "../../src/files/file-service.ts";
 import { fileServiceImplementation } from "../../src/files/file-service-handler.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import { serviceClient, ServiceRouter } from "../../src/rpc/mod.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 import { bytes, fakeClient } from "./stream-manager-fixtures.ts";

@@ -11,7 +11,7 @@ import { TransportClient } from "../../src/client/transport-client.ts";
 import { RemoteError } from "../../src/errors.ts";
 import { canonicalInt64 } from "../../src/protocol/int64.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
 import { pattern, readAll } from "../helpers/engine-fixtures.ts";

@@ -1,12 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidArgumentError } from "../../src/errors.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import {
   ChunkIndexError,
   ChunkSourceError,
   UnknownStreamError,
-} from "../../src/server/stream-errors.ts";
+} from "../../src/responder/stream-errors.ts";
 import { bytes, collect, fakeClient, rejection, settle } from "./stream-manager-fixtures.ts";
 
 describe("OneForOneStreamManager in-order streams", () => {

@@ -1,10 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import type { Peer } from "../../src/responder/peer.ts";
 import type { TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionClosedError, LimitError, TransportError } from "../../src/errors.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
-import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
-import { UnknownStreamError } from "../../src/server/stream-errors.ts";
+import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
+import { UnknownStreamError } from "../../src/responder/stream-errors.ts";
 import { bytes, fakeClient, rejection, settle } from "./stream-manager-fixtures.ts";
 
 describe("OneForOneStreamManager ids", () => {
@@ -148,7 +149,7 @@ describe("OneForOneStreamManager ownership", () => {
   });
 
   it("principal-owned streams are readable by connections of that principal only", async () => {
-    const principals = new Map<TransportClient, string>();
+    const principals = new Map<Peer, string>();
     const manager = new OneForOneStreamManager({ principalOf: (c) => principals.get(c) });
     const a = fakeClient("a");
     const b = fakeClient("b");

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { InvalidArgumentError, PoolTimeoutError } from "../../../src/errors.ts";
+import { InvalidArgumentError } from "../../../src/errors.ts";
+import { PoolTimeoutError } from "../../../src/pool/pool-errors.ts";
 import { PoolClosedError } from "../../../src/pool/pool-errors.ts";
 import { settle } from "./fake-clock.ts";
 import { harness, track } from "./pool-harness.ts";

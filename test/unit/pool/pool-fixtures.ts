@@ -8,8 +8,8 @@
 
 import type { TransportClient } from "../../../src/client/transport-client.ts";
 import type { Int64 } from "../../../src/protocol/messages.ts";
-import type { RpcHandler } from "../../../src/server/rpc-handler.ts";
-import type { StreamBody, StreamManager } from "../../../src/server/stream-manager.ts";
+import type { RpcHandler } from "../../../src/responder/rpc-handler.ts";
+import type { StreamBody, StreamManager } from "../../../src/responder/stream-manager.ts";
 import {
   TransportServer,
   type TransportServerOptions,

@@ -8,26 +8,26 @@
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "./peer.ts";
 
 /** Handles the requests arriving on a connection. Every method is optional but `receive`. */
 export interface RpcHandler {
   /** An RpcRequest. The resolved bytes are sent back as the RpcResponse. */
-  receive(client: TransportClient, message: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  receive(client: Peer, message: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** A OneWayMessage. Nothing is sent back; a throw is logged and counted, never sent. */
-  receiveOneWay?(client: TransportClient, message: Uint8Array): void | Promise<void>;
+  receiveOneWay?(client: Peer, message: Uint8Array): void | Promise<void>;
   /**
    * An UploadStream: `meta` from the frame, then `body` with exactly the announced byte count
    * (backpressure reaches the uploader's socket). Resolve with the reply once the body is consumed.
    * Without this method uploads are refused with an RpcFailure.
    */
   receiveStream?(
-    client: TransportClient,
+    client: Peer,
     meta: Uint8Array,
     body: ReadableStream<Uint8Array>,
   ): Uint8Array | Promise<Uint8Array>;
   /** A connection opened. */
-  channelActive?(client: TransportClient): void;
+  channelActive?(client: Peer): void;
   /** A connection closed (`error` undefined for a graceful close). */
-  channelInactive?(client: TransportClient, error: unknown): void;
+  channelInactive?(client: Peer, error: unknown): void;
 }

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "./peer.ts";
 import {
   ConnectionClosedError,
   InvalidArgumentError,
@@ -36,7 +36,7 @@ import { TransferCounts } from "./transfer-counts.ts";
  * Who may read a stream: the connection that registered it (released when it closes), or an
  * authenticated principal (any connection authenticated as it; released explicitly).
  */
-export type StreamOwner = TransportClient | string;
+export type StreamOwner = Peer | string;
 
 /** Per-stream options of {@linkcode OneForOneStreamManager.registerStream}. */
 export interface RegisterStreamOptions {
@@ -54,7 +54,7 @@ export interface RegisterStreamOptions {
  */
 export type NamedStreamOpener = (
   streamId: string,
-  client: TransportClient,
+  client: Peer,
 ) => StreamBody | undefined | Promise<StreamBody | undefined>;
 
 export interface OneForOneStreamManagerOptions {
@@ -79,7 +79,7 @@ export interface OneForOneStreamManagerOptions {
   /** Serves StreamRequest ids that are not chunk ids. */
   readonly openNamedStream?: NamedStreamOpener;
   /** The authenticated principal of a connection; required to register principal-owned streams. */
-  readonly principalOf?: (client: TransportClient) => string | undefined;
+  readonly principalOf?: (client: Peer) => string | undefined;
   /** A source's cleanup (`return()` / `close()`) threw or rejected. Default: counted in `stats()`. */
   readonly onReleaseError?: (error: unknown, streamId: Int64) => void;
   /** Fills bytes with random values (default `crypto.getRandomValues`); for tests. */
@@ -114,7 +114,7 @@ export class OneForOneStreamManager implements StreamManager {
   readonly #maxStreamsPerOwner: number;
   readonly #maxStreams: number;
   readonly #openNamedStream: NamedStreamOpener | undefined;
-  readonly #principalOf: ((client: TransportClient) => string | undefined) | undefined;
+  readonly #principalOf: ((client: Peer) => string | undefined) | undefined;
   readonly #onReleaseError: ((error: unknown, streamId: Int64) => void) | undefined;
   readonly #fillRandom: (bytes: Uint8Array) => void;
   readonly #idBytes = new Uint8Array(8);
@@ -250,7 +250,7 @@ export class OneForOneStreamManager implements StreamManager {
     }
   }
 
-  getChunk(streamId: Int64, chunkIndex: number, client: TransportClient): Promise<Uint8Array> {
+  getChunk(streamId: Int64, chunkIndex: number, client: Peer): Promise<Uint8Array> {
     try {
       this.#checkCapacity(`chunk ${chunkIndex} of stream ${streamId}`);
       const state = this.#readable(streamId, client);
@@ -261,7 +261,7 @@ export class OneForOneStreamManager implements StreamManager {
     }
   }
 
-  openStream(streamId: string, client: TransportClient): Promise<StreamBody> {
+  openStream(streamId: string, client: Peer): Promise<StreamBody> {
     try {
       this.#checkCapacity(`stream '${streamId}'`);
       const chunkId = OneForOneStreamManager.parseStreamChunkId(streamId);
@@ -275,7 +275,7 @@ export class OneForOneStreamManager implements StreamManager {
   }
 
   /** Releases every stream the connection owns and forgets the transfers it still counted. */
-  connectionTerminated(client: TransportClient): void {
+  connectionTerminated(client: Peer): void {
     this.releaseOwner(client);
     this.#transfers.forget(client);
   }
@@ -285,24 +285,24 @@ export class OneForOneStreamManager implements StreamManager {
    * without it (its source has moved past it), so it is released; a random-access one stays, so
    * the chunk can be fetched again.
    */
-  chunkCancelled(streamId: Int64, _chunkIndex: number, client: TransportClient): void {
+  chunkCancelled(streamId: Int64, _chunkIndex: number, client: Peer): void {
     const state = this.#readable(streamId, client);
     if (state?.reader?.sequential) this.#release(state);
   }
 
-  chunkBeingSent(_streamId: Int64, client?: TransportClient): void {
+  chunkBeingSent(_streamId: Int64, client?: Peer): void {
     this.#transfers.started(client);
   }
 
-  chunkSent(_streamId: Int64, client?: TransportClient): void {
+  chunkSent(_streamId: Int64, client?: Peer): void {
     this.#transfers.ended(client);
   }
 
-  streamBeingSent(_streamId: string, client?: TransportClient): void {
+  streamBeingSent(_streamId: string, client?: Peer): void {
     this.#transfers.started(client);
   }
 
-  streamSent(_streamId: string, client?: TransportClient): void {
+  streamSent(_streamId: string, client?: Peer): void {
     this.#transfers.ended(client);
   }
 
@@ -347,7 +347,7 @@ export class OneForOneStreamManager implements StreamManager {
     };
   }
 
-  #readable(streamId: Int64, client: TransportClient): StreamState | undefined {
+  #readable(streamId: Int64, client: Peer): StreamState | undefined {
     const state = this.#streams.get(canonicalStreamId(streamId));
     if (state === undefined) return undefined;
     if (state.owner === client) return state;
@@ -357,7 +357,7 @@ export class OneForOneStreamManager implements StreamManager {
     return undefined;
   }
 
-  #openNamed(streamId: string, client: TransportClient): Promise<StreamBody> {
+  #openNamed(streamId: string, client: Peer): Promise<StreamBody> {
     const open = this.#openNamedStream;
     if (open === undefined) return Promise.reject(UnknownStreamError.forStream(streamId));
     return Promise.resolve(open(streamId, client)).then((body) => {

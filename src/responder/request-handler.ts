@@ -23,11 +23,11 @@
  * does throws out of here. @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "./peer.ts";
 import { describeValue } from "../connection/body-source.ts";
 import type { Connection, RequestSide } from "../connection/connection.ts";
 import { discardBody, type InboundBody, InboundStream } from "../connection/inbound-body.ts";
-import { decodeCancel, isCancel } from "../cancel/ferry-cancel-message.ts";
+import { decodeCancel, isCancel } from "../protocol/ferry-cancel-message.ts";
 import { describeError, TransportError } from "../errors.ts";
 import {
   type ChunkFetchRequest,
@@ -72,7 +72,7 @@ export interface RequestHandlerStats {
 }
 
 export class RequestHandler implements RequestSide {
-  readonly #client: TransportClient;
+  readonly #client: Peer;
   readonly #connection: Connection;
   readonly #rpcHandler: RpcHandler | undefined;
   readonly #streamManager: StreamManager | undefined;
@@ -90,7 +90,7 @@ export class RequestHandler implements RequestSide {
   #cancelsApplied = 0;
   #serving = 0;
 
-  constructor(client: TransportClient, connection: Connection, options: RequestHandlerOptions) {
+  constructor(client: Peer, connection: Connection, options: RequestHandlerOptions) {
     this.#client = client;
     this.#connection = connection;
     this.#rpcHandler = options.rpcHandler;
@@ -396,7 +396,7 @@ export class RequestHandler implements RequestSide {
   }
 }
 
-type TransferHookFn = (this: StreamManager, id: Int64 | string, client?: TransportClient) => void;
+type TransferHookFn = (this: StreamManager, id: Int64 | string, client?: Peer) => void;
 
 function cancelledBy(peer: string): TransportError {
   return new TransportError(`Cancelled by the peer ${peer} (Ferry cancel)`);

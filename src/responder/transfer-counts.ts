@@ -6,11 +6,11 @@
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "./peer.ts";
 
 export class TransferCounts {
   /** Transfers in progress per connection (`undefined` when the caller did not say which). */
-  readonly #byConnection = new Map<TransportClient | undefined, number>();
+  readonly #byConnection = new Map<Peer | undefined, number>();
   #total = 0;
 
   /** Transfers in progress on every connection. */
@@ -18,13 +18,13 @@ export class TransferCounts {
     return this.#total;
   }
 
-  started(client: TransportClient | undefined): void {
+  started(client: Peer | undefined): void {
     this.#byConnection.set(client, (this.#byConnection.get(client) ?? 0) + 1);
     this.#total++;
   }
 
   /** A transfer ended; ignored when its connection was forgotten (or nothing was started). */
-  ended(client: TransportClient | undefined): void {
+  ended(client: Peer | undefined): void {
     const count = this.#byConnection.get(client);
     if (count === undefined) return;
     if (count === 1) this.#byConnection.delete(client);
@@ -33,7 +33,7 @@ export class TransferCounts {
   }
 
   /** The connection closed: stop counting its transfers. */
-  forget(client: TransportClient): void {
+  forget(client: Peer): void {
     const count = this.#byConnection.get(client);
     if (count === undefined) return;
     this.#byConnection.delete(client);

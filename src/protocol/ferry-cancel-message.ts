@@ -26,15 +26,15 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { readInt64, writeInt64 } from "../protocol/int64.ts";
-import type { Int64 } from "../protocol/messages.ts";
+import { readInt64, writeInt64 } from "./int64.ts";
+import type { Int64 } from "./messages.ts";
 import {
   CONTROL_HEADER_LENGTH,
   ControlKind,
   controlKind,
   describeBody,
   encodeControl,
-} from "../protocol/ferry-control.ts";
+} from "./ferry-control.ts";
 
 /** What a cancel names: one chunk fetch, or one stream request. */
 export type CancelTarget =

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "./peer.ts";
 import type { Connection } from "../connection/connection.ts";
 import type { Int64 } from "../protocol/messages.ts";
 import type { ReplyGate } from "./reply-gate.ts";
@@ -18,7 +18,7 @@ import type { TransferBudget } from "./transfer-budget.ts";
 export type TransferHook = "chunkBeingSent" | "chunkSent" | "streamBeingSent" | "streamSent";
 
 export interface ReplyHost {
-  readonly client: TransportClient;
+  readonly client: Peer;
   readonly connection: Connection;
   readonly streamManager: StreamManager | undefined;
   readonly budget: TransferBudget;

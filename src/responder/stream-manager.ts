@@ -2,14 +2,15 @@
  * What a server uses to answer ChunkFetchRequest and StreamRequest — Spark's `StreamManager`.
  * `OneForOneStreamManager` is the implementation Ferry ships.
  *
- * The `owner` passed to every call is the server-side `TransportClient` of the connection that
- * asked: streams are bound to the connection that registered them, and another connection asking
- * gets the same failure as for an id that never existed.
+ * The `owner` passed to every call is the {@linkcode Peer} (at run time the server-side
+ * `TransportClient`) of the connection that asked: streams are bound to the connection that
+ * registered them, and another connection asking gets the same failure as for an id that never
+ * existed.
  *
  * @module
  */
 
-import type { TransportClient } from "../client/transport-client.ts";
+import type { Peer } from "./peer.ts";
 import type { Int64 } from "../protocol/messages.ts";
 
 /** A stream's bytes, answered to a StreamRequest: exactly `byteLength` bytes from `body`. */
@@ -22,22 +23,22 @@ export interface StreamBody {
 
 export interface StreamManager {
   /** The bytes of one chunk. Throw (or reject) to send a ChunkFetchFailure with the message. */
-  getChunk(streamId: Int64, chunkIndex: number, owner: TransportClient): Promise<Uint8Array>;
+  getChunk(streamId: Int64, chunkIndex: number, owner: Peer): Promise<Uint8Array>;
   /** The bytes for a StreamRequest id, or throw to send a StreamFailure with the message. */
-  openStream(streamId: string, owner: TransportClient): Promise<StreamBody>;
+  openStream(streamId: string, owner: Peer): Promise<StreamBody>;
   /** The connection `owner` closed: release every stream it owns. */
-  connectionTerminated(owner: TransportClient): void;
+  connectionTerminated(owner: Peer): void;
   /**
    * Transfer accounting (Spark's hooks). The server calls
    * `chunkBeingSent` once `getChunk` has resolved, just before writing the chunk, and `chunkSent`
    * exactly once for it when the write completed or failed (connection closed included). `client`
    * is the connection writing it, so a manager can drop what a closed connection still counted.
    */
-  chunkBeingSent?(streamId: Int64, client?: TransportClient): void;
-  chunkSent?(streamId: Int64, client?: TransportClient): void;
+  chunkBeingSent?(streamId: Int64, client?: Peer): void;
+  chunkSent?(streamId: Int64, client?: Peer): void;
   /** Same as the chunk hooks, around the write of a StreamResponse and its body. */
-  streamBeingSent?(streamId: string, client?: TransportClient): void;
-  streamSent?(streamId: string, client?: TransportClient): void;
+  streamBeingSent?(streamId: string, client?: Peer): void;
+  streamSent?(streamId: string, client?: Peer): void;
   /**
    * The peer cancelled its fetch of this chunk (Ferry's cancel extension) after `getChunk` was
    * called and before the reply was written: the chunk will not be sent (whatever `getChunk`
@@ -45,7 +46,7 @@ export interface StreamManager {
    * whose streams must be read in order may release the stream: it cannot continue without that
    * chunk.
    */
-  chunkCancelled?(streamId: Int64, chunkIndex: number, client: TransportClient): void;
+  chunkCancelled?(streamId: Int64, chunkIndex: number, client: Peer): void;
   /**
    * Chunks and streams being transferred now, on all connections, as counted by the hooks above
    * (for stats; the server applies its own `maxChunksBeingTransferred` budget).
