@@ -61,5 +61,13 @@ export function createFerryBenchServer(options: FerryBenchServerOptions = {}): T
       return encodeStreamId(streamId);
     },
   };
-  return new TransportServer({ ...options, rpcHandler, streamManager });
+  return new TransportServer({
+    // Every bench client connects from 127.0.0.1, and the scale case holds 10 000 connections:
+    // the per-address cap a public server wants would refuse them.
+    maxConnections: 20_000,
+    maxConnectionsPerAddress: 20_000,
+    ...options,
+    rpcHandler,
+    streamManager,
+  });
 }
