@@ -12,6 +12,11 @@
  *   refused opens fail with a reply naming the limit; the normal client is served throughout
  *   (within 5 s: the server decodes and refuses 20 000 RPCs as fast as they arrive).
  *
+ * - 16 connections that never read, 300 fetches each: more stuck windows than the reply budget
+ *   holds. Connections already holding memory stop at the budget less its reserve (a quarter), so
+ *   the normal client's fetches still start at once, and the stuck ones are reset at
+ *   `replyPressureTimeoutMs` (not the 60 s slow-consumer deadline) while others wait for memory.
+ *
  * Figures printed: RSS growth, reads charged, the normal client's worst latency, descriptors.
  * Run alone: `node --import tsx --test test/node/reply-admission.test.ts`.
  */
@@ -44,6 +49,8 @@ interface ServerStats {
   charged: number;
   waiting: number;
   waitingReplies: number;
+  pressureResets: number;
+  connections: number;
 }
 
 class ServerProcess {
@@ -183,6 +190,58 @@ async function attack(
   );
   return { growth, worst, charged };
 }
+
+test("16 connections that never read: a normal client is served within 1 s; stuck ones reset", {
+  skip: process.platform !== "linux" ? "reads /proc/self (RSS)" : false,
+  timeout: 120_000,
+}, async () => {
+  const server = new ServerProcess();
+  let normal: { client: TransportClient; socket: Socket } | undefined;
+  try {
+    await server.started();
+    normal = await server.connect();
+    const { streamId } = await serviceClient(fileService, normal.client).open({ name: "big.bin" });
+    for (let i = 0; i < 16; i++) await normal.client.fetchChunk(streamId, i); // warm up
+    const baseline = await server.command("reset");
+    const probing = probe(normal.client, streamId);
+    const attackers = await unreadFetches(server, 16, 300);
+    // Held past the pressure deadline (3 s by default, sampled every quarter of it).
+    let charged = 0;
+    let waiting = 0;
+    const heldUntil = performance.now() + 8_000;
+    while (performance.now() < heldUntil) {
+      const stats = await server.command("stats");
+      charged = Math.max(charged, stats.charged);
+      waiting = Math.max(waiting, stats.waiting);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await probing.stop();
+    const after = await server.command("stats");
+    for (const socket of attackers) socket.close(new Error("the attacker leaves"));
+    await until(async () => {
+      const stats = await server.command("stats");
+      return stats.transfers === 0 && stats.charged === 0 && stats.waiting === 0 &&
+        stats.waitingReplies === 0;
+    }, "every transfer and byte given back");
+    const growth = after.peakRss - baseline.rss;
+    const worst = Math.max(...probing.latencies);
+    console.log(
+      `16 connections × 300 unread 1 MiB fetches: server RSS ${(baseline.rss / MiB).toFixed(0)} ` +
+        `→ peak ${(after.peakRss / MiB).toFixed(0)} MiB (+${(growth / MiB).toFixed(1)} MiB), ` +
+        `reply bytes charged at most ${(charged / MiB).toFixed(0)} MiB, up to ${waiting} ` +
+        `connections waiting; ${after.pressureResets} reset by replyPressureTimeoutMs within 8 s ` +
+        `(${after.connections - 1} attackers still open); normal client: ` +
+        `${probing.latencies.length} fetches, worst ${worst.toFixed(0)} ms`,
+    );
+    assert.ok(growth <= 256 * MiB, `+${growth / MiB} MiB`);
+    assert.ok(charged <= 64 * MiB + 16 * MiB, `${charged / MiB} MiB charged`);
+    assert.ok(probing.latencies.length >= 10 && worst < 1000, `normal client waited ${worst} ms`);
+    assert.ok(after.pressureResets > 0, "stuck connections were reset under pressure");
+  } finally {
+    normal?.client.close();
+    server.stop();
+  }
+});
 
 test("unread chunk fetches and unreleased opens cannot exhaust the server", {
   skip: process.platform !== "linux" ? "reads /proc/self (RSS, descriptors)" : false,
