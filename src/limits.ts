@@ -136,8 +136,11 @@ export const defaultLimits = {
   maxCancelPaddingBytes: 1 * MiB,
   /**
    * Largest typed-service request body a `ServiceRouter` decodes (prefix included), checked before
-   * anything is decoded; a bigger one gets an `ERR_RPC_LIMIT` failure reply. Well below the frame
-   * limit: a typed call carries parameters, not bulk data (use chunks, streams or uploads).
+   * anything is decoded. The router declares it to its connections (`RpcHandler.maxRequestBytes`),
+   * so a bigger request is skipped as it arrives (never buffered) and refused with an RpcFailure
+   * naming this limit; behind a fallback without a limit of its own, it is received and gets an
+   * `ERR_RPC_LIMIT` failure reply. Well below the frame limit: a typed call carries parameters,
+   * not bulk data (use chunks, streams or uploads).
    */
   maxServiceRequestBytes: 8 * MiB,
   /**

@@ -14,10 +14,11 @@
  *   body, the body is a view of it (no copy); otherwise the frame is assembled as in `"frame"`.
  * - `"stream-body"` — after a StreamResponse or UploadStream, its `byteCount` / `bodyByteCount`
  *   raw bytes are handed to {@linkcode FrameHandler.body} as they arrive (views, never buffered).
- * - `"frame-head"` — a frame above the plain limit (`maxFrameLength`, or the inbound memory
- *   budget): its type byte and id fields are read first (oversized-frame.ts). A ChunkFetchSuccess
- *   or RpcResponse within `maxReplyFrameLength` is then received as usual; anything else over its
- *   limit is skipped when the handler has `oversized`, else fails as before.
+ * - `"frame-head"` — a frame above the plain limit (`maxFrameLength`, the inbound memory budget,
+ *   or a request-body limit): its type byte and id fields are read first (oversized-frame.ts). A
+ *   ChunkFetchSuccess or RpcResponse within `maxReplyFrameLength`, or a frame of another type
+ *   within its limits, is then received as usual; anything else over its limit is skipped when
+ *   the handler has `oversized`, else fails as before.
  * - `"skip"` — the body of a frame over its limit is read and discarded (never buffered); once it
  *   has passed, {@linkcode FrameHandler.oversized} reports the frame and decoding goes on.
  * - `"awaiting-room"` — a frame that spans chunks needs a buffer, and the `memory` option had no
@@ -265,6 +266,7 @@ export class FrameDecoder {
           const head = this.#head;
           if (this.#headNeeded === 0) {
             const type = chunk[offset]!;
+            if (this.#receivedWhole(type)) break;
             const needed = oversizedHeadLength(type);
             if (needed === 0 || needed > this.#frameSize) {
               throw this.#limits.tooLarge(
@@ -408,14 +410,25 @@ export class FrameDecoder {
       this.#state = "frame-body";
       return;
     }
-    const { limit, limitName } = over;
     if (this.#handler.oversized === undefined) {
-      throw this.#limits.tooLarge(frameLength, limit, type);
+      throw this.#limits.tooLarge(frameLength, over.limit, type);
     }
-    this.#skipped = readOversizedFrame(this.#head, this.#headView, frameLength, limit, limitName);
+    this.#skipped = readOversizedFrame(this.#head, this.#headView, frameLength, over);
     this.#skipRemaining = frameSize - this.#headLength;
     this.#state = "skip";
     if (this.#skipRemaining === 0) this.#endSkip();
+  }
+
+  /**
+   * A frame above the plain limit only because a request-body limit lowered it (not a reply, and
+   * within its limits): received as a frame that spans chunks, its type byte included. Returns
+   * false when the frame's head must decide.
+   */
+  #receivedWhole(type: number): boolean {
+    if (type === MessageType.ChunkFetchSuccess || type === MessageType.RpcResponse) return false;
+    if (this.#limits.exceeded(type, this.#frameSize + LENGTH_FIELD) !== undefined) return false;
+    this.#startFrame(this.#frameSize, EMPTY);
+    return true;
   }
 
   #endSkip(): void {

@@ -16,15 +16,28 @@
 import { readInt64 } from "./int64.ts";
 import { type Int64, MessageType, messageTypeName } from "./messages.ts";
 
-/** Which limit a skipped frame was over. */
-export type FrameLimitName = "maxFrameLength" | "maxReplyFrameLength" | "maxInboundFrameBytes";
+/**
+ * Which limit a skipped frame was over: a frame limit, or (any other name) the request-body limit
+ * its receiver's handler declared (`FrameDecoderOptions.maxRequestBodyBytes`).
+ */
+export type FrameLimitName =
+  | "maxFrameLength"
+  | "maxReplyFrameLength"
+  | "maxInboundFrameBytes"
+  | (string & Record<never, never>);
 
-interface OversizedBase {
-  /** The announced frame length (the 8 length bytes included). */
-  readonly frameLength: number;
-  /** The limit it was over, in bytes, and its name. */
+/** The limit a frame is over, as {@linkcode FrameLimits.exceeded} reports it. */
+export interface FrameLimitExceeded {
+  /** The limit in bytes, and its name. */
   readonly limit: number;
   readonly limitName: FrameLimitName;
+  /** Set when the limit is on the request's body (its length here), not on the frame. */
+  readonly bodyLength?: number;
+}
+
+interface OversizedBase extends FrameLimitExceeded {
+  /** The announced frame length (the 8 length bytes included). */
+  readonly frameLength: number;
 }
 
 /** A frame that was skipped for being over a limit; see the module documentation. */
@@ -69,10 +82,9 @@ export function readOversizedFrame(
   head: Uint8Array,
   view: DataView,
   frameLength: number,
-  limit: number,
-  limitName: FrameLimitName,
+  over: FrameLimitExceeded,
 ): OversizedFrame {
-  const limits: OversizedBase = { frameLength, limit, limitName };
+  const limits: OversizedBase = { frameLength, ...over };
   switch (head[0]) {
     case MessageType.ChunkFetchSuccess:
       return {
@@ -92,8 +104,20 @@ export function readOversizedFrame(
   }
 }
 
-/** `RpcResponse of 314572808 bytes is over maxReplyFrameLength (268435456 bytes)`. */
+/**
+ * `RpcResponse frame of 314572808 bytes is over maxReplyFrameLength (268435456 bytes)`, or for a
+ * request-body limit `RpcRequest body of 9437184 bytes is over maxServiceRequestBytes (8388608
+ * bytes)`.
+ */
 export function describeOversizedFrame(frame: OversizedFrame): string {
-  return `${messageTypeName[frame.type]} frame of ${frame.frameLength} bytes is over ` +
-    `${frame.limitName} (${frame.limit} bytes)`;
+  const what = frame.bodyLength === undefined
+    ? `frame of ${frame.frameLength}`
+    : `body of ${frame.bodyLength}`;
+  return `${messageTypeName[frame.type]} ${what} bytes is over ${frame.limitName} ` +
+    `(${frame.limit} bytes)`;
 }
+
+/** Bytes of an RpcRequest frame (length field included) around its body. */
+export const RPC_REQUEST_OVERHEAD = 8 + 1 + 8 + 4;
+/** Bytes of a OneWayMessage frame (length field included) around its body. */
+export const ONE_WAY_OVERHEAD = 8 + 1 + 4;
