@@ -370,6 +370,7 @@ export class Connection implements ReadFlowControl {
     if (this.#state !== "open") return;
     switch (frame.type) {
       case MessageType.RpcRequest:
+      case MessageType.UploadStream:
         this.send(refuseOversizedRequest(frame));
         return;
       case MessageType.OneWayMessage:

@@ -17,6 +17,7 @@ export type DecoderState =
   | "stream-body"
   | "frame-head"
   | "skip"
+  | "skip-tail"
   | "awaiting-room"
   | "failed";
 

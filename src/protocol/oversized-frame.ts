@@ -7,8 +7,13 @@
  * once the last byte has passed. The connection stays in sync: the frame fails alone (a client's
  * request with a `LimitError`, a server's with a failure reply naming the limit).
  *
- * Only frames whose body ends the frame and whose id comes first can be skipped this way; an
- * oversized frame of another type (they are all a few bytes long) breaks the protocol.
+ * Only frames whose id comes first can be skipped this way: those whose body ends the frame, and
+ * UploadStream, whose meta is skipped, then its body count (the frame's last 8 bytes) read, then
+ * its raw body skipped too. An oversized frame of another type breaks the protocol: the others
+ * are a few bytes long, except StreamResponse, whose only variable field is its stream id; a
+ * server never answers with a stream id longer than the one the client asked for (which it sent
+ * within its own limits), so a StreamResponse over the frame limit is a broken or hostile peer,
+ * and which request it answers cannot be told without reading the id.
  *
  * @module
  */
@@ -54,7 +59,13 @@ export type OversizedFrame =
     readonly streamId: Int64;
     readonly chunkIndex: number;
   }
-  | OversizedBase & { readonly type: typeof MessageType.OneWayMessage };
+  | OversizedBase & { readonly type: typeof MessageType.OneWayMessage }
+  | OversizedBase & {
+    readonly type: typeof MessageType.UploadStream;
+    readonly requestId: Int64;
+    /** Its raw body (skipped too), from the frame's last 8 bytes. */
+    readonly bodyByteCount: number;
+  };
 
 /** The largest frame Spark's decoder accepts (its frame length is checked against int32). */
 export const SPARK_MAX_FRAME_LENGTH = 0x7fff_ffff;
@@ -72,6 +83,8 @@ export function oversizedHeadLength(type: number): number {
       return 1 + 8 + 4;
     case MessageType.OneWayMessage: // type (its bodyLength does not matter once skipped)
       return 1;
+    case MessageType.UploadStream: // type, requestId, metaLength (its body count ends the frame)
+      return 1 + 8 + 4;
     default:
       return 0;
   }
@@ -99,6 +112,13 @@ export function readOversizedFrame(
       return { type: MessageType.RpcResponse, requestId: readInt64(view, 1), ...limits };
     case MessageType.MergedBlockMetaSuccess:
       return { type: MessageType.MergedBlockMetaSuccess, requestId: readInt64(view, 1), ...limits };
+    case MessageType.UploadStream: // its body count is filled in once the frame's tail is read
+      return {
+        type: MessageType.UploadStream,
+        requestId: readInt64(view, 1),
+        bodyByteCount: 0,
+        ...limits,
+      };
     default:
       return { type: MessageType.OneWayMessage, ...limits };
   }
