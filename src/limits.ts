@@ -143,6 +143,16 @@ export const defaultLimits = {
    */
   replyWindowBytes: 8 * MiB,
   /**
+   * While connections wait for reply memory (`maxReplyBytes` is full for them), a connection that
+   * holds reply memory and whose peer has not taken a byte for this long (its writes blocked above
+   * the high-water mark) is reset with a `LimitError` naming this limit. Without it, eight peers
+   * that never read held the whole budget until `slowConsumerTimeoutMs` (60 s) reset them. A peer
+   * that reads even 1 MiB a second unblocks the writer far more often than every 3 s; stuck
+   * connections give their memory back within seconds. Only under pressure: a slow reader on a
+   * quiet server keeps `slowConsumerTimeoutMs`. 0: never.
+   */
+  replyPressureTimeoutMs: 3_000,
+  /**
    * Streams one connection (or principal) may have registered in a `OneForOneStreamManager` and
    * not yet released; registering one more throws a `LimitError` (the RPC that registers it fails
    * with that message). Streams are released when read to the end, on release, or when their
@@ -168,8 +178,11 @@ export const defaultLimits = {
   maxCancelPaddingBytes: 1 * MiB,
   /**
    * Largest typed-service request body a `ServiceRouter` decodes (prefix included), checked before
-   * anything is decoded; a bigger one gets an `ERR_RPC_LIMIT` failure reply. Well below the frame
-   * limit: a typed call carries parameters, not bulk data (use chunks, streams or uploads).
+   * anything is decoded. The router declares it to its connections (`RpcHandler.maxRequestBytes`),
+   * so a bigger request is skipped as it arrives (never buffered) and refused with an RpcFailure
+   * naming this limit; behind a fallback without a limit of its own, it is received and gets an
+   * `ERR_RPC_LIMIT` failure reply. Well below the frame limit: a typed call carries parameters,
+   * not bulk data (use chunks, streams or uploads).
    */
   maxServiceRequestBytes: 8 * MiB,
   /**

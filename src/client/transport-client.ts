@@ -104,6 +104,10 @@ export class TransportClient implements Peer {
     this.#connection = new Connection(socket, {
       maxFrameLength: resolved.maxFrameLength,
       maxReplyFrameLength: resolved.maxReplyFrameLength,
+      // The handler's own request limit becomes the request frames' limit: a larger request is
+      // skipped unread (never buffered) and refused naming it, before the handler sees it.
+      maxRequestBodyBytes: resolved.rpcHandler?.maxRequestBytes,
+      requestLimitName: resolved.rpcHandler?.maxRequestBytesName,
       inboundFrameBudget: resolved.inboundFrameBudget,
       noProgressTimeoutMs: resolved.noProgressTimeoutMs,
       writeHardCap: resolved.writeHardCap,

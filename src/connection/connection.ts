@@ -55,6 +55,12 @@ export interface ConnectionOptions {
   readonly maxFrameLength: number;
   /** ChunkFetchSuccess / RpcResponse frames are accepted up to this length (default: the above). */
   readonly maxReplyFrameLength?: number;
+  /**
+   * Largest RpcRequest / OneWayMessage body the request side takes (its RpcHandler's
+   * `maxRequestBytes`), and that limit's name: a larger request is skipped unread and refused.
+   */
+  readonly maxRequestBodyBytes?: number;
+  readonly requestLimitName?: string;
   /** Charged for every frame assembled across received chunks (default: nothing is charged). */
   readonly inboundFrameBudget?: InboundFrameBudget;
   /** Mid-frame or mid-body and no byte received for this long: reset; 0 / absent = never. */
@@ -204,6 +210,10 @@ export class Connection implements ReadFlowControl {
       ...(options.maxReplyFrameLength === undefined
         ? {}
         : { maxReplyFrameLength: options.maxReplyFrameLength }),
+      ...(options.maxRequestBodyBytes === undefined ? {} : {
+        maxRequestBodyBytes: options.maxRequestBodyBytes,
+        requestLimitName: options.requestLimitName ?? "maxRequestBytes",
+      }),
       ...(this.#room === undefined ? {} : { memory: this.#room }),
       allocate: (size) => this.#frameBuffers.allocate(size),
     });
@@ -360,6 +370,7 @@ export class Connection implements ReadFlowControl {
     if (this.#state !== "open") return;
     switch (frame.type) {
       case MessageType.RpcRequest:
+      case MessageType.UploadStream:
         this.send(refuseOversizedRequest(frame));
         return;
       case MessageType.OneWayMessage:

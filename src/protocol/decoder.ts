@@ -14,12 +14,15 @@
  *   body, the body is a view of it (no copy); otherwise the frame is assembled as in `"frame"`.
  * - `"stream-body"` — after a StreamResponse or UploadStream, its `byteCount` / `bodyByteCount`
  *   raw bytes are handed to {@linkcode FrameHandler.body} as they arrive (views, never buffered).
- * - `"frame-head"` — a frame above the plain limit (`maxFrameLength`, or the inbound memory
- *   budget): its type byte and id fields are read first (oversized-frame.ts). A ChunkFetchSuccess
- *   or RpcResponse within `maxReplyFrameLength` is then received as usual; anything else over its
- *   limit is skipped when the handler has `oversized`, else fails as before.
+ * - `"frame-head"` — a frame above the plain limit (`maxFrameLength`, the inbound memory budget,
+ *   or a request-body limit): its type byte and id fields are read first (oversized-frame.ts). A
+ *   ChunkFetchSuccess or RpcResponse within `maxReplyFrameLength`, or a frame of another type
+ *   within its limits, is then received as usual; anything else over its limit is skipped when
+ *   the handler has `oversized`, else fails as before.
  * - `"skip"` — the body of a frame over its limit is read and discarded (never buffered); once it
  *   has passed, {@linkcode FrameHandler.oversized} reports the frame and decoding goes on.
+ * - `"skip-tail"` — a skipped UploadStream's meta has passed: its body count (the frame's last 8
+ *   bytes) is read, then its raw body is skipped (`"skip"`) before the report.
  * - `"awaiting-room"` — a frame that spans chunks needs a buffer, and the `memory` option had no
  *   room for it: bytes received meanwhile are held (the host stops reading) until the host calls
  *   {@linkcode FrameDecoder.roomGranted}.
@@ -95,6 +98,11 @@ export class FrameDecoder {
   /** `"skip"`: bytes of the oversized frame still to discard, and its report. */
   #skipRemaining = 0;
   #skipped: OversizedFrame | undefined;
+  /** `"skip-tail"`: a skipped UploadStream's body count (the frame's last 8 bytes) being read. */
+  readonly #tail = new Uint8Array(LENGTH_FIELD);
+  #tailFilled = 0;
+  /** The skipped frame is an UploadStream whose tail and body are still to come. */
+  #tailPending = false;
   /** Memory into which skipped bytes may be read (see `readBuffer`), allocated on first use. */
   #scratch: Uint8Array | undefined;
 
@@ -265,8 +273,10 @@ export class FrameDecoder {
           const head = this.#head;
           if (this.#headNeeded === 0) {
             const type = chunk[offset]!;
+            if (this.#receivedWhole(type)) break;
             const needed = oversizedHeadLength(type);
-            if (needed === 0 || needed > this.#frameSize) {
+            const tail = type === MessageType.UploadStream ? LENGTH_FIELD : 0;
+            if (needed === 0 || needed + tail > this.#frameSize) {
               throw this.#limits.tooLarge(
                 this.#frameSize + LENGTH_FIELD,
                 this.maxFrameLength,
@@ -287,6 +297,13 @@ export class FrameDecoder {
           offset += count;
           this.#skipRemaining -= count;
           if (this.#skipRemaining === 0) this.#endSkip();
+          break;
+        }
+        case "skip-tail": {
+          while (this.#tailFilled < LENGTH_FIELD && offset < end) {
+            this.#tail[this.#tailFilled++] = chunk[offset++]!;
+          }
+          if (this.#tailFilled === LENGTH_FIELD) this.#skipUploadBody();
           break;
         }
         case "awaiting-room":
@@ -408,17 +425,50 @@ export class FrameDecoder {
       this.#state = "frame-body";
       return;
     }
-    const { limit, limitName } = over;
     if (this.#handler.oversized === undefined) {
-      throw this.#limits.tooLarge(frameLength, limit, type);
+      throw this.#limits.tooLarge(frameLength, over.limit, type);
     }
-    this.#skipped = readOversizedFrame(this.#head, this.#headView, frameLength, limit, limitName);
-    this.#skipRemaining = frameSize - this.#headLength;
+    this.#skipped = readOversizedFrame(this.#head, this.#headView, frameLength, over);
+    // An UploadStream's body count is the frame's last 8 bytes: its meta is skipped up to them.
+    this.#tailPending = type === MessageType.UploadStream;
+    this.#skipRemaining = frameSize - this.#headLength - (this.#tailPending ? LENGTH_FIELD : 0);
     this.#state = "skip";
     if (this.#skipRemaining === 0) this.#endSkip();
   }
 
+  /**
+   * A frame above the plain limit only because a request-body limit lowered it (not a reply, and
+   * within its limits): received as a frame that spans chunks, its type byte included. Returns
+   * false when the frame's head must decide.
+   */
+  #receivedWhole(type: number): boolean {
+    if (type === MessageType.ChunkFetchSuccess || type === MessageType.RpcResponse) return false;
+    if (this.#limits.exceeded(type, this.#frameSize + LENGTH_FIELD) !== undefined) return false;
+    this.#startFrame(this.#frameSize, EMPTY);
+    return true;
+  }
+
+  /** A skipped UploadStream's body count is in: its raw body is skipped too, then reported. */
+  #skipUploadBody(): void {
+    const count = readInt64(new DataView(this.#tail.buffer), 0);
+    this.#tailFilled = 0;
+    if (typeof count !== "number" || count < 0) {
+      throw new ProtocolError(
+        `Cannot decode frame: a skipped UploadStream announces a body of ${count} bytes`,
+      );
+    }
+    this.#skipped = { ...this.#skipped!, bodyByteCount: count } as OversizedFrame;
+    this.#skipRemaining = count;
+    this.#state = "skip";
+    if (count === 0) this.#endSkip();
+  }
+
   #endSkip(): void {
+    if (this.#tailPending) {
+      this.#tailPending = false;
+      this.#state = "skip-tail";
+      return;
+    }
     const frame = this.#skipped!;
     this.#skipped = undefined;
     this.#state = "frame-length";

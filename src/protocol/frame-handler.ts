@@ -17,6 +17,7 @@ export type DecoderState =
   | "stream-body"
   | "frame-head"
   | "skip"
+  | "skip-tail"
   | "awaiting-room"
   | "failed";
 
@@ -65,6 +66,15 @@ export interface FrameDecoderOptions {
    * `maxFrameLength`: no exception for replies).
    */
   readonly maxReplyFrameLength?: number;
+  /**
+   * Largest RpcRequest / OneWayMessage body taken (the serving handler's own request limit, e.g.
+   * a `ServiceRouter`'s `maxServiceRequestBytes`): a larger request is skipped, never buffered,
+   * and reported to `oversized` like one over `maxFrameLength`. Default: none below the frame
+   * limits.
+   */
+  readonly maxRequestBodyBytes?: number;
+  /** The name of `maxRequestBodyBytes` in reports (default `"maxRequestBodyBytes"`). */
+  readonly requestLimitName?: string;
   /** Charges frames assembled in their own buffer (default: nothing is charged). */
   readonly memory?: FrameMemory;
   /**

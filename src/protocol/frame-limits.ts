@@ -6,7 +6,9 @@
  * - a longer one up to the *ceiling* waits for its head (type byte and id fields) and
  *   {@linkcode FrameLimits.exceeded} then says whether it is a reply within `maxReplyFrameLength`
  *   (received as usual) or which limit it is over (skipped, or a protocol error where the handler
- *   cannot be told);
+ *   cannot be told). A request-body limit (`maxRequestBodyBytes`, the serving handler's own)
+ *   lowers the plain limit below it, so frames of other types above it are received as usual
+ *   after the look at their type byte;
  * - a length above the ceiling (Spark's 2 GiB − 1 when frames can be skipped), below 9 or beyond
  *   ±(2^53 − 1) fails at once.
  *
@@ -17,7 +19,12 @@ import { InvalidArgumentError, ProtocolError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import type { Int64 } from "./messages.ts";
 import { MessageType } from "./messages.ts";
-import { type FrameLimitName, SPARK_MAX_FRAME_LENGTH } from "./oversized-frame.ts";
+import {
+  type FrameLimitExceeded,
+  ONE_WAY_OVERHEAD,
+  RPC_REQUEST_OVERHEAD,
+  SPARK_MAX_FRAME_LENGTH,
+} from "./oversized-frame.ts";
 
 /** Bytes of the frame-length field; the smallest frame is this plus the type byte. */
 export const LENGTH_FIELD = 8;
@@ -26,6 +33,10 @@ export const MIN_FRAME_LENGTH = LENGTH_FIELD + 1;
 export interface FrameLimitOptions {
   readonly maxFrameLength?: number;
   readonly maxReplyFrameLength?: number;
+  /** Largest RpcRequest / OneWayMessage body taken (default: what `maxFrameLength` allows). */
+  readonly maxRequestBodyBytes?: number;
+  /** The name of `maxRequestBodyBytes` in reports (default `"maxRequestBodyBytes"`). */
+  readonly requestLimitName?: string;
 }
 
 export class FrameLimits {
@@ -38,6 +49,9 @@ export class FrameLimits {
   readonly ceiling: number;
   /** The most one frame may be charged to inbound memory (Infinity: nothing is charged). */
   readonly #memoryLimit: number;
+  /** Largest request body taken (Infinity: only `maxFrameLength` applies), and its name. */
+  readonly #requestBody: number;
+  readonly #requestLimitName: string;
 
   /**
    * @param memoryLimit what one frame may be charged at most (undefined: no memory budget).
@@ -49,7 +63,22 @@ export class FrameLimits {
     this.maxFrameLength = max;
     this.maxReplyFrameLength = Math.max(max, reply);
     this.#memoryLimit = memoryLimit ?? Infinity;
-    this.plainLimit = Math.min(max, this.#memoryLimit + LENGTH_FIELD);
+    const requestBody = options.maxRequestBodyBytes;
+    if (requestBody !== undefined && (!Number.isSafeInteger(requestBody) || requestBody < 0)) {
+      throw new InvalidArgumentError(
+        `Cannot create FrameDecoder: maxRequestBodyBytes must be an integer ≥ 0, got ` +
+          String(requestBody),
+      );
+    }
+    this.#requestBody = requestBody ?? Infinity;
+    this.#requestLimitName = options.requestLimitName ?? "maxRequestBodyBytes";
+    // A request body over its limit must reach the head check: the plain limit sits below the
+    // smallest request frame that can be over it (a one-way message's).
+    this.plainLimit = Math.min(
+      max,
+      this.#memoryLimit + LENGTH_FIELD,
+      this.#requestBody + ONE_WAY_OVERHEAD,
+    );
     this.ceiling = canSkip
       ? Math.max(this.maxReplyFrameLength, SPARK_MAX_FRAME_LENGTH)
       : this.maxReplyFrameLength;
@@ -81,10 +110,7 @@ export class FrameLimits {
    * For a frame above the plain limit whose type byte is in: undefined when it is to be received
    * (a reply within `maxReplyFrameLength` and the memory limit), else the limit it is over.
    */
-  exceeded(
-    type: number,
-    frameLength: number,
-  ): { readonly limit: number; readonly limitName: FrameLimitName } | undefined {
+  exceeded(type: number, frameLength: number): FrameLimitExceeded | undefined {
     const reply = type === MessageType.ChunkFetchSuccess || type === MessageType.RpcResponse;
     const typeLimit = reply ? this.maxReplyFrameLength : this.maxFrameLength;
     if (frameLength > typeLimit) {
@@ -93,6 +119,18 @@ export class FrameLimits {
         limitName: reply && typeLimit > this.maxFrameLength
           ? "maxReplyFrameLength"
           : "maxFrameLength",
+      };
+    }
+    const overhead = type === MessageType.RpcRequest
+      ? RPC_REQUEST_OVERHEAD
+      : type === MessageType.OneWayMessage
+      ? ONE_WAY_OVERHEAD
+      : 0;
+    if (overhead > 0 && frameLength - overhead > this.#requestBody) {
+      return {
+        limit: this.#requestBody,
+        limitName: this.#requestLimitName,
+        bodyLength: frameLength - overhead,
       };
     }
     if (frameLength - LENGTH_FIELD > this.#memoryLimit) {

@@ -7,8 +7,13 @@
  * once the last byte has passed. The connection stays in sync: the frame fails alone (a client's
  * request with a `LimitError`, a server's with a failure reply naming the limit).
  *
- * Only frames whose body ends the frame and whose id comes first can be skipped this way; an
- * oversized frame of another type (they are all a few bytes long) breaks the protocol.
+ * Only frames whose id comes first can be skipped this way: those whose body ends the frame, and
+ * UploadStream, whose meta is skipped, then its body count (the frame's last 8 bytes) read, then
+ * its raw body skipped too. An oversized frame of another type breaks the protocol: the others
+ * are a few bytes long, except StreamResponse, whose only variable field is its stream id; a
+ * server never answers with a stream id longer than the one the client asked for (which it sent
+ * within its own limits), so a StreamResponse over the frame limit is a broken or hostile peer,
+ * and which request it answers cannot be told without reading the id.
  *
  * @module
  */
@@ -16,15 +21,28 @@
 import { readInt64 } from "./int64.ts";
 import { type Int64, MessageType, messageTypeName } from "./messages.ts";
 
-/** Which limit a skipped frame was over. */
-export type FrameLimitName = "maxFrameLength" | "maxReplyFrameLength" | "maxInboundFrameBytes";
+/**
+ * Which limit a skipped frame was over: a frame limit, or (any other name) the request-body limit
+ * its receiver's handler declared (`FrameDecoderOptions.maxRequestBodyBytes`).
+ */
+export type FrameLimitName =
+  | "maxFrameLength"
+  | "maxReplyFrameLength"
+  | "maxInboundFrameBytes"
+  | (string & Record<never, never>);
 
-interface OversizedBase {
-  /** The announced frame length (the 8 length bytes included). */
-  readonly frameLength: number;
-  /** The limit it was over, in bytes, and its name. */
+/** The limit a frame is over, as {@linkcode FrameLimits.exceeded} reports it. */
+export interface FrameLimitExceeded {
+  /** The limit in bytes, and its name. */
   readonly limit: number;
   readonly limitName: FrameLimitName;
+  /** Set when the limit is on the request's body (its length here), not on the frame. */
+  readonly bodyLength?: number;
+}
+
+interface OversizedBase extends FrameLimitExceeded {
+  /** The announced frame length (the 8 length bytes included). */
+  readonly frameLength: number;
 }
 
 /** A frame that was skipped for being over a limit; see the module documentation. */
@@ -41,7 +59,13 @@ export type OversizedFrame =
     readonly streamId: Int64;
     readonly chunkIndex: number;
   }
-  | OversizedBase & { readonly type: typeof MessageType.OneWayMessage };
+  | OversizedBase & { readonly type: typeof MessageType.OneWayMessage }
+  | OversizedBase & {
+    readonly type: typeof MessageType.UploadStream;
+    readonly requestId: Int64;
+    /** Its raw body (skipped too), from the frame's last 8 bytes. */
+    readonly bodyByteCount: number;
+  };
 
 /** The largest frame Spark's decoder accepts (its frame length is checked against int32). */
 export const SPARK_MAX_FRAME_LENGTH = 0x7fff_ffff;
@@ -59,6 +83,8 @@ export function oversizedHeadLength(type: number): number {
       return 1 + 8 + 4;
     case MessageType.OneWayMessage: // type (its bodyLength does not matter once skipped)
       return 1;
+    case MessageType.UploadStream: // type, requestId, metaLength (its body count ends the frame)
+      return 1 + 8 + 4;
     default:
       return 0;
   }
@@ -69,10 +95,9 @@ export function readOversizedFrame(
   head: Uint8Array,
   view: DataView,
   frameLength: number,
-  limit: number,
-  limitName: FrameLimitName,
+  over: FrameLimitExceeded,
 ): OversizedFrame {
-  const limits: OversizedBase = { frameLength, limit, limitName };
+  const limits: OversizedBase = { frameLength, ...over };
   switch (head[0]) {
     case MessageType.ChunkFetchSuccess:
       return {
@@ -87,13 +112,32 @@ export function readOversizedFrame(
       return { type: MessageType.RpcResponse, requestId: readInt64(view, 1), ...limits };
     case MessageType.MergedBlockMetaSuccess:
       return { type: MessageType.MergedBlockMetaSuccess, requestId: readInt64(view, 1), ...limits };
+    case MessageType.UploadStream: // its body count is filled in once the frame's tail is read
+      return {
+        type: MessageType.UploadStream,
+        requestId: readInt64(view, 1),
+        bodyByteCount: 0,
+        ...limits,
+      };
     default:
       return { type: MessageType.OneWayMessage, ...limits };
   }
 }
 
-/** `RpcResponse of 314572808 bytes is over maxReplyFrameLength (268435456 bytes)`. */
+/**
+ * `RpcResponse frame of 314572808 bytes is over maxReplyFrameLength (268435456 bytes)`, or for a
+ * request-body limit `RpcRequest body of 9437184 bytes is over maxServiceRequestBytes (8388608
+ * bytes)`.
+ */
 export function describeOversizedFrame(frame: OversizedFrame): string {
-  return `${messageTypeName[frame.type]} frame of ${frame.frameLength} bytes is over ` +
-    `${frame.limitName} (${frame.limit} bytes)`;
+  const what = frame.bodyLength === undefined
+    ? `frame of ${frame.frameLength}`
+    : `body of ${frame.bodyLength}`;
+  return `${messageTypeName[frame.type]} ${what} bytes is over ${frame.limitName} ` +
+    `(${frame.limit} bytes)`;
 }
+
+/** Bytes of an RpcRequest frame (length field included) around its body. */
+export const RPC_REQUEST_OVERHEAD = 8 + 1 + 8 + 4;
+/** Bytes of a OneWayMessage frame (length field included) around its body. */
+export const ONE_WAY_OVERHEAD = 8 + 1 + 4;

@@ -233,21 +233,28 @@ export class OneForOneStreamManager implements StreamManager {
    * registering it asks first, so a refused open never opens anything.
    */
   assertCanRegister(owner: StreamOwner, reserved = 0, reservedTotal = reserved): void {
+    const refusal = this.registerRefusal(owner, reserved, reservedTotal);
+    if (refusal !== undefined) throw new LimitError(refusal);
+  }
+
+  /**
+   * What {@linkcode assertCanRegister} would throw, as text, or undefined when `owner` may
+   * register. For callers that refuse many requests in a burst (thousands of opens at the cap):
+   * no error object is built for each.
+   */
+  registerRefusal(owner: StreamOwner, reserved = 0, reservedTotal = reserved): string | undefined {
     const registered = (this.#byOwner.get(owner)?.size ?? 0) + reserved;
     if (registered >= this.#maxStreamsPerOwner) {
-      throw new LimitError(
-        `Cannot register a stream for ${describeOwner(owner)}: it already has ${registered} ` +
-          `streams registered, the limit (maxStreamsPerOwner ${this.#maxStreamsPerOwner}); ` +
-          `read or release some first`,
-      );
+      return `Cannot register a stream for ${describeOwner(owner)}: it already has ` +
+        `${registered} streams registered, the limit (maxStreamsPerOwner ` +
+        `${this.#maxStreamsPerOwner}); read or release some first`;
     }
     const total = this.#streams.size + reservedTotal;
     if (total >= this.#maxStreams) {
-      throw new LimitError(
-        `Cannot register a stream for ${describeOwner(owner)}: the server already has ${total} ` +
-          `streams registered, the limit (maxStreams ${this.#maxStreams}); retry later`,
-      );
+      return `Cannot register a stream for ${describeOwner(owner)}: the server already has ` +
+        `${total} streams registered, the limit (maxStreams ${this.#maxStreams}); retry later`;
     }
+    return undefined;
   }
 
   getChunk(streamId: Int64, chunkIndex: number, client: Peer): Promise<Uint8Array> {

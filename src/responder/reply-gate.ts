@@ -13,7 +13,10 @@
  *   while it is full), failed, or was dropped. A connection whose peer does not read therefore
  *   holds at most its window; everything else it asked for waits here as records.
  * - **Order and fairness.** Records start in arrival order. While the server-wide budget is full
- *   the connection waits in line there and gets one reply per turn (see reply-memory.ts).
+ *   the connection waits in line there and gets one reply per turn (see reply-memory.ts); a
+ *   connection already holding memory cannot take the budget's last quarter (its reserve for
+ *   first replies), and one whose peer stopped reading is reset at `replyPressureTimeoutMs` while
+ *   others wait (reply-pressure.ts).
  * - With nothing charged on the connection, one reply is always let through the window, so a reply
  *   larger than the window is served (alone).
  *
@@ -25,7 +28,9 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import type { LimitError } from "../errors.ts";
 import type { GrantOutcome, ReplyMemory, ReplyMemoryWaiter } from "./reply-memory.ts";
+import type { ReplyHolder } from "./reply-pressure.ts";
 
 /** The smallest (and first) estimate of a reply's size: a common chunk size. */
 const INITIAL_ESTIMATE = 1024 * 1024;
@@ -44,8 +49,17 @@ export interface GatedReply {
   drop(): void;
 }
 
-export class ReplyGate implements ReplyMemoryWaiter {
+/** The connection a gate serves, as the reply-memory pressure deadline sees it. */
+export interface ReplyGateConnection {
+  /** `performance.now()` since when its outbound writes are blocked (the peer is not reading). */
+  stalledSince(): number | undefined;
+  /** Resets the connection (`replyPressureTimeoutMs`). */
+  reset(error: LimitError): void;
+}
+
+export class ReplyGate implements ReplyMemoryWaiter, ReplyHolder {
   readonly #memory: ReplyMemory;
+  readonly #connection: ReplyGateConnection | undefined;
   /** Bytes this connection may have charged at once (`replyWindowBytes`). */
   readonly window: number;
   #charged = 0;
@@ -57,7 +71,15 @@ export class ReplyGate implements ReplyMemoryWaiter {
   #pumpAgain = false;
   #closed = false;
 
-  constructor(memory: ReplyMemory, window: number = defaultLimits.replyWindowBytes) {
+  /**
+   * @param connection what the pressure deadline needs of the connection (without it, the gate is
+   *   never reset for holding memory).
+   */
+  constructor(
+    memory: ReplyMemory,
+    window: number = defaultLimits.replyWindowBytes,
+    connection?: ReplyGateConnection,
+  ) {
     if (!Number.isSafeInteger(window) || window < 1) {
       throw new InvalidArgumentError(
         `Invalid replyWindowBytes: expected a positive integer, got ${String(window)}`,
@@ -65,11 +87,20 @@ export class ReplyGate implements ReplyMemoryWaiter {
     }
     this.#memory = memory;
     this.window = window;
+    this.#connection = connection;
   }
 
   /** Bytes charged for this connection's replies now. */
   get charged(): number {
     return this.#charged;
+  }
+
+  stalledSince(): number | undefined {
+    return this.#connection?.stalledSince();
+  }
+
+  reset(error: LimitError): void {
+    this.#connection?.reset(error);
   }
 
   /** Records waiting for room. */
@@ -115,7 +146,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
     const delta = bytes - reply.charged;
     if (delta === 0 || reply.charged === 0) return;
     reply.charged = bytes;
-    this.#charged += delta;
+    this.#charge(delta);
     this.#memory.adjust(delta);
     if (delta < 0) this.#pump();
   }
@@ -125,7 +156,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
     const bytes = reply.charged;
     if (bytes === 0) return;
     reply.charged = 0;
-    this.#charged -= bytes;
+    this.#charge(-bytes);
     this.#memory.release(bytes);
     this.#pump();
   }
@@ -154,7 +185,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
     const next = this.#next();
     if (next === undefined || !this.#windowHasRoom()) return "done";
     const estimate = this.#estimate;
-    if (!this.#memory.tryCharge(estimate, true)) return "full";
+    if (!this.#memory.tryCharge(estimate, true, this.#charged)) return "full";
     this.#start(next, estimate);
     return this.#next() !== undefined && this.#windowHasRoom() ? "more" : "done";
   }
@@ -173,7 +204,7 @@ export class ReplyGate implements ReplyMemoryWaiter {
           const next = this.#next();
           if (next === undefined || !this.#windowHasRoom()) break;
           const estimate = this.#estimate;
-          if (!this.#memory.tryCharge(estimate)) {
+          if (!this.#memory.tryCharge(estimate, false, this.#charged)) {
             this.#memory.wait(this);
             break;
           }
@@ -207,7 +238,14 @@ export class ReplyGate implements ReplyMemoryWaiter {
     this.#waiting--;
     this.#memory.countWaiting(-1);
     reply.charged = bytes;
-    this.#charged += bytes;
+    this.#charge(bytes);
     reply.start();
+  }
+
+  /** This connection's charge changes by `delta`; the pressure watch learns when it holds any. */
+  #charge(delta: number): void {
+    const before = this.#charged;
+    this.#charged += delta;
+    if ((before > 0) !== (this.#charged > 0)) this.#memory.holding(this, this.#charged > 0);
   }
 }

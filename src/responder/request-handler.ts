@@ -351,7 +351,10 @@ export class RequestHandler implements RequestSide {
       connection: this.#connection,
       streamManager: this.#streamManager,
       budget: this.#budget,
-      gate: new ReplyGate(this.#budget.replyMemory, this.#budget.serving.replyWindowBytes),
+      gate: new ReplyGate(this.#budget.replyMemory, this.#budget.serving.replyWindowBytes, {
+        stalledSince: () => this.#connection.writer.blockedSince,
+        reset: (error) => this.#connection.close(error),
+      }),
       serving: (delta) => {
         this.#serving += delta;
       },

@@ -26,6 +26,16 @@ export interface RpcHandler {
     meta: Uint8Array,
     body: ReadableStream<Uint8Array>,
   ): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Largest RpcRequest or OneWayMessage body this handler takes, when it has such a limit (a
+   * `ServiceRouter`: its `maxServiceRequestBytes`). The connection then skips a larger request as
+   * it arrives (its bytes are read and discarded, never buffered) and answers an RpcRequest with
+   * an RpcFailure naming `maxRequestBytesName` (a one-way message is dropped and counted in
+   * `stats().oversizedFrames`); the handler never sees it. Read once, when a connection opens.
+   */
+  readonly maxRequestBytes?: number | undefined;
+  /** The name of that limit in the failure reply (default `"maxRequestBytes"`). */
+  readonly maxRequestBytesName?: string | undefined;
   /** A connection opened. */
   channelActive?(client: Peer): void;
   /** A connection closed (`error` undefined for a graceful close). */

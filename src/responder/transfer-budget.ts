@@ -36,11 +36,13 @@ export class TransferBudget {
    * @param limit transfers at once over every connection sharing the budget.
    * @param serving per-connection limits (defaults from `src/limits.ts`).
    * @param maxReplyBytes reply memory over every connection (`defaultLimits.maxReplyBytes`).
+   * @param replyPressureTimeoutMs see `defaultLimits.replyPressureTimeoutMs`.
    */
   constructor(
     limit: number = defaultLimits.maxChunksBeingTransferred,
     serving: Partial<ServingLimits> = {},
     maxReplyBytes: number = defaultLimits.maxReplyBytes,
+    replyPressureTimeoutMs: number = defaultLimits.replyPressureTimeoutMs,
   ) {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidArgumentError(
@@ -49,7 +51,7 @@ export class TransferBudget {
     }
     this.limit = limit;
     this.serving = resolveServingLimits(serving, "TransferBudget serving limits");
-    this.replyMemory = new ReplyMemory(maxReplyBytes);
+    this.replyMemory = new ReplyMemory(maxReplyBytes, replyPressureTimeoutMs);
   }
 
   /** Chunks and streams being transferred right now. */

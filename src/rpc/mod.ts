@@ -26,7 +26,7 @@ export {
   serviceClient,
   type ServiceClientOptions,
 } from "./service-client.ts";
-export { RpcErrorCode, ServiceError } from "./rpc-errors.ts";
+export { RpcErrorCode, ServiceError, serviceRefusal } from "./rpc-errors.ts";
 export {
   decodeServiceReply,
   decodeServiceRequest,

@@ -49,3 +49,21 @@ export class ServiceError extends TransportError {
     this.serviceCode = serviceCode;
   }
 }
+
+/**
+ * A {@linkcode ServiceError} for a refusal a peer can cause by the thousand (a request over a cap,
+ * e.g. a file-service `open` at `maxStreams`), built without capturing a stack trace: the trace
+ * says nothing about the peer's request, and capturing it was most of what refusing 20 000 opens
+ * cost. Where the runtime has no `Error.stackTraceLimit`, this is a plain `ServiceError`.
+ */
+export function serviceRefusal(code: string, message: string): ServiceError {
+  const errorClass = Error as { stackTraceLimit?: number };
+  const limit = errorClass.stackTraceLimit;
+  if (typeof limit !== "number") return new ServiceError(code, message);
+  errorClass.stackTraceLimit = 0;
+  try {
+    return new ServiceError(code, message);
+  } finally {
+    errorClass.stackTraceLimit = limit;
+  }
+}

@@ -16,7 +16,11 @@
  *
  * Requests are peer input: one over `maxServiceRequestBytes` is refused by its size, and the rest
  * are scanned against the decode limits before msgpackr builds anything (`msgpack-scanner.ts`);
- * either refusal is an `ERR_RPC_LIMIT` reply naming the limit. Failure replies quote names and
+ * either refusal is an `ERR_RPC_LIMIT` reply naming the limit. The router also declares its size
+ * limit to the connection (`maxRequestBytes`), so a request over it is skipped as it arrives,
+ * never buffered, and refused with an RpcFailure naming `maxServiceRequestBytes` (with a fallback
+ * that declares no limit of its own, requests up to the frame limit are received and refused
+ * here). Failure replies quote names and
  * error descriptions as short excerpts, never the peer's input whole.
  *
  * @module
@@ -92,6 +96,28 @@ export class ServiceRouter implements RpcHandler {
         "ServiceRouterOptions.maxServiceRequestBytes",
       );
     this.#limits = resolveServiceDecodeLimits(options, "ServiceRouterOptions");
+  }
+
+  /**
+   * The largest request body the connection should receive for this router (RpcHandler
+   * contract): `maxServiceRequestBytes` when every request is a typed call (no fallback), or the
+   * larger of it and the fallback's own limit; undefined when the fallback has none (the frame
+   * limit applies). Larger requests are then skipped unread by the connection and refused with an
+   * RpcFailure naming `maxServiceRequestBytes`, instead of being buffered whole first.
+   */
+  get maxRequestBytes(): number | undefined {
+    const fallback = this.#fallback;
+    if (fallback === undefined) return this.#maxRequestBytes;
+    const theirs = fallback.maxRequestBytes;
+    return theirs === undefined ? undefined : Math.max(theirs, this.#maxRequestBytes);
+  }
+
+  /** The name of {@linkcode maxRequestBytes} in failure replies. */
+  get maxRequestBytesName(): string {
+    const theirs = this.#fallback?.maxRequestBytes;
+    return theirs !== undefined && theirs > this.#maxRequestBytes
+      ? (this.#fallback!.maxRequestBytesName ?? "maxRequestBytes")
+      : "maxServiceRequestBytes";
   }
 
   /** Names of the services served. */

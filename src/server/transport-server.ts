@@ -65,6 +65,12 @@ export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"
    */
   readonly maxReplyBytes?: number;
   /**
+   * While connections wait for reply memory, a connection holding some whose peer has not read
+   * for this long is reset (`LimitError`). Default `defaultLimits.replyPressureTimeoutMs`; 0: never.
+   * Not allowed together with `transferBudget` (pass it to the `TransferBudget` constructor).
+   */
+  readonly replyPressureTimeoutMs?: number;
+  /**
    * How long `close()` lets connections end gracefully (queued replies flushed, the peer's end
    * seen) before resetting those still open. Default 5000 ms.
    */
@@ -124,6 +130,11 @@ export class TransportServer {
   /** Chunks and streams being sent right now, over all connections. */
   get chunksBeingTransferred(): number {
     return this.#budget.inProgress;
+  }
+
+  /** Connections reset by `replyPressureTimeoutMs` (peers not reading while others waited). */
+  get replyPressureResets(): number {
+    return this.#budget.replyMemory.pressureResets;
   }
 
   /** Handler failures reported by all connections, and how many were logged or suppressed. */
@@ -278,6 +289,7 @@ function serverBudget(options: TransportServerOptions, resolved: TransferBudget)
   };
   const given = Object.keys(serving);
   if (options.maxReplyBytes !== undefined) given.push("maxReplyBytes");
+  if (options.replyPressureTimeoutMs !== undefined) given.push("replyPressureTimeoutMs");
   if (given.length === 0) return resolved;
   if (options.transferBudget !== undefined) {
     throw new InvalidArgumentError(
@@ -289,5 +301,6 @@ function serverBudget(options: TransportServerOptions, resolved: TransferBudget)
     resolved.limit,
     resolveServingLimits(serving, "TransportServerOptions"),
     options.maxReplyBytes ?? defaultLimits.maxReplyBytes,
+    options.replyPressureTimeoutMs ?? defaultLimits.replyPressureTimeoutMs,
   );
 }

@@ -11,8 +11,8 @@
  * Prints `LISTENING <host> <port>` once bound. Reads commands on stdin, one per line, and answers
  * each with one JSON line on stdout: `stats` (rss, peakRss since the last reset, fds, streams,
  * transfers, charged reply bytes, connections waiting for reply memory, replies waiting as
- * records), `reset` (restarts the
- * peak after a collection). Exits when stdin ends. Usage:
+ * records, connections reset by `replyPressureTimeoutMs`, connections open), `reset` (restarts
+ * the peak after a collection). Exits when stdin ends. Usage:
  * `node --expose-gc --import tsx admission-server-process.ts`.
  *
  * @module
@@ -101,6 +101,8 @@ lines.on("line", (line) => {
       charged: budget.replyMemory.charged,
       waiting: budget.replyMemory.waiting,
       waitingReplies: budget.replyMemory.waitingReplies,
+      pressureResets: budget.replyMemory.pressureResets,
+      connections: server.connections.size,
     }) + "\n",
   );
 });

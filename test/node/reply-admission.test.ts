@@ -7,10 +7,14 @@
  *   source only when the connection's reply window has room, so its RSS grows by about one window
  *   (bound 64 MiB); 6 such connections × 240 fetches: bound 256 MiB. A normal client on another
  *   connection gets each chunk within 1 s throughout.
- * - 20 000 file-service opens from 5 connections, never released: open streams and the server's
- *   descriptors stay under its `maxStreams` (half its soft descriptor limit, less a reserve); the
- *   refused opens fail with a reply naming the limit; the normal client is served throughout
- *   (within 5 s: the server decodes and refuses 20 000 RPCs as fast as they arrive).
+ * - 20 000 file-service opens from 5 connections (sent by `open-flood-process.ts`), never
+ *   released: open streams and the server's descriptors stay under its `maxStreams` (half its soft
+ *   descriptor limit, less a reserve); the refused opens fail with a reply naming the limit; the
+ *   normal client gets its chunks and lists within 1 s throughout.
+ * - 16 connections that never read, 300 fetches each: more stuck windows than the reply budget
+ *   holds. Connections already holding memory stop at the budget less its reserve (a quarter), so
+ *   the normal client's fetches still start at once, and the stuck ones are reset at
+ *   `replyPressureTimeoutMs` (not the 60 s slow-consumer deadline) while others wait for memory.
  *
  * Figures printed: RSS growth, reads charged, the normal client's worst latency, descriptors.
  * Run alone: `node --import tsx --test test/node/reply-admission.test.ts`.
@@ -23,7 +27,6 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { tcpConnect } from "../../adapters/node/tcp.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
-import type { RemoteError } from "../../src/errors.ts";
 import { fileService } from "../../src/files/file-service.ts";
 import { serviceClient } from "../../src/rpc/mod.ts";
 import type { Socket } from "../../src/socket.ts";
@@ -44,6 +47,8 @@ interface ServerStats {
   charged: number;
   waiting: number;
   waitingReplies: number;
+  pressureResets: number;
+  connections: number;
 }
 
 class ServerProcess {
@@ -184,6 +189,58 @@ async function attack(
   return { growth, worst, charged };
 }
 
+test("16 connections that never read: a normal client is served within 1 s; stuck ones reset", {
+  skip: process.platform !== "linux" ? "reads /proc/self (RSS)" : false,
+  timeout: 120_000,
+}, async () => {
+  const server = new ServerProcess();
+  let normal: { client: TransportClient; socket: Socket } | undefined;
+  try {
+    await server.started();
+    normal = await server.connect();
+    const { streamId } = await serviceClient(fileService, normal.client).open({ name: "big.bin" });
+    for (let i = 0; i < 16; i++) await normal.client.fetchChunk(streamId, i); // warm up
+    const baseline = await server.command("reset");
+    const probing = probe(normal.client, streamId);
+    const attackers = await unreadFetches(server, 16, 300);
+    // Held past the pressure deadline (3 s by default, sampled every quarter of it).
+    let charged = 0;
+    let waiting = 0;
+    const heldUntil = performance.now() + 8_000;
+    while (performance.now() < heldUntil) {
+      const stats = await server.command("stats");
+      charged = Math.max(charged, stats.charged);
+      waiting = Math.max(waiting, stats.waiting);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await probing.stop();
+    const after = await server.command("stats");
+    for (const socket of attackers) socket.close(new Error("the attacker leaves"));
+    await until(async () => {
+      const stats = await server.command("stats");
+      return stats.transfers === 0 && stats.charged === 0 && stats.waiting === 0 &&
+        stats.waitingReplies === 0;
+    }, "every transfer and byte given back");
+    const growth = after.peakRss - baseline.rss;
+    const worst = Math.max(...probing.latencies);
+    console.log(
+      `16 connections × 300 unread 1 MiB fetches: server RSS ${(baseline.rss / MiB).toFixed(0)} ` +
+        `→ peak ${(after.peakRss / MiB).toFixed(0)} MiB (+${(growth / MiB).toFixed(1)} MiB), ` +
+        `reply bytes charged at most ${(charged / MiB).toFixed(0)} MiB, up to ${waiting} ` +
+        `connections waiting; ${after.pressureResets} reset by replyPressureTimeoutMs within 8 s ` +
+        `(${after.connections - 1} attackers still open); normal client: ` +
+        `${probing.latencies.length} fetches, worst ${worst.toFixed(0)} ms`,
+    );
+    assert.ok(growth <= 256 * MiB, `+${growth / MiB} MiB`);
+    assert.ok(charged <= 64 * MiB + 16 * MiB, `${charged / MiB} MiB charged`);
+    assert.ok(probing.latencies.length >= 10 && worst < 1000, `normal client waited ${worst} ms`);
+    assert.ok(after.pressureResets > 0, "stuck connections were reset under pressure");
+  } finally {
+    normal?.client.close();
+    server.stop();
+  }
+});
+
 test("unread chunk fetches and unreleased opens cannot exhaust the server", {
   skip: process.platform !== "linux" ? "reads /proc/self (RSS, descriptors)" : false,
   timeout: 180_000,
@@ -205,7 +262,19 @@ test("unread chunk fetches and unreleased opens cannot exhaust the server", {
     assert.ok(six.growth <= 256 * MiB, `six connections: +${six.growth / MiB} MiB`);
     assert.ok(six.worst < 1000, `normal client waited ${six.worst} ms`);
 
-    // 20 000 opens from 5 connections, never released.
+    // 20 000 opens from 5 connections, never released, sent by a process of their own: this one
+    // only measures (building 20 000 requests and handling their replies here would stall the
+    // normal client's own event loop and count against the server).
+    const flooder = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      new URL("../helpers/open-flood-process.ts", import.meta.url).pathname,
+      String(server.port),
+      "5",
+      "4000",
+    ], { stdio: ["pipe", "pipe", "inherit"] });
+    const flooderLines = createInterface({ input: flooder.stdout! })[Symbol.asyncIterator]();
+    assert.equal((await flooderLines.next()).value, "READY");
     const before = await server.command("stats");
     const cap = before.maxStreams;
     const probing = probe(normal.client, streamId);
@@ -230,27 +299,23 @@ test("unread chunk fetches and unreleased opens cannot exhaust the server", {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    const flooders = [];
-    for (let c = 0; c < 5; c++) flooders.push(await server.connect());
-    const outcomes = await Promise.all(
-      flooders.flatMap(({ client }) => {
-        const files = serviceClient(fileService, client);
-        return Array.from(
-          { length: 4000 },
-          () => files.open({ name: "big.bin" }).then(() => "ok", (error: RemoteError) => error),
-        );
-      }),
-    );
+    flooder.stdin!.write("go\n");
+    const flood = JSON.parse(String((await flooderLines.next()).value)) as {
+      granted: number;
+      refused: number;
+      unnamed: number;
+      ms: number;
+    };
     sampling = false;
     await sampler;
     const flooded = await server.command("stats");
     stopListing = true;
     await listing;
     await probing.stop();
-    const granted = outcomes.filter((outcome) => outcome === "ok").length;
-    const refusals = outcomes.filter((outcome) => outcome !== "ok") as RemoteError[];
+    const { granted } = flood;
     console.log(
-      `20 000 opens from 5 connections: ${granted} granted, ${refusals.length} refused; ` +
+      `20 000 opens from 5 connections in ${flood.ms.toFixed(0)} ms: ${granted} granted, ` +
+        `${flood.refused} refused; ` +
         `open streams at most ${maxStreams} (maxStreams ${cap}), server descriptors ` +
         `${before.fds} → at most ${maxFds} (soft limit ${DESCRIPTOR_LIMIT}); normal client: worst ` +
         `chunk ${Math.max(...probing.latencies).toFixed(0)} ms, worst list ${
@@ -259,13 +324,17 @@ test("unread chunk fetches and unreleased opens cannot exhaust the server", {
     );
     assert.ok(maxStreams <= cap && flooded.streams <= cap);
     assert.equal(granted, cap - before.streams, "the cap, less the normal client's stream");
-    for (const refusal of refusals) assert.match(refusal.message, /\(maxStreams \d+\)/);
+    assert.equal(flood.refused, 20_000 - granted);
+    assert.equal(flood.unnamed, 0, "every refusal names maxStreams");
     if (existsSync("/usr/bin/prlimit")) assert.ok(maxFds <= DESCRIPTOR_LIMIT / 2, `${maxFds} fds`);
-    // Served throughout: every probe succeeded. The flood is 20 000 RPCs the server decodes and
-    // refuses as fast as they arrive, so the bound here is generous (the 1 s one is for fetches).
-    assert.ok(probing.latencies.length > 0 && Math.max(...probing.latencies) < 5000);
-    assert.ok(listWorst < 5000);
-    for (const { socket } of flooders) socket.close(new Error("the flooder leaves"));
+    // Served throughout, within the issue's 1 s: refusing an open at the cap costs no promise and
+    // no stack trace (measured on the loaded 2-core machine: the normal client's worst chunk and
+    // list 154-611 ms over six runs; 0.9-2.2 s before, with the flood sent from this process).
+    assert.ok(probing.latencies.length > 0, "the normal client fetched during the flood");
+    const worstChunk = Math.max(...probing.latencies);
+    assert.ok(worstChunk < 1000, `normal client's chunk took ${worstChunk.toFixed(0)} ms`);
+    assert.ok(listWorst < 1000, `normal client's list took ${listWorst.toFixed(0)} ms`);
+    flooder.stdin!.end(); // the flooder leaves
     await until(async () => (await server.command("stats")).streams === 1, "streams released");
     const after = await server.command("stats");
     assert.ok(after.fds <= before.fds, `descriptors back: ${after.fds} (before ${before.fds})`);

@@ -5,9 +5,10 @@
  * - partial frames are charged to a server-wide InboundFrameBudget; a connection without room
  *   stops being read until there is some, and every charge is released when frames complete or
  *   their connections close;
- * - a request over the server's maxFrameLength gets a failure reply naming the limit, a reply
- *   over the client's maxReplyFrameLength fails its own request with a LimitError; either way the
- *   next request on the same connection succeeds.
+ * - a request (an upload's meta too) over the server's maxFrameLength gets a failure reply naming
+ *   the limit (an upload's body is skipped with it), a reply over the client's maxReplyFrameLength
+ *   fails its own request with a LimitError; either way the next request on the same connection
+ *   succeeds.
  * Deadlines are short but assertions are on what closes and why, with generous bounds on when.
  */
 import { test } from "node:test";
@@ -205,6 +206,34 @@ test("a request over the server's maxFrameLength gets a failure reply; the conne
   served.client.send(new Uint8Array(100 * KiB)); // a one-way message has no reply: skipped
   assert.equal(text(await served.client.sendRpc(utf8("next"))), "next");
   assert.equal(served.serverSide.stats().oversizedFrames, 2);
+  assert.ok(served.client.isActive && served.serverSide.isActive);
+  await served.close();
+});
+
+test("an upload whose meta is over the server's maxFrameLength is refused; its body skipped", async () => {
+  let uploads = 0;
+  const handler = {
+    ...echo,
+    receiveStream: async (_client: unknown, _meta: Uint8Array, body: ReadableStream) => {
+      uploads++;
+      await body.cancel();
+      return utf8("stored");
+    },
+  };
+  const served = serve({ rpcHandler: handler, maxFrameLength: 64 * KiB });
+  await assert.rejects(
+    served.client.uploadStream(new Uint8Array(100 * KiB), pattern(200 * KiB, 3)),
+    (error: unknown) =>
+      error instanceof RemoteError && /LimitError/.test(error.message) &&
+      /UploadStream frame of 102429 bytes is over maxFrameLength \(65536 bytes\)/.test(
+        error.message,
+      ),
+  );
+  // The body that followed was skipped too: the connection is in sync for what comes next.
+  assert.equal(text(await served.client.sendRpc(utf8("next"))), "next");
+  assert.equal(text(await served.client.uploadStream(utf8("small"), pattern(1000, 4))), "stored");
+  assert.equal(uploads, 1, "only the upload within the limit reached the handler");
+  assert.equal(served.serverSide.stats().oversizedFrames, 1);
   assert.ok(served.client.isActive && served.serverSide.isActive);
   await served.close();
 });

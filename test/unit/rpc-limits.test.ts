@@ -1,7 +1,8 @@
 /**
  * Typed services under limits (issue 15, item 5) over an in-memory connection: requests over the
- * router's size and decode limits get an ERR_RPC_LIMIT reply naming the limit and the connection
- * keeps serving; failure replies quote peer input only as short excerpts; the client decodes
+ * router's size limit are skipped by the connection and get an RpcFailure naming it (or, behind a
+ * fallback without a limit, an ERR_RPC_LIMIT reply), requests over its decode limits an
+ * ERR_RPC_LIMIT reply naming the limit, and the connection keeps serving; failure replies quote peer input only as short excerpts; the client decodes
  * replies under limits too; handler failures are logged a few lines per interval, the rest counted.
  */
 import { test } from "node:test";
@@ -72,15 +73,33 @@ function withPrefix(payload: Uint8Array): Uint8Array {
 }
 
 test("a request over maxServiceRequestBytes is refused by its size; the next call succeeds", async () => {
-  const { client, api, close } = serve({ maxServiceRequestBytes: 4096 });
+  const big = encodeServiceRequest("limits.echo", "echo", new Uint8Array(5000));
+  // The router declares its limit to the connection, which skips the request unread and answers
+  // with an RpcFailure naming it.
+  const strict = serve({ maxServiceRequestBytes: 4096 });
   try {
-    const big = encodeServiceRequest("limits.echo", "echo", new Uint8Array(5000));
-    const failure = await failureOf(client, big);
+    await assert.rejects(
+      strict.client.sendRpc(big),
+      (error: unknown) =>
+        error instanceof RemoteError &&
+        /RpcRequest body of 5\d{3} bytes is over maxServiceRequestBytes \(4096 bytes\)/.test(
+          error.message,
+        ),
+    );
+    assert.equal(await strict.api.echo("still serving"), "still serving");
+  } finally {
+    await strict.close();
+  }
+  // With a fallback that takes any size, the router receives it and refuses it by size itself.
+  const fallback = { receive: (_client: unknown, body: Uint8Array) => body };
+  const lax = serve({ maxServiceRequestBytes: 4096, fallback });
+  try {
+    const failure = await failureOf(lax.client, big);
     assert.equal(failure.code, RpcErrorCode.Limit);
     assert.match(failure.message, /of 5\d{3} bytes: over maxServiceRequestBytes \(4096\)/);
-    assert.equal(await api.echo("still serving"), "still serving");
+    assert.equal(await lax.api.echo("still serving"), "still serving");
   } finally {
-    await close();
+    await lax.close();
   }
 });
 
@@ -120,17 +139,23 @@ test("an unknown service name of 8 MiB gets a reply of a few hundred bytes", asy
   for (const options of [{}, { maxServiceRequestBytes: 16 * 1024 * 1024 }]) {
     const { client, api, close } = serve(options);
     try {
-      const failure = await failureOf(client, encodeServiceRequest(name, "m", null));
-      console.log(
-        `unknown service name of 8 MiB (${JSON.stringify(options)}): ${failure.code}, reply ` +
-          `${failure.bytes} bytes`,
-      );
-      assert.ok(failure.bytes < 1024, `reply of ${failure.bytes} bytes`);
+      const request = encodeServiceRequest(name, "m", null);
       if (options.maxServiceRequestBytes !== undefined) {
+        const failure = await failureOf(client, request);
+        console.log(
+          `unknown service name of 8 MiB (${JSON.stringify(options)}): ${failure.code}, reply ` +
+            `${failure.bytes} bytes`,
+        );
+        assert.ok(failure.bytes < 1024, `reply of ${failure.bytes} bytes`);
         assert.equal(failure.code, RpcErrorCode.UnknownService);
         assert.match(failure.message, /^Unknown service "s{64}"… \(8388608 characters\)/);
       } else {
-        assert.equal(failure.code, RpcErrorCode.Limit);
+        // Over the default request limit: skipped unread by the connection, an RpcFailure.
+        const error = await client.sendRpc(request).then(() => undefined, (e: unknown) => e);
+        assert.ok(error instanceof RemoteError, String(error));
+        console.log(`unknown service name of 8 MiB (default limits): ${error.message}`);
+        assert.ok(error.message.length < 1024, `a failure of ${error.message.length} characters`);
+        assert.match(error.message, /over maxServiceRequestBytes \(8388608 bytes\)/);
       }
       const unknownMethod = await failureOf(
         client,

@@ -13,7 +13,7 @@ import { memoryFileCatalog } from "../../src/files/file-catalog.ts";
 import { fileService } from "../../src/files/file-service.ts";
 import { fileServiceImplementation } from "../../src/files/file-service-handler.ts";
 import { defaultLimits } from "../../src/limits.ts";
-import { serviceClient, ServiceRouter } from "../../src/rpc/mod.ts";
+import { serviceClient, ServiceError, ServiceRouter } from "../../src/rpc/mod.ts";
 import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
@@ -111,6 +111,7 @@ test("file-service opens beyond maxStreams fail with the limit and never open a 
         (outcome as RemoteError).remoteMessage,
         /\(maxStreamsPerOwner 3\)|\(maxStreams 5\)/,
       );
+      assert.equal((outcome as RemoteError).remoteCode, "ERR_RPC_LIMIT");
     }
     console.log(`opens ${opens.length}: ${ok} granted, max files open ${state.maxOpen} (cap 5)`);
     assert.equal(state.opened, 5, "refused opens never reached the catalog");
@@ -128,4 +129,28 @@ test("file-service opens beyond maxStreams fail with the limit and never open a 
     await server.close();
   }
   assert.equal(state.open, 0, "every open file was closed");
+});
+
+test("an open at the cap is refused synchronously, with no stack trace captured", async () => {
+  const streams = new OneForOneStreamManager({ maxStreams: 1 });
+  const { catalog } = countingCatalog(Promise.resolve());
+  const files = fileServiceImplementation(catalog, streams);
+  const client = fakeClient("a");
+  const context = { client, service: fileService.name, method: "open" };
+  await files.open({ name: "a.bin" }, context);
+  // Refusing a flood of opens costs no promise and no stack trace per open: 20 000 of them must
+  // not keep other clients waiting (test/node/reply-admission.test.ts).
+  let refusal: unknown;
+  try {
+    void files.open({ name: "a.bin" }, context);
+  } catch (error) {
+    refusal = error;
+  }
+  assert.ok(refusal instanceof ServiceError, "thrown at once, not a rejected promise");
+  assert.equal(refusal.code, "ERR_RPC_LIMIT");
+  assert.match(refusal.message, /\(maxStreams 1\)/);
+  if (typeof (Error as { stackTraceLimit?: number }).stackTraceLimit === "number") {
+    assert.doesNotMatch(refusal.stack ?? "", /\n\s+at /, "no frames captured");
+  }
+  assert.equal(streams.registerRefusal(client), refusal.message);
 });

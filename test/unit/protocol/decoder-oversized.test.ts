@@ -66,6 +66,13 @@ const bigMeta: Message = {
   numChunks: 3,
   body: bytes(400, 7),
 };
+const bigUpload: Message = {
+  type: MessageType.UploadStream,
+  requestId: 9,
+  meta: bytes(400, 9),
+  bodyByteCount: 300,
+};
+const bigUploadBody = bytes(300, 10);
 const stream: Message = { type: MessageType.StreamResponse, streamId: "s", byteCount: 500 };
 const streamBody = bytes(500, 8);
 
@@ -80,6 +87,8 @@ const input = concatBytes([
   wire(bigRequest),
   wire(bigOneWay),
   wire(bigMeta),
+  wire(bigUpload),
+  bigUploadBody,
   wire(small),
 ]);
 const skip = (frame: Record<string, unknown>, message: Message) => ({
@@ -99,6 +108,11 @@ const expected = [
   skip({ type: MessageType.RpcRequest, requestId: 5, ...request() }, bigRequest),
   skip({ type: MessageType.OneWayMessage, ...request() }, bigOneWay),
   skip({ type: MessageType.MergedBlockMetaSuccess, requestId: 7, ...request() }, bigMeta),
+  // Its meta, then its raw body, skipped: the next frame decodes in sync.
+  skip(
+    { type: MessageType.UploadStream, requestId: 9, bodyByteCount: 300, ...request() },
+    bigUpload,
+  ),
   small,
 ];
 function reply() {
@@ -195,6 +209,19 @@ describe("FrameDecoder oversized frames", () => {
       (error: unknown) =>
         error instanceof ProtocolError && /exceeds the maximum of 256 bytes/.test(error.message),
     );
+  });
+
+  it("a skipped UploadStream announcing a negative or huge body breaks the protocol", () => {
+    for (const count of [-1n, 2n ** 60n]) {
+      const decoder = new FrameDecoder(new OversizedRecorder(), { maxFrameLength: MAX_FRAME });
+      const frame = wire({ ...bigUpload, bodyByteCount: 0 });
+      new DataView(frame.buffer, frame.byteOffset).setBigInt64(frame.length - 8, count);
+      assert.throws(
+        () => decoder.push(frame),
+        (error: unknown) =>
+          error instanceof ProtocolError && /UploadStream announces a body of/.test(error.message),
+      );
+    }
   });
 
   it("lengths beyond Spark's 2 GiB − 1 ceiling fail at once, even with oversized", () => {
