@@ -147,7 +147,7 @@ test("an open at the cap is refused synchronously, with no stack trace captured"
     refusal = error;
   }
   assert.ok(refusal instanceof ServiceError, "thrown at once, not a rejected promise");
-  assert.equal(refusal.code, "ERR_RPC_LIMIT");
+  assert.equal(refusal.serviceCode, "ERR_RPC_LIMIT");
   assert.match(refusal.message, /\(maxStreams 1\)/);
   if (typeof (Error as { stackTraceLimit?: number }).stackTraceLimit === "number") {
     assert.doesNotMatch(refusal.stack ?? "", /\n\s+at /, "no frames captured");
