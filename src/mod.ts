@@ -72,3 +72,4 @@ export * from "./rpc/mod.ts";
 export * from "./files/mod.ts";
 export { webSocketOver } from "./websocket/client-connect.ts";
 export type { WebSocketOverOptions } from "./websocket/client-connect.ts";
+export * from "./observability/mod.ts";

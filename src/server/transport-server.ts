@@ -23,6 +23,7 @@ import { HandlerErrorLog, type HandlerErrorLogStats } from "./handler-error-log.
 import type { RpcHandler } from "./rpc-handler.ts";
 import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
 import { TransferBudget } from "./transfer-budget.ts";
+import { asServerSide, observeRefusedConnection, observeServer } from "../observability/observe.ts";
 
 /**
  * Options of a {@linkcode TransportServer}; they apply to every connection it accepts. Unlike a
@@ -103,6 +104,7 @@ export class TransportServer {
       );
     }
     this.#closeGraceMs = grace;
+    observeServer(this);
   }
 
   /** The connections being served (server-side clients). */
@@ -170,7 +172,7 @@ export class TransportServer {
     }
     let client: TransportClient;
     try {
-      client = new TransportClient(socket, this.#options);
+      client = asServerSide(() => new TransportClient(socket, this.#options));
     } catch (error) {
       socket?.close?.(error);
       throw error;
@@ -214,6 +216,7 @@ export class TransportServer {
       this.accept(socket);
     } catch (error) {
       // A socket that cannot be served is closed; the listener keeps accepting others.
+      observeRefusedConnection(socket?.info?.remoteAddress ?? "unknown peer", error);
       try {
         socket.close(error);
       } catch {

@@ -1,0 +1,196 @@
+/**
+ * `ConnectionTap`: sees every message one connection sends and receives, and turns them into
+ * request timings for both of the connection's sides (a connection is bidirectional: the requests
+ * this side sent are "client" requests, the ones it serves are "server" requests).
+ *
+ * A request starts when its frame is sent (client) or received (server) and ends with its reply's
+ * header: RpcResponse / RpcFailure, ChunkFetchSuccess / ChunkFetchFailure, StreamResponse /
+ * StreamFailure, MergedBlockMetaSuccess. It is matched by request id, by stream id and chunk index,
+ * or by stream id, exactly as the protocol matches replies. A tap exists only on connections opened
+ * while something listens (an OpenTelemetry SDK or a channel subscriber), so without one the
+ * connection pays a single `undefined` check per message.
+ *
+ * Bounded: at most `defaultLimits.maxObservedRequestsPerConnection` requests are remembered per
+ * side; beyond, the oldest is ended as `ferry.untracked` (a peer that never answers, or requests
+ * this side abandoned whose late reply never comes, cannot grow the map).
+ *
+ * @module
+ */
+
+import { defaultLimits } from "../limits.ts";
+import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
+import { type ConnectionEvent, ferryChannels, type RequestEvent } from "./event-sink.ts";
+import type { FerryInstruments } from "./instruments.ts";
+
+/** What the connection calls; both run synchronously and never throw into the connection. */
+export interface MessageTap {
+  sent(message: Message): void;
+  received(message: Message): void;
+}
+
+type Key = number | string;
+
+const id = (value: Int64): number => typeof value === "bigint" ? Number(value) : value;
+
+export class ConnectionTap implements MessageTap {
+  /** Requests this side sent, waiting for replies. */
+  readonly outbound = new Map<Key, RequestEvent>();
+  /** Requests this side serves, not answered yet. */
+  readonly inbound = new Map<Key, RequestEvent>();
+  readonly #connection: ConnectionEvent;
+  readonly #instruments: FerryInstruments;
+  readonly #max: number;
+
+  constructor(
+    connection: ConnectionEvent,
+    instruments: FerryInstruments,
+    max: number = defaultLimits.maxObservedRequestsPerConnection,
+  ) {
+    this.#connection = connection;
+    this.#instruments = instruments;
+    this.#max = max;
+  }
+
+  sent(message: Message): void {
+    this.#see(message, this.outbound, this.inbound, "client");
+  }
+
+  received(message: Message): void {
+    this.#see(message, this.inbound, this.outbound, "server");
+  }
+
+  /** The connection ended: every request still open ends with `errorType`. */
+  close(errorType: string): void {
+    for (const request of this.outbound.values()) this.#end(request, "client", errorType);
+    for (const request of this.inbound.values()) this.#end(request, "server", errorType);
+    this.outbound.clear();
+    this.inbound.clear();
+  }
+
+  /**
+   * `message` went in one direction: a request starts in `starts` (as `side`), a reply ends the
+   * matching request in `ends` (the requests of the other side).
+   */
+  #see(
+    message: Message,
+    starts: Map<Key, RequestEvent>,
+    ends: Map<Key, RequestEvent>,
+    side: "client" | "server",
+  ): void {
+    const other = side === "client" ? "server" : "client";
+    switch (message.type) {
+      case MessageType.RpcRequest:
+        return this.#start(starts, side, id(message.requestId), "RpcRequest", message);
+      case MessageType.UploadStream:
+        return this.#start(starts, side, id(message.requestId), "UploadStream", message);
+      case MessageType.MergedBlockMetaRequest:
+        return this.#start(starts, side, id(message.requestId), "MergedBlockMetaRequest", message);
+      case MessageType.ChunkFetchRequest:
+        return this.#start(starts, side, chunkKey(message), "ChunkFetchRequest", message);
+      case MessageType.StreamRequest:
+        return this.#start(starts, side, `s${message.streamId}`, "StreamRequest", message);
+      case MessageType.OneWayMessage: {
+        // No reply: it starts and ends at once (counted, duration 0).
+        const request = this.#event("OneWayMessage", message);
+        this.#publishStart(request, side);
+        return this.#end(request, side, undefined);
+      }
+      case MessageType.RpcResponse:
+      case MessageType.MergedBlockMetaSuccess:
+        return this.#finish(ends, other, id(message.requestId), undefined);
+      case MessageType.RpcFailure:
+        return this.#finish(ends, other, id(message.requestId), "RpcFailure");
+      case MessageType.ChunkFetchSuccess:
+        return this.#finish(ends, other, chunkKey(message), undefined);
+      case MessageType.ChunkFetchFailure:
+        return this.#finish(ends, other, chunkKey(message), "ChunkFetchFailure");
+      case MessageType.StreamResponse:
+        return this.#finish(ends, other, `s${message.streamId}`, undefined);
+      case MessageType.StreamFailure:
+        return this.#finish(ends, other, `s${message.streamId}`, "StreamFailure");
+    }
+  }
+
+  #event(type: string, message: Message): RequestEvent {
+    const fields = message as {
+      requestId?: Int64;
+      streamId?: Int64 | string;
+      chunkIndex?: number;
+    };
+    return {
+      type,
+      remoteAddress: this.#connection.remoteAddress,
+      transport: this.#connection.transport,
+      ...(fields.requestId === undefined ? {} : { requestId: id(fields.requestId) }),
+      ...(fields.streamId === undefined ? {} : {
+        streamId: typeof fields.streamId === "string" ? fields.streamId : id(fields.streamId),
+      }),
+      ...(fields.chunkIndex === undefined ? {} : { chunkIndex: fields.chunkIndex }),
+      startTime: performance.now(),
+    };
+  }
+
+  #start(
+    map: Map<Key, RequestEvent>,
+    side: "client" | "server",
+    key: Key,
+    type: string,
+    message: Message,
+  ): void {
+    const request = this.#event(type, message);
+    if (map.size >= this.#max) {
+      const [oldestKey, oldest] = map.entries().next().value!;
+      map.delete(oldestKey);
+      this.#end(oldest, side, "ferry.untracked");
+    }
+    // A second request with the same key (the same chunk fetched twice at once) replaces the
+    // first for timing; the first is still counted when it is replaced.
+    const previous = map.get(key);
+    if (previous !== undefined) this.#end(previous, side, "ferry.untracked");
+    map.set(key, request);
+    this.#publishStart(request, side);
+  }
+
+  #publishStart(request: RequestEvent, side: "client" | "server"): void {
+    const channel = side === "client" ? ferryChannels.clientRequest : ferryChannels.serverRequest;
+    if (channel.hasSubscribers) channel.publish(request);
+  }
+
+  #finish(
+    map: Map<Key, RequestEvent>,
+    side: "client" | "server",
+    key: Key,
+    errorType: string | undefined,
+  ): void {
+    const request = map.get(key);
+    if (request === undefined) return;
+    map.delete(key);
+    this.#end(request, side, errorType);
+  }
+
+  #end(request: RequestEvent, side: "client" | "server", errorType: string | undefined): void {
+    const durationMs = request.type === "OneWayMessage" ? 0 : performance.now() - request.startTime;
+    request.durationMs = durationMs;
+    if (errorType !== undefined) request.errorType = errorType;
+    const instruments = this.#instruments;
+    if (instruments.active) {
+      const attributes: Record<string, string> = {
+        "rpc.system": "ferry",
+        "rpc.method": request.type,
+        "network.transport": request.transport,
+      };
+      if (errorType !== undefined) attributes["error.type"] = errorType;
+      (side === "client" ? instruments.clientDuration : instruments.serverDuration)
+        .record(durationMs, attributes);
+      if (errorType !== undefined) {
+        instruments.errors.add(1, { "error.type": errorType, "ferry.error.source": side });
+      }
+    }
+    const channel = side === "client" ? ferryChannels.clientResponse : ferryChannels.serverResponse;
+    if (channel.hasSubscribers) channel.publish(request);
+  }
+}
+
+function chunkKey(message: { readonly streamId: Int64; readonly chunkIndex: number }): string {
+  return `${id(message.streamId)}/${message.chunkIndex}`;
+}
