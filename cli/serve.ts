@@ -28,6 +28,7 @@ import {
   startServeGateway,
 } from "./serve-gateway.ts";
 import { createWebSite } from "./web-site.ts";
+import { type RunningMetricsEndpoint, startMetricsEndpoint } from "./metrics-endpoint.ts";
 
 export const serveUsage = `Usage: ferry serve [dir] [options]
 
@@ -50,6 +51,7 @@ Options:
   --demo-size <size>   size of the demo's big.bin (default 256M)
   --demo-dir <dir>     where demo data is generated (default .ferry-demo)
   --no-web             do not build the browser bundle (the page cannot load /ferry.js)
+  --metrics <port>     Prometheus metrics at http://HOST:PORT/metrics (0 picks a port; default off)
   --help               this text
 
 Browsers may open gateway sessions only from the page's own origins (http://127.0.0.1:HTTP_PORT,
@@ -70,6 +72,7 @@ const FLAGS = {
   "demo-size": "string",
   "demo-dir": "string",
   "no-web": "boolean",
+  metrics: "string",
   help: "boolean",
 } as const;
 
@@ -96,6 +99,9 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   const chunkSize = sizeFlag(args, "chunk-size", 1 << 20);
   const demoSize = sizeFlag(args, "demo-size", DEFAULT_DEMO_SIZE);
   const demoDir = resolve(stringFlag(args, "demo-dir", ".ferry-demo"));
+  const metricsPort = args.flags.has("metrics")
+    ? integerFlag(args, "metrics", 0, 0, 65_535)
+    : undefined;
   const log = (line: string) => console.error(line);
 
   const dir = args.positionals[0] !== undefined
@@ -119,6 +125,14 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     console.error(`ferry serve: no web demo: ${site.unavailable}`);
   }
 
+  let metricsEndpoint: RunningMetricsEndpoint | undefined;
+  try {
+    // Before the server and the gateway exist: their connections are then timed per request.
+    if (metricsPort !== undefined) metricsEndpoint = await startMetricsEndpoint(host, metricsPort);
+  } catch (error) {
+    console.error(`ferry serve: no metrics endpoint: ${describeError(error)}`);
+    return 1;
+  }
   const streams = new OneForOneStreamManager({ maxStreams: streamCapForDescriptors() });
   const router = new ServiceRouter().serve(
     fileService,
@@ -153,6 +167,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     console.error(`ferry serve: cannot listen on ${host}: ${describeError(error)}`);
     await gateway?.close();
     await server.close();
+    await metricsEndpoint?.close();
     return 1;
   }
   const h = hostInUrl(gateway.address.host);
@@ -172,6 +187,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   console.log(`Gateway    ws://${h}:${gateway.address.port}/gateway/${GATEWAY_TARGET}/`);
   console.log(`Web demo   http://${h}:${gateway.address.port}/`);
   console.log(`Origins    ${gateway.allowedOrigins.join(" ")}`);
+  if (metricsEndpoint !== undefined) console.log(`Metrics    ${metricsEndpoint.url}`);
   const example = files.find((file) => file.name === "big.bin") ?? files[0];
   if (example !== undefined) {
     console.log(
@@ -193,5 +209,6 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   console.error("ferry serve: stopping");
   await gateway.close();
   await server.close();
+  await metricsEndpoint?.close();
   return 0;
 }

@@ -71,6 +71,9 @@ const gateways = new Set<WeakRef<GatewayLike>>();
 let acceptingRole: ConnectionRole = "client";
 /** `role transport` pairs seen (a handful: roles × transports). */
 const connectionKinds = new Set<string>();
+/** Pool routes and gateway targets seen (configured names, not peer input). */
+const poolRoutes = new Set<string>();
+const gatewayTargets = new Set<string>();
 
 function* alive<T extends object>(refs: Set<WeakRef<T>>): Generator<T> {
   for (const ref of refs) {
@@ -102,7 +105,6 @@ setObservedState({
     for (const { event } of live) {
       const key = `${event.role} ${event.transport}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      connectionKinds.add(key);
     }
     for (const [key, count] of counts) {
       const [role, transport] = key.split(" ") as [string, string];
@@ -120,19 +122,37 @@ setObservedState({
     report(server, "server");
   },
   pools(report) {
+    // Summed over pools by route; routes seen before report 0 (a reader keeps a series' last value).
+    const routes = new Map<string, [number, number, number]>(
+      [...poolRoutes].map((route) => [route, [0, 0, 0]]),
+    );
     for (const pool of alive(pools)) {
       for (const [route, stats] of Object.entries(pool.stats().routes)) {
-        report(route, stats.pending, stats.leased, stats.available);
+        poolRoutes.add(route);
+        const sum = routes.get(route) ?? [0, 0, 0];
+        routes.set(route, [
+          sum[0] + stats.pending,
+          sum[1] + stats.leased,
+          sum[2] + stats.available,
+        ]);
       }
+    }
+    for (const [route, [pending, leased, available]] of routes) {
+      report(route, pending, leased, available);
     }
   },
   transfers(report) {
     for (const server of alive(servers)) report(server.chunksBeingTransferred);
   },
   gatewaySessions(report) {
+    const targets = new Map<string, number>([...gatewayTargets].map((target) => [target, 0]));
     for (const gateway of alive(gateways)) {
-      for (const [target, open] of Object.entries(gateway.stats().targets)) report(target, open);
+      for (const [target, open] of Object.entries(gateway.stats().targets)) {
+        gatewayTargets.add(target);
+        targets.set(target, (targets.get(target) ?? 0) + open);
+      }
     }
+    for (const [target, open] of targets) report(target, open);
   },
 });
 
@@ -179,6 +199,7 @@ export function observeConnection(
     : undefined;
   const entry: LiveConnection = { client, event, tap };
   live.add(entry);
+  connectionKinds.add(`${event.role} ${event.transport}`);
   const attributes = { "ferry.connection.role": event.role, "network.transport": event.transport };
   instruments.connectionsOpened.add(1, attributes);
   if (ferryChannels.connectionOpen.hasSubscribers) ferryChannels.connectionOpen.publish(event);
@@ -252,7 +273,10 @@ export function observeGateway<E extends GatewayEventLike>(
   gateways.add(new WeakRef(gateway));
   return (event) => {
     const attributes: Record<string, string | number> = { "ferry.gateway.event": event.type };
-    if (event.target !== undefined) attributes["ferry.gateway.target"] = event.target;
+    if (event.target !== undefined) {
+      attributes["ferry.gateway.target"] = event.target;
+      if (event.type === "session-open") gatewayTargets.add(event.target);
+    }
     if (event.closeCode !== undefined) attributes["ferry.gateway.close_code"] = event.closeCode;
     lastInstruments().gatewaySessions.add(1, attributes);
     const channel = ferryChannels.gatewaySession;
