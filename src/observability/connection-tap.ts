@@ -21,6 +21,8 @@ import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
 import { type ConnectionEvent, ferryChannels, type RequestEvent } from "./event-sink.ts";
 import type { FerryInstruments } from "./instruments.ts";
+import type { Tracer } from "@opentelemetry/api";
+import { type FerrySpan, startRequestSpan } from "./tracing.ts";
 
 /** What the connection calls; both run synchronously and never throw into the connection. */
 export interface MessageTap {
@@ -30,25 +32,31 @@ export interface MessageTap {
 
 type Key = number | string;
 
+/** A request being timed, and its span while a tracer records. */
+type Tracked = RequestEvent & { span?: FerrySpan };
+
 const id = (value: Int64): number => typeof value === "bigint" ? Number(value) : value;
 
 export class ConnectionTap implements MessageTap {
   /** Requests this side sent, waiting for replies. */
-  readonly outbound = new Map<Key, RequestEvent>();
+  readonly outbound = new Map<Key, Tracked>();
   /** Requests this side serves, not answered yet. */
-  readonly inbound = new Map<Key, RequestEvent>();
+  readonly inbound = new Map<Key, Tracked>();
   readonly #connection: ConnectionEvent;
   readonly #instruments: FerryInstruments;
   readonly #max: number;
+  readonly #tracer: Tracer | undefined;
 
   constructor(
     connection: ConnectionEvent,
     instruments: FerryInstruments,
     max: number = defaultLimits.maxObservedRequestsPerConnection,
+    tracer?: Tracer,
   ) {
     this.#connection = connection;
     this.#instruments = instruments;
     this.#max = max;
+    this.#tracer = tracer;
   }
 
   sent(message: Message): void {
@@ -73,8 +81,8 @@ export class ConnectionTap implements MessageTap {
    */
   #see(
     message: Message,
-    starts: Map<Key, RequestEvent>,
-    ends: Map<Key, RequestEvent>,
+    starts: Map<Key, Tracked>,
+    ends: Map<Key, Tracked>,
     side: "client" | "server",
   ): void {
     const other = side === "client" ? "server" : "client";
@@ -131,13 +139,17 @@ export class ConnectionTap implements MessageTap {
   }
 
   #start(
-    map: Map<Key, RequestEvent>,
+    map: Map<Key, Tracked>,
     side: "client" | "server",
     key: Key,
     type: string,
     message: Message,
   ): void {
-    const request = this.#event(type, message);
+    const request: Tracked = this.#event(type, message);
+    if (this.#tracer !== undefined) {
+      const { remoteAddress, transport } = this.#connection;
+      request.span = startRequestSpan(this.#tracer, side, type, remoteAddress, transport);
+    }
     if (map.size >= this.#max) {
       const [oldestKey, oldest] = map.entries().next().value!;
       map.delete(oldestKey);
@@ -157,7 +169,7 @@ export class ConnectionTap implements MessageTap {
   }
 
   #finish(
-    map: Map<Key, RequestEvent>,
+    map: Map<Key, Tracked>,
     side: "client" | "server",
     key: Key,
     errorType: string | undefined,
@@ -168,7 +180,8 @@ export class ConnectionTap implements MessageTap {
     this.#end(request, side, errorType);
   }
 
-  #end(request: RequestEvent, side: "client" | "server", errorType: string | undefined): void {
+  #end(request: Tracked, side: "client" | "server", errorType: string | undefined): void {
+    request.span?.end(errorType);
     const durationMs = request.type === "OneWayMessage" ? 0 : performance.now() - request.startTime;
     request.durationMs = durationMs;
     if (errorType !== undefined) request.errorType = errorType;

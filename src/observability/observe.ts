@@ -20,6 +20,7 @@ import {
   ferryChannels,
 } from "./event-sink.ts";
 import { currentInstruments, lastInstruments, setObservedState } from "./instruments.ts";
+import { activeTracer } from "./tracing.ts";
 
 /** What an observed connection offers (a `TransportClient`). */
 export interface ObservedClient {
@@ -194,8 +195,9 @@ export function observeConnection(
     transport: info.transport,
     remoteAddress: info.remoteAddress,
   };
-  const tap = instruments.active || anyChannelSubscribed()
-    ? new ConnectionTap(event, instruments)
+  const tracer = activeTracer();
+  const tap = instruments.active || tracer !== undefined || anyChannelSubscribed()
+    ? new ConnectionTap(event, instruments, undefined, tracer)
     : undefined;
   const entry: LiveConnection = { client, event, tap };
   live.add(entry);

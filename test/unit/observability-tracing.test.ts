@@ -1,0 +1,122 @@
+/**
+ * Tracing through `@opentelemetry/api` with the SDK's in-memory exporter: a typed-service call
+ * makes a CLIENT span whose context travels in the request envelope, and the router's SERVER span
+ * is its child (same trace, parent = the client span); a failure marks both as errors; the raw
+ * request spans of tapped connections exist for both sides. Without a trace the envelope is the
+ * three-element array it always was, and a malformed `traceparent` is ignored.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { StackContextManager } from "@opentelemetry/sdk-trace";
+import { TransportClient } from "../../src/client/transport-client.ts";
+import { TransportServer } from "../../src/server/transport-server.ts";
+import {
+  decodeServiceRequest,
+  defineService,
+  encodeServiceRequest,
+  method,
+  serviceClient,
+  ServiceError,
+  ServiceRouter,
+} from "../../src/rpc/mod.ts";
+import { encodePayload } from "../../src/rpc/rpc-codec.ts";
+import { parseTraceparent } from "../../src/observability/tracing.ts";
+import { memoryNetwork } from "../helpers/memory-socket.ts";
+
+const greeter = defineService("test.greeter", {
+  hello: method<{ name: string }, string>(),
+  refuse: method<void, never>(),
+});
+
+test("without a trace the request envelope is unchanged; a bad traceparent is ignored", () => {
+  const plain = encodeServiceRequest("s", "m", { a: 1 });
+  const expected = new Uint8Array([
+    0xf6,
+    0x66,
+    0x72,
+    0x70,
+    0x63,
+    0x01,
+    ...encodePayload(["s", "m", { a: 1 }], "x"),
+  ]);
+  assert.deepEqual(plain, expected);
+  assert.deepEqual(decodeServiceRequest(plain), { service: "s", method: "m", params: { a: 1 } });
+  const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  assert.equal(decodeServiceRequest(encodeServiceRequest("s", "m", 1, tp)).traceparent, tp);
+  for (
+    const bad of ["", "00-zz", `ff-${tp.slice(3)}`, `00-${"0".repeat(32)}-b7ad6b7169203331-01`]
+  ) {
+    assert.equal(parseTraceparent(bad), undefined, bad);
+  }
+  assert.equal(parseTraceparent(tp)?.spanId, "b7ad6b7169203331");
+  // A fourth element that is not a trace object is ignored, not a failure.
+  const odd = new Uint8Array([
+    0xf6,
+    0x66,
+    0x72,
+    0x70,
+    0x63,
+    0x01,
+    ...encodePayload(["s", "m", 1, 42], "x"),
+  ]);
+  assert.deepEqual(decodeServiceRequest(odd), { service: "s", method: "m", params: 1 });
+});
+
+test("a typed call's server span is the child of its client span, across the envelope", async () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const contextManager = new StackContextManager().enable();
+  assert.ok(context.setGlobalContextManager(contextManager));
+  assert.ok(trace.setGlobalTracerProvider(provider));
+  try {
+    const network = memoryNetwork({ label: "tracing" });
+    const router = new ServiceRouter().serve(greeter, {
+      hello: ({ name }) => `hello ${name}`,
+      refuse: () => {
+        throw new ServiceError("NOPE", "refused on purpose");
+      },
+    });
+    const server = new TransportServer({ rpcHandler: router });
+    await server.listen(network.listen);
+    const transport = await TransportClient.connect(network.connect);
+    const client = serviceClient(greeter, transport);
+    assert.equal(await client.hello({ name: "trace" }), "hello trace");
+    await assert.rejects(client.refuse());
+    await transport.close();
+    await server.close();
+
+    const spans = exporter.getFinishedSpans();
+    const named = (name: string, kind: SpanKind) =>
+      spans.filter((span) => span.name === name && span.kind === kind);
+    const [clientHello] = named("test.greeter/hello", SpanKind.CLIENT);
+    const [serverHello] = named("test.greeter/hello", SpanKind.SERVER);
+    assert.ok(clientHello && serverHello, spans.map((s) => `${s.name}/${s.kind}`).join(", "));
+    assert.equal(serverHello.spanContext().traceId, clientHello.spanContext().traceId);
+    assert.equal(serverHello.parentSpanContext?.spanId, clientHello.spanContext().spanId);
+    assert.equal(serverHello.status.code, SpanStatusCode.UNSET);
+
+    const [clientRefuse] = named("test.greeter/refuse", SpanKind.CLIENT);
+    const [serverRefuse] = named("test.greeter/refuse", SpanKind.SERVER);
+    assert.equal(clientRefuse?.status.code, SpanStatusCode.ERROR);
+    assert.equal(serverRefuse?.status.code, SpanStatusCode.ERROR);
+    assert.equal(serverRefuse?.parentSpanContext?.spanId, clientRefuse?.spanContext().spanId);
+
+    // The raw RPC under the typed call: a client span inside the service span, and a server one.
+    const rawClient = named("ferry/RpcRequest", SpanKind.CLIENT);
+    assert.equal(rawClient.length, 2);
+    assert.equal(rawClient[0]!.parentSpanContext?.spanId, clientHello.spanContext().spanId);
+    assert.equal(named("ferry/RpcRequest", SpanKind.SERVER).length, 2);
+  } finally {
+    trace.disable();
+    context.disable();
+    await provider.shutdown();
+  }
+});
