@@ -118,6 +118,52 @@ export function encodeServiceFailure(code: string, message: string): Uint8Array 
   return encodePayload([1, String(code), String(message)], "a service failure");
 }
 
+/** How a version-00 `traceparent` element ends a request: `{ traceparent: <55 chars> }`. */
+const TRACE_TAIL_HEAD = encodePayload({ traceparent: "0".repeat(55) }, "a trace element")
+  .subarray(0, -55);
+const TRACE_TAIL_LENGTH = TRACE_TAIL_HEAD.byteLength + 55;
+
+/**
+ * The `traceparent` a service request carries as its last element, read without decoding the
+ * request (for a proxy such as the gateway), or undefined when it carries none of version 00.
+ */
+export function traceparentOf(body: Uint8Array): string | undefined {
+  // 0x94: a four-element array. Three elements whose params merely end like a trace element
+  // (params `{ traceparent: … }`) are the caller's data, never read or rewritten.
+  if (
+    !isServiceRequest(body) || body.byteLength < MAGIC_LENGTH + 1 + TRACE_TAIL_LENGTH ||
+    body[MAGIC_LENGTH] !== 0x94
+  ) {
+    return undefined;
+  }
+  const start = body.byteLength - TRACE_TAIL_LENGTH;
+  for (let i = 0; i < TRACE_TAIL_HEAD.byteLength; i++) {
+    if (body[start + i] !== TRACE_TAIL_HEAD[i]) return undefined;
+  }
+  // Only ASCII is valid in a traceparent; anything else is left alone.
+  let text = "";
+  for (let i = body.byteLength - 55; i < body.byteLength; i++) {
+    const byte = body[i]!;
+    if (byte > 0x7e || byte < 0x20) return undefined;
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+/**
+ * A copy of `body` (a request {@linkcode traceparentOf} read a `traceparent` from) carrying
+ * `traceparent` instead: same length, nothing else changed. A proxy uses it to make its own span
+ * the parent of the next hop.
+ */
+export function withTraceparent(body: Uint8Array, traceparent: string): Uint8Array {
+  if (traceparent.length !== 55 || traceparentOf(body) === undefined) {
+    throw new PayloadError(`Cannot replace the traceparent of a request that carries none`);
+  }
+  const copy = body.slice();
+  for (let i = 0; i < 55; i++) copy[body.byteLength - 55 + i] = traceparent.charCodeAt(i);
+  return copy;
+}
+
 /** Whether `body` is a failure reply (msgpack `[1, …]` with three elements), without decoding it. */
 export function isServiceFailureReply(body: Uint8Array): boolean {
   return body.byteLength >= 2 && body[0] === 0x93 && body[1] === 0x01;

@@ -26,6 +26,7 @@ import {
   ServiceRouter,
 } from "../../src/rpc/mod.ts";
 import { encodePayload } from "../../src/rpc/rpc-codec.ts";
+import { traceparentOf, withTraceparent } from "../../src/rpc/rpc-envelope.ts";
 import { parseTraceparent } from "../../src/observability/tracing.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
 
@@ -66,6 +67,21 @@ test("without a trace the request envelope is unchanged; a bad traceparent is ig
     ...encodePayload(["s", "m", 1, 42], "x"),
   ]);
   assert.deepEqual(decodeServiceRequest(odd), { service: "s", method: "m", params: 1 });
+});
+
+test("a proxy reads and replaces the traceparent without decoding, same length", () => {
+  const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const other = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+  const body = encodeServiceRequest("svc", "m", { big: new Uint8Array(300) }, tp);
+  assert.equal(traceparentOf(body), tp);
+  const replaced = withTraceparent(body, other);
+  assert.equal(replaced.byteLength, body.byteLength);
+  assert.equal(traceparentOf(body), tp, "the original is not modified");
+  assert.equal(decodeServiceRequest(replaced).traceparent, other);
+  assert.equal(traceparentOf(encodeServiceRequest("svc", "m", { tp })), undefined);
+  // Params that end like a trace element are the caller's data, not a trace.
+  assert.equal(traceparentOf(encodeServiceRequest("svc", "m", { traceparent: tp })), undefined);
+  assert.throws(() => withTraceparent(encodeServiceRequest("svc", "m", 1), other));
 });
 
 test("a typed call's server span is the child of its client span, across the envelope", async () => {
