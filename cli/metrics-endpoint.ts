@@ -4,8 +4,8 @@
  *
  * Registers an SDK `MeterProvider` globally, so it must run before the server, pool and gateway are
  * created (connections opened before it are counted by the gauges but not timed per request). The
- * SDK and the exporter are loaded only when `--metrics` is given; every other command works
- * without them installed. The endpoint binds the same host as the rest of `ferry serve` (loopback
+ * SDK and the exporter (dependencies of the package) are loaded only when `--metrics` is given, so
+ * no other command pays for them. The endpoint binds the same host as the rest of `ferry serve` (loopback
  * by default) and answers only `GET /metrics`.
  *
  * @module
