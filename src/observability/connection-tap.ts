@@ -125,17 +125,21 @@ export class ConnectionTap implements MessageTap {
       streamId?: Int64 | string;
       chunkIndex?: number;
     };
-    return {
+    // Built field by field (no spread temporaries): this runs for every request while observed.
+    const event: {
+      -readonly [K in keyof RequestEvent]: RequestEvent[K];
+    } = {
       type,
       remoteAddress: this.#connection.remoteAddress,
       transport: this.#connection.transport,
-      ...(fields.requestId === undefined ? {} : { requestId: id(fields.requestId) }),
-      ...(fields.streamId === undefined ? {} : {
-        streamId: typeof fields.streamId === "string" ? fields.streamId : id(fields.streamId),
-      }),
-      ...(fields.chunkIndex === undefined ? {} : { chunkIndex: fields.chunkIndex }),
       startTime: performance.now(),
     };
+    if (fields.requestId !== undefined) event.requestId = id(fields.requestId);
+    if (fields.streamId !== undefined) {
+      event.streamId = typeof fields.streamId === "string" ? fields.streamId : id(fields.streamId);
+    }
+    if (fields.chunkIndex !== undefined) event.chunkIndex = fields.chunkIndex;
+    return event;
   }
 
   #start(
