@@ -21,8 +21,13 @@ import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
 import { type ConnectionEvent, ferryChannels, type RequestEvent } from "./event-sink.ts";
 import type { FerryInstruments } from "./instruments.ts";
-import type { Tracer } from "@opentelemetry/api";
-import { type FerrySpan, startRequestSpan } from "./tracing.ts";
+import type { SpanContext, Tracer } from "@opentelemetry/api";
+import { type FerrySpan, parseTraceparent, startRequestSpan } from "./tracing.ts";
+import {
+  decodeChunkTraceContext,
+  encodeChunkTraceContext,
+  isChunkTraceContext,
+} from "./chunk-trace-message.ts";
 
 /** What the connection calls; both run synchronously and never throw into the connection. */
 export interface MessageTap {
@@ -46,6 +51,13 @@ export class ConnectionTap implements MessageTap {
   readonly #instruments: FerryInstruments;
   readonly #max: number;
   readonly #tracer: Tracer | undefined;
+  /** Trace contexts a Ferry peer sent for chunk fetches it sent us (by chunk key), bounded. */
+  readonly #remoteParents = new Map<Key, SpanContext>();
+  /**
+   * Sends a body to the peer as a OneWayMessage: set by `enableFerryTraceContext` for a peer
+   * known to be Ferry, so traced chunk fetches are followed by their trace context.
+   */
+  correlate: ((body: Uint8Array) => void) | undefined;
 
   constructor(
     connection: ConnectionEvent,
@@ -57,6 +69,11 @@ export class ConnectionTap implements MessageTap {
     this.#instruments = instruments;
     this.#max = max;
     this.#tracer = tracer;
+  }
+
+  /** Whether spans are made (a tracer was registered when the connection opened). */
+  get traced(): boolean {
+    return this.#tracer !== undefined;
   }
 
   sent(message: Message): void {
@@ -98,6 +115,10 @@ export class ConnectionTap implements MessageTap {
       case MessageType.StreamRequest:
         return this.#start(starts, side, `s${message.streamId}`, "StreamRequest", message);
       case MessageType.OneWayMessage: {
+        if (isChunkTraceContext(message.body)) {
+          if (side === "server") this.#remember(message.body);
+          return;
+        }
         // No reply: it starts and ends at once (counted, duration 0).
         const request = this.#event("OneWayMessage", message);
         this.#publishStart(request, side);
@@ -150,7 +171,8 @@ export class ConnectionTap implements MessageTap {
     message: Message,
   ): void {
     const request: Tracked = this.#event(type, message);
-    if (this.#tracer !== undefined) {
+    // Client spans start now, in the caller's context; server spans when the reply goes out.
+    if (this.#tracer !== undefined && side === "client") {
       const { remoteAddress, transport } = this.#connection;
       request.span = startRequestSpan(this.#tracer, side, type, remoteAddress, transport);
     }
@@ -165,6 +187,23 @@ export class ConnectionTap implements MessageTap {
     if (previous !== undefined) this.#end(previous, side, "ferry.untracked");
     map.set(key, request);
     this.#publishStart(request, side);
+    const traceparent = request.span?.traceparent;
+    if (
+      this.correlate !== undefined && traceparent !== undefined && request.chunkIndex !== undefined
+    ) {
+      const { streamId, chunkIndex } = message as { streamId: Int64; chunkIndex: number };
+      this.correlate(encodeChunkTraceContext(streamId, chunkIndex, traceparent));
+    }
+  }
+
+  /** A Ferry peer's trace context for a chunk fetch it sent (or is about to send). */
+  #remember(body: Uint8Array): void {
+    const decoded = decodeChunkTraceContext(body);
+    const parent = parseTraceparent(decoded?.traceparent);
+    if (decoded === undefined || parent === undefined) return;
+    const parents = this.#remoteParents;
+    if (parents.size >= this.#max) parents.delete(parents.keys().next().value!);
+    parents.set(chunkKey(decoded), parent);
   }
 
   #publishStart(request: RequestEvent, side: "client" | "server"): void {
@@ -185,7 +224,21 @@ export class ConnectionTap implements MessageTap {
   }
 
   #end(request: Tracked, side: "client" | "server", errorType: string | undefined): void {
-    request.span?.end(errorType);
+    if (side === "server" && this.#tracer !== undefined) {
+      let remoteParent: SpanContext | undefined;
+      if (request.chunkIndex !== undefined) {
+        const key = `${request.streamId}/${request.chunkIndex}`;
+        remoteParent = this.#remoteParents.get(key);
+        this.#remoteParents.delete(key);
+      }
+      const { remoteAddress, transport } = this.#connection;
+      startRequestSpan(this.#tracer, side, request.type, remoteAddress, transport, {
+        startTime: request.startTime,
+        remoteParent,
+      }).end(errorType);
+    } else {
+      request.span?.end(errorType);
+    }
     const durationMs = request.type === "OneWayMessage" ? 0 : performance.now() - request.startTime;
     request.durationMs = durationMs;
     if (errorType !== undefined) request.errorType = errorType;

@@ -17,3 +17,5 @@ export {
   type RequestEvent,
 } from "./event-sink.ts";
 export { FERRY_METER_NAME } from "./instruments.ts";
+export { enableFerryTraceContext, ferryTraceContextBootstrap } from "./chunk-trace-context.ts";
+export { FERRY_TRACER_NAME } from "./tracing.ts";

@@ -61,6 +61,8 @@ interface GatewayEventLike {
 }
 
 const live = new Set<LiveConnection>();
+/** The tap of each observed connection, for extensions that act on it. */
+const taps = new WeakMap<object, ConnectionTap>();
 /** Bytes of connections that have ended, by role: the byte counters stay monotonic. */
 const retired = {
   client: { receive: 0, transmit: 0 },
@@ -199,6 +201,7 @@ export function observeConnection(
   const tap = instruments.active || tracer !== undefined || anyChannelSubscribed()
     ? new ConnectionTap(event, instruments, undefined, tracer)
     : undefined;
+  if (tap !== undefined) taps.set(client, tap);
   const entry: LiveConnection = { client, event, tap };
   live.add(entry);
   connectionKinds.add(`${event.role} ${event.transport}`);
@@ -223,6 +226,11 @@ export function observeConnection(
     if (ferryChannels.connectionClose.hasSubscribers) ferryChannels.connectionClose.publish(event);
   });
   return tap;
+}
+
+/** The tap of an observed connection (undefined when it opened while nothing listened). */
+export function tapOf(client: object): ConnectionTap | undefined {
+  return taps.get(client);
 }
 
 /** A server could not serve a socket it accepted. */

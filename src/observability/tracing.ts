@@ -165,9 +165,15 @@ export function startRequestSpan(
   type: string,
   peer: string,
   transport: string,
+  from?: { readonly startTime: number; readonly remoteParent: SpanContext | undefined },
 ): FerrySpan {
-  const parent = context.active();
+  // A server span is made when its reply goes out (`from`): by then a Ferry peer's trace context
+  // for it (which follows the request on the wire) has arrived, and becomes its parent.
+  const parent = from?.remoteParent === undefined
+    ? context.active()
+    : trace.setSpanContext(ROOT_CONTEXT, from.remoteParent);
   const span = tracer.startSpan(`ferry/${type}`, {
+    ...(from === undefined ? {} : { startTime: from.startTime }),
     kind: side === "client" ? SpanKind.CLIENT : SpanKind.SERVER,
     attributes: {
       "rpc.system": "ferry",

@@ -28,6 +28,13 @@ import {
 import { encodePayload } from "../../src/rpc/rpc-codec.ts";
 import { traceparentOf, withTraceparent } from "../../src/rpc/rpc-envelope.ts";
 import { parseTraceparent } from "../../src/observability/tracing.ts";
+import { enableFerryTraceContext } from "../../src/observability/chunk-trace-context.ts";
+import {
+  decodeChunkTraceContext,
+  encodeChunkTraceContext,
+  isChunkTraceContext,
+} from "../../src/observability/chunk-trace-message.ts";
+import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
 
 const greeter = defineService("test.greeter", {
@@ -135,4 +142,74 @@ test("a typed call's server span is the child of its client span, across the env
     context.disable();
     await provider.shutdown();
   }
+});
+
+test("Ferry's chunk trace context makes a fetch's server span the client span's child", async () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  assert.ok(trace.setGlobalTracerProvider(provider));
+  try {
+    const network = memoryNetwork({ label: "chunk-trace" });
+    const streams = new OneForOneStreamManager();
+    let oneWays = 0;
+    const server = new TransportServer({
+      rpcHandler: {
+        receive: (_client, body) => body,
+        receiveOneWay: () => {
+          oneWays++;
+        },
+      },
+      streamManager: streams,
+    });
+    await server.listen(network.listen);
+    const correlated = await TransportClient.connect(network.connect);
+    assert.equal(enableFerryTraceContext(correlated), true);
+    const plain = await TransportClient.connect(network.connect);
+    const [first, second] = [...server.connections];
+    const source = { chunkCount: 4, getChunk: (index: number) => new Uint8Array(64 + index) };
+    const correlatedStream = streams.registerStream(first!, source);
+    const plainStream = streams.registerStream(second!, source);
+    assert.equal((await correlated.fetchChunk(correlatedStream, 2)).byteLength, 66);
+    assert.equal((await plain.fetchChunk(plainStream, 1)).byteLength, 65);
+    await correlated.close();
+    await plain.close();
+    await server.close();
+    assert.equal(oneWays, 0, "the trace context never reaches the application");
+    // The plain client sent its fetch and nothing else.
+    assert.equal(second!.stats().messagesReceived, 1);
+
+    const spans = exporter.getFinishedSpans();
+    const fetches = (kind: SpanKind) =>
+      spans.filter((span) => span.name === "ferry/ChunkFetchRequest" && span.kind === kind);
+    const clients = fetches(SpanKind.CLIENT);
+    const servers = fetches(SpanKind.SERVER);
+    assert.equal(clients.length, 2);
+    assert.equal(servers.length, 2);
+    const joined = servers.filter((span) =>
+      clients.some((client) => span.parentSpanContext?.spanId === client.spanContext().spanId)
+    );
+    assert.equal(joined.length, 1, "only the correlated fetch is joined");
+    const parent = clients.find((c) =>
+      c.spanContext().spanId === joined[0]!.parentSpanContext?.spanId
+    )!;
+    assert.equal(joined[0]!.spanContext().traceId, parent.spanContext().traceId);
+  } finally {
+    trace.disable();
+    await provider.shutdown();
+  }
+});
+
+test("the chunk trace context body round-trips and is recognised by its kind only", () => {
+  const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const body = encodeChunkTraceContext(2n ** 40n + 5n, 7, tp);
+  assert.equal(isChunkTraceContext(body), true);
+  assert.equal(isChunkTraceContext(encodeServiceRequest("s", "m", 1)), false);
+  assert.deepEqual(decodeChunkTraceContext(body), {
+    streamId: 2 ** 40 + 5,
+    chunkIndex: 7,
+    traceparent: tp,
+  });
+  assert.equal(decodeChunkTraceContext(body.subarray(0, 30)), undefined);
 });
