@@ -90,10 +90,29 @@ const silent: FerryEventChannel = { hasSubscribers: false, publish() {} };
 
 type Channels = Record<keyof typeof ferryChannelNames, FerryEventChannel>;
 
+/**
+ * Publishing runs on Ferry's own paths (inside a connection's send and dispatch): a sink or
+ * subscriber that throws must not break the connection, so what it throws is dropped.
+ */
+function guarded(channel: FerryEventChannel): FerryEventChannel {
+  return {
+    get hasSubscribers() {
+      return channel.hasSubscribers;
+    },
+    publish(message) {
+      try {
+        channel.publish(message);
+      } catch {
+        // Observability never fails the transport.
+      }
+    },
+  };
+}
+
 function channelsOf(sink: FerryEventSink | undefined): Channels {
   const out = {} as Record<string, FerryEventChannel>;
   for (const [key, name] of Object.entries(ferryChannelNames)) {
-    out[key] = sink === undefined ? silent : sink.channel(name);
+    out[key] = sink === undefined ? silent : guarded(sink.channel(name));
   }
   return out as Channels;
 }

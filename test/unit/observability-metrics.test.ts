@@ -13,6 +13,7 @@ import { TransportServer } from "../../src/server/transport-server.ts";
 import { OneForOneStreamManager } from "../../src/server/one-for-one-stream-manager.ts";
 import { observeConnection } from "../../src/observability/observe.ts";
 import { ConnectionTap } from "../../src/observability/connection-tap.ts";
+import { installFerryEventSink } from "../../src/observability/event-sink.ts";
 import { currentInstruments } from "../../src/observability/instruments.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
@@ -157,4 +158,29 @@ test("a tap remembers at most its limit of requests per side, ending the oldest"
   assert.deepEqual([...tap.outbound.keys()], [4]);
   tap.close("ERR_CONNECTION_CLOSED");
   assert.equal(tap.outbound.size, 0);
+});
+
+test("a sink whose publish throws never breaks a connection", async () => {
+  let published = 0;
+  installFerryEventSink({
+    channel: () => ({
+      hasSubscribers: true,
+      publish: () => {
+        published++;
+        throw new Error("a broken subscriber");
+      },
+    }),
+  });
+  try {
+    const network = memoryNetwork({ label: "throwing-sink" });
+    const server = new TransportServer({ rpcHandler: { receive: (_client, body) => body } });
+    await server.listen(network.listen);
+    const client = await TransportClient.connect(network.connect);
+    assert.deepEqual(await client.sendRpc(Uint8Array.of(1, 2)), Uint8Array.of(1, 2));
+    await client.close();
+    await server.close();
+    assert.ok(published >= 6, `published ${published}`);
+  } finally {
+    installFerryEventSink(undefined);
+  }
 });
