@@ -18,7 +18,9 @@
  * operations per second of the process's CPU time (user + system; client and server both run in
  * it), because wall time on a shared machine mostly measures the neighbours. Prints every pair
  * and the median of the pairs' ratios. A probe, not a test: run it with `--base` pointing at a
- * copy of this very tree first (an A/A run) to see the noise floor of the machine.
+ * copy of this very tree first (an A/A run) to see the noise floor of the machine. Where the code
+ * lives matters too (a tree under /tmp ran ~5–10 % slower than the worktree here): to compare like
+ * with like, copy this tree next to the base the same way and pass it as `--candidate <dir>`.
  *
  * @module
  */
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
   for (let pair = 0; pair < pairs; pair++) {
     // Alternate which variant runs first in each pair.
     const runBase = () => child("base", base, rounds);
-    const runCandidate = () => child(candidate, here, rounds);
+    const runCandidate = () => child(candidate, at("--candidate") ?? here, rounds);
     const [a, b] = pair % 2 === 0
       ? [runBase(), runCandidate()]
       : ((c, d) => [d, c])(runCandidate(), runBase());
