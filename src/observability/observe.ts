@@ -258,6 +258,8 @@ export function observeLeaseWait(route: string, lease: Promise<unknown>): void {
   const instruments = lastInstruments();
   const channel = ferryChannels.poolLease;
   if (!instruments.active && !channel.hasSubscribers) return;
+  // Seen now, not only at a collection: a route idle again by the next scrape still reports 0.
+  poolRoutes.add(route);
   const started = performance.now();
   const done = (error?: unknown) => {
     const waitMs = performance.now() - started;
