@@ -2,8 +2,9 @@
  * What Ferry's observability costs on the RPC and chunk-fetch paths: the library before
  * instrumentation (`base`, a copy of `src/` and `adapters/` from an older commit, given with
  * `--base`) against this tree, either with no OpenTelemetry SDK and no channel subscriber
- * (`no-sdk`, the default) or with an SDK MeterProvider registered (`--sdk`: connections get a tap
- * and every request is timed into a histogram).
+ * (`no-sdk`, the default), with an SDK MeterProvider registered (`--sdk`: connections get a tap
+ * and every request is timed into a histogram), or with an SDK TracerProvider (`--tracing`: every
+ * request gets a span on each side).
  *
  *     git archive <base-commit> src adapters | tar -x -C /tmp/ferry-base
  *     cp tsconfig.json package.json /tmp/ferry-base/   # same transpilation as here
@@ -28,7 +29,8 @@
 import process from "node:process";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { metrics } from "@opentelemetry/api";
+import { metrics, trace } from "@opentelemetry/api";
+import { BasicTracerProvider, NoopSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 
 interface Library {
@@ -114,6 +116,10 @@ async function measure(variant: string, root: string, rounds: number): Promise<v
   const reader = new ManualReader();
   const provider = new MeterProvider({ readers: [reader] });
   if (variant === "sdk") metrics.setGlobalMeterProvider(provider);
+  // Spans are made and ended (sampled, with a processor that keeps nothing): what tracing costs
+  // before any exporter's own work.
+  const tracer = new BasicTracerProvider({ spanProcessors: [new NoopSpanProcessor()] });
+  if (variant === "tracing") trace.setGlobalTracerProvider(tracer);
   const r = await rig(variant, await load(root));
   await r.rpc();
   await r.chunks();
@@ -126,7 +132,9 @@ async function measure(variant: string, root: string, rounds: number): Promise<v
   await reader.collect();
   await r.close();
   metrics.disable();
+  trace.disable();
   await provider.shutdown();
+  await tracer.shutdown();
   console.log(JSON.stringify({ rpc: median(rpc), chunks: median(chunks) }));
 }
 
@@ -160,7 +168,11 @@ async function main(): Promise<void> {
   const rounds = Number(at("--rounds") ?? 5);
   const base = at("--base");
   if (base === undefined) throw new Error("observability-cost: --base <dir> is required");
-  const candidate = args.includes("--sdk") ? "sdk" : "no-sdk";
+  const candidate = args.includes("--sdk")
+    ? "sdk"
+    : args.includes("--tracing")
+    ? "tracing"
+    : "no-sdk";
   const ratios = { rpc: [] as number[], chunks: [] as number[] };
   const seen = { base: [] as number[], [candidate]: [] as number[] };
   for (let pair = 0; pair < pairs; pair++) {
