@@ -16,6 +16,8 @@ import { ConnectionTap } from "../../src/observability/connection-tap.ts";
 import { installFerryEventSink } from "../../src/observability/event-sink.ts";
 import { currentInstruments } from "../../src/observability/instruments.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
+import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
+import { startFerryHeartbeat } from "../../src/liveness/ferry-heartbeat.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
 
 class ManualReader extends MetricReader {
@@ -182,5 +184,33 @@ test("a sink whose publish throws never breaks a connection", async () => {
     assert.ok(published >= 6, `published ${published}`);
   } finally {
     installFerryEventSink(undefined);
+  }
+});
+
+test("heartbeat round trips are measured", async () => {
+  const reader = new ManualReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  assert.ok(metrics.setGlobalMeterProvider(provider));
+  try {
+    const network = memoryNetwork({ label: "heartbeat-metrics" });
+    const server = new TransportServer({
+      rpcHandler: { receive: (_client, body) => body },
+      interceptor: ferryPingResponder,
+    });
+    await server.listen(network.listen);
+    const client = await TransportClient.connect(network.connect);
+    const stop = startFerryHeartbeat(client, { intervalMs: 5, timeoutMs: 10_000 });
+    let beats = 0;
+    for (let i = 0; i < 400 && beats < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      beats = count(await points(reader, "ferry.heartbeat.rtt"), {});
+    }
+    stop();
+    await client.close();
+    await server.close();
+    assert.ok(beats >= 2, `heartbeats measured: ${beats}`);
+  } finally {
+    metrics.disable();
+    await provider.shutdown();
   }
 });
