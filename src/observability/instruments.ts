@@ -34,8 +34,16 @@ export interface ObservedState {
   activeRequests(report: (count: number, side: "client" | "server") => void): void;
   /** Pool leases waiting, and connections leased / idle, per pool route. */
   pools(report: (route: string, pending: number, leased: number, available: number) => void): void;
-  /** Chunks and streams being transferred by each server. */
-  transfers(report: (inProgress: number) => void): void;
+  /** Each server budget: transfers in progress and allowed, reply bytes charged and allowed, replies waiting. */
+  budgets(
+    report: (
+      inProgress: number,
+      limit: number,
+      replyBytes: number,
+      replyLimit: number,
+      waitingReplies: number,
+    ) => void,
+  ): void;
   /** Open gateway sessions per target. */
   gatewaySessions(report: (target: string, open: number) => void): void;
 }
@@ -167,14 +175,36 @@ function observe(meter: Meter): void {
       result.observe(leased, idle, { "ferry.pool.route": route, "ferry.pool.state": "idle" });
     });
   }, [pending, leased]);
-  meter.createObservableUpDownCounter("ferry.server.transfers.active", {
+  const transfers = meter.createObservableUpDownCounter("ferry.server.transfers.active", {
     description: "Chunks and streams being transferred (the maxChunksBeingTransferred budget)",
     unit: "{transfer}",
-  }).addCallback((result) => {
-    let total = 0;
-    state?.transfers((inProgress) => total += inProgress);
-    result.observe(total);
   });
+  const transferLimit = meter.createObservableUpDownCounter("ferry.server.transfers.limit", {
+    description: "Transfers allowed at once (maxChunksBeingTransferred)",
+    unit: "{transfer}",
+  });
+  const replyMemory = meter.createObservableUpDownCounter("ferry.server.reply_memory.usage", {
+    description:
+      "Reply bytes read from sources and not yet handed to sockets (maxReplyBytes budget)",
+    unit: "By",
+  });
+  const replyLimit = meter.createObservableUpDownCounter("ferry.server.reply_memory.limit", {
+    description: "Reply bytes allowed at once (maxReplyBytes)",
+    unit: "By",
+  });
+  const waitingReplies = meter.createObservableUpDownCounter("ferry.server.replies.waiting", {
+    description: "Chunk and stream replies accepted and waiting for reply memory or their window",
+    unit: "{reply}",
+  });
+  meter.addBatchObservableCallback((result) => {
+    const totals = [0, 0, 0, 0, 0];
+    state?.budgets((...values) => values.forEach((value, i) => totals[i]! += value));
+    result.observe(transfers, totals[0]!);
+    result.observe(transferLimit, totals[1]!);
+    result.observe(replyMemory, totals[2]!);
+    result.observe(replyLimit, totals[3]!);
+    result.observe(waitingReplies, totals[4]!);
+  }, [transfers, transferLimit, replyMemory, replyLimit, waitingReplies]);
   meter.createObservableUpDownCounter("ferry.gateway.sessions.active", {
     description: "Open gateway sessions per target",
     unit: "{session}",

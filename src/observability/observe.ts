@@ -49,8 +49,15 @@ interface GatewayLike {
   stats(): { readonly targets: Readonly<Record<string, number>> };
 }
 
-interface ServerLike {
-  readonly chunksBeingTransferred: number;
+/** A server's admission budgets (`TransferBudget`): transfers at once and reply memory. */
+interface BudgetLike {
+  readonly inProgress: number;
+  readonly limit: number;
+  readonly replyMemory: {
+    readonly charged: number;
+    readonly limit: number;
+    readonly waitingReplies: number;
+  };
 }
 
 interface GatewayEventLike {
@@ -69,7 +76,9 @@ const retired = {
   server: { receive: 0, transmit: 0 },
 };
 const pools = new Set<WeakRef<PoolLike>>();
-const servers = new Set<WeakRef<ServerLike>>();
+const budgets = new Set<WeakRef<BudgetLike>>();
+/** Budgets already observed (a budget may be shared by several servers). */
+const budgetSeen = new WeakSet<BudgetLike>();
 const gateways = new Set<WeakRef<GatewayLike>>();
 let acceptingRole: ConnectionRole = "client";
 /** `role transport` pairs seen (a handful: roles × transports). */
@@ -144,8 +153,11 @@ setObservedState({
       report(route, pending, leased, available);
     }
   },
-  transfers(report) {
-    for (const server of alive(servers)) report(server.chunksBeingTransferred);
+  budgets(report) {
+    for (const budget of alive(budgets)) {
+      const memory = budget.replyMemory;
+      report(budget.inProgress, budget.limit, memory.charged, memory.limit, memory.waitingReplies);
+    }
   },
   gatewaySessions(report) {
     const targets = new Map<string, number>([...gatewayTargets].map((target) => [target, 0]));
@@ -241,10 +253,12 @@ export function observeRefusedConnection(remoteAddress: string, error: unknown):
   if (channel.hasSubscribers) channel.publish({ remoteAddress, error });
 }
 
-/** A server was created: its transfers in progress become a gauge. */
-export function observeServer(server: ServerLike): void {
+/** A server was created: its admission budgets (transfers, reply memory) become gauges. */
+export function observeServerBudget(budget: BudgetLike): void {
   currentInstruments();
-  servers.add(new WeakRef(server));
+  if (budgetSeen.has(budget)) return;
+  budgetSeen.add(budget);
+  budgets.add(new WeakRef(budget));
 }
 
 /** A pool was created: its waiting leases and connections become gauges. */

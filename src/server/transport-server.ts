@@ -23,7 +23,11 @@ import { HandlerErrorLog, type HandlerErrorLogStats } from "./handler-error-log.
 import type { RpcHandler } from "./rpc-handler.ts";
 import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
 import { TransferBudget } from "./transfer-budget.ts";
-import { asServerSide, observeRefusedConnection, observeServer } from "../observability/observe.ts";
+import {
+  asServerSide,
+  observeRefusedConnection,
+  observeServerBudget,
+} from "../observability/observe.ts";
 
 /**
  * Options of a {@linkcode TransportServer}; they apply to every connection it accepts. Unlike a
@@ -104,7 +108,7 @@ export class TransportServer {
       );
     }
     this.#closeGraceMs = grace;
-    observeServer(this);
+    observeServerBudget(this.#budget);
   }
 
   /** The connections being served (server-side clients). */

@@ -16,6 +16,7 @@ import { ConnectionTap } from "../../src/observability/connection-tap.ts";
 import { installFerryEventSink } from "../../src/observability/event-sink.ts";
 import { currentInstruments } from "../../src/observability/instruments.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
+import { defaultLimits } from "../../src/limits.ts";
 import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
 import { startFerryHeartbeat } from "../../src/liveness/ferry-heartbeat.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
@@ -126,6 +127,16 @@ test("with an SDK, requests, bytes and connections are measured on both sides", 
     assert.equal(count(opened, { "ferry.connection.role": "server" }), 1);
     const active = await points(reader, "ferry.connection.active");
     assert.equal(count(active, {}), 2);
+    // The server's admission budgets, with their limits (defaults from src/limits.ts).
+    assert.equal(
+      count(await points(reader, "ferry.server.reply_memory.limit"), {}),
+      defaultLimits.maxReplyBytes,
+    );
+    assert.equal(
+      count(await points(reader, "ferry.server.transfers.limit"), {}),
+      defaultLimits.maxChunksBeingTransferred,
+    );
+    assert.equal(count(await points(reader, "ferry.server.transfers.active"), {}), 0);
 
     await client.close();
     await server.close();
