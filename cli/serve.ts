@@ -30,6 +30,7 @@ import {
   startServeGateway,
 } from "./serve-gateway.ts";
 import { createWebSite } from "./web-site.ts";
+import { type RunningMetricsEndpoint, startMetricsEndpoint } from "./metrics-endpoint.ts";
 
 export const serveUsage = `Usage: ferry serve [dir] [options]
 
@@ -55,6 +56,7 @@ Options:
   --demo-dir <dir>     where demo data is generated (default ~/.cache/ferry/demo)
   --follow-symlinks    also serve symlinks that lead out of <dir> (default: skipped)
   --no-web             do not build the browser bundle (the page cannot load /ferry.js)
+  --metrics <port>     Prometheus metrics at http://HOST:PORT/metrics (0 picks a port; default off)
   --help               this text
 
 Browsers may open gateway sessions and direct WebSockets only from the page's own origins
@@ -79,6 +81,7 @@ const FLAGS = {
   "demo-dir": "string",
   "no-web": "boolean",
   "follow-symlinks": "boolean",
+  metrics: "string",
   help: "boolean",
 } as const;
 
@@ -111,6 +114,9 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   const demoSize = sizeFlag(args, "demo-size", DEFAULT_DEMO_SIZE);
   const cacheDir = userCacheDir();
   const demoDir = resolve(stringFlag(args, "demo-dir", join(cacheDir, "demo")));
+  const metricsPort = args.flags.has("metrics")
+    ? integerFlag(args, "metrics", 0, 0, 65_535)
+    : undefined;
   const log = (line: string) => console.error(line);
 
   const dir = args.positionals[0] !== undefined
@@ -134,6 +140,14 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     console.error(`ferry serve: no web demo: ${site.unavailable}`);
   }
 
+  let metricsEndpoint: RunningMetricsEndpoint | undefined;
+  try {
+    // Before the server and the gateway exist: their connections are then timed per request.
+    if (metricsPort !== undefined) metricsEndpoint = await startMetricsEndpoint(host, metricsPort);
+  } catch (error) {
+    console.error(`ferry serve: no metrics endpoint: ${describeError(error)}`);
+    return 1;
+  }
   const streams = new OneForOneStreamManager({ maxStreams: streamCapForDescriptors() });
   const router = new ServiceRouter().serve(
     fileService,
@@ -179,6 +193,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     console.error(`ferry serve: cannot listen on ${host} (${binding}): ${described}${inUse}`);
     await gateway?.close();
     await server.close();
+    await metricsEndpoint?.close();
     return 1;
   }
   const h = hostInUrl(gateway.address.host);
@@ -201,6 +216,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   console.log(`Gateway    ws://${h}:${gateway.address.port}/gateway/${GATEWAY_TARGET}/`);
   if (!args.flags.has("no-web")) console.log(`Web demo   http://${h}:${gateway.address.port}/`);
   console.log(`Origins    ${gateway.allowedOrigins.join(" ")}`);
+  if (metricsEndpoint !== undefined) console.log(`Metrics    ${metricsEndpoint.url}`);
   const example = files.find((file) => file.name === "big.bin") ?? files[0];
   if (example !== undefined) {
     console.log(
@@ -222,5 +238,6 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   console.error("ferry serve: stopping");
   await gateway.close();
   await server.close();
+  await metricsEndpoint?.close();
   return 0;
 }

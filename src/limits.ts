@@ -233,6 +233,14 @@ export const defaultLimits = {
    * says to use a larger chunk size.
    */
   maxChunksPerFile: 1 << 20,
+  /**
+   * Requests one connection's observability tap remembers per side to time them (only while an
+   * OpenTelemetry SDK or a channel subscriber listens). Replies match requests by id, so a peer
+   * that never answers, or late replies that never come, would otherwise grow the map without end;
+   * beyond this the oldest is ended as `ferry.untracked`. Default 4 096: above the default
+   * in-flight and serving limits, so only abandoned requests are ever evicted.
+   */
+  maxObservedRequestsPerConnection: 4_096,
 } as const;
 
 export type Limits = typeof defaultLimits;

@@ -86,3 +86,8 @@ export * from "./files/mod.ts";
 export { webSocketOver } from "./websocket/client-connect.ts";
 export type { WebSocketOverOptions } from "./websocket/client-connect.ts";
 export { WebSocketProtocolError } from "./websocket/frame-parser.ts";
+export * from "./observability/mod.ts";
+export {
+  enableFerryTraceContext,
+  ferryTraceContextBootstrap,
+} from "./trace-context/chunk-trace-context.ts";

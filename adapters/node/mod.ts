@@ -1,7 +1,8 @@
 /**
  * Ferry's Node adapters (the package's `./node` entry): TCP and TLS connect and listen on
  * `node:net`/`node:tls`, and the wrapper that turns any connected `net.Socket` (or `TLSSocket`)
- * into Ferry's `Socket` contract.
+ * into Ferry's `Socket` contract. Importing it publishes Ferry's events on `diagnostics_channel`
+ * (`ferry:client:request`, ...; see docs/observability.md).
  *
  * @module
  */
@@ -18,3 +19,7 @@ export type { UpgradeRequest, WebSocketListenOptions } from "./ws-listen.ts";
 export { type NodeGatewayOptions, type RunningGateway, startNodeGateway } from "./gateway.ts";
 export { wsConnect } from "./ws-connect.ts";
 export type { WsConnectOptions } from "./ws-connect.ts";
+export { installDiagnosticsChannels } from "./diagnostics-channels.ts";
+
+import { installDiagnosticsChannels } from "./diagnostics-channels.ts";
+installDiagnosticsChannels();

@@ -47,6 +47,7 @@ import {
   type UploadOptions,
 } from "./request-arguments.ts";
 import { RequestGate } from "./request-gate.ts";
+import { observeConnection } from "../observability/observe.ts";
 
 export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
 export type { ByteStream } from "../connection/inbound-body.ts";
@@ -134,6 +135,7 @@ export class TransportClient implements Peer {
     this.#chunks = new ChunkFetches(this.#connection, this.#gate);
     this.setInterceptor(resolved.interceptor);
     this.closed = this.#connection.closed;
+    this.#connection.tap = observeConnection(this, socket.info);
     this.#requests.start();
     this.#connection.start(this.#requests);
   }

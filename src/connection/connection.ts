@@ -37,6 +37,7 @@ import type { InboundFrameBudget } from "./inbound-frame-budget.ts";
 import { InboundFrameRoom, refuseOversizedRequest } from "./inbound-limits.ts";
 import { QuietWatchdog } from "./quiet-watchdog.ts";
 import { ResponseHandler } from "./response-handler.ts";
+import type { MessageTap } from "../observability/connection-tap.ts";
 
 /** What a connection does with the requests its peer sends (Spark's `TransportRequestHandler`). */
 export interface RequestSide {
@@ -106,6 +107,8 @@ export class Connection implements ReadFlowControl {
   /** Settles once the socket has ended, with the reason the connection closed. */
   readonly closed: Promise<SocketClosed>;
   interceptor: MessageInterceptor | undefined;
+  /** Sees every message sent and received, for metrics and channels (set only while observed). */
+  tap: MessageTap | undefined;
 
   readonly #decoder: FrameDecoder;
   readonly #frameBuffers: FrameBufferPool;
@@ -191,7 +194,7 @@ export class Connection implements ReadFlowControl {
       message: (message) => this.#dispatch(message),
       rpcResponse: (requestId, body) => {
         // Without an interceptor to show it to, an RpcResponse needs no message object.
-        if (this.interceptor !== undefined || this.#state !== "open") {
+        if (this.interceptor !== undefined || this.tap !== undefined || this.#state !== "open") {
           this.#dispatch({ type: MessageType.RpcResponse, requestId, body });
           return;
         }
@@ -280,6 +283,7 @@ export class Connection implements ReadFlowControl {
     }
     this.writer.writeMessage(message, onWritten);
     this.#messagesSent++;
+    this.tap?.sent(message);
   }
 
   /**
@@ -300,6 +304,7 @@ export class Connection implements ReadFlowControl {
       return Promise.reject(error);
     }
     this.#messagesSent++;
+    this.tap?.sent(message);
     return this.writer.writeWithBody(frame, body);
   }
 
@@ -382,6 +387,7 @@ export class Connection implements ReadFlowControl {
 
   #dispatch(message: Message): void {
     this.#messagesReceived++;
+    this.tap?.received(message);
     const hasBody = message.type === MessageType.StreamResponse ||
       message.type === MessageType.UploadStream;
     let body: InboundBody | undefined;

@@ -26,6 +26,7 @@ import {
 import { type Int64, type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
 import { UploadBody } from "./upload-body.ts";
+import { traceGatewayHop } from "./gateway-hop.ts";
 
 /** A request, ready to run once the backend client is there. */
 export type Operation = (client: TransportClient) => void;
@@ -78,7 +79,13 @@ export function operationFor(message: Message, session: RequestSession): Operati
         return undefined;
       }
       session.begin(body.byteLength);
-      return (client) => relayRpcOutcome(session, requestId, body.byteLength, client.sendRpc(body));
+      return (client) =>
+        relayRpcOutcome(
+          session,
+          requestId,
+          body.byteLength,
+          traceGatewayHop(body, client.remoteAddress, (sent) => client.sendRpc(sent)),
+        );
     }
     case MessageType.ChunkFetchRequest: {
       const { streamId, chunkIndex } = message;

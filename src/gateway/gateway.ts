@@ -53,6 +53,7 @@ import {
   resolveGatewayOptions,
 } from "./gateway-options.ts";
 import { GatewaySession, type SessionHost } from "./gateway-session.ts";
+import { observeGateway } from "../observability/observe.ts";
 
 /** Counters of a gateway, on demand. */
 export interface GatewayStats {
@@ -90,7 +91,7 @@ export class Gateway implements SessionHost {
 
   constructor(options: GatewayOptions) {
     const resolved = this.options = resolveGatewayOptions(options);
-    this.#onEvent = options.onEvent;
+    this.#onEvent = observeGateway(this, options.onEvent);
     const backend = options.backend ?? {};
     this.#connectTimeoutMs = backend.connectTimeoutMs ??
       defaultGatewayOptions.backendConnectTimeoutMs;

@@ -25,6 +25,7 @@ import { describeError, InvalidArgumentError, TimeoutError } from "../errors.ts"
 import { defaultLimits } from "../limits.ts";
 import { FERRY_PEER_FEATURE, ferryPing } from "../client/ferry-ping.ts";
 import type { ClientBootstrap } from "../pool/pool-options.ts";
+import { observeHeartbeat } from "../observability/observe.ts";
 
 export interface FerryHeartbeatOptions {
   /** Time between pings. Default `defaultLimits.heartbeatIntervalMs`. */
@@ -71,8 +72,13 @@ export function startFerryHeartbeat(
   const beat = () => {
     timer = undefined;
     if (stopped || !client.isActive) return;
-    ferryPing(client, { timeoutMs }).then(arm, (error) => {
+    const started = performance.now();
+    ferryPing(client, { timeoutMs }).then(() => {
+      observeHeartbeat(client.remoteAddress, started);
+      arm();
+    }, (error) => {
       if (stopped || !client.isActive) return;
+      observeHeartbeat(client.remoteAddress, started, error);
       stop();
       client.close(
         new TimeoutError(

@@ -52,6 +52,7 @@ import type { PooledConnection } from "./pooled-connection.ts";
 import type { Route } from "./route.ts";
 import { routeKey } from "./route.ts";
 import type { RouteState } from "./route-state.ts";
+import { observeLeaseWait, observePool } from "../observability/observe.ts";
 
 /** Options of one `lease` call: deadline (default: the pool's `leaseTimeoutMs`) and signal. */
 export type LeaseOptions = CallOptions;
@@ -73,6 +74,7 @@ export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
 
   constructor(options: ConnectionPoolOptions<C>) {
     this.#core = new PoolCore<C>(options);
+    observePool(this);
   }
 
   /** Whether `close()` was called. */
@@ -110,6 +112,7 @@ export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
     }
     // One shared executor captures resolve/reject: no closure allocated per waiting lease.
     const promise = new Promise<PoolLease<C>>(captureSettlers);
+    observeLeaseWait(state.key, promise);
     const waiter = new LeaseWaiter<C>(
       state,
       ++core.seq,

@@ -23,7 +23,8 @@
  *
  * Kinds: 0x01 ping / 0x81 pong (8-byte nonce echoed); 0x10 auth hello / 0x90 auth challenge;
  * 0x11 auth proof / 0x91 auth ok (see `src/auth/`); 0x20 cancel chunk / 0x21 cancel stream, which
- * travel in OneWayMessage bodies and have no reply (see `src/cancel/`).
+ * travel in OneWayMessage bodies and have no reply (see `src/cancel/`); 0x22 the trace context of a
+ * chunk fetch, a OneWayMessage too (see `src/observability/chunk-trace-context.ts`).
  *
  * @module
  */
@@ -53,6 +54,7 @@ export const ControlKind = {
   AuthOk: 0x91,
   CancelChunk: 0x20,
   CancelStream: 0x21,
+  TraceChunk: 0x22,
 } as const;
 
 export type ControlKind = (typeof ControlKind)[keyof typeof ControlKind];

@@ -28,6 +28,7 @@ import { describeValue } from "../connection/body-source.ts";
 import type { Connection, RequestSide } from "../connection/connection.ts";
 import { discardBody, type InboundBody, InboundStream } from "../connection/inbound-body.ts";
 import { decodeCancel, isCancel } from "../protocol/ferry-cancel-message.ts";
+import { isChunkTraceContext } from "../observability/chunk-trace-message.ts";
 import { describeError, TransportError } from "../errors.ts";
 import {
   type ChunkFetchRequest,
@@ -242,6 +243,8 @@ export class RequestHandler implements RequestSide {
   }
 
   #oneWay(message: OneWayMessage): void {
+    // A Ferry peer's chunk trace context: for the connection's tap only, never the application.
+    if (isChunkTraceContext(message.body)) return;
     if (isCancel(message.body)) {
       this.#cancel(message.body);
       return;

@@ -3,8 +3,9 @@
  * wire stays Spark's):
  *
  * ```
- * request  = F6 66 72 70 63 01  ·  msgpack [service: str, method: str, params: any]
+ * request  = F6 66 72 70 63 01  ·  msgpack [service: str, method: str, params: any, trace?]
  *            "\xF6frpc" + version 1
+ * trace    = { traceparent: str }   (W3C trace context; only sent while a trace is active)
  * success  = msgpack [0, result: any]
  * failure  = msgpack [1, code: str, message: str]
  * ```
@@ -14,6 +15,11 @@
  * body Spark sends, nor of Ferry's control messages (0xF5). Replies need no prefix: they are
  * matched to their request by the RPC's request id. A failure's `code` is the service's own
  * (`RpcErrorCode` for the router's, whatever a `ServiceError` carried for an implementation's).
+ *
+ * The optional fourth element carries the caller's trace context (see
+ * `src/observability/tracing.ts`). Without an active trace a request is the three-element array
+ * it always was, byte for byte; a malformed trace element is ignored, never a failure. A router
+ * older than this element refuses four-element requests, so traced calls need peers that know it.
  *
  * @module
  */
@@ -33,6 +39,8 @@ export interface ServiceRequest {
   readonly service: string;
   readonly method: string;
   readonly params: unknown;
+  /** The caller's W3C `traceparent`, unvalidated (a string of at most 128 characters). */
+  readonly traceparent?: string;
 }
 
 /** A decoded reply: the result, or the failure the service sent. */
@@ -50,9 +58,16 @@ export function isServiceRequest(body: Uint8Array): boolean {
 }
 
 /** Encodes a request body. @throws PayloadError when `params` cannot be encoded. */
-export function encodeServiceRequest(service: string, method: string, params: unknown): Uint8Array {
+export function encodeServiceRequest(
+  service: string,
+  method: string,
+  params: unknown,
+  traceparent?: string,
+): Uint8Array {
   const payload = encodePayload(
-    [service, method, params],
+    traceparent === undefined
+      ? [service, method, params]
+      : [service, method, params, { traceparent }],
     `the parameters of ${service}.${method}`,
   );
   const body = new Uint8Array(MAGIC_LENGTH + payload.byteLength);
@@ -78,16 +93,19 @@ export function decodeServiceRequest(
   }
   const value = decodePayload(body.subarray(MAGIC_LENGTH), "a service request", limits);
   if (
-    !Array.isArray(value) || value.length !== 3 || typeof value[0] !== "string" ||
-    typeof value[1] !== "string"
+    !Array.isArray(value) || (value.length !== 3 && value.length !== 4) ||
+    typeof value[0] !== "string" || typeof value[1] !== "string"
   ) {
     throw new PayloadError(
-      `Cannot decode a service request: expected [service, method, params], got ${
+      `Cannot decode a service request: expected [service, method, params, trace?], got ${
         describeShape(value)
       }`,
     );
   }
-  return { service: value[0], method: value[1], params: value[2] };
+  const traceparent = (value[3] as { traceparent?: unknown } | null | undefined)?.traceparent;
+  return typeof traceparent === "string" && traceparent.length <= 128
+    ? { service: value[0], method: value[1], params: value[2], traceparent }
+    : { service: value[0], method: value[1], params: value[2] };
 }
 
 /** Encodes a success reply. @throws PayloadError when `value` cannot be encoded. */
@@ -98,6 +116,57 @@ export function encodeServiceSuccess(value: unknown, what: string): Uint8Array {
 /** Encodes a failure reply (never throws: code and message are strings). */
 export function encodeServiceFailure(code: string, message: string): Uint8Array {
   return encodePayload([1, String(code), String(message)], "a service failure");
+}
+
+/** How a version-00 `traceparent` element ends a request: `{ traceparent: <55 chars> }`. */
+const TRACE_TAIL_HEAD = encodePayload({ traceparent: "0".repeat(55) }, "a trace element")
+  .subarray(0, -55);
+const TRACE_TAIL_LENGTH = TRACE_TAIL_HEAD.byteLength + 55;
+
+/**
+ * The `traceparent` a service request carries as its last element, read without decoding the
+ * request (for a proxy such as the gateway), or undefined when it carries none of version 00.
+ */
+export function traceparentOf(body: Uint8Array): string | undefined {
+  // 0x94: a four-element array. Three elements whose params merely end like a trace element
+  // (params `{ traceparent: … }`) are the caller's data, never read or rewritten.
+  if (
+    !isServiceRequest(body) || body.byteLength < MAGIC_LENGTH + 1 + TRACE_TAIL_LENGTH ||
+    body[MAGIC_LENGTH] !== 0x94
+  ) {
+    return undefined;
+  }
+  const start = body.byteLength - TRACE_TAIL_LENGTH;
+  for (let i = 0; i < TRACE_TAIL_HEAD.byteLength; i++) {
+    if (body[start + i] !== TRACE_TAIL_HEAD[i]) return undefined;
+  }
+  // Only ASCII is valid in a traceparent; anything else is left alone.
+  let text = "";
+  for (let i = body.byteLength - 55; i < body.byteLength; i++) {
+    const byte = body[i]!;
+    if (byte > 0x7e || byte < 0x20) return undefined;
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+/**
+ * A copy of `body` (a request {@linkcode traceparentOf} read a `traceparent` from) carrying
+ * `traceparent` instead: same length, nothing else changed. A proxy uses it to make its own span
+ * the parent of the next hop.
+ */
+export function withTraceparent(body: Uint8Array, traceparent: string): Uint8Array {
+  if (traceparent.length !== 55 || traceparentOf(body) === undefined) {
+    throw new PayloadError(`Cannot replace the traceparent of a request that carries none`);
+  }
+  const copy = body.slice();
+  for (let i = 0; i < 55; i++) copy[body.byteLength - 55 + i] = traceparent.charCodeAt(i);
+  return copy;
+}
+
+/** Whether `body` is a failure reply (msgpack `[1, …]` with three elements), without decoding it. */
+export function isServiceFailureReply(body: Uint8Array): boolean {
+  return body.byteLength >= 2 && body[0] === 0x93 && body[1] === 0x01;
 }
 
 /**

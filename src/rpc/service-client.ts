@@ -24,6 +24,8 @@ import type { Route } from "../pool/route.ts";
 import { DETAIL_CHARS, excerpt } from "../excerpt.ts";
 import { resolveServiceDecodeLimits, type ServiceDecodeLimits } from "./msgpack-scanner.ts";
 import { decodeServiceReply, encodeServiceRequest } from "./rpc-envelope.ts";
+import { startServiceClientSpan } from "../observability/tracing.ts";
+import { context as otelContext } from "@opentelemetry/api";
 import type { MethodMap, ServiceClient, ServiceDefinition } from "./service-definition.ts";
 
 /** Something that sends an RPC and resolves with the reply body. */
@@ -59,7 +61,21 @@ export function serviceClient<M extends MethodMap>(
     const what = `${definition.name}.${methodName}`;
     const checkResult = methodDefinition.result;
     client[methodName] = async (params?: unknown, callOptions?: CallOptions) => {
-      const body = encodeServiceRequest(definition.name, methodName, params);
+      const span = startServiceClientSpan(definition.name, methodName, target.remoteAddress);
+      try {
+        // The RPC is sent inside the span's context: a tapped connection's request span is its child.
+        const value = await (span === undefined
+          ? call(params, callOptions)
+          : otelContext.with(span.context, call, undefined, params, callOptions, span.traceparent));
+        span?.end();
+        return value;
+      } catch (error) {
+        span?.end(error);
+        throw error;
+      }
+    };
+    const call = async (params: unknown, callOptions: CallOptions | undefined, tp?: string) => {
+      const body = encodeServiceRequest(definition.name, methodName, params, tp);
       const effective = callOptions?.timeoutMs === undefined && defaultTimeoutMs !== undefined
         ? { ...callOptions, timeoutMs: defaultTimeoutMs }
         : callOptions;

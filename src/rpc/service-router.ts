@@ -40,6 +40,7 @@ import {
   decodeServiceRequest,
   encodeServiceFailure,
   encodeServiceSuccess,
+  isServiceFailureReply,
   isServiceRequest,
 } from "./rpc-envelope.ts";
 import { RpcErrorCode, ServiceError } from "./rpc-errors.ts";
@@ -51,6 +52,8 @@ import type {
   ServiceImplementation,
 } from "./service-definition.ts";
 import { findMethod } from "./service-definition.ts";
+import { context as otelContext } from "@opentelemetry/api";
+import { type FerrySpan, startServiceServerSpan } from "../observability/tracing.ts";
 
 /**
  * Options of a {@linkcode ServiceRouter}. The limits default to `src/limits.ts`'s; a request over
@@ -197,6 +200,22 @@ export class ServiceRouter implements RpcHandler {
         })`,
       );
     }
+    const span = startServiceServerSpan(service, method, request.traceparent);
+    if (span === undefined) return this.#serve(client, served, service, method, params);
+    // Served inside the span's context; the span ends with the reply (a failure reply: error).
+    return endServiceSpan(
+      span,
+      otelContext.with(span.context, () => this.#serve(client, served, service, method, params)),
+    );
+  }
+
+  #serve(
+    client: TransportClient,
+    served: ServedMethod,
+    service: string,
+    method: string,
+    params: unknown,
+  ): Uint8Array | Promise<Uint8Array> {
     const context: ServiceCallContext = { client, service, method };
     let checked = params;
     const check = served.definition.params;
@@ -291,4 +310,20 @@ function detail(error: unknown): string {
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Ends a service call's SERVER span with its reply: a failure reply marks it as an error. */
+function endServiceSpan(
+  span: FerrySpan,
+  reply: Uint8Array | Promise<Uint8Array>,
+): Uint8Array | Promise<Uint8Array> {
+  const end = (bytes: Uint8Array) => {
+    span.end(isServiceFailureReply(bytes) ? "ServiceFailure" : undefined);
+    return bytes;
+  };
+  if (reply instanceof Uint8Array) return end(reply);
+  return reply.then(end, (error) => {
+    span.end(error);
+    throw error;
+  });
 }

@@ -29,6 +29,11 @@ import {
 } from "./connection-admission.ts";
 import { resolveServingLimits, type ServingLimits } from "../responder/serving-limits.ts";
 import { TransferBudget } from "../responder/transfer-budget.ts";
+import {
+  asServerSide,
+  observeRefusedConnection,
+  observeServerBudget,
+} from "../observability/observe.ts";
 
 /**
  * Options of a {@linkcode TransportServer}; they apply to every connection it accepts. Unlike a
@@ -120,6 +125,7 @@ export class TransportServer {
     this.#closeGraceMs = grace;
     // Over all listeners: `maxConnections` / `maxConnectionsPerAddress` (see `defaultLimits`).
     this.#admission = new ConnectionAdmission(options, "TransportServer");
+    observeServerBudget(this.#budget);
   }
 
   /** The connections being served (server-side clients). */
@@ -208,7 +214,7 @@ export class TransportServer {
     }
     let client: TransportClient;
     try {
-      client = new TransportClient(socket, this.#options);
+      client = asServerSide(() => new TransportClient(socket, this.#options));
     } catch (error) {
       release();
       socket?.close?.(error);
@@ -256,6 +262,7 @@ export class TransportServer {
       this.accept(socket);
     } catch (error) {
       // A socket that cannot be served is closed; the listener keeps accepting others.
+      observeRefusedConnection(socket?.info?.remoteAddress ?? "unknown peer", error);
       try {
         socket.close(error);
       } catch {

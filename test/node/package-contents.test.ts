@@ -40,6 +40,12 @@ const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as {
  */
 const CHECKOUT_ONLY_BUILD = /\/web-demo\/build-web-demo\.ts$/;
 
+/**
+ * Loaded by `ferry serve --metrics` only, with `import()`, and named in its error when missing:
+ * an operator who wants Prometheus installs them beside Ferry; nobody else downloads them.
+ */
+const OPTIONAL_PACKAGES = ["@opentelemetry/exporter-prometheus", "@opentelemetry/sdk-metrics"];
+
 const leaveOut = (pattern: RegExp): Plugin => ({
   name: "leave-out",
   setup(pluginBuild) {
@@ -71,6 +77,7 @@ async function importGraph(
   for (const input of Object.values(metafile.inputs)) {
     for (const imported of input.imports) {
       if (!imported.external || imported.path.startsWith(".")) continue;
+      if (OPTIONAL_PACKAGES.includes(imported.path) && imported.kind === "dynamic-import") continue;
       const path = imported.path.replace(/^node:/, "");
       if (builtinModules.includes(path.split("/")[0]!)) continue;
       const parts = path.split("/");
@@ -82,7 +89,11 @@ async function importGraph(
 
 test("the package is publishable and its runtime dependencies are the library's own", () => {
   assert.equal(pkg.private, undefined, "not private");
-  assert.deepEqual(Object.keys(pkg.dependencies).sort(), ["msgpackr", "ws"]);
+  // @opentelemetry/api is a no-op until an application registers an SDK (docs/observability.md).
+  assert.deepEqual(Object.keys(pkg.dependencies).sort(), ["@opentelemetry/api", "msgpackr", "ws"]);
+  for (const optional of OPTIONAL_PACKAGES) {
+    assert.ok(pkg.devDependencies[optional] !== undefined, `${optional} is a devDependency`);
+  }
   for (const tool of ["tsx", "esbuild", "typescript"]) {
     assert.ok(pkg.devDependencies[tool] !== undefined, `${tool} is a devDependency`);
   }

@@ -6,7 +6,7 @@
  * `require()` of the package, `ferry --help` (timed: the figure is printed), `npx ferry serve`
  * with its web page, and `npx ferry get` from it.
  *
- * Offline: the package's dependencies (msgpackr, ws) are packed from this checkout's
+ * Offline: the package's dependencies (@opentelemetry/api, msgpackr, ws) are packed from this checkout's
  * node_modules and installed beside it with `npm install --offline`, so no registry is asked.
  * The project must end up without tsx, esbuild or TypeScript: nothing may need them at run time.
  */
@@ -60,7 +60,7 @@ before(async () => {
   const [ferry] = await packInto(work, [], true);
   const dependencies = await packInto(
     work,
-    ["./node_modules/msgpackr", "./node_modules/ws"],
+    ["./node_modules/@opentelemetry/api", "./node_modules/msgpackr", "./node_modules/ws"],
     false,
   );
   await run(npm, ["install", "--offline", "--no-audit", "--no-fund", ferry!, ...dependencies], {
