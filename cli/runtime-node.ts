@@ -1,11 +1,13 @@
 /**
  * The CLI's Node adapters: `node:net`/`node:tls` through `adapters/node/`, WebSocket clients
  * through `wsConnect` (Ferry's own framing over them; Node 20 has no global WebSocket), the
- * gateway's listener as `startNodeGateway` configures it.
+ * gateway's listener as `startNodeGateway` configures it. Bun runs these unchanged (it implements
+ * `node:*`) and is reported by its own name.
  *
  * @module
  */
 
+import process from "node:process";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
 import { webSocketListen } from "../adapters/node/ws-listen.ts";
@@ -18,8 +20,10 @@ const BROWSER_PING_INTERVAL_MS = 15_000;
 const UPGRADE_TIMEOUT_MS = 10_000;
 
 export function nodeCliRuntime(): CliRuntime {
+  // Bun says so in process.versions; everything else here is its Node compatibility.
+  const bun = (process.versions as Record<string, string | undefined>).bun;
   return {
-    name: "node",
+    name: bun === undefined ? "node" : "bun",
     tcpConnect: (host, port) => tcpConnect({ host, port }),
     tlsConnect: (host, port, ca) => tlsConnect({ host, port, ...(ca === undefined ? {} : { ca }) }),
     webSocketConnect: (url) => wsConnect({ url }),

@@ -1,6 +1,7 @@
 /**
  * The one place the `ferry` CLI picks its runtime's adapters: Deno's when `Deno` is a global,
- * Node's otherwise. Each runtime module is imported dynamically, so Node never loads Deno code.
+ * Node's otherwise (Bun runs the Node adapters unchanged and is named as itself). Each runtime
+ * module is imported dynamically, so Node never loads Deno code.
  * Everything else in the CLI (files, paths, hashing, processes) uses `node:` modules, which Deno
  * runs too.
  *
@@ -26,7 +27,8 @@ export interface GatewayListenOptions {
 
 /** What the CLI needs from the runtime it runs on. */
 export interface CliRuntime {
-  readonly name: "node" | "deno";
+  /** The runtime as a user knows it (printed by `ferry serve`): Bun is "bun", not "node". */
+  readonly name: "node" | "deno" | "bun";
   tcpConnect(host: string, port: number): Connect;
   tlsConnect(host: string, port: number, ca: string | undefined): Connect;
   webSocketConnect(url: string): Connect;

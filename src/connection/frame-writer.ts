@@ -10,7 +10,11 @@
  *   socket and keeps them (still coalescing) until the socket's `drain`. Raw bodies are pulled from
  *   their source only while the socket is writable.
  * - **Hard cap.** If the bytes queued here and in the socket exceed `writeHardCap`, the peer is not
- *   reading: `onFatal` receives a `LimitError` (the connection closes it as a slow consumer).
+ *   reading: `onFatal` receives a `LimitError` (the connection closes it as a slow consumer). A
+ *   socket whose `bufferedAmount` is not a finite number (an adapter over a WebSocket that lacks
+ *   the property reads `undefined`, and the sum is NaN) cannot be held to the cap: that is fatal
+ *   too, with a `TransportError` naming the value, rather than a cap that never trips or a
+ *   "NaN bytes" slow-consumer message.
  * - **Raw bodies.** A StreamResponse / UploadStream frame is followed by exactly `byteLength` raw
  *   bytes. Nothing may be interleaved with them, so frames written while a body is being pumped
  *   wait in a backlog, in order, until the body is complete (body-pump.ts pulls it from its source).
@@ -20,7 +24,7 @@
  * @module
  */
 
-import { LimitError } from "../errors.ts";
+import { LimitError, TransportError } from "../errors.ts";
 import { encodeFrame, encodeMessage } from "../protocol/encoder.ts";
 import type { Message } from "../protocol/messages.ts";
 import type { Socket } from "../socket.ts";
@@ -276,7 +280,22 @@ export class FrameWriter {
 
   #checkHardCap(): void {
     const queued = this.queuedBytes;
-    if (queued <= this.#options.writeHardCap || this.#closed) return;
+    if (this.#closed) return;
+    // `NaN <= cap` is false and `Infinity` is no byte count: neither may pass as "under the cap"
+    // nor be reported as a slow consumer; the socket adapter is at fault.
+    if (!Number.isFinite(queued)) {
+      this.#options.onFatal(
+        new TransportError(
+          `Writing to ${this.#options.peer} failed: the socket reports ` +
+            `${
+              String(this.#socket.bufferedAmount)
+            } bytes buffered, which is not a byte count, so ` +
+            `the write hard cap of ${this.#options.writeHardCap} bytes cannot be enforced`,
+        ),
+      );
+      return;
+    }
+    if (queued <= this.#options.writeHardCap) return;
     this.#options.onFatal(
       new LimitError(
         `Writing to ${this.#options.peer} failed: ${queued} bytes are queued for a peer that is ` +

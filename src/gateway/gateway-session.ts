@@ -21,7 +21,7 @@
  * `connectionTimeoutMs`) ends the session with 4502.
  *
  * The caps apply per request, not per WebSocket message: received bytes are decoded one frame at
- * a time (`frame-pacer.ts`), and while a cap is reached the rest of a message waits undecoded
+ * a time (`browser-reader.ts`), and while a cap is reached the rest of a message waits undecoded
  * (and the socket stays paused). A session that forwards no request for `idleTimeoutMs` with
  * nothing in flight is closed with 4408, whatever pings it answers.
  *
@@ -32,12 +32,12 @@ import type { TransportClient } from "../client/transport-client.ts";
 import { unrefTimer } from "../deadline.ts";
 import { describeError, ProtocolError } from "../errors.ts";
 import type { PoolLease } from "../pool/pool-lease.ts";
-import { FrameDecoder, type FrameHandler } from "../protocol/decoder.ts";
+import type { FrameHandler } from "../protocol/decoder.ts";
 import { type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
 import type { Socket, SocketSink, UpgradeRequest } from "../socket.ts";
+import { BrowserReader } from "./browser-reader.ts";
 import { BrowserWriter } from "./browser-writer.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
-import { FramePacer } from "./frame-pacer.ts";
 import type { ResolvedGatewayOptions } from "./gateway-options.ts";
 import { decodeGatewayToken, encodeGatewayTokenOk } from "./gateway-token.ts";
 import type { UploadBody } from "./upload-body.ts";
@@ -65,8 +65,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
   readonly #socket: Socket;
   readonly #host: SessionHost;
   readonly #options: ResolvedGatewayOptions;
-  readonly #decoder: FrameDecoder;
-  readonly #pacer: FramePacer;
+  readonly #reader: BrowserReader;
   readonly #writer: BrowserWriter;
   #state: State;
   #lease: PoolLease<TransportClient> | undefined;
@@ -80,10 +79,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
   #backendCongested = false;
   #upload: UploadBody | undefined;
   readonly #requests: RequestSession;
-  /** Received browser bytes not yet decoded: the rest of a message, waiting for a request slot. */
-  #held: Uint8Array[] = [];
-  #heldOffset = 0;
-  #pumping = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the browser last sent a request or got a reply (`Date.now()`), for `idleTimeoutMs`. */
   #lastActive = Date.now();
@@ -94,8 +89,11 @@ export class GatewaySession implements SocketSink, FrameHandler {
     this.#socket = socket;
     this.#host = host;
     const options = this.#options = host.options;
-    this.#decoder = new FrameDecoder(this, { maxFrameLength: options.maxFrameLength });
-    this.#pacer = new FramePacer(options.maxFrameLength);
+    this.#reader = new BrowserReader(this, options.maxFrameLength, {
+      closed: () => this.#state === "closed",
+      requestsFull: () => this.#requestsFull(),
+      fault: (error) => this.close(error),
+    });
     this.#writer = new BrowserWriter(socket, {
       highWaterMark: options.highWaterMark,
       maxBufferedBytes: options.maxBufferedBytes,
@@ -164,7 +162,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     this.#timer = undefined;
     if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
-    this.#held = [];
+    this.#reader.clear();
     this.#pending = [];
     this.#writer.dispose();
     this.#upload?.fail(error ?? new ProtocolError("The gateway session ended"));
@@ -179,7 +177,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
   data(chunk: Uint8Array): void {
     this.#host.countIn(chunk.byteLength);
     if (this.#state === "closed" || chunk.byteLength === 0) return;
-    this.#held.push(chunk);
+    this.#reader.hold(chunk);
     this.#updateReading();
   }
 
@@ -194,7 +192,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
       this.#authenticate(message);
       return;
     }
-    if (message.type === MessageType.UploadStream) this.#pacer.expectBody(message.bodyByteCount);
+    if (message.type === MessageType.UploadStream) this.#reader.expectBody(message.bodyByteCount);
     const operation = operationFor(message, this.#requests);
     if (operation === undefined) return;
     this.#lastActive = Date.now();
@@ -328,7 +326,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
       const idleMs = this.#options.idleTimeoutMs;
       const quiet = Date.now() - this.#lastActive;
       const busy = this.#inFlight > 0 || this.#pending.length > 0 || this.#upload !== undefined ||
-        !this.#writer.settled || this.#held.length > 0;
+        !this.#writer.settled || this.#reader.holding;
       if (busy || quiet < idleMs) {
         this.#armIdle(busy ? idleMs : idleMs - quiet);
         return;
@@ -350,41 +348,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
     return this.#inFlight >= options.maxInFlightRequests ||
       this.#requestBytes > options.maxRequestBytesInFlight || this.#writer.congested ||
       this.#backendCongested;
-  }
-
-  /**
-   * Decodes held browser bytes one frame at a time while the caps have room, so the caps apply
-   * per request, not per WebSocket message; the rest of a message waits undecoded. Bytes inside
-   * a frame already begun (and an upload's raw body) pass on regardless: only a new frame waits.
-   */
-  #pump(): void {
-    if (this.#pumping) return; // a reply sent while decoding re-enters through #updateReading
-    this.#pumping = true;
-    try {
-      while (
-        this.#state !== "closed" && this.#held.length > 0 &&
-        (!this.#pacer.atBoundary || !this.#requestsFull())
-      ) {
-        const chunk = this.#held[0]!;
-        const offset = this.#heldOffset;
-        const length = this.#pacer.step(chunk, offset);
-        if (offset + length >= chunk.byteLength) {
-          this.#held.shift();
-          this.#heldOffset = 0;
-        } else {
-          this.#heldOffset = offset + length;
-        }
-        this.#decoder.push(
-          offset === 0 && length === chunk.byteLength
-            ? chunk
-            : chunk.subarray(offset, offset + length),
-        );
-      }
-    } catch (error) {
-      this.close(browserFault(error));
-    } finally {
-      this.#pumping = false;
-    }
   }
 
   #reply(bytes: number, message: Message): void {
@@ -412,38 +375,15 @@ export class GatewaySession implements SocketSink, FrameHandler {
 
   #updateReading(): void {
     if (this.#state === "closed") return;
-    if (this.#held.length > 0 && !this.#pumping) {
-      this.#pump();
+    if (this.#reader.holding && !this.#reader.pumping) {
+      this.#reader.pump();
       if (!this.isOpen) return; // decoding refused a frame and closed the session
     }
     const stop = this.#state === "authenticating" || this.#state === "leasing" ||
-      this.#held.length > 0 || this.#requestsFull() || (this.#upload?.full ?? false);
+      this.#reader.holding || this.#requestsFull() || (this.#upload?.full ?? false);
     if (stop === this.#paused) return;
     this.#paused = stop;
     if (stop) this.#socket.pause();
     else this.#socket.resume();
   }
-}
-
-/**
- * Maps what decoding threw to the close the browser gets. Codes ride on the errors: the gateway's
- * own refusals (a frame above `maxFrameLength` included: the pacer refuses it) carry theirs; any
- * other `ProtocolError` from the decoder is a framing error (1002).
- */
-function browserFault(error: unknown): GatewayClosedError {
-  if (error instanceof GatewayClosedError) return error;
-  if (error instanceof ProtocolError) {
-    return new GatewayClosedError(
-      GatewayCloseCode.ProtocolError,
-      "protocol-error",
-      error.message,
-      { cause: error },
-    );
-  }
-  return new GatewayClosedError(
-    GatewayCloseCode.InternalError,
-    "internal-error",
-    `The gateway failed: ${describeError(error)}`,
-    { cause: error },
-  );
 }

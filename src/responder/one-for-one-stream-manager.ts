@@ -26,17 +26,14 @@ import {
 } from "../errors.ts";
 import type { Int64 } from "../protocol/messages.ts";
 import { defaultLimits } from "../limits.ts";
-import { type ChunkReader, type ChunkSource, createChunkReader } from "./chunk-source.ts";
+import { type ChunkSource, createChunkReader } from "./chunk-source.ts";
 import { UnknownStreamError } from "./stream-errors.ts";
 import { canonicalStreamId, parseStreamChunkId, randomStreamId } from "./stream-ids.ts";
 import type { StreamBody, StreamManager } from "./stream-manager.ts";
+import { type RegisteredStream, type StreamOwner, StreamRegistry } from "./stream-registry.ts";
 import { TransferCounts } from "./transfer-counts.ts";
 
-/**
- * Who may read a stream: the connection that registered it (released when it closes), or an
- * authenticated principal (any connection authenticated as it; released explicitly).
- */
-export type StreamOwner = Peer | string;
+export type { StreamOwner } from "./stream-registry.ts";
 
 /** Per-stream options of {@linkcode OneForOneStreamManager.registerStream}. */
 export interface RegisterStreamOptions {
@@ -96,23 +93,12 @@ export interface StreamManagerStats {
   readonly releaseErrors: number;
 }
 
-interface StreamState {
-  readonly id: Int64;
-  readonly owner: StreamOwner;
-  reader: ChunkReader | undefined;
-  released: boolean;
-  unwatch: (() => void) | undefined;
-}
-
 /** Spark's `OneForOneStreamManager`, with random connection-bound ids and load shedding. */
 export class OneForOneStreamManager implements StreamManager {
-  readonly #streams = new Map<Int64, StreamState>();
-  readonly #byOwner = new Map<StreamOwner, Set<StreamState>>();
+  readonly #streams: StreamRegistry;
   readonly #transfers = new TransferCounts();
   #releaseErrors = 0;
   readonly #maxChunksBeingTransferred: number;
-  readonly #maxStreamsPerOwner: number;
-  readonly #maxStreams: number;
   readonly #openNamedStream: NamedStreamOpener | undefined;
   readonly #principalOf: ((client: Peer) => string | undefined) | undefined;
   readonly #onReleaseError: ((error: unknown, streamId: Int64) => void) | undefined;
@@ -127,20 +113,10 @@ export class OneForOneStreamManager implements StreamManager {
       );
     }
     this.#maxChunksBeingTransferred = max;
-    const perOwner = options.maxStreamsPerOwner ?? defaultLimits.maxStreamsPerConnection;
-    if (!Number.isSafeInteger(perOwner) || perOwner < 1) {
-      throw new InvalidArgumentError(
-        `Invalid maxStreamsPerOwner: expected a positive integer, got ${String(perOwner)}`,
-      );
-    }
-    this.#maxStreamsPerOwner = perOwner;
-    const total = options.maxStreams ?? defaultLimits.maxStreams;
-    if (!Number.isSafeInteger(total) || total < 1) {
-      throw new InvalidArgumentError(
-        `Invalid maxStreams: expected a positive integer, got ${String(total)}`,
-      );
-    }
-    this.#maxStreams = total;
+    this.#streams = new StreamRegistry(
+      options.maxStreamsPerOwner ?? defaultLimits.maxStreamsPerConnection,
+      options.maxStreams ?? defaultLimits.maxStreams,
+    );
     this.#openNamedStream = options.openNamedStream;
     this.#principalOf = options.principalOf;
     this.#onReleaseError = options.onReleaseError;
@@ -201,7 +177,7 @@ export class OneForOneStreamManager implements StreamManager {
     this.assertCanRegister(owner);
 
     const id = this.#newStreamId();
-    const state: StreamState = {
+    const state: RegisteredStream = {
       id,
       owner,
       reader: undefined,
@@ -214,10 +190,7 @@ export class OneForOneStreamManager implements StreamManager {
       () => this.#release(state),
       (error) => this.#releaseFailed(error, id),
     );
-    this.#streams.set(id, state);
-    let owned = this.#byOwner.get(owner);
-    if (owned === undefined) this.#byOwner.set(owner, owned = new Set());
-    owned.add(state);
+    this.#streams.add(state);
     if (signal !== undefined) {
       const onAbort = () => this.#release(state);
       signal.addEventListener("abort", onAbort, { once: true });
@@ -243,18 +216,7 @@ export class OneForOneStreamManager implements StreamManager {
    * no error object is built for each.
    */
   registerRefusal(owner: StreamOwner, reserved = 0, reservedTotal = reserved): string | undefined {
-    const registered = (this.#byOwner.get(owner)?.size ?? 0) + reserved;
-    if (registered >= this.#maxStreamsPerOwner) {
-      return `Cannot register a stream for ${describeOwner(owner)}: it already has ` +
-        `${registered} streams registered, the limit (maxStreamsPerOwner ` +
-        `${this.#maxStreamsPerOwner}); read or release some first`;
-    }
-    const total = this.#streams.size + reservedTotal;
-    if (total >= this.#maxStreams) {
-      return `Cannot register a stream for ${describeOwner(owner)}: the server already has ` +
-        `${total} streams registered, the limit (maxStreams ${this.#maxStreams}); retry later`;
-    }
-    return undefined;
+    return this.#streams.refusal(owner, reserved, reservedTotal);
   }
 
   getChunk(streamId: Int64, chunkIndex: number, client: Peer): Promise<Uint8Array> {
@@ -327,16 +289,15 @@ export class OneForOneStreamManager implements StreamManager {
 
   /** Releases every stream of a connection or principal. Returns how many. */
   releaseOwner(owner: StreamOwner): number {
-    const owned = this.#byOwner.get(owner);
-    if (owned === undefined) return 0;
-    const states = [...owned];
+    const states = this.#streams.ownedBy(owner);
+    if (states === undefined) return 0;
     for (const state of states) this.#release(state);
     return states.length;
   }
 
   /** Releases every stream (e.g. when the server shuts down). Returns how many. */
   releaseAll(): number {
-    const states = [...this.#streams.values()];
+    const states = this.#streams.all();
     for (const state of states) this.#release(state);
     return states.length;
   }
@@ -354,7 +315,7 @@ export class OneForOneStreamManager implements StreamManager {
     };
   }
 
-  #readable(streamId: Int64, client: Peer): StreamState | undefined {
+  #readable(streamId: Int64, client: Peer): RegisteredStream | undefined {
     const state = this.#streams.get(canonicalStreamId(streamId));
     if (state === undefined) return undefined;
     if (state.owner === client) return state;
@@ -392,15 +353,10 @@ export class OneForOneStreamManager implements StreamManager {
     }
   }
 
-  #release(state: StreamState): void {
+  #release(state: RegisteredStream): void {
     if (state.released) return;
     state.released = true;
-    this.#streams.delete(state.id);
-    const owned = this.#byOwner.get(state.owner);
-    if (owned !== undefined) {
-      owned.delete(state);
-      if (owned.size === 0) this.#byOwner.delete(state.owner);
-    }
+    this.#streams.remove(state);
     state.unwatch?.();
     state.unwatch = undefined;
     state.reader?.release();
@@ -424,10 +380,4 @@ export class OneForOneStreamManager implements StreamManager {
 
 function chunkBody(chunk: Uint8Array): StreamBody {
   return { byteLength: chunk.byteLength, body: [chunk] };
-}
-
-function describeOwner(owner: StreamOwner): string {
-  return typeof owner === "string"
-    ? `principal '${owner}'`
-    : `the connection to ${owner.remoteAddress}`;
 }

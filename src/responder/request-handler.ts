@@ -5,9 +5,9 @@
  * - RpcRequest → `receive` → RpcResponse; a throw or rejection → RpcFailure with its message.
  * - OneWayMessage → `receiveOneWay` (or, like Spark, `receive` with the result ignored); a throw
  *   is reported to `onHandlerError` and counted, never sent.
- * - UploadStream → `receiveStream(meta, body)` → RpcResponse / RpcFailure. Without
- *   `receiveStream` the upload is refused and its bytes are read and discarded, so the connection
- *   stays in sync. Bytes the handler has not read when it settles are discarded too.
+ * - UploadStream → `receiveStream(meta, body)` → RpcResponse / RpcFailure (`upload-receiver.ts`).
+ *   Without `receiveStream` the upload is refused and its bytes are read and discarded, so the
+ *   connection stays in sync. Bytes the handler has not read when it settles are discarded too.
  * - ChunkFetchRequest → {@linkcode ChunkFetchReplies}; StreamRequest → {@linkcode StreamReplyQueue}
  *   (replies in request order). Both apply the server-wide {@linkcode TransferBudget} ("busy"
  *   failures) and bracket writes with the StreamManager's transfer hooks. Their sources are read
@@ -26,7 +26,7 @@
 import type { Peer } from "./peer.ts";
 import { describeValue } from "../connection/body-source.ts";
 import type { Connection, RequestSide } from "../connection/connection.ts";
-import { discardBody, type InboundBody, InboundStream } from "../connection/inbound-body.ts";
+import type { InboundBody } from "../connection/inbound-body.ts";
 import { decodeCancel, isCancel } from "../protocol/ferry-cancel-message.ts";
 import { isChunkTraceContext } from "../observability/chunk-trace-message.ts";
 import { describeError, TransportError } from "../errors.ts";
@@ -37,7 +37,6 @@ import {
   type OneWayMessage,
   type RequestMessage,
   type RpcRequest,
-  type UploadStream,
 } from "../protocol/messages.ts";
 import { ChunkFetchReplies } from "./chunk-fetch-replies.ts";
 import { ReplyGate } from "./reply-gate.ts";
@@ -46,6 +45,7 @@ import type { RpcHandler } from "./rpc-handler.ts";
 import type { StreamManager } from "./stream-manager.ts";
 import { StreamReplyQueue } from "./stream-reply-queue.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
+import { receiveUpload, type UploadHost } from "./upload-receiver.ts";
 
 /** Reports a handler failure that cannot be sent to the peer (one-way, lifecycle callbacks). */
 export type HandlerErrorReporter = (error: unknown, context: string) => void;
@@ -84,6 +84,7 @@ export class RequestHandler implements RequestSide {
   #host: ReplyHost | undefined;
   #chunks: ChunkFetchReplies | undefined;
   #streams: StreamReplyQueue | undefined;
+  #uploads: UploadHost | undefined;
   #handlerErrors = 0;
   #shedRequests = 0;
   #refusedRequests = 0;
@@ -136,7 +137,7 @@ export class RequestHandler implements RequestSide {
         this.#oneWay(message);
         return undefined;
       case MessageType.UploadStream:
-        return this.#upload(message);
+        return receiveUpload(message, this.#rpcHandler, this.#uploadHost());
       case MessageType.ChunkFetchRequest:
         this.#chunkFetch(message);
         return undefined;
@@ -269,52 +270,18 @@ export class RequestHandler implements RequestSide {
     }
   }
 
-  #upload(message: UploadStream): InboundBody {
-    const handler = this.#rpcHandler;
-    const requestId = message.requestId;
-    if (handler?.receiveStream === undefined) {
-      this.#rpcFailure(
-        requestId,
-        `UploadStream refused: ${
-          handler === undefined ? "no RpcHandler serves" : "the RpcHandler has no receiveStream for"
-        } this connection; its ${message.bodyByteCount} bytes were discarded`,
-      );
-      return discardBody;
-    }
-    const refused = this.#overCapacity(`upload ${requestId}`);
-    if (refused !== undefined) {
-      this.#rpcFailure(requestId, `${refused}; its ${message.bodyByteCount} bytes were discarded`);
-      return discardBody;
-    }
-    const body = new InboundStream(
-      message.bodyByteCount,
-      this.#connection,
-      this.#connection.options.streamHighWaterMark,
-    );
-    this.#serving++;
-    const settle = (ok: boolean, outcome: unknown) => {
-      this.#serving--;
-      // Bytes the handler did not read are discarded so the connection stays in sync.
-      body.abandon(
-        new TransportError(
-          `Upload ${requestId}: the handler settled before the body of ` +
-            `${message.bodyByteCount} bytes was read; the rest is discarded`,
-        ),
-      );
-      if (ok) this.#rpcReply(requestId, outcome, "RpcHandler.receiveStream");
-      else this.#rpcFailure(requestId, describeError(outcome));
+  /** What the upload path (`upload-receiver.ts`) needs: built on the first upload. */
+  #uploadHost(): UploadHost {
+    return this.#uploads ??= {
+      client: this.#client,
+      connection: this.#connection,
+      overCapacity: (what) => this.#overCapacity(what),
+      serving: (delta) => {
+        this.#serving += delta;
+      },
+      reply: (requestId, reply, source) => this.#rpcReply(requestId, reply, source),
+      fail: (requestId, error) => this.#rpcFailure(requestId, error),
     };
-    try {
-      const result = handler.receiveStream(this.#client, message.meta, body.stream);
-      if (isPromiseLike(result)) {
-        result.then((reply) => settle(true, reply), (error) => settle(false, error));
-      } else {
-        settle(true, result);
-      }
-    } catch (error) {
-      settle(false, error);
-    }
-    return body;
   }
 
   #chunkFetch(message: ChunkFetchRequest): void {

@@ -1,6 +1,6 @@
 /**
- * Runs the `ferry` CLI as a child process (under Node through `cli/ferry-bin.mjs`, or under Deno
- * with `deno run -A cli/ferry.ts`) for the CLI tests: one-shot commands with their exit status
+ * Runs the `ferry` CLI as a child process (under Node through `cli/ferry-bin.mjs`, under Deno
+ * with `deno run -A cli/ferry.ts`, or under Bun from npm with `bun cli/ferry.ts`) for the CLI tests: one-shot commands with their exit status
  * and output, and `ferry serve` kept running with the URLs it printed.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -10,7 +10,7 @@ import process from "node:process";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
 
-export type CliRuntimeName = "node" | "deno";
+export type CliRuntimeName = "node" | "deno" | "bun";
 
 function command(runtime: CliRuntimeName, args: readonly string[]): [string, string[]] {
   if (runtime === "deno") {
@@ -20,6 +20,10 @@ function command(runtime: CliRuntimeName, args: readonly string[]): [string, str
       join(root, "cli/ferry.ts"),
       ...args,
     ]];
+  }
+  // Bun runs the TypeScript entry point itself, as a user of Bun would.
+  if (runtime === "bun") {
+    return [join(root, "node_modules/.bin/bun"), [join(root, "cli/ferry.ts"), ...args]];
   }
   const node = "Deno" in globalThis ? "node" : process.execPath;
   return [node, [join(root, "cli/ferry-bin.mjs"), ...args]];
