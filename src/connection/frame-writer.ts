@@ -95,16 +95,19 @@ export class FrameWriter {
   };
   readonly #socketWriteTask = (chunk: Uint8Array) => this.#socketWrite(chunk);
   readonly #writableTask = () => !this.#blocked;
-  /** What body pumps see of this writer. */
-  readonly #pumpTarget: BodyPumpTarget;
+  /** What body pumps see of this writer; made with the first body (most connections send none). */
+  #pumpTarget: BodyPumpTarget | undefined;
 
   constructor(socket: Socket, options: FrameWriterOptions) {
     this.#socket = socket;
     this.#options = options;
+  }
+
+  #makePumpTarget(): BodyPumpTarget {
     // deno-lint-ignore no-this-alias
     const writer = this;
-    this.#pumpTarget = {
-      peer: options.peer,
+    return {
+      peer: this.#options.peer,
       get closed() {
         return writer.#closed;
       },
@@ -330,7 +333,7 @@ export class FrameWriter {
     }
     this.#scheduleFlush();
     this.#checkHardCap();
-    pumpBody(item.body, this.#pumpTarget).then(() => {
+    pumpBody(item.body, this.#pumpTarget ??= this.#makePumpTarget()).then(() => {
       this.#bodyActive = false;
       this.#activeBody = undefined;
       this.#releaseBacklog();
