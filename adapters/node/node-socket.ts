@@ -40,8 +40,6 @@ export interface NodeSocketOptions {
 
 /** Bytes of the process-wide read landing buffer, and of each slab that keeps copies of reads. */
 const SLAB_BYTES = 64 * 1024;
-/** Reads above this are kept in a buffer of their own rather than carved from the slab. */
-const DEDICATED_MIN = 16 * 1024;
 
 /**
  * Where reads land when the sink offers no buffer of its own: ONE buffer for every socket of the
@@ -57,7 +55,7 @@ let keptUsed = 0;
 /** A copy of `bytes` the sink may keep (views of it outlive the read). */
 function keep(bytes: Uint8Array): Uint8Array {
   const length = bytes.byteLength;
-  if (length > DEDICATED_MIN) return bytes.slice();
+  // A read is at most the landing buffer's size, so it always fits a fresh slab.
   if (keptUsed + length > kept.byteLength) {
     kept = new Uint8Array(SLAB_BYTES);
     keptUsed = 0;

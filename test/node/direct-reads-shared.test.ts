@@ -21,7 +21,7 @@ test("interleaved reads of many sockets through the shared landing buffer keep t
       const s = first[0]!;
       let at = 0;
       for (let w = 0; w < WRITES; w++) {
-        // Small and large writes, so reads both carve the shared slab and get copies of their own.
+        // Small and large writes: reads of every size, some crossing into a fresh shared slab.
         const length = lengthOf(w);
         const bytes = Buffer.alloc(length);
         for (let i = 0; i < length; i++) bytes[i] = byteAt(s, at + i);
