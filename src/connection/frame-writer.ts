@@ -1,9 +1,9 @@
 /**
  * The outbound side of one connection: frames in, socket writes out.
  *
- * - **Coalescing.** Messages are encoded straight into the writer's slab, back to back (see
- *   frame-slab.ts), and handed to the socket at one microtask flush: the frames of one tick are ONE
- *   write without a gather copy. Other runs of small chunks are copied into one buffer; chunks of
+ * - **Coalescing.** Messages are encoded straight into the slab all writers carve, back to back
+ *   (see frame-slab.ts), and handed to the socket at one microtask flush: the frames of one tick
+ *   are ONE write without a gather copy. Other runs of small chunks are copied into one buffer; chunks of
  *   {@linkcode GATHER_CHUNK_MAX} bytes or more (large bodies the encoder passed through) are written
  *   as they are, without a copy. Order is always preserved.
  * - **Backpressure.** When `socket.write` returns `false` the writer stops handing bytes to the
