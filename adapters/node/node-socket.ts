@@ -2,7 +2,8 @@
  * Wraps a connected Node `net.Socket` (or `tls.TLSSocket`) into Ferry's `Socket` contract.
  *
  * - `data` events go straight to `sink.data` as plain `Uint8Array` views of Node's per-read buffer
- *   (Node never reuses it), so there is no promise and no copy per chunk.
+ *   (Node never reuses it), so there is no promise and no copy per chunk. Client sockets read
+ *   through `onread` instead ({@linkcode DirectReads}).
  * - `write` is `socket.write` and returns its boolean; the writes of one turn are corked until a
  *   microtask, so a frame's header and its passed-through body leave in one `writev` (one syscall,
  *   one segment train, one read on the other side). Node's `drain` becomes `sink.drain`. The
@@ -37,25 +38,49 @@ export interface NodeSocketOptions {
   readonly directReads?: DirectReads;
 }
 
+/** Bytes of the process-wide read landing buffer, and of each slab that keeps copies of reads. */
 const SLAB_BYTES = 64 * 1024;
-const SLAB_MIN_REST = 16 * 1024;
+
+/**
+ * Where reads land when the sink offers no buffer of its own: ONE buffer for every socket of the
+ * process. libuv reads a socket into it and Node calls `onread.callback` synchronously before any
+ * other read can happen, and the callback copies the bytes out before it returns, so no socket's
+ * bytes are ever overwritten. A buffer per socket cost 64 KiB per idle connection.
+ */
+const landing = new Uint8Array(SLAB_BYTES);
+/** Copies of reads, carved front to back (a region is handed out once, never reused). */
+let kept = new Uint8Array(SLAB_BYTES);
+let keptUsed = 0;
+
+/** A copy of `bytes` the sink may keep (views of it outlive the read). */
+function keep(bytes: Uint8Array): Uint8Array {
+  const length = bytes.byteLength;
+  // A read is at most the landing buffer's size, so it always fits a fresh slab.
+  if (keptUsed + length > kept.byteLength) {
+    kept = new Uint8Array(SLAB_BYTES);
+    keptUsed = 0;
+  }
+  const copy = kept.subarray(keptUsed, keptUsed + length);
+  copy.set(bytes);
+  keptUsed += length;
+  return copy;
+}
 
 /**
  * Node `onread` plumbing: reads land in the sink's `readBuffer()` when it offers one (the tail
- * of a large frame), otherwise in a 64 KiB slab carved front to back (a region is handed out
- * once, never reused). Bytes read before `attach` are held.
+ * of a large frame), otherwise in the process-wide landing buffer, whose bytes are copied into a
+ * slab shared by all sockets before the sink sees them. So an idle socket holds no read buffer.
+ * Bytes read before `attach` are held.
  */
 export class DirectReads {
   #sink: SocketSink | undefined;
   #onSinkError: ((error: unknown) => void) | undefined;
   #held: Uint8Array[] = [];
-  #slab = new Uint8Array(SLAB_BYTES);
-  #slabUsed = 0;
   readonly options = {
     buffer: (): Uint8Array => this.#next(),
     callback: (bytes: number, buffer: Uint8Array): boolean => {
-      const chunk = buffer.subarray(0, bytes);
-      if (buffer.buffer === this.#slab.buffer) this.#slabUsed += bytes;
+      const read = buffer.subarray(0, bytes);
+      const chunk = buffer.buffer === landing.buffer ? keep(read) : read;
       if (this.#sink === undefined) {
         this.#held.push(chunk);
         return true;
@@ -80,11 +105,7 @@ export class DirectReads {
   #next(): Uint8Array {
     const direct = this.#sink?.readBuffer?.();
     if (direct !== undefined && direct.byteLength > 0) return direct;
-    if (SLAB_BYTES - this.#slabUsed < SLAB_MIN_REST) {
-      this.#slab = new Uint8Array(SLAB_BYTES);
-      this.#slabUsed = 0;
-    }
-    return this.#slab.subarray(this.#slabUsed);
+    return landing;
   }
 }
 

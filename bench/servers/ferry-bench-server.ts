@@ -57,5 +57,12 @@ export async function startFerryTlsBenchServer(): Promise<RunningServer> {
  * Ferry heartbeat (the `scale` case).
  */
 export function startFerryHeartbeatBenchServer(): Promise<RunningServer> {
-  return listenWith(tcpListen({ host: benchHost, port: 0 }), { interceptor: ferryPingResponder });
+  return listenWith(tcpListen({ host: benchHost, port: 0 }), {
+    interceptor: ferryPingResponder,
+    // The scale case's 10 100 connections all come from 127.0.0.1: above the default caps
+    // (10 000 in all, 1 000 per address), which would refuse them with a reset. A server meant
+    // for that many clients raises both, as this one does.
+    maxConnections: 20_000,
+    maxConnectionsPerAddress: 20_000,
+  });
 }

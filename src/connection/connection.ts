@@ -16,11 +16,12 @@
  * @module
  */
 
-import { ConnectionClosedError, describeError } from "../errors.ts";
-import { FrameDecoder } from "../protocol/decoder.ts";
+import { ConnectionClosedError, describeError, type TransportError } from "../errors.ts";
+import { FrameDecoder, type FrameHandler } from "../protocol/decoder.ts";
 import type { OversizedFrame } from "../protocol/oversized-frame.ts";
 import { encodeMessage } from "../protocol/encoder.ts";
 import {
+  type Int64,
   isRequest,
   type Message,
   MessageType,
@@ -30,12 +31,21 @@ import {
 } from "../protocol/messages.ts";
 import type { Socket, SocketClosed } from "../socket.ts";
 import { FrameBufferPool } from "./frame-buffer-pool.ts";
-import { FrameWriter, type OutboundBody, type WrittenCallback } from "./frame-writer.ts";
+import {
+  FrameWriter,
+  type FrameWriterOptions,
+  type OutboundBody,
+  type WrittenCallback,
+} from "./frame-writer.ts";
 import { discardBody, type InboundBody, type ReadFlowControl } from "./inbound-body.ts";
-import { ConnectionDeadlines } from "./connection-deadlines.ts";
+import { type ConnectionDeadlineHost, ConnectionDeadlines } from "./connection-deadlines.ts";
 import type { InboundFrameBudget } from "./inbound-frame-budget.ts";
-import { InboundFrameRoom, refuseOversizedRequest } from "./inbound-limits.ts";
-import { QuietWatchdog } from "./quiet-watchdog.ts";
+import {
+  InboundFrameRoom,
+  type InboundFrameRoomHost,
+  refuseOversizedRequest,
+} from "./inbound-limits.ts";
+import { QuietWatchdog, type QuietWatchdogHost } from "./quiet-watchdog.ts";
 import { ResponseHandler } from "./response-handler.ts";
 import type { MessageTap } from "../observability/connection-tap.ts";
 
@@ -132,44 +142,133 @@ export class Connection implements ReadFlowControl {
   #messagesSent = 0;
   #oversizedFrames = 0;
 
+  /**
+   * What the connection's parts call back into (writer, quiet watchdog, deadlines, inbound frame
+   * room, decoder): ONE object per connection whose methods live on a shared prototype, instead of
+   * an object of closures per part — about 1.5 KB of closures, contexts and objects that a server
+   * holding 10 000 idle connections paid 10 000 times. Nested here to reach the private state.
+   */
+  static readonly #Hooks = class ConnectionHooks
+    implements
+      FrameWriterOptions,
+      QuietWatchdogHost,
+      ConnectionDeadlineHost,
+      InboundFrameRoomHost,
+      FrameHandler {
+    readonly peer: string;
+    readonly writeHardCap: number;
+    readonly #connection: Connection;
+
+    constructor(connection: Connection) {
+      this.#connection = connection;
+      this.peer = connection.peer;
+      this.writeHardCap = connection.options.writeHardCap;
+    }
+
+    // FrameWriter
+    onFatal(error: unknown): void {
+      this.#connection.close(error);
+    }
+    onBlocked(): void {
+      this.#connection.#deadlines.blocked();
+    }
+
+    // QuietWatchdog and ConnectionDeadlines
+    hasOutstanding(): boolean {
+      return this.#connection.responses.outstanding > 0;
+    }
+    isReadPaused(): boolean {
+      return this.#connection.#readPausers.size > 0;
+    }
+    /** A deadline or the watchdog gave up: `graceful` (deadlines only) ends the connection cleanly. */
+    expire(error: TransportError, graceful?: boolean): void {
+      if (graceful === true) this.#connection.close();
+      else this.#connection.close(error);
+    }
+    messagesReceived(): number {
+      return this.#connection.#messagesReceived;
+    }
+    bytesReceived(): number {
+      return this.#connection.#bytesReceived;
+    }
+    blockedSince(): number | undefined {
+      return this.#connection.writer.blockedSince;
+    }
+    queuedBytes(): number {
+      return this.#connection.writer.queuedBytes;
+    }
+    midFrame(): boolean {
+      return this.#connection.#decoder.midFrame;
+    }
+    isReadPausedByConsumer(): boolean {
+      // Waiting for inbound frame memory is not a consumer's pause: the deadline frees it.
+      const connection = this.#connection;
+      return connection.#readPausers.size > (connection.#room?.waiting === true ? 1 : 0);
+    }
+    isBusy(): boolean {
+      const connection = this.#connection;
+      return connection.responses.outstanding > 0 || (connection.#requests?.serving ?? 0) > 0 ||
+        connection.writer.queuedBytes > 0 || connection.#body !== undefined;
+    }
+
+    // InboundFrameRoom
+    pause(owner: object): void {
+      this.#connection.pauseReading(owner);
+    }
+    resume(owner: object): void {
+      this.#connection.resumeReading(owner);
+    }
+    isOpen(): boolean {
+      return this.#connection.#state === "open";
+    }
+    granted(): void {
+      this.#connection.#decode(undefined);
+    }
+
+    // FrameDecoder
+    message(message: Message): void {
+      this.#connection.#dispatch(message);
+    }
+    rpcResponse(requestId: Int64, body: Uint8Array): void {
+      const connection = this.#connection;
+      // Without an interceptor to show it to, an RpcResponse needs no message object.
+      if (
+        connection.interceptor !== undefined || connection.tap !== undefined ||
+        connection.#state !== "open"
+      ) {
+        connection.#dispatch({ type: MessageType.RpcResponse, requestId, body });
+        return;
+      }
+      connection.#messagesReceived++;
+      connection.responses.rpcResponse(requestId, body);
+    }
+    body(chunk: Uint8Array): void {
+      this.#connection.#body?.data(chunk);
+    }
+    bodyEnd(): void {
+      const connection = this.#connection;
+      const body = connection.#body;
+      connection.#body = undefined;
+      body?.end();
+    }
+    oversized(frame: OversizedFrame): void {
+      this.#connection.#oversized(frame);
+    }
+  };
+
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
     this.peer = socket.info.remoteAddress;
-    this.writer = new FrameWriter(socket, {
-      writeHardCap: options.writeHardCap,
-      peer: this.peer,
-      onFatal: (error) => this.close(error),
-      onBlocked: () => this.#deadlines.blocked(),
-    });
-    this.#watchdog = new QuietWatchdog(options.connectionTimeoutMs, {
-      peer: this.peer,
-      hasOutstanding: () => this.responses.outstanding > 0,
-      isReadPaused: () => this.#readPausers.size > 0,
-      expire: (error) => this.close(error),
-    });
+    const hooks = new Connection.#Hooks(this);
+    this.writer = new FrameWriter(socket, hooks);
+    this.#watchdog = new QuietWatchdog(options.connectionTimeoutMs, hooks);
     this.#deadlines = new ConnectionDeadlines({
       firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? 0,
       idleTimeoutMs: options.idleTimeoutMs ?? 0,
       slowConsumerTimeoutMs: options.slowConsumerTimeoutMs ?? 0,
       noProgressTimeoutMs: options.noProgressTimeoutMs ?? 0,
-    }, {
-      peer: this.peer,
-      messagesReceived: () => this.#messagesReceived,
-      bytesReceived: () => this.#bytesReceived,
-      blockedSince: () => this.writer.blockedSince,
-      queuedBytes: () => this.writer.queuedBytes,
-      midFrame: () => this.#decoder.midFrame,
-      // Waiting for inbound frame memory is not a consumer's pause: the deadline frees it.
-      isReadPausedByConsumer: () => this.#readPausers.size > (this.#room?.waiting === true ? 1 : 0),
-      isBusy: () =>
-        this.responses.outstanding > 0 || (this.#requests?.serving ?? 0) > 0 ||
-        this.writer.queuedBytes > 0 || this.#body !== undefined,
-      expire: (error, graceful) => {
-        if (graceful) this.close();
-        else this.close(error);
-      },
-    });
+    }, hooks);
     this.responses = new ResponseHandler({
       peer: this.peer,
       flow: this,
@@ -184,31 +283,8 @@ export class Connection implements ReadFlowControl {
         : { allocateFresh: (size) => socket.allocateUninitialized!(size) },
     );
     const budget = options.inboundFrameBudget;
-    this.#room = budget === undefined ? undefined : new InboundFrameRoom(budget, {
-      pause: (owner) => this.pauseReading(owner),
-      resume: (owner) => this.resumeReading(owner),
-      isOpen: () => this.#state === "open",
-      granted: () => this.#decode(undefined),
-    });
-    this.#decoder = new FrameDecoder({
-      message: (message) => this.#dispatch(message),
-      rpcResponse: (requestId, body) => {
-        // Without an interceptor to show it to, an RpcResponse needs no message object.
-        if (this.interceptor !== undefined || this.tap !== undefined || this.#state !== "open") {
-          this.#dispatch({ type: MessageType.RpcResponse, requestId, body });
-          return;
-        }
-        this.#messagesReceived++;
-        this.responses.rpcResponse(requestId, body);
-      },
-      body: (chunk) => this.#body?.data(chunk),
-      bodyEnd: () => {
-        const body = this.#body;
-        this.#body = undefined;
-        body?.end();
-      },
-      oversized: (frame) => this.#oversized(frame),
-    }, {
+    this.#room = budget === undefined ? undefined : new InboundFrameRoom(budget, hooks);
+    this.#decoder = new FrameDecoder(hooks, {
       maxFrameLength: options.maxFrameLength,
       ...(options.maxReplyFrameLength === undefined
         ? {}

@@ -1,9 +1,9 @@
 /**
  * The outbound side of one connection: frames in, socket writes out.
  *
- * - **Coalescing.** Messages are encoded straight into the writer's slab, back to back (see
- *   frame-slab.ts), and handed to the socket at one microtask flush: the frames of one tick are ONE
- *   write without a gather copy. Other runs of small chunks are copied into one buffer; chunks of
+ * - **Coalescing.** Messages are encoded straight into the slab all writers carve, back to back
+ *   (see frame-slab.ts), and handed to the socket at one microtask flush: the frames of one tick
+ *   are ONE write without a gather copy. Other runs of small chunks are copied into one buffer; chunks of
  *   {@linkcode GATHER_CHUNK_MAX} bytes or more (large bodies the encoder passed through) are written
  *   as they are, without a copy. Order is always preserved.
  * - **Backpressure.** When `socket.write` returns `false` the writer stops handing bytes to the
@@ -99,16 +99,19 @@ export class FrameWriter {
   };
   readonly #socketWriteTask = (chunk: Uint8Array) => this.#socketWrite(chunk);
   readonly #writableTask = () => !this.#blocked;
-  /** What body pumps see of this writer. */
-  readonly #pumpTarget: BodyPumpTarget;
+  /** What body pumps see of this writer; made with the first body (most connections send none). */
+  #pumpTarget: BodyPumpTarget | undefined;
 
   constructor(socket: Socket, options: FrameWriterOptions) {
     this.#socket = socket;
     this.#options = options;
+  }
+
+  #makePumpTarget(): BodyPumpTarget {
     // deno-lint-ignore no-this-alias
     const writer = this;
-    this.#pumpTarget = {
-      peer: options.peer,
+    return {
+      peer: this.#options.peer,
       get closed() {
         return writer.#closed;
       },
@@ -349,7 +352,7 @@ export class FrameWriter {
     }
     this.#scheduleFlush();
     this.#checkHardCap();
-    pumpBody(item.body, this.#pumpTarget).then(() => {
+    pumpBody(item.body, this.#pumpTarget ??= this.#makePumpTarget()).then(() => {
       this.#bodyActive = false;
       this.#activeBody = undefined;
       this.#releaseBacklog();

@@ -30,7 +30,8 @@ export class QuietWatchdog {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastActivity = 0;
   #stopped = false;
-  readonly #check = () => this.#onTimer();
+  /** The timer's callback, made when first armed (a server's idle connections never are). */
+  #check: (() => void) | undefined;
 
   /** `timeoutMs` 0 disables the watchdog. */
   constructor(timeoutMs: number, host: QuietWatchdogHost) {
@@ -58,6 +59,7 @@ export class QuietWatchdog {
   }
 
   #arm(delayMs: number): void {
+    this.#check ??= () => this.#onTimer();
     this.#timer = setTimeout(this.#check, Math.max(1, Math.ceil(delayMs)));
     unrefTimer(this.#timer);
   }

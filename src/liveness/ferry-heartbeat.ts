@@ -1,13 +1,16 @@
 /**
  * Ferry ⇄ Ferry heartbeat (an optional extension): detects a half-open connection — a peer that
- * died without a FIN or RST, a path that silently drops everything — within `intervalMs +
- * timeoutMs`, even while nothing else is in flight.
+ * died without a FIN or RST, a path that silently drops everything — within `intervalMs ×
+ * (1 + HEARTBEAT_JITTER) + timeoutMs`, even while nothing else is in flight.
  *
- * Every `intervalMs` the client sends a Ferry ping (`src/client/ferry-ping.ts`: an RpcRequest with a
+ * About every `intervalMs` the client sends a Ferry ping (`src/client/ferry-ping.ts`: an RpcRequest with a
  * control body that a Ferry server answers in its interceptor, never calling the application's
  * handler). A ping not answered within `timeoutMs` closes the connection with a `TimeoutError`, so
  * everything in flight fails at once and the pool replaces it. One timer and at most one ping in
- * flight per connection.
+ * flight per connection. Each wait is `intervalMs` ± {@linkcode HEARTBEAT_JITTER} at random, so
+ * thousands of connections opened together (a client process reconnecting, a bench) drift apart
+ * instead of pinging their server in one burst every interval: 10 000 pings at once cost the
+ * server's other clients a 25× p99 in the `scale` bench row.
  *
  * A plain Spark server would hand the ping to its handler, so the heartbeat runs only where the
  * peer is known to be Ferry: call {@linkcode startFerryHeartbeat} yourself for such a peer, or let
@@ -36,6 +39,18 @@ export interface FerryHeartbeatOptions {
 
 /** Stops a heartbeat (idempotent); it also stops by itself when the connection closes. */
 export type StopHeartbeat = () => void;
+
+/** The most a wait between pings differs from `intervalMs`, as a fraction of it (±15 %). */
+export const HEARTBEAT_JITTER = 0.15;
+
+/**
+ * One wait between pings: `intervalMs` ± {@linkcode HEARTBEAT_JITTER}, drawn afresh each time
+ * (`random` returns a number in [0, 1), as `Math.random`), at least 1 ms.
+ */
+export function jitteredIntervalMs(intervalMs: number, random: () => number = Math.random): number {
+  const factor = 1 + HEARTBEAT_JITTER * (2 * random() - 1);
+  return Math.max(1, Math.round(intervalMs * factor));
+}
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   const resolved = value ?? fallback;
@@ -66,7 +81,7 @@ export function startFerryHeartbeat(
   };
   const arm = () => {
     if (stopped || !client.isActive) return;
-    timer = setTimeout(beat, intervalMs);
+    timer = setTimeout(beat, jitteredIntervalMs(intervalMs));
     unrefTimer(timer);
   };
   const beat = () => {

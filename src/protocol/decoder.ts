@@ -75,9 +75,12 @@ export class FrameDecoder {
   #failure: unknown = undefined;
   #pushing = false;
 
-  /** The length field when it arrives split across chunks. */
-  readonly #lengthBytes = new Uint8Array(LENGTH_FIELD);
-  readonly #lengthView = new DataView(this.#lengthBytes.buffer);
+  /**
+   * The length field when it arrives split across chunks. Allocated on first use, like `#head`:
+   * most connections never need them, and a server holds one decoder per connection.
+   */
+  #lengthBytes: Uint8Array = EMPTY;
+  #lengthView: DataView = EMPTY_VIEW;
   #lengthFilled = 0;
 
   /** The frame (after its length field) being assembled across chunks. */
@@ -85,8 +88,8 @@ export class FrameDecoder {
   #frameFilled = 0;
 
   /** `"frame-body"`: the frame's fixed fields (type byte first), and the frame's size. */
-  readonly #head = new Uint8Array(MAX_FIXED_FIELDS);
-  readonly #headView = new DataView(this.#head.buffer);
+  #head: Uint8Array = EMPTY;
+  #headView: DataView = EMPTY_VIEW;
   #headLength = 0;
   #frameSize = 0;
 
@@ -235,7 +238,11 @@ export class FrameDecoder {
             length = readInt64(view, offset);
             offset += LENGTH_FIELD;
           } else {
-            const bytes = this.#lengthBytes;
+            let bytes = this.#lengthBytes;
+            if (bytes === EMPTY) {
+              bytes = this.#lengthBytes = new Uint8Array(LENGTH_FIELD);
+              this.#lengthView = new DataView(bytes.buffer);
+            }
             let filled = this.#lengthFilled;
             while (filled < LENGTH_FIELD && offset < end) bytes[filled++] = chunk[offset++]!;
             if (filled < LENGTH_FIELD) {
@@ -270,7 +277,7 @@ export class FrameDecoder {
           break;
         }
         case "frame-head": {
-          const head = this.#head;
+          const head = this.#headBytes();
           if (this.#headNeeded === 0) {
             const type = chunk[offset]!;
             if (this.#receivedWhole(type)) break;
@@ -402,11 +409,20 @@ export class FrameDecoder {
     ) {
       return false;
     }
-    this.#head.set(offset === 0 ? chunk : chunk.subarray(offset));
+    this.#headBytes().set(offset === 0 ? chunk : chunk.subarray(offset));
     this.#headLength = available;
     this.#frameSize = frameSize;
     this.#state = "frame-body";
     return true;
+  }
+
+  /** `#head`, allocated on first use (before anything writes a head into it). */
+  #headBytes(): Uint8Array {
+    if (this.#head === EMPTY) {
+      this.#head = new Uint8Array(MAX_FIXED_FIELDS);
+      this.#headView = new DataView(this.#head.buffer);
+    }
+    return this.#head;
   }
 
   /**
@@ -543,6 +559,7 @@ export class FrameDecoder {
 }
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 /** An RpcRequest's / RpcResponse's type byte, requestId and bodyLength: the bytes before its body. */
 const RPC_FIELDS = 1 + 8 + 4;
 /** Frames with at least this much left to receive are read straight into their buffer. */

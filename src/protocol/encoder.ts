@@ -6,8 +6,9 @@
  * length, type, fields) into one reserved region exactly as long as needed, with a body of at most
  * {@linkcode INLINE_BODY_MAX} bytes copied behind it (a small message is one contiguous region); a
  * larger body is passed through by reference, never copied. A connection's writer is such an
- * output: it reserves regions back to back in its own slab, so the frames of one tick are already
- * one contiguous write (see src/connection/frame-slab.ts).
+ * output: it reserves regions back to back in a slab shared by the process's writers, so the frames
+ * one connection writes in one tick are already one contiguous write (see
+ * src/connection/frame-slab.ts).
  *
  * {@linkcode encodeMessage} is the standalone form: it returns the frame as chunks to write in
  * order, headers carved from shared slabs (see header-allocator.ts: a header chunk may share its

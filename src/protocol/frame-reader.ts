@@ -24,8 +24,9 @@ import { readUtf8 } from "./utf8.ts";
 
 /** Reads one frame at a time; one instance is reused by a decoder for all its frames. */
 export class FrameReader {
-  private bytes: Uint8Array = new Uint8Array(0);
-  private view: DataView = new DataView(this.bytes.buffer);
+  // Shared empty placeholders: a decoder (one per connection) allocates nothing until a frame.
+  private bytes: Uint8Array = EMPTY;
+  private view: DataView = EMPTY_VIEW;
   private start = 0;
   private position = 0;
   private end = 0;
