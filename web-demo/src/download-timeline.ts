@@ -21,9 +21,19 @@ import type { ChunkEventTarget } from "./timeline-events.ts";
 import { type ChunkTimes, TimelineModel } from "./timeline-model.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
-/** Pixels per lane; a row is at least `MIN_ROW_PX` high. */
+/**
+ * Pixels per lane; a row is at least `MIN_ROW_PX` high. With many chunks in flight per session
+ * lanes get thinner (down to `MIN_LANE_PX`) so the timeline stays about `MAX_HEIGHT_PX` high.
+ */
 const LANE_PX = 7;
+const MIN_LANE_PX = 1.5;
+const MAX_HEIGHT_PX = 320;
 const MIN_ROW_PX = 18;
+/**
+ * The most chunks drawn: a bar is a few SVG elements, so a file of a million chunks would make the
+ * page slow. Beyond it, the timeline shows the first chunks requested and says so.
+ */
+const MAX_BARS = 4096;
 /**
  * A bar fills this much of its lane (the rest separates lanes). Short phases (a reply that came in
  * one socket read, a digest of a few KiB) would be thinner than a pixel at the scale of a whole
@@ -44,6 +54,8 @@ interface Bar {
   readonly group: SVGGElement;
   readonly title: SVGTitleElement;
   readonly rects: Record<Phase, SVGRectElement>;
+  /** The open phase's rect and start (ms on the axis): a frame only widens it. */
+  growing?: { readonly rect: SVGRectElement; readonly x: number };
 }
 
 export class DownloadTimeline implements ChunkEventTarget {
@@ -52,7 +64,10 @@ export class DownloadTimeline implements ChunkEventTarget {
   readonly #svg: SVGSVGElement;
   readonly #rowLines: SVGGElement;
   readonly #barLayer: SVGGElement;
+  /** One group per row, moved as a whole when rows above it gain lanes. */
+  #rowGroups: SVGGElement[] = [];
   readonly #axisEnd: HTMLElement;
+  readonly #note: HTMLElement;
   readonly #bars = new Map<number, Bar>();
   /** Chunks whose current phase is still open: their bar grows each frame. */
   readonly #open = new Set<ChunkTimes>();
@@ -81,6 +96,9 @@ export class DownloadTimeline implements ChunkEventTarget {
     axis.className = "timeline-axis muted small";
     axis.appendChild(document.createElement("span")).textContent = "0";
     this.#axisEnd = axis.appendChild(document.createElement("span"));
+    this.#note = container.appendChild(document.createElement("p"));
+    this.#note.className = "muted small";
+    this.#note.hidden = true;
     const legend = container.appendChild(document.createElement("ul"));
     legend.className = "legend";
     for (const { phase, label } of [...PHASES, { phase: "failed", label: "Failed attempt" }]) {
@@ -98,9 +116,11 @@ export class DownloadTimeline implements ChunkEventTarget {
     this.#bars.clear();
     this.#open.clear();
     this.#sessions.clear();
-    this.#barLayer.replaceChildren();
+    this.#rowGroups = sessions.map(() => document.createElementNS(SVG, "g"));
+    this.#barLayer.replaceChildren(...this.#rowGroups);
     this.#layout = "";
     this.#running = true;
+    this.#note.hidden = true;
     this.#labels.replaceChildren(...sessions.map((label, row) => {
       const div = document.createElement("div");
       div.textContent = `#${row + 1}`;
@@ -117,6 +137,11 @@ export class DownloadTimeline implements ChunkEventTarget {
   }
 
   requested(index: number, row: number, time: number): void {
+    if (this.#model.chunks.size >= MAX_BARS && !this.#model.chunks.has(index)) {
+      this.#note.textContent = `Showing the first ${MAX_BARS} chunks requested.`;
+      this.#note.hidden = false;
+      return;
+    }
     this.#model.requested(index, row, time);
     this.#schedule();
   }
@@ -158,23 +183,29 @@ export class DownloadTimeline implements ChunkEventTarget {
       offsets.push(lanes);
       lanes += Math.max(model.lanesOf(row), MIN_ROW_PX / LANE_PX);
     }
-    const layout = offsets.join(",");
-    const changed = model.takeChanged();
+    const lanePx = Math.min(LANE_PX, Math.max(MIN_LANE_PX, MAX_HEIGHT_PX / Math.max(lanes, 1)));
+    const layout = `${offsets.join(",")}/${lanePx}`;
     if (layout !== this.#layout) {
       this.#layout = layout;
-      this.#drawRows(offsets, lanes);
-      for (const chunk of model.chunks.values()) changed.add(chunk);
+      this.#drawRows(offsets, lanes, lanePx);
     }
-    for (const chunk of this.#open) changed.add(chunk);
     this.#svg.setAttribute("viewBox", `0 0 ${span} ${Math.max(lanes, 1)}`);
-    this.#svg.style.height = `${Math.max(lanes, 1) * LANE_PX}px`;
+    this.#svg.style.height = `${Math.max(lanes, 1) * lanePx}px`;
     for (const line of this.#rowLines.children) line.setAttribute("width", String(span));
     this.#axisEnd.textContent = formatDuration(span);
-    for (const chunk of changed) this.#drawChunk(chunk, offsets[chunk.row]!, now);
+    const changed = model.takeChanged();
+    for (const chunk of changed) this.#drawChunk(chunk, now);
+    // Open bars that nothing happened to only grow to now.
+    const axisNow = now - model.origin;
+    for (const chunk of this.#open) {
+      if (changed.has(chunk)) continue;
+      const growing = this.#bars.get(chunk.index)?.growing;
+      growing?.rect.setAttribute("width", Math.max(axisNow - growing.x, 0).toFixed(3));
+    }
     if (this.#running && this.#open.size > 0) this.#schedule();
   }
 
-  #drawRows(offsets: readonly number[], lanes: number): void {
+  #drawRows(offsets: readonly number[], lanes: number, lanePx: number): void {
     this.#rowLines.replaceChildren(...offsets.map((offset, row) => {
       const line = document.createElementNS(SVG, "rect");
       const height = (offsets[row + 1] ?? lanes) - offset;
@@ -182,21 +213,27 @@ export class DownloadTimeline implements ChunkEventTarget {
       line.setAttribute("y", String(offset));
       line.setAttribute("height", String(height));
       line.setAttribute("class", row % 2 === 0 ? "timeline-row even" : "timeline-row");
+      this.#rowGroups[row]?.setAttribute("transform", `translate(0 ${offset})`);
       (this.#labels.children[row] as HTMLElement | undefined)?.style.setProperty(
         "height",
-        `${height * LANE_PX}px`,
+        `${height * lanePx}px`,
       );
       return line;
     }));
   }
 
-  #drawChunk(chunk: ChunkTimes, rowOffset: number, now: number): void {
+  #drawChunk(chunk: ChunkTimes, now: number): void {
     const bar = this.#barOf(chunk);
     const origin = this.#model.origin;
     const { group, rects } = bar;
+    // A chunk retried over another session moves to that session's row.
+    const rowGroup = this.#rowGroups[chunk.row]!;
+    if (group.parentNode !== rowGroup) rowGroup.appendChild(group);
     group.dataset.row = String(chunk.row);
     group.classList.toggle("failed", chunk.failure !== undefined);
-    const y = rowOffset + chunk.lane + (1 - BAR) / 2;
+    // Within its row's group: the group carries the row's offset.
+    const y = chunk.lane + (1 - BAR) / 2;
+    bar.growing = undefined;
     // Each phase ends where the next begins; the open one ends now.
     const edges = [chunk.requested, chunk.firstByte, chunk.lastByte, chunk.verifyStart];
     const ends = [chunk.firstByte, chunk.lastByte, chunk.verifyStart, chunk.verifyEnd];
@@ -213,6 +250,7 @@ export class DownloadTimeline implements ChunkEventTarget {
         return;
       }
       rect.removeAttribute("visibility");
+      if (ends[i] === undefined) bar.growing = { rect, x: start - origin };
       rect.setAttribute("x", (start - origin).toFixed(3));
       rect.setAttribute("width", Math.max(end - start, 0).toFixed(3));
       rect.setAttribute("y", y.toFixed(3));
@@ -236,7 +274,7 @@ export class DownloadTimeline implements ChunkEventTarget {
         rect.setAttribute("class", `timeline-${phase}`);
         rects[phase] = rect;
       }
-      this.#barLayer.appendChild(group);
+      this.#rowGroups[chunk.row]!.appendChild(group);
       bar = { group, title, rects };
       this.#bars.set(chunk.index, bar);
     }
