@@ -434,6 +434,10 @@ export class Connection implements ReadFlowControl {
         this.#deferred = undefined;
         for (const next of deferred) this.#decoder.push(next);
       }
+      // Observed: a frame left unfinished began in these bytes (its reply's first byte).
+      if (
+        this.tap !== undefined && this.#decoder.midFrame && this.#decoder.state !== "stream-body"
+      ) this.tap.frameStarted?.();
     } catch (error) {
       this.close(error);
     } finally {

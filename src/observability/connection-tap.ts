@@ -33,6 +33,8 @@ import {
 export interface MessageTap {
   sent(message: Message): void;
   received(message: Message): void;
+  /** A socket read left the decoder inside a frame: the next message's first bytes are here. */
+  frameStarted?(): void;
 }
 
 type Key = number | string;
@@ -58,6 +60,8 @@ export class ConnectionTap implements MessageTap {
    * known to be Ferry, so traced chunk fetches are followed by their trace context.
    */
   correlate: ((body: Uint8Array) => void) | undefined;
+  /** When the first bytes of the frame being received arrived (undefined: between frames). */
+  #frameStart: number | undefined;
 
   constructor(
     connection: ConnectionEvent,
@@ -82,6 +86,11 @@ export class ConnectionTap implements MessageTap {
 
   received(message: Message): void {
     this.#see(message, this.inbound, this.outbound, "server");
+    this.#frameStart = undefined;
+  }
+
+  frameStarted(): void {
+    this.#frameStart ??= performance.now();
   }
 
   /** The connection ended: every request still open ends with `errorType`. */
@@ -154,6 +163,7 @@ export class ConnectionTap implements MessageTap {
       remoteAddress: this.#connection.remoteAddress,
       transport: this.#connection.transport,
       startTime: performance.now(),
+      connection: this.#connection,
     };
     if (fields.requestId !== undefined) event.requestId = id(fields.requestId);
     if (fields.streamId !== undefined) {
@@ -220,6 +230,9 @@ export class ConnectionTap implements MessageTap {
     const request = map.get(key);
     if (request === undefined) return;
     map.delete(key);
+    // A reply to a request this side sent: its frame began arriving at `#frameStart` (a frame
+    // that came in one read began now).
+    if (side === "client") request.firstByteTime = this.#frameStart ?? performance.now();
     this.#end(request, side, errorType);
   }
 

@@ -77,6 +77,17 @@ export interface RequestEvent {
   readonly chunkIndex?: number;
   /** `performance.now()` when the request was sent (client) or received (server). */
   readonly startTime: number;
+  /**
+   * The connection it went over: the same object `ferry:connection:open` published (correlate by
+   * identity; several connections may share a `remoteAddress`, e.g. gateway sessions).
+   */
+  readonly connection?: ConnectionEvent;
+  /**
+   * Client side, set when it ends with a reply: `performance.now()` when the reply frame's first
+   * bytes arrived (at the granularity of socket reads). The reply's last byte is at
+   * `startTime + durationMs` for replies that are one frame (chunk fetches, RPCs).
+   */
+  firstByteTime?: number;
   /** Set when it ends: milliseconds from the request to its reply header. */
   durationMs?: number;
   /**

@@ -16,5 +16,7 @@ export {
   installFerryEventSink,
   type RequestEvent,
 } from "./event-sink.ts";
+export { type FerryChannelMessages, FerryEventListeners } from "./event-listeners.ts";
+export { connectionEventOf } from "./observe.ts";
 export { FERRY_METER_NAME } from "./instruments.ts";
 export { FERRY_TRACER_NAME } from "./tracing.ts";

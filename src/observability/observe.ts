@@ -70,6 +70,8 @@ interface GatewayEventLike {
 const live = new Set<LiveConnection>();
 /** The tap of each observed connection, for extensions that act on it. */
 const taps = new WeakMap<object, ConnectionTap>();
+/** The connection event of every connection (observed or not), by its client. */
+const connectionEvents = new WeakMap<object, ConnectionEvent>();
 /** Bytes of connections that have ended, by role: the byte counters stay monotonic. */
 const retired = {
   client: { receive: 0, transmit: 0 },
@@ -214,6 +216,7 @@ export function observeConnection(
     ? new ConnectionTap(event, instruments, undefined, tracer)
     : undefined;
   if (tap !== undefined) taps.set(client, tap);
+  connectionEvents.set(client, event);
   const entry: LiveConnection = { client, event, tap };
   live.add(entry);
   connectionKinds.add(`${event.role} ${event.transport}`);
@@ -238,6 +241,15 @@ export function observeConnection(
     if (ferryChannels.connectionClose.hasSubscribers) ferryChannels.connectionClose.publish(event);
   });
   return tap;
+}
+
+/**
+ * The object `ferry:connection:open` published for `client`'s connection (and that its request
+ * events carry as `connection`): lets a subscriber tell which of its own clients a request event
+ * belongs to. Undefined for an object that is not a Ferry connection's client.
+ */
+export function connectionEventOf(client: object): ConnectionEvent | undefined {
+  return connectionEvents.get(client);
 }
 
 /** The tap of an observed connection (undefined when it opened while nothing listened). */

@@ -41,6 +41,15 @@ export interface ChunkObserver {
   verifying(): void;
 }
 
+/** Optional: told which session fetched each chunk and when each chunk was hashed (timeline). */
+export interface ChunkTimings {
+  /** The download's sessions, leased (before any chunk is requested). */
+  sessions(clients: readonly TransportClient[]): void;
+  fetchedOn(index: number, session: number): void;
+  /** Chunk `index`'s bytes were hashed from `start` to `end` (`performance.now()`). */
+  hashed(index: number, start: number, end: number): void;
+}
+
 export interface GatewayDownloadOptions {
   readonly files: GatewayFiles;
   readonly name: string;
@@ -50,6 +59,7 @@ export interface GatewayDownloadOptions {
   readonly signal: AbortSignal;
   /** Where the chunks go (disk where the browser can). */
   readonly sink: DownloadSink;
+  readonly timings?: ChunkTimings;
 }
 
 export interface CompletedDownload {
@@ -79,15 +89,24 @@ export async function downloadThroughGateway(
     const hasher = defaultChunkHasher();
     const engine = globalThis.crypto?.subtle === undefined ? "Ferry Sha256" : "WebCrypto";
     let hashingMs = 0;
+    const timings = options.timings;
+    timings?.sessions(leases.map((lease) => lease.client));
+    /** Which chunk each fetched buffer is (the hasher is given bytes only), for the timings. */
+    const chunkOf = new WeakMap<Uint8Array, number>();
     const result = await downloadFile({
       name: options.name,
-      connections: leases.map((lease) => observed(lease.client, observer)),
+      connections: leases.map((lease, session) =>
+        observed(lease.client, observer, timings, session, chunkOf)
+      ),
       inFlight: options.inFlight,
       signal,
       hashChunk: async (bytes) => {
         const started = performance.now();
         const digest = await hasher(bytes);
-        hashingMs += performance.now() - started;
+        const ended = performance.now();
+        hashingMs += ended - started;
+        const index = chunkOf.get(bytes);
+        if (index !== undefined) timings?.hashed(index, started, ended);
         return digest;
       },
       onOpen: (file) => {
@@ -107,7 +126,13 @@ export async function downloadThroughGateway(
 }
 
 /** `client`, reporting each chunk request to `observer`. */
-function observed(client: TransportClient, observer: ChunkObserver): FileTransferClient {
+function observed(
+  client: TransportClient,
+  observer: ChunkObserver,
+  timings?: ChunkTimings,
+  session = 0,
+  chunkOf?: WeakMap<Uint8Array, number>,
+): FileTransferClient {
   return {
     get isActive() {
       return client.isActive;
@@ -120,6 +145,8 @@ function observed(client: TransportClient, observer: ChunkObserver): FileTransfe
       observer.requested(index);
       return client.fetchChunk(streamId, index, callOptions).then(
         (bytes) => {
+          chunkOf?.set(bytes, index);
+          timings?.fetchedOn(index, session);
           observer.fetched(index, bytes.byteLength);
           return bytes;
         },

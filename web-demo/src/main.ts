@@ -9,7 +9,7 @@
  * @module
  */
 
-import { describeError, type FileInfo } from "../../src/mod.ts";
+import { connectionEventOf, describeError, type FileInfo } from "../../src/mod.ts";
 import { ChunkState } from "./chunk-map.ts";
 import { boundedInteger, type DemoConfig, readDemoConfig } from "./demo-config.ts";
 import { DownloadPanel } from "./download-panel.ts";
@@ -17,6 +17,8 @@ import { renderFileTable, setDownloadButtonsEnabled } from "./file-table.ts";
 import { canStreamToPickedFile, type DownloadSink, openDownloadSink } from "./download-sink.ts";
 import { downloadThroughGateway } from "./gateway-download.ts";
 import { GatewayFiles } from "./gateway-files.ts";
+import { DownloadTimeline } from "./download-timeline.ts";
+import { ChunkFetchEvents } from "./timeline-events.ts";
 import {
   canPickSaveLocation,
   offerDownload,
@@ -61,6 +63,10 @@ try {
   showError(describeError(error));
   throw error;
 }
+// Subscribed before the pool opens any session: Ferry taps only connections opened while
+// something listens.
+const chunkEvents = new ChunkFetchEvents();
+const timeline = new DownloadTimeline(element("timeline-panel", HTMLElement));
 const files = new GatewayFiles(config);
 if (config.problems.length > 0) {
   addressProblem = `The page's address: ${config.problems.join("; ")}.`;
@@ -147,6 +153,14 @@ async function download(file: FileInfo): Promise<void> {
       inFlight: boundedInteger(inFlightInput.value, 1, 256, config.inFlight),
       observer: panel,
       signal: controller.signal,
+      timings: {
+        sessions: (clients) => {
+          timeline.begin(clients.map((client) => client.remoteAddress));
+          chunkEvents.watch(clients.map((client) => connectionEventOf(client)), timeline);
+        },
+        fetchedOn: (index, session) => timeline.fetchedOn(index, session),
+        hashed: (index, start, end) => timeline.verified(index, start, end),
+      },
     });
     if (completed.blob !== undefined) {
       saved = { blob: completed.blob, name: completed.file.name };
@@ -159,6 +173,8 @@ async function download(file: FileInfo): Promise<void> {
     if (controller.signal.aborted) panel.cancelled();
     else panel.failedWith(error);
   } finally {
+    chunkEvents.unwatch();
+    timeline.end();
     running = undefined;
     cancelButton.hidden = true;
     setDownloadButtonsEnabled(fileRows, true);
