@@ -53,7 +53,16 @@ export const MessageType = {
 /** A message type id. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-/** Message type names by id, for error messages and stats. */
+/**
+ * Message type names by id, for error messages and stats.
+ *
+ * @example
+ * ```ts
+ * import { messageTypeName } from "ferry-transport/protocol";
+ *
+ * console.log(messageTypeName[3]); // "RpcRequest"
+ * ```
+ */
 export const messageTypeName: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(MessageType).map(([name, id]) => [id, name]),
 );
