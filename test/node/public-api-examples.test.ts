@@ -31,7 +31,6 @@ const EXAMPLE_PENDING: Readonly<Record<string, readonly string[]>> = {
     "DEFAULT_CHUNK_SIZE",
     "FileChangedError",
     "FileErrorCode",
-    "Sha256",
     "checkChunkCount",
     "checkChunkSize",
     "checkFileName",
@@ -41,7 +40,6 @@ const EXAMPLE_PENDING: Readonly<Record<string, readonly string[]>> = {
     "fileService",
     "fileServiceImplementation",
     "memoryFileCatalog",
-    "toHex",
   ],
 };
 
