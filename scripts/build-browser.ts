@@ -25,8 +25,22 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** Modules whose exports make up the browser library, in order. */
-export const LIBRARY_ENTRIES: readonly string[] = ["src/mod.ts", "adapters/websocket/mod.ts"];
+/**
+ * Modules whose exports make up the browser library, in order: the package's runtime-neutral
+ * entries (the root and its subpaths, which pages need: files, the gateway's token bootstrap, the
+ * pool) and the WebSocket adapter, all in one file, so a page imports every name from `ferry.js`.
+ */
+export const LIBRARY_ENTRIES: readonly string[] = [
+  "src/mod.ts",
+  "src/pool/mod.ts",
+  "src/rpc/mod.ts",
+  "src/files/mod.ts",
+  "src/gateway/mod.ts",
+  "src/sasl/mod.ts",
+  "src/observability/mod.ts",
+  "src/protocol/mod.ts",
+  "adapters/websocket/mod.ts",
+];
 
 /** File name of the library bundle inside its output directory. */
 export const LIBRARY_FILE = "ferry.js";

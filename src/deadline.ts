@@ -27,6 +27,20 @@ const noop: DisposeDeadline = () => {};
  * Calls `onExpire(error)` once when `options.timeoutMs` passes (a `TimeoutError` whose message is
  * `${what} timed out after N ms`) or when `options.signal` aborts (its reason). If the signal is
  * already aborted, `onExpire` runs synchronously before this returns.
+ *
+ * @example
+ * ```ts
+ * import { watchDeadline } from "ferry-transport";
+ *
+ * const controller = new AbortController();
+ * const dispose = watchDeadline(
+ *   { timeoutMs: 5_000, signal: controller.signal },
+ *   "export job",
+ *   (error) => console.log("giving up:", error), // a TimeoutError, or the signal's reason
+ * );
+ * // … the work finished in time: stop watching (no timer is left behind).
+ * dispose();
+ * ```
  */
 export function watchDeadline(
   options: CallOptions | undefined,

@@ -9,6 +9,23 @@
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+/**
+ * Ferry's default limits and deadlines. Each is a default: pass another value where the object
+ * that applies it is created (the option of the same name); the README's `## Limits` table lists
+ * them.
+ *
+ * @example
+ * ```ts
+ * import { defaultLimits, TransportClient } from "ferry-transport";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * console.log(defaultLimits.maxFrameLength); // 67108864 (64 MiB)
+ * const client = await TransportClient.connect(tcpConnect({ host: "127.0.0.1", port: 7337 }), {
+ *   maxReplyFrameLength: 2 * defaultLimits.maxReplyFrameLength, // Spark chunks up to 512 MiB
+ * });
+ * await client.close();
+ * ```
+ */
 export const defaultLimits = {
   /** Largest frame accepted by the decoder (frame length, header included). */
   maxFrameLength: 64 * MiB,

@@ -1,7 +1,20 @@
 /**
  * Ferry: one TypeScript transport for Node, Deno and browsers, byte-compatible with Apache Spark's
- * `network-common` wire protocol. This is the package's main entry: errors, the socket contract,
- * the codec, the client and the server. Runtime adapters live in `adapters/<runtime>/`.
+ * `network-common` wire protocol. This is the package's main entry, small enough to hold in one's
+ * head: the errors, the client and the server, serving chunks and streams, the limits, and Ferry's
+ * extensions (cancel, heartbeat, trace context, shared-secret auth). The larger parts have entries
+ * of their own:
+ *
+ * - `ferry-transport/pool`: `ConnectionPool`, routes, leases, ping validation, retrying fetches;
+ * - `ferry-transport/rpc`: typed services over msgpack (`defineService`, `serviceClient`);
+ * - `ferry-transport/files`: the file service and the verifying, resumable download;
+ * - `ferry-transport/gateway`: the WebSocket gateway that lets browsers reach TCP servers;
+ * - `ferry-transport/sasl`: Spark's SASL authentication and encryption;
+ * - `ferry-transport/observability`: metric and event channel names, the event sink;
+ * - `ferry-transport/protocol`: the codec (frame encoder and decoder, message types);
+ * - `ferry-transport/node`, `/deno`, `/websocket`, `/wintertc`: the runtime adapters.
+ *
+ * `test/unit/public-api.test.ts` keeps this entry's value count within its budget.
  *
  * @module
  */
@@ -10,7 +23,26 @@ export * from "./errors.ts";
 export type * from "./socket.ts";
 export { defaultLimits, type Limits } from "./limits.ts";
 export { type CallOptions, type DisposeDeadline, watchDeadline } from "./deadline.ts";
-export * from "./protocol/mod.ts";
+export {
+  type ChunkFetchFailure,
+  type ChunkFetchRequest,
+  type ChunkFetchSuccess,
+  type Int64,
+  type MergedBlockMetaRequest,
+  type MergedBlockMetaSuccess,
+  type Message,
+  MessageType,
+  type OneWayMessage,
+  type RequestMessage,
+  type ResponseMessage,
+  type RpcFailure,
+  type RpcRequest,
+  type RpcResponse,
+  type StreamFailure,
+  type StreamRequest,
+  type StreamResponse,
+  type UploadStream,
+} from "./protocol/messages.ts";
 
 export { TransportClient, type UploadOptions } from "./client/transport-client.ts";
 export type { ChunkConsumer } from "./client/chunk-fetches.ts";
@@ -56,9 +88,14 @@ export {
 } from "./responder/stream-errors.ts";
 export { crc32 } from "./checksum/crc32.ts";
 
-export * from "./pool/mod.ts";
-export * from "./auth/mod.ts";
-export * from "./sasl/mod.ts";
+export {
+  type SharedSecret,
+  type SharedSecretBootstrap,
+  sharedSecretBootstrap,
+  type SharedSecretClientOptions,
+  SharedSecretServer,
+  type SharedSecretServerOptions,
+} from "./auth/mod.ts";
 
 export {
   ferryHeartbeatBootstrap,
@@ -80,13 +117,9 @@ export {
   ferryCancelBootstrap,
   sendFerryCancel,
 } from "./cancel/ferry-cancel.ts";
-export * from "./gateway/mod.ts";
-export * from "./rpc/mod.ts";
-export * from "./files/mod.ts";
 export { webSocketOver } from "./websocket/client-connect.ts";
 export type { WebSocketOverOptions } from "./websocket/client-connect.ts";
 export { WebSocketProtocolError } from "./websocket/frame-parser.ts";
-export * from "./observability/mod.ts";
 export {
   enableFerryTraceContext,
   ferryTraceContextBootstrap,

@@ -59,7 +59,28 @@ export type SharedSecretBootstrap = (
   context: Pick<BootstrapContext, "timeoutMs" | "signal" | "peerFeatures">,
 ) => Promise<void>;
 
-/** A bootstrap that authenticates every new connection with the shared secret. */
+/**
+ * A bootstrap that authenticates every new connection with the shared secret.
+ *
+ * @example
+ * ```ts
+ * import { ferryCancelBootstrap, sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { ConnectionPool, type Route } from "ferry-transport/pool";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const address = (route: Route) =>
+ *   typeof route === "string" ? { host: route, port: 7337 } : route;
+ * const pool = new ConnectionPool({
+ *   connector: (route, options) => TransportClient.connect(tcpConnect(address(route)), options),
+ *   // Authenticate first; the cancel extension then knows the peer is Ferry.
+ *   bootstraps: [
+ *     sharedSecretBootstrap({ principal: "app-1", secret: "at least sixteen bytes of secret" }),
+ *     ferryCancelBootstrap(),
+ *   ],
+ * });
+ * await pool.close();
+ * ```
+ */
 export function sharedSecretBootstrap(options: SharedSecretClientOptions): SharedSecretBootstrap {
   const where = "sharedSecretBootstrap";
   const principal = encodePrincipal(options?.principal, where);

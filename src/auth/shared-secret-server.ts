@@ -85,7 +85,27 @@ interface Session {
 
 const REFUSAL = "Ferry authentication required";
 
-/** Authenticates every connection of a server before anything else reaches it. */
+/**
+ * Authenticates every connection of a server before anything else reaches it.
+ *
+ * @example
+ * ```ts
+ * import { OneForOneStreamManager, SharedSecretServer, TransportServer } from "ferry-transport";
+ *
+ * const secrets = new Map([["app-1", "at least sixteen bytes of secret"]]);
+ * const auth = new SharedSecretServer({ secretFor: (principal) => secrets.get(principal) });
+ * const server = new TransportServer(auth.serverOptions({
+ *   rpcHandler: {
+ *     receive(client, body) {
+ *       console.log(`RPC from ${auth.principalOf(client)}`); // only authenticated ones get here
+ *       return body;
+ *     },
+ *   },
+ *   streamManager: new OneForOneStreamManager(),
+ * }));
+ * await server.close();
+ * ```
+ */
 export class SharedSecretServer {
   /** Install as (the first) `interceptor` of the server; see `serverOptions`. */
   readonly interceptor: InboundInterceptor;

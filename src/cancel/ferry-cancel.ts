@@ -32,6 +32,15 @@ export type DisableFerryCancel = () => void;
  * Sends one cancel to `client`'s peer, which must be a Ferry server. Returns whether it was sent
  * (`false` when the connection is already closed: nothing is being served for it any more).
  * @throws InvalidArgumentError when `target` cannot be encoded.
+ *
+ * @example
+ * ```ts
+ * import { sendFerryCancel, type TransportClient } from "ferry-transport";
+ *
+ * declare const client: TransportClient; // connected to a Ferry server
+ * sendFerryCancel(client, { kind: "chunk", streamId: 7n, chunkIndex: 3 });
+ * sendFerryCancel(client, { kind: "stream", streamId: "logs/2" });
+ * ```
  */
 export function sendFerryCancel(client: TransportClient, target: CancelTarget): boolean {
   const body = encodeCancel(checkTarget(target));
@@ -47,6 +56,17 @@ export function sendFerryCancel(client: TransportClient, target: CancelTarget): 
 /**
  * From now on, every chunk fetch and stream request abandoned on `client` is cancelled at its
  * peer, which must be a Ferry server.
+ *
+ * @example
+ * ```ts
+ * import { enableFerryCancel, type TransportClient } from "ferry-transport";
+ *
+ * declare const client: TransportClient; // connected to a Ferry server
+ * const disable = enableFerryCancel(client);
+ * // An abandoned fetch (deadline passed, signal aborted) now stops the server producing it too.
+ * await client.fetchChunk(7n, 0, { signal: AbortSignal.timeout(100) }).catch(() => {});
+ * disable();
+ * ```
  */
 export function enableFerryCancel(client: TransportClient): DisableFerryCancel {
   const unsubscribe = client.onAbandoned((request, owner) => {
@@ -65,6 +85,24 @@ export function enableFerryCancel(client: TransportClient): DisableFerryCancel {
  * A pool bootstrap that enables cancels on connections to peers known to be Ferry (`peerFeatures`
  * contain `"ferry"`) and does nothing for any other peer. List it after the bootstrap that
  * authenticates (which is how a peer may become known as Ferry).
+ *
+ * @example
+ * ```ts
+ * import { ferryCancelBootstrap, sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { ConnectionPool, type Route } from "ferry-transport/pool";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const address = (route: Route) =>
+ *   typeof route === "string" ? { host: route, port: 7337 } : route;
+ * const pool = new ConnectionPool({
+ *   connector: (route, options) => TransportClient.connect(tcpConnect(address(route)), options),
+ *   bootstraps: [
+ *     sharedSecretBootstrap({ principal: "app-1", secret: "at least sixteen bytes of secret" }),
+ *     ferryCancelBootstrap(), // only for peers the bootstrap above proved to be Ferry
+ *   ],
+ * });
+ * await pool.close();
+ * ```
  */
 export function ferryCancelBootstrap(): ClientBootstrap<TransportClient> {
   return (client, context) => {

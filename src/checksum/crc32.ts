@@ -32,6 +32,16 @@ function buildTables(): Int32Array {
 /**
  * The CRC-32 of `data`, continuing from `previous` (the CRC of the bytes before it; 0 to start).
  * Returns an unsigned 32-bit integer.
+ *
+ * @example
+ * ```ts
+ * import { crc32 } from "ferry-transport";
+ *
+ * const bytes = new TextEncoder().encode("123456789");
+ * console.log(crc32(bytes).toString(16)); // "cbf43926"
+ * // In pieces: continue from the CRC of the bytes before.
+ * console.log(crc32(bytes.subarray(4), crc32(bytes.subarray(0, 4))) === crc32(bytes)); // true
+ * ```
  */
 export function crc32(data: Uint8Array, previous = 0): number {
   const t = tables ??= buildTables();

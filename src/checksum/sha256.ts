@@ -94,7 +94,19 @@ const INITIAL = Uint32Array.of(
   0x5be0cd19,
 );
 
-/** An incremental SHA-256. `digest` finishes it; create a new one for the next input. */
+/**
+ * An incremental SHA-256. `digest` finishes it; create a new one for the next input.
+ *
+ * @example
+ * ```ts
+ * import { Sha256 } from "ferry-transport/files";
+ *
+ * // Incremental: feed a file's chunks as they arrive, in order.
+ * const hash = new Sha256();
+ * for (const chunk of [new Uint8Array([1, 2]), new Uint8Array([3])]) hash.update(chunk);
+ * console.log(hash.hexDigest());
+ * ```
+ */
 export class Sha256 {
   readonly #state = INITIAL.slice();
   readonly #w = new Uint32Array(64);
@@ -212,7 +224,16 @@ export class Sha256 {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** Lowercase hex of `bytes`. */
+/**
+ * Lowercase hex of `bytes`.
+ *
+ * @example
+ * ```ts
+ * import { toHex } from "ferry-transport/files";
+ *
+ * console.log(toHex(new Uint8Array([0, 15, 255]))); // "000fff"
+ * ```
+ */
 export function toHex(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.byteLength; i++) out += HEX[bytes[i]!];

@@ -38,6 +38,15 @@ export interface RpcCapableClient {
 /**
  * Sends one ping and waits for the matching pong. Rejects with `ProtocolError` when the reply is
  * not a Ferry pong carrying the nonce, or with the RPC's own error (timeout, closed, remote).
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import { ferryPing } from "ferry-transport/pool";
+ *
+ * declare const client: TransportClient; // connected to a Ferry server
+ * await ferryPing(client, { timeoutMs: 1_000 }); // rejects unless a matching pong comes back
+ * ```
  */
 export async function ferryPing(client: RpcCapableClient, options?: CallOptions): Promise<void> {
   const nonce = crypto.getRandomValues(new Uint8Array(8));
@@ -58,6 +67,20 @@ export async function ferryPing(client: RpcCapableClient, options?: CallOptions)
 /**
  * Server side: answers pings without involving the `RpcHandler`. Install it as the server's
  * `interceptor` (behind the authentication gate when there is one: see `SharedSecretServer`).
+ *
+ * @example
+ * ```ts
+ * import { SharedSecretServer, TransportServer } from "ferry-transport";
+ * import { chainInterceptors, ferryPingResponder } from "ferry-transport/pool";
+ *
+ * const auth = new SharedSecretServer({ secret: "at least sixteen bytes of secret" });
+ * const server = new TransportServer({
+ *   rpcHandler: { receive: (_client, body) => body },
+ *   // Authentication first: pings are answered only on authenticated connections.
+ *   interceptor: chainInterceptors(auth.interceptor, ferryPingResponder),
+ * });
+ * await server.close();
+ * ```
  */
 export const ferryPingResponder: InboundInterceptor = (message, client) => {
   if (message.type !== MessageType.RpcRequest || controlKind(message.body) !== ControlKind.Ping) {
@@ -75,7 +98,25 @@ export const ferryPingResponder: InboundInterceptor = (message, client) => {
   return true;
 };
 
-/** Chains interceptors: each sees the message in turn until one consumes it. */
+/**
+ * Chains interceptors: each sees the message in turn until one consumes it.
+ *
+ * @example
+ * ```ts
+ * import { type InboundInterceptor, TransportServer } from "ferry-transport";
+ * import { chainInterceptors, ferryPingResponder } from "ferry-transport/pool";
+ *
+ * const countOneWay: InboundInterceptor = (message) => {
+ *   console.log("message type", message.type);
+ *   return false; // not consumed: the next interceptor and then the handler see it
+ * };
+ * const server = new TransportServer({
+ *   rpcHandler: { receive: (_client, body) => body },
+ *   interceptor: chainInterceptors(countOneWay, ferryPingResponder),
+ * });
+ * await server.close();
+ * ```
+ */
 export function chainInterceptors(
   ...interceptors: readonly (InboundInterceptor | undefined)[]
 ): InboundInterceptor {

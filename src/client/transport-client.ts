@@ -54,6 +54,27 @@ export type { ByteStream } from "../connection/inbound-body.ts";
 export type { MergedBlockMeta } from "../connection/response-handler.ts";
 export type { UploadOptions } from "./request-arguments.ts";
 
+/**
+ * One connection to a Spark `network-common` peer (a Ferry or Spark server): RPCs, one-way
+ * messages, chunk fetches, streams and uploads, each with a deadline and an `AbortSignal`. It can
+ * also serve the peer's requests (`rpcHandler`, `streamManager`). For many peers and connections
+ * use the pool (`ferry-transport/pool`).
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const client = await TransportClient.connect(
+ *   tcpConnect({ host: "127.0.0.1", port: 7337 }),
+ *   { timeoutMs: 5_000 },
+ * );
+ * const reply = await client.sendRpc(new TextEncoder().encode("hello"), { timeoutMs: 1_000 });
+ * const chunk = await client.fetchChunk(42n, 0, { timeoutMs: 1_000 });
+ * console.log(new TextDecoder().decode(reply), chunk.byteLength);
+ * await client.close();
+ * ```
+ */
 export class TransportClient implements Peer {
   /**
    * Opens a connection with `connect` and wraps it. `timeoutMs` / `signal` bound the connect

@@ -30,6 +30,27 @@ export interface InboundFrameWaiter {
   readonly granted: () => void;
 }
 
+/**
+ * Bytes of partly received frames that the connections sharing it may hold at once, each frame
+ * charged at its full size before its buffer is allocated; when full, the connection that needs
+ * room stops being read (backpressure).
+ *
+ * @example
+ * ```ts
+ * import { InboundFrameBudget, TransportClient } from "ferry-transport";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * // Clients to many executors: at most 512 MiB of partly received frames over all of them.
+ * const inbound = new InboundFrameBudget(512 * 1024 * 1024);
+ * const clients = await Promise.all([7337, 7338].map((port) =>
+ *   TransportClient.connect(tcpConnect({ host: "127.0.0.1", port }), {
+ *     inboundFrameBudget: inbound,
+ *   })
+ * ));
+ * console.log(inbound.reserved, inbound.peak);
+ * await Promise.all(clients.map((client) => client.close()));
+ * ```
+ */
 export class InboundFrameBudget {
   /** Bytes of partial frames allowed at once over every connection sharing the budget. */
   readonly limit: number;

@@ -7,8 +7,6 @@
  */
 
 export {
-  checkChunkDigests,
-  checkFileInfo,
   checkFileName,
   CHUNK_DIGEST_LENGTH,
   type ChunkDigests,

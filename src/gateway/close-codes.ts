@@ -34,7 +34,20 @@
 
 import { TransportError, type TransportErrorCode } from "../errors.ts";
 
-/** Close codes the gateway sends; see the module table. */
+/**
+ * Close codes the gateway sends; see the module table.
+ *
+ * @example
+ * ```ts
+ * import { GatewayCloseCode } from "ferry-transport/gateway";
+ *
+ * const socket = new WebSocket("wss://gateway.example.com/gateway/files");
+ * socket.addEventListener("close", (event) => {
+ *   if (event.code === GatewayCloseCode.Unauthorized) console.log("the token was refused");
+ *   if (event.code === GatewayCloseCode.TryAgainLater) console.log("gateway full: retry later");
+ * });
+ * ```
+ */
 export const GatewayCloseCode = {
   Normal: 1000,
   GoingAway: 1001,
@@ -73,7 +86,23 @@ export type GatewayRefusalReason =
   | "shutting-down"
   | "internal-error";
 
-/** Every refusal reason, for stats tables. */
+/**
+ * Every refusal reason, for stats tables.
+ *
+ * @example
+ * ```ts
+ * import { type GatewayEvent, gatewayRefusalReasons } from "ferry-transport/gateway";
+ *
+ * // Count refusals per reason, every reason present from the start (for a metrics exporter).
+ * const refusals = new Map<string, number>(gatewayRefusalReasons.map((reason) => [reason, 0]));
+ * const onEvent = (event: GatewayEvent) => {
+ *   if (event.type === "refused" && event.reason !== undefined) {
+ *     refusals.set(event.reason, (refusals.get(event.reason) ?? 0) + 1);
+ *   }
+ * };
+ * console.log(onEvent, refusals.size);
+ * ```
+ */
 export const gatewayRefusalReasons: readonly GatewayRefusalReason[] = [
   "origin",
   "path",
@@ -115,6 +144,14 @@ const errorCodes: Partial<Record<GatewayRefusalReason, TransportErrorCode>> = {
  * The gateway ended a browser session: `closeCode` is the WebSocket close code sent (the socket
  * adapter reads it), `reason` the stable cause. The message is the close reason the page sees, so
  * it never contains a credential.
+ *
+ * @example
+ * ```ts
+ * import { GatewayCloseCode, GatewayClosedError } from "ferry-transport/gateway";
+ *
+ * const error = new GatewayClosedError(GatewayCloseCode.Timeout, "auth-timeout", "no token");
+ * console.log(error.closeCode, error.reason); // 4408 "auth-timeout"
+ * ```
  */
 export class GatewayClosedError extends TransportError {
   readonly closeCode: GatewayCloseCode;

@@ -121,6 +121,16 @@ export interface ResolvedGatewayOptions {
   readonly idleTimeoutMs: number;
 }
 
+/**
+ * The gateway's defaults, applied to each option left out of `GatewayOptions`.
+ *
+ * @example
+ * ```ts
+ * import { defaultGatewayOptions } from "ferry-transport/gateway";
+ *
+ * console.log(defaultGatewayOptions.pathPrefix, defaultGatewayOptions.maxConnections);
+ * ```
+ */
 export const defaultGatewayOptions = {
   pathPrefix: "/gateway/",
   authTimeoutMs: defaultLimits.authTimeoutMs,

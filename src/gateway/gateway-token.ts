@@ -80,6 +80,19 @@ export function decodeGatewayToken(body: Uint8Array): Uint8Array | undefined {
  * Sends `token` to the gateway on `client` and waits for its acceptance. Rejects with `AuthError`
  * when the gateway refuses it (it then closes the connection with code 4401) or answers with
  * something that is not the gateway's acceptance.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { authenticateToGateway } from "ferry-transport/gateway";
+ * import { webSocketConnect } from "ferry-transport/websocket";
+ *
+ * const client = await TransportClient.connect(
+ *   webSocketConnect({ url: "wss://gateway.example.com/gateway/files" }),
+ * );
+ * await authenticateToGateway(client, "a bearer token for the pages", { timeoutMs: 5_000 });
+ * await client.close();
+ * ```
  */
 export async function authenticateToGateway(
   client: RpcCapableClient,
@@ -113,6 +126,22 @@ export async function authenticateToGateway(
 /**
  * A `ConnectionPool` bootstrap (browser side) that authenticates every new connection to the
  * gateway with `token` before the pool hands it out.
+ *
+ * @example
+ * ```ts
+ * import { gatewayTokenBootstrap } from "ferry-transport/gateway";
+ * import { ConnectionPool, transportConnector } from "ferry-transport/pool";
+ * import { webSocketConnect } from "ferry-transport/websocket";
+ *
+ * const pool = new ConnectionPool({
+ *   connector: transportConnector(() =>
+ *     webSocketConnect({ url: "wss://gateway.example.com/gateway/files" })
+ *   ),
+ *   bootstraps: [gatewayTokenBootstrap("a bearer token for the pages")],
+ *   maxStreamsPerConnection: 1, // a lease is a session
+ * });
+ * await pool.close();
+ * ```
  */
 export function gatewayTokenBootstrap(
   token: string | Uint8Array,
@@ -128,6 +157,19 @@ export function gatewayTokenBootstrap(
 /**
  * The built-in authenticator: one bearer token. Both sides are hashed with SHA-256 and the digests
  * compared in constant time, so neither the length nor a prefix of the token leaks through timing.
+ *
+ * @example
+ * ```ts
+ * import { bearerTokenAuthenticator, Gateway } from "ferry-transport/gateway";
+ *
+ * // The same as `token: …`; write your own GatewayAuthenticator to check tokens another way.
+ * const gateway = new Gateway({
+ *   targets: { files: { host: "127.0.0.1", port: 7337 } },
+ *   allowedOrigins: ["https://app.example.com"],
+ *   authenticate: bearerTokenAuthenticator("a bearer token for the pages"),
+ * });
+ * await gateway.close();
+ * ```
  */
 export function bearerTokenAuthenticator(token: string | Uint8Array): GatewayAuthenticator {
   const bytes = tokenBytes(token, "bearerTokenAuthenticator") as Uint8Array<ArrayBuffer>;

@@ -75,6 +75,26 @@ export interface GatewayStats {
   readonly pool: PoolStats;
 }
 
+/**
+ * The gateway: each browser WebSocket session at `<pathPrefix><target>` is relayed to one backend
+ * TCP connection of a configured target, after the Origin check and the token.
+ *
+ * @example
+ * ```ts
+ * import { Gateway } from "ferry-transport/gateway";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * // The runtime-neutral core; startNodeGateway / startDenoGateway run it on a listening port.
+ * const gateway = new Gateway({
+ *   targets: { files: { host: "127.0.0.1", port: 7337, peerFeatures: ["ferry"] } },
+ *   connect: tcpConnect,
+ *   allowedOrigins: ["https://app.example.com"],
+ *   token: "a bearer token for the pages",
+ * });
+ * console.log(gateway.stats());
+ * await gateway.close();
+ * ```
+ */
 export class Gateway implements SessionHost {
   readonly options: ResolvedGatewayOptions;
   readonly #pool: ConnectionPool<TransportClient>;

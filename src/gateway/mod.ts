@@ -25,6 +25,5 @@ export {
   authenticateToGateway,
   bearerTokenAuthenticator,
   type GatewayAuthenticator,
-  GatewayControlKind,
   gatewayTokenBootstrap,
 } from "./gateway-token.ts";

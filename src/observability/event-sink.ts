@@ -10,7 +10,20 @@
  * @module
  */
 
-/** The channels Ferry publishes on; each message's shape is documented in docs/observability.md. */
+/**
+ * The channels Ferry publishes on; each message's shape is documented in docs/observability.md.
+ *
+ * @example
+ * ```ts
+ * import diagnosticsChannel from "node:diagnostics_channel";
+ * import { ferryChannelNames } from "ferry-transport/observability";
+ * import "ferry-transport/node"; // connects the channels to diagnostics_channel
+ *
+ * diagnosticsChannel.subscribe(ferryChannelNames.connectionOpen, (message) => {
+ *   console.log("connection opened", message);
+ * });
+ * ```
+ */
 export const ferryChannelNames = {
   /** A connection opened (either role). Message: a {@linkcode ConnectionEvent}. */
   connectionOpen: "ferry:connection:open",
@@ -134,6 +147,19 @@ export let ferryChannels: Readonly<Channels> = channelsOf(undefined);
 /**
  * Installs the sink Ferry publishes to (`undefined` removes it). Runtime adapters call this; an
  * application may install its own (e.g. to forward events to a browser page's timeline).
+ *
+ * @example
+ * ```ts
+ * import { type FerryChannelName, installFerryEventSink } from "ferry-transport/observability";
+ *
+ * // A page's own sink: every event goes to the console, tagged with its channel.
+ * installFerryEventSink({
+ *   channel: (name: FerryChannelName) => ({
+ *     hasSubscribers: true,
+ *     publish: (message: unknown) => console.debug(name, message),
+ *   }),
+ * });
+ * ```
  */
 export function installFerryEventSink(sink: FerryEventSink | undefined): void {
   ferryChannels = channelsOf(sink);

@@ -21,7 +21,19 @@ import {
   type ObservableResult,
 } from "@opentelemetry/api";
 
-/** The instrumentation scope name every Ferry instrument is created under. */
+/**
+ * The instrumentation scope name every Ferry instrument is created under.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from "@opentelemetry/api";
+ * import { FERRY_METER_NAME } from "ferry-transport/observability";
+ *
+ * // The meter Ferry's instruments are created under (e.g. to select them in an SDK view).
+ * const meter = metrics.getMeter(FERRY_METER_NAME);
+ * console.log(meter);
+ * ```
+ */
 export const FERRY_METER_NAME = "ferry";
 
 /** What the observable instruments read when a reader collects. */

@@ -26,7 +26,18 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 
-/** The instrumentation scope name every Ferry span is created under. */
+/**
+ * The instrumentation scope name every Ferry span is created under.
+ *
+ * @example
+ * ```ts
+ * import { trace } from "@opentelemetry/api";
+ * import { FERRY_TRACER_NAME } from "ferry-transport/observability";
+ *
+ * const tracer = trace.getTracer(FERRY_TRACER_NAME); // the tracer Ferry's spans come from
+ * console.log(tracer);
+ * ```
+ */
 export const FERRY_TRACER_NAME = "ferry";
 
 /**

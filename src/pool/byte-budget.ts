@@ -62,7 +62,23 @@ class BudgetWaiter extends ListNode<BudgetWaiter> implements Expirable {
   }
 }
 
-/** FIFO byte budget with deadlines and cancellation. */
+/**
+ * FIFO byte budget with deadlines and cancellation.
+ *
+ * @example
+ * ```ts
+ * import { ByteBudget } from "ferry-transport/pool";
+ *
+ * const budget = new ByteBudget(48 * 1024 * 1024, { name: "executor-1" });
+ * const reservation = await budget.reserve(16 * 1024 * 1024, { timeoutMs: 5_000 });
+ * try {
+ *   // … fetch up to 16 MiB …
+ * } finally {
+ *   reservation.release();
+ * }
+ * console.log(budget.inFlight); // 0
+ * ```
+ */
 export class ByteBudget {
   readonly maxBytes: number;
   readonly #name: string;

@@ -67,7 +67,29 @@ function captureSettlers(resolve: (value: never) => void, reject: (error: unknow
   capturedReject = reject;
 }
 
-/** A pool of clients keyed by route. See the module documentation. */
+/**
+ * A pool of clients keyed by route. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { ConnectionPool, type Route } from "ferry-transport/pool";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const address = (route: Route) =>
+ *   typeof route === "string" ? { host: route, port: 7337 } : route;
+ * const pool = new ConnectionPool({
+ *   connector: (route, options) => TransportClient.connect(tcpConnect(address(route)), options),
+ *   maxTotal: 64,
+ *   maxPerRoute: 4,
+ * });
+ * {
+ *   await using lease = await pool.lease("executor-1", { timeoutMs: 5_000 });
+ *   await lease.client.sendRpc(new TextEncoder().encode("hello"));
+ * } // the lease goes back to the pool here
+ * await pool.close();
+ * ```
+ */
 export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
   readonly #core: PoolCore<C>;
   #closing: Promise<void> | undefined = undefined;

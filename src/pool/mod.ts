@@ -1,6 +1,7 @@
 /**
  * The connection pool: `ConnectionPool` and what goes with it — routes, leases, stats, the byte
  * budget, Ferry's ping validation, the `TransportClient` connector and the retrying chunk fetcher.
+ * The package's `ferry-transport/pool` entry.
  *
  * @module
  */
@@ -24,11 +25,10 @@ export {
   type RouteOptions,
 } from "./pool-options.ts";
 export type { PoolStats, RouteStats } from "./pool-stats.ts";
-export { type PoolClock, systemClock, type TimerHandle } from "./pool-clock.ts";
-export { ByteBudget, ByteReservation } from "./byte-budget.ts";
+export type { PoolClock, TimerHandle } from "./pool-clock.ts";
+export { ByteBudget, type ByteReservation } from "./byte-budget.ts";
 export {
   chainInterceptors,
-  FERRY_PEER_FEATURE,
   ferryPing,
   ferryPingResponder,
   type RpcCapableClient,
@@ -39,7 +39,6 @@ export {
   type ChunkFetchingClient,
   type ChunkLocation,
   fetchChunksWithRetry,
-  isRetryableIoError,
   type RetryingFetchOptions,
   type RetryingFetchResult,
 } from "./retrying-chunk-fetcher.ts";

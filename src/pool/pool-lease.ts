@@ -15,7 +15,25 @@ export interface LeaseOwner<C extends PooledClient> {
   releaseConnection(connection: PooledConnection<C>, reusable: boolean): void;
 }
 
-/** A client borrowed from the pool. */
+/**
+ * A client borrowed from the pool.
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import type { ConnectionPool } from "ferry-transport/pool";
+ *
+ * declare const pool: ConnectionPool<TransportClient>;
+ * const lease = await pool.lease({ host: "127.0.0.1", port: 7337 }, { timeoutMs: 5_000 });
+ * try {
+ *   await lease.client.fetchChunk(7n, 0);
+ *   lease.release(); // reusable: back to the pool
+ * } catch (error) {
+ *   lease.release(false); // this connection failed: close it instead of reusing it
+ *   throw error;
+ * }
+ * ```
+ */
 export class PoolLease<C extends PooledClient> implements AsyncDisposable, Disposable {
   /** The client to use until `release`. */
   readonly client: C;

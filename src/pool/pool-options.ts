@@ -164,7 +164,16 @@ export interface RouteSettings {
   readonly peerFeatures: readonly string[];
 }
 
-/** Defaults applied when an option is absent. */
+/**
+ * Defaults applied when an option is absent.
+ *
+ * @example
+ * ```ts
+ * import { defaultPoolOptions } from "ferry-transport/pool";
+ *
+ * console.log(defaultPoolOptions.maxPerRoute, defaultPoolOptions.idleTimeoutMs); // 8 60000
+ * ```
+ */
 export const defaultPoolOptions = {
   maxTotal: 64,
   maxPerRoute: 8,

@@ -83,7 +83,24 @@ export function isRetryableIoError(error: unknown): boolean {
     error instanceof TimeoutError;
 }
 
-/** Fetches `options.keys` from `route` through `pool`, retrying I/O failures. */
+/**
+ * Fetches `options.keys` from `route` through `pool`, retrying I/O failures.
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import { type ConnectionPool, fetchChunksWithRetry } from "ferry-transport/pool";
+ *
+ * declare const pool: ConnectionPool<TransportClient>;
+ * const result = await fetchChunksWithRetry(pool, "executor-1", {
+ *   keys: [0, 1, 2].map((chunkIndex) => ({ streamId: 42n, chunkIndex })),
+ *   onChunk: (key, bytes) => console.log(`chunk ${key.chunkIndex}: ${bytes.byteLength} bytes`),
+ *   maxRetries: 3,
+ *   timeoutMs: 60_000,
+ * });
+ * console.log(result.fetched, result.failed.length, result.attempts);
+ * ```
+ */
 export async function fetchChunksWithRetry<K, C extends ChunkFetchingClient>(
   pool: ConnectionPool<C>,
   route: Route,

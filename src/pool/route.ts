@@ -25,7 +25,18 @@ export interface RouteAddress {
 /** What callers pass to the pool: an opaque non-empty string key or a host/port address. */
 export type Route = string | RouteAddress;
 
-/** The stable string key of a route; throws `InvalidArgumentError` for an unusable route. */
+/**
+ * The stable string key of a route; throws `InvalidArgumentError` for an unusable route.
+ *
+ * @example
+ * ```ts
+ * import { routeKey } from "ferry-transport/pool";
+ *
+ * const a = routeKey({ host: "127.0.0.1", port: 7337 });
+ * console.log(a === routeKey({ port: 7337, host: "127.0.0.1" })); // true
+ * console.log(routeKey("executor-1"));
+ * ```
+ */
 export function routeKey(route: Route): string {
   if (typeof route === "string") {
     if (route.length === 0) {

@@ -21,7 +21,24 @@ import type { Connect } from "../socket.ts";
 import type { Connector } from "./pool-options.ts";
 import type { Route } from "./route.ts";
 
-/** A pool connector opening `TransportClient`s over `connectFor(route)`. */
+/**
+ * A pool connector opening `TransportClient`s over `connectFor(route)`.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionPool, type Route, transportConnector } from "ferry-transport/pool";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const address = (route: Route) =>
+ *   typeof route === "string" ? { host: route, port: 7337 } : route;
+ * const pool = new ConnectionPool({
+ *   connector: transportConnector((route) => tcpConnect(address(route)), {
+ *     maxReplyFrameLength: 512 * 1024 * 1024, // for every connection it opens
+ *   }),
+ * });
+ * await pool.close();
+ * ```
+ */
 export function transportConnector(
   connectFor: (route: Route) => Connect,
   clientOptions: ClientOptions = {},

@@ -58,7 +58,25 @@ export type { DecoderState, FrameDecoderOptions, FrameHandler, FrameMemory };
 
 const allocateZeroed = (size: number): Uint8Array => new Uint8Array(size);
 
-/** Decodes a Spark `network-common` byte stream. See the module documentation. */
+/**
+ * Decodes a Spark `network-common` byte stream. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage, FrameDecoder, MessageType } from "ferry-transport/protocol";
+ *
+ * const decoder = new FrameDecoder({
+ *   message: (message) => console.log("decoded", message.type),
+ *   body: (chunk) => console.log("stream bytes", chunk.byteLength),
+ *   bodyEnd: () => console.log("stream end"),
+ * });
+ * const parts = encodeMessage({ type: MessageType.OneWayMessage, body: new Uint8Array([1, 2]) });
+ * const frame = new Uint8Array(parts.reduce((total, part) => total + part.byteLength, 0));
+ * parts.reduce((offset, part) => (frame.set(part, offset), offset + part.byteLength), 0);
+ * decoder.push(frame.subarray(0, 5)); // bytes may come in any pieces
+ * decoder.push(frame.subarray(5));
+ * ```
+ */
 export class FrameDecoder {
   readonly maxFrameLength: number;
   /** Replies (ChunkFetchSuccess, RpcResponse) are accepted up to this frame length. */

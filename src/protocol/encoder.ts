@@ -47,6 +47,13 @@ export interface FrameOutput {
  * body travels inside the frame (not the raw bytes after a StreamResponse / UploadStream).
  *
  * @throws InvalidArgumentError when a field is invalid (as {@linkcode encodeMessage}).
+ *
+ * @example
+ * ```ts
+ * import { frameLength, MessageType } from "ferry-transport/protocol";
+ *
+ * console.log(frameLength({ type: MessageType.OneWayMessage, body: new Uint8Array(100) }));
+ * ```
  */
 export function frameLength(message: Message): number {
   return measureFrame(message).frameLength;
@@ -107,6 +114,16 @@ const collector = new ChunkCollector();
  * copy). The caller must not mutate a passed-through body until it has been written.
  *
  * @throws InvalidArgumentError naming the field and the value when a field cannot be encoded.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage, MessageType } from "ferry-transport/protocol";
+ *
+ * const request = { type: MessageType.ChunkFetchRequest, streamId: 7n, chunkIndex: 0 } as const;
+ * const parts = encodeMessage(request);
+ * // Write the parts in order (a large body is its own part, never copied).
+ * console.log(parts.reduce((total, part) => total + part.byteLength, 0)); // 21
+ * ```
  */
 export function encodeMessage(message: Message): Uint8Array[] {
   encodeFrame(message, collector);

@@ -20,6 +20,13 @@ import { utf8ByteLength } from "./utf8.ts";
  * extra write call in the adapter (a syscall or a libuv/tokio request for TCP, a separate message
  * or a concatenation for WebSockets) which is several microseconds on its own. Above this size the
  * copy starts to dominate and zero-copy wins; it is also one TLS record's worth of plaintext.
+ *
+ * @example
+ * ```ts
+ * import { INLINE_BODY_MAX } from "ferry-transport/protocol";
+ *
+ * console.log(`bodies up to ${INLINE_BODY_MAX} bytes are copied into the frame`);
+ * ```
  */
 export const INLINE_BODY_MAX = 16 * 1024;
 

@@ -22,6 +22,15 @@ const SAFE_MAX_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * Reads the big-endian int64 at `offset` in canonical form. Two equal wire values always produce
  * `===` results (usable as the same Map key).
+ *
+ * @example
+ * ```ts
+ * import { readInt64, writeInt64 } from "ferry-transport/protocol";
+ *
+ * const view = new DataView(new ArrayBuffer(8));
+ * writeInt64(view, 0, 2n ** 60n);
+ * console.log(readInt64(view, 0)); // 1152921504606846976n
+ * ```
  */
 export function readInt64(view: DataView, offset: number): Int64 {
   const hi = view.getInt32(offset);
@@ -42,6 +51,15 @@ export function readInt64(view: DataView, offset: number): Int64 {
  *
  * @param what names the value in the error message (e.g. `"RpcRequest.requestId"`).
  * @throws InvalidArgumentError when the value is not an integer or does not fit.
+ *
+ * @example
+ * ```ts
+ * import { readInt64, writeInt64 } from "ferry-transport/protocol";
+ *
+ * const view = new DataView(new ArrayBuffer(8));
+ * writeInt64(view, 0, 42);
+ * console.log(readInt64(view, 0)); // 42
+ * ```
  */
 export function writeInt64(
   view: DataView,
@@ -79,6 +97,13 @@ export function writeInt64(
 /**
  * The canonical form of an int64 a caller passed (e.g. `5n` → `5`), so it compares `===` with what
  * the decoder produces for the same wire value. Validates like {@linkcode writeInt64}.
+ *
+ * @example
+ * ```ts
+ * import { canonicalInt64 } from "ferry-transport/protocol";
+ *
+ * console.log(canonicalInt64(42n), canonicalInt64(2n ** 60n)); // 42 1152921504606846976n
+ * ```
  */
 export function canonicalInt64(value: Int64, what = "int64 value"): Int64 {
   if (typeof value === "bigint") {

@@ -14,7 +14,26 @@
  */
 export type Int64 = number | bigint;
 
-/** Message type ids (the byte after the frame length). */
+/**
+ * Message type ids (the byte after the frame length).
+ *
+ * @example
+ * ```ts
+ * import { type Message, MessageType } from "ferry-transport";
+ *
+ * function describe(message: Message): string {
+ *   switch (message.type) {
+ *     case MessageType.RpcRequest:
+ *       return `RPC ${message.requestId}, ${message.body.byteLength} bytes`;
+ *     case MessageType.ChunkFetchRequest:
+ *       return `chunk ${message.chunkIndex} of stream ${message.streamId}`;
+ *     default:
+ *       return `message type ${message.type}`;
+ *   }
+ * }
+ * console.log(describe({ type: MessageType.RpcRequest, requestId: 1, body: new Uint8Array(3) }));
+ * ```
+ */
 export const MessageType = {
   ChunkFetchRequest: 0,
   ChunkFetchSuccess: 1,
@@ -34,7 +53,16 @@ export const MessageType = {
 /** A message type id. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-/** Message type names by id, for error messages and stats. */
+/**
+ * Message type names by id, for error messages and stats.
+ *
+ * @example
+ * ```ts
+ * import { messageTypeName } from "ferry-transport/protocol";
+ *
+ * console.log(messageTypeName[3]); // "RpcRequest"
+ * ```
+ */
 export const messageTypeName: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(MessageType).map(([name, id]) => [id, name]),
 );

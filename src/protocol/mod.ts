@@ -5,7 +5,27 @@
  * @module
  */
 
-export * from "./messages.ts";
+export {
+  type ChunkFetchFailure,
+  type ChunkFetchRequest,
+  type ChunkFetchSuccess,
+  type Int64,
+  type MergedBlockMetaRequest,
+  type MergedBlockMetaSuccess,
+  type Message,
+  MessageType,
+  messageTypeName,
+  type OneWayMessage,
+  type RequestMessage,
+  type ResponseMessage,
+  type RpcFailure,
+  type RpcRequest,
+  type RpcResponse,
+  type StreamFailure,
+  type StreamRequest,
+  type StreamResponse,
+  type UploadStream,
+} from "./messages.ts";
 export { canonicalInt64, readInt64, writeInt64 } from "./int64.ts";
 export { encodeMessage, frameLength, INLINE_BODY_MAX } from "./encoder.ts";
 export {
@@ -15,8 +35,4 @@ export {
   type FrameHandler,
   type FrameMemory,
 } from "./decoder.ts";
-export {
-  type FrameLimitName,
-  type OversizedFrame,
-  SPARK_MAX_FRAME_LENGTH,
-} from "./oversized-frame.ts";
+export { type FrameLimitName, type OversizedFrame } from "./oversized-frame.ts";

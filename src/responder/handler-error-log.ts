@@ -69,6 +69,20 @@ export interface HandlerErrorLogStats {
   readonly suppressed: number;
 }
 
+/**
+ * Writes failures of request handlers as rate-limited lines (`lines` per `intervalMs`, then one
+ * summary line), so a failing handler cannot flood the log. A `TransportServer` keeps one.
+ *
+ * @example
+ * ```ts
+ * import { HandlerErrorLog } from "ferry-transport";
+ *
+ * const log = new HandlerErrorLog({ lines: 5, intervalMs: 60_000 });
+ * log.report(new Error("disk gone"), "rpcHandler.receive");
+ * console.log(log.stats); // { reported: 1, logged: 1, suppressed: 0 }
+ * log.close();
+ * ```
+ */
 export class HandlerErrorLog {
   readonly #lines: number;
   readonly #intervalMs: number;

@@ -93,7 +93,30 @@ export interface StreamManagerStats {
   readonly releaseErrors: number;
 }
 
-/** Spark's `OneForOneStreamManager`, with random connection-bound ids and load shedding. */
+/**
+ * Spark's `OneForOneStreamManager`, with random connection-bound ids and load shedding.
+ *
+ * @example
+ * ```ts
+ * import { OneForOneStreamManager, TransportServer } from "ferry-transport";
+ *
+ * const streams = new OneForOneStreamManager();
+ * const server = new TransportServer({
+ *   rpcHandler: {
+ *     receive(client) {
+ *       // Register 3 chunks for this connection and tell the client the stream id.
+ *       const id = streams.registerStream(client, {
+ *         chunkCount: 3,
+ *         getChunk: (index) => new Uint8Array(1024).fill(index),
+ *       });
+ *       return new TextEncoder().encode(String(id));
+ *     },
+ *   },
+ *   streamManager: streams,
+ * });
+ * await server.close();
+ * ```
+ */
 export class OneForOneStreamManager implements StreamManager {
   readonly #streams: StreamRegistry;
   readonly #transfers = new TransferCounts();

@@ -23,6 +23,23 @@ import { defaultLimits } from "../limits.ts";
 import { ReplyMemory } from "./reply-memory.ts";
 import { resolveServingLimits, type ServingLimits } from "./serving-limits.ts";
 
+/**
+ * How many chunks and streams may be transferred at once, and how many reply bytes held, over every
+ * connection that shares it (a server shares one across its connections; servers may share one).
+ *
+ * @example
+ * ```ts
+ * import { TransferBudget, TransportServer } from "ferry-transport";
+ *
+ * // Two servers (say TCP and TLS) share one cap on transfers and reply memory.
+ * const budget = new TransferBudget(512, {}, 256 * 1024 * 1024);
+ * const rpcHandler = { receive: (_client: unknown, body: Uint8Array) => body };
+ * const plain = new TransportServer({ rpcHandler, transferBudget: budget });
+ * const secure = new TransportServer({ rpcHandler, transferBudget: budget });
+ * console.log(budget.inProgress, budget.limit); // 0 512
+ * await Promise.all([plain.close(), secure.close()]);
+ * ```
+ */
 export class TransferBudget {
   /** Transfers allowed at once. */
   readonly limit: number;

@@ -26,19 +26,17 @@ export {
   serviceClient,
   type ServiceClientOptions,
 } from "./service-client.ts";
-export { RpcErrorCode, ServiceError, serviceRefusal } from "./rpc-errors.ts";
+export { RpcErrorCode, ServiceError } from "./rpc-errors.ts";
 export {
   decodeServiceReply,
   decodeServiceRequest,
   encodeServiceFailure,
   encodeServiceRequest,
   encodeServiceSuccess,
-  isServiceRequest,
-  SERVICE_REQUEST_MAGIC,
   type ServiceReply,
   type ServiceRequest,
 } from "./rpc-envelope.ts";
-export { decodePayload, encodePayload, RPC_PACKR_OPTIONS } from "./rpc-codec.ts";
+export { decodePayload, encodePayload } from "./rpc-codec.ts";
 export {
   DEFAULT_SERVICE_DECODE_LIMITS,
   scanMsgpack,

@@ -35,7 +35,16 @@ export interface ServiceDecodeLimits {
   readonly maxServiceBinaryBytes: number;
 }
 
-/** `src/limits.ts`'s decode limits. */
+/**
+ * `src/limits.ts`'s decode limits.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SERVICE_DECODE_LIMITS } from "ferry-transport/rpc";
+ *
+ * console.log(DEFAULT_SERVICE_DECODE_LIMITS.maxServiceDepth);
+ * ```
+ */
 export const DEFAULT_SERVICE_DECODE_LIMITS: ServiceDecodeLimits = Object.freeze({
   maxServiceElements: defaultLimits.maxServiceElements,
   maxServiceDepth: defaultLimits.maxServiceDepth,
@@ -49,6 +58,14 @@ const TIMESTAMP_TYPE = 0xff;
  * Checks that `bytes` hold exactly one MessagePack value within `limits`; builds nothing.
  * @throws LimitError naming the limit a value exceeds; PayloadError for malformed or truncated
  * bytes (`what` names the message in both).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SERVICE_DECODE_LIMITS, encodePayload, scanMsgpack } from "ferry-transport/rpc";
+ *
+ * // Throws (LimitError, PayloadError) when the bytes are over a limit or not one msgpack value.
+ * scanMsgpack(encodePayload({ ok: true }, "a flag"), DEFAULT_SERVICE_DECODE_LIMITS, "a flag");
+ * ```
  */
 export function scanMsgpack(
   bytes: Uint8Array,

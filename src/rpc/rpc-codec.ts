@@ -52,7 +52,17 @@ export const RPC_PACKR_OPTIONS: Readonly<Options> = Object.freeze({
 
 const packr = new Packr({ ...RPC_PACKR_OPTIONS });
 
-/** Encodes `value` as MessagePack. @throws PayloadError naming `what` when it cannot be encoded. */
+/**
+ * Encodes `value` as MessagePack. @throws PayloadError naming `what` when it cannot be encoded.
+ *
+ * @example
+ * ```ts
+ * import { decodePayload, encodePayload } from "ferry-transport/rpc";
+ *
+ * const bytes = encodePayload({ id: 2n ** 60n, data: new Uint8Array([1, 2]) }, "a note");
+ * console.log(decodePayload(bytes, "a note")); // { id: 1152921504606846976n, data: Uint8Array(2) }
+ * ```
+ */
 export function encodePayload(value: unknown, what: string): Uint8Array {
   try {
     return packr.pack(value);
@@ -67,6 +77,24 @@ export function encodePayload(value: unknown, what: string): Uint8Array {
  * depth and strings are within them.
  * @throws LimitError naming the limit a value exceeds; PayloadError naming `what` for truncated,
  * trailing or malformed bytes.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   decodePayload,
+ *   DEFAULT_SERVICE_DECODE_LIMITS,
+ *   encodePayload,
+ * } from "ferry-transport/rpc";
+ *
+ * const bytes = encodePayload(["a", "b", "c"], "letters");
+ * // Limits are checked on the bytes before anything is decoded.
+ * const limits = { ...DEFAULT_SERVICE_DECODE_LIMITS, maxServiceElements: 2 };
+ * try {
+ *   decodePayload(bytes, "letters", limits);
+ * } catch (error) {
+ *   console.log(error); // LimitError: 3 elements are over maxServiceElements (2)
+ * }
+ * ```
  */
 export function decodePayload(
   bytes: Uint8Array,

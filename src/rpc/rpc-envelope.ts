@@ -57,7 +57,18 @@ export function isServiceRequest(body: Uint8Array): boolean {
   return true;
 }
 
-/** Encodes a request body. @throws PayloadError when `params` cannot be encoded. */
+/**
+ * Encodes a request body. @throws PayloadError when `params` cannot be encoded.
+ *
+ * @example
+ * ```ts
+ * import { decodeServiceRequest, encodeServiceRequest } from "ferry-transport/rpc";
+ *
+ * // The bytes of an RpcRequest body, for a peer written without serviceClient.
+ * const body = encodeServiceRequest("example.notes", "get", { id: 1n });
+ * console.log(decodeServiceRequest(body)); // { service: "example.notes", method: "get", … }
+ * ```
+ */
 export function encodeServiceRequest(
   service: string,
   method: string,
@@ -80,6 +91,14 @@ export function encodeServiceRequest(
  * Decodes a request body whose values are within `limits`.
  * @throws LimitError naming the limit a value exceeds; PayloadError for anything but a
  * well-formed request.
+ *
+ * @example
+ * ```ts
+ * import { decodeServiceRequest, encodeServiceRequest } from "ferry-transport/rpc";
+ *
+ * const request = decodeServiceRequest(encodeServiceRequest("example.notes", "get", { id: 1n }));
+ * console.log(request.service, request.method, request.params);
+ * ```
  */
 export function decodeServiceRequest(
   body: Uint8Array,
@@ -108,12 +127,33 @@ export function decodeServiceRequest(
     : { service: value[0], method: value[1], params: value[2] };
 }
 
-/** Encodes a success reply. @throws PayloadError when `value` cannot be encoded. */
+/**
+ * Encodes a success reply. @throws PayloadError when `value` cannot be encoded.
+ *
+ * @example
+ * ```ts
+ * import { decodeServiceReply, encodeServiceSuccess } from "ferry-transport/rpc";
+ *
+ * const body = encodeServiceSuccess({ text: "first" }, "notes.get");
+ * const reply = decodeServiceReply(body, "notes.get");
+ * console.log(reply.ok && reply.value); // { text: "first" }
+ * ```
+ */
 export function encodeServiceSuccess(value: unknown, what: string): Uint8Array {
   return encodePayload([0, value], what);
 }
 
-/** Encodes a failure reply (never throws: code and message are strings). */
+/**
+ * Encodes a failure reply (never throws: code and message are strings).
+ *
+ * @example
+ * ```ts
+ * import { decodeServiceReply, encodeServiceFailure } from "ferry-transport/rpc";
+ *
+ * const reply = decodeServiceReply(encodeServiceFailure("E_NO_NOTE", "no note 7"), "notes.get");
+ * if (!reply.ok) console.log(reply.code, reply.message); // "E_NO_NOTE" "no note 7"
+ * ```
+ */
 export function encodeServiceFailure(code: string, message: string): Uint8Array {
   return encodePayload([1, String(code), String(message)], "a service failure");
 }
@@ -173,6 +213,14 @@ export function isServiceFailureReply(body: Uint8Array): boolean {
  * Decodes a reply body whose values are within `limits`.
  * @throws LimitError naming the limit a value exceeds; PayloadError for anything but a
  * well-formed reply.
+ *
+ * @example
+ * ```ts
+ * import { decodeServiceReply, encodeServiceSuccess } from "ferry-transport/rpc";
+ *
+ * const reply = decodeServiceReply(encodeServiceSuccess(42, "answer"), "answer");
+ * console.log(reply.ok ? reply.value : `${reply.code}: ${reply.message}`); // 42
+ * ```
  */
 export function decodeServiceReply(
   body: Uint8Array,

@@ -9,7 +9,20 @@
 
 import { InvalidArgumentError, TransportError } from "../errors.ts";
 
-/** Codes the service router itself replies with. */
+/**
+ * Codes the service router itself replies with.
+ *
+ * @example
+ * ```ts
+ * import { RemoteError } from "ferry-transport";
+ * import { RpcErrorCode } from "ferry-transport/rpc";
+ *
+ * function isUnknownMethod(error: unknown): boolean {
+ *   return error instanceof RemoteError && error.remoteCode === RpcErrorCode.UnknownMethod;
+ * }
+ * console.log(isUnknownMethod(new Error("other"))); // false
+ * ```
+ */
 export const RpcErrorCode = {
   /** No service of that name is served on this connection. */
   UnknownService: "ERR_RPC_UNKNOWN_SERVICE",
@@ -35,6 +48,15 @@ export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
  * gets a `RemoteError` with `remoteCode === serviceCode` and `remoteMessage === message`. Like
  * every Ferry error it is a `TransportError`: its `code` is `ERR_SERVICE`; the code of the
  * implementation's choosing is `serviceCode`.
+ *
+ * @example
+ * ```ts
+ * import { ServiceError } from "ferry-transport/rpc";
+ *
+ * // Thrown by an implementation: the caller gets a RemoteError with remoteCode "E_NO_NOTE".
+ * const error = new ServiceError("E_NO_NOTE", "no note 7");
+ * console.log(error.code, error.serviceCode); // "ERR_SERVICE" "E_NO_NOTE"
+ * ```
  */
 export class ServiceError extends TransportError {
   /** The implementation's own code, sent to the caller as `RemoteError.remoteCode`. */

@@ -43,7 +43,25 @@ export interface ServiceClientOptions extends Partial<ServiceDecodeLimits> {
   readonly timeoutMs?: number;
 }
 
-/** A typed client of `definition` calling through `target`. */
+/**
+ * A typed client of `definition` calling through `target`.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { defineService, method, serviceClient } from "ferry-transport/rpc";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const notes = defineService("example.notes", {
+ *   get: method<{ id: bigint }, { text: string }>(),
+ * });
+ * const client = await TransportClient.connect(tcpConnect({ host: "127.0.0.1", port: 7337 }));
+ * const api = serviceClient(notes, client);
+ * const { text } = await api.get({ id: 1n }, { timeoutMs: 1_000 });
+ * console.log(text);
+ * await client.close();
+ * ```
+ */
 export function serviceClient<M extends MethodMap>(
   definition: ServiceDefinition<M>,
   target: RpcTarget,
@@ -105,6 +123,21 @@ export function serviceClient<M extends MethodMap>(
 /**
  * An {@linkcode RpcTarget} that leases a connection to `route` from `pool` for each call and
  * releases it when the reply (or failure) arrives. The call's deadline covers the lease too.
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import type { ConnectionPool } from "ferry-transport/pool";
+ * import { defineService, method, pooledRpcTarget, serviceClient } from "ferry-transport/rpc";
+ *
+ * declare const pool: ConnectionPool<TransportClient>;
+ * const notes = defineService("example.notes", {
+ *   get: method<{ id: bigint }, { text: string }>(),
+ * });
+ * // Each call leases a connection to executor-1 and gives it back when the reply is in.
+ * const api = serviceClient(notes, pooledRpcTarget(pool, "executor-1"));
+ * console.log((await api.get({ id: 1n })).text);
+ * ```
  */
 export function pooledRpcTarget<C extends PooledClient & RpcTarget>(
   pool: ConnectionPool<C>,

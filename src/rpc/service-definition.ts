@@ -74,7 +74,20 @@ export type ServiceClient<M extends MethodMap> = {
 const NAME = /^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$/;
 const RESERVED = new Set(["__proto__", "constructor", "prototype", "then"]);
 
-/** A method with parameters `P` and result `R`, optionally checked at run time. */
+/**
+ * A method with parameters `P` and result `R`, optionally checked at run time.
+ *
+ * @example
+ * ```ts
+ * import { defineService, method } from "ferry-transport/rpc";
+ *
+ * // Params and result are types only: nothing is checked at run time beyond msgpack's shapes.
+ * export const clock = defineService("example.clock", {
+ *   now: method<void, { epochMs: number }>(),
+ *   sleep: method<{ ms: number }>(),
+ * });
+ * ```
+ */
 export function method<P = void, R = void>(
   checks: { params?: (value: unknown) => P; result?: (value: unknown) => R } = {},
 ): MethodDefinition<P, R> {
@@ -92,6 +105,17 @@ export function method<P = void, R = void>(
  * Defines a service. Names (service and methods) are 1–128 characters of letters, digits, `_`,
  * `.` and `-`, starting with a letter or `_`; `__proto__`, `constructor`, `prototype` and `then`
  * are refused as method names.
+ *
+ * @example
+ * ```ts
+ * import { defineService, method } from "ferry-transport/rpc";
+ *
+ * const notes = defineService("example.notes", {
+ *   put: method<{ text: string }, { id: bigint }>(),
+ *   get: method<{ id: bigint }, { text: string }>(),
+ * });
+ * console.log(notes.name);
+ * ```
  */
 export function defineService<M extends MethodMap>(
   name: string,

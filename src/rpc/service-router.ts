@@ -78,7 +78,29 @@ interface ServedMethod {
   readonly implementation: AnyImplementation;
 }
 
-/** An `RpcHandler` serving any number of typed services. */
+/**
+ * An `RpcHandler` serving any number of typed services.
+ *
+ * @example
+ * ```ts
+ * import { TransportServer } from "ferry-transport";
+ * import { defineService, method, ServiceError, ServiceRouter } from "ferry-transport/rpc";
+ *
+ * const notes = defineService("example.notes", {
+ *   get: method<{ id: bigint }, { text: string }>(),
+ * });
+ * const stored = new Map([[1n, { text: "first" }]]);
+ * const router = new ServiceRouter().serve(notes, {
+ *   get: ({ id }) => {
+ *     const note = stored.get(id);
+ *     if (note === undefined) throw new ServiceError("E_NO_NOTE", `no note ${id}`);
+ *     return note;
+ *   },
+ * });
+ * const server = new TransportServer({ rpcHandler: router });
+ * await server.close();
+ * ```
+ */
 export class ServiceRouter implements RpcHandler {
   readonly #services = new Map<string, Map<string, ServedMethod>>();
   readonly #fallback: RpcHandler | undefined;

@@ -7,18 +7,11 @@
  */
 
 export {
-  firstLine,
   type SaslCapableClient,
   type SparkSaslBootstrap,
   sparkSaslBootstrap,
   type SparkSaslClientOptions,
 } from "./spark-sasl-bootstrap.ts";
 export { SparkSaslServer, type SparkSaslServerOptions } from "./spark-sasl-server.ts";
-export {
-  listenWithSaslLayer,
-  saslLayerOf,
-  type SaslLayerOptions,
-  SaslSocket,
-  withSaslLayer,
-} from "./sasl-socket.ts";
+export { saslLayerOf, type SaslLayerOptions, SaslSocket, withSaslLayer } from "./sasl-socket.ts";
 export { SaslIntegrityError } from "./sasl-cipher.ts";

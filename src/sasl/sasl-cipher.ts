@@ -26,7 +26,18 @@ import { TripleDesCbc } from "./triple-des.ts";
 const MAC_LENGTH = 10;
 const TRAILER_LENGTH = 6;
 
-/** Raised when a wrapped message fails its checks; the connection it came on must close. */
+/**
+ * Raised when a wrapped message fails its checks; the connection it came on must close.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from "ferry-transport";
+ * import { SaslIntegrityError } from "ferry-transport/sasl";
+ *
+ * const error = new SaslIntegrityError("a wrapped message failed its MAC check");
+ * console.log(error instanceof AuthError); // true: the connection is closed
+ * ```
+ */
 export class SaslIntegrityError extends AuthError {}
 
 /** Which side this layer is. */

@@ -44,13 +44,37 @@ const layers = new WeakMap<SocketInfo, SaslSocket>();
 /**
  * The SASL layer under a connection, found through the `info` object the connection reports
  * (`TransportClient.info` is its socket's `info`), or undefined when it was opened without one.
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import { saslLayerOf } from "ferry-transport/sasl";
+ *
+ * declare const client: TransportClient; // opened through withSaslLayer(connect)
+ * console.log(saslLayerOf(client) === undefined ? "no SASL layer" : "SASL layer present");
+ * ```
  */
 export function saslLayerOf(connection: { readonly info?: SocketInfo }): SaslSocket | undefined {
   const info = connection.info;
   return info === undefined ? undefined : layers.get(info);
 }
 
-/** `connect` with a SASL layer on every socket it opens (needed for `encrypt: true`). */
+/**
+ * `connect` with a SASL layer on every socket it opens (needed for `encrypt: true`).
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { sparkSaslBootstrap, withSaslLayer } from "ferry-transport/sasl";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const connect = withSaslLayer(tcpConnect({ host: "spark-host", port: 7337 }));
+ * const client = await TransportClient.connect(connect);
+ * const authenticate = sparkSaslBootstrap({ appId: "app-1", secret: "s3cret", encrypt: true });
+ * await authenticate(client, { timeoutMs: 10_000, signal: AbortSignal.timeout(10_000) });
+ * await client.close();
+ * ```
+ */
 export function withSaslLayer(connect: Connect, options: SaslLayerOptions = {}): Connect {
   return async (connectOptions) => new SaslSocket(await connect(connectOptions), options);
 }
@@ -64,7 +88,18 @@ export function listenWithSaslLayer(listen: Listen, options: SaslLayerOptions = 
 const HEADER_PEEK = 17; // frame length (8) · type (1) · requestId (8)
 const RPC_RESPONSE = 4;
 
-/** A socket that can switch to SASL encryption part-way through. */
+/**
+ * A socket that can switch to SASL encryption part-way through.
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import { saslLayerOf, SaslSocket } from "ferry-transport/sasl";
+ *
+ * declare const client: TransportClient;
+ * console.log(saslLayerOf(client) instanceof SaslSocket);
+ * ```
+ */
 export class SaslSocket implements Socket {
   readonly info: SocketInfo;
   readonly #inner: Socket;

@@ -49,7 +49,24 @@ export type SparkSaslBootstrap = (
   context: Pick<BootstrapContext, "timeoutMs" | "signal">,
 ) => Promise<void>;
 
-/** A bootstrap that runs Spark's SASL exchange on every new connection. */
+/**
+ * A bootstrap that runs Spark's SASL exchange on every new connection.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionPool, transportConnector } from "ferry-transport/pool";
+ * import { sparkSaslBootstrap, withSaslLayer } from "ferry-transport/sasl";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const pool = new ConnectionPool({
+ *   connector: transportConnector(() =>
+ *     withSaslLayer(tcpConnect({ host: "spark-host", port: 7337 }))
+ *   ),
+ *   bootstraps: [sparkSaslBootstrap({ appId: "app-1", secret: "the secret", encrypt: true })],
+ * });
+ * await pool.close();
+ * ```
+ */
 export function sparkSaslBootstrap(options: SparkSaslClientOptions): SparkSaslBootstrap {
   const where = "sparkSaslBootstrap";
   const appId = options?.appId;

@@ -82,7 +82,23 @@ interface Session {
 const REFUSAL = "Expected SaslMessage, received something else " +
   "(maybe your client does not have SASL enabled?)";
 
-/** Authenticates every connection of a server with Spark's SASL before anything else runs. */
+/**
+ * Authenticates every connection of a server with Spark's SASL before anything else runs.
+ *
+ * @example
+ * ```ts
+ * import { OneForOneStreamManager, TransportServer } from "ferry-transport";
+ * import { SparkSaslServer } from "ferry-transport/sasl";
+ * import { tcpListen } from "ferry-transport/node";
+ *
+ * const sasl = new SparkSaslServer({ secret: "the value of spark.authenticate.secret" });
+ * const streams = new OneForOneStreamManager({ principalOf: sasl.principalOf });
+ * const rpcHandler = { receive: (_client: unknown, body: Uint8Array) => body };
+ * const server = new TransportServer(sasl.serverOptions({ rpcHandler, streamManager: streams }));
+ * await server.listen(sasl.listen(tcpListen({ port: 7337 })));
+ * await server.close();
+ * ```
+ */
 export class SparkSaslServer {
   /** Install as (the first) `interceptor` of the server; see `serverOptions`. */
   readonly interceptor: InboundInterceptor;

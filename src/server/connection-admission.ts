@@ -35,12 +35,37 @@ export interface ConnectionAdmissionStats {
 /**
  * WebSocket close code a refused, already-upgraded connection is closed with: 1013 "try again
  * later", as the gateway's caps. Listeners that see the upgrade request answer HTTP 503 instead.
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_CAP_CLOSE_CODE } from "ferry-transport";
+ *
+ * const socket = new WebSocket("ws://127.0.0.1:8080/ferry");
+ * socket.addEventListener("close", (event) => {
+ *   if (event.code === CONNECTION_CAP_CLOSE_CODE) console.log("server full: retry later");
+ * });
+ * ```
  */
 export const CONNECTION_CAP_CLOSE_CODE = 1013;
 
 /**
  * A connection refused by a cap. `closeCode` (1013) rides on the error: a WebSocket socket closed
  * with it sends that code; a TCP or TLS socket is simply closed unread.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionCapError, TransportServer } from "ferry-transport";
+ *
+ * const server = new TransportServer({
+ *   rpcHandler: { receive: (_client, body) => body },
+ *   maxConnections: 1_000,
+ *   maxConnectionsPerAddress: 16,
+ * });
+ * // Refusals are counted, and a refused WebSocket is closed with the error's code:
+ * const refused = new ConnectionCapError("maxConnections", "1000 connections are open");
+ * console.log(refused.cap, refused.closeCode); // "maxConnections" 1013
+ * await server.close();
+ * ```
  */
 export class ConnectionCapError extends LimitError {
   readonly closeCode = CONNECTION_CAP_CLOSE_CODE;

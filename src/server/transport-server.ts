@@ -84,6 +84,27 @@ export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"
 
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
 
+/**
+ * Accepts connections from listeners (`tcpListen`, `tlsListen`, `webSocketListen`, …) and serves
+ * each with the same `rpcHandler` and `streamManager`, under caps on connections, transfers, reply
+ * memory and inbound frame bytes shared by all of them.
+ *
+ * @example
+ * ```ts
+ * import { OneForOneStreamManager, TransportServer } from "ferry-transport";
+ * import { tcpListen } from "ferry-transport/node";
+ *
+ * const streams = new OneForOneStreamManager();
+ * const server = new TransportServer({
+ *   rpcHandler: { receive: (_client, body) => body }, // echo
+ *   streamManager: streams,
+ *   maxConnections: 1_000,
+ * });
+ * const listener = await server.listen(tcpListen({ host: "127.0.0.1", port: 0 }));
+ * console.log(`serving on port ${listener.address.port}`);
+ * await server.close();
+ * ```
+ */
 export class TransportServer {
   readonly #options: ClientOptions;
   readonly #closeGraceMs: number;

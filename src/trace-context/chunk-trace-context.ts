@@ -25,6 +25,17 @@ import { tapOf } from "../observability/observe.ts";
  * server (a Spark server would hand the extra one-way messages to its handler). Works on
  * connections observed by a tracer (an SDK was registered when the connection opened); returns
  * whether it was enabled.
+ *
+ * @example
+ * ```ts
+ * import { enableFerryTraceContext, TransportClient } from "ferry-transport";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * // With an OpenTelemetry tracer registered, the server's span of a fetch joins the caller's trace.
+ * const client = await TransportClient.connect(tcpConnect({ host: "127.0.0.1", port: 7337 }));
+ * console.log(enableFerryTraceContext(client) ? "traced" : "no tracer registered");
+ * await client.close();
+ * ```
  */
 export function enableFerryTraceContext(client: TransportClient): boolean {
   if (typeof client?.send !== "function") {
@@ -47,6 +58,28 @@ export function enableFerryTraceContext(client: TransportClient): boolean {
 /**
  * A pool bootstrap that enables {@linkcode enableFerryTraceContext} on connections to peers known
  * to be Ferry (`peerFeatures` contain `"ferry"`), and does nothing for any other peer.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   ferryTraceContextBootstrap,
+ *   sharedSecretBootstrap,
+ *   TransportClient,
+ * } from "ferry-transport";
+ * import { ConnectionPool, type Route } from "ferry-transport/pool";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const address = (route: Route) =>
+ *   typeof route === "string" ? { host: route, port: 7337 } : route;
+ * const pool = new ConnectionPool({
+ *   connector: (route, options) => TransportClient.connect(tcpConnect(address(route)), options),
+ *   bootstraps: [
+ *     sharedSecretBootstrap({ principal: "app-1", secret: "at least sixteen bytes of secret" }),
+ *     ferryTraceContextBootstrap(),
+ *   ],
+ * });
+ * await pool.close();
+ * ```
  */
 export function ferryTraceContextBootstrap(): ClientBootstrap<TransportClient> {
   return (client, context) => {

@@ -53,7 +53,22 @@ export function webSocketUrl(value: string | URL, what: string): URL {
   return url;
 }
 
-/** A `Connect` that opens WebSocket connections to `options.url` over sockets from `connect`. */
+/**
+ * A `Connect` that opens WebSocket connections to `options.url` over sockets from `connect`.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient, webSocketOver } from "ferry-transport";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * // Ferry's own RFC 6455 client over a TCP socket: no WebSocket global needed.
+ * const connect = webSocketOver(tcpConnect({ host: "127.0.0.1", port: 8080 }), {
+ *   url: "ws://127.0.0.1:8080/ferry",
+ * });
+ * const client = await TransportClient.connect(connect, { timeoutMs: 5_000 });
+ * await client.close();
+ * ```
+ */
 export function webSocketOver(connect: Connect, options: WebSocketOverOptions): Connect {
   const what = "webSocketOver";
   if (typeof connect !== "function") {

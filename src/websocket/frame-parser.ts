@@ -49,7 +49,17 @@ export interface WebSocketFrameHandler {
 const MAX_CONTROL_PAYLOAD = 125;
 const EMPTY = new Uint8Array(0);
 
-/** A protocol error that also says which close code (RFC 6455 §7.4.1) it deserves. */
+/**
+ * A protocol error that also says which close code (RFC 6455 §7.4.1) it deserves.
+ *
+ * @example
+ * ```ts
+ * import { ProtocolError, WebSocketProtocolError } from "ferry-transport";
+ *
+ * const error = new WebSocketProtocolError("A text message on a binary-only connection", 1003);
+ * console.log(error instanceof ProtocolError, error.closeCode); // true 1003
+ * ```
+ */
 export class WebSocketProtocolError extends ProtocolError {
   /** 1002 (protocol error) or 1003 (unacceptable data: a text message). */
   readonly closeCode: number;

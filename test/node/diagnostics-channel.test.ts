@@ -7,14 +7,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
+import { OneForOneStreamManager, TransportClient, TransportServer } from "../../src/mod.ts";
 import {
   type ConnectionEvent,
   ferryChannelNames,
-  OneForOneStreamManager,
   type RequestEvent,
-  TransportClient,
-  TransportServer,
-} from "../../src/mod.ts";
+} from "../../src/observability/mod.ts";
 import { tcpConnect, tcpListen } from "../../adapters/node/mod.ts";
 
 test("diagnostics_channel subscribers see connections and requests on both sides", async () => {

@@ -78,6 +78,8 @@ test("the tarball holds compiled JavaScript, the prebuilt page and no TypeScript
   for (
     const file of [
       "dist/src/mod.js",
+      "dist/src/pool/mod.js",
+      "dist/src/files/mod.js",
       "dist/cli/ferry.js",
       "dist/web/index.html",
       "dist/web/ferry.js",
@@ -125,9 +127,11 @@ test("require() loads the ESM package through Node's require(esm)", async (t) =>
   const { stdout } = await run(process.execPath, [
     "-e",
     `const f = require("ferry-transport"); const n = require("ferry-transport/node");` +
-    `console.log(typeof f.TransportClient, typeof n.tcpConnect)`,
+    `const p = require("ferry-transport/pool"); const r = require("ferry-transport/rpc");` +
+    `console.log(typeof f.TransportClient, typeof n.tcpConnect, typeof p.ConnectionPool,` +
+    ` typeof r.serviceClient)`,
   ], { cwd: project, timeout: 30_000 });
-  assert.equal(stdout.trim(), "function function");
+  assert.equal(stdout.trim(), "function function function function");
 });
 
 test("ferry --help from the installed package (timed)", async () => {

@@ -22,12 +22,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { tcpConnect } from "../../adapters/node/tcp.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { RemoteError } from "../../src/errors.ts";
-import {
-  decodeServiceReply,
-  RpcErrorCode,
-  SERVICE_REQUEST_MAGIC,
-  serviceClient,
-} from "../../src/rpc/mod.ts";
+import { decodeServiceReply, RpcErrorCode, serviceClient } from "../../src/rpc/mod.ts";
+import { SERVICE_REQUEST_MAGIC } from "../../src/rpc/rpc-envelope.ts";
 import { probeService } from "../helpers/rpc-limits-server-process.ts";
 
 const MiB = 1024 * 1024;

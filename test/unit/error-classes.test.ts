@@ -1,14 +1,18 @@
 /**
  * Every error class Ferry defines is a `TransportError` (a stable `code` to switch on) and is
- * exported from the package index, so a caller can import and `instanceof` any error it may see.
+ * exported from a public entry of the package (the root, `src/mod.ts`, or the subpath of its part,
+ * e.g. `ferry-transport/pool`), so a caller can import and `instanceof` any error it may see.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
 import * as ferry from "../../src/mod.ts";
-import { RemoteError, ServiceError, TransportError } from "../../src/mod.ts";
+import { RemoteError, TransportError } from "../../src/mod.ts";
+import * as pool from "../../src/pool/mod.ts";
+import { ServiceError } from "../../src/rpc/mod.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -35,16 +39,30 @@ function definedErrorClasses(): Map<string, string> {
   return found;
 }
 
-test("every error class in src/ is a TransportError exported from src/mod.ts", () => {
+/** Every name the package's runtime-neutral entries (deno.json `exports` under src/) export. */
+async function publicExports(): Promise<Record<string, unknown>> {
+  const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as {
+    exports: Record<string, string>;
+  };
+  const entries = Object.values(deno.exports).filter((path) => path.startsWith("./src/"));
+  assert.ok(entries.length >= 5, `deno.json exports ${entries.length} src entries`);
+  const exported: Record<string, unknown> = {};
+  for (const entry of entries) {
+    Object.assign(exported, await import(pathToFileURL(join(root, entry)).href));
+  }
+  return exported;
+}
+
+test("every error class in src/ is a TransportError exported from a public entry", async () => {
   const classes = definedErrorClasses();
   console.log(`error classes: ${classes.size}`);
   assert.ok(classes.size >= 17, `found ${classes.size} error classes`);
-  const exported = ferry as unknown as Record<string, unknown>;
+  const exported = await publicExports();
   const offences: string[] = [];
   for (const [name, file] of classes) {
     const value = exported[name];
     if (typeof value !== "function") {
-      offences.push(`${name} (${file}) is not exported from src/mod.ts`);
+      offences.push(`${name} (${file}) is not exported from a public entry`);
     } else if (
       value !== TransportError && !(value.prototype instanceof TransportError)
     ) {
@@ -84,12 +102,13 @@ test("a ServiceError is a TransportError (ERR_SERVICE) carrying the implementati
   );
 });
 
-test("the pool's errors are defined in one module and exported from the index", async () => {
-  const pool = await import("../../src/pool/pool-errors.ts");
-  assert.equal(pool.PoolTimeoutError, ferry.PoolTimeoutError);
-  assert.equal(pool.PoolClosedError, ferry.PoolClosedError);
-  const timeout = new pool.PoolTimeoutError("no lease within 5 ms", 5);
+test("the pool's errors are defined in one module and exported from its entry", async () => {
+  const errors = await import("../../src/pool/pool-errors.ts");
+  assert.equal(errors.PoolTimeoutError, pool.PoolTimeoutError);
+  assert.equal(errors.PoolClosedError, pool.PoolClosedError);
+  assert.equal((ferry as Record<string, unknown>).PoolTimeoutError, undefined);
+  const timeout = new errors.PoolTimeoutError("no lease within 5 ms", 5);
   assert.equal(timeout.code, "ERR_POOL_TIMEOUT");
   assert.equal(timeout.timeoutMs, 5);
-  assert.equal(new pool.PoolClosedError("closed").code, "ERR_POOL_CLOSED");
+  assert.equal(new errors.PoolClosedError("closed").code, "ERR_POOL_CLOSED");
 });

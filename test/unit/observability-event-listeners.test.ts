@@ -13,11 +13,9 @@ import {
   connectionEventOf,
   FerryEventListeners,
   installFerryEventSink,
-  OneForOneStreamManager,
   type RequestEvent,
-  TransportClient,
-  TransportServer,
-} from "../../src/mod.ts";
+} from "../../src/observability/mod.ts";
+import { OneForOneStreamManager, TransportClient, TransportServer } from "../../src/mod.ts";
 import { ConnectionTap } from "../../src/observability/connection-tap.ts";
 import { currentInstruments } from "../../src/observability/instruments.ts";
 import { MessageType } from "../../src/protocol/messages.ts";

@@ -13,10 +13,10 @@ import {
   defineService,
   method,
   RpcErrorCode,
-  SERVICE_REQUEST_MAGIC,
   serviceClient,
   ServiceRouter,
 } from "../../src/rpc/mod.ts";
+import { SERVICE_REQUEST_MAGIC } from "../../src/rpc/rpc-envelope.ts";
 import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import { serve } from "../helpers/engine-fixtures.ts";
 

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { describeError, type DownloadProgress, type FileInfo } from "../../src/mod.ts";
+import { describeError } from "../../src/mod.ts";
+import type { DownloadProgress, FileInfo } from "../../src/files/mod.ts";
 import { ChunkMap, ChunkState } from "./chunk-map.ts";
 import type { ChunkObserver, CompletedDownload } from "./gateway-download.ts";
 import { formatBytes, formatDuration, formatRate } from "./format-units.ts";

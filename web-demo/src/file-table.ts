@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FileInfo } from "../../src/mod.ts";
+import type { FileInfo } from "../../src/files/mod.ts";
 import { formatBytes } from "./format-units.ts";
 
 /** Fills `body` with one row per file; `onDownload` is called with the file whose button is pressed. */

@@ -12,6 +12,8 @@
  * @module
  */
 
+import type { TransportClient } from "../../src/mod.ts";
+import type { PoolLease } from "../../src/pool/mod.ts";
 import {
   defaultChunkHasher,
   downloadFile,
@@ -19,9 +21,7 @@ import {
   type DownloadResult,
   type FileInfo,
   type FileTransferClient,
-  type PoolLease,
-  type TransportClient,
-} from "../../src/mod.ts";
+} from "../../src/files/mod.ts";
 import type { DownloadSink } from "./download-sink.ts";
 import type { FileDigest } from "./file-digest.ts";
 import type { GatewayFiles } from "./gateway-files.ts";

@@ -8,16 +8,11 @@
  */
 
 import { webSocketConnect } from "../../adapters/websocket/mod.ts";
-import {
-  ConnectionPool,
-  type FileInfo,
-  fileService,
-  gatewayTokenBootstrap,
-  pooledRpcTarget,
-  serviceClient,
-  type TransportClient,
-  transportConnector,
-} from "../../src/mod.ts";
+import type { TransportClient } from "../../src/mod.ts";
+import { ConnectionPool, transportConnector } from "../../src/pool/mod.ts";
+import { type FileInfo, fileService } from "../../src/files/mod.ts";
+import { gatewayTokenBootstrap } from "../../src/gateway/mod.ts";
+import { pooledRpcTarget, serviceClient } from "../../src/rpc/mod.ts";
 import type { DemoConfig } from "./demo-config.ts";
 
 /** Deadline of one file-service call (listing, opening). */

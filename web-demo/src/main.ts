@@ -9,7 +9,9 @@
  * @module
  */
 
-import { connectionEventOf, describeError, type FileInfo } from "../../src/mod.ts";
+import { describeError } from "../../src/mod.ts";
+import type { FileInfo } from "../../src/files/mod.ts";
+import { connectionEventOf } from "../../src/observability/mod.ts";
 import { ChunkState } from "./chunk-map.ts";
 import { boundedInteger, type DemoConfig, readDemoConfig } from "./demo-config.ts";
 import { DownloadPanel } from "./download-panel.ts";

@@ -19,7 +19,7 @@ import {
   FerryEventListeners,
   installFerryEventSink,
   type RequestEvent,
-} from "../../src/mod.ts";
+} from "../../src/observability/mod.ts";
 
 /** Told about the chunk fetches of the connections it watches. */
 export interface ChunkEventTarget {
