@@ -1,0 +1,115 @@
+/// <reference lib="dom" />
+/**
+ * The page side of `bench/cases/web-demo-vs-fetch.ts`, run in a directly launched Chromium
+ * (`bench/harness/chromium-direct.ts`), linked against the shipped `ferry.js`. The harness reloads
+ * the page before every call, so each download starts in a fresh page.
+ *
+ * - `demoDownload(gatewayUrl, name, connections, inFlight)`: the web demo's own download path,
+ *   its modules unchanged: `GatewayFiles` (the pool of gateway sessions), the file list the page
+ *   loads first (untimed, as in the demo, where it is on screen before the click), then, timed from
+ *   the "click": `openDownloadSink` (OPFS in Chromium when no file is picked) and
+ *   `downloadThroughGateway` (`downloadFile` over `connections` sessions, each chunk verified with
+ *   WebCrypto as it arrives, written to the sink, the file closed). The observer that draws the
+ *   demo's panel is left out (a no-op here).
+ * - `fetchFile(url, size, sha256)`: Chromium's own `fetch()` of the same file from nginx; with
+ *   `sha256` the body is read whole (`arrayBuffer()`) and hashed with one WebCrypto digest at the
+ *   end, as a page that verifies what it downloaded must; without it the body is read to its end
+ *   and only counted.
+ *
+ * @module
+ */
+
+import { downloadThroughGateway } from "../../web-demo/src/gateway-download.ts";
+import { GatewayFiles } from "../../web-demo/src/gateway-files.ts";
+import { openDownloadSink } from "../../web-demo/src/download-sink.ts";
+
+export interface DownloadFigures {
+  readonly seconds: number;
+  readonly mibPerSecond: number;
+  readonly bytes: number;
+}
+
+function figures(bytes: number, started: number): DownloadFigures {
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, mibPerSecond: bytes / (1024 * 1024) / seconds, bytes };
+}
+
+const ignore = () => {};
+
+export async function demoDownload(
+  gatewayUrl: string,
+  name: string,
+  connections: number,
+  inFlight: number,
+): Promise<DownloadFigures & { opfs: number }> {
+  const files = new GatewayFiles({
+    target: "files",
+    gatewayUrl,
+    token: undefined,
+    connections,
+    inFlight,
+    problems: [],
+  });
+  try {
+    const file = (await files.list()).find((entry) => entry.name === name);
+    if (file === undefined) throw new Error(`${name} is not offered by ${gatewayUrl}`);
+    const started = performance.now();
+    const sink = await openDownloadSink(file.name, file.size, false);
+    if (sink === undefined) throw new Error("no download sink");
+    const completed = await downloadThroughGateway({
+      files,
+      name,
+      connections,
+      inFlight,
+      sink,
+      signal: new AbortController().signal,
+      observer: {
+        opened: ignore,
+        requested: ignore,
+        fetched: ignore,
+        failed: ignore,
+        abandoned: ignore,
+        progress: ignore,
+        verifying: ignore,
+      },
+    });
+    const done = figures(completed.file.size, started);
+    if (completed.file.size !== file.size) {
+      throw new Error(`downloaded ${completed.file.size} bytes of ${file.size}`);
+    }
+    // 1 when the chunks went to OPFS (the demo's choice in Chromium when no file is picked).
+    return { ...done, opfs: sink.kind === "OPFS" ? 1 : 0 };
+  } finally {
+    await files.close();
+  }
+}
+
+function hex(digest: ArrayBuffer): string {
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+export async function fetchFile(
+  url: string,
+  size: number,
+  sha256: string | undefined,
+): Promise<DownloadFigures> {
+  const started = performance.now();
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+  let bytes = 0;
+  if (sha256 !== undefined) {
+    const body = await response.arrayBuffer();
+    bytes = body.byteLength;
+    const digest = hex(await crypto.subtle.digest("SHA-256", body));
+    if (digest !== sha256) throw new Error(`SHA-256 of ${url} is ${digest}, expected ${sha256}`);
+  } else {
+    const reader = response.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+    }
+  }
+  if (bytes !== size) throw new Error(`GET ${url}: ${bytes} bytes, expected ${size}`);
+  return figures(bytes, started);
+}
