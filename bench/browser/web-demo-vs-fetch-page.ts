@@ -10,7 +10,8 @@
  *   the "click": `openDownloadSink` (OPFS in Chromium when no file is picked) and
  *   `downloadThroughGateway` (`downloadFile` over `connections` sessions, each chunk verified with
  *   WebCrypto as it arrives, written to the sink, the file closed). The observer that draws the
- *   demo's panel is left out (a no-op here).
+ *   demo's panel is left out (a no-op here). With `sinkKind` "memory" the chunks go to the demo's
+ *   in-memory fallback instead (what OPFS costs).
  * - `fetchFile(url, size, sha256)`: Chromium's own `fetch()` of the same file from nginx; with
  *   `sha256` the body is read whole (`arrayBuffer()`) and hashed with one WebCrypto digest at the
  *   end, as a page that verifies what it downloaded must; without it the body is read to its end
@@ -21,7 +22,7 @@
 
 import { downloadThroughGateway } from "../../web-demo/src/gateway-download.ts";
 import { GatewayFiles } from "../../web-demo/src/gateway-files.ts";
-import { openDownloadSink } from "../../web-demo/src/download-sink.ts";
+import { type DownloadSink, openDownloadSink } from "../../web-demo/src/download-sink.ts";
 
 export interface DownloadFigures {
   readonly seconds: number;
@@ -41,6 +42,7 @@ export async function demoDownload(
   name: string,
   connections: number,
   inFlight: number,
+  sinkKind: "demo" | "memory" = "demo",
 ): Promise<DownloadFigures & { opfs: number }> {
   const files = new GatewayFiles({
     target: "files",
@@ -54,7 +56,9 @@ export async function demoDownload(
     const file = (await files.list()).find((entry) => entry.name === name);
     if (file === undefined) throw new Error(`${name} is not offered by ${gatewayUrl}`);
     const started = performance.now();
-    const sink = await openDownloadSink(file.name, file.size, false);
+    const sink = sinkKind === "demo"
+      ? await openDownloadSink(file.name, file.size, false)
+      : memorySink(file.size);
     if (sink === undefined) throw new Error("no download sink");
     const completed = await downloadThroughGateway({
       files,
@@ -82,6 +86,18 @@ export async function demoDownload(
   } finally {
     await files.close();
   }
+}
+
+/** The demo's in-memory fallback sink, chosen here on purpose: what OPFS costs the demo. */
+function memorySink(size: number): DownloadSink {
+  const buffer = new Uint8Array(size);
+  return {
+    kind: "memory",
+    description: "held in memory",
+    write: (chunk, offset) => void buffer.set(chunk, offset),
+    finish: () => Promise.resolve(new Blob([buffer])),
+    abort: () => Promise.resolve(),
+  };
 }
 
 function hex(digest: ArrayBuffer): string {

@@ -23,8 +23,11 @@
  * - `fetch-nginx-sha256`: `fetch()` from nginx, body read whole, one WebCrypto SHA-256 at the end
  *   (compared with the file's): the same bytes fetched and verified.
  * - `fetch-nginx`: `fetch()` from nginx, body read to its end and counted, nothing verified.
+ * - `web-demo-memory`: `web-demo` with the demo's in-memory sink instead of OPFS (recorded: what
+ *   writing to OPFS costs).
  *
- * Every contestant records `chromiumCpuSeconds` (Chromium's process group during the download).
+ * Every contestant records `chromiumCpuSeconds` (Chromium's process group during the download) and
+ * `gatewayServerCpuSeconds` (the file server and gateway process, idle for the fetches).
  *
  * @module
  */
@@ -38,6 +41,7 @@ import { type ChromiumDirect, sharedChromiumDirect } from "../harness/chromium-d
 import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harness/bench-case.ts";
 import { type RunningNginx, startNginx } from "../harness/nginx-static.ts";
 import { ScriptProcess } from "../harness/script-process.ts";
+import { processCpuSeconds } from "../harness/cpu-meter.ts";
 
 const page = "web-demo-vs-fetch-page.js";
 const chromium = sharedChromiumDirect({ modules: ["bench/browser/web-demo-vs-fetch-page.ts"] });
@@ -57,6 +61,8 @@ interface Fixture {
   readonly files: Record<"big.bin" | "warm.bin", Served>;
   readonly gatewayUrl: string;
   readonly nginxUrl: string;
+  /** The process of the file service and its gateway (its CPU time is recorded). */
+  readonly serverPid: number;
 }
 
 let users = 0;
@@ -97,7 +103,13 @@ async function openFixture(context: CaseContext): Promise<Fixture> {
     }
     nginx = await startNginx(work, www);
     closeFixture = close;
-    return { browser, files, gatewayUrl: hello.gateway, nginxUrl: nginx.url };
+    return {
+      browser,
+      files,
+      gatewayUrl: hello.gateway,
+      nginxUrl: nginx.url,
+      serverPid: server.pid,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -140,11 +152,19 @@ function pageContestant(
           await browser.reload();
           const [exportName, args] = call(fixture, phase === "warmup" ? "warm.bin" : "big.bin");
           const before = browser.cpuSeconds();
+          const serverBefore = processCpuSeconds(fixture.serverPid);
           const figures = await browser.call<Record<string, number>>(page, exportName, args);
           const after = browser.cpuSeconds();
-          return before === undefined || after === undefined
-            ? figures
-            : { ...figures, chromiumCpuSeconds: after - before };
+          const serverAfter = processCpuSeconds(fixture.serverPid);
+          return {
+            ...figures,
+            ...(before === undefined || after === undefined
+              ? {}
+              : { chromiumCpuSeconds: after - before }),
+            ...(serverBefore === undefined || serverAfter === undefined
+              ? {}
+              : { gatewayServerCpuSeconds: serverAfter - serverBefore }),
+          };
         },
         close: releaseFixture,
       };
@@ -157,6 +177,15 @@ const webDemo = pageContestant(
   `the web demo's download path (its modules): ${connections} gateway sessions to the file ` +
     `service of ferry serve, ${inFlight} chunks in flight, each verified with WebCrypto, to OPFS`,
   (fixture, file) => ["demoDownload", [fixture.gatewayUrl, file, connections, inFlight]],
+);
+
+const webDemoMemory = pageContestant(
+  "web-demo-memory",
+  "the same download path with the demo's in-memory sink instead of OPFS (what OPFS costs)",
+  (fixture, file) => [
+    "demoDownload",
+    [fixture.gatewayUrl, file, connections, inFlight, "memory"],
+  ],
 );
 
 const fetchHashed = pageContestant(
@@ -180,7 +209,7 @@ export const webDemoVsFetchCase: BenchCase = {
     "Chromium's fetch() of it from nginx (with and without a WebCrypto SHA-256), same Chromium, " +
     "launched directly, a fresh page per download",
   servers: [],
-  contestants: [webDemo, fetchHashed, fetchPlain],
+  contestants: [webDemo, fetchHashed, fetchPlain, webDemoMemory],
   rows: [{
     name: "web-demo-vs-fetch-256mib",
     metric: "mibPerSecond",
@@ -197,5 +226,12 @@ export const webDemoVsFetchCase: BenchCase = {
     subject: "web-demo",
     baseline: "fetch-nginx",
     target: { op: ">=", ratio: 1.0 },
+  }, {
+    name: "web-demo-opfs-vs-memory-256mib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "web-demo",
+    baseline: "web-demo-memory",
   }],
 };
