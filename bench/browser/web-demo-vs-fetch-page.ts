@@ -43,7 +43,7 @@ export async function demoDownload(
   connections: number,
   inFlight: number,
   sinkKind: "demo" | "memory" = "demo",
-): Promise<DownloadFigures & { opfs: number }> {
+): Promise<DownloadFigures & Record<string, number>> {
   const files = new GatewayFiles({
     target: "files",
     gatewayUrl,
@@ -56,10 +56,28 @@ export async function demoDownload(
     const file = (await files.list()).find((entry) => entry.name === name);
     if (file === undefined) throw new Error(`${name} is not offered by ${gatewayUrl}`);
     const started = performance.now();
-    const sink = sinkKind === "demo"
+    const opened = sinkKind === "demo"
       ? await openDownloadSink(file.name, file.size, false)
       : memorySink(file.size);
-    if (sink === undefined) throw new Error("no download sink");
+    if (opened === undefined) throw new Error("no download sink");
+    // The sink's busy time: writes are one at a time, so a writer busy for nearly the whole
+    // download is the bottleneck.
+    let writeMs = 0;
+    let finishMs = 0;
+    const sink: DownloadSink = {
+      ...opened,
+      write: async (chunk, offset) => {
+        const writeStarted = performance.now();
+        await opened.write(chunk, offset);
+        writeMs += performance.now() - writeStarted;
+      },
+      finish: async () => {
+        const finishStarted = performance.now();
+        const blob = await opened.finish();
+        finishMs = performance.now() - finishStarted;
+        return blob;
+      },
+    };
     const completed = await downloadThroughGateway({
       files,
       name,
@@ -81,8 +99,25 @@ export async function demoDownload(
     if (completed.file.size !== file.size) {
       throw new Error(`downloaded ${completed.file.size} bytes of ${file.size}`);
     }
+    // What the sink holds is the file (chunks at the right offsets): checked after the clock
+    // stopped, for the small files (warm-up, --quick) only, to keep the rounds short.
+    if (completed.blob !== undefined && file.size <= 32 * 1024 * 1024) {
+      const kept = hex(await crypto.subtle.digest("SHA-256", await completed.blob.arrayBuffer()));
+      if (kept !== completed.digest.hex) {
+        throw new Error(
+          `the ${sink.kind} sink holds SHA-256 ${kept}, the file is ${completed.digest.hex}`,
+        );
+      }
+    }
     // 1 when the chunks went to OPFS (the demo's choice in Chromium when no file is picked).
-    return { ...done, opfs: sink.kind === "OPFS" ? 1 : 0 };
+    return {
+      ...done,
+      opfs: sink.kind === "OPFS" ? 1 : 0,
+      sinkWriteSeconds: writeMs / 1000,
+      sinkFinishSeconds: finishMs / 1000,
+      // Summed over chunks; the digests overlap each other and the transfer.
+      chunkHashSeconds: completed.digest.elapsedMs / 1000,
+    };
   } finally {
     await files.close();
   }
