@@ -7,14 +7,17 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
+import { processCpuSeconds } from "./cpu-meter.ts";
 
 export interface RunningNginx {
   /** `http://127.0.0.1:PORT/` */
   readonly url: string;
   readonly pid: number;
+  /** CPU seconds of nginx's master and worker processes so far (undefined without `/proc`). */
+  cpuSeconds(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -75,5 +78,23 @@ http { access_log off; sendfile on; default_type application/octet-stream;
     nginx.kill("SIGKILL");
     throw error;
   }
-  return { url, pid: nginx.pid ?? -1, close: () => stop(nginx) };
+  const pid = nginx.pid ?? -1;
+  return { url, pid, cpuSeconds: () => treeCpuSeconds(pid), close: () => stop(nginx) };
+}
+
+/** CPU seconds of `pid` and its direct children (nginx's workers). */
+function treeCpuSeconds(pid: number): number | undefined {
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)
+      .filter((text) => text !== "").map(Number);
+  } catch {
+    return undefined;
+  }
+  let total = processCpuSeconds(pid);
+  for (const child of children) {
+    if (total === undefined) break;
+    total += processCpuSeconds(child) ?? 0;
+  }
+  return total;
 }
