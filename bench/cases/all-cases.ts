@@ -17,6 +17,7 @@ import { rpcLatencyCase } from "./rpc-latency.ts";
 import { saslAuthConfCase } from "./sasl-auth-conf.ts";
 import { scaleCase } from "./scale.ts";
 import { tlsChunkFetchCase } from "./tls-chunk-fetch.ts";
+import { webDemoVsFetchCase } from "./web-demo-vs-fetch.ts";
 import { wsChunkFetchNodeCase } from "./ws-chunk-fetch-node.ts";
 
 export const allCases: readonly BenchCase[] = [
@@ -33,4 +34,5 @@ export const allCases: readonly BenchCase[] = [
   chromiumWsChunkFetchCase,
   gatewayChromiumChunkFetchCase,
   fileGetCase,
+  webDemoVsFetchCase,
 ];

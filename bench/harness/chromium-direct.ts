@@ -83,6 +83,11 @@ export interface ChromiumDirect {
     args?: readonly unknown[],
     timeoutMs?: number,
   ): Promise<T>;
+  /**
+   * Reloads the runner page: a fresh page (modules, heap and sockets of the old one gone), e.g. one
+   * per measured round. Resolves once the new page asks for work (default timeout 60 s).
+   */
+  reload(timeoutMs?: number): Promise<void>;
   /** CPU seconds used so far by Chromium's live processes (undefined without `/proc`). */
   cpuSeconds(): number | undefined;
   /** Kills Chromium's process group, stops the server, removes the profile and the build. */
@@ -207,6 +212,13 @@ class ChromiumSession implements ChromiumDirect {
       return Promise.reject(new Error("Chromium session is closed"));
     }
     return this.#server.call<T>(module, exportName, args, timeoutMs);
+  }
+
+  reload(timeoutMs = 60_000): Promise<void> {
+    if (this.#closed || this.#server === undefined) {
+      return Promise.reject(new Error("Chromium session is closed"));
+    }
+    return this.#server.reload(timeoutMs);
   }
 
   cpuSeconds(): number | undefined {

@@ -7,6 +7,8 @@
  *   (`{ id, module, exportName, args }`) once there is one, or `{ stop: true }` when closing.
  * - The page imports the module, awaits the export and `POST`s `{ ok, value }` or
  *   `{ ok: false, error }` to `/result/<id>`; uncaught page errors go to `/log`.
+ * - `reload()` hands the page `{ reload: true }`: it reloads itself (a fresh page, nothing of the
+ *   old one's modules, heap or sockets left) and the new page's first poll settles the call.
  *
  * @module
  */
@@ -30,6 +32,10 @@ for (;;) {
     break; // the harness is gone
   }
   if (job.stop) break;
+  if (job.reload) {
+    location.reload(); // a fresh page polls again
+    break;
+  }
   let result;
   try {
     const module = await import("/" + job.module);
@@ -47,6 +53,7 @@ interface Job {
   readonly module: string;
   readonly exportName: string;
   readonly args: readonly unknown[];
+  readonly reload?: true;
 }
 
 interface PendingCall {
@@ -68,6 +75,8 @@ export class PageJobServer {
   #connected: PendingCall | undefined;
   readonly #firstPoll: Promise<unknown>;
   #closed: Error | undefined;
+  /** A `reload()` waiting for the fresh page; `sent` once the old page has been told. */
+  #reloading: { call: PendingCall; sent: boolean } | undefined;
 
   private constructor(directory: string, server: Server) {
     this.#directory = directory;
@@ -126,6 +135,33 @@ export class PageJobServer {
     });
   }
 
+  /** Reloads the runner page; resolves once the fresh page polls, rejects after `timeoutMs`. */
+  reload(timeoutMs: number): Promise<void> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed);
+    if (this.#reloading !== undefined) return Promise.reject(new Error("already reloading"));
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#reloading = undefined;
+        reject(new Error(`Chromium: the runner page did not reload within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#reloading = {
+        call: {
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        },
+        sent: false,
+      };
+      this.#jobs.push({ id: 0, module: "", exportName: "", args: [], reload: true });
+      this.#dispatch();
+    });
+  }
+
   /** Fails every call in flight and every later one with `error` (e.g. the browser exited). */
   fail(error: Error): void {
     this.#closed ??= error;
@@ -135,6 +171,8 @@ export class PageJobServer {
     this.#pending.clear();
     this.#jobs = [];
     for (const call of pending) call.reject(error);
+    this.#reloading?.call.reject(error);
+    this.#reloading = undefined;
   }
 
   /** Tells the page to stop, fails what is in flight and closes every connection. */
@@ -151,6 +189,7 @@ export class PageJobServer {
     if (poll === undefined || this.#jobs.length === 0) return;
     const job = this.#jobs.shift()!;
     this.#poll = undefined;
+    if (job.reload && this.#reloading !== undefined) this.#reloading.sent = true;
     poll.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
     poll.end(JSON.stringify(job));
   }
@@ -174,6 +213,10 @@ export class PageJobServer {
       this.#poll = response;
       this.#connected?.resolve(undefined);
       this.#connected = undefined;
+      if (this.#reloading?.sent) {
+        this.#reloading.call.resolve(undefined);
+        this.#reloading = undefined;
+      }
       this.#dispatch();
       return;
     }
