@@ -1,7 +1,8 @@
 /**
  * The main job as a person runs it, whole processes: `ferry get` of a 256 MiB file (16 MiB with
  * `--quick`) from `ferry serve` over loopback TCP and through the gateway, against
- * `curl -o FILE` from nginx followed by `sha256sum FILE` — the same bytes fetched and verified.
+ * `curl -o FILE` from nginx followed by `sha256sum FILE` — the same bytes fetched and verified —
+ * and (the stretch row) against `curl -o FILE` alone.
  *
  * Each contestant serves its own copy of the same deterministic file (`cli/demo-data.ts`) from a
  * temporary folder (page cache warm after the warm-up), and every run is a fresh client process
@@ -141,9 +142,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const curlSha256sum: Contestant = {
-  name: "curl-sha256sum",
-  description: "curl -o FILE from nginx (temporary config, sendfile), then sha256sum FILE",
+/** `curl -o FILE` from nginx, then (`verify`) `sha256sum FILE`; without it, curl alone. */
+const curlFromNginx = (verify: boolean): Contestant => ({
+  name: verify ? "curl-sha256sum" : "curl",
+  description: "curl -o FILE from nginx (temporary config, sendfile)" +
+    (verify ? ", then sha256sum FILE" : " alone, nothing verified (the stretch baseline)"),
   async open(context): Promise<OpenContestant> {
     const work = servedFolder(context);
     const port = await freePort();
@@ -175,7 +178,7 @@ http { access_log off; sendfile on;
         run: () =>
           timed(async () => {
             await run("curl", ["-sf", "-o", out, `http://127.0.0.1:${port}/big.bin`]);
-            await run("sha256sum", [out]);
+            if (verify) await run("sha256sum", [out]);
           }),
         close: async () => {
           await stop(nginx, "SIGTERM");
@@ -188,19 +191,20 @@ http { access_log off; sendfile on;
       throw error;
     }
   },
-};
+});
 
 const baseTree = process.env.FERRY_BENCH_BASE || undefined;
 
 export const fileGetCase: BenchCase = {
   name: "file-get",
   description: "ferry get of a 256 MiB file from ferry serve (TCP, gateway) vs curl from nginx + " +
-    "sha256sum, whole processes, wall time",
+    "sha256sum (and curl alone), whole processes, wall time",
   servers: [],
   contestants: [
     ferryGet("ferry-get-tcp", "tcp"),
     ferryGet("ferry-get-gateway", "gateway"),
-    curlSha256sum,
+    curlFromNginx(true),
+    curlFromNginx(false),
     // Before/after in one run: FERRY_BENCH_BASE=<another checkout, built> adds its `ferry get`.
     ...(baseTree === undefined ? [] : [
       ferryGet("ferry-get-tcp-base", "tcp", baseTree),
@@ -225,6 +229,15 @@ export const fileGetCase: BenchCase = {
       subject: "ferry-get-gateway",
       baseline: "curl-sha256sum",
       target: { op: "<=", ratio: 1.5 },
+    },
+    {
+      name: "file-get-tcp-256mib-vs-curl",
+      metric: "seconds",
+      unit: "s",
+      higherIsBetter: false,
+      subject: "ferry-get-tcp",
+      baseline: "curl",
+      target: { op: "<=", ratio: 1.0 },
     },
     ...(baseTree === undefined ? [] : (["tcp", "gateway"] as const).flatMap((via) => [{
       name: `file-get-${via}-256mib-base`,
