@@ -4,7 +4,9 @@
  * asynchronous — WebCrypto runs it off the JavaScript thread — so the next requests are already on
  * the wire), and hands good chunks to `write` one at a time at their offsets: in index order (a
  * chunk that arrived early waits for its turn inside the window) or, for positional sinks, as
- * they arrive.
+ * they arrive. With `lend` (arrival order), chunks come through `fetchChunkWith` and each body
+ * stays lent until it was hashed and written, so the connection reuses its memory for a later
+ * chunk instead of handing out a fresh buffer per chunk.
  *
  * Memory stays bounded: chunks fetched but not yet written count against a window of
  * `2 × inFlight`, and no request is sent while the window is full. A chunk failing its digest is
