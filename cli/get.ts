@@ -154,10 +154,16 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
       },
       // Positional writes: no chunk waits for a slower one.
       writeOrder: "arrival",
+      // Each body is lent by its connection, held until it was hashed and written, then reused
+      // for a later chunk: no fresh 1 MiB buffer (and its page faults and collection) per chunk.
+      lendChunks: true,
+      // Chunk digests inline with node:crypto's OpenSSL SHA-256 (SHA-NI where the CPU has it),
+      // on the lent bytes. WebCrypto would hash on libuv's thread pool but first copies every
+      // chunk into a fresh buffer on the event loop, which cost more than the hash: client CPU
+      // for 256 MiB over TCP, 4 alternating rounds, 0.79-1.16 s inline vs 1.14-1.53 s WebCrypto.
+      hashChunk: (bytes) => new Uint8Array(createHash("sha256").update(bytes).digest()),
       write: (chunk, _index, offset) => writeFully(handle!, chunk, offset),
-      // Chunk digests: the default, WebCrypto, which in Node is node:crypto's OpenSSL SHA-256 run
-      // on libuv's thread pool — off the event loop that reads the sockets (alternating rounds,
-      // 256 MiB over TCP: 1.56-1.99 s wall vs 1.97-2.38 s hashing each chunk inline).
+      // The whole-file hash for a server without chunk digests (an older Ferry).
       createHash: () => {
         const hash = createHash("sha256");
         return {
@@ -206,6 +212,8 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
     if ((await handle!.stat()).size !== result.file.size) await handle!.truncate(result.file.size);
     await handle!.close();
     handle = undefined;
+    // No background save of the sidecar may land after `complete` removed it.
+    await partial.settle();
     partial.complete(out);
     view.finish();
     const seconds = result.elapsedMs / 1000;
@@ -223,8 +231,10 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
   } catch (error) {
     view.finish();
     await handle?.close().catch(() => {});
-    if (began) partial.save(true);
-    // A fresh .part that never got a record holds nothing worth keeping.
+    if (began) {
+      await partial.settle();
+      partial.save(true);
+    } // A fresh .part that never got a record holds nothing worth keeping.
     else if (resume === undefined) partial.discard();
     const saved = plural(partial.count, "chunk");
     if (error instanceof Interrupted || controller.signal.aborted) {

@@ -3,7 +3,10 @@
  * their offsets (any order), and `<out>.part.json` records which file they belong to (name, size,
  * chunk size and count, SHA-256) and a bitmap of the chunks written. The sidecar is rewritten at
  * most every 200 ms and when the download stops, always after the bytes it marks were written
- * (so it never claims a chunk the `.part` lacks; at worst it misses some, fetched again).
+ * (so it never claims a chunk the `.part` lacks; at worst it misses some, fetched again). While
+ * chunks arrive it is written off the event loop (`fs/promises`, one save at a time): a rename
+ * on a file system busy writing the `.part` back can wait for its journal for tens of
+ * milliseconds, which the sockets must not wait for.
  *
  * The record is a hint, not a trust anchor: the next run reads back every chunk it marks and
  * checks it against the server's chunk digests, so a truncated or damaged `.part` is repaired. An
@@ -14,6 +17,7 @@
  */
 
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
 import { Buffer } from "node:buffer";
 import type { FileInfo } from "../src/files/file-service.ts";
 
@@ -46,6 +50,10 @@ export class PartialDownload {
   #count = 0;
   #savedAt = 0;
   #dirty = false;
+  /** The save running off the event loop, if one is. */
+  #saving: Promise<void> | undefined;
+  /** Why the last background save failed (thrown by the next `record`). */
+  #saveError: unknown;
 
   constructor(out: string) {
     this.partPath = `${out}.part`;
@@ -117,19 +125,49 @@ export class PartialDownload {
     return this.#count;
   }
 
-  /** Notes that chunk `index` is written; saves the sidecar when it is due. */
+  /**
+   * Notes that chunk `index` is written; when a save is due and none is running, starts one in
+   * the background (`settle()` waits for it). Throws if the previous background save failed.
+   */
   record(index: number): void {
+    if (this.#saveError !== undefined) throw this.#saveError;
     this.#mark(index);
     this.#dirty = true;
-    this.save();
+    if (this.#saving !== undefined || Date.now() - this.#savedAt < 200) return;
+    const text = this.#snapshot();
+    if (text === undefined) return;
+    const temporary = `${this.sidecarPath}.tmp`;
+    this.#saving = writeFile(temporary, text)
+      .then(() => rename(temporary, this.sidecarPath))
+      .catch((error) => {
+        this.#saveError = error;
+        this.#dirty = true;
+      })
+      .finally(() => (this.#saving = undefined));
   }
 
-  /** Saves the sidecar if anything changed and it is due (or `force`). */
+  /** Waits for a background save (never rejects): call before `save(true)` and `complete`. */
+  async settle(): Promise<void> {
+    await this.#saving;
+  }
+
+  /**
+   * Saves the sidecar now if anything changed and it is due (or `force`). After `record`,
+   * `await settle()` first, so a background save cannot land after this one.
+   */
   save(force = false): void {
+    if (!force && Date.now() - this.#savedAt < 200) return;
+    const text = this.#snapshot();
+    if (text === undefined) return;
+    const temporary = `${this.sidecarPath}.tmp`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, this.sidecarPath);
+  }
+
+  /** The record as of now (marks it saved), or undefined when there is nothing new to save. */
+  #snapshot(): string | undefined {
     const file = this.#file;
-    if (file === undefined || !this.#dirty) return;
-    const now = Date.now();
-    if (!force && now - this.#savedAt < 200) return;
+    if (file === undefined || !this.#dirty) return undefined;
     const record: Record2 = {
       version: 2,
       name: file.name,
@@ -139,11 +177,9 @@ export class PartialDownload {
       sha256: file.sha256,
       written: Buffer.from(this.#bitmap).toString("base64"),
     };
-    const temporary = `${this.sidecarPath}.tmp`;
-    writeFileSync(temporary, JSON.stringify(record) + "\n");
-    renameSync(temporary, this.sidecarPath);
-    this.#savedAt = now;
+    this.#savedAt = Date.now();
     this.#dirty = false;
+    return JSON.stringify(record) + "\n";
   }
 
   /** Removes the partial file and its sidecar. */

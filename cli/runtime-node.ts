@@ -10,14 +10,26 @@
 import process from "node:process";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
 import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
-import { webSocketListen } from "../adapters/node/ws-listen.ts";
+import type { WebSocketListenOptions } from "../adapters/node/ws-listen.ts";
 import { wsConnect } from "../adapters/node/ws-connect.ts";
+import type { Listen } from "../src/socket.ts";
 import type { CliRuntime } from "./runtime.ts";
 
 /** Pings towards browsers; a tab that stops answering is cut off within two intervals. */
 const BROWSER_PING_INTERVAL_MS = 15_000;
 /** Upgrade (and page request) headers must arrive within this long (slowloris). */
 const UPGRADE_TIMEOUT_MS = 10_000;
+
+/**
+ * The WebSocket listener, loaded when `serve` listens: it brings the `ws` package (~60 ms of CPU
+ * to load), which `ferry get` and `--help` never need.
+ */
+function webSocketListen(options: WebSocketListenOptions): Listen {
+  return async (onSocket) => {
+    const { webSocketListen } = await import("../adapters/node/ws-listen.ts");
+    return webSocketListen(options)(onSocket);
+  };
+}
 
 export function nodeCliRuntime(): CliRuntime {
   // Bun says so in process.versions; everything else here is its Node compatibility.

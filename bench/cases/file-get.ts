@@ -1,11 +1,14 @@
 /**
  * The main job as a person runs it, whole processes: `ferry get` of a 256 MiB file (16 MiB with
  * `--quick`) from `ferry serve` over loopback TCP and through the gateway, against
- * `curl -o FILE` from nginx followed by `sha256sum FILE` — the same bytes fetched and verified.
+ * `curl -o FILE` from nginx followed by `sha256sum FILE` — the same bytes fetched and verified —
+ * and (the stretch row) against `curl -o FILE` alone.
  *
  * Each contestant serves its own copy of the same deterministic file (`cli/demo-data.ts`) from a
  * temporary folder (page cache warm after the warm-up), and every run is a fresh client process
- * whose wall time is the figure, start-up included. `ferry get` verifies each chunk against the
+ * whose wall time is the figure, start-up included. `ferry` runs as the installed package runs
+ * it, compiled (`dist/cli/ferry.js`, see `compiled-cli.ts`), not through the checkout's tsx
+ * launcher, whose transpiling would be most of a small run's start-up. `ferry get` verifies each chunk against the
  * server's digests; `sha256sum` hashes the saved file. nginx runs from a temporary config on a
  * free loopback port (the case needs `nginx`, `curl` and `sha256sum` on the PATH).
  *
@@ -17,13 +20,10 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { writeRandomFile } from "../../cli/demo-data.ts";
 import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harness/bench-case.ts";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const ferryBin = join(root, "cli/ferry-bin.mjs");
+import { compiledCli } from "./compiled-cli.ts";
 
 function fileSize(context: Pick<CaseContext, "quick">): number {
   return (context.quick ? 16 : 256) * 1024 * 1024;
@@ -77,13 +77,22 @@ function lineOf(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> 
   });
 }
 
-function ferryGet(name: string, via: "tcp" | "gateway"): Contestant {
+/**
+ * `ferry get` over `via`; `tree`, when given, is another checkout whose compiled CLI (its own
+ * `npm run build`) serves and fetches instead of this one's.
+ */
+function ferryGet(name: string, via: "tcp" | "gateway", tree?: string): Contestant {
   return {
     name,
-    description: `node cli/ferry-bin.mjs get ${
+    description: `node dist/cli/ferry.js get ${
       via === "tcp" ? "tcp://…/big.bin" : "ws://…/gateway/files/big.bin"
+    }${
+      tree === undefined ? "" : ` of ${tree}`
     } (4 connections, 16 in flight, every chunk verified), a fresh process per run`,
     async open(context): Promise<OpenContestant> {
+      const ferryBin = tree === undefined
+        ? (await compiledCli(context.quick)).path
+        : join(tree, "dist/cli/ferry.js");
       const work = servedFolder(context);
       const env = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
       const serve = spawn(process.execPath, [
@@ -133,9 +142,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const curlSha256sum: Contestant = {
-  name: "curl-sha256sum",
-  description: "curl -o FILE from nginx (temporary config, sendfile), then sha256sum FILE",
+/** `curl -o FILE` from nginx, then (`verify`) `sha256sum FILE`; without it, curl alone. */
+const curlFromNginx = (verify: boolean): Contestant => ({
+  name: verify ? "curl-sha256sum" : "curl",
+  description: "curl -o FILE from nginx (temporary config, sendfile)" +
+    (verify ? ", then sha256sum FILE" : " alone, nothing verified (the stretch baseline)"),
   async open(context): Promise<OpenContestant> {
     const work = servedFolder(context);
     const port = await freePort();
@@ -167,7 +178,7 @@ http { access_log off; sendfile on;
         run: () =>
           timed(async () => {
             await run("curl", ["-sf", "-o", out, `http://127.0.0.1:${port}/big.bin`]);
-            await run("sha256sum", [out]);
+            if (verify) await run("sha256sum", [out]);
           }),
         close: async () => {
           await stop(nginx, "SIGTERM");
@@ -180,33 +191,68 @@ http { access_log off; sendfile on;
       throw error;
     }
   },
-};
+});
+
+const baseTree = process.env.FERRY_BENCH_BASE || undefined;
 
 export const fileGetCase: BenchCase = {
   name: "file-get",
   description: "ferry get of a 256 MiB file from ferry serve (TCP, gateway) vs curl from nginx + " +
-    "sha256sum, whole processes, wall time",
+    "sha256sum (and curl alone), whole processes, wall time",
   servers: [],
   contestants: [
     ferryGet("ferry-get-tcp", "tcp"),
     ferryGet("ferry-get-gateway", "gateway"),
-    curlSha256sum,
+    curlFromNginx(true),
+    curlFromNginx(false),
+    // Before/after in one run: FERRY_BENCH_BASE=<another checkout, built> adds its `ferry get`.
+    ...(baseTree === undefined ? [] : [
+      ferryGet("ferry-get-tcp-base", "tcp", baseTree),
+      ferryGet("ferry-get-gateway-base", "gateway", baseTree),
+    ]),
   ],
-  rows: [{
-    name: "file-get-tcp-256mib",
-    metric: "seconds",
-    unit: "s",
-    higherIsBetter: false,
-    subject: "ferry-get-tcp",
-    baseline: "curl-sha256sum",
-    target: { op: "<=", ratio: 1.0 },
-  }, {
-    name: "file-get-gateway-256mib",
-    metric: "seconds",
-    unit: "s",
-    higherIsBetter: false,
-    subject: "ferry-get-gateway",
-    baseline: "curl-sha256sum",
-    target: { op: "<=", ratio: 1.5 },
-  }],
+  rows: [
+    {
+      name: "file-get-tcp-256mib",
+      metric: "seconds",
+      unit: "s",
+      higherIsBetter: false,
+      subject: "ferry-get-tcp",
+      baseline: "curl-sha256sum",
+      target: { op: "<=", ratio: 1.0 },
+    },
+    {
+      name: "file-get-gateway-256mib",
+      metric: "seconds",
+      unit: "s",
+      higherIsBetter: false,
+      subject: "ferry-get-gateway",
+      baseline: "curl-sha256sum",
+      target: { op: "<=", ratio: 1.5 },
+    },
+    {
+      name: "file-get-tcp-256mib-vs-curl",
+      metric: "seconds",
+      unit: "s",
+      higherIsBetter: false,
+      subject: "ferry-get-tcp",
+      baseline: "curl",
+      target: { op: "<=", ratio: 1.0 },
+    },
+    ...(baseTree === undefined ? [] : (["tcp", "gateway"] as const).flatMap((via) => [{
+      name: `file-get-${via}-256mib-base`,
+      metric: "seconds",
+      unit: "s",
+      higherIsBetter: false,
+      subject: `ferry-get-${via}-base`,
+      baseline: "curl-sha256sum",
+    }, {
+      name: `file-get-${via}-256mib-vs-base`,
+      metric: "seconds",
+      unit: "s",
+      higherIsBetter: false,
+      subject: `ferry-get-${via}`,
+      baseline: `ferry-get-${via}-base`,
+    }])),
+  ],
 };

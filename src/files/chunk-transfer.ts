@@ -4,7 +4,9 @@
  * asynchronous — WebCrypto runs it off the JavaScript thread — so the next requests are already on
  * the wire), and hands good chunks to `write` one at a time at their offsets: in index order (a
  * chunk that arrived early waits for its turn inside the window) or, for positional sinks, as
- * they arrive.
+ * they arrive. With `lend` (arrival order), chunks come through `fetchChunkWith` and each body
+ * stays lent until it was hashed and written, so the connection reuses its memory for a later
+ * chunk instead of handing out a fresh buffer per chunk.
  *
  * Memory stays bounded: chunks fetched but not yet written count against a window of
  * `2 × inFlight`, and no request is sent while the window is full. A chunk failing its digest is
@@ -45,6 +47,11 @@ export interface TransferPlan {
   readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
   /** `index`: chunks are written in `todo` order (held back until their turn); else on arrival. */
   readonly writeOrder: "index" | "arrival";
+  /**
+   * Fetch with `fetchChunkWith` where a lane's client has it (arrival order only): each body is
+   * lent, held until it was hashed and written, then taken back — no fresh buffer per chunk.
+   */
+  readonly lend: boolean;
   readonly onFetched: (index: number, byteLength: number, lane: number) => void;
   readonly onWritten: (index: number, byteLength: number) => void;
 }
@@ -67,6 +74,8 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
     index < chunkCount - 1 ? chunkSize : size - chunkSize * (chunkCount - 1);
   const window = Math.max(2 * maxInFlight, maxInFlight + lanes.length);
   const fetchOptions = { timeoutMs: plan.timeoutMs };
+  // Index order holds verified chunks back for their turn: those must be the caller's to keep.
+  const lending = plan.lend && plan.writeOrder === "arrival";
   const retryQueue: { index: number; avoid: number }[] = [];
   const ioAttempts = new Map<number, number>();
   const badAttempts = new Map<number, number>();
@@ -98,7 +107,8 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
   /** Index order: verified chunks waiting for their turn, and the position in `todo` that is next. */
   const ready = new Map<number, Uint8Array>();
   let turn = 0;
-  const verified = (index: number, bytes: Uint8Array) => {
+  /** Settles once `bytes` are written (or dropped): a lent body is held until then. */
+  const verified = (index: number, bytes: Uint8Array): Promise<void> | undefined => {
     if (plan.writeOrder === "arrival") return written(index, bytes);
     ready.set(index, bytes);
     while (turn < plan.todo.length && ready.has(plan.todo[turn]!)) {
@@ -106,10 +116,11 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
       written(next, ready.get(next)!);
       ready.delete(next);
     }
+    return undefined;
   };
 
-  const written = (index: number, bytes: Uint8Array) => {
-    writes = writes.then(async () => {
+  const written = (index: number, bytes: Uint8Array): Promise<void> => {
+    const step = writes.then(async () => {
       if (failed) return;
       await plan.write(bytes, index, index * chunkSize);
       held--;
@@ -118,9 +129,11 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
       if (remaining === 0) settle.resolve();
       else pump();
     }).catch(fail);
+    writes = step;
+    return step;
   };
 
-  const arrived = async (index: number, bytes: Uint8Array, lane: Lane) => {
+  const arrived = async (index: number, bytes: Uint8Array, lane: Lane): Promise<void> => {
     if (plan.digests === undefined) return verified(index, bytes);
     const digest = await plan.hashChunk(bytes);
     if (failed) return;
@@ -141,37 +154,37 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
     pump();
   };
 
+  /** A chunk's bytes came in: settles once they are written or dropped; never rejects. */
+  const received = (index: number, bytes: Uint8Array, lane: Lane): Promise<void> | undefined => {
+    counts.inFlight--;
+    lane.inFlight--;
+    if (failed) return undefined;
+    if (bytes.byteLength !== lengthOf(index)) {
+      fail(
+        new FileChangedError(
+          `Chunk ${index} of ${file.name} has ${bytes.byteLength} bytes, expected ${
+            lengthOf(index)
+          }`,
+        ),
+      );
+      return undefined;
+    }
+    counts.chunksFetched++;
+    counts.bytesFetched += bytes.byteLength;
+    try {
+      plan.onFetched(index, bytes.byteLength, lane.index);
+    } catch (error) {
+      fail(error);
+      return undefined;
+    }
+    return arrived(index, bytes, lane).catch(fail);
+  };
+
   const fetchOne = (index: number, lane: Lane) => {
     counts.inFlight++;
     lane.inFlight++;
     held++;
-    // Only the deadline goes to each fetch: one abort listener per chunk on the shared signal
-    // would pile up (Node warns past 10). A fetch still in flight when the download stops is
-    // ignored; its connection's owner closes or reuses it.
-    lane.client.fetchChunk(lane.streamId, index, fetchOptions).then((bytes) => {
-      counts.inFlight--;
-      lane.inFlight--;
-      if (failed) return;
-      if (bytes.byteLength !== lengthOf(index)) {
-        fail(
-          new FileChangedError(
-            `Chunk ${index} of ${file.name} has ${bytes.byteLength} bytes, expected ${
-              lengthOf(index)
-            }`,
-          ),
-        );
-        return;
-      }
-      counts.chunksFetched++;
-      counts.bytesFetched += bytes.byteLength;
-      try {
-        plan.onFetched(index, bytes.byteLength, lane.index);
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      arrived(index, bytes, lane).catch(fail);
-    }, (error) => {
+    const failedFetch = (error: unknown) => {
       counts.inFlight--;
       lane.inFlight--;
       held--;
@@ -186,7 +199,24 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
       counts.retries++;
       retryQueue.push({ index, avoid: lane.index });
       pump();
-    });
+    };
+    // Only the deadline goes to each fetch: one abort listener per chunk on the shared signal
+    // would pile up (Node warns past 10). A fetch still in flight when the download stops is
+    // ignored; its connection's owner closes or reuses it. `received` never throws, so a
+    // rejection here is the fetch's own failure, never the hash's or the write's.
+    const client = lane.client;
+    if (lending && client.fetchChunkWith !== undefined) {
+      client.fetchChunkWith(
+        lane.streamId,
+        index,
+        (bytes) => received(index, bytes, lane),
+        fetchOptions,
+      ).then(undefined, failedFetch);
+    } else {
+      client.fetchChunk(lane.streamId, index, fetchOptions).then((bytes) => {
+        received(index, bytes, lane);
+      }, failedFetch);
+    }
   };
 
   const pump = () => {

@@ -39,6 +39,13 @@ import {
 /** A connection a file can be fetched over (a `TransportClient`, a lease's client). */
 export interface FileTransferClient extends RpcTarget {
   fetchChunk(streamId: Int64, chunkIndex: number, options?: CallOptions): Promise<Uint8Array>;
+  /** Lends the chunk's body to `consume` until it returns or its promise settles (`lendChunks`). */
+  fetchChunkWith?<T>(
+    streamId: Int64,
+    chunkIndex: number,
+    consume: (body: Uint8Array) => T | PromiseLike<T>,
+    options?: CallOptions,
+  ): Promise<T>;
   readonly isActive?: boolean;
 }
 
@@ -77,6 +84,13 @@ export interface DownloadFileOptions extends CallOptions {
    * buffer) — no chunk waits for a slower one before it is written.
    */
   readonly writeOrder?: "index" | "arrival";
+  /**
+   * With `writeOrder: "arrival"`, fetch through the connections' `fetchChunkWith` where they have
+   * it: each chunk's bytes are lent, valid only until `write` (and `hashChunk`) returned or their
+   * promise settled, then reused for later traffic — no fresh buffer per chunk, for a sink that
+   * copies the bytes out (a file write) rather than keeping them (default false).
+   */
+  readonly lendChunks?: boolean;
   /**
    * Resume: chunks believed written (re-verified through `readWritten`; bad ones refetched).
    * Iterated after `onOpen`, so it may depend on the file's description.
@@ -220,6 +234,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       hashChunk,
       write: options.write,
       writeOrder: options.writeOrder ?? "index",
+      lend: options.lendChunks ?? false,
       onFetched: (index, length, lane) => options.onChunkFetched?.(index, length, lane),
       onWritten: (index, length) => {
         done.add(index);

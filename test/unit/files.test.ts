@@ -293,6 +293,67 @@ test("a chunk damaged in flight is refetched on another connection; one always d
   }
 });
 
+test("lendChunks fetches through fetchChunkWith, holds each body until its async write settled, refetches a damaged one", async () => {
+  const honest = memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK });
+  let damage = 1;
+  const flaky: FileCatalog = {
+    list: () => honest.list(),
+    open: async (name) => {
+      const file = (await honest.open(name))!;
+      return {
+        ...file,
+        source: {
+          chunkCount: file.source.chunkCount,
+          getChunk: async (index) => {
+            const bytes = (await file.source.getChunk(index)).slice();
+            if (index === 11 && damage > 0) {
+              damage--;
+              bytes[9]! ^= 4;
+            }
+            return bytes;
+          },
+        },
+      };
+    },
+  };
+  const served = serveCatalog(flaky);
+  try {
+    const calls = { owned: 0, lent: 0 };
+    /** Chunks whose fetchChunkWith has not settled: their bodies are still lent. */
+    const lentNow = new Map<number, number>();
+    const spied = [served.connect(), served.connect()].map((client) => {
+      const fetchChunk = client.fetchChunk.bind(client);
+      const fetchChunkWith = client.fetchChunkWith.bind(client);
+      client.fetchChunk = (...args) => (calls.owned++, fetchChunk(...args));
+      client.fetchChunkWith = ((...args: Parameters<typeof fetchChunkWith>) => {
+        calls.lent++;
+        const index = args[1];
+        lentNow.set(index, (lentNow.get(index) ?? 0) + 1);
+        return fetchChunkWith(...args).finally(() => lentNow.set(index, lentNow.get(index)! - 1));
+      }) as typeof client.fetchChunkWith;
+      return client;
+    });
+    const whole = new Uint8Array(big.byteLength);
+    const result = await downloadFile({
+      name: "big.bin",
+      connections: spied,
+      writeOrder: "arrival",
+      lendChunks: true,
+      write: async (chunk, index, offset) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        assert.ok(lentNow.get(index)! > 0, `chunk ${index}'s body was taken back before its write`);
+        whole.set(chunk, offset);
+      },
+    });
+    assert.equal(calls.owned, 0);
+    assert.equal(calls.lent, 52, "51 chunks and one refetch, all lent");
+    assert.equal(result.badChunks, 1);
+    assert.deepEqual(whole, big);
+  } finally {
+    await served.close();
+  }
+});
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
