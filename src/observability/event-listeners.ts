@@ -59,6 +59,22 @@ class ListenerChannel implements FerryEventChannel {
   }
 }
 
+/**
+ * A runtime-neutral event sink with plain listeners, for places without `diagnostics_channel`
+ * (browsers, Deno, Workers). Install it before the connections to watch open.
+ *
+ * @example
+ * ```ts
+ * import { FerryEventListeners, installFerryEventSink } from "ferry-transport/observability";
+ *
+ * const events = new FerryEventListeners();
+ * installFerryEventSink(events);
+ * const stop = events.subscribe("ferry:client:response", (request) => {
+ *   console.log(request.type, request.durationMs);
+ * });
+ * stop();
+ * ```
+ */
 export class FerryEventListeners implements FerryEventSink {
   readonly #channels = new Map<FerryChannelName, ListenerChannel>();
 

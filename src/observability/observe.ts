@@ -247,6 +247,21 @@ export function observeConnection(
  * The object `ferry:connection:open` published for `client`'s connection (and that its request
  * events carry as `connection`): lets a subscriber tell which of its own clients a request event
  * belongs to. Undefined for an object that is not a Ferry connection's client.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { connectionEventOf, FerryEventListeners, installFerryEventSink } from "ferry-transport/observability";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const events = new FerryEventListeners();
+ * installFerryEventSink(events);
+ * const client = await TransportClient.connect(tcpConnect({ host: "127.0.0.1", port: 7337 }));
+ * const mine = connectionEventOf(client);
+ * events.subscribe("ferry:client:response", (request) => {
+ *   if (request.connection === mine) console.log(request.type, request.durationMs);
+ * });
+ * ```
  */
 export function connectionEventOf(client: object): ConnectionEvent | undefined {
   return connectionEvents.get(client);
