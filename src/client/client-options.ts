@@ -8,6 +8,8 @@
 import type { Message } from "../protocol/messages.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { integerOption } from "../options.ts";
+import { MIN_FRAME_LENGTH } from "../protocol/frame-limits.ts";
 import { DEFAULT_STREAM_HIGH_WATER_MARK } from "../connection/inbound-body.ts";
 import { InboundFrameBudget } from "../connection/inbound-frame-budget.ts";
 import { SPARK_MAX_FRAME_LENGTH } from "../protocol/oversized-frame.ts";
@@ -104,8 +106,6 @@ export interface ResolvedClientOptions extends ResolvedServingOptions {
   readonly slowConsumerTimeoutMs: number;
 }
 
-const MIN_FRAME_LENGTH = 9;
-
 /** Validates `options` and applies defaults. @throws InvalidArgumentError naming the option. */
 export function resolveClientOptions(
   options: ClientOptions = {},
@@ -114,16 +114,8 @@ export function resolveClientOptions(
   if (options === null || typeof options !== "object") {
     throw new InvalidArgumentError(`Invalid ${owner}: expected an object, got ${typeof options}`);
   }
-  const check = (name: keyof ClientOptions, fallback: number, min: number): number => {
-    const value = options[name];
-    if (value === undefined) return fallback;
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-      throw new InvalidArgumentError(
-        `Invalid ${owner}.${name}: expected an integer ≥ ${min}, got ${String(value)}`,
-      );
-    }
-    return value;
-  };
+  const check = (name: keyof ClientOptions, fallback: number, min: number): number =>
+    integerOption(options, name, fallback, min, owner);
   const fn = <T>(name: keyof ClientOptions): T | undefined => {
     const value = options[name];
     if (value !== undefined && typeof value !== "function") {

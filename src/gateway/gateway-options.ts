@@ -10,6 +10,8 @@ import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { FerryHeartbeatOptions } from "../liveness/ferry-heartbeat.ts";
 import { defaultLimits } from "../limits.ts";
+import { integerAtLeast } from "../options.ts";
+import { MIN_FRAME_LENGTH } from "../protocol/frame-limits.ts";
 import type { ClientBootstrap } from "../pool/pool-options.ts";
 import type { Connect } from "../socket.ts";
 import { bearerTokenAuthenticator, type GatewayAuthenticator } from "./gateway-token.ts";
@@ -147,13 +149,7 @@ export const defaultGatewayOptions = {
 } as const;
 
 function count(value: number | undefined, fallback: number, name: string, min = 1): number {
-  const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < min) {
-    throw new InvalidArgumentError(
-      `Invalid GatewayOptions.${name}: expected an integer ≥ ${min}, got ${String(value)}`,
-    );
-  }
-  return resolved;
+  return integerAtLeast(value ?? fallback, min, `GatewayOptions.${name}`);
 }
 
 function checkTarget(name: string, target: GatewayTarget): void {
@@ -232,7 +228,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
       d.maxConnectionsPerIp,
       "maxConnectionsPerIp",
     ),
-    maxFrameLength: count(options.maxFrameLength, d.maxFrameLength, "maxFrameLength", 9),
+    maxFrameLength: count(
+      options.maxFrameLength,
+      d.maxFrameLength,
+      "maxFrameLength",
+      MIN_FRAME_LENGTH,
+    ),
     allowUpload: options.allowUpload === true,
     maxInFlightRequests: count(
       options.maxInFlightRequests,

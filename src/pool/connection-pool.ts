@@ -6,7 +6,8 @@
  * inactivity, TTL and idle eviction (HttpClient's `PoolingHttpClientConnectionManager`). A larger
  * number or `Infinity` gives shared multiplexed clients, where concurrent callers share one
  * connect and an inactive client is replaced rather than handed out (Spark's
- * `TransportClientFactory`). See `lease-placement.ts` for exactly where a lease goes.
+ * `TransportClientFactory`). See `lease-scheduler.ts` for exactly where a lease goes and how
+ * waiting leases are ordered.
  *
  * ```ts
  * const pool = new ConnectionPool({
@@ -22,7 +23,7 @@
  *
  * Hot path: granting an available connection is O(1), allocates the lease and one resolved
  * promise, and arms no timer. A lease that waits sits in an O(1) FIFO; its deadline shares one
- * timer with every other waiter using the same timeout (see `deadline-queue.ts`).
+ * timer with every other waiter using the same timeout (see `lease-scheduler.ts`).
  *
  * @module
  */
@@ -30,16 +31,6 @@
 import type { CallOptions } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { ByteBudget } from "./byte-budget.ts";
-import {
-  abandon,
-  assign,
-  newLease,
-  placeNew,
-  serve,
-  serveStarved,
-  takeReady,
-} from "./lease-placement.ts";
-import { LeaseWaiter } from "./lease-waiter.ts";
 import { PoolCore } from "./pool-core.ts";
 import { PoolClosedError } from "./pool-errors.ts";
 import type { PoolLease } from "./pool-lease.ts";
@@ -47,25 +38,13 @@ import type { ConnectionPoolOptions, PooledClient, RouteOptions } from "./pool-o
 import { duration, resolveRouteSettings } from "./pool-options.ts";
 import { collectStats } from "./pool-stats.ts";
 import type { PoolStats } from "./pool-stats.ts";
-import { ConnectionState } from "./pooled-connection.ts";
-import type { PooledConnection } from "./pooled-connection.ts";
 import type { Route } from "./route.ts";
 import { routeKey } from "./route.ts";
 import type { RouteState } from "./route-state.ts";
-import { observeLeaseWait, observePool } from "../observability/observe.ts";
+import { observePool } from "../observability/observe.ts";
 
 /** Options of one `lease` call: deadline (default: the pool's `leaseTimeoutMs`) and signal. */
 export type LeaseOptions = CallOptions;
-
-const { Ready } = ConnectionState;
-
-let capturedResolve: ((value: never) => void) | undefined;
-let capturedReject: ((error: unknown) => void) | undefined;
-/** Promise executor shared by every waiting lease; it runs synchronously inside `new Promise`. */
-function captureSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 
 /**
  * A pool of clients keyed by route. See the module documentation.
@@ -123,36 +102,7 @@ export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    let connection: PooledConnection<C> | undefined;
-    if (state.pending.size === 0) {
-      connection = takeReady(core, state);
-      if (connection !== undefined && connection.state === Ready) {
-        return Promise.resolve(newLease(core, connection));
-      }
-    }
-    // One shared executor captures resolve/reject: no closure allocated per waiting lease.
-    const promise = new Promise<PoolLease<C>>(captureSettlers);
-    observeLeaseWait(state.key, promise);
-    const waiter = new LeaseWaiter<C>(
-      state,
-      ++core.seq,
-      capturedResolve as (lease: PoolLease<C>) => void,
-      capturedReject!,
-    );
-    if (connection !== undefined) assign(connection, waiter);
-    else if (state.pending.size > 0 || !placeNew(core, state, waiter)) {
-      state.pending.push(waiter.node);
-    }
-    if (waiter.settled) return promise;
-    if (timeoutMs > 0) core.deadlines.add(waiter, timeoutMs);
-    if (signal !== undefined) {
-      waiter.signal = signal;
-      waiter.onAbort = () => abandon(core, waiter, signal.reason);
-      signal.addEventListener("abort", waiter.onAbort, { once: true });
-    }
-    return promise;
+    return core.scheduler.lease(state, timeoutMs, options?.signal);
   }
 
   /**
@@ -213,8 +163,8 @@ export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
     ) {
       state.budget = undefined;
     }
-    serve(core, state);
-    serveStarved(core);
+    core.scheduler.serve(state);
+    core.scheduler.serveStarved();
   }
 
   /**
@@ -247,14 +197,10 @@ export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
     const core = this.#core;
     core.closed = true;
     core.sweeper.cancel();
-    core.deadlines.clear();
-    core.starved.clear();
+    core.scheduler.stop();
     for (const state of core.routes.values()) {
       const error = core.closedError(state.key);
-      for (let w = state.pending.shift(); w !== undefined; w = state.pending.shift()) w.fail(error);
-      for (const connection of state.all) {
-        for (const waiter of connection.waiters.drain()) waiter.fail(error);
-      }
+      core.scheduler.failRoute(state, error);
       state.budget?.rejectWaiting(error);
     }
     core.connector.abort(new PoolClosedError("The connection pool was closed while connecting"));

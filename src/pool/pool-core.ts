@@ -1,19 +1,17 @@
 /**
  * The pool's shared state and the connection lifecycle: route states, the idle list across
  * routes, counts, and what happens when a connection opens, fails to open, validates, closes or
- * idles out. Placement of leases (which connection a lease gets, who waits) lives in
- * `lease-placement.ts`; the public API in `connection-pool.ts`. Internal: not exported from the
- * package.
+ * idles out. Lease scheduling (which connection a lease gets, who waits, in what order, for how
+ * long) lives in `lease-scheduler.ts`; the public API in `connection-pool.ts`. Internal: not
+ * exported from the package.
  *
  * @module
  */
 
 import { InvalidArgumentError } from "../errors.ts";
 import { ConnectBackoff } from "./connect-backoff.ts";
-import { DeadlineQueues } from "./deadline-queue.ts";
 import { IntrusiveList } from "./intrusive-list.ts";
-import { abandon, activate, releaseConnection, serveStarved } from "./lease-placement.ts";
-import type { LeaseWaiter } from "./lease-waiter.ts";
+import { LeaseScheduler } from "./lease-scheduler.ts";
 import type { PoolClock } from "./pool-clock.ts";
 import { systemClock } from "./pool-clock.ts";
 import { PoolConnector } from "./pool-connector.ts";
@@ -69,15 +67,12 @@ export class PoolCore<C extends PooledClient> {
   readonly routes = new Map<string, RouteState<C>>();
   /** Idle connections of every route, oldest idle first. */
   readonly idle = new IntrusiveList<PooledConnection<C>>();
-  /** Routes whose oldest waiter is held back only by `maxTotal`. */
-  readonly starved = new Set<RouteState<C>>();
-  readonly deadlines: DeadlineQueues<LeaseWaiter<C>>;
+  readonly scheduler: LeaseScheduler<C>;
   readonly sweeper: RearmableTimer;
   readonly connector: PoolConnector<C>;
   readonly owner: LeaseOwner<C>;
   /** Connections not closed, all routes. */
   total = 0;
-  seq = 0;
   nextId = 1;
   closed = false;
 
@@ -123,13 +118,12 @@ export class PoolCore<C extends PooledClient> {
       this.overrides.set(key, override);
     }
     new ConnectBackoff(options.connectBackoff); // validates eagerly
-    this.deadlines = new DeadlineQueues<LeaseWaiter<C>>(this.clock, (waiter, timeoutMs) => {
-      abandon(this, waiter, this.timeoutError(waiter.route, timeoutMs));
-    });
     this.sweeper = new RearmableTimer(this.clock, () => this.sweep());
     this.connector = new PoolConnector<C>(options, this.clock);
+    this.scheduler = new LeaseScheduler<C>(this);
+    const scheduler = this.scheduler;
     this.owner = {
-      releaseConnection: (connection, reusable) => releaseConnection(this, connection, reusable),
+      releaseConnection: (connection, reusable) => scheduler.release(connection, reusable),
     };
   }
 
@@ -158,7 +152,7 @@ export class PoolCore<C extends PooledClient> {
       this.routes.get(state.key) === state
     ) {
       this.routes.delete(state.key);
-      this.starved.delete(state);
+      this.scheduler.starved.delete(state);
     }
   }
 
@@ -172,11 +166,7 @@ export class PoolCore<C extends PooledClient> {
     if (client === undefined) {
       state.backoff.recordFailure(this.clock.now(), error, this.random());
       callHook(() => this.hooks.connectFailed?.(state.key, error));
-      for (const waiter of connection.waiters.drain()) {
-        this.deadlines.remove(waiter);
-        waiter.connection = null;
-        waiter.fail(error);
-      }
+      this.scheduler.connectFailed(connection, error);
       this.retire(connection, "bootstrap-failed");
       return;
     }
@@ -190,13 +180,13 @@ export class PoolCore<C extends PooledClient> {
     const onClosed = () => this.retire(connection, "inactive");
     client.closed.then(onClosed, onClosed);
     callHook(() => this.hooks.connect?.(state.key, client, now - connection.startedAt));
-    activate(this, connection);
+    this.scheduler.activate(connection);
   }
 
   /** A validation after inactivity finished. */
   validated(connection: PooledConnection<C>, ok: boolean): void {
     if (connection.state !== Validating) return;
-    if (ok && connection.client!.isActive) activate(this, connection);
+    if (ok && connection.client!.isActive) this.scheduler.activate(connection);
     else this.retire(connection, "validation-failed");
   }
 
@@ -206,8 +196,7 @@ export class PoolCore<C extends PooledClient> {
     const state = connection.route;
     this.discard(connection, reason);
     // The freed capacity goes to the oldest waiter that can use it, this route's or another's.
-    if (state.pending.size > 0) this.starved.add(state);
-    serveStarved(this);
+    this.scheduler.capacityFreed(state);
     this.forgetIfUnused(state);
   }
 
@@ -277,7 +266,7 @@ export class PoolCore<C extends PooledClient> {
       node = following;
     }
     if (next !== Infinity) this.sweeper.armBy(next);
-    serveStarved(this);
+    this.scheduler.serveStarved();
     for (const state of touched) this.forgetIfUnused(state);
   }
 

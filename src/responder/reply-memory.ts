@@ -29,6 +29,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { integerAtLeast } from "../options.ts";
 import { type ReplyHolder, ReplyPressureWatch } from "./reply-pressure.ts";
 
 /**
@@ -76,11 +77,7 @@ export class ReplyMemory {
         `Invalid maxReplyBytes: expected a positive integer, got ${String(limit)}`,
       );
     }
-    if (!Number.isSafeInteger(pressureTimeoutMs) || pressureTimeoutMs < 0) {
-      throw new InvalidArgumentError(
-        `Invalid replyPressureTimeoutMs: expected an integer ≥ 0, got ${String(pressureTimeoutMs)}`,
-      );
-    }
+    integerAtLeast(pressureTimeoutMs, 0, "replyPressureTimeoutMs");
     this.limit = limit;
     this.reserve = Math.floor(limit / RESERVE_DIVISOR);
     this.#pressure = new ReplyPressureWatch(this, pressureTimeoutMs);

@@ -11,6 +11,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { integerAtLeast } from "../options.ts";
 
 export interface ServingLimits {
   /** See `defaultLimits.maxConcurrentRequestsPerConnection`. */
@@ -29,15 +30,8 @@ export function resolveServingLimits(
   if (options === null || typeof options !== "object") {
     throw new InvalidArgumentError(`Invalid ${owner}: expected an object, got ${typeof options}`);
   }
-  const check = (name: keyof ServingLimits, min: number): number => {
-    const value = options[name] ?? defaultLimits[name];
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-      throw new InvalidArgumentError(
-        `Invalid ${owner}.${name}: expected an integer ≥ ${min}, got ${String(options[name])}`,
-      );
-    }
-    return value;
-  };
+  const check = (name: keyof ServingLimits, min: number): number =>
+    integerAtLeast(options[name] ?? defaultLimits[name], min, `${owner}.${name}`);
   return {
     maxConcurrentRequestsPerConnection: check("maxConcurrentRequestsPerConnection", 1),
     maxCancelPaddingBytes: check("maxCancelPaddingBytes", 0),

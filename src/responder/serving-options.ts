@@ -8,6 +8,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { positiveInteger } from "../options.ts";
 import { sharedHandlerErrorLog } from "./handler-error-log.ts";
 import type { HandlerErrorReporter } from "./request-handler.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
@@ -80,10 +81,5 @@ export function resolveServingOptions(
 
 function maxChunks(value: number | undefined, owner: string): number {
   if (value === undefined) return defaultLimits.maxChunksBeingTransferred;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(
-      `Invalid ${owner}.maxChunksBeingTransferred: expected an integer ≥ 1, got ${String(value)}`,
-    );
-  }
-  return value;
+  return positiveInteger(value, `${owner}.maxChunksBeingTransferred`);
 }

@@ -24,8 +24,9 @@
  * @module
  */
 
-import { InvalidArgumentError, LimitError, PayloadError } from "../errors.ts";
+import { LimitError, PayloadError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { positiveInteger } from "../options.ts";
 
 /** The limits a typed-service message is scanned against (defaults in `src/limits.ts`). */
 export interface ServiceDecodeLimits {
@@ -310,14 +311,4 @@ export function resolveServiceDecodeLimits(
     resolved[name] = positiveInteger(value, `${owner}.${name}`);
   }
   return Object.freeze(resolved);
-}
-
-/** `value` when it is an integer ≥ 1. @throws InvalidArgumentError naming `what` otherwise. */
-export function positiveInteger(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(
-      `Invalid ${what}: expected an integer ≥ 1, got ${String(value)}`,
-    );
-  }
-  return value;
 }

@@ -31,11 +31,8 @@ import { describeError, InvalidArgumentError, LimitError, PayloadError } from ".
 import { defaultLimits } from "../limits.ts";
 import type { RpcHandler } from "../responder/rpc-handler.ts";
 import { DETAIL_CHARS, excerpt, quoteExcerpt } from "../excerpt.ts";
-import {
-  positiveInteger,
-  resolveServiceDecodeLimits,
-  type ServiceDecodeLimits,
-} from "./msgpack-scanner.ts";
+import { positiveInteger } from "../options.ts";
+import { resolveServiceDecodeLimits, type ServiceDecodeLimits } from "./msgpack-scanner.ts";
 import {
   decodeServiceRequest,
   encodeServiceFailure,

@@ -8,8 +8,9 @@
  * @module
  */
 
-import { InvalidArgumentError, LimitError } from "../errors.ts";
+import { LimitError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { positiveInteger } from "../options.ts";
 
 /** Connection caps; both default to `defaultLimits`. */
 export interface ConnectionCaps {
@@ -162,11 +163,5 @@ export function remoteIp(remoteAddress: string): string {
 }
 
 function cap(value: number | undefined, fallback: number, what: string, name: string): number {
-  const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < 1) {
-    throw new InvalidArgumentError(
-      `Invalid ${what} option ${name}: expected an integer ≥ 1, got ${String(value)}`,
-    );
-  }
-  return resolved;
+  return positiveInteger(value ?? fallback, `${what} option ${name}`);
 }

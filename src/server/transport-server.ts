@@ -18,6 +18,7 @@ import {
 import { TransportClient } from "../client/transport-client.ts";
 import { ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
+import { nonNegativeNumber } from "../options.ts";
 import type { Listen, Socket, SocketListener } from "../socket.ts";
 import { HandlerErrorLog, type HandlerErrorLogStats } from "../responder/handler-error-log.ts";
 import type { RpcHandler } from "../responder/rpc-handler.ts";
@@ -137,13 +138,10 @@ export class TransportServer {
       // One inbound frame memory budget for every connection (maxInboundFrameBytes, server-wide).
       inboundFrameBudget: resolved.inboundFrameBudget,
     };
-    const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-    if (!Number.isFinite(grace) || grace < 0) {
-      throw new InvalidArgumentError(
-        `Invalid TransportServerOptions.closeGraceMs: expected a number ≥ 0, got ${String(grace)}`,
-      );
-    }
-    this.#closeGraceMs = grace;
+    this.#closeGraceMs = nonNegativeNumber(
+      options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
+      "TransportServerOptions.closeGraceMs",
+    );
     // Over all listeners: `maxConnections` / `maxConnectionsPerAddress` (see `defaultLimits`).
     this.#admission = new ConnectionAdmission(options, "TransportServer");
     observeServerBudget(this.#budget);
