@@ -15,11 +15,16 @@
  *
  * @example
  * ```ts
- * import diagnosticsChannel from "node:diagnostics_channel";
- * import { ferryChannelNames } from "ferry-transport/observability";
- * import "ferry-transport/node"; // connects the channels to diagnostics_channel
+ * import {
+ *   FerryEventListeners,
+ *   ferryChannelNames,
+ *   installFerryEventSink,
+ * } from "ferry-transport/observability";
  *
- * diagnosticsChannel.subscribe(ferryChannelNames.connectionOpen, (message) => {
+ * // Any runtime; in Node, importing "ferry-transport/node" publishes on diagnostics_channel too.
+ * const events = new FerryEventListeners();
+ * installFerryEventSink(events);
+ * events.subscribe(ferryChannelNames.connectionOpen, (message) => {
  *   console.log("connection opened", message);
  * });
  * ```
