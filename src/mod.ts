@@ -22,6 +22,7 @@
 export * from "./errors.ts";
 export type * from "./socket.ts";
 export { defaultLimits, type Limits } from "./limits.ts";
+export type { Clock, TimerHandle } from "./clock.ts";
 export { type CallOptions, type DisposeDeadline, watchDeadline } from "./deadline.ts";
 export {
   type ChunkFetchFailure,
@@ -69,7 +70,6 @@ export {
   HandlerErrorLog,
   type HandlerErrorLogOptions,
   type HandlerErrorLogStats,
-  type LogClock,
 } from "./responder/handler-error-log.ts";
 
 export {

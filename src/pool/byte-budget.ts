@@ -16,8 +16,8 @@ import { InvalidArgumentError, TimeoutError } from "../errors.ts";
 import { DeadlineQueues } from "./deadline-queue.ts";
 import type { Expirable } from "./deadline-queue.ts";
 import { IntrusiveList, ListNode } from "./intrusive-list.ts";
-import type { PoolClock } from "./pool-clock.ts";
-import { systemClock } from "./pool-clock.ts";
+import type { Clock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
 
 /** Bytes held against a {@linkcode ByteBudget}; release exactly once (extra calls are no-ops). */
 export class ByteReservation implements Disposable {
@@ -87,7 +87,7 @@ export class ByteBudget {
   #inFlight = 0;
 
   /** `name` appears in error messages (e.g. the route key). */
-  constructor(maxBytes: number, options: { name?: string; clock?: PoolClock } = {}) {
+  constructor(maxBytes: number, options: { name?: string; clock?: Clock } = {}) {
     if (!(maxBytes === Infinity || (Number.isSafeInteger(maxBytes) && maxBytes >= 1))) {
       throw new InvalidArgumentError(
         `Cannot create a byte budget: maxBytes must be an integer ≥ 1 or Infinity, received ${

@@ -15,8 +15,8 @@
  * @module
  */
 
-import type { PoolClock } from "./pool-clock.ts";
-import { systemClock } from "./pool-clock.ts";
+import type { Clock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
 import { RearmableTimer } from "./rearmable-timer.ts";
 
 /**
@@ -41,7 +41,7 @@ class DeadlineQueue {
   readonly timeoutMs: number;
   readonly timer: RearmableTimer;
 
-  constructor(timeoutMs: number, clock: PoolClock, onFire: () => void) {
+  constructor(timeoutMs: number, clock: Clock, onFire: () => void) {
     this.timeoutMs = timeoutMs;
     this.timer = new RearmableTimer(clock, onFire);
   }
@@ -78,7 +78,7 @@ class DeadlineQueue {
 
 /** Per-timeout FIFO queues of expirables, each with one timer. */
 export class DeadlineQueues<T extends Expirable> {
-  readonly #clock: PoolClock;
+  readonly #clock: Clock;
   readonly #onExpire: (item: T, timeoutMs: number) => void;
   readonly #batch: boolean;
   readonly #queues = new Map<number, DeadlineQueue>();
@@ -89,7 +89,7 @@ export class DeadlineQueues<T extends Expirable> {
   #last: DeadlineQueue | undefined = undefined;
 
   constructor(
-    clock: PoolClock,
+    clock: Clock,
     onExpire: (item: T, timeoutMs: number) => void,
     options: { batchClockReads?: boolean } = {},
   ) {

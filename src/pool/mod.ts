@@ -25,7 +25,7 @@ export {
   type RouteOptions,
 } from "./pool-options.ts";
 export type { PoolStats, RouteStats } from "./pool-stats.ts";
-export type { PoolClock, TimerHandle } from "./pool-clock.ts";
+export type { Clock, TimerHandle } from "../clock.ts";
 export { ByteBudget, type ByteReservation } from "./byte-budget.ts";
 export {
   chainInterceptors,

@@ -17,7 +17,7 @@
 
 import type { CallOptions } from "../deadline.ts";
 import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../errors.ts";
-import type { PoolClock } from "./pool-clock.ts";
+import type { Clock } from "../clock.ts";
 import type {
   BootstrapContext,
   ClientBootstrap,
@@ -47,13 +47,13 @@ export class PoolConnector<C extends PooledClient> {
   readonly #connect: Connector<C>;
   readonly #bootstraps: readonly ClientBootstrap<C>[];
   readonly #bootstrapTimeoutMs: number;
-  readonly #clock: PoolClock;
+  readonly #clock: Clock;
   readonly #abort = new AbortController();
   /** The signals of connects, bootstraps and validations in progress; `abort()` aborts them. */
   readonly #children = new Set<AbortController>();
   readonly #inFlight = new Set<Promise<unknown>>();
 
-  constructor(options: ConnectionPoolOptions<C>, clock: PoolClock) {
+  constructor(options: ConnectionPoolOptions<C>, clock: Clock) {
     this.#connect = options.connector;
     this.#bootstraps = [...(options.bootstraps ?? [])];
     for (const [index, bootstrap] of this.#bootstraps.entries()) {

@@ -12,8 +12,8 @@ import { InvalidArgumentError } from "../errors.ts";
 import { ConnectBackoff } from "./connect-backoff.ts";
 import { IntrusiveList } from "./intrusive-list.ts";
 import { LeaseScheduler } from "./lease-scheduler.ts";
-import type { PoolClock } from "./pool-clock.ts";
-import { systemClock } from "./pool-clock.ts";
+import type { Clock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
 import { PoolConnector } from "./pool-connector.ts";
 import { PoolClosedError, PoolTimeoutError } from "./pool-errors.ts";
 import type { LeaseOwner } from "./pool-lease.ts";
@@ -55,7 +55,7 @@ export function callHook(run: () => void): void {
 /** State and lifecycle shared by the pool's parts. */
 export class PoolCore<C extends PooledClient> {
   readonly options: ConnectionPoolOptions<C>;
-  readonly clock: PoolClock;
+  readonly clock: Clock;
   readonly hooks: PoolHooks<C>;
   readonly validator: ConnectionValidator<C> | undefined;
   readonly validationTimeoutMs: number;

@@ -12,7 +12,7 @@
 import type { CallOptions } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import type { PoolClock } from "./pool-clock.ts";
+import type { Clock } from "../clock.ts";
 import type { Route } from "./route.ts";
 
 /** The part of a client the pool relies on. `TransportClient` satisfies it. */
@@ -53,7 +53,7 @@ export type ClientBootstrap<C> = (client: C, context: BootstrapContext) => Promi
 export interface PooledConnectionInfo {
   readonly routeKey: string;
   readonly peerFeatures: ReadonlySet<string>;
-  /** Clock times (see `PoolClock.now`). */
+  /** Clock times (see `Clock.now`). */
   readonly createdAt: number;
   readonly idleSince: number;
 }
@@ -147,7 +147,7 @@ export interface ConnectionPoolOptions<C extends PooledClient> extends RouteOpti
   readonly routes?: Readonly<Record<string, RouteOptions>>;
   readonly hooks?: PoolHooks<C>;
   /** Time source; tests inject a controllable one. */
-  readonly clock?: PoolClock;
+  readonly clock?: Clock;
   /** Random source in [0, 1) for backoff jitter. Default `Math.random`. */
   readonly random?: () => number;
 }

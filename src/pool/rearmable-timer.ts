@@ -6,16 +6,16 @@
  * @module
  */
 
-import type { PoolClock, TimerHandle } from "./pool-clock.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 
 /** A single pending wake-up at a clock time. */
 export class RearmableTimer {
-  readonly #clock: PoolClock;
+  readonly #clock: Clock;
   readonly #onFire: () => void;
   #handle: TimerHandle | undefined = undefined;
   #at = Infinity;
 
-  constructor(clock: PoolClock, onFire: () => void) {
+  constructor(clock: Clock, onFire: () => void) {
     this.#clock = clock;
     this.#onFire = onFire;
   }

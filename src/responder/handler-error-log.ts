@@ -15,33 +15,9 @@
 
 import { describeError } from "../errors.ts";
 import { DETAIL_CHARS, excerpt } from "../excerpt.ts";
-import { unrefTimer } from "../deadline.ts";
+import { type Clock, systemClock } from "../clock.ts";
 import { defaultLimits } from "../limits.ts";
 import type { HandlerErrorReporter } from "./request-handler.ts";
-
-/**
- * Time and one-shot timers, injectable for tests (the shape of the pool's `PoolClock`, which this
- * layer may not import).
- */
-export interface LogClock {
-  /** Monotonic milliseconds (any origin). */
-  now(): number;
-  /** Calls `callback` once after `delayMs`. */
-  setTimer(callback: () => void, delayMs: number): unknown;
-  /** Cancels a timer armed by `setTimer`. */
-  clearTimer(handle: unknown): void;
-}
-
-/** Real time; timers never keep the process alive (a summary is not worth waiting for). */
-const realClock: LogClock = {
-  now: () => performance.now(),
-  setTimer(callback, delayMs) {
-    const timer = setTimeout(callback, delayMs);
-    unrefTimer(timer);
-    return timer;
-  },
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 export interface HandlerErrorLogOptions {
   /** Lines written per interval (default `defaultLimits.handlerErrorLogLines`). */
@@ -51,7 +27,7 @@ export interface HandlerErrorLogOptions {
   /** Where lines go (default `console.warn`). */
   readonly write?: (line: string) => void;
   /** Time and timers (default real time, unref'd timers). */
-  readonly clock?: LogClock;
+  readonly clock?: Clock;
   /**
    * A reporter of the application's: every failure goes to it as it comes (it decides what to
    * log) and is only counted here; nothing is written.
@@ -87,7 +63,7 @@ export class HandlerErrorLog {
   readonly #lines: number;
   readonly #intervalMs: number;
   readonly #write: (line: string) => void;
-  readonly #clock: LogClock;
+  readonly #clock: Clock;
   readonly #forward: HandlerErrorReporter | undefined;
   #windowStart = -Infinity;
   #windowLines = 0;
@@ -103,7 +79,7 @@ export class HandlerErrorLog {
     this.#lines = options.lines ?? defaultLimits.handlerErrorLogLines;
     this.#intervalMs = options.intervalMs ?? defaultLimits.handlerErrorLogIntervalMs;
     this.#write = options.write ?? ((line) => console.warn(line));
-    this.#clock = options.clock ?? realClock;
+    this.#clock = options.clock ?? systemClock;
     this.#forward = options.forward;
   }
 

@@ -26,7 +26,7 @@ import {
 import { SERVICE_REQUEST_MAGIC } from "../../src/rpc/rpc-envelope.ts";
 import { encodePayload } from "../../src/rpc/rpc-codec.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
-import { FakeClock } from "./pool/fake-clock.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
 const echo = defineService("limits.echo", {
   echo: method<unknown, unknown>(),

@@ -9,7 +9,7 @@ import { InvalidArgumentError, TimeoutError } from "../../../src/errors.ts";
 import { ByteBudget } from "../../../src/pool/byte-budget.ts";
 import { DeadlineQueues, type Expirable } from "../../../src/pool/deadline-queue.ts";
 import { IntrusiveList, ListNode } from "../../../src/pool/intrusive-list.ts";
-import { FakeClock, settle } from "./fake-clock.ts";
+import { FakeClock, settle } from "../../helpers/fake-clock.ts";
 import { harness, track } from "./pool-harness.ts";
 
 test("reservations are granted while they fit, then in FIFO order as bytes come back", async () => {

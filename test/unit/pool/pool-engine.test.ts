@@ -25,7 +25,7 @@ import type { ChunkLocation } from "../../../src/pool/retrying-chunk-fetcher.ts"
 import { transportConnector } from "../../../src/pool/transport-connector.ts";
 import type { Connect } from "../../../src/socket.ts";
 import { settle } from "../../helpers/engine-fixtures.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../helpers/fake-clock.ts";
 import { chunkBytes, startServer } from "./pool-fixtures.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);

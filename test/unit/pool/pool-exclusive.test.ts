@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { InvalidArgumentError } from "../../../src/errors.ts";
 import { PoolTimeoutError } from "../../../src/pool/pool-errors.ts";
 import { PoolClosedError } from "../../../src/pool/pool-errors.ts";
-import { settle } from "./fake-clock.ts";
+import { settle } from "../../helpers/fake-clock.ts";
 import { harness, track } from "./pool-harness.ts";
 
 const exclusive = { maxStreamsPerConnection: 1 } as const;

@@ -7,7 +7,7 @@
 
 import { ConnectionPool } from "../../../src/pool/connection-pool.ts";
 import type { ConnectionPoolOptions } from "../../../src/pool/pool-options.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../helpers/fake-clock.ts";
 import { type FakeClient, FakeConnector } from "./fake-pool-client.ts";
 
 export interface Harness {

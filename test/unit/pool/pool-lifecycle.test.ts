@@ -9,7 +9,7 @@ import { AuthError, InvalidArgumentError, TimeoutError } from "../../../src/erro
 import { ConnectionPool } from "../../../src/pool/connection-pool.ts";
 import type { PooledConnectionInfo } from "../../../src/pool/pool-options.ts";
 import { routeKey } from "../../../src/pool/route.ts";
-import { settle } from "./fake-clock.ts";
+import { settle } from "../../helpers/fake-clock.ts";
 import type { FakeClient } from "./fake-pool-client.ts";
 import { harness } from "./pool-harness.ts";
 

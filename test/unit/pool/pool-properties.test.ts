@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { ConnectError } from "../../../src/errors.ts";
 import { ConnectionPool } from "../../../src/pool/connection-pool.ts";
 import type { PoolLease } from "../../../src/pool/pool-lease.ts";
-import { FakeClock } from "./fake-clock.ts";
+import { FakeClock } from "../../helpers/fake-clock.ts";
 import { type FakeClient, FakeConnector } from "./fake-pool-client.ts";
 
 const routes = ["a", "b"] as const;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConnectError, InvalidArgumentError } from "../../../src/errors.ts";
-import { settle } from "./fake-clock.ts";
+import { settle } from "../../helpers/fake-clock.ts";
 import { harness, track } from "./pool-harness.ts";
 
 test("a burst of 10 000 concurrent leases to an empty route shares one connect", async () => {

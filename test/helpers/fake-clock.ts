@@ -1,11 +1,11 @@
 /**
- * A hand-driven clock for pool tests: time moves only when the test calls `advance`, and timers
+ * A hand-driven clock for tests: time moves only when the test calls `advance`, and timers
  * due by then run in deadline order. `pendingTimers` lets tests assert that nothing is left armed.
  *
  * @module
  */
 
-import type { PoolClock, TimerHandle } from "../../../src/pool/pool-clock.ts";
+import type { Clock, TimerHandle } from "../../src/clock.ts";
 
 interface FakeTimer {
   readonly id: number;
@@ -13,7 +13,7 @@ interface FakeTimer {
   readonly callback: () => void;
 }
 
-export class FakeClock implements PoolClock {
+export class FakeClock implements Clock {
   #now = 1_000;
   #nextId = 1;
   readonly #timers = new Map<number, FakeTimer>();
