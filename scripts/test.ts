@@ -8,9 +8,14 @@
  *    runtime's refusal code, under `bun test` (Bun runs `node:test` files; they say where a check
  *    cannot run there).
  *
+ * Two lanes run side by side: the Node runner (the longest part, most of it waiting on sockets,
+ * browsers and child processes) streams its output live, while the static checks, then Deno, then
+ * Bun run in the second lane, whose output is printed as a block when each step ends. Each part
+ * prints how long it took. `--serial` runs the parts one after another instead.
+ *
  * Each static check counts as one test. The last line is `N passed, M failed` over all of them;
  * the exit status is 0 only when nothing failed. `--only static|node|deno|bun` runs one part;
- * extra arguments after `--` are test file filters (substrings of the path).
+ * other arguments are test file filters (substrings of the path).
  *
  * @module
  */
@@ -32,11 +37,42 @@ interface Tally {
 }
 const tally: Tally = { passed: 0, failed: 0, failures: [] };
 
+/** Where a lane's output goes: live to the terminal, or held and printed as one block. */
+interface Sink {
+  write(text: string): void;
+  /** Prints what was held (a no-op for a live sink). */
+  flush(): void;
+}
+
+const live: Sink = { write: (text) => process.stdout.write(text), flush: () => {} };
+
+function heldSink(): Sink {
+  let held = "";
+  return {
+    write: (text) => {
+      held += text;
+    },
+    flush: () => {
+      process.stdout.write(held);
+      held = "";
+    },
+  };
+}
+
+/** Runs `part`, then prints how long it took through `out`. */
+async function timed(out: Sink, name: string, part: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  await part();
+  out.write(`── ${name} took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  out.flush();
+}
+
 function run(
   command: string,
   args: string[],
-  options: { capture?: boolean; env?: Record<string, string> } = {},
+  options: { capture?: boolean; env?: Record<string, string>; out?: Sink } = {},
 ): Promise<{ code: number; output: string }> {
+  const out = options.out ?? live;
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: root,
@@ -44,13 +80,13 @@ function run(
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    const forward = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+    const forward = (chunk: Buffer) => {
       const text = chunk.toString();
       if (options.capture) output += text;
-      stream.write(text);
+      out.write(text);
     };
-    child.stdout.on("data", forward(process.stdout));
-    child.stderr.on("data", forward(process.stderr));
+    child.stdout.on("data", forward);
+    child.stderr.on("data", forward);
     child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
     child.on("error", (error) => {
       process.stderr.write(`could not start ${command}: ${error.message}\n`);
@@ -74,26 +110,31 @@ function findTests(dir: string, filters: string[]): string[] {
   return filters.length ? out.filter((f) => filters.some((x) => f.includes(x))) : out;
 }
 
-async function staticCheck(name: string, command: string, args: string[]): Promise<void> {
-  process.stdout.write(`\n── ${name}: ${[command, ...args].join(" ")}\n`);
-  const { code } = await run(command, args);
+async function staticCheck(
+  out: Sink,
+  name: string,
+  command: string,
+  args: string[],
+): Promise<void> {
+  out.write(`\n── ${name}: ${[command, ...args].join(" ")}\n`);
+  const { code } = await run(command, args, { out });
   if (code === 0) {
     tally.passed++;
-    process.stdout.write(`── ${name}: ok\n`);
+    out.write(`── ${name}: ok\n`);
   } else {
     tally.failed++;
     tally.failures.push(`check ${name} (exit ${code})`);
   }
 }
 
-async function staticChecks(): Promise<void> {
-  await staticCheck("format", bin("deno"), ["fmt", "--check"]);
-  await staticCheck("lint", bin("deno"), ["lint"]);
-  await staticCheck("tsc", bin("tsc"), ["--noEmit", "-p", "."]);
+async function staticChecks(out: Sink): Promise<void> {
+  await staticCheck(out, "format", bin("deno"), ["fmt", "--check"]);
+  await staticCheck(out, "lint", bin("deno"), ["lint"]);
+  await staticCheck(out, "tsc", bin("tsc"), ["--noEmit", "-p", "."]);
   const entries = [...Object.values(readJson("deno.json").exports as Record<string, string>)];
-  await staticCheck("deno check", bin("deno"), ["check", ...entries]);
+  await staticCheck(out, "deno check", bin("deno"), ["check", ...entries]);
   const outDir = mkdtempSync(join(tmpdir(), "ferry-dist-"));
-  await staticCheck("build", bin("tsc"), ["-p", "tsconfig.build.json", "--outDir", outDir]);
+  await staticCheck(out, "build", bin("tsc"), ["-p", "tsconfig.build.json", "--outDir", outDir]);
   rmSync(outDir, { recursive: true, force: true });
 }
 
@@ -101,14 +142,14 @@ function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(root, path), "utf8"));
 }
 
-async function nodeTests(filters: string[]): Promise<void> {
+async function nodeTests(out: Sink, filters: string[]): Promise<void> {
   const files = [
     ...findTests("test/unit", filters),
     ...findTests("test/node", filters),
     ...findTests("test/browser", filters),
   ];
   if (files.length === 0) return;
-  process.stdout.write(`\n── node: ${files.length} test files\n`);
+  out.write(`\n── node: ${files.length} test files\n`);
   const tapDir = mkdtempSync(join(tmpdir(), "ferry-tap-"));
   const tap = join(tapDir, "node.tap");
   const { code } = await run(process.execPath, [
@@ -122,7 +163,7 @@ async function nodeTests(filters: string[]): Promise<void> {
     "--test-reporter=tap",
     `--test-reporter-destination=${tap}`,
     ...files,
-  ]);
+  ], { out });
   const text = existsSync(tap) ? readFileSync(tap, "utf8") : "";
   rmSync(tapDir, { recursive: true, force: true });
   const pass = Number(/^# pass (\d+)$/m.exec(text)?.[1] ?? 0);
@@ -137,13 +178,14 @@ async function nodeTests(filters: string[]): Promise<void> {
   }
 }
 
-async function denoTests(filters: string[]): Promise<void> {
+async function denoTests(out: Sink, filters: string[]): Promise<void> {
   const files = [...findTests("test/unit", filters), ...findTests("test/deno", filters)];
   if (files.length === 0) return;
-  process.stdout.write(`\n── deno: ${files.length} test files\n`);
+  out.write(`\n── deno: ${files.length} test files\n`);
   const { code, output } = await run(bin("deno"), ["test", "-A", "--no-check", ...files], {
     capture: true,
     env: { NO_COLOR: "1" },
+    out,
   });
   const summary = /^(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/m.exec(
     output,
@@ -163,21 +205,21 @@ async function denoTests(filters: string[]): Promise<void> {
 const BUN_TESTS =
   /^test\/node\/(conformance-node-[^/]+|adapters-node-tls|tls-certificate|ws-connect-tls)\.test\.ts$/;
 
-async function bunTests(filters: string[]): Promise<void> {
+async function bunTests(out: Sink, filters: string[]): Promise<void> {
   const files = findTests("test/node", filters).filter((file) => BUN_TESTS.test(file));
   if (files.length === 0) return;
-  process.stdout.write(`\n── bun: ${files.length} test files\n`);
+  out.write(`\n── bun: ${files.length} test files\n`);
   const { code, output } = await run(
     bin("bun"),
     ["test", "--timeout=180000", ...files.map((file) => `./${file}`)],
-    { capture: true, env: { NO_COLOR: "1" } },
+    { capture: true, env: { NO_COLOR: "1" }, out },
   );
   const count = (word: string) =>
     Number(new RegExp(`^ *(\\d+) ${word}$`, "m").exec(output)?.[1] ?? 0);
   const pass = count("pass");
   const fail = count("fail");
   const skip = count("skip");
-  if (skip > 0) process.stdout.write(`── bun: ${skip} skipped, each listed above with why\n`);
+  if (skip > 0) out.write(`── bun: ${skip} skipped, each listed above with why\n`);
   tally.passed += pass;
   tally.failed += fail;
   if (fail > 0) tally.failures.push(`bun: ${fail} failed`);
@@ -195,13 +237,26 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const onlyIndex = argv.indexOf("--only");
   const only = onlyIndex >= 0 ? argv[onlyIndex + 1] : undefined;
-  const dashDash = argv.indexOf("--");
-  const filters = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
+  // Filters are the arguments that are neither flags nor the value of --only (npm strips the
+  // `--` of `npm test -- x`, so a filter may come with or without it).
+  const filters = argv.filter((arg, i) => !arg.startsWith("--") && i !== onlyIndex + 1);
+  const serial = argv.includes("--serial") || only !== undefined;
   const started = Date.now();
-  if (!only || only === "static") await staticChecks();
-  if (!only || only === "node") await nodeTests(filters);
-  if (!only || only === "deno") await denoTests(filters);
-  if (!only || only === "bun") await bunTests(filters);
+  const wanted = (part: string) => !only || only === part;
+  const nodeLane = async (out: Sink) => {
+    if (wanted("node")) await timed(out, "node", () => nodeTests(out, filters));
+  };
+  const otherLane = async (out: Sink) => {
+    if (wanted("static")) await timed(out, "static checks", () => staticChecks(out));
+    if (wanted("deno")) await timed(out, "deno", () => denoTests(out, filters));
+    if (wanted("bun")) await timed(out, "bun", () => bunTests(out, filters));
+  };
+  if (serial) {
+    await otherLane(live);
+    await nodeLane(live);
+  } else {
+    await Promise.all([nodeLane(live), otherLane(heldSink())]);
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(`\n── finished in ${seconds} s\n`);
   for (const f of tally.failures) process.stdout.write(`   failed: ${f}\n`);
