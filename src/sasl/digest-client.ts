@@ -12,7 +12,7 @@
  * @module
  */
 
-import { AuthError } from "../errors.ts";
+import { AuthError, describeError, ProtocolError } from "../errors.ts";
 import {
   digestValue,
   excerpt,
@@ -66,12 +66,21 @@ export class DigestMd5Client {
     return this.#ha1;
   }
 
-  /** Answers the server's challenge; throws `AuthError` for a challenge Spark would not send. */
+  /**
+   * Answers the server's challenge. Throws `AuthError` for a well-formed challenge Spark would not
+   * send (the exchange failed), `ProtocolError` for text that is no DIGEST-MD5 challenge at all
+   * (the peer does not speak SASL), so a caller tells the two apart by class, not by message.
+   */
   respond(challengeToken: Uint8Array): Uint8Array {
     if (this.#stage !== "initial") throw new AuthError("DIGEST-MD5 client: challenged twice");
     const { appId, qop } = this.#options;
     const text = decoder.decode(challengeToken);
-    const fields = parseDirectives(text, "challenge");
+    let fields: Map<string, string>;
+    try {
+      fields = parseDirectives(text, "challenge");
+    } catch (error) {
+      throw new ProtocolError(describeError(error), { cause: error });
+    }
     const fail = (why: string): never => {
       throw new AuthError(
         `SASL authentication of appId '${appId}' failed: ${why} (challenge ${

@@ -117,9 +117,8 @@ export function sparkSaslBootstrap(options: SparkSaslClientOptions): SparkSaslBo
     try {
       response = digest.respond(challenge);
     } catch (error) {
-      if (error instanceof AuthError && error.message.startsWith("SASL authentication")) {
-        throw error;
-      }
+      // A well-formed challenge this client refuses: the digest client's error says why.
+      if (error instanceof AuthError) throw error;
       throw new AuthError(
         `SASL authentication of appId '${appId}' to ${peer} failed: the reply to the SASL hello ` +
           `is not a DIGEST-MD5 challenge (does the server run Spark SASL?): ${
