@@ -10,6 +10,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
+
 /** A little-endian 32-bit word of `bytes` at `p`. */
 function word(bytes: Uint8Array, p: number): number {
   return bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24);
@@ -200,7 +202,11 @@ export class Md5 {
 
   /** Feeds `data`; returns this for chaining. */
   update(data: Uint8Array | string): this {
-    if (this.#done) throw new Error("Md5.update after digest");
+    if (this.#done) {
+      throw new InvalidArgumentError(
+        "Md5.update after digest: an MD5 is updated only before its digest is read",
+      );
+    }
     const bytes = typeof data === "string" ? utf8.encode(data) : data;
     this.#total += bytes.byteLength;
     let offset = 0;

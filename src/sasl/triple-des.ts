@@ -11,6 +11,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from "../errors.ts";
+
 // deno-fmt-ignore
 const PC1 = [
   57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27, 19, 11, 3,
@@ -109,7 +111,9 @@ function reversed(keys: Int32Array): Int32Array {
  */
 function schedule(key: Uint8Array, direction: "encrypt" | "decrypt"): Int32Array {
   if (key.byteLength !== 24 && key.byteLength !== 8) {
-    throw new RangeError(`A 3DES key is 24 bytes (or 8 for single DES), got ${key.byteLength}`);
+    throw new InvalidArgumentError(
+      `A 3DES key is 24 bytes (or 8 for single DES), got ${key.byteLength}`,
+    );
   }
   const k1 = roundKeys(key, 0);
   const k2 = key.byteLength === 8 ? k1 : roundKeys(key, 8);
@@ -241,7 +245,9 @@ export class TripleDesCbc {
   readonly #chain = new Int32Array(2);
 
   constructor(key: Uint8Array, iv: Uint8Array, direction: "encrypt" | "decrypt") {
-    if (iv.byteLength !== 8) throw new RangeError(`A 3DES IV is 8 bytes, got ${iv.byteLength}`);
+    if (iv.byteLength !== 8) {
+      throw new InvalidArgumentError(`A 3DES IV is 8 bytes, got ${iv.byteLength}`);
+    }
     this.#keys = schedule(key, direction);
     this.#decrypt = direction === "decrypt";
     const view = new DataView(iv.buffer, iv.byteOffset, 8);
@@ -252,7 +258,9 @@ export class TripleDesCbc {
   /** Transforms `data` (a multiple of 8 bytes) into `out` (same length; may be `data`). */
   update(data: Uint8Array, out: Uint8Array = new Uint8Array(data.byteLength)): Uint8Array {
     if (data.byteLength % 8 !== 0 || out.byteLength < data.byteLength) {
-      throw new RangeError(`3DES-CBC works on whole 8-byte blocks, got ${data.byteLength} bytes`);
+      throw new InvalidArgumentError(
+        `3DES-CBC works on whole 8-byte blocks, got ${data.byteLength} bytes`,
+      );
     }
     cbc(data, out, data.byteLength, this.#keys, this.#chain, this.#decrypt);
     return out.subarray(0, data.byteLength);
