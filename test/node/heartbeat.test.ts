@@ -14,8 +14,8 @@ import { ConnectionClosedError, TimeoutError } from "../../src/errors.ts";
 import {
   ferryHeartbeatBootstrap,
   startFerryHeartbeat,
-} from "../../src/liveness/ferry-heartbeat.ts";
-import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
+} from "../../src/extensions/ferry-heartbeat.ts";
+import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
 import type { BootstrapContext } from "../../src/pool/pool-options.ts";
 import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";

@@ -17,8 +17,8 @@ import { installFerryEventSink } from "../../src/observability/event-sink.ts";
 import { currentInstruments } from "../../src/observability/instruments.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
 import { defaultLimits } from "../../src/limits.ts";
-import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
-import { startFerryHeartbeat } from "../../src/liveness/ferry-heartbeat.ts";
+import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
+import { startFerryHeartbeat } from "../../src/extensions/ferry-heartbeat.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
 
 class ManualReader extends MetricReader {
