@@ -64,7 +64,8 @@ export type SharedSecretBootstrap = (
  *
  * @example
  * ```ts
- * import { ferryCancelBootstrap, sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { ferryCancelBootstrap } from "ferry-transport/extensions";
  * import { ConnectionPool, type Route } from "ferry-transport/pool";
  * import { tcpConnect } from "ferry-transport/node";
  *
