@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { describeError } from "../src/errors.ts";
+import { ferryResponder } from "../src/extensions/ferry-responder.ts";
 import { fileService } from "../src/files/file-service.ts";
 import { fileServiceImplementation } from "../src/files/file-service-handler.ts";
 import { ServiceRouter } from "../src/rpc/service-router.ts";
@@ -153,7 +154,12 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     fileService,
     fileServiceImplementation(catalog, streams),
   );
-  const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+  // A Ferry server: pings answered, cancels of abandoned fetches applied, trace contexts consumed.
+  const server = new TransportServer({
+    rpcHandler: router,
+    streamManager: streams,
+    interceptor: ferryResponder,
+  });
   const listeners: SocketListener[] = [];
   let gateway: RunningServeGateway | undefined;
   /** Which flag chose the port being bound, for "address in use". */

@@ -21,6 +21,8 @@
  */
 
 import { crc32 } from "../src/checksum/crc32.ts";
+import { chainInterceptors } from "../src/client/chain-interceptors.ts";
+import { ferryResponder } from "../src/extensions/ferry-responder.ts";
 import type { Peer } from "../src/responder/peer.ts";
 import { InvalidArgumentError, LimitError } from "../src/errors.ts";
 import { defaultLimits } from "../src/limits.ts";
@@ -191,7 +193,13 @@ export function createInteropServer(
     ...(maxOneWayLog === undefined ? {} : { maxOneWayLog }),
   });
   const served = { ...serverOptions, rpcHandler, streamManager };
-  return new TransportServer(secure === undefined ? served : secure(served));
+  // A Ferry server answers Ferry's extensions (ping, cancel, trace context); a SASL gate installs
+  // them itself, behind the gate.
+  return new TransportServer(
+    secure === undefined
+      ? { ...served, interceptor: chainInterceptors(ferryResponder, served.interceptor) }
+      : secure(served),
+  );
 }
 
 /** Chunks of an `open:` stream, produced one at a time as they are fetched. */

@@ -35,6 +35,7 @@ export const LIBRARY_ENTRIES: readonly string[] = [
   "src/pool/mod.ts",
   "src/rpc/mod.ts",
   "src/files/mod.ts",
+  "src/extensions/mod.ts",
   "src/gateway/mod.ts",
   "src/sasl/mod.ts",
   "src/observability/mod.ts",

@@ -1,11 +1,12 @@
 /**
  * Ferry: one TypeScript transport for Node, Deno and browsers, byte-compatible with Apache Spark's
  * `network-common` wire protocol. This is the package's main entry, small enough to hold in one's
- * head: the errors, the client and the server, serving chunks and streams, the limits, and Ferry's
- * extensions (cancel, heartbeat, trace context, shared-secret auth). The larger parts have entries
- * of their own:
+ * head: the errors, the client and the server, serving chunks and streams, the limits, the
+ * interceptor mechanism extensions plug into, and Ferry's shared-secret auth. The larger parts have
+ * entries of their own:
  *
- * - `ferry-transport/pool`: `ConnectionPool`, routes, leases, ping validation, retrying fetches;
+ * - `ferry-transport/pool`: `ConnectionPool`, routes, leases, retrying fetches;
+ * - `ferry-transport/extensions`: Ferry's ping, heartbeat, cancel and chunk trace context;
  * - `ferry-transport/rpc`: typed services over msgpack (`defineService`, `serviceClient`);
  * - `ferry-transport/files`: the file service and the verifying, resumable download;
  * - `ferry-transport/gateway`: the WebSocket gateway that lets browsers reach TCP servers;
@@ -48,6 +49,7 @@ export {
 export { TransportClient, type UploadOptions } from "./client/transport-client.ts";
 export type { ChunkConsumer } from "./client/chunk-fetches.ts";
 export type { ClientOptions, InboundInterceptor } from "./client/client-options.ts";
+export { chainInterceptors } from "./client/chain-interceptors.ts";
 export type { ClientStats } from "./client/client-stats.ts";
 export type { ByteStream } from "./connection/inbound-body.ts";
 export type { BodyData } from "./connection/body-source.ts";
@@ -97,30 +99,6 @@ export {
   type SharedSecretServerOptions,
 } from "./auth/mod.ts";
 
-export {
-  ferryHeartbeatBootstrap,
-  type FerryHeartbeatOptions,
-  startFerryHeartbeat,
-  type StopHeartbeat,
-} from "./liveness/ferry-heartbeat.ts";
-
-/**
- * Ferry's cancel extension: tell a Ferry peer that an abandoned chunk fetch or stream request is
- * no longer wanted, so it stops producing the reply. Only for peers known to be Ferry:
- * `enableFerryCancel(client)` for one connection, `ferryCancelBootstrap()` for pooled connections
- * whose `peerFeatures` contain `"ferry"`, `sendFerryCancel` for one explicit cancel.
- */
-export {
-  type CancelTarget,
-  type DisableFerryCancel,
-  enableFerryCancel,
-  ferryCancelBootstrap,
-  sendFerryCancel,
-} from "./cancel/ferry-cancel.ts";
 export { webSocketOver } from "./websocket/client-connect.ts";
 export type { WebSocketOverOptions } from "./websocket/client-connect.ts";
 export { WebSocketProtocolError } from "./websocket/frame-parser.ts";
-export {
-  enableFerryTraceContext,
-  ferryTraceContextBootstrap,
-} from "./trace-context/chunk-trace-context.ts";

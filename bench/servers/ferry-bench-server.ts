@@ -12,7 +12,7 @@ import { webSocketListen } from "../../adapters/node/ws-listen.ts";
 import type { Listen } from "../../src/socket.ts";
 import { benchCertificate } from "./bench-certificate.ts";
 import { createFerryBenchServer, type FerryBenchServerOptions } from "./ferry-bench-service.ts";
-import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
+import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
 import { benchHost, type RunningServer } from "./running-server.ts";
 import { webSocketHighWaterMark } from "./raw-blast-protocol.ts";
 

@@ -8,7 +8,8 @@
  */
 
 import type { InboundInterceptor } from "../client/client-options.ts";
-import { chainInterceptors, ferryPingResponder } from "../client/ferry-ping.ts";
+import { chainInterceptors } from "../client/chain-interceptors.ts";
+import { ferryResponder } from "../extensions/ferry-responder.ts";
 import type { Peer } from "../responder/peer.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { RpcHandler } from "../responder/rpc-handler.ts";
@@ -64,8 +65,9 @@ export interface ServerGate {
 
 /**
  * `options` with `gate` installed: the handler wrapped, then the interceptors in order — the
- * gate, Ferry's ping responder (authenticated peers may validate with pings), and any interceptor
- * `options` already had. Both gates' `serverOptions`.
+ * gate, Ferry's extensions (`ferryResponder`: a client that authenticated treats its peer as
+ * Ferry, so it may ping, cancel and send trace contexts), and any interceptor `options` already
+ * had. Both gates' `serverOptions`.
  */
 export function gatedServerOptions<T extends TransportServerOptions>(
   gate: ServerGate,
@@ -74,6 +76,6 @@ export function gatedServerOptions<T extends TransportServerOptions>(
   return {
     ...options,
     rpcHandler: gate.wrapHandler(options.rpcHandler),
-    interceptor: chainInterceptors(gate.interceptor, ferryPingResponder, options.interceptor),
+    interceptor: chainInterceptors(gate.interceptor, ferryResponder, options.interceptor),
   };
 }

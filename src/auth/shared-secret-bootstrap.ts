@@ -26,8 +26,8 @@ import {
   describeBody,
   encodeControl,
 } from "../protocol/ferry-control.ts";
-import { FERRY_PEER_FEATURE } from "../client/ferry-ping.ts";
-import type { RpcCapableClient } from "../client/ferry-ping.ts";
+import type { RpcCapableClient } from "../client/rpc-capable-client.ts";
+import { FERRY_PEER_FEATURE } from "../extensions/ferry-peer.ts";
 import type { BootstrapContext } from "../pool/pool-options.ts";
 import {
   encodeHello,
@@ -64,7 +64,8 @@ export type SharedSecretBootstrap = (
  *
  * @example
  * ```ts
- * import { ferryCancelBootstrap, sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { ferryCancelBootstrap } from "ferry-transport/extensions";
  * import { ConnectionPool, type Route } from "ferry-transport/pool";
  * import { tcpConnect } from "ferry-transport/node";
  *

@@ -171,8 +171,8 @@ export class SharedSecretServer {
 
   /**
    * Server options with the gate installed: the handler wrapped, then the interceptors in order —
-   * this gate, Ferry's ping responder (authenticated peers may validate with pings), and any
-   * interceptor `options` already had.
+   * this gate, Ferry's extensions (`ferryResponder`: authenticated peers may ping, cancel and send
+   * trace contexts), and any interceptor `options` already had.
    */
   serverOptions<T extends TransportServerOptions>(options: T): T {
     return gatedServerOptions(this, options);

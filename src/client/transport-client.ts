@@ -32,6 +32,7 @@ import { defaultLimits } from "../limits.ts";
 import { type Int64, type Message, MessageType } from "../protocol/messages.ts";
 import type { Peer } from "../responder/peer.ts";
 import { RequestHandler } from "../responder/request-handler.ts";
+import type { ServedRequest } from "../responder/served-request.ts";
 import type { Connect, Socket, SocketClosed, SocketInfo } from "../socket.ts";
 import {
   type ClientOptions,
@@ -400,6 +401,25 @@ export class TransportClient implements Peer {
       );
     }
     return this.#abandoned.add(listener);
+  }
+
+  /**
+   * For extensions that let the peer withdraw a request (Ferry's cancel, installed as an
+   * interceptor): stops serving the peer's chunk fetch or stream request named by `request`, as if
+   * its requester had gone — its reply is not produced or sent, its source is released and its
+   * budget and serving slots are freed. Returns whether exactly one such request was being served.
+   * Counted in `stats()` (`cancelsReceived`, `cancelsApplied`).
+   */
+  cancelServing(request: ServedRequest): boolean {
+    return this.#requests.cancelServing(request);
+  }
+
+  /**
+   * For extensions: reports a failure that cannot be sent to the peer (a malformed extension
+   * message, say) to this connection's `onHandlerError`, counted in `stats().handlerErrors`.
+   */
+  reportError(error: unknown, context: string): void {
+    this.#requests.reportError(error, context);
   }
 
   /** Counters: requests in flight, dropped late replies, traffic. */

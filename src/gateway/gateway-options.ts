@@ -8,7 +8,7 @@
 import type { ClientOptions } from "../client/client-options.ts";
 import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import type { FerryHeartbeatOptions } from "../liveness/ferry-heartbeat.ts";
+import type { FerryHeartbeatOptions } from "../extensions/ferry-heartbeat.ts";
 import { defaultLimits } from "../limits.ts";
 import { integerAtLeast } from "../options.ts";
 import { MIN_FRAME_LENGTH } from "../protocol/frame-limits.ts";

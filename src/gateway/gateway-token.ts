@@ -23,7 +23,7 @@ import {
   controlKind,
   describeBody,
 } from "../protocol/ferry-control.ts";
-import type { RpcCapableClient } from "../client/ferry-ping.ts";
+import type { RpcCapableClient } from "../client/rpc-capable-client.ts";
 import type { UpgradeRequest } from "../socket.ts";
 
 /** Control kind of the browser's credential, and of the gateway's acceptance. */

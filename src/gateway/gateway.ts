@@ -31,7 +31,7 @@
 
 import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { ferryHeartbeatBootstrap } from "../liveness/ferry-heartbeat.ts";
+import { ferryHeartbeatBootstrap } from "../extensions/ferry-heartbeat.ts";
 import { ConnectionPool } from "../pool/connection-pool.ts";
 import type { PoolLease } from "../pool/pool-lease.ts";
 import type { RouteOptions } from "../pool/pool-options.ts";

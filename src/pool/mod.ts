@@ -1,6 +1,7 @@
 /**
  * The connection pool: `ConnectionPool` and what goes with it — routes, leases, stats, the byte
- * budget, Ferry's ping validation, the `TransportClient` connector and the retrying chunk fetcher.
+ * budget, the `TransportClient` connector and the retrying chunk fetcher (Ferry's ping validation
+ * is in `ferry-transport/extensions`).
  * The package's `ferry-transport/pool` entry.
  *
  * @module
@@ -27,13 +28,7 @@ export {
 export type { PoolStats, RouteStats } from "./pool-stats.ts";
 export type { Clock, TimerHandle } from "../clock.ts";
 export { ByteBudget, type ByteReservation } from "./byte-budget.ts";
-export {
-  chainInterceptors,
-  ferryPing,
-  ferryPingResponder,
-  type RpcCapableClient,
-} from "../client/ferry-ping.ts";
-export { ferryPingValidator } from "./ferry-ping-validator.ts";
+export type { RpcCapableClient } from "../client/rpc-capable-client.ts";
 export { transportConnector } from "./transport-connector.ts";
 export {
   type ChunkFetchingClient,

@@ -18,13 +18,13 @@
  * A Ferry server consumes control requests in an inbound interceptor and answers them itself; its
  * `RpcHandler` never sees them. A plain Spark server would hand them to its handler, so a Ferry
  * client only sends them to a peer known to be Ferry (configured, or learned by completing Ferry's
- * authentication) — see `src/client/ferry-ping.ts` — and every reply is checked to be the matching control
+ * authentication) — see `src/extensions/` — and every reply is checked to be the matching control
  * reply (an echo server returning the request verbatim is not mistaken for a Ferry peer).
  *
  * Kinds: 0x01 ping / 0x81 pong (8-byte nonce echoed); 0x10 auth hello / 0x90 auth challenge;
  * 0x11 auth proof / 0x91 auth ok (see `src/auth/`); 0x20 cancel chunk / 0x21 cancel stream, which
- * travel in OneWayMessage bodies and have no reply (see `src/cancel/`); 0x22 the trace context of a
- * chunk fetch, a OneWayMessage too (see `src/observability/chunk-trace-context.ts`).
+ * travel in OneWayMessage bodies and have no reply (see `src/extensions/`); 0x22 the trace context
+ * of a chunk fetch, a OneWayMessage too (see `src/observability/chunk-trace-message.ts`).
  *
  * @module
  */

@@ -15,8 +15,10 @@
  *   room; until then accepted requests wait as small records.
  * - Requests beyond `maxConcurrentRequestsPerConnection` (waiting records included) are refused at
  *   once with their failure reply (`src/limits.ts` says why refusal rather than backpressure).
- * - Ferry cancels (`src/cancel/`) never reach the handler; the reply producers apply them. A
- *   cancel naming nothing, or several requests at once, is ignored (counted in `stats`).
+ * - {@linkcode RequestHandler.cancelServing} stops serving a chunk fetch or stream request whose
+ *   requester gave up; the reply producers apply it. It is the generic operation an extension
+ *   calls (Ferry's cancel, `src/extensions/`, decodes the peer's message in an interceptor). One
+ *   naming nothing, or several requests at once, is ignored (counted in `stats`).
  * - MergedBlockMetaRequest → RpcFailure (not supported by Ferry's server).
  *
  * Without an RpcHandler (a plain client) requests are refused the same way; nothing a handler
@@ -27,8 +29,6 @@ import type { Peer } from "./peer.ts";
 import { describeValue } from "../connection/body-source.ts";
 import type { Connection, RequestSide } from "../connection/connection.ts";
 import type { InboundBody } from "../connection/inbound-body.ts";
-import { decodeCancel, isCancel } from "../protocol/ferry-cancel-message.ts";
-import { isChunkTraceContext } from "../observability/chunk-trace-message.ts";
 import { describeError, TransportError } from "../errors.ts";
 import {
   type ChunkFetchRequest,
@@ -40,6 +40,7 @@ import {
 } from "../protocol/messages.ts";
 import { ChunkFetchReplies } from "./chunk-fetch-replies.ts";
 import { ReplyGate } from "./reply-gate.ts";
+import type { ServedRequest } from "./served-request.ts";
 import type { ReplyHost } from "./reply-host.ts";
 import type { RpcHandler } from "./rpc-handler.ts";
 import type { StreamManager } from "./stream-manager.ts";
@@ -66,9 +67,9 @@ export interface RequestHandlerStats {
   readonly shedRequests: number;
   /** Requests refused because `maxConcurrentRequestsPerConnection` were being served. */
   readonly refusedRequests: number;
-  /** Ferry cancels received from the peer. */
+  /** Requests to stop serving (`cancelServing`, e.g. Ferry cancels received from the peer). */
   readonly cancelsReceived: number;
-  /** Ferry cancels that stopped a request being served (the others came too late). */
+  /** Of those, the ones that stopped a request being served (the others came too late). */
   readonly cancelsApplied: number;
 }
 
@@ -244,12 +245,6 @@ export class RequestHandler implements RequestSide {
   }
 
   #oneWay(message: OneWayMessage): void {
-    // A Ferry peer's chunk trace context: for the connection's tap only, never the application.
-    if (isChunkTraceContext(message.body)) return;
-    if (isCancel(message.body)) {
-      this.#cancel(message.body);
-      return;
-    }
     const handler = this.#rpcHandler;
     if (handler === undefined) {
       this.#reportHandlerError(
@@ -299,20 +294,24 @@ export class RequestHandler implements RequestSide {
     chunks.serve(streamId, chunkIndex);
   }
 
-  /** A Ferry cancel from the peer. Malformed ones are reported and ignored. */
-  #cancel(body: Uint8Array): void {
+  /**
+   * Stops serving `request`, whose requester no longer wants the reply: a queued reply is dropped
+   * (a chunk) or failed in order (a stream), a source being read is released, a body on the wire
+   * is finished with padding or the connection reset (`maxCancelPaddingBytes`); budget and serving
+   * slots are freed. Returns whether a request was being served under that name (exactly one).
+   */
+  cancelServing(request: ServedRequest): boolean {
     this.#cancelsReceived++;
-    let target;
-    try {
-      target = decodeCancel(body);
-    } catch (error) {
-      this.#reportHandlerError(error, "Ferry cancel");
-      return;
-    }
-    const applied = target.kind === "chunk"
-      ? (this.#chunks?.cancel(target.streamId, target.chunkIndex) ?? false)
-      : (this.#streams?.cancel(target.streamId, cancelledBy(this.#connection.peer)) ?? false);
+    const applied = request.kind === "chunk"
+      ? (this.#chunks?.cancel(request.streamId, request.chunkIndex) ?? false)
+      : (this.#streams?.cancel(request.streamId, cancelledBy(this.#connection.peer)) ?? false);
     if (applied) this.#cancelsApplied++;
+    return applied;
+  }
+
+  /** Reports `error` like a handler failure that cannot be sent (counted in `handlerErrors`). */
+  reportError(error: unknown, context: string): void {
+    this.#reportHandlerError(error, context);
   }
 
   #replyHost(): ReplyHost {
@@ -372,7 +371,7 @@ export class RequestHandler implements RequestSide {
 type TransferHookFn = (this: StreamManager, id: Int64 | string, client?: Peer) => void;
 
 function cancelledBy(peer: string): TransportError {
-  return new TransportError(`Cancelled by the peer ${peer} (Ferry cancel)`);
+  return new TransportError(`Cancelled by the peer ${peer}`);
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

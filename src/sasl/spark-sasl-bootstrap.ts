@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { RpcCapableClient } from "../client/ferry-ping.ts";
+import type { RpcCapableClient } from "../client/rpc-capable-client.ts";
 import { AuthError, describeError, InvalidArgumentError, RemoteError } from "../errors.ts";
 import type { BootstrapContext } from "../pool/pool-options.ts";
 import type { SocketInfo } from "../socket.ts";

@@ -15,7 +15,7 @@ import { createInteropServer } from "../../interop/interop-handler.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { GatewayCloseCode } from "../../src/gateway/close-codes.ts";
 import { authenticateToGateway } from "../../src/gateway/gateway-token.ts";
-import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
+import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
 
 const ORIGIN = "http://app.test";
 const TOKEN = "deno-gateway-test-token";

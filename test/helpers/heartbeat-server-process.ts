@@ -9,7 +9,7 @@
 
 import process from "node:process";
 import { tcpListen } from "../../adapters/node/tcp.ts";
-import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
+import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 
 const host = process.argv[2];

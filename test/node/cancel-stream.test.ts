@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
-import { enableFerryCancel } from "../../src/cancel/ferry-cancel.ts";
+import { enableFerryCancel, ferryCancelResponder } from "../../src/extensions/ferry-cancel.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { LimitError } from "../../src/errors.ts";
 import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
@@ -58,6 +58,7 @@ async function setup(maxCancelPaddingBytes?: number) {
   const server = new TransportServer({
     rpcHandler: { receive: (_client, message) => message },
     streamManager: manager,
+    interceptor: ferryCancelResponder,
     ...(maxCancelPaddingBytes === undefined ? {} : { maxCancelPaddingBytes }),
   });
   const listener = await server.listen(tcpListen({ host: "127.0.0.1", port: 0 }));

@@ -19,7 +19,7 @@ import type { TransportClient } from "../../src/client/transport-client.ts";
 import { GatewayCloseCode } from "../../src/gateway/close-codes.ts";
 import { gatewayTokenBootstrap } from "../../src/gateway/gateway-token.ts";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
-import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
+import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
 import { transportConnector } from "../../src/pool/transport-connector.ts";
 import type { TransportServer } from "../../src/server/transport-server.ts";
 import WebSocket from "ws";

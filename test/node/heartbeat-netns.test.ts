@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { tcpConnect } from "../../adapters/node/tcp.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionClosedError, TimeoutError } from "../../src/errors.ts";
-import { startFerryHeartbeat } from "../../src/liveness/ferry-heartbeat.ts";
+import { startFerryHeartbeat } from "../../src/extensions/ferry-heartbeat.ts";
 import { utf8 } from "../helpers/engine-fixtures.ts";
 
 const INTERVAL_MS = 250;

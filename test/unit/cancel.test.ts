@@ -7,12 +7,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeCancel, encodeCancel, isCancel } from "../../src/protocol/ferry-cancel-message.ts";
+import { decodeCancel, encodeCancel, isCancel } from "../../src/extensions/ferry-cancel-message.ts";
 import {
   enableFerryCancel,
   ferryCancelBootstrap,
+  ferryCancelResponder,
   sendFerryCancel,
-} from "../../src/cancel/ferry-cancel.ts";
+} from "../../src/extensions/ferry-cancel.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { InvalidArgumentError, LimitError, ProtocolError } from "../../src/errors.ts";
 import type { BootstrapContext } from "../../src/pool/pool-options.ts";
@@ -87,7 +88,11 @@ test("wire form: 21-byte chunk cancel, 13+n-byte stream cancel, round trip, type
 test("aborted chunk fetches free their slots at once and their late bytes are never sent", async () => {
   const pending: ((bytes: Uint8Array) => void)[] = [];
   const manager = new OneForOneStreamManager();
-  const served = serve({ rpcHandler: echo, streamManager: manager });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    interceptor: ferryCancelResponder,
+  });
   const source = {
     chunkCount: 10,
     getChunk: (index: number) =>
@@ -127,7 +132,11 @@ test("aborted chunk fetches free their slots at once and their late bytes are ne
 
 test("cancelling a chunk of an in-order stream releases the stream and its source", async () => {
   const manager = new OneForOneStreamManager();
-  const served = serve({ rpcHandler: echo, streamManager: manager });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    interceptor: ferryCancelResponder,
+  });
   const source = new GatedSource(1024);
   const id = manager.registerStream(served.serverSide, source);
   enableFerryCancel(served.client);
@@ -160,7 +169,11 @@ test("a stream request waiting for its turn is failed in order; its body release
       return { byteLength: 5, body: [utf8("later")] };
     },
   });
-  const served = serve({ rpcHandler: echo, streamManager: manager });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    interceptor: ferryCancelResponder,
+  });
   enableFerryCancel(served.client);
   try {
     const first = served.client.stream("first");
@@ -190,7 +203,11 @@ test("a body on the wire with a small rest is padded; the source is not read aga
   const manager = new OneForOneStreamManager({
     openNamedStream: () => ({ byteLength: length, body: source, release: () => released++ }),
   });
-  const served = serve({ rpcHandler: echo, streamManager: manager });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    interceptor: ferryCancelResponder,
+  });
   try {
     const stream = served.client.stream("slow");
     await until(() => source.waiting === 1, "the first read");
@@ -223,6 +240,7 @@ test("a body on the wire with more left than maxCancelPaddingBytes resets the co
   const served = serve({
     rpcHandler: echo,
     streamManager: manager,
+    interceptor: ferryCancelResponder,
     maxCancelPaddingBytes: 64 * 1024,
   });
   enableFerryCancel(served.client);
@@ -261,6 +279,7 @@ test("ambiguous and unknown cancels are ignored; malformed ones are reported", a
   const served = serve({
     rpcHandler: echo,
     streamManager: manager,
+    interceptor: ferryCancelResponder,
     onHandlerError: (error) => errors.push(String(error)),
   });
   try {
@@ -271,9 +290,11 @@ test("ambiguous and unknown cancels are ignored; malformed ones are reported", a
     sendFerryCancel(served.client, { kind: "stream", streamId: "nobody" });
     sendFerryCancel(served.client, { kind: "chunk", streamId: 42, chunkIndex: 1 });
     served.client.send(encodeCancel({ kind: "stream", streamId: "x" }).subarray(0, 12));
-    await until(() => served.serverSide.stats().cancelsReceived === 4, "four cancels");
+    // The malformed one never reaches the responder's cancelServing: it is reported instead.
+    await until(() => errors.length === 1, "the malformed cancel reported");
+    assert.equal(served.serverSide.stats().cancelsReceived, 3);
     assert.equal(served.serverSide.stats().cancelsApplied, 0);
-    assert.equal(errors.length, 1);
+    assert.equal(served.serverSide.stats().handlerErrors, 1);
     assert.match(errors[0]!, /Malformed Ferry cancel/);
     for (const gate of gates) gate({ byteLength: 2, body: [utf8("ok")] });
     assert.equal(text(await readAll(await a)), "ok");

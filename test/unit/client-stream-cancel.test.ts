@@ -6,8 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeCancel, isCancel } from "../../src/protocol/ferry-cancel-message.ts";
-import { enableFerryCancel } from "../../src/cancel/ferry-cancel.ts";
+import { decodeCancel, isCancel } from "../../src/extensions/ferry-cancel-message.ts";
+import { enableFerryCancel } from "../../src/extensions/ferry-cancel.ts";
 import { type AbandonedRequest, TransportClient } from "../../src/client/transport-client.ts";
 import { type Message, MessageType, type RpcRequest } from "../../src/protocol/messages.ts";
 import { pattern, RawPeer, settle, text, utf8 } from "../helpers/engine-fixtures.ts";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HEARTBEAT_JITTER, jitteredIntervalMs } from "../../src/liveness/ferry-heartbeat.ts";
+import { HEARTBEAT_JITTER, jitteredIntervalMs } from "../../src/extensions/ferry-heartbeat.ts";
 
 test("each wait between pings stays within intervalMs ± HEARTBEAT_JITTER", () => {
   assert.ok(HEARTBEAT_JITTER >= 0.1 && HEARTBEAT_JITTER <= 0.2);

@@ -10,7 +10,7 @@ import { runInteropChecks } from "../../interop/checks.ts";
 import { GatewayCloseCode } from "../../src/gateway/close-codes.ts";
 import { authenticateToGateway } from "../../src/gateway/gateway-token.ts";
 import { encodeControl } from "../../src/protocol/ferry-control.ts";
-import { ferryPing } from "../../src/client/ferry-ping.ts";
+import { ferryPing } from "../../src/extensions/ferry-ping.ts";
 import { RemoteError } from "../../src/errors.ts";
 import { memoryGateway } from "../helpers/gateway-fixture.ts";
 

@@ -59,7 +59,7 @@ const belowPool = [
   "src/server/",
 ];
 /** Layers above the pool and the client: never imported from below them. */
-const abovePool = ["pool", "rpc", "gateway", "files", "liveness", "auth"];
+const abovePool = ["pool", "rpc", "gateway", "files", "extensions", "auth", "sasl"];
 
 test("the protocol, connection, responder, client and server layers never import the pool or anything above", () => {
   const offences: string[] = [];
@@ -103,15 +103,17 @@ const folderRanks: Record<string, number> = {
   client: 5,
   server: 6,
   pool: 6,
-  cancel: 7,
-  liveness: 7,
+  // Ferry's optional extensions (ping, heartbeat, cancel, chunk trace context): they plug into the
+  // core above through its generic hooks (interceptors, bootstraps, validators, `onAbandoned`,
+  // `cancelServing`); nothing at rank 6 or below knows them.
+  extensions: 7,
   rpc: 7,
-  auth: 7,
-  "trace-context": 7,
-  sasl: 8,
+  // The authentication gates install the extensions' responder (`ferryResponder`).
+  auth: 8,
+  sasl: 9,
   files: 8,
   gateway: 8,
-  mod: 9,
+  mod: 10,
 };
 
 function folderOf(file: string): string {

@@ -17,9 +17,10 @@ import { installFerryEventSink } from "../../src/observability/event-sink.ts";
 import { currentInstruments } from "../../src/observability/instruments.ts";
 import { MessageType } from "../../src/protocol/messages.ts";
 import { defaultLimits } from "../../src/limits.ts";
-import { ferryPingResponder } from "../../src/client/ferry-ping.ts";
-import { startFerryHeartbeat } from "../../src/liveness/ferry-heartbeat.ts";
+import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
+import { startFerryHeartbeat } from "../../src/extensions/ferry-heartbeat.ts";
 import { memoryNetwork } from "../helpers/memory-socket.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
 class ManualReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -210,10 +211,13 @@ test("heartbeat round trips are measured", async () => {
     });
     await server.listen(network.listen);
     const client = await TransportClient.connect(network.connect);
-    const stop = startFerryHeartbeat(client, { intervalMs: 5, timeoutMs: 10_000 });
+    // The heartbeat's timers run on a hand-driven clock: each advance sends one ping.
+    const clock = new FakeClock();
+    const stop = startFerryHeartbeat(client, { intervalMs: 5, timeoutMs: 10_000, clock });
     let beats = 0;
     for (let i = 0; i < 400 && beats < 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      clock.advance(10);
+      await new Promise((resolve) => setTimeout(resolve, 0));
       beats = count(await points(reader, "ferry.heartbeat.rtt"), {});
     }
     stop();

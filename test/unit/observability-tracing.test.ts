@@ -28,7 +28,10 @@ import {
 import { encodePayload } from "../../src/rpc/rpc-codec.ts";
 import { traceparentOf, withTraceparent } from "../../src/rpc/rpc-envelope.ts";
 import { parseTraceparent } from "../../src/observability/tracing.ts";
-import { enableFerryTraceContext } from "../../src/trace-context/chunk-trace-context.ts";
+import {
+  enableFerryTraceContext,
+  ferryTraceContextResponder,
+} from "../../src/extensions/ferry-trace-context.ts";
 import {
   decodeChunkTraceContext,
   encodeChunkTraceContext,
@@ -162,6 +165,8 @@ test("Ferry's chunk trace context makes a fetch's server span the client span's 
         },
       },
       streamManager: streams,
+      // The server side of the extension: consumes the trace context once the tap has read it.
+      interceptor: ferryTraceContextResponder,
     });
     await server.listen(network.listen);
     const correlated = await TransportClient.connect(network.connect);

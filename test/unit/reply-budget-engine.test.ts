@@ -6,7 +6,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { enableFerryCancel, sendFerryCancel } from "../../src/cancel/ferry-cancel.ts";
+import {
+  enableFerryCancel,
+  ferryCancelResponder,
+  sendFerryCancel,
+} from "../../src/extensions/ferry-cancel.ts";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import type { Int64 } from "../../src/protocol/messages.ts";
 import type { Peer } from "../../src/responder/peer.ts";
@@ -68,7 +72,12 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 test("an unread connection holds one window of chunk bytes; the rest wait unread", async () => {
   const manager = new CountingManager(MiB);
   const budget = new TransferBudget(10_000, { replyWindowBytes: 4 * MiB }, 64 * MiB);
-  const served = serve({ rpcHandler: echo, streamManager: manager, transferBudget: budget });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    transferBudget: budget,
+    interceptor: ferryCancelResponder,
+  });
   try {
     served.clientSocket.pause(); // the client never reads its socket
     const fetches = Array.from({ length: 100 }, (_, i) => served.client.fetchChunk(1, i));
@@ -103,7 +112,12 @@ test("a cancelled waiting fetch never reads; a cancelled read gives its bytes ba
   const manager = new CountingManager(MiB);
   manager.hold = true;
   const budget = new TransferBudget(10_000, { replyWindowBytes: 2 * MiB }, 64 * MiB);
-  const served = serve({ rpcHandler: echo, streamManager: manager, transferBudget: budget });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    transferBudget: budget,
+    interceptor: ferryCancelResponder,
+  });
   enableFerryCancel(served.client);
   try {
     const controller = new AbortController();
@@ -134,7 +148,12 @@ test("a connection closing drops its waiting fetches and gives back every byte",
   const manager = new CountingManager(MiB);
   manager.hold = true;
   const budget = new TransferBudget(10_000, { replyWindowBytes: 3 * MiB }, 64 * MiB);
-  const served = serve({ rpcHandler: echo, streamManager: manager, transferBudget: budget });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    transferBudget: budget,
+    interceptor: ferryCancelResponder,
+  });
   try {
     const fetches = Array.from({ length: 50 }, (_, i) => served.client.fetchChunk(1, i));
     await until(() => manager.parked === 3, "three reads in the window");
@@ -156,7 +175,12 @@ test("a connection closing drops its waiting fetches and gives back every byte",
 test("stream requests open their source only with room; a waiting one can be cancelled", async () => {
   const manager = new CountingManager(MiB);
   const budget = new TransferBudget(10_000, { replyWindowBytes: 4 * MiB }, 64 * MiB);
-  const served = serve({ rpcHandler: echo, streamManager: manager, transferBudget: budget });
+  const served = serve({
+    rpcHandler: echo,
+    streamManager: manager,
+    transferBudget: budget,
+    interceptor: ferryCancelResponder,
+  });
   try {
     served.clientSocket.pause();
     const streams = Array.from({ length: 20 }, (_, i) => served.client.stream(`s${i}`));

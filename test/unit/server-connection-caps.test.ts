@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { sendFerryCancel } from "../../src/cancel/ferry-cancel.ts";
+import { ferryCancelResponder, sendFerryCancel } from "../../src/extensions/ferry-cancel.ts";
 import { InvalidArgumentError, LimitError, RemoteError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
@@ -107,6 +107,7 @@ test("the connection keeps reading at the cap: a cancel gets through and frees a
     rpcHandler: { receive: (_c, m) => m },
     streamManager: manager,
     maxConcurrentRequestsPerConnection: 2,
+    interceptor: ferryCancelResponder,
   });
   try {
     const id = manager.registerStream(served.serverSide, {

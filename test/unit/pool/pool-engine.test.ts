@@ -13,12 +13,9 @@ import type { TransportClient } from "../../../src/client/transport-client.ts";
 import { ConnectionClosedError, RemoteError } from "../../../src/errors.ts";
 import { ConnectionPool } from "../../../src/pool/connection-pool.ts";
 import { ControlKind, controlKind } from "../../../src/protocol/ferry-control.ts";
-import {
-  chainInterceptors,
-  ferryPing,
-  ferryPingResponder,
-} from "../../../src/client/ferry-ping.ts";
-import { ferryPingValidator } from "../../../src/pool/ferry-ping-validator.ts";
+import { chainInterceptors } from "../../../src/client/chain-interceptors.ts";
+import { ferryPing, ferryPingResponder } from "../../../src/extensions/ferry-ping.ts";
+import { ferryPingValidator } from "../../../src/extensions/ferry-ping-validator.ts";
 import type { ConnectionPoolOptions } from "../../../src/pool/pool-options.ts";
 import { fetchChunksWithRetry } from "../../../src/pool/retrying-chunk-fetcher.ts";
 import type { ChunkLocation } from "../../../src/pool/retrying-chunk-fetcher.ts";

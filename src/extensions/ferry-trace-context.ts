@@ -8,17 +8,23 @@
  * F5 46 45 52 52 59 00 01 22 · streamId int64 · chunkIndex int32 · traceparent (55 ASCII bytes)
  * ```
  *
- * (Wire form: `src/observability/chunk-trace-message.ts`.) A Ferry server never hands it to the application (the request handler drops it); its tap makes
- * the fetch's SERVER span a child of the client's span. A Spark peer never receives it.
+ * The wire form (`src/observability/chunk-trace-message.ts`) stays with the connection's tap, which
+ * encodes it on the client and reads it on the server (below the connection layer, it sees every
+ * message before any interceptor): the tap makes the fetch's SERVER span a child of the client's
+ * span. {@linkcode ferryTraceContextResponder} then consumes the message so the application never
+ * sees it. A Spark peer never receives it.
  *
  * @module
  */
 
+import type { InboundInterceptor } from "../client/client-options.ts";
 import type { TransportClient } from "../client/transport-client.ts";
-import { FERRY_PEER_FEATURE } from "../client/ferry-ping.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import type { ClientBootstrap } from "../pool/pool-options.ts";
+import { isChunkTraceContext } from "../observability/chunk-trace-message.ts";
 import { tapOf } from "../observability/observe.ts";
+import type { ClientBootstrap } from "../pool/pool-options.ts";
+import { MessageType } from "../protocol/messages.ts";
+import { FERRY_PEER_FEATURE } from "./ferry-peer.ts";
 
 /**
  * Sends the trace context of this client's traced chunk fetches to its peer, which must be a Ferry
@@ -28,7 +34,8 @@ import { tapOf } from "../observability/observe.ts";
  *
  * @example
  * ```ts
- * import { enableFerryTraceContext, TransportClient } from "ferry-transport";
+ * import { TransportClient } from "ferry-transport";
+ * import { enableFerryTraceContext } from "ferry-transport/extensions";
  * import { tcpConnect } from "ferry-transport/node";
  *
  * // With an OpenTelemetry tracer registered, the server's span of a fetch joins the caller's trace.
@@ -61,11 +68,8 @@ export function enableFerryTraceContext(client: TransportClient): boolean {
  *
  * @example
  * ```ts
- * import {
- *   ferryTraceContextBootstrap,
- *   sharedSecretBootstrap,
- *   TransportClient,
- * } from "ferry-transport";
+ * import { sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { ferryTraceContextBootstrap } from "ferry-transport/extensions";
  * import { ConnectionPool, type Route } from "ferry-transport/pool";
  * import { tcpConnect } from "ferry-transport/node";
  *
@@ -86,3 +90,24 @@ export function ferryTraceContextBootstrap(): ClientBootstrap<TransportClient> {
     if (context.peerFeatures.has(FERRY_PEER_FEATURE)) enableFerryTraceContext(client);
   };
 }
+
+/**
+ * Server side: consumes the chunk trace contexts a Ferry peer sends (OneWayMessages, control kind
+ * 0x22) after the connection's tap has read them, so the application's `RpcHandler` never sees
+ * them. Install it as (part of) the server's `interceptor`; `ferryResponder`
+ * (`ferry-responder.ts`) installs it with the other Ferry extensions.
+ *
+ * @example
+ * ```ts
+ * import { TransportServer } from "ferry-transport";
+ * import { ferryTraceContextResponder } from "ferry-transport/extensions";
+ *
+ * const server = new TransportServer({
+ *   rpcHandler: { receive: (_client, body) => body },
+ *   interceptor: ferryTraceContextResponder,
+ * });
+ * await server.close();
+ * ```
+ */
+export const ferryTraceContextResponder: InboundInterceptor = (message) =>
+  message.type === MessageType.OneWayMessage && isChunkTraceContext(message.body);

@@ -3,7 +3,7 @@
  * died without a FIN or RST, a path that silently drops everything — within `intervalMs ×
  * (1 + HEARTBEAT_JITTER) + timeoutMs`, even while nothing else is in flight.
  *
- * About every `intervalMs` the client sends a Ferry ping (`src/client/ferry-ping.ts`: an RpcRequest with a
+ * About every `intervalMs` the client sends a Ferry ping (`ferry-ping.ts`: an RpcRequest with a
  * control body that a Ferry server answers in its interceptor, never calling the application's
  * handler). A ping not answered within `timeoutMs` closes the connection with a `TimeoutError`, so
  * everything in flight fails at once and the pool replaces it. One timer and at most one ping in
@@ -17,24 +17,28 @@
  * {@linkcode ferryHeartbeatBootstrap} start it on pooled connections whose `peerFeatures` contain
  * `"ferry"` (configured per route, or learned by Ferry's authentication). Where the server side
  * runs the heartbeat is up to the client; the server's idle deadline cleans up after clients that
- * vanish.
+ * vanish. Both waits (between pings, and for a pong) are timers of the injectable `Clock`
+ * (`options.clock`, default `systemClock`), so tests drive them by hand.
  *
  * @module
  */
 
 import type { TransportClient } from "../client/transport-client.ts";
-import { unrefTimer } from "../deadline.ts";
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { describeError, InvalidArgumentError, TimeoutError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
-import { FERRY_PEER_FEATURE, ferryPing } from "../client/ferry-ping.ts";
-import type { ClientBootstrap } from "../pool/pool-options.ts";
 import { observeHeartbeat } from "../observability/observe.ts";
+import type { ClientBootstrap } from "../pool/pool-options.ts";
+import { FERRY_PEER_FEATURE } from "./ferry-peer.ts";
+import { ferryPing } from "./ferry-ping.ts";
 
 export interface FerryHeartbeatOptions {
   /** Time between pings. Default `defaultLimits.heartbeatIntervalMs`. */
   readonly intervalMs?: number;
   /** A ping unanswered this long closes the connection. Default `defaultLimits.heartbeatTimeoutMs`. */
   readonly timeoutMs?: number;
+  /** The clock both waits run on (default `systemClock`); tests pass a hand-driven one. */
+  readonly clock?: Clock;
 }
 
 /** Stops a heartbeat (idempotent); it also stops by itself when the connection closes. */
@@ -62,9 +66,39 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return resolved;
 }
 
+function checkClock(clock: Clock | undefined): Clock {
+  if (clock === undefined) return systemClock;
+  if (
+    clock === null || typeof clock.setTimer !== "function" ||
+    typeof clock.clearTimer !== "function"
+  ) {
+    throw new InvalidArgumentError(
+      `Invalid FerryHeartbeatOptions.clock: expected a Clock (setTimer, clearTimer), got ${
+        clock === null ? "null" : typeof clock
+      }`,
+    );
+  }
+  return clock;
+}
+
 /**
  * Starts pinging `client`'s peer, which must be a Ferry server (it answers pings in an
- * interceptor). A missed pong closes the connection with a `TimeoutError` as the cause.
+ * interceptor: `ferryPingResponder`). A missed pong closes the connection with a `TimeoutError`
+ * as the cause. Returns a function that stops it.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { startFerryHeartbeat } from "ferry-transport/extensions";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const client = await TransportClient.connect(tcpConnect({ host: "127.0.0.1", port: 7337 }));
+ * // A ping about every 5 s; no pong within 2 s closes the connection (half-open detected).
+ * const stop = startFerryHeartbeat(client, { intervalMs: 5_000, timeoutMs: 2_000 });
+ * client.closed.then(({ error }) => console.log("closed", error));
+ * stop();
+ * await client.close();
+ * ```
  */
 export function startFerryHeartbeat(
   client: TransportClient,
@@ -72,26 +106,43 @@ export function startFerryHeartbeat(
 ): StopHeartbeat {
   const intervalMs = positive(options.intervalMs, defaultLimits.heartbeatIntervalMs, "intervalMs");
   const timeoutMs = positive(options.timeoutMs, defaultLimits.heartbeatTimeoutMs, "timeoutMs");
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const clock = checkClock(options.clock);
+  // One timer at a time: the wait before the next ping, or the wait for the pong of this one.
+  let timer: TimerHandle | undefined;
   let stopped = false;
+  const clear = () => {
+    if (timer !== undefined) clock.clearTimer(timer);
+    timer = undefined;
+  };
   const stop = () => {
     stopped = true;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    clear();
   };
   const arm = () => {
     if (stopped || !client.isActive) return;
-    timer = setTimeout(beat, jitteredIntervalMs(intervalMs));
-    unrefTimer(timer);
+    timer = clock.setTimer(beat, jitteredIntervalMs(intervalMs));
   };
   const beat = () => {
     timer = undefined;
     if (stopped || !client.isActive) return;
     const started = performance.now();
-    ferryPing(client, { timeoutMs }).then(() => {
+    const pong = new AbortController();
+    timer = clock.setTimer(() => {
+      timer = undefined;
+      pong.abort(
+        new TimeoutError(
+          `No Ferry pong from ${client.remoteAddress} within ${timeoutMs} ms`,
+          timeoutMs,
+        ),
+      );
+    }, timeoutMs);
+    ferryPing(client, { signal: pong.signal }).then(() => {
+      clear();
+      if (stopped) return;
       observeHeartbeat(client.remoteAddress, started);
       arm();
     }, (error) => {
+      clear();
       if (stopped || !client.isActive) return;
       observeHeartbeat(client.remoteAddress, started, error);
       stop();
@@ -114,12 +165,32 @@ export function startFerryHeartbeat(
  * A pool bootstrap that starts the heartbeat on connections to peers known to be Ferry (their
  * `peerFeatures` contain `"ferry"`), and does nothing for any other peer. List it after the
  * bootstrap that authenticates (which is how a peer may become known as Ferry).
+ *
+ * @example
+ * ```ts
+ * import { sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { ConnectionPool, type Route } from "ferry-transport/pool";
+ * import { ferryHeartbeatBootstrap } from "ferry-transport/extensions";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const address = (route: Route) =>
+ *   typeof route === "string" ? { host: route, port: 7337 } : route;
+ * const pool = new ConnectionPool({
+ *   connector: (route, options) => TransportClient.connect(tcpConnect(address(route)), options),
+ *   bootstraps: [
+ *     sharedSecretBootstrap({ principal: "app-1", secret: "at least sixteen bytes of secret" }),
+ *     ferryHeartbeatBootstrap({ intervalMs: 10_000, timeoutMs: 5_000 }), // Ferry peers only
+ *   ],
+ * });
+ * await pool.close();
+ * ```
  */
 export function ferryHeartbeatBootstrap(
   options: FerryHeartbeatOptions = {},
 ): ClientBootstrap<TransportClient> {
   positive(options.intervalMs, defaultLimits.heartbeatIntervalMs, "intervalMs");
   positive(options.timeoutMs, defaultLimits.heartbeatTimeoutMs, "timeoutMs");
+  checkClock(options.clock);
   return (client, context) => {
     if (context.peerFeatures.has(FERRY_PEER_FEATURE)) startFerryHeartbeat(client, options);
   };

@@ -1,13 +1,16 @@
 /**
  * The pool's connection validator for Ferry peers: a real round trip ({@linkcode ferryPing}) where
  * the peer is known to be Ferry, `isActive` elsewhere (a Spark server would hand a ping to its
- * application). See `src/client/ferry-ping.ts` for the exchange.
+ * application). It plugs into the pool through its generic `validate` option; see
+ * `ferry-ping.ts` for the exchange.
  *
  * @module
  */
 
-import { FERRY_PEER_FEATURE, ferryPing, type RpcCapableClient } from "../client/ferry-ping.ts";
-import type { ConnectionValidator, PooledClient } from "./pool-options.ts";
+import type { RpcCapableClient } from "../client/rpc-capable-client.ts";
+import type { ConnectionValidator, PooledClient } from "../pool/pool-options.ts";
+import { FERRY_PEER_FEATURE } from "./ferry-peer.ts";
+import { ferryPing } from "./ferry-ping.ts";
 
 /**
  * A pool validator: a real ping for peers with the `"ferry"` feature, `isActive` otherwise.
@@ -15,12 +18,8 @@ import type { ConnectionValidator, PooledClient } from "./pool-options.ts";
  *
  * @example
  * ```ts
- * import {
- *   ConnectionPool,
- *   ferryPingValidator,
- *   type Route,
- *   transportConnector,
- * } from "ferry-transport/pool";
+ * import { ConnectionPool, type Route, transportConnector } from "ferry-transport/pool";
+ * import { ferryPingValidator } from "ferry-transport/extensions";
  * import { tcpConnect } from "ferry-transport/node";
  *
  * const address = (route: Route) =>

@@ -18,23 +18,24 @@
  *
  * Bytes after these fields are ignored, so a later version may append fields. A OneWayMessage,
  * not an RpcRequest: a cancel needs no reply, takes no request id or pending-reply slot, and is
- * never refused by the per-connection request cap (it is what frees a slot). A Ferry server
- * consumes it without calling its `RpcHandler`; a plain Spark server would hand it to its handler
- * as an application message, so it is only sent to peers known to be Ferry (`ferry-cancel.ts`).
+ * never refused by the per-connection request cap (it is what frees a slot). A Ferry server's
+ * `ferryCancelResponder` consumes it without calling its `RpcHandler`; a plain Spark server would
+ * hand it to its handler as an application message, so it is only sent to peers known to be Ferry
+ * (`ferry-cancel.ts`).
  *
  * @module
  */
 
 import { ProtocolError } from "../errors.ts";
-import { readInt64, writeInt64 } from "./int64.ts";
-import type { Int64 } from "./messages.ts";
+import { readInt64, writeInt64 } from "../protocol/int64.ts";
+import type { Int64 } from "../protocol/messages.ts";
 import {
   CONTROL_HEADER_LENGTH,
   ControlKind,
   controlKind,
   describeBody,
   encodeControl,
-} from "./ferry-control.ts";
+} from "../protocol/ferry-control.ts";
 
 /** What a cancel names: one chunk fetch, or one stream request. */
 export type CancelTarget =

@@ -1,13 +1,17 @@
 /**
- * Ferry's cancel extension, client side: when a caller abandons a chunk fetch or a stream request
- * (its deadline passed or its `AbortSignal` aborted), tell a Ferry peer, which stops producing
- * the reply, releases what it held for it and frees its budget and serving slots.
+ * Ferry's cancel extension. Client side: when a caller abandons a chunk fetch or a stream request
+ * (its deadline passed or its `AbortSignal` aborted), tell a Ferry peer, which stops producing the
+ * reply, releases what it held for it and frees its budget and serving slots. Server side:
+ * {@linkcode ferryCancelResponder}, an inbound interceptor that decodes the cancel and asks the
+ * responder to stop serving the request (`TransportClient.cancelServing`, a generic operation of
+ * the core, which knows nothing of this message).
  *
  * Without it nothing breaks: the client already drops a late chunk reply and reads an abandoned
  * stream's body off the socket and discards it. With it the server stops reading the source and
- * sending bytes nobody wants. What the server does with a cancel is in `src/responder/`
+ * sending bytes nobody wants. How the responder stops a request is in `src/responder/`
  * (`ChunkFetchReplies`, `StreamReplyQueue`, `CancellableBody`); the wire form is in
- * `src/protocol/ferry-cancel-message.ts`.
+ * `ferry-cancel-message.ts`. The client side plugs in through the client's generic
+ * `onAbandoned` hook.
  *
  * A plain Spark server would hand the cancel (a OneWayMessage) to its application handler, so it
  * is only sent to peers known to be Ferry: call {@linkcode enableFerryCancel} yourself for such a
@@ -17,13 +21,15 @@
  * @module
  */
 
+import type { InboundInterceptor } from "../client/client-options.ts";
 import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { FERRY_PEER_FEATURE } from "../client/ferry-ping.ts";
 import type { ClientBootstrap } from "../pool/pool-options.ts";
-import { type CancelTarget, encodeCancel } from "../protocol/ferry-cancel-message.ts";
+import { MessageType } from "../protocol/messages.ts";
+import { type CancelTarget, decodeCancel, encodeCancel, isCancel } from "./ferry-cancel-message.ts";
+import { FERRY_PEER_FEATURE } from "./ferry-peer.ts";
 
-export type { CancelTarget } from "../protocol/ferry-cancel-message.ts";
+export type { CancelTarget } from "./ferry-cancel-message.ts";
 
 /** Stops sending cancels (idempotent); the subscription also ends with the connection. */
 export type DisableFerryCancel = () => void;
@@ -35,7 +41,8 @@ export type DisableFerryCancel = () => void;
  *
  * @example
  * ```ts
- * import { sendFerryCancel, type TransportClient } from "ferry-transport";
+ * import type { TransportClient } from "ferry-transport";
+ * import { sendFerryCancel } from "ferry-transport/extensions";
  *
  * declare const client: TransportClient; // connected to a Ferry server
  * sendFerryCancel(client, { kind: "chunk", streamId: 7n, chunkIndex: 3 });
@@ -59,7 +66,8 @@ export function sendFerryCancel(client: TransportClient, target: CancelTarget): 
  *
  * @example
  * ```ts
- * import { enableFerryCancel, type TransportClient } from "ferry-transport";
+ * import type { TransportClient } from "ferry-transport";
+ * import { enableFerryCancel } from "ferry-transport/extensions";
  *
  * declare const client: TransportClient; // connected to a Ferry server
  * const disable = enableFerryCancel(client);
@@ -88,7 +96,8 @@ export function enableFerryCancel(client: TransportClient): DisableFerryCancel {
  *
  * @example
  * ```ts
- * import { ferryCancelBootstrap, sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { sharedSecretBootstrap, TransportClient } from "ferry-transport";
+ * import { ferryCancelBootstrap } from "ferry-transport/extensions";
  * import { ConnectionPool, type Route } from "ferry-transport/pool";
  * import { tcpConnect } from "ferry-transport/node";
  *
@@ -109,6 +118,41 @@ export function ferryCancelBootstrap(): ClientBootstrap<TransportClient> {
     if (context.peerFeatures.has(FERRY_PEER_FEATURE)) enableFerryCancel(client);
   };
 }
+
+/**
+ * Server side: consumes the peer's Ferry cancels (OneWayMessages with a cancel control body) and
+ * stops serving the request each one names; the application's `RpcHandler` never sees them. A
+ * cancel naming nothing being served (it came too late), or several requests at once, is ignored;
+ * a malformed one is reported to the server's `onHandlerError` and ignored. Counted in the
+ * connection's `stats()` (`cancelsReceived`, `cancelsApplied`). Install it as (part of) the
+ * server's `interceptor`; `ferryResponder` (`ferry-responder.ts`) installs it with the other Ferry
+ * extensions.
+ *
+ * @example
+ * ```ts
+ * import { OneForOneStreamManager, TransportServer } from "ferry-transport";
+ * import { ferryCancelResponder } from "ferry-transport/extensions";
+ *
+ * const server = new TransportServer({
+ *   rpcHandler: { receive: (_client, body) => body },
+ *   streamManager: new OneForOneStreamManager(),
+ *   interceptor: ferryCancelResponder, // abandoned fetches stop being produced here
+ * });
+ * await server.close();
+ * ```
+ */
+export const ferryCancelResponder: InboundInterceptor = (message, client) => {
+  if (message.type !== MessageType.OneWayMessage || !isCancel(message.body)) return false;
+  let target: CancelTarget;
+  try {
+    target = decodeCancel(message.body);
+  } catch (error) {
+    client.reportError(error, "Ferry cancel");
+    return true;
+  }
+  client.cancelServing(target);
+  return true;
+};
 
 function checkTarget(target: CancelTarget): CancelTarget {
   const kind = (target as { kind?: unknown } | null)?.kind;
