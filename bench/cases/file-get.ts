@@ -9,9 +9,10 @@
  * whose wall time is the figure, start-up included. Each run also records the CPU seconds of both
  * sides (`clientCpuSeconds`: the client processes this run started and reaped — `ferry get`, or
  * curl and sha256sum; `serverCpuSeconds`: `ferry serve`, or nginx's master and workers), which
- * the table shows per GiB: on a machine shared with other work they move far less than wall time. `ferry` runs as the installed package runs
- * it, compiled (`dist/cli/ferry.js`, see `compiled-cli.ts`), not through the checkout's tsx
- * launcher, whose transpiling would be most of a small run's start-up. `ferry get` verifies each chunk against the
+ * the table shows per GiB: on a machine shared with other work they move far less than wall time.
+ * `ferry` runs as the installed package runs it, compiled and bundled (`dist/cli/ferry-bundle.js`,
+ * see `compiled-cli.ts`), not through the checkout's tsx launcher, whose transpiling would be most
+ * of a small run's start-up. `ferry get` verifies each chunk against the
  * server's digests; `sha256sum` hashes the saved file. nginx runs from a temporary config on a
  * free loopback port (the case needs `nginx`, `curl` and `sha256sum` on the PATH).
  *
@@ -19,7 +20,15 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -147,7 +156,7 @@ function lineOf(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> 
 function ferryGet(name: string, via: "tcp" | "gateway", tree?: string): Contestant {
   return {
     name,
-    description: `node dist/cli/ferry.js get ${
+    description: `node dist/cli/ferry-bundle.js get ${
       via === "tcp" ? "tcp://…/big.bin" : "ws://…/gateway/files/big.bin"
     }${
       tree === undefined ? "" : ` of ${tree}`
@@ -155,7 +164,9 @@ function ferryGet(name: string, via: "tcp" | "gateway", tree?: string): Contesta
     async open(context): Promise<OpenContestant> {
       const ferryBin = tree === undefined
         ? (await compiledCli(context.quick)).path
-        : join(tree, "dist/cli/ferry.js");
+        : [join(tree, "dist/cli/ferry-bundle.js"), join(tree, "dist/cli/ferry.js")].find((file) =>
+          existsSync(file)
+        )!;
       const work = servedFolder(context);
       const env = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
       const serve = spawn(process.execPath, [
