@@ -81,6 +81,7 @@ test("the tarball holds compiled JavaScript, the prebuilt page and no TypeScript
       "dist/src/pool/mod.js",
       "dist/src/files/mod.js",
       "dist/cli/ferry.js",
+      "dist/cli/ferry-bundle.js",
       "dist/web/index.html",
       "dist/web/ferry.js",
     ]
@@ -91,6 +92,27 @@ test("the tarball holds compiled JavaScript, the prebuilt page and no TypeScript
   for (const tool of ["tsx", "esbuild", "typescript"]) {
     assert.ok(!existsSync(join(installed, tool)), `${tool} was not installed`);
   }
+  // The bundled CLI the bin runs imports builtins, its own chunks and the runtime dependencies
+  // (the web demo's checkout-only builder stays an import of a file the package does not have).
+  const bundles = tarballFiles.filter((file) => /^dist\/cli\/ferry-bundle.*\.js$/.test(file));
+  const imported = new Set<string>();
+  for (const file of bundles) {
+    const text = readFileSync(join(installed, "ferry-transport", file), "utf8");
+    const specifiers =
+      /^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|^import\s*"([^"]+)"|\bimport\("([^"]+)"\)/gm;
+    for (const match of text.matchAll(specifiers)) {
+      const name = match[1] ?? match[2] ?? match[3]!;
+      if (!name.startsWith("node:") && !name.startsWith("./")) imported.add(name);
+    }
+  }
+  const allowed = [
+    ...["msgpackr", "ws", "@opentelemetry/api"],
+    // Optional, loaded by `serve --metrics` only (docs/observability.md).
+    ...["@opentelemetry/sdk-metrics", "@opentelemetry/exporter-prometheus"],
+    "../web-demo/build-web-demo.js",
+  ];
+  assert.ok(imported.has("msgpackr"), "the bundle's imports were read");
+  assert.deepEqual([...imported].filter((name) => !allowed.includes(name)), []);
 });
 
 test("npm publish --dry-run has nothing to warn about but the missing login", async () => {
