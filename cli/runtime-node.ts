@@ -9,10 +9,8 @@
 
 import process from "node:process";
 import { tcpConnect, tcpListen } from "../adapters/node/tcp.ts";
-import { tlsConnect, tlsListen } from "../adapters/node/tls.ts";
 import type { WebSocketListenOptions } from "../adapters/node/ws-listen.ts";
-import { wsConnect } from "../adapters/node/ws-connect.ts";
-import type { Listen } from "../src/socket.ts";
+import type { Connect, Listen } from "../src/socket.ts";
 import type { CliRuntime } from "./runtime.ts";
 
 /** Pings towards browsers; a tab that stops answering is cut off within two intervals. */
@@ -31,16 +29,42 @@ function webSocketListen(options: WebSocketListenOptions): Listen {
   };
 }
 
+/**
+ * A `Connect` whose adapter module is loaded on the first connect: `ferry get tcp://…` never
+ * loads `node:tls` or the WebSocket client (~20 ms of CPU at start-up, measured with the
+ * compiled CLI), and a `tls://` or `ws://` download loads only its own.
+ */
+function lazyConnect(load: () => Promise<Connect>): Connect {
+  let connect: Promise<Connect> | undefined;
+  return async (options) => (await (connect ??= load()))(options);
+}
+
+/** The TLS listener, loaded when `serve` listens with TLS (see {@linkcode lazyConnect}). */
+function tlsListen(host: string, port: number, cert: string, key: string): Listen {
+  return async (onSocket) => {
+    const { tlsListen } = await import("../adapters/node/tls.ts");
+    return tlsListen({ host, port, cert, key })(onSocket);
+  };
+}
+
 export function nodeCliRuntime(): CliRuntime {
   // Bun says so in process.versions; everything else here is its Node compatibility.
   const bun = (process.versions as Record<string, string | undefined>).bun;
   return {
     name: bun === undefined ? "node" : "bun",
     tcpConnect: (host, port) => tcpConnect({ host, port }),
-    tlsConnect: (host, port, ca) => tlsConnect({ host, port, ...(ca === undefined ? {} : { ca }) }),
-    webSocketConnect: (url) => wsConnect({ url }),
+    tlsConnect: (host, port, ca) =>
+      lazyConnect(async () => {
+        const { tlsConnect } = await import("../adapters/node/tls.ts");
+        return tlsConnect({ host, port, ...(ca === undefined ? {} : { ca }) });
+      }),
+    webSocketConnect: (url) =>
+      lazyConnect(async () => {
+        const { wsConnect } = await import("../adapters/node/ws-connect.ts");
+        return wsConnect({ url });
+      }),
     tcpListen: (host, port) => tcpListen({ host, port }),
-    tlsListen: (host, port, cert, key) => tlsListen({ host, port, cert, key }),
+    tlsListen,
     webSocketListen: (host, port, allowedOrigins) =>
       webSocketListen({ host, port, allowedOrigins }),
     gatewayListen: (options) =>

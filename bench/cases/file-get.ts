@@ -6,9 +6,13 @@
  *
  * Each contestant serves its own copy of the same deterministic file (`cli/demo-data.ts`) from a
  * temporary folder (page cache warm after the warm-up), and every run is a fresh client process
- * whose wall time is the figure, start-up included. `ferry` runs as the installed package runs
- * it, compiled (`dist/cli/ferry.js`, see `compiled-cli.ts`), not through the checkout's tsx
- * launcher, whose transpiling would be most of a small run's start-up. `ferry get` verifies each chunk against the
+ * whose wall time is the figure, start-up included. Each run also records the CPU seconds of both
+ * sides (`clientCpuSeconds`: the client processes this run started and reaped — `ferry get`, or
+ * curl and sha256sum; `serverCpuSeconds`: `ferry serve`, or nginx's master and workers), which
+ * the table shows per GiB: on a machine shared with other work they move far less than wall time.
+ * `ferry` runs as the installed package runs it, compiled and bundled (`dist/cli/ferry-bundle.js`,
+ * see `compiled-cli.ts`), not through the checkout's tsx launcher, whose transpiling would be most
+ * of a small run's start-up. `ferry get` verifies each chunk against the
  * server's digests; `sha256sum` hashes the saved file. nginx runs from a temporary config on a
  * free loopback port (the case needs `nginx`, `curl` and `sha256sum` on the PATH).
  *
@@ -16,13 +20,28 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { writeRandomFile } from "../../cli/demo-data.ts";
-import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harness/bench-case.ts";
+import type {
+  BenchCase,
+  CaseContext,
+  Contestant,
+  OpenContestant,
+  Sample,
+} from "../harness/bench-case.ts";
+import { processCpuSeconds } from "../harness/cpu-meter.ts";
 import { compiledCli } from "./compiled-cli.ts";
 
 function fileSize(context: Pick<CaseContext, "quick">): number {
@@ -54,10 +73,63 @@ function run(program: string, args: readonly string[], env = process.env): Promi
   });
 }
 
-async function timed(action: () => Promise<void>): Promise<{ seconds: number }> {
+/**
+ * CPU seconds (user + system) of this process's children that have exited and been reaped
+ * (`cutime` + `cstime` of `/proc/self/stat`); undefined without `/proc`. Node reaps every child
+ * it spawned, so the difference around a run is the CPU of the client processes that run started.
+ */
+function reapedChildrenCpuSeconds(): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync("/proc/self/stat", "utf8");
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return Number.isFinite(ticks) ? ticks / 100 : undefined;
+}
+
+/** CPU seconds of process `pid` and of its live children (nginx's master and its workers). */
+function processTreeCpuSeconds(pid: number): number | undefined {
+  let seconds = processCpuSeconds(pid);
+  if (seconds === undefined) return undefined;
+  let children: string;
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8");
+  } catch {
+    return seconds;
+  }
+  for (const child of children.split(" ").filter((id) => id !== "")) {
+    seconds += processCpuSeconds(Number(child)) ?? 0;
+  }
+  return seconds;
+}
+
+/**
+ * Times `action` (wall seconds), with the CPU seconds of the client processes it ran and of the
+ * server process tree `serverPid` while it ran, and the rate it moved `bytes` at.
+ */
+async function timed(
+  action: () => Promise<void>,
+  bytes: number,
+  serverPid: number | undefined,
+): Promise<Sample> {
+  const clientBefore = reapedChildrenCpuSeconds();
+  const serverBefore = serverPid === undefined ? undefined : processTreeCpuSeconds(serverPid);
   const started = performance.now();
   await action();
-  return { seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  const clientAfter = reapedChildrenCpuSeconds();
+  const serverAfter = serverPid === undefined ? undefined : processTreeCpuSeconds(serverPid);
+  const sample: Record<string, number> = { seconds, mibPerSecond: bytes / 2 ** 20 / seconds };
+  if (clientBefore !== undefined && clientAfter !== undefined) {
+    sample.clientCpuSeconds = clientAfter - clientBefore;
+  }
+  if (serverBefore !== undefined && serverAfter !== undefined) {
+    sample.serverCpuSeconds = serverAfter - serverBefore;
+  }
+  return sample;
 }
 
 /** Waits for a line matching `pattern` on `child`'s stdout. */
@@ -84,7 +156,7 @@ function lineOf(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> 
 function ferryGet(name: string, via: "tcp" | "gateway", tree?: string): Contestant {
   return {
     name,
-    description: `node dist/cli/ferry.js get ${
+    description: `node dist/cli/ferry-bundle.js get ${
       via === "tcp" ? "tcp://…/big.bin" : "ws://…/gateway/files/big.bin"
     }${
       tree === undefined ? "" : ` of ${tree}`
@@ -92,7 +164,9 @@ function ferryGet(name: string, via: "tcp" | "gateway", tree?: string): Contesta
     async open(context): Promise<OpenContestant> {
       const ferryBin = tree === undefined
         ? (await compiledCli(context.quick)).path
-        : join(tree, "dist/cli/ferry.js");
+        : [join(tree, "dist/cli/ferry-bundle.js"), join(tree, "dist/cli/ferry.js")].find((file) =>
+          existsSync(file)
+        )!;
       const work = servedFolder(context);
       const env = { ...process.env, XDG_CACHE_HOME: join(work, "cache") };
       const serve = spawn(process.execPath, [
@@ -107,8 +181,10 @@ function ferryGet(name: string, via: "tcp" | "gateway", tree?: string): Contesta
         const out = join(work, "out.bin");
         return {
           run: () =>
-            timed(() =>
-              run(process.execPath, [ferryBin, "get", `${base}big.bin`, out, "--force"], env)
+            timed(
+              () => run(process.execPath, [ferryBin, "get", `${base}big.bin`, out, "--force"], env),
+              fileSize(context),
+              serve.pid,
             ),
           close: async () => {
             await stop(serve, "SIGINT");
@@ -176,10 +252,14 @@ http { access_log off; sendfile on;
       }
       return {
         run: () =>
-          timed(async () => {
-            await run("curl", ["-sf", "-o", out, `http://127.0.0.1:${port}/big.bin`]);
-            if (verify) await run("sha256sum", [out]);
-          }),
+          timed(
+            async () => {
+              await run("curl", ["-sf", "-o", out, `http://127.0.0.1:${port}/big.bin`]);
+              if (verify) await run("sha256sum", [out]);
+            },
+            fileSize(context),
+            nginx.pid,
+          ),
         close: async () => {
           await stop(nginx, "SIGTERM");
           rmSync(work, { recursive: true, force: true });

@@ -24,10 +24,9 @@ import { InvalidArgumentError, RemoteError } from "../errors.ts";
 import type { Int64 } from "../protocol/messages.ts";
 import { RpcErrorCode } from "../rpc/rpc-errors.ts";
 import { type RpcTarget, serviceClient } from "../rpc/service-client.ts";
-import { Sha256, toHex } from "../checksum/sha256.ts";
-import { type ChunkHasher, defaultChunkHasher, digestMatches } from "./chunk-hash.ts";
+import { type ChunkHasher, defaultChunkHasher } from "./chunk-hash.ts";
 import { type Lane, transferChunks, type TransferCounts } from "./chunk-transfer.ts";
-import { ChecksumMismatchError, FileChangedError } from "./file-errors.ts";
+import { FileChangedError } from "./file-errors.ts";
 import {
   CHUNK_DIGEST_LENGTH,
   type ChunkDigests,
@@ -35,6 +34,15 @@ import {
   fileService,
   type OpenedFile,
 } from "./file-service.ts";
+import {
+  chunkLength,
+  hashWrittenFile,
+  type IncrementalHash,
+  keepWrittenChunks,
+  type ReadWritten,
+} from "./written-chunks.ts";
+
+export type { IncrementalHash } from "./written-chunks.ts";
 
 /** A connection a file can be fetched over (a `TransportClient`, a lease's client). */
 export interface FileTransferClient extends RpcTarget {
@@ -47,12 +55,6 @@ export interface FileTransferClient extends RpcTarget {
     options?: CallOptions,
   ): Promise<T>;
   readonly isActive?: boolean;
-}
-
-/** An incremental hash (the default is Ferry's `Sha256`; Node's `createHash("sha256")` fits). */
-export interface IncrementalHash {
-  update(bytes: Uint8Array): unknown;
-  digest(): Uint8Array;
 }
 
 /** Where a download stands. */
@@ -99,7 +101,7 @@ export interface DownloadFileOptions extends CallOptions {
   /** Resume: chunks `0 … startChunk − 1` are believed written (joins `written`). */
   readonly startChunk?: number;
   /** Reads back a written chunk (may return fewer bytes or throw: that chunk is refetched). */
-  readonly readWritten?: (index: number, length: number) => Uint8Array | Promise<Uint8Array>;
+  readonly readWritten?: ReadWritten;
   /** Resume: the file must still have this size, chunking and SHA-256. */
   readonly expect?: Pick<FileInfo, "size" | "chunkSize" | "chunkCount" | "sha256">;
   /** Verify chunks (or, from an older server, the whole file) (default true). */
@@ -199,7 +201,15 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     const candidates = new Set<number>(options.written ?? []);
     for (let i = 0; i < Math.min(options.startChunk ?? 0, file.chunkCount); i++) candidates.add(i);
     if (candidates.size > 0 && (digests !== undefined || !verify)) {
-      await keepWritten(file, candidates, done, digests?.chunks, hashChunk, options, signal);
+      await keepWrittenChunks(
+        file,
+        candidates,
+        done,
+        digests?.chunks,
+        hashChunk,
+        options.readWritten,
+        signal,
+      );
     }
     options.onResumeChecked?.(done, candidates.size - done.size);
     const counts: TransferCounts = {
@@ -211,7 +221,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     };
     const chunksKept = done.size;
     let bytesWritten = 0;
-    for (const index of done) bytesWritten += lengthOf(file, index);
+    for (const index of done) bytesWritten += chunkLength(file, index);
     const lanes: Lane[] = files.map((opened, i) => ({
       index: i,
       client: connections[i]!,
@@ -253,7 +263,9 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     }, counts);
     let sha256: string | undefined;
     if (digests !== undefined) sha256 = digests.sha256;
-    else if (verify) sha256 = await hashWholeFile(file, options, signal);
+    else if (verify) {
+      sha256 = await hashWrittenFile(file, options.readWritten, options.createHash, signal);
+    }
     return {
       file,
       sha256,
@@ -307,75 +319,6 @@ async function chunkDigests(
     );
   }
   return digests;
-}
-
-/** Reads back and hashes each candidate chunk (4 at a time); the good ones go into `done`. */
-async function keepWritten(
-  file: FileInfo,
-  candidates: ReadonlySet<number>,
-  done: Set<number>,
-  digests: Uint8Array | undefined,
-  hashChunk: ChunkHasher,
-  options: DownloadFileOptions,
-  signal: AbortSignal,
-): Promise<void> {
-  const indices = [...candidates].filter((i) =>
-    Number.isSafeInteger(i) && i >= 0 &&
-    i < file.chunkCount
-  ).sort((a, b) => a - b);
-  if (digests === undefined) {
-    // verify: false — the caller vouches for its chunks.
-    for (const index of indices) done.add(index);
-    return;
-  }
-  if (options.readWritten === undefined) {
-    throw new InvalidArgumentError(
-      "downloadFile: resuming with verify needs readWritten to check the chunks already written",
-    );
-  }
-  const readWritten = options.readWritten;
-  let next = 0;
-  const worker = async () => {
-    while (next < indices.length) {
-      signal.throwIfAborted();
-      const index = indices[next++]!;
-      let bytes: Uint8Array;
-      try {
-        bytes = await readWritten(index, lengthOf(file, index));
-      } catch {
-        continue; // unreadable: fetched again
-      }
-      if (bytes.byteLength !== lengthOf(file, index)) continue;
-      if (digestMatches(digests, index, await hashChunk(bytes))) done.add(index);
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
-}
-
-/** The whole file's SHA-256 read back in order (a server without chunk digests). */
-async function hashWholeFile(
-  file: FileInfo,
-  options: DownloadFileOptions,
-  signal: AbortSignal,
-): Promise<string> {
-  if (options.readWritten === undefined) {
-    throw new InvalidArgumentError(
-      `downloadFile: the server announces no chunk digests for ${file.name}; verifying the ` +
-        `whole file needs readWritten`,
-    );
-  }
-  const hash = (options.createHash ?? (() => new Sha256()))();
-  for (let index = 0; index < file.chunkCount; index++) {
-    signal.throwIfAborted();
-    hash.update(await options.readWritten(index, lengthOf(file, index)));
-  }
-  const actual = toHex(hash.digest());
-  if (actual !== file.sha256) throw new ChecksumMismatchError(file.name, file.sha256, actual);
-  return actual;
-}
-
-function lengthOf(file: FileInfo, index: number): number {
-  return index < file.chunkCount - 1 ? file.chunkSize : file.size - file.chunkSize * index;
 }
 
 function describe(file: FileInfo): FileInfo {

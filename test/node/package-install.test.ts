@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -81,6 +82,7 @@ test("the tarball holds compiled JavaScript, the prebuilt page and no TypeScript
       "dist/src/pool/mod.js",
       "dist/src/files/mod.js",
       "dist/cli/ferry.js",
+      "dist/cli/ferry-bundle.js",
       "dist/web/index.html",
       "dist/web/ferry.js",
     ]
@@ -91,6 +93,29 @@ test("the tarball holds compiled JavaScript, the prebuilt page and no TypeScript
   for (const tool of ["tsx", "esbuild", "typescript"]) {
     assert.ok(!existsSync(join(installed, tool)), `${tool} was not installed`);
   }
+  // The bundled CLI the bin runs imports builtins, its own chunks and runtime dependencies (it
+  // carries @opentelemetry/api and msgpackr itself, scripts/build-cli.ts); the web demo's
+  // checkout-only builder stays an import of a file the package does not have.
+  const bundles = tarballFiles.filter((file) => /^dist\/cli\/ferry-bundle.*\.js$/.test(file));
+  const imported = new Set<string>();
+  const specifiers =
+    /^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|^import\s*"([^"]+)"|\b(?:import|__require)\("([^"]+)"\)/gm;
+  for (const file of bundles) {
+    const text = readFileSync(join(installed, "ferry-transport", file), "utf8");
+    for (const match of text.matchAll(specifiers)) {
+      const name = match[1] ?? match[2] ?? match[3]!;
+      if (!isBuiltin(name) && !name.startsWith("./")) imported.add(name);
+    }
+  }
+  const allowed = [
+    "ws",
+    // Optional: loaded by `serve --metrics` only (docs/observability.md), and msgpackr's native
+    // extractor where it is installed.
+    ...["@opentelemetry/sdk-metrics", "@opentelemetry/exporter-prometheus", "msgpackr-extract"],
+    "../web-demo/build-web-demo.js",
+  ];
+  assert.ok(imported.has("ws"), "the bundle's imports were read");
+  assert.deepEqual([...imported].filter((name) => !allowed.includes(name)), []);
 });
 
 test("npm publish --dry-run has nothing to warn about but the missing login", async () => {
