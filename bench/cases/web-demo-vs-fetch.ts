@@ -61,6 +61,8 @@ interface Fixture {
   readonly browser: ChromiumDirect;
   readonly files: Record<"big.bin" | "warm.bin", Served>;
   readonly gatewayUrl: string;
+  /** The same file service behind a gateway that reaches it over loopback TCP. */
+  readonly gatewayTcpHopUrl: string;
   readonly nginxUrl: string;
   /** CPU seconds so far of the file service and gateway process, and of nginx. */
   readonly gatewayServerCpu: () => number | undefined;
@@ -99,8 +101,12 @@ async function openFixture(context: CaseContext): Promise<Fixture> {
     browserAcquired = true;
     const origin = new URL(browser.baseUrl).origin;
     server = ScriptProcess.node("bench/servers/web-demo-file-server.ts", [www, origin]);
-    const hello = JSON.parse(await server.nextLine()) as { ready?: boolean; gateway?: string };
-    if (hello.ready !== true || hello.gateway === undefined) {
+    const hello = JSON.parse(await server.nextLine()) as {
+      ready?: boolean;
+      gateway?: string;
+      gatewayTcpHop?: string;
+    };
+    if (hello.ready !== true || hello.gateway === undefined || hello.gatewayTcpHop === undefined) {
       throw new Error(`web-demo-file-server said ${JSON.stringify(hello)}`);
     }
     nginx = await startNginx(work, www);
@@ -110,6 +116,7 @@ async function openFixture(context: CaseContext): Promise<Fixture> {
       browser,
       files,
       gatewayUrl: hello.gateway,
+      gatewayTcpHopUrl: hello.gatewayTcpHop,
       nginxUrl: nginx.url,
       gatewayServerCpu: () => processCpuSeconds(serverPid),
       nginxCpu: () => nginx!.cpuSeconds(),
@@ -195,6 +202,14 @@ const webDemoMemory = pageContestant(
   (fixture) => fixture.gatewayServerCpu(),
 );
 
+const webDemoTcpHop = pageContestant(
+  "web-demo-tcp-hop",
+  "the same download path through a gateway that reaches the same file service over loopback " +
+    "TCP (what ferry serve did before its gateway reached the file service in process)",
+  (fixture, file) => ["demoDownload", [fixture.gatewayTcpHopUrl, file, connections, inFlight]],
+  (fixture) => fixture.gatewayServerCpu(),
+);
+
 const fetchHashed = pageContestant(
   "fetch-nginx-sha256",
   "Chromium fetch() of the same file from nginx, body read whole, one WebCrypto SHA-256 at the end",
@@ -218,7 +233,7 @@ export const webDemoVsFetchCase: BenchCase = {
     "Chromium's fetch() of it from nginx (with and without a WebCrypto SHA-256), same Chromium, " +
     "launched directly, a fresh page per download",
   servers: [],
-  contestants: [webDemo, fetchHashed, fetchPlain, webDemoMemory],
+  contestants: [webDemo, fetchHashed, fetchPlain, webDemoMemory, webDemoTcpHop],
   rows: [{
     name: "web-demo-vs-fetch-256mib",
     metric: "mibPerSecond",
@@ -242,5 +257,12 @@ export const webDemoVsFetchCase: BenchCase = {
     higherIsBetter: true,
     subject: "web-demo",
     baseline: "web-demo-memory",
+  }, {
+    name: "web-demo-vs-tcp-hop-256mib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "web-demo",
+    baseline: "web-demo-tcp-hop",
   }],
 };
