@@ -12,6 +12,11 @@
  * in flight. Bytes queued above `maxBufferedBytes`, or a browser socket that does
  * not drain for `slowConsumerTimeoutMs`, end the session with close code 4429.
  *
+ * A body lent by a `RelayBufferPool` (`ferry serve`'s file reads) is given back to its pool once
+ * the socket has flushed it: bytes handed to the socket are counted, and an entry whose end is
+ * at or below `handed − bufferedAmount` has left the socket (checked after each write and on
+ * drain). Bodies still queued when the session ends are left to the garbage collector.
+ *
  * @module
  */
 
@@ -22,6 +27,7 @@ import { encodeMessage } from "../protocol/encoder.ts";
 import { type Message, MessageType } from "../protocol/messages.ts";
 import type { Socket } from "../socket.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
+import { giveBackRelayed, isLentWhole } from "./relay-buffer-pool.ts";
 
 interface StreamJob {
   readonly streamId: string;
@@ -54,6 +60,11 @@ export class BrowserWriter {
   #wakePump: (() => void) | undefined;
   #slowTimer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
+  /** Bytes handed to the socket so far. */
+  #handed = 0;
+  /** Lent bodies handed to the socket, with `#handed` after each; `#lentHead` is the oldest. */
+  #lent: { readonly end: number; readonly bytes: Uint8Array }[] = [];
+  #lentHead = 0;
 
   constructor(socket: Socket, options: BrowserWriterOptions) {
     this.#socket = socket;
@@ -107,6 +118,7 @@ export class BrowserWriter {
 
   /** The socket drained. */
   drain(): void {
+    this.#giveBackFlushed();
     this.#blocked = false;
     this.#clearSlowTimer();
     const wake = this.#wakePump;
@@ -129,6 +141,8 @@ export class BrowserWriter {
     this.#queue.length = 0;
     this.#head = 0;
     this.#queuedBytes = 0;
+    this.#lent = [];
+    this.#lentHead = 0;
     const wake = this.#wakePump;
     this.#wakePump = undefined;
     wake?.();
@@ -141,9 +155,28 @@ export class BrowserWriter {
 
   #write(chunk: Uint8Array): void {
     this.#options.onWritten(chunk.byteLength);
+    this.#handed += chunk.byteLength;
+    const lent = isLentWhole(chunk);
+    if (lent) this.#lent.push({ end: this.#handed, bytes: chunk });
     if (!this.#socket.write(chunk) && !this.#blocked) {
       this.#blocked = true;
       this.#armSlowTimer();
+    }
+    if (this.#lentHead < this.#lent.length) this.#giveBackFlushed();
+  }
+
+  /** Gives back the lent bodies the socket no longer holds (see the module documentation). */
+  #giveBackFlushed(): void {
+    const lent = this.#lent;
+    if (this.#lentHead === lent.length || this.#disposed) return;
+    const flushed = this.#handed - this.#socket.bufferedAmount;
+    while (this.#lentHead < lent.length && lent[this.#lentHead]!.end <= flushed) {
+      giveBackRelayed(lent[this.#lentHead]!.bytes);
+      lent[this.#lentHead++] = GIVEN_BACK;
+    }
+    if (this.#lentHead === lent.length) {
+      lent.length = 0;
+      this.#lentHead = 0;
     }
   }
 
@@ -245,3 +278,4 @@ function streamResponse(job: StreamJob): Message {
 }
 
 const EMPTY = new Uint8Array(0);
+const GIVEN_BACK = { end: 0, bytes: EMPTY };
