@@ -42,7 +42,7 @@ import { type ChromiumDirect, sharedChromiumDirect } from "../harness/chromium-d
 import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harness/bench-case.ts";
 import { type RunningNginx, startNginx } from "../harness/nginx-static.ts";
 import { ScriptProcess } from "../harness/script-process.ts";
-import { processCpuSeconds } from "../harness/cpu-meter.ts";
+import { processCpuSeconds, processGroupMembers } from "../harness/cpu-meter.ts";
 
 const page = "web-demo-vs-fetch-page.js";
 const chromium = sharedChromiumDirect({ modules: ["bench/browser/web-demo-vs-fetch-page.ts"] });
@@ -146,6 +146,35 @@ async function releaseFixture(): Promise<void> {
   await close?.();
 }
 
+/**
+ * CPU seconds so far of Chromium's processes by kind (`Renderer`, `Network` service, `Gpu`,
+ * `Browser`, `Other`), from `/proc`: where a download's browser-side CPU goes. A process that
+ * exits between two readings takes its seconds with it (a diagnostic, not a total).
+ */
+function chromiumCpuByKind(pgid: number): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const pid of processGroupMembers(pgid)) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    const type = /--type=([a-z-]+)/.exec(cmdline)?.[1];
+    const kind = type === undefined
+      ? "Browser"
+      : type === "renderer"
+      ? "Renderer"
+      : type === "gpu-process"
+      ? "Gpu"
+      : type === "utility" && cmdline.includes("network.mojom.NetworkService")
+      ? "Network"
+      : "Other";
+    kinds[kind] = (kinds[kind] ?? 0) + (processCpuSeconds(pid) ?? 0);
+  }
+  return kinds;
+}
+
 /** A contestant whose each run reloads the page, then times one page call. */
 function pageContestant(
   name: string,
@@ -164,12 +193,19 @@ function pageContestant(
           await browser.reload();
           const [exportName, args] = call(fixture, phase === "warmup" ? "warm.bin" : "big.bin");
           const before = browser.cpuSeconds();
+          const kindsBefore = chromiumCpuByKind(browser.pid);
           const serverBefore = serverCpu(fixture);
           const figures = await browser.call<Record<string, number>>(page, exportName, args);
           const after = browser.cpuSeconds();
+          const kindsAfter = chromiumCpuByKind(browser.pid);
           const serverAfter = serverCpu(fixture);
+          const byKind: Record<string, number> = {};
+          for (const [kind, seconds] of Object.entries(kindsAfter)) {
+            byKind[`chromium${kind}CpuSeconds`] = seconds - (kindsBefore[kind] ?? 0);
+          }
           return {
             ...figures,
+            ...byKind,
             ...(before === undefined || after === undefined
               ? {}
               : { chromiumCpuSeconds: after - before }),

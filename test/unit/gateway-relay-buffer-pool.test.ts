@@ -2,13 +2,15 @@
  * `RelayBufferPool` and the gateway's browser writer giving lent chunk bodies back: a buffer is
  * reused only after it was given back whole, at most once per lending, within `maxFree`; the
  * writer gives a lent ChunkFetchSuccess body back only once its socket has flushed it (not while
- * the browser is not reading), and never a body of a session that ended.
+ * the browser is not reading), and never a body of a session that ended. Bodies the backend client
+ * lent (`onFlushed`) are released once flushed, at once when copied into the frame, and after the
+ * socket closed when the session ended.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BrowserWriter } from "../../src/gateway/browser-writer.ts";
 import { giveBackRelayed, RelayBufferPool } from "../../src/gateway/relay-buffer-pool.ts";
-import { MessageType } from "../../src/protocol/messages.ts";
+import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import type { SocketSink } from "../../src/socket.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 
@@ -63,7 +65,7 @@ function writerOn(highWaterMark: number) {
     },
   });
   near.attach({ data() {}, drain: () => writer.drain(), close() {} });
-  return { writer, far, received };
+  return { writer, far, near, received };
 }
 
 /** Above `INLINE_BODY_MAX`: the encoder passes the body through, not copied into the frame. */
@@ -103,4 +105,54 @@ test("a lent body of a session that ended is left to the garbage collector", asy
   await turn();
   await turn();
   assert.equal(pool.free, 0);
+});
+
+test("a body sent with onFlushed is released once flushed, a small one at once", async () => {
+  const { writer, far } = writerOn(1024);
+  far.pause();
+  let released = 0;
+  const message = (size: number): Message => ({
+    type: MessageType.ChunkFetchSuccess,
+    streamId: 3n,
+    chunkIndex: 0,
+    body: new Uint8Array(size),
+  });
+  writer.send(message(100), () => released++);
+  assert.equal(released, 1, "a small body is copied into its frame: released at once");
+  writer.send(message(SIZE), () => released++);
+  writer.send(message(SIZE), () => released++);
+  await turn();
+  assert.equal(released, 1, "not released while the socket holds the bodies");
+  far.resume();
+  await turn();
+  await turn();
+  assert.equal(released, 3);
+  writer.dispose();
+});
+
+test("bodies of a session that ended are released once its socket has closed", async () => {
+  const { writer, far, near } = writerOn(1024);
+  far.pause();
+  let released = 0;
+  const body = () => new Uint8Array(SIZE);
+  writer.send(
+    { type: MessageType.ChunkFetchSuccess, streamId: 3n, chunkIndex: 0, body: body() },
+    () => released++,
+  );
+  writer.send(
+    { type: MessageType.ChunkFetchSuccess, streamId: 3n, chunkIndex: 1, body: body() },
+    () => released++,
+  );
+  writer.dispose();
+  await turn();
+  assert.equal(released, 0, "the socket may still be sending them");
+  near.close(new Error("session ended"));
+  await near.closed;
+  await turn();
+  assert.equal(released, 2);
+  writer.send(
+    { type: MessageType.ChunkFetchSuccess, streamId: 3n, chunkIndex: 2, body: body() },
+    () => released++,
+  );
+  assert.equal(released, 3, "after dispose: released at once");
 });
