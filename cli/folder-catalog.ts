@@ -24,6 +24,7 @@ import { constants } from "node:fs";
 import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { describeError } from "../src/errors.ts";
+import { RelayBufferPool } from "../src/gateway/relay-buffer-pool.ts";
 import {
   type CatalogFile,
   checkChunkCount,
@@ -80,6 +81,12 @@ export interface FolderCatalog extends FileCatalog {
  * Never through a final symlink, and never blocking: a name swapped for a FIFO would otherwise hold
  * a thread-pool thread until some writer opened it (fstat then refuses it as not a regular file).
  */
+/**
+ * Chunk buffers kept for reuse (`RelayBufferPool`) while no browser download is under way: what
+ * an idle `ferry serve` holds for them at most.
+ */
+const CHUNK_BUFFERS_KEPT_BYTES = 16 * 1024 * 1024;
+
 const NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** Scans `dir` and returns its catalog. @throws when the folder itself cannot be read. */
@@ -88,6 +95,11 @@ export async function folderCatalog(
   options: FolderCatalogOptions = {},
 ): Promise<FolderCatalog> {
   const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE, "folderCatalog");
+  const chunkBuffers = new RelayBufferPool(
+    chunkSize,
+    Math.max(1, Math.floor(CHUNK_BUFFERS_KEPT_BYTES / chunkSize)),
+    (size) => Buffer.allocUnsafeSlow(size),
+  );
   const log = options.log ?? (() => {});
   const warn = options.warn ?? log;
   const cache = new DigestCache(options.cacheDir, warn);
@@ -211,7 +223,8 @@ export async function folderCatalog(
           const offset = index * chunkSize;
           const length = Math.min(chunkSize, info.size - offset);
           // Every byte is read into it before it leaves: no need to zero-fill 1 MiB per chunk.
-          const bytes = Buffer.allocUnsafe(length);
+          // Lent: the gateway gives it back once a browser's socket has sent it.
+          const bytes = chunkBuffers.take(length);
           let filled = 0;
           while (filled < length) {
             const { bytesRead } = await handle.read(

@@ -15,6 +15,7 @@ import { fileServiceImplementation } from "../src/files/file-service-handler.ts"
 import { ServiceRouter } from "../src/rpc/service-router.ts";
 import { OneForOneStreamManager } from "../src/responder/one-for-one-stream-manager.ts";
 import { TransportServer } from "../src/server/transport-server.ts";
+import { inProcessNetwork } from "../src/gateway/in-process-network.ts";
 import { generateSelfSignedCertificate } from "../src/tls/self-signed-certificate.ts";
 import type { SocketListener } from "../src/socket.ts";
 import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args.ts";
@@ -168,10 +169,14 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
     const tcp = await server.listen(runtime.tcpListen(host, port));
     listeners.push(tcp);
     binding = `--http-port ${httpPort}`;
+    // The gateway reaches the file service in process, not over loopback TCP: each chunk body
+    // then goes from the file to the browser's socket without crossing the kernel twice more.
+    const inProcess = inProcessNetwork(GATEWAY_TARGET);
+    await server.listen(inProcess.listen);
     gateway = await startServeGateway(runtime, {
       host,
       port: httpPort,
-      targets: { [GATEWAY_TARGET]: { host: tcp.address.host, port: tcp.address.port } },
+      targets: { [GATEWAY_TARGET]: { connect: inProcess.connect } },
       // The web page's own origins, with the port the listener really got (--http-port 0).
       allowedOrigins: (address) => pageOrigins(host, address.port),
       // `ferry get ws://…/gateway/files/…` sends no Origin; browsers always do.

@@ -42,7 +42,7 @@ import { type ChromiumDirect, sharedChromiumDirect } from "../harness/chromium-d
 import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harness/bench-case.ts";
 import { type RunningNginx, startNginx } from "../harness/nginx-static.ts";
 import { ScriptProcess } from "../harness/script-process.ts";
-import { processCpuSeconds } from "../harness/cpu-meter.ts";
+import { processCpuSeconds, processGroupMembers } from "../harness/cpu-meter.ts";
 
 const page = "web-demo-vs-fetch-page.js";
 const chromium = sharedChromiumDirect({ modules: ["bench/browser/web-demo-vs-fetch-page.ts"] });
@@ -61,6 +61,8 @@ interface Fixture {
   readonly browser: ChromiumDirect;
   readonly files: Record<"big.bin" | "warm.bin", Served>;
   readonly gatewayUrl: string;
+  /** The same file service behind a gateway that reaches it over loopback TCP. */
+  readonly gatewayTcpHopUrl: string;
   readonly nginxUrl: string;
   /** CPU seconds so far of the file service and gateway process, and of nginx. */
   readonly gatewayServerCpu: () => number | undefined;
@@ -99,8 +101,12 @@ async function openFixture(context: CaseContext): Promise<Fixture> {
     browserAcquired = true;
     const origin = new URL(browser.baseUrl).origin;
     server = ScriptProcess.node("bench/servers/web-demo-file-server.ts", [www, origin]);
-    const hello = JSON.parse(await server.nextLine()) as { ready?: boolean; gateway?: string };
-    if (hello.ready !== true || hello.gateway === undefined) {
+    const hello = JSON.parse(await server.nextLine()) as {
+      ready?: boolean;
+      gateway?: string;
+      gatewayTcpHop?: string;
+    };
+    if (hello.ready !== true || hello.gateway === undefined || hello.gatewayTcpHop === undefined) {
       throw new Error(`web-demo-file-server said ${JSON.stringify(hello)}`);
     }
     nginx = await startNginx(work, www);
@@ -110,6 +116,7 @@ async function openFixture(context: CaseContext): Promise<Fixture> {
       browser,
       files,
       gatewayUrl: hello.gateway,
+      gatewayTcpHopUrl: hello.gatewayTcpHop,
       nginxUrl: nginx.url,
       gatewayServerCpu: () => processCpuSeconds(serverPid),
       nginxCpu: () => nginx!.cpuSeconds(),
@@ -139,6 +146,35 @@ async function releaseFixture(): Promise<void> {
   await close?.();
 }
 
+/**
+ * CPU seconds so far of Chromium's processes by kind (`Renderer`, `Network` service, `Gpu`,
+ * `Browser`, `Other`), from `/proc`: where a download's browser-side CPU goes. A process that
+ * exits between two readings takes its seconds with it (a diagnostic, not a total).
+ */
+function chromiumCpuByKind(pgid: number): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const pid of processGroupMembers(pgid)) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    const type = /--type=([a-z-]+)/.exec(cmdline)?.[1];
+    const kind = type === undefined
+      ? "Browser"
+      : type === "renderer"
+      ? "Renderer"
+      : type === "gpu-process"
+      ? "Gpu"
+      : type === "utility" && cmdline.includes("network.mojom.NetworkService")
+      ? "Network"
+      : "Other";
+    kinds[kind] = (kinds[kind] ?? 0) + (processCpuSeconds(pid) ?? 0);
+  }
+  return kinds;
+}
+
 /** A contestant whose each run reloads the page, then times one page call. */
 function pageContestant(
   name: string,
@@ -157,12 +193,19 @@ function pageContestant(
           await browser.reload();
           const [exportName, args] = call(fixture, phase === "warmup" ? "warm.bin" : "big.bin");
           const before = browser.cpuSeconds();
+          const kindsBefore = chromiumCpuByKind(browser.pid);
           const serverBefore = serverCpu(fixture);
           const figures = await browser.call<Record<string, number>>(page, exportName, args);
           const after = browser.cpuSeconds();
+          const kindsAfter = chromiumCpuByKind(browser.pid);
           const serverAfter = serverCpu(fixture);
+          const byKind: Record<string, number> = {};
+          for (const [kind, seconds] of Object.entries(kindsAfter)) {
+            byKind[`chromium${kind}CpuSeconds`] = seconds - (kindsBefore[kind] ?? 0);
+          }
           return {
             ...figures,
+            ...byKind,
             ...(before === undefined || after === undefined
               ? {}
               : { chromiumCpuSeconds: after - before }),
@@ -195,6 +238,14 @@ const webDemoMemory = pageContestant(
   (fixture) => fixture.gatewayServerCpu(),
 );
 
+const webDemoTcpHop = pageContestant(
+  "web-demo-tcp-hop",
+  "the same download path through a gateway that reaches the same file service over loopback " +
+    "TCP (what ferry serve did before its gateway reached the file service in process)",
+  (fixture, file) => ["demoDownload", [fixture.gatewayTcpHopUrl, file, connections, inFlight]],
+  (fixture) => fixture.gatewayServerCpu(),
+);
+
 const fetchHashed = pageContestant(
   "fetch-nginx-sha256",
   "Chromium fetch() of the same file from nginx, body read whole, one WebCrypto SHA-256 at the end",
@@ -218,7 +269,7 @@ export const webDemoVsFetchCase: BenchCase = {
     "Chromium's fetch() of it from nginx (with and without a WebCrypto SHA-256), same Chromium, " +
     "launched directly, a fresh page per download",
   servers: [],
-  contestants: [webDemo, fetchHashed, fetchPlain, webDemoMemory],
+  contestants: [webDemo, fetchHashed, fetchPlain, webDemoMemory, webDemoTcpHop],
   rows: [{
     name: "web-demo-vs-fetch-256mib",
     metric: "mibPerSecond",
@@ -242,5 +293,12 @@ export const webDemoVsFetchCase: BenchCase = {
     higherIsBetter: true,
     subject: "web-demo",
     baseline: "web-demo-memory",
+  }, {
+    name: "web-demo-vs-tcp-hop-256mib",
+    metric: "mibPerSecond",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    subject: "web-demo",
+    baseline: "web-demo-tcp-hop",
   }],
 };

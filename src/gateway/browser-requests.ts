@@ -41,6 +41,12 @@ export interface RequestSession {
   begin(bytes: number): void;
   /** The backend's outcome of a request begun with `bytes`, as the browser's reply. */
   reply(bytes: number, message: Message): void;
+  /**
+   * Like `reply`, for a reply whose body the backend client only lends: resolves once the body's
+   * memory is no longer needed (the browser's socket flushed it, or the session ended and its
+   * socket closed).
+   */
+  replyLent(bytes: number, message: Message): Promise<void>;
   /** A stream the browser asked for opened; its body follows the StreamResponse. */
   streamOpened(streamId: string, body: ByteStream): void;
   /** A one-way message of `bytes` went to the backend's queue. */
@@ -90,17 +96,30 @@ export function operationFor(message: Message, session: RequestSession): Operati
     case MessageType.ChunkFetchRequest: {
       const { streamId, chunkIndex } = message;
       session.begin(0);
+      // Lent, not owned: the buffer a large chunk was assembled in goes back to the backend
+      // connection once the browser's socket has sent it, and the next chunk reuses it (no fresh
+      // 1 MiB buffer per chunk for the garbage collector).
+      let replied = false;
       return (client) =>
-        client.fetchChunk(streamId, chunkIndex).then(
-          (body) =>
-            session.reply(0, { type: MessageType.ChunkFetchSuccess, streamId, chunkIndex, body }),
-          (error) =>
+        client.fetchChunkWith(streamId, chunkIndex, (body) => {
+          replied = true;
+          return session.replyLent(0, {
+            type: MessageType.ChunkFetchSuccess,
+            streamId,
+            chunkIndex,
+            body,
+          });
+        }).then(
+          () => {},
+          (error) => {
+            if (replied) return; // replyLent never rejects; nothing else can fail after the reply
             session.reply(0, {
               type: MessageType.ChunkFetchFailure,
               streamId,
               chunkIndex,
               error: failureText(error),
-            }),
+            });
+          },
         );
     }
     case MessageType.StreamRequest: {

@@ -12,6 +12,14 @@
  * in flight. Bytes queued above `maxBufferedBytes`, or a browser socket that does
  * not drain for `slowConsumerTimeoutMs`, end the session with close code 4429.
  *
+ * Lent bodies: a body lent by a `RelayBufferPool` (`ferry serve`'s file reads) is given back to
+ * its pool, and a body sent with an `onFlushed` callback (a chunk the backend client lent,
+ * `fetchChunkWith`) is released, once the socket has flushed it: bytes handed to the socket are
+ * counted, and a body whose end is at or below `handed − bufferedAmount` has left the socket
+ * (checked after each write and on drain). A body the encoder copied into its frame (small ones)
+ * is released at once. When the session ends, pool bodies are left to the garbage collector and
+ * callbacks run once the socket has closed (nothing reads the memory any more).
+ *
  * @module
  */
 
@@ -22,6 +30,7 @@ import { encodeMessage } from "../protocol/encoder.ts";
 import { type Message, MessageType } from "../protocol/messages.ts";
 import type { Socket } from "../socket.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
+import { giveBackRelayed, isLentWhole } from "./relay-buffer-pool.ts";
 
 interface StreamJob {
   readonly streamId: string;
@@ -54,6 +63,13 @@ export class BrowserWriter {
   #wakePump: (() => void) | undefined;
   #slowTimer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
+  /** Bytes handed to the socket so far. */
+  #handed = 0;
+  /** Lent bodies handed to the socket, with `#handed` after each; `#lentHead` is the oldest. */
+  #lent: LentBody[] = [];
+  #lentHead = 0;
+  /** Bodies sent with `onFlushed`, not yet handed to the socket (queued behind others). */
+  readonly #awaitingWrite = new Map<Uint8Array, () => void>();
 
   constructor(socket: Socket, options: BrowserWriterOptions) {
     this.#socket = socket;
@@ -79,10 +95,24 @@ export class BrowserWriter {
     return this.#idle() && this.#socket.bufferedAmount === 0;
   }
 
-  /** Queues one reply frame. */
-  send(message: Message): void {
-    if (this.#disposed) return;
+  /**
+   * Queues one reply frame. `onFlushed` (for a message with a body) runs once the socket no longer
+   * holds the body (see the module documentation); always exactly once.
+   */
+  send(message: Message, onFlushed?: () => void): void {
+    if (this.#disposed) {
+      onFlushed?.();
+      return;
+    }
     const chunks = encodeMessage(message);
+    if (onFlushed !== undefined) {
+      const body = "body" in message ? message.body : undefined;
+      if (body !== undefined && chunks[chunks.length - 1] === body) {
+        this.#awaitingWrite.set(body, onFlushed);
+      } else {
+        onFlushed(); // copied into the frame (or no body): nothing lent is held here
+      }
+    }
     if (this.#idle()) {
       for (const chunk of chunks) this.#write(chunk);
       if (this.#blocked) this.#checkCap();
@@ -107,6 +137,7 @@ export class BrowserWriter {
 
   /** The socket drained. */
   drain(): void {
+    this.#giveBackFlushed();
     this.#blocked = false;
     this.#clearSlowTimer();
     const wake = this.#wakePump;
@@ -129,6 +160,20 @@ export class BrowserWriter {
     this.#queue.length = 0;
     this.#head = 0;
     this.#queuedBytes = 0;
+    // Whatever the socket still holds is read until it has closed: release lent memory then.
+    const release = [...this.#awaitingWrite.values()];
+    for (let i = this.#lentHead; i < this.#lent.length; i++) {
+      const flushed = this.#lent[i]!.flushed;
+      if (flushed !== undefined) release.push(flushed);
+    }
+    this.#awaitingWrite.clear();
+    this.#lent = [];
+    this.#lentHead = 0;
+    if (release.length > 0) {
+      void this.#socket.closed.then(() => {
+        for (const flushed of release) flushed();
+      });
+    }
     const wake = this.#wakePump;
     this.#wakePump = undefined;
     wake?.();
@@ -141,9 +186,33 @@ export class BrowserWriter {
 
   #write(chunk: Uint8Array): void {
     this.#options.onWritten(chunk.byteLength);
+    this.#handed += chunk.byteLength;
+    const flushed = this.#awaitingWrite.size === 0 ? undefined : this.#awaitingWrite.get(chunk);
+    if (flushed !== undefined) this.#awaitingWrite.delete(chunk);
+    if (flushed !== undefined || isLentWhole(chunk)) {
+      this.#lent.push({ end: this.#handed, bytes: chunk, flushed });
+    }
     if (!this.#socket.write(chunk) && !this.#blocked) {
       this.#blocked = true;
       this.#armSlowTimer();
+    }
+    if (this.#lentHead < this.#lent.length) this.#giveBackFlushed();
+  }
+
+  /** Gives back the lent bodies the socket no longer holds (see the module documentation). */
+  #giveBackFlushed(): void {
+    const lent = this.#lent;
+    if (this.#lentHead === lent.length || this.#disposed) return;
+    const flushed = this.#handed - this.#socket.bufferedAmount;
+    while (this.#lentHead < lent.length && lent[this.#lentHead]!.end <= flushed) {
+      const body = lent[this.#lentHead]!;
+      lent[this.#lentHead++] = GIVEN_BACK;
+      giveBackRelayed(body.bytes);
+      body.flushed?.();
+    }
+    if (this.#lentHead === lent.length) {
+      lent.length = 0;
+      this.#lentHead = 0;
     }
   }
 
@@ -245,3 +314,11 @@ function streamResponse(job: StreamJob): Message {
 }
 
 const EMPTY = new Uint8Array(0);
+const GIVEN_BACK: LentBody = { end: 0, bytes: EMPTY, flushed: undefined };
+
+/** A lent body handed to the socket: where it ends in the socket's stream, and who to tell. */
+interface LentBody {
+  readonly end: number;
+  readonly bytes: Uint8Array;
+  readonly flushed: (() => void) | undefined;
+}

@@ -111,6 +111,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
         this.#requestBytes += bytes;
       },
       reply: (bytes, message) => this.#reply(bytes, message),
+      replyLent: (bytes, message) => this.#replyLent(bytes, message),
       streamOpened: (streamId, body) => {
         this.#settle(0);
         if (this.#state === "closed") body.cancel().catch(() => {});
@@ -355,6 +356,15 @@ export class GatewaySession implements SocketSink, FrameHandler {
     if (this.#state === "closed") return;
     this.#writer.send(message);
     this.#updateReading();
+  }
+
+  #replyLent(bytes: number, message: Message): Promise<void> {
+    this.#settle(bytes);
+    if (this.#state === "closed") return Promise.resolve();
+    return new Promise<void>((flushed) => {
+      this.#writer.send(message, flushed);
+      this.#updateReading();
+    });
   }
 
   /** One-way bytes add up: if the backend is not taking them, pause the browser until it does. */
