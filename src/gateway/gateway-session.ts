@@ -17,8 +17,9 @@
  * request to forward (requests are held and the browser paused) → `open` → `closed`. The browser is paused while the backend is being reached, while replies for it pile
  * up (see `browser-writer.ts`), while `maxInFlightRequests` or `maxRequestBytesInFlight` are
  * reached, while an upload body waits for the backend, and while one-way messages sit unsent in
- * the backend client's queue (woken by the backend socket's `drain`, never by polling). Backend death (closed, reset, heartbeat timeout, Spark's
- * `connectionTimeoutMs`) ends the session with 4502.
+ * the backend client's queue (`backend-queue-watch.ts`: woken by the backend's drain, never by
+ * polling). Backend death (closed, reset, heartbeat timeout, Spark's `connectionTimeoutMs`) ends
+ * the session with 4502.
  *
  * The caps apply per request, not per WebSocket message: received bytes are decoded one frame at
  * a time (`browser-reader.ts`), and while a cap is reached the rest of a message waits undecoded
@@ -35,6 +36,7 @@ import type { PoolLease } from "../pool/pool-lease.ts";
 import type { FrameHandler } from "../protocol/decoder.ts";
 import { type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
 import type { Socket, SocketSink, UpgradeRequest } from "../socket.ts";
+import { BackendQueueWatch } from "./backend-queue-watch.ts";
 import type { BackendSocket } from "./backend-socket.ts";
 import { BrowserReader } from "./browser-reader.ts";
 import { BrowserWriter } from "./browser-writer.ts";
@@ -59,8 +61,6 @@ export interface SessionHost {
 
 type State = "auth" | "authenticating" | "ready" | "leasing" | "open" | "closed";
 
-const ONE_WAY_CHECK_BYTES = 256 * 1024;
-
 export class GatewaySession implements SocketSink, FrameHandler {
   readonly target: string;
   readonly request: UpgradeRequest;
@@ -73,17 +73,14 @@ export class GatewaySession implements SocketSink, FrameHandler {
   #state: State;
   #lease: PoolLease<TransportClient> | undefined;
   #client: TransportClient | undefined;
-  #backend: BackendSocket | undefined;
+  /** Whether the backend takes the browser's one-way messages (set once the lease is in). */
+  #oneWay: BackendQueueWatch | undefined;
   #pending: Operation[] = [];
   /** The `authTimeoutMs` deadline, while the credential is awaited. */
   #timer: TimerHandle | undefined;
   #paused = false;
   #inFlight = 0;
   #requestBytes = 0;
-  #oneWayBytes = 0;
-  #backendCongested = false;
-  /** Waiting for the backend's drain (or its client's next flush) to look at its queue again. */
-  #backendWait: "drain" | "flush" | undefined;
   #upload: UploadBody | undefined;
   readonly #requests: RequestSession;
   #idleTimer: TimerHandle | undefined;
@@ -126,10 +123,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
         if (this.#state === "closed") body.cancel().catch(() => {});
         else this.#writer.sendStream(streamId, body);
       },
-      oneWaySent: (bytes) => {
-        this.#oneWayBytes += bytes;
-        if (this.#oneWayBytes >= ONE_WAY_CHECK_BYTES) this.#checkBackendQueue();
-      },
+      oneWaySent: (bytes) => this.#oneWay?.sent(bytes),
       uploadStarted: (upload) => {
         this.#upload = upload;
       },
@@ -176,6 +170,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     this.#writer.dispose();
     this.#upload?.fail(error ?? new ProtocolError("The gateway session ended"));
     this.#upload = undefined;
+    this.#oneWay?.close();
     this.#lease?.release(false);
     this.#lease = undefined;
     this.#socket.close(error);
@@ -296,7 +291,15 @@ export class GatewaySession implements SocketSink, FrameHandler {
         );
       });
       this.#client = client;
-      this.#backend = this.#host.backendSocket(client);
+      const backend = this.#host.backendSocket(client);
+      if (backend !== undefined) {
+        this.#oneWay = new BackendQueueWatch(
+          client,
+          backend,
+          this.#options.highWaterMark,
+          () => this.#updateReading(),
+        );
+      }
       this.#state = "open";
       const pending = this.#pending;
       this.#pending = [];
@@ -356,7 +359,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     const options = this.#options;
     return this.#inFlight >= options.maxInFlightRequests ||
       this.#requestBytes > options.maxRequestBytesInFlight || this.#writer.congested ||
-      this.#backendCongested;
+      (this.#oneWay?.congested ?? false);
   }
 
   #reply(bytes: number, message: Message): void {
@@ -364,45 +367,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
     if (this.#state === "closed") return;
     this.#writer.send(message);
     this.#updateReading();
-  }
-
-  /**
-   * One-way bytes add up: while the backend is not taking them, pause the browser. The backend is
-   * not taking them while its socket refused a write (until that socket's `drain`, which wakes
-   * this), or while its client holds more than `highWaterMark` bytes not yet handed to the socket
-   * (they go at the client's flush, a microtask away: this looks again right after it, with
-   * `afterFlush`). Bytes still held after a flush without the socket refusing wait behind an upload
-   * body, which needs the browser's bytes to finish: they never pause the browser.
-   */
-  #checkBackendQueue(afterFlush = false): void {
-    this.#oneWayBytes = 0;
-    const client = this.#client;
-    const backend = this.#backend;
-    if (client === undefined || backend === undefined || this.#state !== "open") return;
-    if (backend.blocked) {
-      this.#backendCongested = true;
-      this.#waitForBackend("drain");
-    } else if (
-      !afterFlush &&
-      client.stats().queuedBytes - backend.bufferedAmount > this.#options.highWaterMark
-    ) {
-      this.#backendCongested = true;
-      this.#waitForBackend("flush");
-    } else {
-      this.#backendCongested = false;
-    }
-    this.#updateReading();
-  }
-
-  #waitForBackend(event: "drain" | "flush"): void {
-    if (this.#backendWait !== undefined) return;
-    this.#backendWait = event;
-    const wake = () => {
-      this.#backendWait = undefined;
-      this.#checkBackendQueue(event === "flush");
-    };
-    if (event === "drain") this.#backend!.onceDrained(wake);
-    else queueMicrotask(wake);
   }
 
   #updateReading(): void {
