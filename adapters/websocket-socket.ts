@@ -320,6 +320,12 @@ class WebSocketSocket implements Socket {
     this.#heldBytes = 0;
     if (wasOpen) {
       let carried = carriedCloseCode(error);
+      // A close frame is answered by one: keep reading (what arrives is dropped, the state is
+      // closed) or a paused socket never sees the answer and `ws` waits 30 s before giving up.
+      if (carried !== undefined && this.#paused) {
+        this.#paused = false;
+        this.#ws.resume?.();
+      }
       try {
         // Browsers let a page send only 1000 and 3000–4999; a refused code falls back below.
         if (carried !== undefined) this.#ws.close(carried, closeReason(error));

@@ -7,24 +7,25 @@
  * @module
  */
 
+import type { Clock, TimerHandle } from "../clock.ts";
 import type { Peer } from "../responder/peer.ts";
-import { unrefTimer } from "../deadline.ts";
 import { AuthError } from "../errors.ts";
 
 /**
  * Starts `client`'s deadline. When it fires, `expire()` says whether the exchange was still
  * pending (and marks it failed); if so, `onFailure` hears why and the connection closes with that
  * reason: "Closing the connection from <address>: it did not <what> within <timeoutMs> ms". The
- * timer never keeps the process alive and is cleared when the connection closes first.
+ * timer runs on `clock` (the gate's) and is cleared when the connection closes first.
  */
 export function startAuthDeadline(
+  clock: Clock,
   client: Peer,
   timeoutMs: number,
   what: string,
   expire: () => boolean,
   onFailure: ((remoteAddress: string, reason: unknown) => void) | undefined,
-): ReturnType<typeof setTimeout> {
-  const timer = setTimeout(() => {
+): TimerHandle {
+  const timer = clock.setTimer(() => {
     if (!expire()) return;
     const reason = new AuthError(
       `Closing the connection from ${client.remoteAddress}: it did not ${what} within ${timeoutMs} ms`,
@@ -32,7 +33,6 @@ export function startAuthDeadline(
     onFailure?.(client.remoteAddress, reason);
     client.close(reason).catch(() => {});
   }, timeoutMs);
-  unrefTimer(timer);
-  client.closed.then(() => clearTimeout(timer));
+  client.closed.then(() => clock.clearTimer(timer));
   return timer;
 }

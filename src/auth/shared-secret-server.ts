@@ -22,6 +22,7 @@
  */
 
 import type { InboundInterceptor } from "../client/client-options.ts";
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import type { Peer } from "../responder/peer.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
@@ -56,6 +57,11 @@ export interface SharedSecretServerOptions {
   ) => SharedSecret | undefined | Promise<SharedSecret | undefined>;
   /** Close connections not authenticated within this long. Default `defaultLimits.authTimeoutMs`. */
   readonly authTimeoutMs?: number;
+  /**
+   * Runs the `authTimeoutMs` deadlines. Default `systemClock`; tests pass a hand-driven clock to
+   * expire a deadline without waiting for it.
+   */
+  readonly clock?: Clock;
   /** Told about every failed authentication, with the real reason (for logs and metrics). */
   readonly onAuthFailure?: (remoteAddress: string, reason: unknown) => void;
 }
@@ -80,7 +86,7 @@ interface Session {
   unknownPrincipal: boolean;
   /** `onAuthFailure` was already told (an unknown principal is reported at the hello). */
   reported: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerHandle | undefined;
 }
 
 const REFUSAL = "Ferry authentication required";
@@ -113,6 +119,7 @@ export class SharedSecretServer {
   readonly #sharedKey: Promise<CryptoKey> | undefined;
   readonly #secretFor: SharedSecretServerOptions["secretFor"];
   readonly #authTimeoutMs: number;
+  readonly #clock: Clock;
   readonly #onFailure: SharedSecretServerOptions["onAuthFailure"];
 
   constructor(options: SharedSecretServerOptions) {
@@ -137,6 +144,7 @@ export class SharedSecretServer {
       );
     }
     this.#authTimeoutMs = timeout;
+    this.#clock = options.clock ?? systemClock;
     this.#onFailure = options.onAuthFailure;
     this.interceptor = (message, client) => this.#intercept(message, client);
   }
@@ -196,12 +204,19 @@ export class SharedSecretServer {
     this.#sessions.set(client, session);
     if (this.#authTimeoutMs > 0) {
       const created = session;
-      created.timer = startAuthDeadline(client, this.#authTimeoutMs, "authenticate", () => {
-        created.timer = undefined;
-        if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return false;
-        created.stage = Stage.Failed;
-        return true;
-      }, this.#onFailure);
+      created.timer = startAuthDeadline(
+        this.#clock,
+        client,
+        this.#authTimeoutMs,
+        "authenticate",
+        () => {
+          created.timer = undefined;
+          if (created.stage === Stage.Authenticated || created.stage === Stage.Failed) return false;
+          created.stage = Stage.Failed;
+          return true;
+        },
+        this.#onFailure,
+      );
     }
     return session;
   }
@@ -297,7 +312,7 @@ export class SharedSecretServer {
         );
       }
       session.stage = Stage.Authenticated;
-      clearTimeout(session.timer);
+      this.#clock.clearTimer(session.timer);
       session.timer = undefined;
       this.#reply(client, requestId, encodeControl(ControlKind.AuthOk));
     } catch (error) {
@@ -330,7 +345,7 @@ export class SharedSecretServer {
   ): void {
     if (session.stage === Stage.Failed) return;
     session.stage = Stage.Failed;
-    clearTimeout(session.timer);
+    this.#clock.clearTimer(session.timer);
     session.timer = undefined;
     if (!session.reported) this.#onFailure?.(client.remoteAddress, reason);
     session.reported = true;

@@ -24,7 +24,7 @@
  */
 
 import type { ByteStream } from "../connection/inbound-body.ts";
-import { unrefTimer } from "../deadline.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import { describeError } from "../errors.ts";
 import { encodeMessage } from "../protocol/encoder.ts";
 import { type Message, MessageType } from "../protocol/messages.ts";
@@ -41,6 +41,8 @@ export interface BrowserWriterOptions {
   readonly highWaterMark: number;
   readonly maxBufferedBytes: number;
   readonly slowConsumerTimeoutMs: number;
+  /** Arms the `slowConsumerTimeoutMs` timer. */
+  readonly clock: Clock;
   /** Bytes were handed to the socket. */
   readonly onWritten: (bytes: number) => void;
   /** `congested` may have changed. */
@@ -61,7 +63,7 @@ export class BrowserWriter {
   #streaming: StreamJob | undefined;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #wakePump: (() => void) | undefined;
-  #slowTimer: ReturnType<typeof setTimeout> | undefined;
+  #slowTimer: TimerHandle | undefined;
   #disposed = false;
   /** Bytes handed to the socket so far. */
   #handed = 0;
@@ -284,7 +286,7 @@ export class BrowserWriter {
   #armSlowTimer(): void {
     const timeoutMs = this.#options.slowConsumerTimeoutMs;
     if (timeoutMs === 0 || this.#slowTimer !== undefined) return;
-    this.#slowTimer = setTimeout(() => {
+    this.#slowTimer = this.#options.clock.setTimer(() => {
       this.#slowTimer = undefined;
       if (!this.#blocked || this.#disposed) return;
       this.#options.onFailure(
@@ -296,11 +298,10 @@ export class BrowserWriter {
         ),
       );
     }, timeoutMs);
-    unrefTimer(this.#slowTimer);
   }
 
   #clearSlowTimer(): void {
-    if (this.#slowTimer !== undefined) clearTimeout(this.#slowTimer);
+    if (this.#slowTimer !== undefined) this.#options.clock.clearTimer(this.#slowTimer);
     this.#slowTimer = undefined;
   }
 }

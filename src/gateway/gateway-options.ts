@@ -6,6 +6,7 @@
  */
 
 import type { ClientOptions } from "../client/client-options.ts";
+import { type Clock, systemClock } from "../clock.ts";
 import type { TransportClient } from "../client/transport-client.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { FerryHeartbeatOptions } from "../extensions/ferry-heartbeat.ts";
@@ -90,6 +91,36 @@ export interface GatewayOptions {
   /** Queued bytes not draining for this long close the session (4429). Default 60 000 ms. */
   readonly slowConsumerTimeoutMs?: number;
   readonly backend?: GatewayBackendOptions;
+  /**
+   * The time source of the gateway's deadlines (`authTimeoutMs`, `idleTimeoutMs`,
+   * `slowConsumerTimeoutMs`) and of its backend pool. Default `systemClock`; tests pass a
+   * hand-driven clock to run those deadlines without waiting.
+   *
+   * @example
+   * ```ts
+   * import type { Clock } from "ferry-transport";
+   * import { Gateway } from "ferry-transport/gateway";
+   * import { tcpConnect } from "ferry-transport/node";
+   *
+   * // Every deadline of this gateway runs on `clock` (here real time, logging each timer).
+   * const clock: Clock = {
+   *   now: () => performance.now(),
+   *   setTimer(callback, delayMs) {
+   *     console.log(`gateway timer in ${delayMs} ms`);
+   *     return setTimeout(callback, delayMs);
+   *   },
+   *   clearTimer: (handle) => clearTimeout(handle as number),
+   * };
+   * const gateway = new Gateway({
+   *   targets: { files: { host: "127.0.0.1", port: 7337 } },
+   *   connect: tcpConnect,
+   *   allowedOrigins: ["https://app.example.com"],
+   *   clock,
+   * });
+   * await gateway.close();
+   * ```
+   */
+  readonly clock?: Clock;
   /** Told about every refusal and session end (for logs/metrics). Never sees a credential. */
   readonly onEvent?: (event: GatewayEvent) => void;
 }
@@ -121,6 +152,7 @@ export interface ResolvedGatewayOptions {
   readonly maxBufferedBytes: number;
   readonly slowConsumerTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly clock: Clock;
 }
 
 /**
@@ -254,5 +286,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
       0,
     ),
     idleTimeoutMs: count(options.idleTimeoutMs, d.idleTimeoutMs, "idleTimeoutMs", 0),
+    clock: options.clock ?? systemClock,
   };
 }

@@ -17,8 +17,9 @@
  * request to forward (requests are held and the browser paused) → `open` → `closed`. The browser is paused while the backend is being reached, while replies for it pile
  * up (see `browser-writer.ts`), while `maxInFlightRequests` or `maxRequestBytesInFlight` are
  * reached, while an upload body waits for the backend, and while one-way messages sit unsent in
- * the backend client's queue. Backend death (closed, reset, heartbeat timeout, Spark's
- * `connectionTimeoutMs`) ends the session with 4502.
+ * the backend client's queue (`backend-queue-watch.ts`: woken by the backend's drain, never by
+ * polling). Backend death (closed, reset, heartbeat timeout, Spark's `connectionTimeoutMs`) ends
+ * the session with 4502.
  *
  * The caps apply per request, not per WebSocket message: received bytes are decoded one frame at
  * a time (`browser-reader.ts`), and while a cap is reached the rest of a message waits undecoded
@@ -29,12 +30,14 @@
  */
 
 import type { TransportClient } from "../client/transport-client.ts";
-import { unrefTimer } from "../deadline.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import { describeError, ProtocolError } from "../errors.ts";
 import type { PoolLease } from "../pool/pool-lease.ts";
 import type { FrameHandler } from "../protocol/decoder.ts";
 import { type Message, MessageType, messageTypeName } from "../protocol/messages.ts";
 import type { Socket, SocketSink, UpgradeRequest } from "../socket.ts";
+import { BackendQueueWatch } from "./backend-queue-watch.ts";
+import type { BackendSocket } from "./backend-socket.ts";
 import { BrowserReader } from "./browser-reader.ts";
 import { BrowserWriter } from "./browser-writer.ts";
 import { GatewayCloseCode, GatewayClosedError } from "./close-codes.ts";
@@ -48,6 +51,8 @@ export interface SessionHost {
   readonly options: ResolvedGatewayOptions;
   /** Leases the backend connection for `target` (a configured name). */
   lease(target: string): Promise<PoolLease<TransportClient>>;
+  /** The socket under a leased backend client (to learn when the backend takes bytes again). */
+  backendSocket(client: TransportClient): BackendSocket | undefined;
   countIn(bytes: number): void;
   countOut(bytes: number): void;
   /** The session ended; `error` is undefined for a graceful end. */
@@ -55,9 +60,6 @@ export interface SessionHost {
 }
 
 type State = "auth" | "authenticating" | "ready" | "leasing" | "open" | "closed";
-
-const ONE_WAY_CHECK_BYTES = 256 * 1024;
-const BACKEND_POLL_MS = 10;
 
 export class GatewaySession implements SocketSink, FrameHandler {
   readonly target: string;
@@ -67,21 +69,23 @@ export class GatewaySession implements SocketSink, FrameHandler {
   readonly #options: ResolvedGatewayOptions;
   readonly #reader: BrowserReader;
   readonly #writer: BrowserWriter;
+  readonly #clock: Clock;
   #state: State;
   #lease: PoolLease<TransportClient> | undefined;
   #client: TransportClient | undefined;
+  /** Whether the backend takes the browser's one-way messages (set once the lease is in). */
+  #oneWay: BackendQueueWatch | undefined;
   #pending: Operation[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The `authTimeoutMs` deadline, while the credential is awaited. */
+  #timer: TimerHandle | undefined;
   #paused = false;
   #inFlight = 0;
   #requestBytes = 0;
-  #oneWayBytes = 0;
-  #backendCongested = false;
   #upload: UploadBody | undefined;
   readonly #requests: RequestSession;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the browser last sent a request or got a reply (`Date.now()`), for `idleTimeoutMs`. */
-  #lastActive = Date.now();
+  #idleTimer: TimerHandle | undefined;
+  /** When the browser last sent a request or got a reply (`clock.now()`), for `idleTimeoutMs`. */
+  #lastActive: number;
 
   constructor(socket: Socket, target: string, request: UpgradeRequest, host: SessionHost) {
     this.target = target;
@@ -89,6 +93,8 @@ export class GatewaySession implements SocketSink, FrameHandler {
     this.#socket = socket;
     this.#host = host;
     const options = this.#options = host.options;
+    const clock = this.#clock = options.clock;
+    this.#lastActive = clock.now();
     this.#reader = new BrowserReader(this, options.maxFrameLength, {
       closed: () => this.#state === "closed",
       requestsFull: () => this.#requestsFull(),
@@ -98,6 +104,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
       highWaterMark: options.highWaterMark,
       maxBufferedBytes: options.maxBufferedBytes,
       slowConsumerTimeoutMs: options.slowConsumerTimeoutMs,
+      clock,
       onWritten: (bytes) => host.countOut(bytes),
       onChange: () => this.#updateReading(),
       onFailure: (error) => this.close(error),
@@ -117,10 +124,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
         if (this.#state === "closed") body.cancel().catch(() => {});
         else this.#writer.sendStream(streamId, body);
       },
-      oneWaySent: (bytes) => {
-        this.#oneWayBytes += bytes;
-        if (this.#oneWayBytes >= ONE_WAY_CHECK_BYTES) this.#checkBackendQueue();
-      },
+      oneWaySent: (bytes) => this.#oneWay?.sent(bytes),
       uploadStarted: (upload) => {
         this.#upload = upload;
       },
@@ -128,7 +132,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     };
     if (options.authenticate !== undefined) {
       this.#state = "auth";
-      this.#timer = setTimeout(() => {
+      this.#timer = clock.setTimer(() => {
         this.close(
           new GatewayClosedError(
             GatewayCloseCode.Timeout,
@@ -137,7 +141,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
           ),
         );
       }, options.authTimeoutMs);
-      unrefTimer(this.#timer);
     } else {
       this.#state = "ready";
     }
@@ -159,15 +162,16 @@ export class GatewaySession implements SocketSink, FrameHandler {
   close(error?: unknown): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
-    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    if (this.#idleTimer !== undefined) this.#clock.clearTimer(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#reader.clear();
     this.#pending = [];
     this.#writer.dispose();
     this.#upload?.fail(error ?? new ProtocolError("The gateway session ended"));
     this.#upload = undefined;
+    this.#oneWay?.close();
     this.#lease?.release(false);
     this.#lease = undefined;
     this.#socket.close(error);
@@ -196,7 +200,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     if (message.type === MessageType.UploadStream) this.#reader.expectBody(message.bodyByteCount);
     const operation = operationFor(message, this.#requests);
     if (operation === undefined) return;
-    this.#lastActive = Date.now();
+    this.#lastActive = this.#clock.now();
     if (this.#client !== undefined) {
       operation(this.#client);
       return;
@@ -254,7 +258,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
           );
           return;
         }
-        if (this.#timer !== undefined) clearTimeout(this.#timer);
+        if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
         this.#timer = undefined;
         this.#writer.send({
           type: MessageType.RpcResponse,
@@ -288,6 +292,15 @@ export class GatewaySession implements SocketSink, FrameHandler {
         );
       });
       this.#client = client;
+      const backend = this.#host.backendSocket(client);
+      if (backend !== undefined) {
+        this.#oneWay = new BackendQueueWatch(
+          client,
+          backend,
+          this.#options.highWaterMark,
+          () => this.#updateReading(),
+        );
+      }
       this.#state = "open";
       const pending = this.#pending;
       this.#pending = [];
@@ -311,7 +324,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
   #settle(bytes: number): void {
     this.#inFlight--;
     this.#requestBytes -= bytes;
-    this.#lastActive = Date.now();
+    this.#lastActive = this.#clock.now();
   }
 
   /**
@@ -321,11 +334,11 @@ export class GatewaySession implements SocketSink, FrameHandler {
    * One timer per session, re-armed from the last activity rather than reset on each request.
    */
   #armIdle(delayMs: number): void {
-    this.#idleTimer = setTimeout(() => {
+    this.#idleTimer = this.#clock.setTimer(() => {
       this.#idleTimer = undefined;
       if (this.#state === "closed") return;
       const idleMs = this.#options.idleTimeoutMs;
-      const quiet = Date.now() - this.#lastActive;
+      const quiet = this.#clock.now() - this.#lastActive;
       const busy = this.#inFlight > 0 || this.#pending.length > 0 || this.#upload !== undefined ||
         !this.#writer.settled || this.#reader.holding;
       if (busy || quiet < idleMs) {
@@ -340,7 +353,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
         ),
       );
     }, delayMs);
-    unrefTimer(this.#idleTimer);
   }
 
   /** True while no further browser request may be decoded (a cap is reached). */
@@ -348,7 +360,7 @@ export class GatewaySession implements SocketSink, FrameHandler {
     const options = this.#options;
     return this.#inFlight >= options.maxInFlightRequests ||
       this.#requestBytes > options.maxRequestBytesInFlight || this.#writer.congested ||
-      this.#backendCongested;
+      (this.#oneWay?.congested ?? false);
   }
 
   #reply(bytes: number, message: Message): void {
@@ -365,22 +377,6 @@ export class GatewaySession implements SocketSink, FrameHandler {
       this.#writer.send(message, flushed);
       this.#updateReading();
     });
-  }
-
-  /** One-way bytes add up: if the backend is not taking them, pause the browser until it does. */
-  #checkBackendQueue(): void {
-    this.#oneWayBytes = 0;
-    const client = this.#client;
-    if (client === undefined || this.#state !== "open") return;
-    this.#backendCongested = client.stats().queuedBytes > this.#options.highWaterMark;
-    this.#updateReading();
-    if (this.#backendCongested && this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#checkBackendQueue();
-      }, BACKEND_POLL_MS);
-      unrefTimer(this.#timer);
-    }
   }
 
   #updateReading(): void {

@@ -36,8 +36,8 @@ import { ConnectionPool } from "../pool/connection-pool.ts";
 import type { PoolLease } from "../pool/pool-lease.ts";
 import type { RouteOptions } from "../pool/pool-options.ts";
 import type { PoolStats } from "../pool/pool-stats.ts";
-import { transportConnector } from "../pool/transport-connector.ts";
 import type { Socket, UpgradeRequest } from "../socket.ts";
+import { backendConnector, type BackendSocket } from "./backend-socket.ts";
 import {
   GatewayCloseCode,
   GatewayClosedError,
@@ -99,6 +99,8 @@ export class Gateway implements SessionHost {
   readonly options: ResolvedGatewayOptions;
   readonly #pool: ConnectionPool<TransportClient>;
   readonly #sessions = new Set<GatewaySession>();
+  /** The socket under each backend client, so a session learns when its backend drains. */
+  readonly #backendSockets = new WeakMap<TransportClient, BackendSocket>();
   readonly #perIp = new Map<string, number>();
   readonly #perTarget = new Map<string, number>();
   readonly #refusals = new Map<GatewayRefusalReason, number>();
@@ -133,7 +135,12 @@ export class Gateway implements SessionHost {
         : connectOf!({ host: target.host, port: target.port });
     };
     this.#pool = new ConnectionPool<TransportClient>({
-      connector: transportConnector(connectFor, backend.clientOptions),
+      connector: backendConnector(
+        connectFor,
+        { clock: resolved.clock, ...backend.clientOptions },
+        (client, socket) => this.#backendSockets.set(client, socket),
+      ),
+      clock: resolved.clock,
       maxTotal: resolved.maxConnections,
       maxPerRoute: resolved.maxConnections,
       maxStreamsPerConnection: 1,
@@ -145,7 +152,9 @@ export class Gateway implements SessionHost {
       routes,
       bootstraps: [
         ...(backend.bootstraps ?? []),
-        ...(backend.heartbeat === false ? [] : [ferryHeartbeatBootstrap(backend.heartbeat)]),
+        ...(backend.heartbeat === false
+          ? []
+          : [ferryHeartbeatBootstrap({ clock: resolved.clock, ...backend.heartbeat })]),
       ],
     });
   }
@@ -263,6 +272,10 @@ export class Gateway implements SessionHost {
   // SessionHost
   lease(target: string): Promise<PoolLease<TransportClient>> {
     return this.#pool.lease(target, { timeoutMs: this.#connectTimeoutMs });
+  }
+
+  backendSocket(client: TransportClient): BackendSocket | undefined {
+    return this.#backendSockets.get(client);
   }
 
   countIn(bytes: number): void {

@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { Clock } from "../clock.ts";
 import type { CallOptions } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { ByteBudget } from "./byte-budget.ts";
@@ -81,6 +82,11 @@ export class ConnectionPool<C extends PooledClient> implements AsyncDisposable {
   /** Whether `close()` was called. */
   get closed(): boolean {
     return this.#core.closed;
+  }
+
+  /** The clock the pool's deadlines run on (its `clock` option): for callers timing around it. */
+  get clock(): Clock {
+    return this.#core.clock;
   }
 
   /**

@@ -27,6 +27,7 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { integerAtLeast } from "../options.ts";
@@ -67,10 +68,12 @@ export class ReplyMemory {
   /**
    * @param limit `maxReplyBytes`.
    * @param pressureTimeoutMs `replyPressureTimeoutMs` (0: connections are never reset for it).
+   * @param clock runs the pressure deadline (the clock of the connections it watches).
    */
   constructor(
     limit: number = defaultLimits.maxReplyBytes,
     pressureTimeoutMs: number = defaultLimits.replyPressureTimeoutMs,
+    clock: Clock = systemClock,
   ) {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidArgumentError(
@@ -80,7 +83,7 @@ export class ReplyMemory {
     integerAtLeast(pressureTimeoutMs, 0, "replyPressureTimeoutMs");
     this.limit = limit;
     this.reserve = Math.floor(limit / RESERVE_DIVISOR);
-    this.#pressure = new ReplyPressureWatch(this, pressureTimeoutMs);
+    this.#pressure = new ReplyPressureWatch(this, pressureTimeoutMs, clock);
   }
 
   /** Connections reset by `replyPressureTimeoutMs` so far. */

@@ -10,21 +10,23 @@
  * connections hold) and only to connections holding some: a slow reader on an otherwise quiet
  * server keeps the ordinary slow-consumer deadline.
  *
- * One timer per server, armed only while the line is not empty; it samples the holders every
- * quarter of the deadline (so a stalled holder is reset between 1 and 1.25 × the deadline after its
- * writes blocked, once the line formed).
+ * One timer per server, armed only while the line is not empty, on the server's {@linkcode Clock}:
+ * it fires when the earliest stalled holder's deadline falls due (`stalledSince +` the deadline),
+ * so a stalled holder is reset at its deadline once the line formed. A holder's stall begins
+ * without telling the watch, so with none stalled the timer is set one deadline ahead — the
+ * soonest a holder stalling from now on could be due — rather than sampling at a fixed period.
  *
  * @module
  */
 
-import { unrefTimer } from "../deadline.ts";
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { LimitError } from "../errors.ts";
 
 /** A connection holding reply memory (its `ReplyGate`). */
 export interface ReplyHolder {
   /** Bytes it holds now. */
   readonly charged: number;
-  /** `performance.now()` since when its peer has not taken outbound bytes; undefined: it reads. */
+  /** `Clock.now()` since when its peer has not taken outbound bytes; undefined: it reads. */
   stalledSince(): number | undefined;
   /** Resets its connection with `error` (its charges come back as its replies are dropped). */
   reset(error: LimitError): void;
@@ -38,21 +40,20 @@ export interface ReplyPressureSource {
   readonly waiting: number;
 }
 
-/** The smallest sampling interval: a tiny deadline (tests) must not spin. */
-const MIN_SAMPLE_MS = 10;
-
 export class ReplyPressureWatch {
   /** The deadline (ms); 0 disables the watch. */
   readonly timeoutMs: number;
   readonly #source: ReplyPressureSource;
   readonly #holders = new Set<ReplyHolder>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
   #resets = 0;
-  readonly #sample = () => this.#onTimer();
+  readonly #due = () => this.#onTimer();
 
-  constructor(source: ReplyPressureSource, timeoutMs: number) {
+  constructor(source: ReplyPressureSource, timeoutMs: number, clock: Clock = systemClock) {
     this.#source = source;
     this.timeoutMs = timeoutMs;
+    this.#clock = clock;
   }
 
   /** Connections reset by the deadline so far. */
@@ -73,19 +74,29 @@ export class ReplyPressureWatch {
   /** Whether connections wait for memory: arms the timer while they do, clears it when not. */
   pressure(waiting: boolean): void {
     if (!waiting) {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
       this.#timer = undefined;
       return;
     }
     if (this.#timer !== undefined || this.timeoutMs === 0) return;
-    this.#timer = setTimeout(this.#sample, Math.max(MIN_SAMPLE_MS, this.timeoutMs / 4));
-    unrefTimer(this.#timer);
+    const now = this.#clock.now();
+    this.#timer = this.#clock.setTimer(this.#due, this.#nextDue(now) - now);
+  }
+
+  /** When the earliest holder's deadline falls due; one deadline ahead if none is stalled. */
+  #nextDue(now: number): number {
+    let due = now + this.timeoutMs;
+    for (const holder of this.#holders) {
+      const since = holder.stalledSince();
+      if (holder.charged > 0 && since !== undefined) due = Math.min(due, since + this.timeoutMs);
+    }
+    return due;
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     if (this.#source.waiting === 0) return;
-    const now = performance.now();
+    const now = this.#clock.now();
     const stalled: [ReplyHolder, number][] = [];
     for (const holder of this.#holders) {
       const since = holder.stalledSince();

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Clock } from "../clock.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { positiveInteger } from "../options.ts";
@@ -29,6 +30,13 @@ export interface ServingOptions {
    * rate-limited and summarised, see `src/responder/handler-error-log.ts`).
    */
   readonly onHandlerError?: HandlerErrorReporter;
+  /**
+   * The time source of this side's deadlines; serving uses it for the reply-memory pressure
+   * deadline of the budget it makes when none is given (`replyPressureTimeoutMs`; a given
+   * `transferBudget` has its own). Default `systemClock`. Tests pass a hand-driven clock to run
+   * deadlines without waiting.
+   */
+  readonly clock?: Clock;
 }
 
 /** Every serving option with its default applied. */
@@ -74,7 +82,13 @@ export function resolveServingOptions(
     rpcHandler: options.rpcHandler,
     streamManager: options.streamManager,
     transferBudget: budget ??
-      new TransferBudget(maxChunks(options.maxChunksBeingTransferred, owner)),
+      new TransferBudget(
+        maxChunks(options.maxChunksBeingTransferred, owner),
+        undefined,
+        undefined,
+        undefined,
+        options.clock,
+      ),
     onHandlerError: onHandlerError ?? warnHandlerError,
   };
 }

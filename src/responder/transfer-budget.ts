@@ -18,6 +18,7 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { ReplyMemory } from "./reply-memory.ts";
@@ -54,12 +55,15 @@ export class TransferBudget {
    * @param serving per-connection limits (defaults from `src/limits.ts`).
    * @param maxReplyBytes reply memory over every connection (`defaultLimits.maxReplyBytes`).
    * @param replyPressureTimeoutMs see `defaultLimits.replyPressureTimeoutMs`.
+   * @param clock runs the `replyPressureTimeoutMs` deadline: the clock of the connections sharing
+   *   the budget (their `clock` option), default `systemClock`.
    */
   constructor(
     limit: number = defaultLimits.maxChunksBeingTransferred,
     serving: Partial<ServingLimits> = {},
     maxReplyBytes: number = defaultLimits.maxReplyBytes,
     replyPressureTimeoutMs: number = defaultLimits.replyPressureTimeoutMs,
+    clock: Clock = systemClock,
   ) {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new InvalidArgumentError(
@@ -68,7 +72,7 @@ export class TransferBudget {
     }
     this.limit = limit;
     this.serving = resolveServingLimits(serving, "TransferBudget serving limits");
-    this.replyMemory = new ReplyMemory(maxReplyBytes, replyPressureTimeoutMs);
+    this.replyMemory = new ReplyMemory(maxReplyBytes, replyPressureTimeoutMs, clock);
   }
 
   /** Chunks and streams being transferred right now. */

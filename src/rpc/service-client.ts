@@ -146,13 +146,15 @@ export function pooledRpcTarget<C extends PooledClient & RpcTarget>(
   return {
     remoteAddress: typeof route === "string" ? route : `${route.host}:${route.port}`,
     async sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
-      const started = Date.now();
+      // The lease's wait is timed on the pool's clock: the call gets what is left of it.
+      const clock = pool.clock;
+      const started = clock.now();
       const lease = await pool.lease(route, options);
       try {
         const timeoutMs = options?.timeoutMs;
         const remaining = timeoutMs === undefined || timeoutMs === 0
           ? timeoutMs
-          : Math.max(1, timeoutMs - (Date.now() - started));
+          : Math.max(1, timeoutMs - (clock.now() - started));
         return await lease.client.sendRpc(body, { ...options, timeoutMs: remaining });
       } finally {
         lease.release();

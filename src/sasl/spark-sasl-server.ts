@@ -29,6 +29,7 @@
 import type { InboundInterceptor } from "../client/client-options.ts";
 import type { Peer } from "../responder/peer.ts";
 import { startAuthDeadline } from "../auth/auth-deadline.ts";
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { gatedServerOptions, guardHandler } from "../auth/authenticated-handler.ts";
 import { refuseUnauthenticated, trySend } from "../auth/refuse-unauthenticated.ts";
 import { AuthError, describeError, InvalidArgumentError } from "../errors.ts";
@@ -55,6 +56,11 @@ export interface SparkSaslServerOptions {
   readonly alwaysEncrypt?: boolean;
   /** Close connections not authenticated within this long. Default `defaultLimits.authTimeoutMs`. */
   readonly authTimeoutMs?: number;
+  /**
+   * Runs the `authTimeoutMs` deadlines. Default `systemClock`; tests pass a hand-driven clock to
+   * expire a deadline without waiting for it.
+   */
+  readonly clock?: Clock;
   /** Told about every failed authentication, with the real reason (logs, metrics). */
   readonly onAuthFailure?: (remoteAddress: string, reason: unknown) => void;
   /** The nonce of each exchange (tests); default 30 random bytes from `crypto.getRandomValues`. */
@@ -75,7 +81,7 @@ interface Session {
   appId: string;
   password: string;
   digest: DigestMd5Server | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerHandle | undefined;
 }
 
 /** Spark's own refusal text, so a Spark client without SASL sees what Spark would say. */
@@ -105,6 +111,7 @@ export class SparkSaslServer {
   readonly #sessions = new WeakMap<Peer, Session>();
   readonly #options: SparkSaslServerOptions;
   readonly #authTimeoutMs: number;
+  readonly #clock: Clock;
 
   constructor(options: SparkSaslServerOptions) {
     const where = "SparkSaslServer";
@@ -126,6 +133,7 @@ export class SparkSaslServer {
       );
     }
     this.#authTimeoutMs = timeout;
+    this.#clock = options.clock ?? systemClock;
     this.#options = options;
     this.interceptor = (message, client) => this.#intercept(message, client);
   }
@@ -177,6 +185,7 @@ export class SparkSaslServer {
     if (this.#authTimeoutMs > 0) {
       const created = session;
       created.timer = startAuthDeadline(
+        this.#clock,
         client,
         this.#authTimeoutMs,
         "complete SASL authentication",
@@ -275,7 +284,7 @@ export class SparkSaslServer {
       // Synchronous from here to the switch: no byte from the client can slip in between.
       const rspauth = digest.verify(token, session.password);
       session.stage = Stage.Authenticated;
-      clearTimeout(session.timer);
+      this.#clock.clearTimer(session.timer);
       session.timer = undefined;
       const layer = saslLayerOf(client);
       if (digest.qop === "auth-conf") {
@@ -292,7 +301,7 @@ export class SparkSaslServer {
   #fail(client: Peer, session: Session, requestId: Int64, reason: unknown): void {
     if (session.stage === Stage.Failed) return;
     session.stage = Stage.Failed;
-    clearTimeout(session.timer);
+    this.#clock.clearTimer(session.timer);
     session.timer = undefined;
     this.#options.onAuthFailure?.(
       client.remoteAddress,

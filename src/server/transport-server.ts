@@ -16,6 +16,7 @@ import {
   type ResolvedClientOptions,
 } from "../client/client-options.ts";
 import { TransportClient } from "../client/transport-client.ts";
+import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
 import { nonNegativeNumber } from "../options.ts";
@@ -81,6 +82,28 @@ export interface TransportServerOptions extends Omit<ClientOptions, "rpcHandler"
    * seen) before resetting those still open. Default 5000 ms.
    */
   readonly closeGraceMs?: number;
+  /**
+   * The time source of the server's deadlines: `closeGraceMs`, `replyPressureTimeoutMs`, and
+   * (passed on to every connection) the connections' own. Default `systemClock`.
+   *
+   * @example
+   * ```ts
+   * import { type Clock, TransportServer } from "ferry-transport";
+   *
+   * // Real time, but every deadline of this server is logged as it is armed.
+   * const clock: Clock = {
+   *   now: () => performance.now(),
+   *   setTimer(callback, delayMs) {
+   *     console.log(`server deadline in ${delayMs} ms`);
+   *     return setTimeout(callback, delayMs);
+   *   },
+   *   clearTimer: (handle) => clearTimeout(handle as number),
+   * };
+   * const server = new TransportServer({ rpcHandler: { receive: (_peer, body) => body }, clock });
+   * await server.close();
+   * ```
+   */
+  readonly clock?: Clock;
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
@@ -109,6 +132,7 @@ const DEFAULT_CLOSE_GRACE_MS = 5_000;
 export class TransportServer {
   readonly #options: ClientOptions;
   readonly #closeGraceMs: number;
+  readonly #clock: Clock;
   readonly #budget: TransferBudget;
   readonly #admission: ConnectionAdmission;
   readonly #connections = new Set<TransportClient>();
@@ -138,6 +162,7 @@ export class TransportServer {
       // One inbound frame memory budget for every connection (maxInboundFrameBytes, server-wide).
       inboundFrameBudget: resolved.inboundFrameBudget,
     };
+    this.#clock = options.clock ?? systemClock;
     this.#closeGraceMs = nonNegativeNumber(
       options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
       "TransportServerOptions.closeGraceMs",
@@ -262,12 +287,12 @@ export class TransportServer {
     await Promise.allSettled(listeners.map((listener) => listener.close()));
     const connections = [...this.#connections];
     const closed = Promise.allSettled(connections.map((client) => client.close()));
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: TimerHandle | undefined;
     const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#closeGraceMs);
+      timer = this.#clock.setTimer(resolve, this.#closeGraceMs);
     });
     await Promise.race([closed, graceOver]);
-    clearTimeout(timer);
+    this.#clock.clearTimer(timer);
     const reset = new ConnectionClosedError(
       `TransportServer closed; the connection did not end within ${this.#closeGraceMs} ms`,
     );
@@ -328,5 +353,6 @@ function serverBudget(options: TransportServerOptions, resolved: TransferBudget)
     resolveServingLimits(serving, "TransportServerOptions"),
     options.maxReplyBytes ?? defaultLimits.maxReplyBytes,
     options.replyPressureTimeoutMs ?? defaultLimits.replyPressureTimeoutMs,
+    options.clock,
   );
 }

@@ -20,6 +20,7 @@ import { GatewayCloseCode } from "../../src/gateway/close-codes.ts";
 import { gatewayTokenBootstrap } from "../../src/gateway/gateway-token.ts";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
 import { ferryPingResponder } from "../../src/extensions/ferry-ping.ts";
+import { startFerryHeartbeat } from "../../src/extensions/ferry-heartbeat.ts";
 import { transportConnector } from "../../src/pool/transport-connector.ts";
 import type { TransportServer } from "../../src/server/transport-server.ts";
 import WebSocket from "ws";
@@ -152,14 +153,18 @@ describe("Node gateway → Ferry TCP server", () => {
     GUARD,
     async () => {
       const proxy = await FaultProxy.start({ port: backendPort });
-      // Generous enough that a loaded machine answers every ping before the fault.
-      const intervalMs = 400;
+      // The heartbeat starts once the backend is silent: before the fault no deadline runs, so a
+      // loaded machine answering a ping late cannot close a session early; after it nothing can
+      // answer, so every session ends with 4502 however slow the machine is. (That the gateway
+      // starts the heartbeat itself is gateway-session.test.ts's case.)
+      const intervalMs = 100;
       const timeoutMs = 1500;
+      const backends: TransportClient[] = [];
       try {
         await withGateway({
           targets: { interop: { host: "127.0.0.1", port: proxy.port, peerFeatures: ["ferry"] } },
           maxConnectionsPerIp: 200,
-          backend: { heartbeat: { intervalMs, timeoutMs } },
+          backend: { heartbeat: false, bootstraps: [(client) => void backends.push(client)] },
         }, async (running, url) => {
           const browsers = await Promise.all(
             Array.from(
@@ -173,6 +178,7 @@ describe("Node gateway → Ferry TCP server", () => {
           assert.equal(running.gateway.stats().pool.total.connections, 100);
           const started = performance.now();
           proxy.setFault({ kind: "blackhole" });
+          for (const client of backends) startFerryHeartbeat(client, { intervalMs, timeoutMs });
           const codes = await Promise.all(
             browsers.map((browser) =>
               browser.closeCode().then((code) => [code, performance.now()])

@@ -203,7 +203,7 @@ test("16 connections that never read: a normal client is served within 1 s; stuc
     const baseline = await server.command("reset");
     const probing = probe(normal.client, streamId);
     const attackers = await unreadFetches(server, 16, 300);
-    // Held past the pressure deadline (3 s by default, sampled every quarter of it).
+    // Held past the pressure deadline (3 s by default, from when a stuck peer stopped reading).
     let charged = 0;
     let waiting = 0;
     const heldUntil = performance.now() + 8_000;

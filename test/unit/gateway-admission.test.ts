@@ -3,6 +3,10 @@
  * one WebSocket message packs thousands of them (the rest of the message waits undecoded); a
  * session that only pings is closed at `idleTimeoutMs`; a browser's Ferry control one-way message
  * (a cancel) is refused with 1008 and never reaches the backend.
+ *
+ * Nothing here sleeps: in-memory traffic runs to completion within a few event-loop turns, and the
+ * gateway's deadlines (`idleTimeoutMs`, `slowConsumerTimeoutMs`) run on a {@linkcode FakeClock}
+ * the tests move by hand, so a loaded machine cannot change an outcome.
  */
 
 import { describe, it } from "node:test";
@@ -13,10 +17,15 @@ import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import { ControlKind, encodeControl } from "../../src/protocol/ferry-control.ts";
 import type { Socket } from "../../src/socket.ts";
 import { GatewayCloseCode } from "../../src/gateway/close-codes.ts";
+import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { memoryGateway } from "../helpers/gateway-fixture.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lets in-memory traffic run: `count` event-loop turns (each runs every queued microtask). */
+async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await settle();
+}
 
 /** Every frame of `messages` in one buffer: one WebSocket message. */
 function oneMessage(messages: readonly Message[]): Uint8Array {
@@ -37,11 +46,11 @@ function recorder(socket: Socket) {
   return messages;
 }
 
-async function until(what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!done()) {
-    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting for ${what}`);
-    await settle(5);
+/** Waits for `done` over at most `maxTurns` event-loop turns (a count, not a time). */
+async function until(what: string, done: () => boolean, maxTurns = 20_000): Promise<void> {
+  for (let turn = 0; !done(); turn++) {
+    if (turn >= maxTurns) assert.fail(`${what} did not happen within ${maxTurns} turns`);
+    await settle();
   }
 }
 
@@ -82,7 +91,7 @@ describe("gateway admission (memory)", () => {
       const streamId = await openStream(browser, messages, count, 64);
       browser.write(oneMessage(fetches(streamId, count)));
       await until("the cap to fill", () => fetchesSeen >= maxInFlight);
-      await settle(200); // more would have arrived by now
+      await turns(50); // more would have arrived by now
       console.log(`one message of ${count} fetches: ${fetchesSeen} reached the backend`);
       assert.equal(fetchesSeen, maxInFlight);
       assert.equal(edge.closeCalls, 0);
@@ -94,8 +103,9 @@ describe("gateway admission (memory)", () => {
   it("the same flood with the page not reading ends with 4429, bounded", async () => {
     const maxInFlight = 16;
     let fetchesSeen = 0;
+    const clock = new FakeClock();
     const fixture = await memoryGateway(
-      { maxInFlightRequests: maxInFlight, slowConsumerTimeoutMs: 400 },
+      { maxInFlightRequests: maxInFlight, slowConsumerTimeoutMs: 400, clock },
       {
         interceptor: (message) => {
           if (message.type === MessageType.ChunkFetchRequest) fetchesSeen++;
@@ -112,6 +122,11 @@ describe("gateway admission (memory)", () => {
       browser.pause(); // the page stops reading its replies
       const flood = oneMessage(fetches(streamId, count));
       browser.write(flood);
+      await turns(50); // the socket towards the page fills and blocks
+      assert.equal(edge.closeCalls, 0, "open until slowConsumerTimeoutMs has passed");
+      clock.advance(399);
+      assert.equal(edge.closeCalls, 0, "open until slowConsumerTimeoutMs has passed");
+      clock.advance(1);
       await until("the session to close", () => edge.closeCalls > 0);
       const bound = maxInFlight + Math.ceil(2 * 1024 * 1024 / chunkSize);
       console.log(
@@ -187,16 +202,17 @@ describe("gateway admission (memory)", () => {
   });
 
   it("a session that only pings is closed at idleTimeoutMs (4408); busy ones are not", async () => {
-    const fixture = await memoryGateway({ idleTimeoutMs: 300 });
+    const clock = new FakeClock();
+    const fixture = await memoryGateway({ idleTimeoutMs: 300, clock });
     try {
       const idle = fixture.open({ remoteAddress: "192.0.2.7:1" });
       const idleMessages = recorder(idle.browser);
       const busy = fixture.open({ remoteAddress: "192.0.2.8:1" });
       const busyMessages = recorder(busy.browser);
-      const started = Date.now();
+      const started = clock.now();
       let requestId = 10;
       const ping = encodeControl(ControlKind.Ping, new Uint8Array(8));
-      while (idle.edge.closeCalls === 0 && Date.now() - started < 10_000) {
+      while (idle.edge.closeCalls === 0 && clock.now() - started < 10_000) {
         idle.browser.write(
           oneMessage([{ type: MessageType.RpcRequest, requestId: requestId++, body: ping }]),
         );
@@ -207,11 +223,13 @@ describe("gateway admission (memory)", () => {
             body: utf8("echo:x"),
           }]),
         );
-        await settle(50);
+        await turns(5); // both are answered
+        clock.advance(50);
       }
-      const after = Date.now() - started;
+      const after = clock.now() - started;
       console.log(`pinging-only session closed after ${after} ms (idleTimeoutMs 300)`);
       assert.equal(idle.edge.closeCode, GatewayCloseCode.Timeout);
+      assert.ok(after >= 300 && after <= 350, `closed ${after} ms in, idleTimeoutMs 300`);
       assert.ok(idleMessages.some((m) => m.type === MessageType.RpcResponse), "pings answered");
       assert.equal(busy.edge.closeCalls, 0, "a session sending requests stays open");
       assert.ok(busyMessages.length > 0);
@@ -222,13 +240,12 @@ describe("gateway admission (memory)", () => {
   });
 
   it("a stream still being delivered is not idle, however long it takes", async () => {
-    const fixture = await memoryGateway({ idleTimeoutMs: 200 });
+    const clock = new FakeClock();
+    const fixture = await memoryGateway({ idleTimeoutMs: 200, clock });
     try {
       const { browser, edge } = fixture.open();
       let bodyBytes = 0;
       let ended = false;
-      // Read when the last byte arrives, not when a poll notices: the idle close is due 200 ms
-      // after delivery, which a loaded machine can let pass before `until` looks again.
       let closeCallsAtEnd = -1;
       const decoder = new FrameDecoder({
         message() {},
@@ -244,12 +261,18 @@ describe("gateway admission (memory)", () => {
       browser.pause(); // the page reads nothing for a while: the body waits in the gateway
       const size = 8 * 1024 * 1024;
       browser.write(oneMessage([{ type: MessageType.StreamRequest, streamId: `gen:${size}` }]));
-      await settle(700); // more than three idle periods
+      for (let step = 0; step < 7; step++) { // more than three idle periods
+        await turns(5);
+        clock.advance(100);
+      }
       assert.equal(edge.closeCalls, 0, "closed while its stream was being delivered");
       browser.resume();
       await until("the whole body", () => ended);
       assert.equal(bodyBytes, size);
       assert.equal(closeCallsAtEnd, 0, "closed before its stream was delivered");
+      // Idle since its request long ago; the next look (at most idleTimeoutMs away) closes it.
+      await turns(5);
+      clock.advance(200);
       await until("the idle close once delivered", () => edge.closeCalls > 0);
       assert.equal(edge.closeCode, GatewayCloseCode.Timeout);
     } finally {

@@ -3,6 +3,8 @@
  * a browser that stops reading stops the gateway from issuing backend requests and from reading
  * stream bodies; a backend that stops reading stops the gateway from reading the browser. Bytes
  * queued inside the gateway stay bounded by its limits, and everything arrives intact afterwards.
+ * Nothing sleeps: in-memory traffic settles within a few event-loop turns, a paused backend wakes
+ * the gateway by its drain, and `slowConsumerTimeoutMs` runs on a FakeClock.
  */
 
 import { describe, it } from "node:test";
@@ -13,11 +15,16 @@ import { FrameDecoder } from "../../src/protocol/decoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import type { Socket } from "../../src/socket.ts";
 import { GatewayCloseCode } from "../../src/gateway/close-codes.ts";
+import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { memoryGateway } from "../helpers/gateway-fixture.ts";
 
 const MiB = 1024 * 1024;
 const utf8 = (text: string) => new TextEncoder().encode(text);
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lets in-memory traffic run as far as it can: `count` event-loop turns. */
+async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await settle();
+}
 
 /** A raw browser: writes frames, decodes replies, counts stream body bytes. */
 function rawBrowser(socket: Socket) {
@@ -72,7 +79,7 @@ describe("gateway backpressure (memory)", () => {
         raw.send({ type: MessageType.ChunkFetchRequest, streamId, chunkIndex: k });
       }
       raw.send({ type: MessageType.StreamRequest, streamId: `gen:${64 * MiB}` });
-      await settle(300);
+      await turns(50);
       const stats = fixture.gateway.stats();
       const bound = (maxInFlight + 2) * (MiB + 64);
       console.log(
@@ -112,7 +119,7 @@ describe("gateway backpressure (memory)", () => {
       for (let i = 1; i <= 100; i++) {
         raw.send({ type: MessageType.RpcRequest, requestId: i, body });
       }
-      await settle(300);
+      await turns(50);
       const received = fixture.gateway.stats().bytes.fromBrowsers;
       console.log(
         `paused backend: the gateway read ${received} of ${100 * body.byteLength} bytes of RPCs`,
@@ -126,7 +133,7 @@ describe("gateway backpressure (memory)", () => {
       fixture.backendSockets[0]!.pause();
       const before = fixture.gateway.stats().bytes.fromBrowsers;
       for (let i = 0; i < 100; i++) raw.send({ type: MessageType.OneWayMessage, body });
-      await settle(300);
+      await turns(50);
       const oneWay = fixture.gateway.stats().bytes.fromBrowsers - before;
       console.log(
         `paused backend: the gateway read ${oneWay} of ${100 * body.byteLength} one-way bytes`,
@@ -134,9 +141,8 @@ describe("gateway backpressure (memory)", () => {
       assert.ok(oneWay <= 4 * MiB, `${oneWay}`);
       fixture.backendSockets[0]!.resume();
       raw.send({ type: MessageType.RpcRequest, requestId: 200, body: utf8("after") });
-      // The gateway polls a congested backend queue on an unref'd timer; keep the loop alive.
-      const keepAlive = setInterval(() => {}, 1000);
-      await raw.until(() => raw.messages.length === 102).finally(() => clearInterval(keepAlive));
+      // No timer runs: the backend's drain wakes the session, which reads the browser again.
+      await raw.until(() => raw.messages.length === 102);
       assert.deepEqual((raw.messages[101] as { body: Uint8Array }).body, utf8("after"));
     } finally {
       await fixture.close();
@@ -144,14 +150,19 @@ describe("gateway backpressure (memory)", () => {
   });
 
   it("a browser that does not read past slowConsumerTimeoutMs is closed with 4429", async () => {
-    const fixture = await memoryGateway({ slowConsumerTimeoutMs: 100 });
+    const clock = new FakeClock();
+    const fixture = await memoryGateway({ slowConsumerTimeoutMs: 100, clock });
     try {
       const { browser, edge } = fixture.open();
       const raw = rawBrowser(browser);
       browser.pause();
       raw.send({ type: MessageType.StreamRequest, streamId: `gen:${8 * MiB}` });
-      const keepAlive = setInterval(() => {}, 1000);
-      await browser.closed.finally(() => clearInterval(keepAlive));
+      await turns(20); // the socket towards the browser fills and blocks
+      clock.advance(99);
+      await settle();
+      assert.equal(edge.closeCalls, 0, "open until slowConsumerTimeoutMs has passed");
+      clock.advance(1);
+      await browser.closed;
       assert.equal(edge.closeCode, GatewayCloseCode.SlowConsumer);
       assert.equal(fixture.gateway.stats().refusals["slow-consumer"], 1);
       assert.equal(fixture.gateway.stats().sessions.open, 0);

@@ -14,6 +14,7 @@ import { authenticateToGateway } from "../../src/gateway/gateway-token.ts";
 import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import type { Socket } from "../../src/socket.ts";
+import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { memoryGateway } from "../helpers/gateway-fixture.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -23,16 +24,6 @@ function sendRaw(browser: Socket, ...messages: Message[]): Promise<unknown> {
   browser.attach({ data() {}, drain() {}, close() {} });
   for (const message of messages) for (const chunk of encodeMessage(message)) browser.write(chunk);
   return browser.closed;
-}
-
-/** Keeps the event loop alive while only unref'd deadline timers are pending. */
-async function withLoopAlive<T>(promise: Promise<T>): Promise<T> {
-  const keepAlive = setInterval(() => {}, 1000);
-  try {
-    return await promise;
-  } finally {
-    clearInterval(keepAlive);
-  }
 }
 
 const smugglingNames = [
@@ -146,7 +137,12 @@ describe("gateway refusals (memory)", () => {
   });
 
   it("refuses a wrong token (4401), a request before the token (4401) and a late one (4408)", async () => {
-    const fixture = await memoryGateway({ token: "the-right-token-123", authTimeoutMs: 100 });
+    const clock = new FakeClock();
+    const fixture = await memoryGateway({
+      token: "the-right-token-123",
+      authTimeoutMs: 100,
+      clock,
+    });
     try {
       const wrong = fixture.client();
       // Over a WebSocket the RpcFailure goes out before the close frame; a memory socket's reset
@@ -167,8 +163,14 @@ describe("gateway refusals (memory)", () => {
       });
       assert.equal(early.edge.closeCode, GatewayCloseCode.Unauthorized);
 
+      // authTimeoutMs runs on the gateway's clock: silent for 99 ms is allowed, 100 ms is not.
       const late = fixture.open();
-      await withLoopAlive(sendRaw(late.browser));
+      const lateClosed = sendRaw(late.browser);
+      clock.advance(99);
+      await settle();
+      assert.equal(late.edge.closeCalls, 0, "open until authTimeoutMs has passed");
+      clock.advance(1);
+      await lateClosed;
       assert.equal(late.edge.closeCode, GatewayCloseCode.Timeout);
 
       const stats = fixture.gateway.stats().refusals;

@@ -13,6 +13,7 @@ import { giveBackRelayed, RelayBufferPool } from "../../src/gateway/relay-buffer
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import type { SocketSink } from "../../src/socket.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
 test("a buffer is reused only after it is given back whole, once", () => {
   const pool = new RelayBufferPool(16, 1);
@@ -58,6 +59,7 @@ function writerOn(highWaterMark: number) {
     highWaterMark,
     maxBufferedBytes: 64 * 1024 * 1024,
     slowConsumerTimeoutMs: 0,
+    clock: new FakeClock(),
     onWritten() {},
     onChange() {},
     onFailure(error) {

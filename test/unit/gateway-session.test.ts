@@ -12,6 +12,7 @@ import { authenticateToGateway } from "../../src/gateway/gateway-token.ts";
 import { encodeControl } from "../../src/protocol/ferry-control.ts";
 import { ferryPing } from "../../src/extensions/ferry-ping.ts";
 import { RemoteError } from "../../src/errors.ts";
+import { settle } from "../helpers/fake-clock.ts";
 import { memoryGateway } from "../helpers/gateway-fixture.ts";
 
 const TOKEN = "s3cret-token-for-tests";
@@ -30,7 +31,10 @@ describe("gateway session (memory)", () => {
       assert.ok(stats.bytes.toBrowsers > 4 * 1024 * 1024);
       assert.equal(fixture.connects(), 1, "one backend connection for the session");
       await client.close();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      // The gateway sees the browser's end a few event-loop turns later (a count, not a time).
+      for (let turn = 0; turn < 100 && fixture.gateway.stats().sessions.open > 0; turn++) {
+        await settle();
+      }
       assert.equal(fixture.gateway.stats().sessions.open, 0);
       assert.equal(
         fixture.gateway.stats().pool.total.connections,

@@ -15,6 +15,7 @@ import {
 } from "../../src/responder/reply-gate.ts";
 import { ReplyMemory } from "../../src/responder/reply-memory.ts";
 import { TransferBudget } from "../../src/responder/transfer-budget.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
 const MiB = 1024 * 1024;
 
@@ -45,14 +46,6 @@ class FakeConnection implements ReplyGateConnection {
   reset(error: LimitError): void {
     this.errors.push(error);
     this.gate?.close(); // as the request handler does when its connection closes
-  }
-}
-
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
@@ -115,10 +108,11 @@ test("a waiting connection holding nothing gets its turn behind a head stopped b
   assert.equal(memory.waiting, 0);
 });
 
-test("under pressure, a connection whose peer stopped reading is reset naming the limit", async () => {
+test("under pressure, a connection whose peer stopped reading is reset naming the limit", () => {
   const timeoutMs = 40;
-  const memory = new ReplyMemory(4 * MiB, timeoutMs);
-  const longAgo = performance.now() - 60_000;
+  const clock = new FakeClock();
+  const memory = new ReplyMemory(4 * MiB, timeoutMs, clock);
+  const longAgo = clock.now() - 60_000;
   const stalled = new FakeConnection(longAgo);
   const reading = new FakeConnection(undefined);
   const gates = [stalled, reading].map((connection) => {
@@ -132,9 +126,10 @@ test("under pressure, a connection whose peer stopped reading is reset naming th
   gates[1]!.admit(readingReply);
   assert.equal(memory.charged, 3 * MiB);
   // Nobody waits: a stalled peer on a server with room is the slow-consumer deadline's business.
-  await new Promise((resolve) => setTimeout(resolve, timeoutMs * 3));
+  clock.advance(timeoutMs * 3);
   assert.equal(stalled.errors.length, 0);
   assert.equal(memory.pressureResets, 0);
+  assert.equal(clock.pendingTimers, 0, "no timer without pressure");
   // A newcomer finds the budget full and waits: the stalled connection is reset, the one reading
   // is not, and the newcomer gets the memory once the stalled one's replies are dropped.
   const newcomer = new ReplyGate(memory, 2 * MiB);
@@ -142,7 +137,9 @@ test("under pressure, a connection whose peer stopped reading is reset naming th
   for (const r of wanted) newcomer.admit(r);
   assert.equal(wanted[0]!.starts, 1, "the reserve");
   assert.equal(wanted[1]!.starts, 0, "the newcomer waits for its second");
-  await until(() => stalled.errors.length > 0, "the stalled connection's reset");
+  // Stalled long before the line formed: its deadline is already due, so it is reset at once.
+  clock.advance(0);
+  assert.equal(stalled.errors.length, 1, "reset as soon as somebody waits");
   const error = stalled.errors[0]!;
   assert.equal(error.code, "ERR_LIMIT");
   assert.match(error.message, /replyPressureTimeoutMs 40/);
@@ -158,13 +155,40 @@ test("under pressure, a connection whose peer stopped reading is reset naming th
   gates[1]!.release(readingReply);
   for (const gate of [...gates, newcomer]) gate.close();
   assert.equal(memory.charged, 0);
+  assert.equal(clock.pendingTimers, 0, "the pressure timer is gone with the line");
 });
 
-test("replyPressureTimeoutMs is validated; 0 turns the deadline off", async () => {
+test("a holder that stalls while others wait is reset at its own deadline, not before", () => {
+  const timeoutMs = 1_000;
+  const clock = new FakeClock();
+  const memory = new ReplyMemory(2 * MiB, timeoutMs, clock);
+  const holder = new FakeConnection(undefined); // reading, for now
+  const gate = new ReplyGate(memory, 2 * MiB, holder);
+  holder.gate = gate;
+  const held = [reply(), reply()];
+  for (const r of held) gate.admit(r);
+  const newcomer = new ReplyGate(memory, 2 * MiB);
+  newcomer.admit(reply());
+  newcomer.admit(reply());
+  assert.ok(memory.waiting > 0, "somebody waits for memory");
+  clock.advance(300);
+  holder.stalledAt = clock.now(); // its peer stops reading 300 ms into the pressure
+  // Past the first look (one deadline after the line formed, when it was stalled for 700 ms) ...
+  clock.advance(timeoutMs - 1);
+  assert.equal(holder.errors.length, 0, "not before its own deadline");
+  clock.advance(1);
+  assert.equal(holder.errors.length, 1, "reset exactly at stalledSince + replyPressureTimeoutMs");
+  assert.match(holder.errors[0]!.message, /did not read for 1000 ms/);
+  gate.close();
+  newcomer.close();
+});
+
+test("replyPressureTimeoutMs is validated; 0 turns the deadline off", () => {
   assert.throws(() => new ReplyMemory(MiB, -1), /Invalid replyPressureTimeoutMs/);
   assert.throws(() => new TransferBudget(10, {}, MiB, 1.5), /Invalid replyPressureTimeoutMs/);
-  const memory = new ReplyMemory(2 * MiB, 0);
-  const stalled = new FakeConnection(performance.now() - 60_000);
+  const clock = new FakeClock();
+  const memory = new ReplyMemory(2 * MiB, 0, clock);
+  const stalled = new FakeConnection(clock.now() - 60_000);
   const gate = new ReplyGate(memory, 2 * MiB, stalled);
   gate.admit(reply());
   gate.admit(reply());
@@ -172,8 +196,9 @@ test("replyPressureTimeoutMs is validated; 0 turns the deadline off", async () =
   newcomer.admit(reply());
   newcomer.admit(reply());
   assert.equal(memory.waiting, 2);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  clock.advance(60_000);
   assert.equal(stalled.errors.length, 0);
+  assert.equal(clock.armed, 0, "a disabled deadline arms no timer");
   gate.close();
   newcomer.close();
 });

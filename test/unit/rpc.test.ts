@@ -22,6 +22,7 @@ import {
 } from "../../src/rpc/mod.ts";
 import { memoryNetwork, memorySocketPair } from "../helpers/memory-socket.ts";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
+import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { transportConnector } from "../../src/pool/transport-connector.ts";
 
 interface Record64 {
@@ -306,5 +307,42 @@ test("pooledRpcTarget leases a connection per call and releases it", async () =>
   } finally {
     await pool.close();
     await server.close();
+  }
+});
+
+test("pooledRpcTarget gives the call what the lease's wait left of timeoutMs, on the pool's clock", async () => {
+  const clock = new FakeClock();
+  const given: (number | undefined)[] = [];
+  const replies: (() => void)[] = [];
+  let markClosed!: () => void;
+  const client = {
+    isActive: true,
+    closed: new Promise<void>((resolve) => (markClosed = resolve)),
+    close: () => markClosed(),
+    sendRpc(body: Uint8Array, options?: { timeoutMs?: number }): Promise<Uint8Array> {
+      given.push(options?.timeoutMs);
+      return new Promise((resolve) => replies.push(() => resolve(body)));
+    },
+  };
+  const pool = new ConnectionPool<typeof client>({
+    connector: () => Promise.resolve(client),
+    maxPerRoute: 1,
+    maxStreamsPerConnection: 1,
+    clock,
+  });
+  try {
+    const target = pooledRpcTarget(pool, "one");
+    const first = target.sendRpc(new Uint8Array([1]), { timeoutMs: 1_000 });
+    const second = target.sendRpc(new Uint8Array([2]), { timeoutMs: 1_000 });
+    while (given.length < 1) await settle();
+    clock.advance(300); // the second call waits 300 ms for the only connection
+    replies.shift()!();
+    await first;
+    while (given.length < 2) await settle();
+    assert.deepEqual(given, [1_000, 700]);
+    replies.shift()!();
+    assert.deepEqual(await second, new Uint8Array([2]));
+  } finally {
+    await pool.close();
   }
 });

@@ -19,6 +19,7 @@ import { SparkSaslServer, type SparkSaslServerOptions } from "../../src/sasl/spa
 import type { Socket } from "../../src/socket.ts";
 import { ForwardingSocket } from "../helpers/forwarding-socket.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
+import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { pattern, text, utf8 } from "../helpers/engine-fixtures.ts";
 
 const SECRET = "f1c7aa04bf6786382da8866a63f933ae3de6fc80fdb1350343ab6ed47556a7ac";
@@ -202,14 +203,20 @@ test("an unknown appId fails like a wrong secret; the server alone learns why", 
 
 test("a connection that does not authenticate in time is closed; onAuthFailure says why", async () => {
   const failures: unknown[] = [];
+  const clock = new FakeClock();
   const { client, server, calls } = setup({
     authTimeoutMs: 20,
+    clock,
     onAuthFailure: (_address, reason) => failures.push(reason),
   });
-  // The gate's timer never keeps a process alive; this test's own timer does, meanwhile.
-  const keepAlive = setTimeout(() => {}, 10_000);
+  // The deadline runs on the gate's clock: 19 ms of silence are allowed, the 20th is not.
+  await settle();
+  clock.advance(19);
+  await settle();
+  assert.equal(client.isActive, true, "open until authTimeoutMs has passed");
+  assert.equal(failures.length, 0);
+  clock.advance(1);
   await client.closed;
-  clearTimeout(keepAlive);
   assert.equal(failures.length, 1);
   assert.ok(failures[0] instanceof AuthError);
   assert.match(failures[0].message, /did not complete SASL authentication within 20 ms$/);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionClosedError } from "../../src/errors.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
+import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { memoryNetwork, memorySocketPair } from "../helpers/memory-socket.ts";
 import { RawPeer, serve, text, utf8 } from "../helpers/engine-fixtures.ts";
 
@@ -80,12 +81,26 @@ test("closing one listener keeps the others and the connections; a closed server
 });
 
 test("close() resets connections whose peer does not finish closing within closeGraceMs", async () => {
-  const server = new TransportServer({ rpcHandler: { receive: (_c, m) => m }, closeGraceMs: 10 });
+  const clock = new FakeClock();
+  const server = new TransportServer({
+    rpcHandler: { receive: (_c, m) => m },
+    closeGraceMs: 60_000,
+    clock,
+  });
   const [a, b] = memorySocketPair();
   server.accept(b);
   const peer = new RawPeer(a);
   a.pause(); // never reads: a graceful close cannot complete
-  await server.close();
+  let closed = false;
+  const closing = server.close().then(() => (closed = true));
+  // The grace runs on the server's clock: however long real time takes, no reset before it ends.
+  for (let turn = 0; turn < 5; turn++) await settle();
+  clock.advance(59_999);
+  await settle();
+  assert.equal(closed, false, "the connection keeps its grace period");
+  assert.equal(server.connections.size, 1);
+  clock.advance(1);
+  await closing;
   assert.equal(server.connections.size, 0);
   a.resume();
   await peer.received(Infinity);

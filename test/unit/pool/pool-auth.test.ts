@@ -14,6 +14,7 @@ import { ControlKind, encodeControl } from "../../../src/protocol/ferry-control.
 import { transportConnector } from "../../../src/pool/transport-connector.ts";
 import type { Connect } from "../../../src/socket.ts";
 import { readAll, settle } from "../../helpers/engine-fixtures.ts";
+import { FakeClock } from "../../helpers/fake-clock.ts";
 import { startServer } from "./pool-fixtures.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -131,13 +132,17 @@ test("an out-of-order proof fails the exchange and closes the connection", async
 });
 
 test("a connection that does not authenticate in time is closed", async () => {
-  const gate = new SharedSecretServer({ secret, authTimeoutMs: 20 });
+  const clock = new FakeClock();
+  const gate = new SharedSecretServer({ secret, authTimeoutMs: 20, clock });
   const { server, connect } = await startServer((options) => gate.serverOptions(options));
   const client = await TransportClient.connect(connect);
-  // The gate's timer never keeps a process alive; this test's own timer does, meanwhile.
-  const keepAlive = setTimeout(() => {}, 10_000);
+  // The deadline runs on the gate's clock: 19 ms of silence are allowed, the 20th is not.
+  await settle();
+  clock.advance(19);
+  await settle();
+  assert.equal(client.isActive, true, "open until authTimeoutMs has passed");
+  clock.advance(1);
   await client.closed;
-  clearTimeout(keepAlive);
   assert.equal(client.isActive, false);
   await server.close();
 });
