@@ -11,6 +11,7 @@
  */
 
 import type { AbandonedRequest } from "./abandoned-requests.ts";
+import type { Clock } from "../clock.ts";
 import type { Connection } from "../connection/connection.ts";
 import type { PendingReply } from "../connection/pending-reply.ts";
 import { type CallOptions, watchDeadline } from "../deadline.ts";
@@ -22,6 +23,8 @@ export interface RequestGateOptions {
   /** Deadline of a request that passes no `timeoutMs`; 0 = none. */
   readonly requestTimeoutMs: number;
   readonly maxInFlightRequests: number;
+  /** Arms every request's deadline timer (undefined: real time, see `watchDeadline`). */
+  readonly clock: Clock | undefined;
   /** Tells the `onAbandoned` listeners (only called while the connection is open). */
   readonly abandoned: (request: AbandonedRequest) => void;
   /** Whether anyone listens to abandoned requests (skips describing them otherwise). */
@@ -115,6 +118,6 @@ export class RequestGate {
       if (abandoned !== undefined && this.#options.listening() && this.#connection.isOpen) {
         this.#options.abandoned(abandoned(error));
       }
-    });
+    }, this.#options.clock);
   }
 }

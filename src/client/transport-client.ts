@@ -138,6 +138,7 @@ export class TransportClient implements Peer {
       firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
       idleTimeoutMs: resolved.idleTimeoutMs,
       slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
+      clock: resolved.clock,
       onStreamBodyCancelled: (streamId, reason) =>
         this.#abandoned.notify({ kind: "stream", streamId, reason }, this),
     });
@@ -150,6 +151,7 @@ export class TransportClient implements Peer {
     this.#gate = new RequestGate(this.#connection, {
       requestTimeoutMs: resolved.requestTimeoutMs,
       maxInFlightRequests: resolved.maxInFlightRequests,
+      clock: resolved.clock,
       abandoned: (request) => this.#abandoned.notify(request, this),
       listening: () => this.#abandoned.active,
     });

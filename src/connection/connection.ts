@@ -16,6 +16,7 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../clock.ts";
 import { ConnectionClosedError, describeError, type TransportError } from "../errors.ts";
 import { FrameDecoder, type FrameHandler } from "../protocol/decoder.ts";
 import type { OversizedFrame } from "../protocol/oversized-frame.ts";
@@ -45,7 +46,6 @@ import {
   type InboundFrameRoomHost,
   refuseOversizedRequest,
 } from "./inbound-limits.ts";
-import { QuietWatchdog, type QuietWatchdogHost } from "./quiet-watchdog.ts";
 import { ResponseHandler } from "./response-handler.ts";
 import type { MessageTap } from "../observability/connection-tap.ts";
 
@@ -89,6 +89,8 @@ export interface ConnectionOptions {
   readonly slowConsumerTimeoutMs?: number;
   /** A received stream was cancelled by its reader before its whole body had arrived. */
   readonly onStreamBodyCancelled?: (streamId: string, reason: unknown) => void;
+  /** Arms the connection's one deadline timer and stamps blocked writes (default: real time). */
+  readonly clock?: Clock;
 }
 
 /** Traffic counters of one connection. */
@@ -122,7 +124,6 @@ export class Connection implements ReadFlowControl {
 
   readonly #decoder: FrameDecoder;
   readonly #frameBuffers: FrameBufferPool;
-  readonly #watchdog: QuietWatchdog;
   readonly #deadlines: ConnectionDeadlines;
   /** Waits for inbound frame memory (undefined without a budget). */
   readonly #room: InboundFrameRoom | undefined;
@@ -143,24 +144,20 @@ export class Connection implements ReadFlowControl {
   #oversizedFrames = 0;
 
   /**
-   * What the connection's parts call back into (writer, quiet watchdog, deadlines, inbound frame
-   * room, decoder): ONE object per connection whose methods live on a shared prototype, instead of
+   * What the connection's parts call back into (writer, deadlines, inbound frame room, decoder): ONE object per connection whose methods live on a shared prototype, instead of
    * an object of closures per part — about 1.5 KB of closures, contexts and objects that a server
    * holding 10 000 idle connections paid 10 000 times. Nested here to reach the private state.
    */
   static readonly #Hooks = class ConnectionHooks
-    implements
-      FrameWriterOptions,
-      QuietWatchdogHost,
-      ConnectionDeadlineHost,
-      InboundFrameRoomHost,
-      FrameHandler {
+    implements FrameWriterOptions, ConnectionDeadlineHost, InboundFrameRoomHost, FrameHandler {
     readonly peer: string;
     readonly writeHardCap: number;
     readonly #connection: Connection;
+    readonly #clock: Clock;
 
-    constructor(connection: Connection) {
+    constructor(connection: Connection, clock: Clock) {
       this.#connection = connection;
+      this.#clock = clock;
       this.peer = connection.peer;
       this.writeHardCap = connection.options.writeHardCap;
     }
@@ -172,17 +169,20 @@ export class Connection implements ReadFlowControl {
     onBlocked(): void {
       this.#connection.#deadlines.blocked();
     }
+    now(): number {
+      return this.#clock.now();
+    }
 
-    // QuietWatchdog and ConnectionDeadlines
+    // ConnectionDeadlines
     hasOutstanding(): boolean {
       return this.#connection.responses.outstanding > 0;
     }
     isReadPaused(): boolean {
       return this.#connection.#readPausers.size > 0;
     }
-    /** A deadline or the watchdog gave up: `graceful` (deadlines only) ends the connection cleanly. */
-    expire(error: TransportError, graceful?: boolean): void {
-      if (graceful === true) this.#connection.close();
+    /** A deadline passed: `graceful` ends the connection cleanly, else it is reset. */
+    expire(error: TransportError, graceful: boolean): void {
+      if (graceful) this.#connection.close();
       else this.#connection.close(error);
     }
     messagesReceived(): number {
@@ -260,20 +260,25 @@ export class Connection implements ReadFlowControl {
     this.socket = socket;
     this.options = options;
     this.peer = socket.info.remoteAddress;
-    const hooks = new Connection.#Hooks(this);
+    const clock = options.clock ?? systemClock;
+    const hooks = new Connection.#Hooks(this, clock);
     this.writer = new FrameWriter(socket, hooks);
-    this.#watchdog = new QuietWatchdog(options.connectionTimeoutMs, hooks);
-    this.#deadlines = new ConnectionDeadlines({
-      firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? 0,
-      idleTimeoutMs: options.idleTimeoutMs ?? 0,
-      slowConsumerTimeoutMs: options.slowConsumerTimeoutMs ?? 0,
-      noProgressTimeoutMs: options.noProgressTimeoutMs ?? 0,
-    }, hooks);
+    this.#deadlines = new ConnectionDeadlines(
+      {
+        firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? 0,
+        idleTimeoutMs: options.idleTimeoutMs ?? 0,
+        slowConsumerTimeoutMs: options.slowConsumerTimeoutMs ?? 0,
+        noProgressTimeoutMs: options.noProgressTimeoutMs ?? 0,
+        connectionTimeoutMs: options.connectionTimeoutMs,
+      },
+      hooks,
+      clock,
+    );
     this.responses = new ResponseHandler({
       peer: this.peer,
       flow: this,
       streamHighWaterMark: options.streamHighWaterMark,
-      onBusy: () => this.#watchdog.busy(),
+      onBusy: () => this.#deadlines.busy(),
       onStreamBodyCancelled: options.onStreamBodyCancelled,
     });
     // Large frames are filled by received bytes before anything reads them: no zero-filling.
@@ -412,7 +417,6 @@ export class Connection implements ReadFlowControl {
   #onData(chunk: Uint8Array): void {
     if (this.#state !== "open") return;
     this.#bytesReceived += chunk.byteLength;
-    this.#watchdog.activity();
     if (this.#decoding) {
       // An adapter delivered data from inside a dispatch (e.g. synchronously on `resume()`): the
       // decoder must not be re-entered, so the chunk waits for the current push to finish.
@@ -486,7 +490,6 @@ export class Connection implements ReadFlowControl {
     this.#frameBuffers.close();
     this.#room?.close();
     this.#decoder.dispose();
-    this.#watchdog.stop();
     this.#deadlines.stop();
     const error = closedError(this.peer, reason, local);
     this.#closedError = error;

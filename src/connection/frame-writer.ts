@@ -50,6 +50,8 @@ export interface FrameWriterOptions {
   readonly onFatal: (error: unknown) => void;
   /** The socket went above its high-water mark (writes are held until it drains). */
   readonly onBlocked?: () => void;
+  /** The time `blockedSince` is read on (the connection's clock; default `performance.now()`). */
+  readonly now?: () => number;
 }
 
 type Entry = OutboundEntry;
@@ -86,7 +88,7 @@ export class FrameWriter {
   #flushScheduled = false;
   /** The socket's last write returned false; hold bytes until `drain`. */
   #blocked = false;
-  /** `performance.now()` when `#blocked` was last set. */
+  /** `options.now()` when `#blocked` was last set. */
   #blockedSince = 0;
   #closed = false;
   #closeError: unknown = undefined;
@@ -136,7 +138,7 @@ export class FrameWriter {
     return !this.#blocked && !this.#closed;
   }
 
-  /** `performance.now()` when writes became blocked, or undefined while the socket accepts bytes. */
+  /** `options.now()` when writes became blocked, or undefined while the socket accepts bytes. */
   get blockedSince(): number | undefined {
     return this.#blocked && !this.#closed ? this.#blockedSince : undefined;
   }
@@ -333,7 +335,7 @@ export class FrameWriter {
     this.#bytesWritten += chunk.byteLength;
     if (!this.#socket.write(chunk) && !this.#blocked) {
       this.#blocked = true;
-      this.#blockedSince = performance.now();
+      this.#blockedSince = this.#options.now?.() ?? performance.now();
       this.#options.onBlocked?.();
     }
   }
