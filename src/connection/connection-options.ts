@@ -33,8 +33,6 @@ export interface ConnectionOptions {
   readonly idleTimeoutMs?: number;
   /** Outbound bytes above the high-water mark without a drain this long: reset; 0 = never. */
   readonly slowConsumerTimeoutMs?: number;
-  /** A received stream was cancelled by its reader before its whole body had arrived. */
-  readonly onStreamBodyCancelled?: (streamId: string, reason: unknown) => void;
   /** Arms the connection's one deadline timer and stamps blocked writes (default: real time). */
   readonly clock?: Clock;
 }

@@ -35,7 +35,7 @@ import {
 import type { ReadFlowControl } from "./inbound-body.ts";
 import type { ConnectionClosedError } from "../errors.ts";
 import type { MessageInterceptor, RequestSide } from "./request-side.ts";
-import { ResponseHandler } from "./response-handler.ts";
+import { ResponseHandler, type ResponseHandlerOptions } from "./response-handler.ts";
 
 export type { ConnectionCounters, ConnectionOptions } from "./connection-options.ts";
 export type { MessageInterceptor, RequestSide } from "./request-side.ts";
@@ -54,6 +54,8 @@ export class Connection implements ReadFlowControl {
   interceptor: MessageInterceptor | undefined;
   /** Sees every message sent and received, for metrics and channels (set only while observed). */
   tap: MessageTap | undefined;
+  /** A received stream was cancelled by its reader before its whole body had arrived. */
+  onStreamBodyCancelled: ((streamId: string, reason: unknown) => void) | undefined;
 
   readonly #reader: ConnectionReader;
   readonly #deadlines: ConnectionDeadlines;
@@ -64,16 +66,19 @@ export class Connection implements ReadFlowControl {
   #messagesSent = 0;
 
   /**
-   * What the socket, the writer and the deadlines call back into: ONE object per connection whose
+   * What the socket, the writer, the deadlines and the response handler call back into: ONE
+   * object per connection whose
    * methods live on a shared prototype, instead of an object of closures per part — about 1.5 KB
    * of closures, contexts and objects that a server holding 10 000 idle connections paid 10 000
    * times. Nested here to reach the private state. (The decoder and the inbound frame room call
    * the {@linkcode ConnectionReader} directly.)
    */
   static readonly #Hooks = class ConnectionHooks
-    implements SocketSink, FrameWriterOptions, ConnectionDeadlineHost {
+    implements SocketSink, FrameWriterOptions, ConnectionDeadlineHost, ResponseHandlerOptions {
     readonly peer: string;
     readonly writeHardCap: number;
+    readonly flow: ReadFlowControl;
+    readonly streamHighWaterMark: number;
     readonly #connection: Connection;
     readonly #clock: Clock;
 
@@ -82,6 +87,16 @@ export class Connection implements ReadFlowControl {
       this.#clock = clock;
       this.peer = connection.peer;
       this.writeHardCap = connection.options.writeHardCap;
+      this.flow = connection;
+      this.streamHighWaterMark = connection.options.streamHighWaterMark;
+    }
+
+    // ResponseHandler
+    onBusy(): void {
+      this.#connection.#deadlines.busy();
+    }
+    onStreamBodyCancelled(streamId: string, reason: unknown): void {
+      this.#connection.onStreamBodyCancelled?.(streamId, reason);
     }
 
     // SocketSink
@@ -169,13 +184,7 @@ export class Connection implements ReadFlowControl {
       hooks,
       clock,
     );
-    this.responses = new ResponseHandler({
-      peer: this.peer,
-      flow: this,
-      streamHighWaterMark: options.streamHighWaterMark,
-      onBusy: () => this.#deadlines.busy(),
-      onStreamBodyCancelled: options.onStreamBodyCancelled,
-    });
+    this.responses = new ResponseHandler(hooks);
     this.#reader = new ConnectionReader(this, options, this.#deadlines);
     this.closed = socket.closed.then((closed) => ({
       error: this.#localReason ?? closed.error,
