@@ -60,11 +60,7 @@ export class RequestGate {
 
   /** The error a send fails with once the connection is closed. */
   closedError(what: string): ConnectionClosedError | undefined {
-    const closed = this.#connection.closedError;
-    if (closed === undefined) return undefined;
-    return new ConnectionClosedError(`Cannot send ${what}: ${closed.message}`, {
-      cause: closed.cause,
-    });
+    return closedSendError(this.#connection, what);
   }
 
   /** The deadline of a request: its own options, or the client's `requestTimeoutMs`. */
@@ -120,4 +116,16 @@ export class RequestGate {
       }
     }, this.#options.clock);
   }
+}
+
+/** The error sending `what` fails with once `connection` is closed (undefined while open). */
+export function closedSendError(
+  connection: Connection,
+  what: string,
+): ConnectionClosedError | undefined {
+  const closed = connection.closedError;
+  if (closed === undefined) return undefined;
+  return new ConnectionClosedError(`Cannot send ${what}: ${closed.message}`, {
+    cause: closed.cause,
+  });
 }

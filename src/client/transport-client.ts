@@ -22,7 +22,7 @@ import type { BodyData } from "../connection/body-source.ts";
 import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
 import type { ChunkConsumer } from "./chunk-fetches.ts";
 import type { Clock } from "../clock.ts";
-import { Connection } from "../connection/connection.ts";
+import { Connection, type ConnectionOptions } from "../connection/connection.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import type { MergedBlockMeta } from "../connection/response-handler.ts";
 import type { CallOptions } from "../deadline.ts";
@@ -36,10 +36,12 @@ import {
   type ClientOptions,
   type InboundInterceptor,
   resolveClientOptions,
+  type ResolvedClientOptions,
 } from "./client-options.ts";
 import type { ClientStats } from "./client-stats.ts";
 import { checkBytes, checkTimeout, type UploadOptions } from "./request-arguments.ts";
 import { OutgoingRequests } from "./outgoing-requests.ts";
+import { closedSendError } from "./request-gate.ts";
 import { observeConnection } from "../observability/observe.ts";
 
 export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
@@ -97,9 +99,6 @@ export class TransportClient implements Peer {
     }
   }
 
-  /** Settles once the connection has ended, with why (`error` undefined: graceful). */
-  readonly closed: Promise<SocketClosed>;
-
   readonly #connection: Connection;
   readonly #requests: RequestHandler;
   /** The calling side, made by the first request (a server's connections mostly make none). */
@@ -113,7 +112,7 @@ export class TransportClient implements Peer {
 
   /** Wraps a connected socket and starts reading from it. */
   constructor(socket: Socket, options: ClientOptions = {}) {
-    const resolved = resolveClientOptions(options);
+    const { resolved, connection } = prepare(options);
     if (socket === null || typeof socket !== "object" || typeof socket.attach !== "function") {
       throw new InvalidArgumentError(
         `new TransportClient: expected a Socket, got ${socket === null ? "null" : typeof socket}`,
@@ -123,23 +122,7 @@ export class TransportClient implements Peer {
     this.#maxInFlightRequests = resolved.maxInFlightRequests;
     this.#clock = resolved.clock;
     this.#onHandlerError = resolved.onHandlerError;
-    this.#connection = new Connection(socket, {
-      maxFrameLength: resolved.maxFrameLength,
-      maxReplyFrameLength: resolved.maxReplyFrameLength,
-      // The handler's own request limit becomes the request frames' limit: a larger request is
-      // skipped unread (never buffered) and refused naming it, before the handler sees it.
-      maxRequestBodyBytes: resolved.rpcHandler?.maxRequestBytes,
-      requestLimitName: resolved.rpcHandler?.maxRequestBytesName,
-      inboundFrameBudget: resolved.inboundFrameBudget,
-      noProgressTimeoutMs: resolved.noProgressTimeoutMs,
-      writeHardCap: resolved.writeHardCap,
-      connectionTimeoutMs: resolved.connectionTimeoutMs,
-      streamHighWaterMark: resolved.streamHighWaterMark,
-      firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
-      idleTimeoutMs: resolved.idleTimeoutMs,
-      slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
-      clock: resolved.clock,
-    });
+    this.#connection = new Connection(socket, connection);
     this.#requests = new RequestHandler(this, this.#connection, {
       rpcHandler: resolved.rpcHandler,
       streamManager: resolved.streamManager,
@@ -147,10 +130,14 @@ export class TransportClient implements Peer {
       onHandlerError: resolved.onHandlerError,
     });
     this.setInterceptor(resolved.interceptor);
-    this.closed = this.#connection.closed;
     this.#connection.tap = observeConnection(this, socket.info);
     this.#requests.start();
     this.#connection.start(this.#requests);
+  }
+
+  /** Settles once the connection has ended, with why (`error` undefined: graceful). */
+  get closed(): Promise<SocketClosed> {
+    return this.#connection.closed;
   }
 
   /** Whether the connection is open (requests can be sent). */
@@ -176,7 +163,7 @@ export class TransportClient implements Peer {
   /** Sends a one-way message (no reply). @throws ConnectionClosedError when closed. */
   send(body: Uint8Array): void {
     const refused = checkBytes(body, "send body") ??
-      this.#calls().gate.closedError("one-way message");
+      closedSendError(this.#connection, "one-way message");
     if (refused !== undefined) throw refused;
     this.#connection.send({ type: MessageType.OneWayMessage, body });
   }
@@ -255,7 +242,7 @@ export class TransportClient implements Peer {
         `sendMessage: StreamResponse and UploadStream carry raw bodies and cannot be sent raw`,
       );
     }
-    const closed = this.#calls().gate.closedError("raw message");
+    const closed = closedSendError(this.#connection, "raw message");
     if (closed !== undefined) throw closed;
     this.#connection.send(message);
   }
@@ -267,9 +254,8 @@ export class TransportClient implements Peer {
         `setInterceptor: expected a function or undefined, got ${typeof interceptor}`,
       );
     }
-    this.#connection.interceptor = interceptor === undefined
-      ? undefined
-      : (message) => interceptor(message, this);
+    this.#connection.interceptorOwner = this;
+    this.#connection.interceptor = interceptor;
   }
 
   /**
@@ -326,4 +312,53 @@ export class TransportClient implements Peer {
       listening: () => this.#abandoned?.active === true,
     });
   }
+}
+
+/** A client's options resolved, and the options of its connection. */
+interface PreparedOptions {
+  readonly resolved: ResolvedClientOptions;
+  readonly connection: ConnectionOptions;
+}
+
+/**
+ * Preparations of frozen options objects (a `TransportServer` freezes the one it gives each
+ * connection it accepts): a frozen object cannot change, so thousands of connections share one
+ * resolution and one `ConnectionOptions` instead of two objects each. Only an object naming its
+ * `inboundFrameBudget` is shared (without one, each client gets a budget of its own).
+ */
+const preparedOptions = new WeakMap<ClientOptions, PreparedOptions>();
+
+function prepare(options: ClientOptions): PreparedOptions {
+  const shared = Object.isFrozen(options) && options.inboundFrameBudget !== undefined;
+  if (shared) {
+    const known = preparedOptions.get(options);
+    const handler = options.rpcHandler;
+    // The handler's request limit is read where it is, so a handler that changes it is seen.
+    if (
+      known !== undefined &&
+      known.connection.maxRequestBodyBytes === handler?.maxRequestBytes &&
+      known.connection.requestLimitName === handler?.maxRequestBytesName
+    ) return known;
+  }
+  const resolved = resolveClientOptions(options);
+  const connection: ConnectionOptions = {
+    maxFrameLength: resolved.maxFrameLength,
+    maxReplyFrameLength: resolved.maxReplyFrameLength,
+    // The handler's own request limit becomes the request frames' limit: a larger request is
+    // skipped unread (never buffered) and refused naming it, before the handler sees it.
+    maxRequestBodyBytes: resolved.rpcHandler?.maxRequestBytes,
+    requestLimitName: resolved.rpcHandler?.maxRequestBytesName,
+    inboundFrameBudget: resolved.inboundFrameBudget,
+    noProgressTimeoutMs: resolved.noProgressTimeoutMs,
+    writeHardCap: resolved.writeHardCap,
+    connectionTimeoutMs: resolved.connectionTimeoutMs,
+    streamHighWaterMark: resolved.streamHighWaterMark,
+    firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
+    idleTimeoutMs: resolved.idleTimeoutMs,
+    slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
+    clock: resolved.clock,
+  };
+  const prepared = { resolved, connection };
+  if (shared) preparedOptions.set(options, prepared);
+  return prepared;
 }

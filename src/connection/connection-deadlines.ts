@@ -42,12 +42,16 @@
 import type { Clock, TimerHandle } from "../clock.ts";
 import { LimitError, TimeoutError, type TransportError } from "../errors.ts";
 
+/**
+ * The deadlines in milliseconds; absent or 0: none. The connection passes its own options object
+ * (shared by every connection of a server), so the deadlines cost no object of their own.
+ */
 export interface ConnectionDeadlineOptions {
-  readonly firstFrameTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  readonly slowConsumerTimeoutMs: number;
-  readonly noProgressTimeoutMs: number;
-  readonly connectionTimeoutMs: number;
+  readonly firstFrameTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly slowConsumerTimeoutMs?: number;
+  readonly noProgressTimeoutMs?: number;
+  readonly connectionTimeoutMs?: number;
 }
 
 /** What the deadlines read from their connection. */
@@ -115,7 +119,7 @@ export class ConnectionDeadlines {
 
   /** Outbound writes became blocked (the socket is above its high-water mark). */
   blocked(): void {
-    const timeout = this.#options.slowConsumerTimeoutMs;
+    const timeout = this.#options.slowConsumerTimeoutMs ?? 0;
     if (!this.#running || timeout <= 0) return;
     const due = this.#clock.now() + timeout;
     if (due < this.#dueAt) this.#arm(due);
@@ -123,7 +127,7 @@ export class ConnectionDeadlines {
 
   /** Requests became outstanding after none were: the connection timeout's quiet period starts. */
   busy(): void {
-    const timeout = this.#options.connectionTimeoutMs;
+    const timeout = this.#options.connectionTimeoutMs ?? 0;
     if (!this.#running || timeout <= 0) return;
     const now = this.#clock.now();
     this.#quietBytes = this.#host.bytesReceived();
@@ -137,7 +141,7 @@ export class ConnectionDeadlines {
   /** The connection is inside a frame or an announced body: its bytes must keep coming. */
   midFrame(): void {
     if (this.#watching) return;
-    const timeout = this.#options.noProgressTimeoutMs;
+    const timeout = this.#options.noProgressTimeoutMs ?? 0;
     if (!this.#running || timeout <= 0) return;
     const now = this.#clock.now();
     this.#watching = true;
@@ -166,11 +170,11 @@ export class ConnectionDeadlines {
   }
 
   #schedule(now: number): void {
-    const { firstFrameTimeoutMs, idleTimeoutMs, slowConsumerTimeoutMs } = this.#options;
+    const { firstFrameTimeoutMs = 0, idleTimeoutMs = 0, slowConsumerTimeoutMs = 0 } = this.#options;
     let due = Infinity;
-    if (this.#watching) due = now + Math.max(1, this.#options.noProgressTimeoutMs / 4);
+    if (this.#watching) due = now + Math.max(1, (this.#options.noProgressTimeoutMs ?? 0) / 4);
     if (this.#quietWatch) {
-      const timeout = this.#options.connectionTimeoutMs;
+      const timeout = this.#options.connectionTimeoutMs ?? 0;
       due = Math.min(due, this.#quietAt + timeout, now + Math.max(1, timeout / 4));
     }
     if (this.#lastCount === 0 && firstFrameTimeoutMs > 0) {
@@ -197,7 +201,7 @@ export class ConnectionDeadlines {
     this.#dueAt = Infinity;
     if (!this.#running) return;
     const host = this.#host;
-    const { firstFrameTimeoutMs, idleTimeoutMs, slowConsumerTimeoutMs } = this.#options;
+    const { firstFrameTimeoutMs = 0, idleTimeoutMs = 0, slowConsumerTimeoutMs = 0 } = this.#options;
     const now = this.#clock.now();
     const blockedSince = host.blockedSince();
     if (
@@ -266,7 +270,7 @@ export class ConnectionDeadlines {
       this.#progressAt = now;
       return false;
     }
-    const timeout = this.#options.noProgressTimeoutMs;
+    const timeout = this.#options.noProgressTimeoutMs ?? 0;
     if (now - this.#progressAt < timeout) return false;
     this.#expire(
       new TimeoutError(
@@ -293,7 +297,7 @@ export class ConnectionDeadlines {
       this.#quietAt = now;
       return false;
     }
-    const timeout = this.#options.connectionTimeoutMs;
+    const timeout = this.#options.connectionTimeoutMs ?? 0;
     const quietMs = now - this.#quietAt;
     if (quietMs < timeout) return false;
     this.#expire(

@@ -11,13 +11,14 @@
  * @module
  */
 
-import { FrameDecoder, type FrameHandler } from "../protocol/decoder.ts";
+import { FrameDecoder, type FrameHandler, type FrameMemory } from "../protocol/decoder.ts";
 import { type Int64, isRequest, type Message, MessageType } from "../protocol/messages.ts";
 import type { OversizedFrame } from "../protocol/oversized-frame.ts";
 import type { Connection } from "./connection.ts";
 import type { ConnectionOptions } from "./connection-options.ts";
 import type { ConnectionDeadlines } from "./connection-deadlines.ts";
 import { FrameBufferPool } from "./frame-buffer-pool.ts";
+import type { InboundFrameBudget } from "./inbound-frame-budget.ts";
 import { discardBody, type InboundBody } from "./inbound-body.ts";
 import {
   InboundFrameRoom,
@@ -26,15 +27,17 @@ import {
 } from "./inbound-limits.ts";
 import type { RequestSide } from "./request-side.ts";
 
-export class ConnectionReader implements FrameHandler, InboundFrameRoomHost {
+export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrameRoomHost {
   bytesReceived = 0;
   messagesReceived = 0;
   oversizedFrames = 0;
   readonly #connection: Connection;
   readonly #deadlines: ConnectionDeadlines;
   readonly #decoder: FrameDecoder;
-  /** Waits for inbound frame memory (undefined without a budget). */
-  readonly #room: InboundFrameRoom | undefined;
+  /** Charged for frames spanning received chunks (undefined: nothing is charged). */
+  readonly #budget: InboundFrameBudget | undefined;
+  /** Waits for inbound frame memory; made by the first charge. */
+  #room: InboundFrameRoom | undefined;
   /** Made for the first frame that spans received chunks. */
   #frameBuffers: FrameBufferPool | undefined;
   #requests: RequestSide | undefined;
@@ -50,7 +53,7 @@ export class ConnectionReader implements FrameHandler, InboundFrameRoomHost {
     this.#connection = connection;
     this.#deadlines = deadlines;
     const budget = options.inboundFrameBudget;
-    this.#room = budget === undefined ? undefined : new InboundFrameRoom(budget, this);
+    this.#budget = budget;
     this.#decoder = new FrameDecoder(this, {
       maxFrameLength: options.maxFrameLength,
       ...(options.maxReplyFrameLength === undefined
@@ -60,7 +63,7 @@ export class ConnectionReader implements FrameHandler, InboundFrameRoomHost {
         maxRequestBodyBytes: options.maxRequestBodyBytes,
         requestLimitName: options.requestLimitName ?? "maxRequestBytes",
       }),
-      ...(this.#room === undefined ? {} : { memory: this.#room }),
+      ...(budget === undefined ? {} : { memory: this }),
       allocate: (size) => this.#buffers().allocate(size),
     });
   }
@@ -155,6 +158,18 @@ export class ConnectionReader implements FrameHandler, InboundFrameRoomHost {
   terminate(reason: unknown): void {
     this.#pausers?.clear();
     this.#requests?.terminate(reason);
+  }
+
+  // FrameMemory (the decoder's), through the room made for the first charge
+  get limit(): number {
+    return this.#budget!.limit;
+  }
+  reserve(size: number): boolean {
+    if (!this.#connection.isOpen) return true; // nothing will be decoded any more
+    return (this.#room ??= new InboundFrameRoom(this.#budget!, this)).reserve(size);
+  }
+  release(size: number): void {
+    this.#budget!.release(size);
   }
 
   // InboundFrameRoomHost
@@ -256,8 +271,9 @@ export class ConnectionReader implements FrameHandler, InboundFrameRoomHost {
     let body: InboundBody | undefined;
     if (connection.isOpen) {
       const interceptor = connection.interceptor;
-      if (interceptor !== undefined && interceptor(message)) body = undefined;
-      else if (isRequest(message)) body = this.#requests!.handle(message);
+      if (interceptor !== undefined && interceptor(message, connection.interceptorOwner as never)) {
+        body = undefined;
+      } else if (isRequest(message)) body = this.#requests!.handle(message);
       else body = connection.responses.handle(message);
     }
     if (hasBody) this.#body = body ?? discardBody;

@@ -49,9 +49,9 @@ export class Connection implements ReadFlowControl {
   readonly options: ConnectionOptions;
   readonly responses: ResponseHandler;
   readonly writer: FrameWriter;
-  /** Settles once the socket has ended, with the reason the connection closed. */
-  readonly closed: Promise<SocketClosed>;
   interceptor: MessageInterceptor | undefined;
+  /** What the interceptor is called with besides the message (the client owning the connection). */
+  interceptorOwner: unknown;
   /** Sees every message sent and received, for metrics and channels (set only while observed). */
   tap: MessageTap | undefined;
   /** A received stream was cancelled by its reader before its whole body had arrived. */
@@ -64,6 +64,8 @@ export class Connection implements ReadFlowControl {
   #localReason: unknown = undefined;
   #closedError: ConnectionClosedError | undefined;
   #messagesSent = 0;
+  /** `closed`, made when first asked for. */
+  #closed: Promise<SocketClosed> | undefined;
 
   /**
    * What the socket, the writer, the deadlines and the response handler call back into: ONE
@@ -173,20 +175,14 @@ export class Connection implements ReadFlowControl {
     const hooks = new Connection.#Hooks(this, clock);
     this.#hooks = hooks;
     this.writer = new FrameWriter(socket, hooks);
-    this.#deadlines = new ConnectionDeadlines(
-      {
-        firstFrameTimeoutMs: options.firstFrameTimeoutMs ?? 0,
-        idleTimeoutMs: options.idleTimeoutMs ?? 0,
-        slowConsumerTimeoutMs: options.slowConsumerTimeoutMs ?? 0,
-        noProgressTimeoutMs: options.noProgressTimeoutMs ?? 0,
-        connectionTimeoutMs: options.connectionTimeoutMs,
-      },
-      hooks,
-      clock,
-    );
+    this.#deadlines = new ConnectionDeadlines(options, hooks, clock);
     this.responses = new ResponseHandler(hooks);
     this.#reader = new ConnectionReader(this, options, this.#deadlines);
-    this.closed = socket.closed.then((closed) => ({
+  }
+
+  /** Settles once the socket has ended, with the reason the connection closed. */
+  get closed(): Promise<SocketClosed> {
+    return this.#closed ??= this.socket.closed.then((closed) => ({
       error: this.#localReason ?? closed.error,
     }));
   }

@@ -17,5 +17,9 @@ export interface RequestSide {
   readonly serving: number;
 }
 
-/** Sees an inbound message before dispatch; returns `true` to consume it (no dispatch). */
-export type MessageInterceptor = (message: Message) => boolean;
+/**
+ * Sees an inbound message before dispatch; returns `true` to consume it (no dispatch). It is
+ * called with the connection's `interceptorOwner` (the client it belongs to), so one interceptor
+ * serves every connection without a closure per connection.
+ */
+export type MessageInterceptor = (message: Message, owner: never) => boolean;
