@@ -77,20 +77,26 @@ export class Connection implements ReadFlowControl {
    */
   static readonly #Hooks = class ConnectionHooks
     implements SocketSink, FrameWriterOptions, ConnectionDeadlineHost, ResponseHandlerOptions {
-    readonly peer: string;
-    readonly writeHardCap: number;
-    readonly flow: ReadFlowControl;
-    readonly streamHighWaterMark: number;
     readonly #connection: Connection;
     readonly #clock: Clock;
 
     constructor(connection: Connection, clock: Clock) {
       this.#connection = connection;
       this.#clock = clock;
-      this.peer = connection.peer;
-      this.writeHardCap = connection.options.writeHardCap;
-      this.flow = connection;
-      this.streamHighWaterMark = connection.options.streamHighWaterMark;
+    }
+
+    // Read from the connection: fields copied here would cost every connection their slots.
+    get peer(): string {
+      return this.#connection.peer;
+    }
+    get writeHardCap(): number {
+      return this.#connection.options.writeHardCap;
+    }
+    get flow(): ReadFlowControl {
+      return this.#connection;
+    }
+    get streamHighWaterMark(): number {
+      return this.#connection.options.streamHighWaterMark;
     }
 
     // ResponseHandler

@@ -71,6 +71,13 @@ export interface WriterStats {
 }
 
 export class FrameWriter {
+  /** Callbacks for `writeGathered` and the slab, shared by all writers (no closures each). */
+  static readonly #write = (writer: FrameWriter, chunk: Uint8Array): void =>
+    writer.#socketWrite(chunk);
+  static readonly #writable = (writer: FrameWriter): boolean => !writer.#blocked;
+  static readonly #emitPending = (chunk: Uint8Array, writer: FrameWriter): void => {
+    writer.#pending.push(chunk);
+  };
   readonly #socket: Socket;
   readonly #options: FrameWriterOptions;
   /** Bytes and written-callbacks ready for the socket, in order. */
@@ -78,7 +85,7 @@ export class FrameWriter {
   /** Bytes in `#pending` plus those encoded into the slab's open run. */
   #pendingBytes = 0;
   /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
-  readonly #slab = new FrameSlab((chunk) => this.#pending.push(chunk));
+  readonly #slab = new FrameSlab(FrameWriter.#emitPending, this);
   /** Items waiting behind the body being pumped. */
   #backlog: BacklogItem[] = [];
   #backlogBytes = 0;
@@ -99,10 +106,6 @@ export class FrameWriter {
     this.#flushScheduled = false;
     this.#flush();
   };
-  /** `writeGathered`'s callbacks: shared by every writer (a closure each cost ~100 B). */
-  static readonly #write = (writer: FrameWriter, chunk: Uint8Array): void =>
-    writer.#socketWrite(chunk);
-  static readonly #writable = (writer: FrameWriter): boolean => !writer.#blocked;
   /** What body pumps see of this writer; made with the first body (most connections send none). */
   #pumpTarget: BodyPumpTarget | undefined;
 
