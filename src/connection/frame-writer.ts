@@ -99,7 +99,8 @@ export class FrameWriter {
   #blockedSince = 0;
   #closed = false;
   #closeError: unknown = undefined;
-  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** Made by the first wait (most connections never wait for a drain). */
+  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
   #bytesWritten = 0;
   #socketWrites = 0;
   readonly #flushTask = () => {
@@ -238,7 +239,8 @@ export class FrameWriter {
     this.#flush();
     if (this.#blocked) return;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
     for (const waiter of waiters) waiter.resolve();
   }
 
@@ -264,8 +266,8 @@ export class FrameWriter {
     this.#backlog = [];
     this.#pendingBytes = 0;
     this.#backlogBytes = 0;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    const waiters = this.#drainWaiters ?? [];
+    this.#drainWaiters = undefined;
     for (const waiter of waiters) waiter.reject(error);
     const active = this.#activeBody;
     this.#activeBody = undefined;
@@ -347,7 +349,7 @@ export class FrameWriter {
   }
 
   #waitForDrain(): Promise<void> {
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
   }
 
   #startBody(item: BacklogBody): void {
