@@ -36,16 +36,6 @@ import {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** Deadline timers are unref'd and memory sockets hold no handle: keep the loop alive meanwhile. */
-async function held<T>(promise: Promise<T>): Promise<T> {
-  const keepAlive = setInterval(() => {}, 1_000);
-  try {
-    return await promise;
-  } finally {
-    clearInterval(keepAlive);
-  }
-}
-
 /** Moves the clock `ms` forward in `step` ms steps, letting the sockets deliver after each. */
 async function pass(clock: FakeClock, ms: number, step = ms): Promise<void> {
   for (let done = 0; done < ms; done += step) {
@@ -207,8 +197,8 @@ test("a connection waiting for room resumes once another frame completes", async
   assert.equal(budget.waiting, 1);
   assert.equal(second.peer.messages.length, 0, "the second frame waits for room");
   first.peer.writeRaw(a.subarray(100 * KiB));
-  const [replyA] = await held(first.peer.received(1));
-  const [replyB] = await held(second.peer.received(1));
+  const [replyA] = await first.peer.received(1);
+  const [replyB] = await second.peer.received(1);
   assert.equal(replyA!.type, MessageType.RpcResponse);
   assert.deepEqual((replyB as { body: Uint8Array }).body, pattern(1 * MiB, 2));
   assert.equal(budget.reserved, 0);
