@@ -47,7 +47,7 @@ export class RequestGate {
     if (options?.signal?.aborted) return options.signal.reason;
     const closed = this.closedError(what);
     if (closed !== undefined) return closed;
-    const outstanding = this.#connection.responses.outstanding;
+    const outstanding = this.#connection.outstanding;
     const limit = this.#options.maxInFlightRequests;
     if (outstanding >= limit) {
       return new LimitError(

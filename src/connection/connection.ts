@@ -47,7 +47,6 @@ export class Connection implements ReadFlowControl {
   /** The peer's address, for messages. */
   readonly peer: string;
   readonly options: ConnectionOptions;
-  readonly responses: ResponseHandler;
   readonly writer: FrameWriter;
   interceptor: MessageInterceptor | undefined;
   /** What the interceptor is called with besides the message (the client owning the connection). */
@@ -64,6 +63,8 @@ export class Connection implements ReadFlowControl {
   #localReason: unknown = undefined;
   #closedError: ConnectionClosedError | undefined;
   #messagesSent = 0;
+  /** `responses`, made by the first request of this side (or the first reply). */
+  #responses: ResponseHandler | undefined;
   /** `closed`, made when first asked for. */
   #closed: Promise<SocketClosed> | undefined;
 
@@ -134,7 +135,7 @@ export class Connection implements ReadFlowControl {
 
     // ConnectionDeadlines
     hasOutstanding(): boolean {
-      return this.#connection.responses.outstanding > 0;
+      return this.#connection.outstanding > 0;
     }
     isReadPaused(): boolean {
       return this.#connection.#reader.paused;
@@ -165,13 +166,13 @@ export class Connection implements ReadFlowControl {
     isBusy(): boolean {
       const connection = this.#connection;
       const reader = connection.#reader;
-      return connection.responses.outstanding > 0 || reader.serving > 0 ||
+      return connection.outstanding > 0 || reader.serving > 0 ||
         connection.writer.queuedBytes > 0 || reader.receivingBody;
     }
   };
 
-  /** The socket's sink (the hooks), attached by `start`. */
-  readonly #hooks: SocketSink;
+  /** The hooks: the socket's sink (attached by `start`) and the response handler's options. */
+  readonly #hooks: SocketSink & ResponseHandlerOptions;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -182,7 +183,6 @@ export class Connection implements ReadFlowControl {
     this.#hooks = hooks;
     this.writer = new FrameWriter(socket, hooks);
     this.#deadlines = new ConnectionDeadlines(options, hooks, clock);
-    this.responses = new ResponseHandler(hooks);
     this.#reader = new ConnectionReader(this, options, this.#deadlines);
   }
 
@@ -191,6 +191,16 @@ export class Connection implements ReadFlowControl {
     return this.#closed ??= this.socket.closed.then((closed) => ({
       error: this.#localReason ?? closed.error,
     }));
+  }
+
+  /** The requests this side sent that wait for replies, and the matching of replies to them. */
+  get responses(): ResponseHandler {
+    return this.#responses ??= new ResponseHandler(this.#hooks);
+  }
+
+  /** Requests of this side waiting for replies (without making the response handler). */
+  get outstanding(): number {
+    return this.#responses?.outstanding ?? 0;
   }
 
   /** Whether the connection can still carry requests. */
@@ -308,7 +318,7 @@ export class Connection implements ReadFlowControl {
       if (local) this.socket.close(reason);
     }
     this.#reader.failBody(error);
-    this.responses.failAll(error);
+    this.#responses?.failAll(error);
     this.#reader.terminate(reason);
   }
 }
