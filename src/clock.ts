@@ -8,8 +8,6 @@
  * @module
  */
 
-import { unrefTimer } from "./deadline.ts";
-
 /** Opaque handle of a timer armed through a {@linkcode Clock}. */
 export type TimerHandle = unknown;
 
@@ -52,4 +50,26 @@ export const systemClock: Clock = {
   clearTimer(handle) {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
+};
+
+/**
+ * Lets a timer not keep the process alive, where the runtime's timer handle supports it (Node's
+ * `Timeout.unref`). Elsewhere (browsers) it is a no-op; runtimes without it keep the timer.
+ * Lives here, with the clock that uses it, so `deadline.ts` can import the clock without a cycle.
+ */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  const handle = timer as unknown as { unref?: () => void };
+  if (typeof handle === "object" && handle !== null && typeof handle.unref === "function") {
+    handle.unref();
+  }
+}
+
+/**
+ * Real time whose timers keep the process alive: a caller awaiting nothing but an operation with
+ * a deadline (a request on an in-memory socket, a job) must still see it expire.
+ */
+export const keepAliveClock: Clock = {
+  now: () => performance.now(),
+  setTimer: (callback, delayMs) => setTimeout(callback, Math.max(0, delayMs)),
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

@@ -7,8 +7,12 @@
  * @module
  */
 
+import { type Clock, keepAliveClock, systemClock, type TimerHandle } from "./clock.ts";
 import { InvalidArgumentError, TimeoutError } from "./errors.ts";
 import type { SocketInfo } from "./socket.ts";
+
+/** Re-exported from the clock, where it lives; importers of `deadline.ts` keep working. */
+export { unrefTimer } from "./clock.ts";
 
 /** Deadline and cancellation accepted by every async operation. */
 export interface CallOptions {
@@ -26,7 +30,9 @@ const noop: DisposeDeadline = () => {};
 /**
  * Calls `onExpire(error)` once when `options.timeoutMs` passes (a `TimeoutError` whose message is
  * `${what} timed out after N ms`) or when `options.signal` aborts (its reason). If the signal is
- * already aborted, `onExpire` runs synchronously before this returns.
+ * already aborted, `onExpire` runs synchronously before this returns. The timer is armed on
+ * `clock`, so tests can drive the deadline by hand; without one it is a real-time timer that keeps
+ * the process alive while it waits.
  *
  * @example
  * ```ts
@@ -46,6 +52,7 @@ export function watchDeadline(
   options: CallOptions | undefined,
   what: string,
   onExpire: (error: unknown) => void,
+  clock: Clock = keepAliveClock,
 ): DisposeDeadline {
   const timeoutMs = options?.timeoutMs ?? 0;
   const signal = options?.signal;
@@ -55,12 +62,12 @@ export function watchDeadline(
   }
   if (!(timeoutMs > 0) && !signal) return noop;
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: TimerHandle | undefined;
   let done = false;
   const dispose = () => {
     if (done) return;
     done = true;
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimer(timer);
     signal?.removeEventListener("abort", onAbort);
   };
   const onAbort = () => {
@@ -69,7 +76,7 @@ export function watchDeadline(
     onExpire(signal!.reason);
   };
   if (timeoutMs > 0) {
-    timer = setTimeout(() => {
+    timer = clock.setTimer(() => {
       if (done) return;
       dispose();
       onExpire(new TimeoutError(`${what} timed out after ${timeoutMs} ms`, timeoutMs));
@@ -98,28 +105,32 @@ export function checkTimeout(value: unknown, name: string, what: string): void {
 }
 
 /**
- * Lets a timer not keep the process alive, where the runtime's timer handle supports it (Node's
- * `Timeout.unref`). Elsewhere (browsers) it is a no-op; runtimes without it keep the timer.
- */
-export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  const handle = timer as unknown as { unref?: () => void };
-  if (typeof handle === "object" && handle !== null && typeof handle.unref === "function") {
-    handle.unref();
-  }
-}
-
-/**
  * The timer that bounds a socket's graceful close: after `timeoutMs` (unref'd, so it never keeps
  * a process alive) `onExpire` gets a `TimeoutError` saying which connection did not finish closing
- * and `why` (what it was still waiting for).
+ * and `why` (what it was still waiting for). Without `clock` the handle is a `setTimeout` handle
+ * (`clearTimeout` cancels it); with one, cancel it with that clock's `clearTimer`.
  */
 export function startCloseTimer(
   info: SocketInfo,
   timeoutMs: number,
   why: string,
   onExpire: (error: TimeoutError) => void,
-): ReturnType<typeof setTimeout> {
-  const timer = setTimeout(() => {
+): ReturnType<typeof setTimeout>;
+export function startCloseTimer(
+  info: SocketInfo,
+  timeoutMs: number,
+  why: string,
+  onExpire: (error: TimeoutError) => void,
+  clock: Clock,
+): TimerHandle;
+export function startCloseTimer(
+  info: SocketInfo,
+  timeoutMs: number,
+  why: string,
+  onExpire: (error: TimeoutError) => void,
+  clock: Clock = systemClock,
+): TimerHandle {
+  return clock.setTimer(() => {
     onExpire(
       new TimeoutError(
         `graceful close of ${info.transport} connection to ${info.remoteAddress} did not finish ` +
@@ -128,6 +139,4 @@ export function startCloseTimer(
       ),
     );
   }, timeoutMs);
-  unrefTimer(timer);
-  return timer;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Clock } from "../clock.ts";
 import type { Message } from "../protocol/messages.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
@@ -87,6 +88,13 @@ export interface ClientOptions extends ServingOptions {
    * `defaultLimits.slowConsumerTimeoutMs`.
    */
   readonly slowConsumerTimeoutMs?: number;
+  /**
+   * Time for every deadline of the connection (first frame, idle, slow consumer, no progress,
+   * connection timeout) and of each request (`timeoutMs`, `requestTimeoutMs`). Default: real
+   * time (`systemClock` for the connection's deadlines; a request's deadline timer keeps the
+   * process alive while it waits). Tests pass a hand-driven clock instead of sleeping.
+   */
+  readonly clock?: Clock;
 }
 
 /** Every option with its default applied. */
@@ -104,6 +112,8 @@ export interface ResolvedClientOptions extends ResolvedServingOptions {
   readonly firstFrameTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly slowConsumerTimeoutMs: number;
+  /** Undefined: real time (see {@linkcode ClientOptions.clock}). */
+  readonly clock: Clock | undefined;
 }
 
 /** Validates `options` and applies defaults. @throws InvalidArgumentError naming the option. */
@@ -126,6 +136,17 @@ export function resolveClientOptions(
     return value as T | undefined;
   };
   const serving = resolveServingOptions(options, owner);
+  const clock = options.clock;
+  if (
+    clock !== undefined &&
+    (clock === null || typeof clock !== "object" || typeof clock.now !== "function" ||
+      typeof clock.setTimer !== "function" || typeof clock.clearTimer !== "function")
+  ) {
+    throw new InvalidArgumentError(
+      `Invalid ${owner}.clock: expected a Clock (now, setTimer, clearTimer), got ` +
+        (clock === null ? "null" : typeof clock),
+    );
+  }
   const inbound = options.inboundFrameBudget;
   if (inbound !== undefined && !(inbound instanceof InboundFrameBudget)) {
     throw new InvalidArgumentError(
@@ -165,5 +186,6 @@ export function resolveClientOptions(
       defaultLimits.slowConsumerTimeoutMs,
       0,
     ),
+    clock,
   };
 }

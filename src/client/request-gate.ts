@@ -11,6 +11,7 @@
  */
 
 import type { AbandonedRequest } from "./abandoned-requests.ts";
+import type { Clock } from "../clock.ts";
 import type { Connection } from "../connection/connection.ts";
 import type { PendingReply } from "../connection/pending-reply.ts";
 import { type CallOptions, watchDeadline } from "../deadline.ts";
@@ -22,6 +23,8 @@ export interface RequestGateOptions {
   /** Deadline of a request that passes no `timeoutMs`; 0 = none. */
   readonly requestTimeoutMs: number;
   readonly maxInFlightRequests: number;
+  /** Arms every request's deadline timer (undefined: real time, see `watchDeadline`). */
+  readonly clock: Clock | undefined;
   /** Tells the `onAbandoned` listeners (only called while the connection is open). */
   readonly abandoned: (request: AbandonedRequest) => void;
   /** Whether anyone listens to abandoned requests (skips describing them otherwise). */
@@ -44,7 +47,7 @@ export class RequestGate {
     if (options?.signal?.aborted) return options.signal.reason;
     const closed = this.closedError(what);
     if (closed !== undefined) return closed;
-    const outstanding = this.#connection.responses.outstanding;
+    const outstanding = this.#connection.outstanding;
     const limit = this.#options.maxInFlightRequests;
     if (outstanding >= limit) {
       return new LimitError(
@@ -57,11 +60,7 @@ export class RequestGate {
 
   /** The error a send fails with once the connection is closed. */
   closedError(what: string): ConnectionClosedError | undefined {
-    const closed = this.#connection.closedError;
-    if (closed === undefined) return undefined;
-    return new ConnectionClosedError(`Cannot send ${what}: ${closed.message}`, {
-      cause: closed.cause,
-    });
+    return closedSendError(this.#connection, what);
   }
 
   /** The deadline of a request: its own options, or the client's `requestTimeoutMs`. */
@@ -115,6 +114,18 @@ export class RequestGate {
       if (abandoned !== undefined && this.#options.listening() && this.#connection.isOpen) {
         this.#options.abandoned(abandoned(error));
       }
-    });
+    }, this.#options.clock);
   }
+}
+
+/** The error sending `what` fails with once `connection` is closed (undefined while open). */
+export function closedSendError(
+  connection: Connection,
+  what: string,
+): ConnectionClosedError | undefined {
+  const closed = connection.closedError;
+  if (closed === undefined) return undefined;
+  return new ConnectionClosedError(`Cannot send ${what}: ${closed.message}`, {
+    cause: closed.cause,
+  });
 }

@@ -18,14 +18,13 @@
  * @module
  */
 
-import { type BodyData, bodySource } from "../connection/body-source.ts";
+import type { BodyData } from "../connection/body-source.ts";
 import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
-import { type ChunkConsumer, ChunkFetches } from "./chunk-fetches.ts";
-import { Connection } from "../connection/connection.ts";
+import type { ChunkConsumer } from "./chunk-fetches.ts";
+import type { Clock } from "../clock.ts";
+import { Connection, type ConnectionOptions } from "../connection/connection.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
-import { PendingReply } from "../connection/pending-reply.ts";
-import { RequestIds } from "../connection/request-ids.ts";
-import type { MergedBlockMeta, PendingStream } from "../connection/response-handler.ts";
+import type { MergedBlockMeta } from "../connection/response-handler.ts";
 import type { CallOptions } from "../deadline.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
@@ -38,16 +37,12 @@ import {
   type ClientOptions,
   type InboundInterceptor,
   resolveClientOptions,
+  type ResolvedClientOptions,
 } from "./client-options.ts";
 import type { ClientStats } from "./client-stats.ts";
-import {
-  checkBytes,
-  checkInt32,
-  checkTimeout,
-  uploadByteLength,
-  type UploadOptions,
-} from "./request-arguments.ts";
-import { RequestGate } from "./request-gate.ts";
+import { checkBytes, checkTimeout, type UploadOptions } from "./request-arguments.ts";
+import { OutgoingRequests } from "./outgoing-requests.ts";
+import { closedSendError } from "./request-gate.ts";
 import { observeConnection } from "../observability/observe.ts";
 
 export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
@@ -105,61 +100,45 @@ export class TransportClient implements Peer {
     }
   }
 
-  /** Settles once the connection has ended, with why (`error` undefined: graceful). */
-  readonly closed: Promise<SocketClosed>;
-
   readonly #connection: Connection;
   readonly #requests: RequestHandler;
-  readonly #ids = new RequestIds();
-  readonly #abandoned: AbandonedRequestListeners<TransportClient>;
-  readonly #gate: RequestGate;
-  readonly #chunks: ChunkFetches;
+  /** The calling side, made by the first request (a server's connections mostly make none). */
+  #outgoing: OutgoingRequests | undefined;
+  /** Made by the first `onAbandoned`. */
+  #abandoned: AbandonedRequestListeners<TransportClient> | undefined;
+  readonly #requestTimeoutMs: number;
+  readonly #maxInFlightRequests: number;
+  readonly #clock: Clock | undefined;
+  readonly #onHandlerError: (error: unknown, context: string) => void;
 
   /** Wraps a connected socket and starts reading from it. */
   constructor(socket: Socket, options: ClientOptions = {}) {
-    const resolved = resolveClientOptions(options);
+    const { resolved, connection } = prepare(options);
     if (socket === null || typeof socket !== "object" || typeof socket.attach !== "function") {
       throw new InvalidArgumentError(
         `new TransportClient: expected a Socket, got ${socket === null ? "null" : typeof socket}`,
       );
     }
-    this.#abandoned = new AbandonedRequestListeners(resolved.onHandlerError);
-    this.#connection = new Connection(socket, {
-      maxFrameLength: resolved.maxFrameLength,
-      maxReplyFrameLength: resolved.maxReplyFrameLength,
-      // The handler's own request limit becomes the request frames' limit: a larger request is
-      // skipped unread (never buffered) and refused naming it, before the handler sees it.
-      maxRequestBodyBytes: resolved.rpcHandler?.maxRequestBytes,
-      requestLimitName: resolved.rpcHandler?.maxRequestBytesName,
-      inboundFrameBudget: resolved.inboundFrameBudget,
-      noProgressTimeoutMs: resolved.noProgressTimeoutMs,
-      writeHardCap: resolved.writeHardCap,
-      connectionTimeoutMs: resolved.connectionTimeoutMs,
-      streamHighWaterMark: resolved.streamHighWaterMark,
-      firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
-      idleTimeoutMs: resolved.idleTimeoutMs,
-      slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
-      onStreamBodyCancelled: (streamId, reason) =>
-        this.#abandoned.notify({ kind: "stream", streamId, reason }, this),
-    });
+    this.#requestTimeoutMs = resolved.requestTimeoutMs;
+    this.#maxInFlightRequests = resolved.maxInFlightRequests;
+    this.#clock = resolved.clock;
+    this.#onHandlerError = resolved.onHandlerError;
+    this.#connection = new Connection(socket, connection);
     this.#requests = new RequestHandler(this, this.#connection, {
       rpcHandler: resolved.rpcHandler,
       streamManager: resolved.streamManager,
       budget: resolved.transferBudget,
       onHandlerError: resolved.onHandlerError,
     });
-    this.#gate = new RequestGate(this.#connection, {
-      requestTimeoutMs: resolved.requestTimeoutMs,
-      maxInFlightRequests: resolved.maxInFlightRequests,
-      abandoned: (request) => this.#abandoned.notify(request, this),
-      listening: () => this.#abandoned.active,
-    });
-    this.#chunks = new ChunkFetches(this.#connection, this.#gate);
     this.setInterceptor(resolved.interceptor);
-    this.closed = this.#connection.closed;
     this.#connection.tap = observeConnection(this, socket.info);
     this.#requests.start();
     this.#connection.start(this.#requests);
+  }
+
+  /** Settles once the connection has ended, with why (`error` undefined: graceful). */
+  get closed(): Promise<SocketClosed> {
+    return this.#connection.closed;
   }
 
   /** Whether the connection is open (requests can be sent). */
@@ -179,41 +158,20 @@ export class TransportClient implements Peer {
 
   /** Sends an RPC; resolves with the peer's RpcResponse body. */
   sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
-    const refused = checkBytes(body, "sendRpc body") ?? this.#gate.refuse("RPC", options);
-    if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#gate.deadline(options);
-    const requestId = this.#ids.next();
-    const responses = this.#connection.responses;
-    const reply = PendingReply.create<Uint8Array>();
-    const promise = reply.promise!;
-    responses.addRpc(requestId, reply);
-    try {
-      this.#connection.send({ type: MessageType.RpcRequest, requestId, body });
-    } catch (error) {
-      responses.removeRpc(requestId, reply);
-      reply.reject(error);
-      return promise;
-    }
-    if (deadline === undefined) return promise;
-    this.#gate.arm(
-      reply,
-      deadline,
-      `RPC ${requestId} to ${this.remoteAddress}`,
-      () => responses.removeRpc(requestId, reply),
-    );
-    return promise;
+    return this.#calls().rpc(body, options);
   }
 
   /** Sends a one-way message (no reply). @throws ConnectionClosedError when closed. */
   send(body: Uint8Array): void {
-    const refused = checkBytes(body, "send body") ?? this.#gate.closedError("one-way message");
+    const refused = checkBytes(body, "send body") ??
+      closedSendError(this.#connection, "one-way message");
     if (refused !== undefined) throw refused;
     this.#connection.send({ type: MessageType.OneWayMessage, body });
   }
 
   /** Fetches one chunk of a stream the peer registered; resolves with the chunk's bytes. */
   fetchChunk(streamId: Int64, chunkIndex: number, options?: CallOptions): Promise<Uint8Array> {
-    return this.#chunks.fetch(streamId, chunkIndex, options);
+    return this.#calls().fetchChunk(streamId, chunkIndex, options);
   }
 
   /**
@@ -234,7 +192,7 @@ export class TransportClient implements Peer {
     consume: ChunkConsumer<T>,
     options?: CallOptions,
   ): Promise<T> {
-    return this.#chunks.fetchWith(streamId, chunkIndex, consume, options);
+    return this.#calls().fetchChunkWith(streamId, chunkIndex, consume, options);
   }
 
   /**
@@ -243,27 +201,7 @@ export class TransportClient implements Peer {
    * rest). `timeoutMs` / `signal` bound the wait for the response, not the reading of the body.
    */
   stream(streamId: string, options?: CallOptions): Promise<ByteStream> {
-    if (typeof streamId !== "string") {
-      return Promise.reject(
-        new InvalidArgumentError(`stream: streamId must be a string, got ${typeof streamId}`),
-      );
-    }
-    const refused = this.#gate.refuse("stream request", options);
-    if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#gate.deadline(options);
-    const responses = this.#connection.responses;
-    const reply = PendingReply.create<ByteStream>();
-    const pending: PendingStream = { streamId, reply, abandoned: false };
-    responses.addStream(pending);
-    return this.#gate.issue(
-      reply,
-      { type: MessageType.StreamRequest, streamId },
-      // Unsent: no reply will come, so the entry must not wait in the reply order.
-      (unsent) => responses.abandonStream(pending, unsent),
-      deadline,
-      `Opening stream '${streamId}' on ${this.remoteAddress}`,
-      (reason) => ({ kind: "stream", streamId, reason }),
-    );
+    return this.#calls().stream(streamId, options);
   }
 
   /**
@@ -279,43 +217,7 @@ export class TransportClient implements Peer {
    * in sync) and its reply dropped. Do not mutate passed buffers until the promise settles.
    */
   uploadStream(meta: Uint8Array, data: BodyData, options?: UploadOptions): Promise<Uint8Array> {
-    const invalid = checkBytes(meta, "uploadStream meta");
-    if (invalid !== undefined) return Promise.reject(invalid);
-    let byteLength: number;
-    let source;
-    try {
-      byteLength = uploadByteLength(data, options?.byteLength);
-      source = bodySource(data, "uploadStream data");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const refused = this.#gate.refuse("upload", options);
-    if (refused !== undefined) {
-      source.cancel(refused);
-      return Promise.reject(refused);
-    }
-    const deadline = this.#gate.deadline(options);
-    const requestId = this.#ids.next();
-    const responses = this.#connection.responses;
-    const reply = PendingReply.create<Uint8Array>();
-    responses.addRpc(requestId, reply);
-    this.#connection.sendWithBody(
-      { type: MessageType.UploadStream, requestId, meta, bodyByteCount: byteLength },
-      { byteLength, source, what: `UploadStream ${requestId} body` },
-    ).catch((error) => {
-      // The connection closed (and failed this upload) already; this only covers an early reject.
-      responses.removeRpc(requestId, reply);
-      reply.reject(error);
-    });
-    if (deadline !== undefined) {
-      this.#gate.arm(
-        reply,
-        deadline,
-        `Upload ${requestId} to ${this.remoteAddress}`,
-        () => responses.removeRpc(requestId, reply),
-      );
-    }
-    return reply.promise!;
+    return this.#calls().upload(meta, data, options);
   }
 
   /** Asks for the meta of a merged shuffle block (Spark's MergedBlockMetaRequest). */
@@ -326,36 +228,7 @@ export class TransportClient implements Peer {
     reduceId: number,
     options?: CallOptions,
   ): Promise<MergedBlockMeta> {
-    if (typeof appId !== "string") {
-      return Promise.reject(
-        new InvalidArgumentError(`sendMergedBlockMetaRequest: appId must be a string`),
-      );
-    }
-    const invalid = checkInt32(shuffleId, "sendMergedBlockMetaRequest: shuffleId") ??
-      checkInt32(shuffleMergeId, "sendMergedBlockMetaRequest: shuffleMergeId") ??
-      checkInt32(reduceId, "sendMergedBlockMetaRequest: reduceId");
-    if (invalid !== undefined) return Promise.reject(invalid);
-    const refused = this.#gate.refuse("MergedBlockMetaRequest", options);
-    if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.#gate.deadline(options);
-    const requestId = this.#ids.next();
-    const responses = this.#connection.responses;
-    const reply = PendingReply.create<MergedBlockMeta>();
-    responses.addMetaRequest(requestId, reply);
-    return this.#gate.issue(
-      reply,
-      {
-        type: MessageType.MergedBlockMetaRequest,
-        requestId,
-        appId,
-        shuffleId,
-        shuffleMergeId,
-        reduceId,
-      },
-      () => responses.removeMetaRequest(requestId, reply),
-      deadline,
-      `MergedBlockMetaRequest ${requestId} to ${this.remoteAddress}`,
-    );
+    return this.#calls().mergedBlockMeta(appId, shuffleId, shuffleMergeId, reduceId, options);
   }
 
   /**
@@ -370,7 +243,7 @@ export class TransportClient implements Peer {
         `sendMessage: StreamResponse and UploadStream carry raw bodies and cannot be sent raw`,
       );
     }
-    const closed = this.#gate.closedError("raw message");
+    const closed = closedSendError(this.#connection, "raw message");
     if (closed !== undefined) throw closed;
     this.#connection.send(message);
   }
@@ -382,9 +255,8 @@ export class TransportClient implements Peer {
         `setInterceptor: expected a function or undefined, got ${typeof interceptor}`,
       );
     }
-    this.#connection.interceptor = interceptor === undefined
-      ? undefined
-      : (message) => interceptor(message, this);
+    this.#connection.interceptorOwner = this;
+    this.#connection.interceptor = interceptor;
   }
 
   /**
@@ -399,6 +271,12 @@ export class TransportClient implements Peer {
       throw new InvalidArgumentError(
         `onAbandoned: expected a listener function, got ${typeof listener}`,
       );
+    }
+    if (this.#abandoned === undefined) {
+      const abandoned = new AbandonedRequestListeners<TransportClient>(this.#onHandlerError);
+      this.#abandoned = abandoned;
+      this.#connection.onStreamBodyCancelled = (streamId, reason) =>
+        abandoned.notify({ kind: "stream", streamId, reason }, this);
     }
     return this.#abandoned.add(listener);
   }
@@ -444,4 +322,63 @@ export class TransportClient implements Peer {
     this.#connection.close(error);
     await this.#connection.closed;
   }
+
+  #calls(): OutgoingRequests {
+    return this.#outgoing ??= new OutgoingRequests(this.#connection, {
+      requestTimeoutMs: this.#requestTimeoutMs,
+      maxInFlightRequests: this.#maxInFlightRequests,
+      clock: this.#clock,
+      abandoned: (request) => this.#abandoned?.notify(request, this),
+      listening: () => this.#abandoned?.active === true,
+    });
+  }
+}
+
+/** A client's options resolved, and the options of its connection. */
+interface PreparedOptions {
+  readonly resolved: ResolvedClientOptions;
+  readonly connection: ConnectionOptions;
+}
+
+/**
+ * Preparations of frozen options objects (a `TransportServer` freezes the one it gives each
+ * connection it accepts): a frozen object cannot change, so thousands of connections share one
+ * resolution and one `ConnectionOptions` instead of two objects each. Only an object naming its
+ * `inboundFrameBudget` is shared (without one, each client gets a budget of its own).
+ */
+const preparedOptions = new WeakMap<ClientOptions, PreparedOptions>();
+
+function prepare(options: ClientOptions): PreparedOptions {
+  const shared = Object.isFrozen(options) && options.inboundFrameBudget !== undefined;
+  if (shared) {
+    const known = preparedOptions.get(options);
+    const handler = options.rpcHandler;
+    // The handler's request limit is read where it is, so a handler that changes it is seen.
+    if (
+      known !== undefined &&
+      known.connection.maxRequestBodyBytes === handler?.maxRequestBytes &&
+      known.connection.requestLimitName === handler?.maxRequestBytesName
+    ) return known;
+  }
+  const resolved = resolveClientOptions(options);
+  const connection: ConnectionOptions = {
+    maxFrameLength: resolved.maxFrameLength,
+    maxReplyFrameLength: resolved.maxReplyFrameLength,
+    // The handler's own request limit becomes the request frames' limit: a larger request is
+    // skipped unread (never buffered) and refused naming it, before the handler sees it.
+    maxRequestBodyBytes: resolved.rpcHandler?.maxRequestBytes,
+    requestLimitName: resolved.rpcHandler?.maxRequestBytesName,
+    inboundFrameBudget: resolved.inboundFrameBudget,
+    noProgressTimeoutMs: resolved.noProgressTimeoutMs,
+    writeHardCap: resolved.writeHardCap,
+    connectionTimeoutMs: resolved.connectionTimeoutMs,
+    streamHighWaterMark: resolved.streamHighWaterMark,
+    firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
+    idleTimeoutMs: resolved.idleTimeoutMs,
+    slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
+    clock: resolved.clock,
+  };
+  const prepared = { resolved, connection };
+  if (shared) preparedOptions.set(options, prepared);
+  return prepared;
 }

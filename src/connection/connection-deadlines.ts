@@ -23,22 +23,35 @@
  *   deadline, so a stalled frame is closed between 1 and 1.5 × `noProgressTimeoutMs` after its
  *   last byte.
  *
- * Nothing is done per frame or per byte: the timer samples the connection's message counter when
- * it fires. Idle time is checked every quarter of `idleTimeoutMs`, so an idle connection closes
- * between 1 and 1.25 × `idleTimeoutMs` after its last frame. The writer reports when it becomes
- * blocked, so the slow-consumer deadline is armed only then. 0 disables a deadline.
+ * - **Connection timeout** (`connectionTimeoutMs`, Spark's rule): requests of this side are
+ *   outstanding and nothing has been received for this long: the connection is assumed dead and
+ *   closed with a `TimeoutError` (reset). Watched only while requests are outstanding (the
+ *   connection reports when they become so, {@linkcode ConnectionDeadlines.busy}); time with
+ *   reading paused by this side does not count. Sampled every quarter of the deadline, so a dead
+ *   connection is closed between 1 and 1.25 × `connectionTimeoutMs` after its last byte.
+ *
+ * Nothing is done per frame or per byte: the timer samples the connection's message and byte
+ * counters when it fires. Idle time is checked every quarter of `idleTimeoutMs`, so an idle
+ * connection closes between 1 and 1.25 × `idleTimeoutMs` after its last frame. The writer reports
+ * when it becomes blocked, so the slow-consumer deadline is armed only then. 0 disables a
+ * deadline. All of them share the one timer, armed on the connection's {@linkcode Clock}.
  *
  * @module
  */
 
-import { unrefTimer } from "../deadline.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import { LimitError, TimeoutError, type TransportError } from "../errors.ts";
 
+/**
+ * The deadlines in milliseconds; absent or 0: none. The connection passes its own options object
+ * (shared by every connection of a server), so the deadlines cost no object of their own.
+ */
 export interface ConnectionDeadlineOptions {
-  readonly firstFrameTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  readonly slowConsumerTimeoutMs: number;
-  readonly noProgressTimeoutMs: number;
+  readonly firstFrameTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly slowConsumerTimeoutMs?: number;
+  readonly noProgressTimeoutMs?: number;
+  readonly connectionTimeoutMs?: number;
 }
 
 /** What the deadlines read from their connection. */
@@ -50,7 +63,7 @@ export interface ConnectionDeadlineHost {
   bytesReceived(): number;
   /** Something is in flight either way (requests, replies being produced, queued bytes). */
   isBusy(): boolean;
-  /** `performance.now()` when outbound writes became blocked; undefined while not blocked. */
+  /** `clock.now()` when outbound writes became blocked; undefined while not blocked. */
   blockedSince(): number | undefined;
   /** Bytes queued for the peer (for error messages). */
   queuedBytes(): number;
@@ -58,6 +71,10 @@ export interface ConnectionDeadlineHost {
   midFrame(): boolean;
   /** Reading is paused by a local consumer, so silence is not the peer's fault. */
   isReadPausedByConsumer(): boolean;
+  /** Requests of this side are waiting for replies. */
+  hasOutstanding(): boolean;
+  /** This side paused reading for any reason (the connection timeout does not run meanwhile). */
+  isReadPaused(): boolean;
   /** A deadline passed: close the connection (`graceful`: end it cleanly, else reset). */
   expire(error: TransportError, graceful: boolean): void;
 }
@@ -65,7 +82,8 @@ export interface ConnectionDeadlineHost {
 export class ConnectionDeadlines {
   readonly #options: ConnectionDeadlineOptions;
   readonly #host: ConnectionDeadlineHost;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
   #dueAt = Infinity;
   #startedAt = 0;
   #activeAt = 0;
@@ -75,16 +93,22 @@ export class ConnectionDeadlines {
   #watching = false;
   #progressBytes = 0;
   #progressAt = 0;
-  readonly #check = () => this.#onTimer();
+  /** Connection-timeout watch: armed while requests are outstanding; bytes last seen and when. */
+  #quietWatch = false;
+  #quietBytes = 0;
+  #quietAt = 0;
+  /** The timer's callback, made when first armed (a client that never waits arms none). */
+  #check: (() => void) | undefined;
 
-  constructor(options: ConnectionDeadlineOptions, host: ConnectionDeadlineHost) {
+  constructor(options: ConnectionDeadlineOptions, host: ConnectionDeadlineHost, clock: Clock) {
     this.#options = options;
     this.#host = host;
+    this.#clock = clock;
   }
 
   /** The connection is open: the first-frame clock starts now. */
   start(): void {
-    const now = performance.now();
+    const now = this.#clock.now();
     this.#running = true;
     this.#startedAt = now;
     this.#activeAt = now;
@@ -95,18 +119,31 @@ export class ConnectionDeadlines {
 
   /** Outbound writes became blocked (the socket is above its high-water mark). */
   blocked(): void {
-    const timeout = this.#options.slowConsumerTimeoutMs;
+    const timeout = this.#options.slowConsumerTimeoutMs ?? 0;
     if (!this.#running || timeout <= 0) return;
-    const due = performance.now() + timeout;
+    const due = this.#clock.now() + timeout;
+    if (due < this.#dueAt) this.#arm(due);
+  }
+
+  /** Requests became outstanding after none were: the connection timeout's quiet period starts. */
+  busy(): void {
+    const timeout = this.#options.connectionTimeoutMs ?? 0;
+    if (!this.#running || timeout <= 0) return;
+    const now = this.#clock.now();
+    this.#quietBytes = this.#host.bytesReceived();
+    this.#quietAt = now;
+    if (this.#quietWatch) return;
+    this.#quietWatch = true;
+    const due = now + Math.max(1, timeout / 4);
     if (due < this.#dueAt) this.#arm(due);
   }
 
   /** The connection is inside a frame or an announced body: its bytes must keep coming. */
   midFrame(): void {
     if (this.#watching) return;
-    const timeout = this.#options.noProgressTimeoutMs;
+    const timeout = this.#options.noProgressTimeoutMs ?? 0;
     if (!this.#running || timeout <= 0) return;
-    const now = performance.now();
+    const now = this.#clock.now();
     this.#watching = true;
     this.#progressBytes = this.#host.bytesReceived();
     this.#progressAt = now;
@@ -118,22 +155,28 @@ export class ConnectionDeadlines {
   stop(): void {
     this.#running = false;
     this.#watching = false;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#quietWatch = false;
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#dueAt = Infinity;
   }
 
   #arm(due: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    const clock = this.#clock;
+    if (this.#timer !== undefined) clock.clearTimer(this.#timer);
     this.#dueAt = due;
-    this.#timer = setTimeout(this.#check, Math.max(1, Math.ceil(due - performance.now())));
-    unrefTimer(this.#timer);
+    this.#check ??= () => this.#onTimer();
+    this.#timer = clock.setTimer(this.#check, Math.max(1, Math.ceil(due - clock.now())));
   }
 
   #schedule(now: number): void {
-    const { firstFrameTimeoutMs, idleTimeoutMs, slowConsumerTimeoutMs } = this.#options;
+    const { firstFrameTimeoutMs = 0, idleTimeoutMs = 0, slowConsumerTimeoutMs = 0 } = this.#options;
     let due = Infinity;
-    if (this.#watching) due = now + Math.max(1, this.#options.noProgressTimeoutMs / 4);
+    if (this.#watching) due = now + Math.max(1, (this.#options.noProgressTimeoutMs ?? 0) / 4);
+    if (this.#quietWatch) {
+      const timeout = this.#options.connectionTimeoutMs ?? 0;
+      due = Math.min(due, this.#quietAt + timeout, now + Math.max(1, timeout / 4));
+    }
     if (this.#lastCount === 0 && firstFrameTimeoutMs > 0) {
       due = this.#startedAt + firstFrameTimeoutMs;
     }
@@ -158,8 +201,8 @@ export class ConnectionDeadlines {
     this.#dueAt = Infinity;
     if (!this.#running) return;
     const host = this.#host;
-    const { firstFrameTimeoutMs, idleTimeoutMs, slowConsumerTimeoutMs } = this.#options;
-    const now = performance.now();
+    const { firstFrameTimeoutMs = 0, idleTimeoutMs = 0, slowConsumerTimeoutMs = 0 } = this.#options;
+    const now = this.#clock.now();
     const blockedSince = host.blockedSince();
     if (
       blockedSince !== undefined && slowConsumerTimeoutMs > 0 &&
@@ -177,6 +220,7 @@ export class ConnectionDeadlines {
       return;
     }
     if (this.#watching && this.#stalled(now)) return;
+    if (this.#quietWatch && this.#quiet(now)) return;
     const count = host.messagesReceived();
     if (count !== this.#lastCount) {
       this.#lastCount = count;
@@ -226,13 +270,40 @@ export class ConnectionDeadlines {
       this.#progressAt = now;
       return false;
     }
-    const timeout = this.#options.noProgressTimeoutMs;
+    const timeout = this.#options.noProgressTimeoutMs ?? 0;
     if (now - this.#progressAt < timeout) return false;
     this.#expire(
       new TimeoutError(
         `Connection to ${host.peer} stopped sending the frame or body it announced: no byte of ` +
           `it for ${Math.round(now - this.#progressAt)} ms (${bytes} bytes received; ` +
           `noProgressTimeoutMs ${timeout}); closing it`,
+        timeout,
+      ),
+      false,
+    );
+    return true;
+  }
+
+  /** Samples the connection-timeout watch; closes the connection (and returns true) when dead. */
+  #quiet(now: number): boolean {
+    const host = this.#host;
+    if (!host.hasOutstanding()) {
+      this.#quietWatch = false;
+      return false;
+    }
+    const bytes = host.bytesReceived();
+    if (bytes !== this.#quietBytes || host.isReadPaused()) {
+      this.#quietBytes = bytes;
+      this.#quietAt = now;
+      return false;
+    }
+    const timeout = this.#options.connectionTimeoutMs ?? 0;
+    const quietMs = now - this.#quietAt;
+    if (quietMs < timeout) return false;
+    this.#expire(
+      new TimeoutError(
+        `Connection to ${host.peer} has been quiet for ${Math.round(quietMs)} ms while ` +
+          `requests are outstanding (connectionTimeoutMs ${timeout}); assuming it is dead`,
         timeout,
       ),
       false,

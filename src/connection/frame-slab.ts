@@ -33,23 +33,28 @@ const EMPTY_VIEW = new DataView(EMPTY.buffer);
 /** The slab every writer carves, and how far it is carved. */
 const shared = { slab: EMPTY, view: EMPTY_VIEW, used: 0 };
 
-export class FrameSlab implements FrameOutput {
+export class FrameSlab<Target = undefined> implements FrameOutput {
   bytes: Uint8Array = EMPTY;
   view: DataView = EMPTY_VIEW;
   offset = 0;
   /** Bytes reserved or passed through since creation (callers take differences). */
   total = 0;
 
-  readonly #emit: (chunk: Uint8Array) => void;
+  readonly #emit: (chunk: Uint8Array, target: Target) => void;
+  readonly #target: Target;
   /** The slab of the run not yet emitted (EMPTY when there is none). */
   #runSlab: Uint8Array = EMPTY;
   /** Start and end of that run. */
   #runStart = 0;
   #runEnd = 0;
 
-  /** `emit` receives runs of frames and passed-through chunks, in wire order. */
-  constructor(emit: (chunk: Uint8Array) => void) {
+  /**
+   * `emit` receives runs of frames and passed-through chunks, in wire order, with `target` (so a
+   * writer can pass one shared function instead of a closure of its own).
+   */
+  constructor(emit: (chunk: Uint8Array, target: Target) => void, target?: Target) {
     this.#emit = emit;
+    this.#target = target as Target;
   }
 
   /** Bytes encoded into the slab but not yet emitted. */
@@ -66,7 +71,7 @@ export class FrameSlab implements FrameOutput {
       this.bytes = bytes;
       this.view = new DataView(bytes.buffer);
       this.offset = 0;
-      this.#emit(bytes);
+      this.#emit(bytes, this.#target);
       return;
     }
     if (shared.used + length > shared.slab.length) {
@@ -91,7 +96,7 @@ export class FrameSlab implements FrameOutput {
   passThrough(chunk: Uint8Array): void {
     this.total += chunk.length;
     this.closeRun();
-    this.#emit(chunk);
+    this.#emit(chunk, this.#target);
   }
 
   /** Emits the frames encoded since the last run as one view; holds no slab afterwards. */
@@ -101,7 +106,9 @@ export class FrameSlab implements FrameOutput {
     const length = this.#runEnd - this.#runStart;
     const start = this.#runStart;
     this.#release();
-    if (length > 0) this.#emit(new Uint8Array(slab.buffer, slab.byteOffset + start, length));
+    if (length > 0) {
+      this.#emit(new Uint8Array(slab.buffer, slab.byteOffset + start, length), this.#target);
+    }
   }
 
   /** Drops the open run (the writer closed). */

@@ -37,7 +37,7 @@ export type { OutboundBody } from "./body-pump.ts";
 const RESOLVED = Promise.resolve();
 
 export { GATHER_CHUNK_MAX, type WrittenCallback } from "./gathered-writes.ts";
-const always = () => true;
+const always = (): boolean => true;
 /** While pumping a body, flush at once (rather than at the microtask) above this many bytes. */
 const BODY_FLUSH_BYTES = 64 * 1024;
 
@@ -50,6 +50,8 @@ export interface FrameWriterOptions {
   readonly onFatal: (error: unknown) => void;
   /** The socket went above its high-water mark (writes are held until it drains). */
   readonly onBlocked?: () => void;
+  /** The time `blockedSince` is read on (the connection's clock; default `performance.now()`). */
+  readonly now?: () => number;
 }
 
 type Entry = OutboundEntry;
@@ -69,6 +71,13 @@ export interface WriterStats {
 }
 
 export class FrameWriter {
+  /** Callbacks for `writeGathered` and the slab, shared by all writers (no closures each). */
+  static readonly #write = (writer: FrameWriter, chunk: Uint8Array): void =>
+    writer.#socketWrite(chunk);
+  static readonly #writable = (writer: FrameWriter): boolean => !writer.#blocked;
+  static readonly #emitPending = (chunk: Uint8Array, writer: FrameWriter): void => {
+    writer.#pending.push(chunk);
+  };
   readonly #socket: Socket;
   readonly #options: FrameWriterOptions;
   /** Bytes and written-callbacks ready for the socket, in order. */
@@ -76,7 +85,7 @@ export class FrameWriter {
   /** Bytes in `#pending` plus those encoded into the slab's open run. */
   #pendingBytes = 0;
   /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
-  readonly #slab = new FrameSlab((chunk) => this.#pending.push(chunk));
+  readonly #slab = new FrameSlab(FrameWriter.#emitPending, this);
   /** Items waiting behind the body being pumped. */
   #backlog: BacklogItem[] = [];
   #backlogBytes = 0;
@@ -86,19 +95,18 @@ export class FrameWriter {
   #flushScheduled = false;
   /** The socket's last write returned false; hold bytes until `drain`. */
   #blocked = false;
-  /** `performance.now()` when `#blocked` was last set. */
+  /** `options.now()` when `#blocked` was last set. */
   #blockedSince = 0;
   #closed = false;
   #closeError: unknown = undefined;
-  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** Made by the first wait (most connections never wait for a drain). */
+  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
   #bytesWritten = 0;
   #socketWrites = 0;
   readonly #flushTask = () => {
     this.#flushScheduled = false;
     this.#flush();
   };
-  readonly #socketWriteTask = (chunk: Uint8Array) => this.#socketWrite(chunk);
-  readonly #writableTask = () => !this.#blocked;
   /** What body pumps see of this writer; made with the first body (most connections send none). */
   #pumpTarget: BodyPumpTarget | undefined;
 
@@ -136,7 +144,7 @@ export class FrameWriter {
     return !this.#blocked && !this.#closed;
   }
 
-  /** `performance.now()` when writes became blocked, or undefined while the socket accepts bytes. */
+  /** `options.now()` when writes became blocked, or undefined while the socket accepts bytes. */
   get blockedSince(): number | undefined {
     return this.#blocked && !this.#closed ? this.#blockedSince : undefined;
   }
@@ -231,7 +239,8 @@ export class FrameWriter {
     this.#flush();
     if (this.#blocked) return;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
     for (const waiter of waiters) waiter.resolve();
   }
 
@@ -257,8 +266,8 @@ export class FrameWriter {
     this.#backlog = [];
     this.#pendingBytes = 0;
     this.#backlogBytes = 0;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    const waiters = this.#drainWaiters ?? [];
+    this.#drainWaiters = undefined;
     for (const waiter of waiters) waiter.reject(error);
     const active = this.#activeBody;
     this.#activeBody = undefined;
@@ -317,8 +326,9 @@ export class FrameWriter {
     const index = writeGathered(
       pending,
       pending.length,
-      this.#socketWriteTask,
-      ignoreBackpressure ? always : this.#writableTask,
+      this,
+      FrameWriter.#write,
+      ignoreBackpressure ? always : FrameWriter.#writable,
     );
     // Callbacks run above may have closed the writer (and emptied #pending) already.
     if (this.#closed) return;
@@ -333,13 +343,13 @@ export class FrameWriter {
     this.#bytesWritten += chunk.byteLength;
     if (!this.#socket.write(chunk) && !this.#blocked) {
       this.#blocked = true;
-      this.#blockedSince = performance.now();
+      this.#blockedSince = this.#options.now?.() ?? performance.now();
       this.#options.onBlocked?.();
     }
   }
 
   #waitForDrain(): Promise<void> {
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
   }
 
   #startBody(item: BacklogBody): void {

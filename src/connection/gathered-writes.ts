@@ -19,18 +19,21 @@ export const GATHER_CHUNK_MAX = 32 * 1024;
 const GATHER_BUFFER_MAX = 256 * 1024;
 
 /**
- * Writes `entries[0, count)` through `write` while `writable()` holds (checked before each write,
- * so a full socket stops the loop). Returns the index of the first entry not handled.
+ * Writes `entries[0, count)` through `write(target, chunk)` while `writable(target)` holds
+ * (checked before each write, so a full socket stops the loop). Returns the index of the first
+ * entry not handled. The callbacks take their `target` as an argument, so a writer passes shared
+ * functions instead of closures of its own.
  */
-export function writeGathered(
+export function writeGathered<Target>(
   entries: readonly OutboundEntry[],
   count: number,
-  write: (chunk: Uint8Array) => void,
-  writable: () => boolean,
+  target: Target,
+  write: (target: Target, chunk: Uint8Array) => void,
+  writable: (target: Target) => boolean,
 ): number {
   let index = 0;
   let callbacks: WrittenCallback[] | undefined;
-  while (index < count && writable()) {
+  while (index < count && writable(target)) {
     const entry = entries[index]!;
     if (typeof entry === "function") {
       index++;
@@ -39,7 +42,7 @@ export function writeGathered(
     }
     if (entry.byteLength >= GATHER_CHUNK_MAX) {
       index++;
-      write(entry);
+      write(target, entry);
       continue;
     }
     // A run of small chunks (and the callbacks of the frames they end) becomes one write.
@@ -60,7 +63,7 @@ export function writeGathered(
       end++;
     }
     if (chunks === 1) {
-      write(entry);
+      write(target, entry);
     } else {
       const gathered = new Uint8Array(bytes);
       let offset = 0;
@@ -70,7 +73,7 @@ export function writeGathered(
         gathered.set(chunk, offset);
         offset += chunk.byteLength;
       }
-      write(gathered);
+      write(target, gathered);
     }
     index = end;
     if (callbacks !== undefined) {

@@ -61,9 +61,9 @@ export interface ResponseHandlerOptions {
   /** Bytes a received stream buffers before the socket pauses. */
   readonly streamHighWaterMark: number;
   /** The number of outstanding requests went from 0 to 1. */
-  readonly onBusy: () => void;
+  onBusy(): void;
   /** A received stream was cancelled by its reader before its whole body had arrived. */
-  readonly onStreamBodyCancelled?: (streamId: string, reason: unknown) => void;
+  onStreamBodyCancelled?(streamId: string, reason: unknown): void;
 }
 
 /** A (streamId, chunkIndex) pair as one string. `String` renders a number and a bigint alike. */
@@ -71,12 +71,16 @@ export function chunkKey(streamId: Int64, chunkIndex: number): string {
   return `${streamId}/${chunkIndex}`;
 }
 
+/**
+ * The reply tables are made by the first request of their kind: a connection that never sends one
+ * (most connections a server accepts) holds none.
+ */
 export class ResponseHandler {
   readonly #options: ResponseHandlerOptions;
-  readonly #rpcs = new RepliesById<PendingReply<Uint8Array>>();
-  readonly #metaRequests = new RepliesById<PendingReply<MergedBlockMeta>>();
-  readonly #chunks = new ChunkReplies<PendingReply<Uint8Array>>();
-  #streams: PendingStream[] = [];
+  #rpcs: RepliesById<PendingReply<Uint8Array>> | undefined;
+  #metaRequests: RepliesById<PendingReply<MergedBlockMeta>> | undefined;
+  #chunks: ChunkReplies<PendingReply<Uint8Array>> | undefined;
+  #streams: PendingStream[] | undefined;
   #streamHead = 0;
   /** Stream requests not abandoned and not answered, plus a stream whose body is arriving. */
   #liveStreams = 0;
@@ -100,47 +104,47 @@ export class ResponseHandler {
   /** In-flight requests by kind, for stats. */
   get inFlight(): { rpcs: number; chunkFetches: number; streams: number } {
     return {
-      rpcs: this.#rpcs.size + this.#metaRequests.size,
-      chunkFetches: this.#chunks.size,
+      rpcs: (this.#rpcs?.size ?? 0) + (this.#metaRequests?.size ?? 0),
+      chunkFetches: this.#chunks?.size ?? 0,
       streams: this.#liveStreams,
     };
   }
 
   addRpc(requestId: Int64, reply: PendingReply<Uint8Array>): void {
-    this.#rpcs.set(requestId, reply);
+    (this.#rpcs ??= new RepliesById()).set(requestId, reply);
     this.#busy();
   }
 
   /** Forgets an RPC that failed alone (timeout, abort); a late reply is then dropped. */
   removeRpc(requestId: Int64, reply: PendingReply<Uint8Array>): void {
-    if (this.#rpcs.get(requestId) !== reply) return;
+    if (this.#rpcs?.get(requestId) !== reply) return;
     this.#rpcs.take(requestId);
     this.#outstanding--;
   }
 
   addMetaRequest(requestId: Int64, reply: PendingReply<MergedBlockMeta>): void {
-    this.#metaRequests.set(requestId, reply);
+    (this.#metaRequests ??= new RepliesById()).set(requestId, reply);
     this.#busy();
   }
 
   removeMetaRequest(requestId: Int64, reply: PendingReply<MergedBlockMeta>): void {
-    if (this.#metaRequests.get(requestId) !== reply) return;
+    if (this.#metaRequests?.get(requestId) !== reply) return;
     this.#metaRequests.take(requestId);
     this.#outstanding--;
   }
 
   addChunkFetch(streamId: Int64, chunkIndex: number, reply: PendingReply<Uint8Array>): void {
-    this.#chunks.add(streamId, chunkIndex, reply);
+    (this.#chunks ??= new ChunkReplies()).add(streamId, chunkIndex, reply);
     this.#busy();
   }
 
   removeChunkFetch(streamId: Int64, chunkIndex: number, reply: PendingReply<Uint8Array>): void {
-    if (!this.#chunks.remove(streamId, chunkIndex, reply)) return;
+    if (this.#chunks?.remove(streamId, chunkIndex, reply) !== true) return;
     this.#outstanding--;
   }
 
   addStream(pending: PendingStream): void {
-    this.#streams.push(pending);
+    (this.#streams ??= []).push(pending);
     this.#liveStreams++;
     this.#busy();
   }
@@ -155,7 +159,8 @@ export class ResponseHandler {
       this.#liveStreams--;
       this.#outstanding--;
     }
-    if (unsent && this.#streams[this.#streams.length - 1] === pending) this.#streams.pop();
+    const streams = this.#streams;
+    if (unsent && streams !== undefined && streams[streams.length - 1] === pending) streams.pop();
   }
 
   /**
@@ -189,15 +194,15 @@ export class ResponseHandler {
     let what: string;
     switch (frame.type) {
       case MessageType.ChunkFetchSuccess:
-        reply = this.#chunks.take(frame.streamId, frame.chunkIndex);
+        reply = this.#chunks?.take(frame.streamId, frame.chunkIndex);
         what = `Fetching chunk ${frame.chunkIndex} of stream ${frame.streamId}`;
         break;
       case MessageType.RpcResponse:
-        reply = this.#rpcs.take(frame.requestId);
+        reply = this.#rpcs?.take(frame.requestId);
         what = `RPC ${frame.requestId}`;
         break;
       case MessageType.MergedBlockMetaSuccess:
-        reply = this.#metaRequests.take(frame.requestId);
+        reply = this.#metaRequests?.take(frame.requestId);
         what = `Merged block meta request ${frame.requestId}`;
         break;
       default:
@@ -219,11 +224,11 @@ export class ResponseHandler {
 
   /** The connection closed: every waiting request fails with `error`. */
   failAll(error: unknown): void {
-    const rpcs = this.#rpcs.drain();
-    const metas = this.#metaRequests.drain();
-    const chunks = this.#chunks.drain();
-    const streams = this.#streams.slice(this.#streamHead);
-    this.#streams = [];
+    const rpcs = this.#rpcs?.drain() ?? [];
+    const metas = this.#metaRequests?.drain() ?? [];
+    const chunks = this.#chunks?.drain() ?? [];
+    const streams = this.#streams?.slice(this.#streamHead) ?? [];
+    this.#streams = undefined;
     this.#streamHead = 0;
     this.#liveStreams = 0;
     this.#outstanding = 0;
@@ -239,7 +244,7 @@ export class ResponseHandler {
 
   /** An RpcResponse (the decoder's fast path calls this without a message object). */
   rpcResponse(requestId: Int64, body: Uint8Array): void {
-    const reply = this.#rpcs.take(requestId);
+    const reply = this.#rpcs?.take(requestId);
     if (reply === undefined) {
       this.#dropped++;
       return;
@@ -250,7 +255,7 @@ export class ResponseHandler {
 
   #rpcFailure(message: RpcFailure): undefined {
     const id = message.requestId;
-    const reply = this.#rpcs.take(id) ?? this.#metaRequests.take(id);
+    const reply = this.#rpcs?.take(id) ?? this.#metaRequests?.take(id);
     if (reply === undefined) {
       this.#dropped++;
       return;
@@ -265,7 +270,7 @@ export class ResponseHandler {
   }
 
   #metaReply(message: MergedBlockMetaSuccess): undefined {
-    const reply = this.#metaRequests.take(message.requestId);
+    const reply = this.#metaRequests?.take(message.requestId);
     if (reply === undefined) {
       this.#dropped++;
       return;
@@ -275,7 +280,7 @@ export class ResponseHandler {
   }
 
   #chunkReply(message: ChunkFetchSuccess | ChunkFetchFailure): undefined {
-    const reply = this.#chunks.take(message.streamId, message.chunkIndex);
+    const reply = this.#chunks?.take(message.streamId, message.chunkIndex);
     if (reply === undefined) {
       this.#dropped++;
       return;
@@ -346,13 +351,14 @@ export class ResponseHandler {
   }
 
   #shiftStream(): PendingStream | undefined {
-    if (this.#streamHead >= this.#streams.length) return undefined;
-    const pending = this.#streams[this.#streamHead++]!;
-    if (this.#streamHead === this.#streams.length) {
-      this.#streams = [];
+    const streams = this.#streams;
+    if (streams === undefined || this.#streamHead >= streams.length) return undefined;
+    const pending = streams[this.#streamHead++]!;
+    if (this.#streamHead === streams.length) {
+      this.#streams = undefined;
       this.#streamHead = 0;
-    } else if (this.#streamHead >= 1024 && this.#streamHead * 2 >= this.#streams.length) {
-      this.#streams = this.#streams.slice(this.#streamHead);
+    } else if (this.#streamHead >= 1024 && this.#streamHead * 2 >= streams.length) {
+      this.#streams = streams.slice(this.#streamHead);
       this.#streamHead = 0;
     }
     return pending;

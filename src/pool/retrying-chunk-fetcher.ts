@@ -15,6 +15,7 @@
  * @module
  */
 
+import { type Clock, keepAliveClock, systemClock } from "../clock.ts";
 import type { CallOptions } from "../deadline.ts";
 import {
   ConnectError,
@@ -159,7 +160,7 @@ export async function fetchChunksWithRetry<K, C extends ChunkFetchingClient>(
       return { fetched, failed, attempts };
     }
     const base = Math.min(MAX_RETRY_WAIT_MS, retryWaitMs * 2 ** (attempts - 1));
-    await sleep(base * (0.5 + Math.random() / 2), signal);
+    await sleep(base * (0.5 + Math.random() / 2), signal, waitClock(pool.clock));
   }
 
   /** One attempt on one client; resolves with the I/O error that ended it, if any. */
@@ -214,17 +215,25 @@ export async function fetchChunksWithRetry<K, C extends ChunkFetchingClient>(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * The clock the wait between attempts runs on: the pool's, except that the default real-time
+ * clock's timers do not keep the process alive, and this wait is work the caller awaits.
+ */
+function waitClock(clock: Clock): Clock {
+  return clock === systemClock ? keepAliveClock : clock;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, clock: Clock): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
     const onAbort = () => {
-      clearTimeout(timer);
+      clock.clearTimer(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimer(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);

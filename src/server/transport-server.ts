@@ -152,7 +152,8 @@ export class TransportServer {
     // also carries the per-connection serving limits to every connection's request handler.
     this.#budget = serverBudget(options, resolved.transferBudget);
     this.#errorLog = new HandlerErrorLog({ forward: options.onHandlerError });
-    this.#options = {
+    // Frozen: every connection then shares one resolution of it (see TransportClient).
+    this.#options = Object.freeze({
       ...options,
       transferBudget: this.#budget,
       onHandlerError: this.#errorLog.report,
@@ -161,7 +162,7 @@ export class TransportServer {
       idleTimeoutMs: options.idleTimeoutMs ?? defaultLimits.idleTimeoutMs,
       // One inbound frame memory budget for every connection (maxInboundFrameBytes, server-wide).
       inboundFrameBudget: resolved.inboundFrameBudget,
-    };
+    });
     this.#clock = options.clock ?? systemClock;
     this.#closeGraceMs = nonNegativeNumber(
       options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
@@ -265,7 +266,8 @@ export class TransportServer {
       throw error;
     }
     this.#connections.add(client);
-    client.closed.then(() => {
+    // The socket's own promise: asking for `client.closed` would make one more per connection.
+    socket.closed.then(() => {
       this.#connections.delete(client);
       release();
     });

@@ -30,6 +30,7 @@ import { ConnectionClosedError, describeError } from "../errors.ts";
 import { carriedCloseCode, sendableCloseCode } from "./close-codes.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../socket.ts";
 import { startCloseTimer } from "../deadline.ts";
+import { systemClock, type TimerHandle } from "../clock.ts";
 import {
   type ControlOpcode,
   Opcode,
@@ -77,7 +78,7 @@ export class WebSocketClientSocket implements Socket {
   #closeCalled = false;
   /** How it ended, once it has (`closed` settled, `sink.close` called or due at attach). */
   #ending: SocketClosed | undefined;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #closeTimer: TimerHandle | undefined;
   #resolveClosed!: (closed: SocketClosed) => void;
 
   /**
@@ -173,6 +174,7 @@ export class WebSocketClientSocket implements Socket {
           this.#closeTimer = undefined;
           this.#abort(e);
         },
+        systemClock,
       );
     }
   }
@@ -199,7 +201,7 @@ export class WebSocketClientSocket implements Socket {
     close: (error) => {
       this.#innerEnd = { error };
       this.#state = "closed";
-      if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+      if (this.#closeTimer !== undefined) systemClock.clearTimer(this.#closeTimer);
       this.#closeTimer = undefined;
       this.#deliverHeld();
     },
@@ -347,7 +349,7 @@ export class WebSocketClientSocket implements Socket {
     if (this.#ending !== undefined) return;
     this.#state = "closed";
     this.#held = [];
-    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    if (this.#closeTimer !== undefined) systemClock.clearTimer(this.#closeTimer);
     this.#closeTimer = undefined;
     const ending = { error };
     this.#ending = ending;

@@ -12,6 +12,7 @@ import { ConnectionClosedError, InvalidArgumentError, TimeoutError } from "../..
 import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { pattern, readAll, serve, settle, text, utf8 } from "../helpers/engine-fixtures.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 
 const echo: RpcHandler = { receive: (_client, message) => message };
 
@@ -31,12 +32,13 @@ test("deadlines and aborts of chunk fetches and streams are reported once, with 
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const bigLength = 3 * 1024 * 1024;
+  const clock = new FakeClock();
   const served = serve(
     {
       rpcHandler: { receive: async (_c, m) => (await gate, m) },
       streamManager: gatedManager(gate, bigLength),
     },
-    { streamHighWaterMark: 4096 },
+    { streamHighWaterMark: 4096, clock },
   );
   const seen: AbandonedRequest[] = [];
   let seenClient: TransportClient | undefined;
@@ -53,6 +55,11 @@ test("deadlines and aborts of chunk fetches and streams are reported once, with 
     const timedOutStream = served.client.stream("big", { timeoutMs: 5 });
     const abortedStream = served.client.stream("other", { signal: controller.signal });
     const rpc = served.client.sendRpc(utf8("rpc"), { timeoutMs: 5 });
+    for (const promise of [timedOutChunk, timedOutStream, rpc]) promise.catch(() => {});
+    clock.advance(4);
+    await settle();
+    assert.equal(seen.length, 0, "nothing abandoned before the deadline");
+    clock.advance(1);
     for (const promise of [timedOutChunk, timedOutStream, rpc]) {
       assert.ok((await promise.catch((error) => error)) instanceof TimeoutError);
     }
@@ -124,9 +131,10 @@ test("requests failed by the connection closing are not reported as abandoned", 
 
 test("a throwing listener is reported to onHandlerError and does not stop the others", async () => {
   const reported: string[] = [];
+  const clock = new FakeClock();
   const served = serve(
     { rpcHandler: echo, streamManager: gatedManager(new Promise(() => {}), 10) },
-    { onHandlerError: (error, context) => reported.push(`${context}: ${String(error)}`) },
+    { onHandlerError: (error, context) => reported.push(`${context}: ${String(error)}`), clock },
   );
   try {
     const seen: string[] = [];
@@ -134,7 +142,9 @@ test("a throwing listener is reported to onHandlerError and does not stop the ot
       throw new Error("listener broke");
     });
     served.client.onAbandoned((request) => seen.push(request.kind));
-    await assert.rejects(served.client.fetchChunk(5, 1, { timeoutMs: 1 }), TimeoutError);
+    const fetching = served.client.fetchChunk(5, 1, { timeoutMs: 1 });
+    clock.advance(1);
+    await assert.rejects(fetching, TimeoutError);
     assert.deepEqual(seen, ["chunk"]);
     assert.equal(reported.length, 1);
     assert.match(reported[0]!, /onAbandoned listener \(chunk 5\): Error: listener broke/);

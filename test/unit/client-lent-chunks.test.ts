@@ -13,7 +13,8 @@ import type { Int64 } from "../../src/protocol/messages.ts";
 import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { DirectReadSocket } from "../helpers/direct-read-socket.ts";
-import { pattern } from "../helpers/engine-fixtures.ts";
+import { pattern, settle } from "../helpers/engine-fixtures.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 
 const MiB = 1024 * 1024;
@@ -35,7 +36,12 @@ interface Setup {
  * `gated` wait for `gate`; a negative size fails the chunk remotely.
  */
 function setup(
-  options: { sizeOf?: (index: number) => number; gate?: Promise<void>; gated?: number[] } = {},
+  options: {
+    sizeOf?: (index: number) => number;
+    gate?: Promise<void>;
+    gated?: number[];
+    clock?: FakeClock;
+  } = {},
   direct = true,
 ): Setup {
   const streamManager: StreamManager = {
@@ -53,7 +59,10 @@ function setup(
   const server = new TransportServer({ rpcHandler: { receive: (_c, m) => m }, streamManager });
   server.accept(b);
   const socket = new DirectReadSocket(a, 64 * 1024);
-  const client = new TransportClient(direct ? socket : a);
+  const client = new TransportClient(
+    direct ? socket : a,
+    options.clock === undefined ? {} : { clock: options.clock },
+  );
   return {
     client,
     socket,
@@ -210,13 +219,19 @@ test("a body that is a view of a received chunk (no frame assembled) is lent and
 test("fetchChunkWith: deadline, abort, remote failure and bad arguments, consume not called", async () => {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const s = setup({ gate, gated: [5, 6], sizeOf: (index) => (index === 7 ? -1 : MiB) });
+  const clock = new FakeClock();
+  const s = setup({ gate, gated: [5, 6], sizeOf: (index) => (index === 7 ? -1 : MiB), clock });
   let consumed = 0;
   const consume = () => void consumed++;
   const abandoned: string[] = [];
   s.client.onAbandoned((request) => abandoned.push(`${request.kind}:${request.reason}`));
   try {
     const timedOut = s.client.fetchChunkWith(streamId, 5, consume, { timeoutMs: 5 });
+    timedOut.catch(() => {});
+    clock.advance(4);
+    await settle();
+    assert.equal(abandoned.length, 0, "not abandoned before its deadline");
+    clock.advance(1);
     await assert.rejects(timedOut, TimeoutError);
     const controller = new AbortController();
     const aborted = s.client.fetchChunkWith(streamId, 6, consume, { signal: controller.signal });

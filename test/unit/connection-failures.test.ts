@@ -12,10 +12,10 @@ import {
   ProtocolError,
   TimeoutError,
 } from "../../src/errors.ts";
-import { MessageType } from "../../src/protocol/messages.ts";
 import type { RpcHandler } from "../../src/responder/rpc-handler.ts";
 import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 import {
   pattern,
@@ -111,6 +111,7 @@ test("close() fails everything in flight at once; close(error) makes error the c
 });
 
 test("a deadline fails its request alone; the late reply is dropped and counted", async () => {
+  const clock = new FakeClock();
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const served = serve({
@@ -124,12 +125,19 @@ test("a deadline fails its request alone; the late reply is dropped and counted"
       },
       connectionTerminated() {},
     },
-  }, { requestTimeoutMs: 0 });
+  }, { requestTimeoutMs: 0, clock });
   try {
-    const patient = served.client.sendRpc(utf8("patient"));
-    const rpcTimeout = served.client.sendRpc(utf8("impatient"), { timeoutMs: 5 });
-    const chunkTimeout = served.client.fetchChunk(1, 0, { timeoutMs: 5 });
-    const slowStream = served.client.stream("slow", { timeoutMs: 5 });
+    const patient = track(served.client.sendRpc(utf8("patient")));
+    const before = clock.pendingTimers; // the connection's own (its connection timeout)
+    const rpcTimeout = track(served.client.sendRpc(utf8("impatient"), { timeoutMs: 5 }));
+    const chunkTimeout = track(served.client.fetchChunk(1, 0, { timeoutMs: 5 }));
+    const slowStream = track(served.client.stream("slow", { timeoutMs: 5 }));
+    for (const promise of [rpcTimeout, chunkTimeout, slowStream]) promise.catch(() => {});
+    assert.equal(clock.pendingTimers - before, 3, "one timer per request with a deadline");
+    clock.advance(4);
+    await settle();
+    assert.ok(![rpcTimeout, chunkTimeout, slowStream].some(isSettled), "not before 5 ms");
+    clock.advance(1);
     for (const promise of [rpcTimeout, chunkTimeout, slowStream]) {
       const error = await promise.catch((error) => error);
       assert.ok(error instanceof TimeoutError, String(error));
@@ -176,9 +184,16 @@ test("an abort fails its request alone with the signal's reason", async () => {
 });
 
 test("requestTimeoutMs is the default deadline of every request", async () => {
-  const served = serve({ rpcHandler: neverAnswers }, { requestTimeoutMs: 5 });
+  const clock = new FakeClock();
+  const served = serve({ rpcHandler: neverAnswers }, { requestTimeoutMs: 5, clock });
   try {
-    await assert.rejects(served.client.sendRpc(utf8("x")), TimeoutError);
+    const pending = track(served.client.sendRpc(utf8("x")));
+    pending.catch(() => {});
+    clock.advance(4);
+    await settle();
+    assert.equal(isSettled(pending), false, "not before requestTimeoutMs");
+    clock.advance(1);
+    await assert.rejects(pending, { name: "TimeoutError", message: /timed out after 5 ms/ });
     assert.ok(served.client.isActive);
   } finally {
     await served.close();
@@ -210,37 +225,6 @@ test("garbage from a peer closes that connection with a ProtocolError; others ke
   assert.equal(server.connections.size, 1);
   await good.close();
   await server.close();
-});
-
-test("connectionTimeoutMs closes a connection that is quiet while requests are outstanding", async (t) => {
-  // Memory sockets hold no event-loop handle and the watchdog's timer does not keep a process
-  // alive (a real socket would): keep the test's event loop running meanwhile.
-  const keepAlive = setInterval(() => {}, 1000);
-  t.after(() => clearInterval(keepAlive));
-  const [a, b] = memorySocketPair();
-  const peer = new RawPeer(b); // reads requests, never answers
-  const client = new TransportClient(a, { connectionTimeoutMs: 20 });
-  const pending = client.sendRpc(utf8("anyone?"));
-  const error = await pending.catch((error) => error);
-  assert.ok(error instanceof ConnectionClosedError, String(error));
-  assert.ok(error.cause instanceof TimeoutError, String(error.cause));
-  assert.match((error.cause as Error).message, /quiet for \d+ ms while requests are outstanding/);
-  const { error: closeError } = await client.closed;
-  assert.ok(closeError instanceof TimeoutError);
-  await peer.received(Infinity);
-  assert.equal(peer.messages[0]?.type, MessageType.RpcRequest);
-});
-
-test("connectionTimeoutMs does not close an idle connection with nothing outstanding", async () => {
-  const served = serve({ rpcHandler: { receive: (_c, m) => m } }, { connectionTimeoutMs: 10 });
-  try {
-    assert.equal(text(await served.client.sendRpc(utf8("1"))), "1");
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    assert.ok(served.client.isActive);
-    assert.equal(text(await served.client.sendRpc(utf8("2"))), "2");
-  } finally {
-    await served.close();
-  }
 });
 
 test("a peer that does not read: the write hard cap closes the connection as a slow consumer", async () => {

@@ -9,7 +9,8 @@
  *   the limit (an upload's body is skipped with it), a reply over the client's maxReplyFrameLength
  *   fails its own request with a LimitError; either way the next request on the same connection
  *   succeeds.
- * Deadlines are short but assertions are on what closes and why, with generous bounds on when.
+ * Deadlines run on a hand-driven clock: each test checks what is still open just before a deadline
+ * and what closed (and why) after it, without sleeping on real time.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,6 +20,7 @@ import { encodeMessage } from "../../src/protocol/encoder.ts";
 import { type Message, MessageType } from "../../src/protocol/messages.ts";
 import type { StreamManager } from "../../src/responder/stream-manager.ts";
 import { TransportServer, type TransportServerOptions } from "../../src/server/transport-server.ts";
+import { FakeClock } from "../helpers/fake-clock.ts";
 import { memorySocketPair } from "../helpers/memory-socket.ts";
 import {
   concat,
@@ -33,15 +35,12 @@ import {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Deadline timers are unref'd and memory sockets hold no handle: keep the loop alive meanwhile. */
-async function held<T>(promise: Promise<T>): Promise<T> {
-  const keepAlive = setInterval(() => {}, 1_000);
-  try {
-    return await promise;
-  } finally {
-    clearInterval(keepAlive);
+/** Moves the clock `ms` forward in `step` ms steps, letting the sockets deliver after each. */
+async function pass(clock: FakeClock, ms: number, step = ms): Promise<void> {
+  for (let done = 0; done < ms; done += step) {
+    clock.advance(Math.min(step, ms - done));
+    await settle();
   }
 }
 
@@ -62,7 +61,8 @@ function rawConnection(server: TransportServer) {
 }
 
 test("an announced stream or upload body that never comes is reset at the no-progress deadline", async () => {
-  const server = newServer({ noProgressTimeoutMs: 60 });
+  const clock = new FakeClock();
+  const server = newServer({ noProgressTimeoutMs: 60, clock });
   const announced = [
     wire({ type: MessageType.StreamResponse, streamId: "s", byteCount: Number.MAX_SAFE_INTEGER }),
     wire({
@@ -83,33 +83,37 @@ test("an announced stream or upload body that never comes is reset at the no-pro
   ];
   for (const bytes of announced) {
     const { serverSide, peer } = rawConnection(server);
-    const started = performance.now();
+    const started = clock.now();
     peer.writeRaw(concat([bytes, new Uint8Array(10)]));
-    const closed = await held(serverSide.closed);
-    const elapsed = performance.now() - started;
-    console.log(
-      `announced bytes that stopped: closed after ${elapsed.toFixed(0)} ms (deadline 60)`,
-    );
+    await settle();
+    await pass(clock, 59, 1);
+    assert.equal(serverSide.isActive, true, "open until the no-progress deadline");
+    while (serverSide.isActive && clock.now() - started < 200) await pass(clock, 1);
+    const elapsed = clock.now() - started;
+    console.log(`announced bytes that stopped: closed after ${elapsed} ms (deadline 60)`);
+    // Sampled every quarter of the deadline: closed between 1 and 1.5 × noProgressTimeoutMs.
+    assert.ok(elapsed <= 90, `closed after ${elapsed} ms, by 1.5 × noProgressTimeoutMs`);
+    const closed = await serverSide.closed;
     assert.ok(closed.error instanceof TimeoutError, String(closed.error));
     assert.match(
       closed.error.message,
       /stopped sending the frame or body .*noProgressTimeoutMs 60/,
     );
-    assert.ok(elapsed >= 55, `closed too early: ${elapsed}`);
   }
   assert.equal(server.connections.size, 0);
   await server.close();
 });
 
 test("a body that keeps arriving, slowly, is not cut off", async () => {
-  const server = newServer({ noProgressTimeoutMs: 400 });
+  const clock = new FakeClock();
+  const server = newServer({ noProgressTimeoutMs: 400, clock });
   const { serverSide, peer } = rawConnection(server);
   peer.writeRaw(wire({ type: MessageType.StreamResponse, streamId: "s", byteCount: 150 }));
   let failure: unknown;
   serverSide.closed.then((closed) => (failure = closed.error ?? "closed"));
   for (let i = 0; i < 150; i++) {
     peer.writeRaw(new Uint8Array(1));
-    await sleep(10);
+    await pass(clock, 10);
   }
   await settle();
   assert.equal(failure, undefined, String(failure));
@@ -124,12 +128,15 @@ test("a stream this side stopped reading is not the peer's stall", async () => {
     openStream: () => Promise.resolve({ byteLength: bodyBytes.length, body: [bodyBytes] }),
     connectionTerminated() {},
   };
+  const clock = new FakeClock();
   const served = serve(
     { rpcHandler: echo, streamManager },
-    { noProgressTimeoutMs: 50, streamHighWaterMark: 4 * KiB },
+    { noProgressTimeoutMs: 50, streamHighWaterMark: 4 * KiB, clock },
   );
   const stream = await served.client.stream("s");
-  await held(sleep(400)); // eight deadlines with the consumer not reading (reading is paused)
+  await settle();
+  assert.ok(clock.pendingTimers > 0, "mid-body: the no-progress deadline is watched");
+  await pass(clock, 400, 5); // eight deadlines with the consumer not reading (reading is paused)
   assert.ok(served.client.isActive);
   assert.deepEqual(await readAll(stream), bodyBytes);
   await served.close();
@@ -137,10 +144,12 @@ test("a stream this side stopped reading is not the peer's stall", async () => {
 
 test("partial frames are charged to the server-wide budget; without room a connection waits", async () => {
   const budget = new InboundFrameBudget(3 * MiB);
+  const clock = new FakeClock();
   const server = newServer({
     inboundFrameBudget: budget,
     maxFrameLength: 2 * MiB,
     noProgressTimeoutMs: 150,
+    clock,
   });
   const frame = wire({ type: MessageType.RpcRequest, requestId: 9, body: new Uint8Array(1 * MiB) });
   const connections = Array.from({ length: 5 }, () => rawConnection(server));
@@ -155,7 +164,10 @@ test("partial frames are charged to the server-wide budget; without room a conne
   );
   assert.equal(budget.reserved, 2 * (frame.length - 8));
   assert.equal(budget.waiting, 3);
-  const closed = await held(Promise.all(connections.map(({ serverSide }) => serverSide.closed)));
+  await pass(clock, 149, 1);
+  assert.equal(server.connections.size, 5, "all open until the no-progress deadline");
+  await pass(clock, 76, 1);
+  const closed = await Promise.all(connections.map(({ serverSide }) => serverSide.closed));
   for (const { error } of closed) assert.ok(error instanceof TimeoutError, String(error));
   console.log(
     `after the no-progress deadline: ${budget.reserved} bytes charged, ${budget.waiting} ` +
@@ -185,8 +197,8 @@ test("a connection waiting for room resumes once another frame completes", async
   assert.equal(budget.waiting, 1);
   assert.equal(second.peer.messages.length, 0, "the second frame waits for room");
   first.peer.writeRaw(a.subarray(100 * KiB));
-  const [replyA] = await held(first.peer.received(1));
-  const [replyB] = await held(second.peer.received(1));
+  const [replyA] = await first.peer.received(1);
+  const [replyB] = await second.peer.received(1);
   assert.equal(replyA!.type, MessageType.RpcResponse);
   assert.deepEqual((replyB as { body: Uint8Array }).body, pattern(1 * MiB, 2));
   assert.equal(budget.reserved, 0);

@@ -1,0 +1,196 @@
+/**
+ * The calling side of one `TransportClient`: the requests this side sends (RPCs, stream
+ * requests, uploads, merged-block meta requests, chunk fetches), with their request ids, admission
+ * and deadlines ({@linkcode RequestGate}) and their registration with the connection's
+ * `ResponseHandler`. The client makes it on its first request: most connections a server accepts
+ * never call their peer, and pay for none of it.
+ *
+ * @module
+ */
+
+import { type BodyData, bodySource } from "../connection/body-source.ts";
+import type { Connection } from "../connection/connection.ts";
+import type { ByteStream } from "../connection/inbound-body.ts";
+import { PendingReply } from "../connection/pending-reply.ts";
+import { RequestIds } from "../connection/request-ids.ts";
+import type { MergedBlockMeta, PendingStream } from "../connection/response-handler.ts";
+import type { CallOptions } from "../deadline.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { type Int64, MessageType } from "../protocol/messages.ts";
+import { type ChunkConsumer, ChunkFetches } from "./chunk-fetches.ts";
+import {
+  checkBytes,
+  checkInt32,
+  uploadByteLength,
+  type UploadOptions,
+} from "./request-arguments.ts";
+import { RequestGate, type RequestGateOptions } from "./request-gate.ts";
+
+export class OutgoingRequests {
+  readonly gate: RequestGate;
+  readonly #connection: Connection;
+  readonly #ids = new RequestIds();
+  readonly #chunks: ChunkFetches;
+
+  constructor(connection: Connection, options: RequestGateOptions) {
+    this.#connection = connection;
+    this.gate = new RequestGate(connection, options);
+    this.#chunks = new ChunkFetches(connection, this.gate);
+  }
+
+  /** `TransportClient.sendRpc`. */
+  rpc(body: Uint8Array, options: CallOptions | undefined): Promise<Uint8Array> {
+    const refused = checkBytes(body, "sendRpc body") ?? this.gate.refuse("RPC", options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const deadline = this.gate.deadline(options);
+    const requestId = this.#ids.next();
+    const responses = this.#connection.responses;
+    const reply = PendingReply.create<Uint8Array>();
+    const promise = reply.promise!;
+    responses.addRpc(requestId, reply);
+    try {
+      this.#connection.send({ type: MessageType.RpcRequest, requestId, body });
+    } catch (error) {
+      responses.removeRpc(requestId, reply);
+      reply.reject(error);
+      return promise;
+    }
+    if (deadline === undefined) return promise;
+    this.gate.arm(
+      reply,
+      deadline,
+      `RPC ${requestId} to ${this.#connection.peer}`,
+      () => responses.removeRpc(requestId, reply),
+    );
+    return promise;
+  }
+
+  /** `TransportClient.fetchChunk`. */
+  fetchChunk(
+    streamId: Int64,
+    chunkIndex: number,
+    options: CallOptions | undefined,
+  ): Promise<Uint8Array> {
+    return this.#chunks.fetch(streamId, chunkIndex, options);
+  }
+
+  /** `TransportClient.fetchChunkWith`. */
+  fetchChunkWith<T>(
+    streamId: Int64,
+    chunkIndex: number,
+    consume: ChunkConsumer<T>,
+    options: CallOptions | undefined,
+  ): Promise<T> {
+    return this.#chunks.fetchWith(streamId, chunkIndex, consume, options);
+  }
+
+  /** `TransportClient.stream`. */
+  stream(streamId: string, options: CallOptions | undefined): Promise<ByteStream> {
+    if (typeof streamId !== "string") {
+      return Promise.reject(
+        new InvalidArgumentError(`stream: streamId must be a string, got ${typeof streamId}`),
+      );
+    }
+    const refused = this.gate.refuse("stream request", options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const deadline = this.gate.deadline(options);
+    const responses = this.#connection.responses;
+    const reply = PendingReply.create<ByteStream>();
+    const pending: PendingStream = { streamId, reply, abandoned: false };
+    responses.addStream(pending);
+    return this.gate.issue(
+      reply,
+      { type: MessageType.StreamRequest, streamId },
+      // Unsent: no reply will come, so the entry must not wait in the reply order.
+      (unsent) => responses.abandonStream(pending, unsent),
+      deadline,
+      `Opening stream '${streamId}' on ${this.#connection.peer}`,
+      (reason) => ({ kind: "stream", streamId, reason }),
+    );
+  }
+
+  /** `TransportClient.uploadStream`. */
+  upload(
+    meta: Uint8Array,
+    data: BodyData,
+    options: UploadOptions | undefined,
+  ): Promise<Uint8Array> {
+    const invalid = checkBytes(meta, "uploadStream meta");
+    if (invalid !== undefined) return Promise.reject(invalid);
+    let byteLength: number;
+    let source;
+    try {
+      byteLength = uploadByteLength(data, options?.byteLength);
+      source = bodySource(data, "uploadStream data");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const refused = this.gate.refuse("upload", options);
+    if (refused !== undefined) {
+      source.cancel(refused);
+      return Promise.reject(refused);
+    }
+    const deadline = this.gate.deadline(options);
+    const requestId = this.#ids.next();
+    const responses = this.#connection.responses;
+    const reply = PendingReply.create<Uint8Array>();
+    responses.addRpc(requestId, reply);
+    this.#connection.sendWithBody(
+      { type: MessageType.UploadStream, requestId, meta, bodyByteCount: byteLength },
+      { byteLength, source, what: `UploadStream ${requestId} body` },
+    ).catch((error) => {
+      // The connection closed (and failed this upload) already; this only covers an early reject.
+      responses.removeRpc(requestId, reply);
+      reply.reject(error);
+    });
+    if (deadline !== undefined) {
+      this.gate.arm(
+        reply,
+        deadline,
+        `Upload ${requestId} to ${this.#connection.peer}`,
+        () => responses.removeRpc(requestId, reply),
+      );
+    }
+    return reply.promise!;
+  }
+
+  /** `TransportClient.sendMergedBlockMetaRequest`. */
+  mergedBlockMeta(
+    appId: string,
+    shuffleId: number,
+    shuffleMergeId: number,
+    reduceId: number,
+    options: CallOptions | undefined,
+  ): Promise<MergedBlockMeta> {
+    if (typeof appId !== "string") {
+      return Promise.reject(
+        new InvalidArgumentError(`sendMergedBlockMetaRequest: appId must be a string`),
+      );
+    }
+    const invalid = checkInt32(shuffleId, "sendMergedBlockMetaRequest: shuffleId") ??
+      checkInt32(shuffleMergeId, "sendMergedBlockMetaRequest: shuffleMergeId") ??
+      checkInt32(reduceId, "sendMergedBlockMetaRequest: reduceId");
+    if (invalid !== undefined) return Promise.reject(invalid);
+    const refused = this.gate.refuse("MergedBlockMetaRequest", options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const deadline = this.gate.deadline(options);
+    const requestId = this.#ids.next();
+    const responses = this.#connection.responses;
+    const reply = PendingReply.create<MergedBlockMeta>();
+    responses.addMetaRequest(requestId, reply);
+    return this.gate.issue(
+      reply,
+      {
+        type: MessageType.MergedBlockMetaRequest,
+        requestId,
+        appId,
+        shuffleId,
+        shuffleMergeId,
+        reduceId,
+      },
+      () => responses.removeMetaRequest(requestId, reply),
+      deadline,
+      `MergedBlockMetaRequest ${requestId} to ${this.#connection.peer}`,
+    );
+  }
+}
