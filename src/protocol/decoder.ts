@@ -1,10 +1,9 @@
 /**
  * The incremental frame decoder: bytes in (in chunks of any size, split anywhere), messages out.
  *
- * A state machine in the style of ws's `Receiver`; its named states are described at
- * {@linkcode DecoderState} (frame-handler.ts). The hottest frames are decoded by hand (hot-frames.ts),
- * every other frame by the table-driven reader (frame-reader.ts); a frame over its limit is skipped
- * (frame-skip.ts) after its head is read (oversized-frame.ts).
+ * A state machine in the style of ws's `Receiver`, its states described at {@linkcode DecoderState}
+ * (frame-handler.ts). The hottest frames are decoded by hand (hot-frames.ts), the others by the
+ * table-driven reader (frame-reader.ts); a frame over its limit is skipped (frame-skip.ts).
  *
  * Zero copy: bodies are `subarray` views of the pushed chunk holding them (the socket contract
  * gives chunk ownership to the receiver), or of the frame's own buffer; the handler may keep them.
@@ -236,8 +235,8 @@ export class FrameDecoder {
           const frameSize = frameLength - LENGTH_FIELD;
           if (frameLength > this.#plainLimit) {
             this.#frameSize = frameSize;
-            this.#skip ??= new FrameSkip(this.#limits, this.#handler.oversized !== undefined);
-            this.#skip.begin(frameSize);
+            (this.#skip ??= new FrameSkip(this.#limits, this.#handler.oversized !== undefined))
+              .begin(frameSize);
             this.#state = "frame-head";
           } else if (end - offset >= frameSize) {
             view ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -287,15 +286,12 @@ export class FrameDecoder {
         }
         case "frame-body": {
           const split = this.#split!;
-          const bodyLength = this.#frameSize - split.length;
-          if (end - offset < bodyLength) {
+          const body = split.body(chunk, offset, end, this.#frameSize);
+          if (body === undefined) {
             this.#startFrame(this.#frameSize, split.bytes()); // spans chunks
             break;
           }
-          const body = offset === 0 && bodyLength === end
-            ? chunk
-            : chunk.subarray(offset, offset + bodyLength);
-          offset += bodyLength;
+          offset += body.length;
           this.#state = "frame-length";
           if (split.deliver(body, this.#handler)) break;
           // A body length that disagrees: joined, the general reader names what is wrong.
@@ -385,16 +381,14 @@ export class FrameDecoder {
   }
 
   #deliver(message: Message): void {
-    // StreamResponse, UploadStream: their raw bytes follow the frame.
+    // StreamResponse, UploadStream: their raw bytes follow the frame (-1: nothing follows).
     const count = rawBodyLength(message);
-    if (count >= 0) {
+    if (count > 0) {
       this.#streamRemaining = count;
-      if (count > 0) this.#state = "stream-body";
-      this.#handler.message(message);
-      if (count === 0) this.#handler.bodyEnd();
-      return;
+      this.#state = "stream-body";
     }
     this.#handler.message(message);
+    if (count === 0) this.#handler.bodyEnd();
   }
 }
 

@@ -11,7 +11,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { type Int64, type Message, messageTypeName } from "./messages.ts";
-import { MAX_STRINGS, messageSpec } from "./message-fields.ts";
+import { MAX_STRINGS, messageFields, messageSpec } from "./message-fields.ts";
 import { utf8ByteLength } from "./utf8.ts";
 
 /**
@@ -91,7 +91,8 @@ export function measureFrame(message: Message): FrameLayout {
   if (spec === undefined) {
     const type = (message as { type: unknown }).type;
     throw new InvalidArgumentError(
-      `Cannot encode message: unknown message type ${String(type)} (expected 0..12)`,
+      `Cannot encode message: unknown message type ${String(type)} ` +
+        `(expected 0..${messageFields.length - 1})`,
     );
   }
   const values = message as unknown as Record<string, unknown>;

@@ -54,7 +54,7 @@ export class FrameReader {
       if (spec === undefined) {
         throw new ProtocolError(
           `Cannot decode frame of length ${this.frameLength()}: unknown message type ${type} ` +
-            `(expected 0..12)`,
+            `(expected 0..${messageFields.length - 1})`,
         );
       }
       return this.readFields(spec);

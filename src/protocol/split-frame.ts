@@ -40,6 +40,16 @@ export class SplitFrame {
     this.length = head.length;
   }
 
+  /**
+   * The body of the frame of `frameSize` bytes whose head is held, when `chunk[offset, end)` has
+   * all of it: a view of `chunk` (no copy); undefined when the body spans chunks.
+   */
+  body(chunk: Uint8Array, offset: number, end: number, frameSize: number): Uint8Array | undefined {
+    const bodyLength = frameSize - this.length;
+    if (end - offset < bodyLength) return undefined;
+    return offset === 0 && bodyLength === end ? chunk : chunk.subarray(offset, offset + bodyLength);
+  }
+
   /** The head held. */
   bytes(): Uint8Array {
     return this.#head.subarray(0, this.length);
