@@ -159,12 +159,12 @@ export function encodeByTable(message: Message, output: FrameOutput): void {
   writeInt64(view, at, layout.frameLength, "frame length");
   bytes[at + 8] = message.type;
   at += PREFIX_LENGTH;
-  const values = message as unknown as Record<string, unknown>;
+  const values = layout.values;
   const fields = spec.fields;
   let strings = 0;
   for (let i = 0; i < fields.length; i++) {
     const { name, kind } = fields[i]!;
-    const value = values[name];
+    const value = values[i];
     switch (kind) {
       case "int64":
       case "byteCount":

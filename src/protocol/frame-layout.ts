@@ -11,7 +11,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { type Int64, type Message, messageTypeName } from "./messages.ts";
-import { MAX_STRINGS, messageFields, messageSpec } from "./message-fields.ts";
+import { MAX_FIELDS, MAX_STRINGS, messageFields, messageSpec } from "./message-fields.ts";
 import { utf8ByteLength } from "./utf8.ts";
 
 /**
@@ -55,6 +55,8 @@ export interface FrameLayout {
   tailLength: number;
   /** UTF-8 byte lengths of the message's strings, in wire order. */
   readonly strings: number[];
+  /** The values of the message's fields, in its row's order (read once, for the writer too). */
+  readonly values: unknown[];
 }
 
 const INT32_MAX = 0x7fff_ffff;
@@ -70,6 +72,7 @@ const layout: FrameLayout = {
   passThrough: -1,
   tailLength: 0,
   strings: new Array<number>(MAX_STRINGS).fill(0),
+  values: new Array<unknown>(MAX_FIELDS).fill(undefined),
 };
 
 /**
@@ -95,18 +98,23 @@ export function measureFrame(message: Message): FrameLayout {
         `(expected 0..${messageFields.length - 1})`,
     );
   }
-  const values = message as unknown as Record<string, unknown>;
+  const values = layout.values;
   const fields = spec.fields;
   for (let i = 0; i < fields.length; i++) {
     const { name, kind } = fields[i]!;
-    const value = values[name];
+    const value = values[i] = (message as unknown as Record<string, unknown>)[name];
     if (kind === "int64") checkInt64(value as Int64, message, name);
     else if (kind === "int32") checkInt32(value as number, message, name);
     else if (kind === "byteCount") checkByteCount(value as number, message, name);
     else if (kind === "bytes") checkBytes(value as Uint8Array, message, name, true);
   }
   const body = spec.body === "sized" || spec.body === "rest"
-    ? checkBytes(values.body as Uint8Array, message, "body", spec.body === "sized")
+    ? checkBytes(
+      (message as { body?: Uint8Array }).body as Uint8Array,
+      message,
+      "body",
+      spec.body === "sized",
+    )
     : undefined;
   // Bytes of the region being measured (the header, or the tail after a passed-through field).
   let region = PREFIX_LENGTH;
@@ -125,13 +133,13 @@ export function measureFrame(message: Message): FrameLayout {
         region += 4;
         break;
       case "string": {
-        const length = stringLength(values[name] as string, message, name);
+        const length = stringLength(values[i] as string, message, name);
         layout.strings[strings++] = length;
         region += 4 + length;
         break;
       }
       case "bytes": {
-        const length = (values[name] as Uint8Array).length;
+        const length = (values[i] as Uint8Array).length;
         if (length > INLINE_BODY_MAX) {
           // Passed through as its own chunk: the header ends at its length field.
           layout.passThrough = i;

@@ -108,12 +108,14 @@ export class FrameReader {
    */
   private bytesField(name: string, spec: MessageSpec, index: number): Uint8Array {
     const length = this.int32(`${name}Length`);
-    const after = spec.fields.slice(index + 1);
-    const afterLength = after.reduce((total, field) => total + MIN_FIELD_LENGTH[field.kind], 0) +
-      (spec.body === "sized" ? 4 : 0);
+    const fields = spec.fields;
+    let afterLength = spec.body === "sized" ? 4 : 0;
+    for (let i = index + 1; i < fields.length; i++) {
+      afterLength += MIN_FIELD_LENGTH[fields[i]!.kind];
+    }
     const room = this.end - this.position - afterLength;
     if (length < 0 || length > room) {
-      const names = after.map((field) => field.name).concat(
+      const names = fields.slice(index + 1).map((field) => field.name).concat(
         spec.body === "sized" ? ["bodyLength"] : [],
       );
       throw this.error(

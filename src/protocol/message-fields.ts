@@ -112,6 +112,9 @@ export function messageSpec(type: unknown): MessageSpec | undefined {
   return typeof type === "number" ? messageFields[type] : undefined;
 }
 
+/** The most fields one message has. */
+export const MAX_FIELDS = Math.max(...messageFields.map((spec) => spec.fields.length));
+
 /** The most strings one message has (the encoder keeps their measured lengths in an array). */
 export const MAX_STRINGS = Math.max(
   ...messageFields.map((spec) => spec.fields.filter((field) => field.kind === "string").length),
