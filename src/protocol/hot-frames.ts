@@ -16,7 +16,15 @@ import type { FrameOutput } from "./encoder.ts";
 import type { FrameHandler } from "./frame-handler.ts";
 import { INLINE_BODY_MAX } from "./frame-layout.ts";
 import { readInt64 } from "./int64.ts";
-import { type Int64, type Message, MessageType } from "./messages.ts";
+import {
+  type ChunkFetchRequest,
+  type ChunkFetchSuccess,
+  type Int64,
+  type Message,
+  MessageType,
+  type RpcRequest,
+  type RpcResponse,
+} from "./messages.ts";
 
 /**
  * An RPC or chunk-fetch header: frame length, type, id (int64), then an int32 (the body length or
@@ -33,63 +41,73 @@ const TWO_POW_32 = 4_294_967_296;
  * Returns false, having touched nothing, for anything else.
  */
 export function encodeHotFrame(message: Message, output: FrameOutput): boolean {
+  // A small dispatcher over small functions, so that each inlines into the encoder.
   switch (message.type) {
     case MessageType.RpcRequest:
-    case MessageType.RpcResponse: {
-      // The fields are valid by construction here, and both int64s (frame length, id) have a zero
-      // high word.
-      const { requestId, body } = message;
-      if (
-        typeof requestId !== "number" || (requestId >>> 0) !== requestId ||
-        !(body instanceof Uint8Array) || body.length > INLINE_BODY_MAX
-      ) return false;
-      const length = ID_HEADER + body.length;
-      output.reserve(length);
-      const view = output.view;
-      const at = output.offset;
-      view.setUint32(at, 0);
-      view.setUint32(at + 4, length);
-      output.bytes[at + 8] = message.type;
-      view.setUint32(at + 9, 0);
-      view.setUint32(at + 13, requestId);
-      view.setInt32(at + 17, body.length);
-      output.bytes.set(body, at + ID_HEADER);
-      return true;
-    }
-    case MessageType.ChunkFetchRequest: {
-      const { streamId, chunkIndex } = message;
-      if (!isSafeNumber(streamId) || !isInt32(chunkIndex)) return false;
-      output.reserve(ID_HEADER);
-      const view = output.view;
-      const at = output.offset;
-      view.setUint32(at, 0);
-      view.setUint32(at + 4, ID_HEADER);
-      output.bytes[at + 8] = MessageType.ChunkFetchRequest;
-      writeSafeInt64(view, at + 9, streamId);
-      view.setInt32(at + 17, chunkIndex);
-      return true;
-    }
-    case MessageType.ChunkFetchSuccess: {
-      const { streamId, chunkIndex, body } = message;
-      if (
-        !isSafeNumber(streamId) || !isInt32(chunkIndex) || !(body instanceof Uint8Array)
-      ) return false;
-      const inline = body.length <= INLINE_BODY_MAX;
-      output.reserve(inline ? ID_HEADER + body.length : ID_HEADER);
-      const view = output.view;
-      const at = output.offset;
-      writeSafeInt64(view, at, ID_HEADER + body.length);
-      output.bytes[at + 8] = MessageType.ChunkFetchSuccess;
-      writeSafeInt64(view, at + 9, streamId);
-      view.setInt32(at + 17, chunkIndex);
-      // A large chunk is passed through by reference, never copied.
-      if (inline) output.bytes.set(body, at + ID_HEADER);
-      else output.passThrough(body);
-      return true;
-    }
+    case MessageType.RpcResponse:
+      return encodeRpc(message, output);
+    case MessageType.ChunkFetchRequest:
+      return encodeChunkFetchRequest(message, output);
+    case MessageType.ChunkFetchSuccess:
+      return encodeChunkFetchSuccess(message, output);
     default:
       return false;
   }
+}
+
+function encodeRpc(message: RpcRequest | RpcResponse, output: FrameOutput): boolean {
+  // The fields are valid by construction here, and both int64s (frame length, id) have a zero
+  // high word.
+  const { requestId, body } = message;
+  if (
+    typeof requestId !== "number" || (requestId >>> 0) !== requestId ||
+    !(body instanceof Uint8Array) || body.length > INLINE_BODY_MAX
+  ) return false;
+  const length = ID_HEADER + body.length;
+  output.reserve(length);
+  const view = output.view;
+  const at = output.offset;
+  view.setUint32(at, 0);
+  view.setUint32(at + 4, length);
+  output.bytes[at + 8] = message.type;
+  view.setUint32(at + 9, 0);
+  view.setUint32(at + 13, requestId);
+  view.setInt32(at + 17, body.length);
+  output.bytes.set(body, at + ID_HEADER);
+  return true;
+}
+
+function encodeChunkFetchRequest(message: ChunkFetchRequest, output: FrameOutput): boolean {
+  const { streamId, chunkIndex } = message;
+  if (!isSafeNumber(streamId) || !isInt32(chunkIndex)) return false;
+  output.reserve(ID_HEADER);
+  const view = output.view;
+  const at = output.offset;
+  view.setUint32(at, 0);
+  view.setUint32(at + 4, ID_HEADER);
+  output.bytes[at + 8] = MessageType.ChunkFetchRequest;
+  writeSafeInt64(view, at + 9, streamId);
+  view.setInt32(at + 17, chunkIndex);
+  return true;
+}
+
+function encodeChunkFetchSuccess(message: ChunkFetchSuccess, output: FrameOutput): boolean {
+  const { streamId, chunkIndex, body } = message;
+  if (!isSafeNumber(streamId) || !isInt32(chunkIndex) || !(body instanceof Uint8Array)) {
+    return false;
+  }
+  const inline = body.length <= INLINE_BODY_MAX;
+  output.reserve(inline ? ID_HEADER + body.length : ID_HEADER);
+  const view = output.view;
+  const at = output.offset;
+  writeSafeInt64(view, at, ID_HEADER + body.length);
+  output.bytes[at + 8] = MessageType.ChunkFetchSuccess;
+  writeSafeInt64(view, at + 9, streamId);
+  view.setInt32(at + 17, chunkIndex);
+  // A large chunk is passed through by reference, never copied.
+  if (inline) output.bytes.set(body, at + ID_HEADER);
+  else output.passThrough(body);
+  return true;
 }
 
 function isSafeNumber(value: Int64): value is number {
