@@ -21,9 +21,11 @@
  */
 
 import { HeaderAllocator } from "./header-allocator.ts";
+import { encodeHotFrame } from "./hot-frames.ts";
 import { writeInt64 } from "./int64.ts";
-import { INLINE_BODY_MAX, measureFrame, PREFIX_LENGTH } from "./frame-layout.ts";
-import { type Message, MessageType } from "./messages.ts";
+import { measureFrame, PREFIX_LENGTH } from "./frame-layout.ts";
+import { messageFields } from "./message-fields.ts";
+import type { Int64, Message } from "./messages.ts";
 import { writeUtf8 } from "./utf8.ts";
 
 export { INLINE_BODY_MAX } from "./frame-layout.ts";
@@ -58,9 +60,6 @@ export interface FrameOutput {
 export function frameLength(message: Message): number {
   return measureFrame(message).frameLength;
 }
-
-/** An RpcRequest / RpcResponse header: frame length, type, requestId, bodyLength. */
-const RPC_HEADER_LENGTH = 8 + 1 + 8 + 4;
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
@@ -137,114 +136,73 @@ export function encodeMessage(message: Message): Uint8Array[] {
  * @throws InvalidArgumentError naming the field and the value when a field cannot be encoded.
  */
 export function encodeFrame(message: Message, output: FrameOutput): void {
-  // A null or undefined message falls through to measureFrame's typed error.
-  if (
-    message != null &&
-    (message.type === MessageType.RpcRequest || message.type === MessageType.RpcResponse)
-  ) {
-    // The hottest frames, in their common form (a uint32 id, a small body): the fields are valid
-    // by construction here, and both int64s (frame length, id) have a zero high word.
-    const { requestId, body } = message;
-    if (
-      typeof requestId === "number" && (requestId >>> 0) === requestId &&
-      body instanceof Uint8Array && body.length <= INLINE_BODY_MAX
-    ) {
-      const length = RPC_HEADER_LENGTH + body.length;
-      output.reserve(length);
-      const view = output.view;
-      const at = output.offset;
-      view.setUint32(at, 0);
-      view.setUint32(at + 4, length);
-      output.bytes[at + 8] = message.type;
-      view.setUint32(at + 9, 0);
-      view.setUint32(at + 13, requestId);
-      view.setInt32(at + 17, body.length);
-      output.bytes.set(body, at + RPC_HEADER_LENGTH);
-      return;
-    }
-  }
+  // The hottest frames in their common form are written by hand (hot-frames.ts); a null or
+  // undefined message falls through to measureFrame's typed error.
+  if (message != null && encodeHotFrame(message, output)) return;
+  encodeByTable(message, output);
+}
+
+/**
+ * The general path of {@linkcode encodeFrame}: writes `message` field by field as its row of the
+ * table (message-fields.ts) describes it, after `measureFrame` validated and measured it.
+ *
+ * @throws InvalidArgumentError naming the field and the value when a field cannot be encoded.
+ */
+export function encodeByTable(message: Message, output: FrameOutput): void {
   const layout = measureFrame(message);
+  const spec = messageFields[message.type]!;
   const body = layout.body;
-  const inline = body !== undefined && body.length <= INLINE_BODY_MAX;
-  const headerLength = PREFIX_LENGTH + layout.fieldsLength + (inline ? body.length : 0);
-  output.reserve(headerLength);
-  const bytes = output.bytes;
-  const view = output.view;
-  const start = output.offset;
-  writeInt64(view, start, layout.frameLength, "frame length");
-  bytes[start + 8] = message.type;
-  let at = start + PREFIX_LENGTH;
-
-  switch (message.type) {
-    case MessageType.ChunkFetchRequest:
-    case MessageType.ChunkFetchSuccess:
-    case MessageType.ChunkFetchFailure:
-      writeInt64(view, at, message.streamId, "streamId");
-      view.setInt32(at + 8, message.chunkIndex);
-      at += 12;
-      if (message.type === MessageType.ChunkFetchFailure) {
-        at = writeString(bytes, view, at, message.error, layout.string0);
+  output.reserve(layout.headerLength);
+  let bytes = output.bytes;
+  let view = output.view;
+  let at = output.offset;
+  writeInt64(view, at, layout.frameLength, "frame length");
+  bytes[at + 8] = message.type;
+  at += PREFIX_LENGTH;
+  const values = layout.values;
+  const fields = spec.fields;
+  let strings = 0;
+  for (let i = 0; i < fields.length; i++) {
+    const { name, kind } = fields[i]!;
+    const value = values[i];
+    switch (kind) {
+      case "int64":
+      case "byteCount":
+        writeInt64(view, at, value as Int64, name);
+        at += 8;
+        break;
+      case "int32":
+        view.setInt32(at, value as number);
+        at += 4;
+        break;
+      case "string":
+        at = writeString(bytes, view, at, value as string, layout.strings[strings++]!);
+        break;
+      case "bytes": {
+        const field = value as Uint8Array;
+        view.setInt32(at, field.length);
+        at += 4;
+        if (i === layout.passThrough) {
+          // Large bytes between fields: passed through between the header and a tail region.
+          output.passThrough(field);
+          output.reserve(layout.tailLength);
+          bytes = output.bytes;
+          view = output.view;
+          at = output.offset;
+        } else {
+          bytes.set(field, at);
+          at += field.length;
+        }
+        break;
       }
-      break;
-    case MessageType.RpcRequest:
-    case MessageType.RpcResponse:
-      writeInt64(view, at, message.requestId, "requestId");
-      view.setInt32(at + 8, message.body.length);
-      at += 12;
-      break;
-    case MessageType.RpcFailure:
-      writeInt64(view, at, message.requestId, "requestId");
-      at = writeString(bytes, view, at + 8, message.error, layout.string0);
-      break;
-    case MessageType.StreamRequest:
-      at = writeString(bytes, view, at, message.streamId, layout.string0);
-      break;
-    case MessageType.StreamResponse:
-      at = writeString(bytes, view, at, message.streamId, layout.string0);
-      writeInt64(view, at, message.byteCount, "byteCount");
-      at += 8;
-      break;
-    case MessageType.StreamFailure:
-      at = writeString(bytes, view, at, message.streamId, layout.string0);
-      at = writeString(bytes, view, at, message.error, layout.string1);
-      break;
-    case MessageType.OneWayMessage:
-      view.setInt32(at, message.body.length);
-      at += 4;
-      break;
-    case MessageType.UploadStream: {
-      const meta = message.meta;
-      writeInt64(view, at, message.requestId, "requestId");
-      view.setInt32(at + 8, meta.length);
-      at += 12;
-      if (meta.length > INLINE_BODY_MAX) {
-        // The meta sits between fields: pass it through between the header and an 8-byte tail.
-        output.passThrough(meta);
-        output.reserve(8);
-        writeInt64(output.view, output.offset, message.bodyByteCount, "bodyByteCount");
-        return;
-      }
-      bytes.set(meta, at);
-      writeInt64(view, at + meta.length, message.bodyByteCount, "bodyByteCount");
-      break;
     }
-    case MessageType.MergedBlockMetaRequest:
-      writeInt64(view, at, message.requestId, "requestId");
-      at = writeString(bytes, view, at + 8, message.appId, layout.string0);
-      view.setInt32(at, message.shuffleId);
-      view.setInt32(at + 4, message.shuffleMergeId);
-      view.setInt32(at + 8, message.reduceId);
-      at += 12;
-      break;
-    case MessageType.MergedBlockMetaSuccess:
-      writeInt64(view, at, message.requestId, "requestId");
-      view.setInt32(at + 8, message.numChunks);
-      at += 12;
-      break;
   }
-
   if (body === undefined) return;
-  if (inline) bytes.set(body, at);
+  if (spec.body === "sized") {
+    view.setInt32(at, body.length);
+    at += 4;
+  }
+  if (layout.inlineBody) bytes.set(body, at);
   else output.passThrough(body);
 }
 

@@ -1,7 +1,7 @@
 /**
  * What a {@linkcode FrameDecoder} is given and tells: its handler (what it finds, synchronously,
  * in stream order), the memory it charges for frames assembled in a buffer of their own, its
- * options, and its states (described in decoder.ts).
+ * options, and its states.
  *
  * @module
  */
@@ -11,14 +11,57 @@ import type { OversizedFrame } from "./oversized-frame.ts";
 
 /** Where the decoder is in the byte stream. */
 export type DecoderState =
+  /**
+   * Reading the 8-byte frame length (which may itself arrive split across chunks). The length is
+   * checked the moment its 8 bytes are in, before anything is buffered: below 9 or above the
+   * ceiling (frame-limits.ts) fails at once; above the plain limit, the frame's head decides
+   * (`"frame-head"`).
+   */
   | "frame-length"
+  /**
+   * The frame spans chunks: its bytes are being copied into one buffer of exactly the frame's size
+   * (allocated once, no repeated concatenation).
+   */
   | "frame"
+  /**
+   * A chunk ended right after the fixed fields of a frame with a large body (how a WebSocket peer
+   * sends header and body as two messages): when the next chunk holds the whole body, the body is
+   * a view of it (no copy); otherwise the frame is assembled as in `"frame"`.
+   */
   | "frame-body"
+  /**
+   * After a StreamResponse or UploadStream, its `byteCount` / `bodyByteCount` raw bytes are handed
+   * to `FrameHandler.body` as they arrive (views, never buffered).
+   */
   | "stream-body"
+  /**
+   * A frame above the plain limit (`maxFrameLength`, the inbound memory budget, or a request-body
+   * limit): its type byte and id fields are read first (oversized-frame.ts). A ChunkFetchSuccess
+   * or RpcResponse within `maxReplyFrameLength`, or a frame of another type within its limits, is
+   * then received as usual; anything else over its limit is skipped when the handler has
+   * `oversized`, else fails as before.
+   */
   | "frame-head"
+  /**
+   * The body of a frame over its limit is read and discarded (never buffered, frame-skip.ts); once
+   * it has passed, `FrameHandler.oversized` reports the frame and decoding goes on.
+   */
   | "skip"
+  /**
+   * A skipped UploadStream's meta has passed: its body count (the frame's last 8 bytes) is read,
+   * then its raw body is skipped (`"skip"`) before the report.
+   */
   | "skip-tail"
+  /**
+   * A frame that spans chunks needs a buffer, and the `memory` option had no room for it: bytes
+   * received meanwhile are held (the host stops reading) until the host calls
+   * `FrameDecoder.roomGranted`.
+   */
   | "awaiting-room"
+  /**
+   * A protocol error (or a throwing handler) stopped the decoder; every later `push` throws a
+   * `ProtocolError` saying so.
+   */
   | "failed";
 
 /** Receives what the decoder finds, synchronously, in stream order. */

@@ -10,7 +10,8 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
-import { type Int64, type Message, MessageType, messageTypeName } from "./messages.ts";
+import { type Int64, type Message, messageTypeName } from "./messages.ts";
+import { MAX_FIELDS, MAX_STRINGS, messageFields, messageSpec } from "./message-fields.ts";
 import { utf8ByteLength } from "./utf8.ts";
 
 /**
@@ -35,15 +36,27 @@ export const PREFIX_LENGTH = 9;
 
 /** Sizes of one frame, as {@linkcode measureFrame} computed them. */
 export interface FrameLayout {
-  /** Bytes of fields after the type byte, excluding an in-frame body (and a passed-through meta). */
-  fieldsLength: number;
   /** The frame-length field. */
   frameLength: number;
+  /**
+   * Bytes of the frame's first region: prefix, fields and (when inline) the body; without a
+   * passed-through `bytes` field and whatever follows it.
+   */
+  headerLength: number;
   /** The in-frame body (RPC payload, chunk, bitmap) when the message has one. */
   body: Uint8Array | undefined;
-  /** UTF-8 byte lengths of the message's first and second string, in wire order (0 if none). */
-  string0: number;
-  string1: number;
+  /** Whether the body is copied into the header (at most {@linkcode INLINE_BODY_MAX} bytes). */
+  inlineBody: boolean;
+  /**
+   * Index in the row's fields of a `bytes` field above {@linkcode INLINE_BODY_MAX}, passed through
+   * by reference between the header and a second region of `tailLength` bytes; -1 when none.
+   */
+  passThrough: number;
+  tailLength: number;
+  /** UTF-8 byte lengths of the message's strings, in wire order. */
+  readonly strings: number[];
+  /** The values of the message's fields, in its row's order (read once, for the writer too). */
+  readonly values: unknown[];
 }
 
 const INT32_MAX = 0x7fff_ffff;
@@ -52,15 +65,21 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 const layout: FrameLayout = {
-  fieldsLength: 0,
   frameLength: 0,
+  headerLength: 0,
   body: undefined,
-  string0: 0,
-  string1: 0,
+  inlineBody: false,
+  passThrough: -1,
+  tailLength: 0,
+  strings: new Array<number>(MAX_STRINGS).fill(0),
+  values: new Array<unknown>(MAX_FIELDS).fill(undefined),
 };
 
 /**
- * Validates every field of `message` and computes its sizes into the shared layout.
+ * Validates every field of `message` as its row of the table (message-fields.ts) describes it,
+ * and computes its sizes into the shared layout. The fixed-size fields, byte arrays and the body
+ * are checked first, in wire order, then the strings: a string's UTF-8 length costs a pass over
+ * its text, spent only once everything else is valid.
  * @throws InvalidArgumentError naming the field and the value when a field cannot be encoded.
  */
 export function measureFrame(message: Message): FrameLayout {
@@ -71,95 +90,80 @@ export function measureFrame(message: Message): FrameLayout {
       }`,
     );
   }
-  switch (message.type) {
-    case MessageType.ChunkFetchRequest:
-      checkInt64(message.streamId, message, "streamId");
-      checkInt32(message.chunkIndex, message, "chunkIndex");
-      return fixed(12);
-    case MessageType.ChunkFetchSuccess:
-      checkInt64(message.streamId, message, "streamId");
-      checkInt32(message.chunkIndex, message, "chunkIndex");
-      return withBody(12, checkBytes(message.body, message, "body", false));
-    case MessageType.ChunkFetchFailure: {
-      checkInt64(message.streamId, message, "streamId");
-      checkInt32(message.chunkIndex, message, "chunkIndex");
-      return strings(12, stringLength(message.error, message, "error"), -1);
-    }
-    case MessageType.RpcRequest:
-    case MessageType.RpcResponse:
-      checkInt64(message.requestId, message, "requestId");
-      return withBody(12, checkBytes(message.body, message, "body", true));
-    case MessageType.RpcFailure:
-      checkInt64(message.requestId, message, "requestId");
-      return strings(8, stringLength(message.error, message, "error"), -1);
-    case MessageType.StreamRequest:
-      return strings(0, stringLength(message.streamId, message, "streamId"), -1);
-    case MessageType.StreamResponse:
-      checkByteCount(message.byteCount, message, "byteCount");
-      return strings(8, stringLength(message.streamId, message, "streamId"), -1);
-    case MessageType.StreamFailure:
-      return strings(
-        0,
-        stringLength(message.streamId, message, "streamId"),
-        stringLength(message.error, message, "error"),
-      );
-    case MessageType.OneWayMessage:
-      return withBody(4, checkBytes(message.body, message, "body", true));
-    case MessageType.UploadStream: {
-      checkInt64(message.requestId, message, "requestId");
-      const meta = checkBytes(message.meta, message, "meta", true);
-      checkByteCount(message.bodyByteCount, message, "bodyByteCount");
-      const fields = 8 + 4 + 8;
-      fixed(fields + meta.length);
-      // A large meta is passed through as its own chunk, so it is not part of the header buffer.
-      if (meta.length > INLINE_BODY_MAX) layout.fieldsLength = 8 + 4;
-      return layout;
-    }
-    case MessageType.MergedBlockMetaRequest:
-      checkInt64(message.requestId, message, "requestId");
-      checkInt32(message.shuffleId, message, "shuffleId");
-      checkInt32(message.shuffleMergeId, message, "shuffleMergeId");
-      checkInt32(message.reduceId, message, "reduceId");
-      return strings(8 + 12, stringLength(message.appId, message, "appId"), -1);
-    case MessageType.MergedBlockMetaSuccess:
-      checkInt64(message.requestId, message, "requestId");
-      checkInt32(message.numChunks, message, "numChunks");
-      return withBody(12, checkBytes(message.body, message, "body", false));
-    default: {
-      const type = (message as { type: unknown }).type;
-      throw new InvalidArgumentError(
-        `Cannot encode message: unknown message type ${String(type)} (expected 0..12)`,
-      );
+  const spec = messageSpec(message.type);
+  if (spec === undefined) {
+    const type = (message as { type: unknown }).type;
+    throw new InvalidArgumentError(
+      `Cannot encode message: unknown message type ${String(type)} ` +
+        `(expected 0..${messageFields.length - 1})`,
+    );
+  }
+  const values = layout.values;
+  const fields = spec.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const { name, kind } = fields[i]!;
+    const value = values[i] = (message as unknown as Record<string, unknown>)[name];
+    if (kind === "int64") checkInt64(value as Int64, message, name);
+    else if (kind === "int32") checkInt32(value as number, message, name);
+    else if (kind === "byteCount") checkByteCount(value as number, message, name);
+    else if (kind === "bytes") checkBytes(value as Uint8Array, message, name, true);
+  }
+  const body = spec.body === "sized" || spec.body === "rest"
+    ? checkBytes(
+      (message as { body?: Uint8Array }).body as Uint8Array,
+      message,
+      "body",
+      spec.body === "sized",
+    )
+    : undefined;
+  // Bytes of the region being measured (the header, or the tail after a passed-through field).
+  let region = PREFIX_LENGTH;
+  // Bytes before the tail region: the header and the passed-through field (0 when none).
+  let beforeTail = 0;
+  let strings = 0;
+  layout.passThrough = -1;
+  for (let i = 0; i < fields.length; i++) {
+    const { name, kind } = fields[i]!;
+    switch (kind) {
+      case "int64":
+      case "byteCount":
+        region += 8;
+        break;
+      case "int32":
+        region += 4;
+        break;
+      case "string": {
+        const length = stringLength(values[i] as string, message, name);
+        layout.strings[strings++] = length;
+        region += 4 + length;
+        break;
+      }
+      case "bytes": {
+        const length = (values[i] as Uint8Array).length;
+        if (length > INLINE_BODY_MAX) {
+          // Passed through as its own chunk: the header ends at its length field.
+          layout.passThrough = i;
+          layout.headerLength = region + 4;
+          beforeTail = region + 4 + length;
+          region = 0;
+        } else {
+          region += 4 + length;
+        }
+        break;
+      }
     }
   }
-}
-
-function fixed(fieldsLength: number): FrameLayout {
-  layout.fieldsLength = fieldsLength;
-  layout.frameLength = PREFIX_LENGTH + fieldsLength;
-  layout.body = undefined;
-  layout.string0 = 0;
-  layout.string1 = 0;
-  return layout;
-}
-
-function withBody(fieldsLength: number, body: Uint8Array): FrameLayout {
-  layout.fieldsLength = fieldsLength;
-  layout.frameLength = PREFIX_LENGTH + fieldsLength + body.length;
+  if (spec.body === "sized") region += 4;
+  const inline = body !== undefined && body.length <= INLINE_BODY_MAX;
   layout.body = body;
-  layout.string0 = 0;
-  layout.string1 = 0;
-  return layout;
-}
-
-/** `second` is -1 when the message has one string. */
-function strings(otherFields: number, first: number, second: number): FrameLayout {
-  const fieldsLength = otherFields + 4 + first + (second < 0 ? 0 : 4 + second);
-  layout.fieldsLength = fieldsLength;
-  layout.frameLength = PREFIX_LENGTH + fieldsLength;
-  layout.body = undefined;
-  layout.string0 = first;
-  layout.string1 = second < 0 ? 0 : second;
+  layout.inlineBody = inline;
+  layout.frameLength = beforeTail + region + (body === undefined ? 0 : body.length);
+  if (layout.passThrough < 0) {
+    layout.headerLength = region + (inline ? body!.length : 0);
+    layout.tailLength = 0;
+  } else {
+    layout.tailLength = region + (inline ? body!.length : 0);
+  }
   return layout;
 }
 

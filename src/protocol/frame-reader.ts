@@ -1,6 +1,8 @@
 /**
  * Turns the bytes of one complete frame (everything after the 8 length bytes) into a
- * {@linkcode Message}, following Spark's `Message.Type.decode` and each message's `decode`.
+ * {@linkcode Message}, following Spark's `Message.Type.decode` and each message's `decode`: the
+ * general, table-driven path (the fields of each message as message-fields.ts lists them). The
+ * decoder reads the hottest frames by hand first (hot-frames.ts).
  *
  * Ferry is stricter than Spark where Spark's own encoder never produces what is rejected, so a
  * corrupt or hostile frame fails loudly instead of being misread:
@@ -19,7 +21,8 @@
 
 import { ProtocolError } from "../errors.ts";
 import { readInt64 } from "./int64.ts";
-import { type Int64, type Message, MessageType, messageTypeName } from "./messages.ts";
+import { type FieldKind, messageFields, type MessageSpec } from "./message-fields.ts";
+import { type Int64, type Message, messageTypeName } from "./messages.ts";
 import { readUtf8 } from "./utf8.ts";
 
 /** Reads one frame at a time; one instance is reused by a decoder for all its frames. */
@@ -47,7 +50,14 @@ export class FrameReader {
     this.type = type;
     this.position = start + 1;
     try {
-      return this.readFields(type);
+      const spec = messageFields[type];
+      if (spec === undefined) {
+        throw new ProtocolError(
+          `Cannot decode frame of length ${this.frameLength()}: unknown message type ${type} ` +
+            `(expected 0..${messageFields.length - 1})`,
+        );
+      }
+      return this.readFields(spec);
     } finally {
       // Do not keep the caller's buffer alive between frames.
       this.bytes = EMPTY;
@@ -55,108 +65,67 @@ export class FrameReader {
     }
   }
 
-  private readFields(type: number): Message {
-    switch (type) {
-      case MessageType.ChunkFetchRequest: {
-        const streamId = this.int64("streamId");
-        const chunkIndex = this.int32("chunkIndex");
-        this.expectEnd();
-        return { type: MessageType.ChunkFetchRequest, streamId, chunkIndex };
+  /** Reads the fields `spec` lists, in order, then the body as `spec.body` says. */
+  private readFields(spec: MessageSpec): Message {
+    const message: Record<string, unknown> = { type: spec.type };
+    const fields = spec.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const { name, kind } = fields[i]!;
+      switch (kind) {
+        case "int64":
+          message[name] = this.int64(name);
+          break;
+        case "int32":
+          message[name] = this.int32(name);
+          break;
+        case "string":
+          message[name] = this.string(name);
+          break;
+        case "byteCount":
+          message[name] = this.byteCount(name);
+          break;
+        case "bytes":
+          message[name] = this.bytesField(name, spec, i);
+          break;
       }
-      case MessageType.ChunkFetchSuccess: {
-        const streamId = this.int64("streamId");
-        const chunkIndex = this.int32("chunkIndex");
-        return { type: MessageType.ChunkFetchSuccess, streamId, chunkIndex, body: this.rest() };
-      }
-      case MessageType.ChunkFetchFailure: {
-        const streamId = this.int64("streamId");
-        const chunkIndex = this.int32("chunkIndex");
-        const error = this.string("error");
-        this.expectEnd();
-        return { type: MessageType.ChunkFetchFailure, streamId, chunkIndex, error };
-      }
-      case MessageType.RpcRequest:
-      case MessageType.RpcResponse: {
-        const requestId = this.int64("requestId");
-        const body = this.lengthPrefixedRest();
-        return type === MessageType.RpcRequest
-          ? { type: MessageType.RpcRequest, requestId, body }
-          : { type: MessageType.RpcResponse, requestId, body };
-      }
-      case MessageType.RpcFailure: {
-        const requestId = this.int64("requestId");
-        const error = this.string("error");
-        this.expectEnd();
-        return { type: MessageType.RpcFailure, requestId, error };
-      }
-      case MessageType.StreamRequest: {
-        const streamId = this.string("streamId");
-        this.expectEnd();
-        return { type: MessageType.StreamRequest, streamId };
-      }
-      case MessageType.StreamResponse: {
-        const streamId = this.string("streamId");
-        const byteCount = this.byteCount("byteCount");
-        this.expectEnd();
-        return { type: MessageType.StreamResponse, streamId, byteCount };
-      }
-      case MessageType.StreamFailure: {
-        const streamId = this.string("streamId");
-        const error = this.string("error");
-        this.expectEnd();
-        return { type: MessageType.StreamFailure, streamId, error };
-      }
-      case MessageType.OneWayMessage:
-        return { type: MessageType.OneWayMessage, body: this.lengthPrefixedRest() };
-      case MessageType.UploadStream: {
-        const requestId = this.int64("requestId");
-        const metaLength = this.int32("metaLength");
-        // The meta is followed by the 8-byte bodyByteCount.
-        const room = this.end - this.position - 8;
-        if (metaLength < 0 || metaLength > room) {
-          throw this.error(
-            `metaLength ${metaLength} does not fit: expected 0..${Math.max(room, 0)} ` +
-              `(the frame's remaining bytes minus the 8-byte bodyByteCount)`,
-          );
-        }
-        const meta = this.bytes.subarray(this.position, this.position + metaLength);
-        this.position += metaLength;
-        const bodyByteCount = this.byteCount("bodyByteCount");
-        this.expectEnd();
-        return { type: MessageType.UploadStream, requestId, meta, bodyByteCount };
-      }
-      case MessageType.MergedBlockMetaRequest: {
-        const requestId = this.int64("requestId");
-        const appId = this.string("appId");
-        const shuffleId = this.int32("shuffleId");
-        const shuffleMergeId = this.int32("shuffleMergeId");
-        const reduceId = this.int32("reduceId");
-        this.expectEnd();
-        return {
-          type: MessageType.MergedBlockMetaRequest,
-          requestId,
-          appId,
-          shuffleId,
-          shuffleMergeId,
-          reduceId,
-        };
-      }
-      case MessageType.MergedBlockMetaSuccess: {
-        const requestId = this.int64("requestId");
-        const numChunks = this.int32("numChunks");
-        return {
-          type: MessageType.MergedBlockMetaSuccess,
-          requestId,
-          numChunks,
-          body: this.rest(),
-        };
-      }
-      default:
-        throw new ProtocolError(
-          `Cannot decode frame of length ${this.frameLength()}: unknown message type ${type} ` +
-            `(expected 0..12)`,
-        );
     }
+    switch (spec.body) {
+      case "rest":
+        message.body = this.rest();
+        break;
+      case "sized":
+        message.body = this.lengthPrefixedRest();
+        break;
+      default:
+        this.expectEnd();
+    }
+    return message as unknown as Message;
+  }
+
+  /**
+   * An int32 length, then that many bytes, which must leave room for the fixed part of the fields
+   * after them (UploadStream's meta, followed by its 8-byte bodyByteCount).
+   */
+  private bytesField(name: string, spec: MessageSpec, index: number): Uint8Array {
+    const length = this.int32(`${name}Length`);
+    const fields = spec.fields;
+    let afterLength = spec.body === "sized" ? 4 : 0;
+    for (let i = index + 1; i < fields.length; i++) {
+      afterLength += MIN_FIELD_LENGTH[fields[i]!.kind];
+    }
+    const room = this.end - this.position - afterLength;
+    if (length < 0 || length > room) {
+      const names = fields.slice(index + 1).map((field) => field.name).concat(
+        spec.body === "sized" ? ["bodyLength"] : [],
+      );
+      throw this.error(
+        `${name}Length ${length} does not fit: expected 0..${Math.max(room, 0)} ` +
+          `(the frame's remaining bytes minus the ${afterLength}-byte ${names.join(", ")})`,
+      );
+    }
+    const value = this.bytes.subarray(this.position, this.position + length);
+    this.position += length;
+    return value;
   }
 
   private need(bytes: number, field: string): void {
@@ -251,3 +220,12 @@ export class FrameReader {
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
+
+/** The fewest bytes a field of each kind takes (a string's or bytes' length field alone). */
+const MIN_FIELD_LENGTH: Readonly<Record<FieldKind, number>> = {
+  int64: 8,
+  int32: 4,
+  string: 4,
+  byteCount: 8,
+  bytes: 4,
+};
