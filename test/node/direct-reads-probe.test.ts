@@ -1,9 +1,9 @@
 /**
  * Node client sockets read a large frame's body straight into the buffer the sink offers
- * (`readBuffer`), and the read right after that buffer is full takes only a few bytes
- * (adapters/node/node-socket.ts, `PROBE_BYTES`): enough for the next frame's header, so the next
- * large body goes straight into the sink's buffer too instead of a landing buffer's worth of it
- * being copied out first.
+ * (`readBuffer`), and when the sink reuses its buffers (as lent chunk bodies do), the read right
+ * after such a buffer is full takes only a few bytes (adapters/node/node-socket.ts,
+ * `PROBE_BYTES`): enough for the next frame's header, so the next large body goes straight into the
+ * sink's buffer too instead of a landing buffer's worth of it being copied out first.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,9 +18,15 @@ const PROBE = 256;
 const bodyLength = (f: number) => 150_000 + f * 1_111;
 const byteAt = (f: number, i: number) => (f * 13 + i * 7 + (i >> 9)) & 0xff;
 
-/** A sink of `[length:uint32 BE][body]` frames that offers each body's unfilled tail. */
+/**
+ * A sink of `[length:uint32 BE][body]` frames that offers each body's unfilled tail, assembling
+ * bodies in two buffers taken in turn (or, with `fresh`, in new memory each time) and checking each
+ * body once complete.
+ */
 class FrameSink implements SocketSink {
-  readonly bodies: Uint8Array[] = [];
+  frames = 0;
+  readonly #buffers = [new ArrayBuffer(bodyLength(FRAMES)), new ArrayBuffer(bodyLength(FRAMES))];
+  readonly #fresh: boolean;
   /** Lengths of reads, and whether each landed in memory this sink offered. */
   readonly reads: { length: number; direct: boolean }[] = [];
   readonly closed: Promise<unknown>;
@@ -30,7 +36,8 @@ class FrameSink implements SocketSink {
   #body: Uint8Array | undefined;
   #bodyFilled = 0;
 
-  constructor() {
+  constructor(fresh: boolean) {
+    this.#fresh = fresh;
     this.closed = new Promise((resolve) => (this.#close = resolve));
   }
 
@@ -49,7 +56,10 @@ class FrameSink implements SocketSink {
         }
         if (this.#headerFilled < HEADER) return;
         this.#headerFilled = 0;
-        this.#body = new Uint8Array(new DataView(this.#header.buffer).getUint32(0));
+        const length = new DataView(this.#header.buffer).getUint32(0);
+        this.#body = this.#fresh
+          ? new Uint8Array(length)
+          : new Uint8Array(this.#buffers[this.frames % 2]!, 0, length);
         this.#bodyFilled = 0;
         continue;
       }
@@ -58,7 +68,11 @@ class FrameSink implements SocketSink {
       this.#bodyFilled += count;
       offset += count;
       if (this.#bodyFilled === this.#body.length) {
-        this.bodies.push(this.#body);
+        const f = this.frames++;
+        assert.equal(this.#body.length, bodyLength(f), `frame ${f}: length`);
+        for (let i = 0; i < this.#body.length; i++) {
+          if (this.#body[i] !== byteAt(f, i)) assert.fail(`frame ${f}: byte ${i} is wrong`);
+        }
         this.#body = undefined;
       }
     }
@@ -71,7 +85,8 @@ class FrameSink implements SocketSink {
   }
 }
 
-test("after a read fills the sink's buffer, the next read is a small probe", async () => {
+/** Serves FRAMES frames to one sink; returns its reads once the stream has ended. */
+async function receiveFrames(sink: FrameSink) {
   const server = net.createServer((socket) => {
     socket.once("data", async () => {
       for (let f = 0; f < FRAMES; f++) {
@@ -88,40 +103,46 @@ test("after a read fills the sink's buffer, the next read is a small probe", asy
   try {
     const port = (server.address() as net.AddressInfo).port;
     const socket = await tcpConnect({ host: "127.0.0.1", port })();
-    const sink = new FrameSink();
     socket.attach(sink);
     socket.write(new Uint8Array([1]));
     assert.equal(await sink.closed, undefined);
-
-    assert.equal(sink.bodies.length, FRAMES);
-    sink.bodies.forEach((body, f) => {
-      assert.equal(body.length, bodyLength(f), `frame ${f}: length`);
-      for (let i = 0; i < body.length; i++) {
-        if (body[i] !== byteAt(f, i)) assert.fail(`frame ${f}: byte ${i} is wrong`);
-      }
-    });
-    let copied = 0;
-    let probes = 0;
-    for (let r = 0; r < sink.reads.length; r++) {
-      const read = sink.reads[r]!;
-      if (!read.direct) copied += read.length;
-      const previous = sink.reads[r - 1];
-      // A direct read that ended its body filled the offered buffer: a probe must follow.
-      if (previous?.direct && !read.direct) {
-        probes++;
-        assert.ok(read.length <= PROBE, `read ${r} after a full buffer took ${read.length} bytes`);
-      }
-    }
-    const total = sink.reads.reduce((sum, read) => sum + read.length, 0);
-    console.log(
-      `probe reads: ${sink.reads.length} reads, ${probes} probes, ${copied} of ${total} bytes ` +
-        `landed outside the sink's buffers`,
-    );
-    assert.ok(probes >= FRAMES - 1, `${probes} probe reads for ${FRAMES} frames`);
-    // Only the first read (a landing buffer at most) and each probe land outside, give or take a
-    // landing read when a probe ends inside a header (without the probe: ~64 KiB per frame).
-    assert.ok(copied <= 3 * 64 * 1024 + FRAMES * PROBE, `${copied} bytes landed outside`);
   } finally {
     server.close();
   }
+  assert.equal(sink.frames, FRAMES);
+  let copied = 0;
+  let afterFull = 0;
+  let probes = 0;
+  for (let r = 0; r < sink.reads.length; r++) {
+    const read = sink.reads[r]!;
+    if (!read.direct) copied += read.length;
+    // A direct read that ended its body filled the offered buffer.
+    if (sink.reads[r - 1]?.direct && !read.direct) {
+      afterFull++;
+      if (read.length <= PROBE) probes++;
+    }
+  }
+  const total = sink.reads.reduce((sum, read) => sum + read.length, 0);
+  return { copied, afterFull, probes, total, reads: sink.reads.length };
+}
+
+test("after a read fills a reused buffer of the sink, the next read is a small probe", async () => {
+  const { copied, afterFull, probes, total, reads } = await receiveFrames(new FrameSink(false));
+  console.log(
+    `reused buffers: ${reads} reads, ${probes} probes, ${copied} of ${total} bytes landed ` +
+      `outside the sink's buffers`,
+  );
+  assert.equal(afterFull, FRAMES - 1);
+  // The first two buffers are fresh memory; every later full buffer is reused, so probed.
+  assert.ok(probes >= FRAMES - 3, `${probes} probe reads for ${FRAMES} frames`);
+  // Besides those first frames, only probes land outside, give or take a landing read when a
+  // probe ends inside a header (without the probe: ~64 KiB per frame).
+  assert.ok(copied <= 5 * 64 * 1024 + FRAMES * PROBE, `${copied} bytes landed outside`);
+});
+
+test("fresh memory for every frame gets no probe", async () => {
+  const { afterFull, probes } = await receiveFrames(new FrameSink(true));
+  assert.equal(afterFull, FRAMES - 1);
+  // A read after a full buffer is as large as the bytes available: a probe only by chance.
+  assert.ok(probes < afterFull, `${probes} of ${afterFull} reads after a full buffer were small`);
 });
