@@ -53,14 +53,15 @@ const landing = new Uint8Array(SLAB_BYTES);
  * much of the landing buffer: enough for the next frame's length and fixed fields, so that if that
  * frame is large too, the sink offers its own buffer for the rest of it (read there directly), and
  * only these few bytes are copied — not a whole landing buffer of the next body, copied twice (into
- * the slab here, then into the frame). One more read per large frame, 128 KiB fewer bytes copied
- * per 1 MiB chunk.
+ * the slab here, then into the frame). The probe takes the place of that landing read (as many
+ * reads as before), and 128 KiB fewer bytes are copied per 1 MiB chunk.
  *
  * Only while the sink reuses its buffers (lent chunk bodies return to the connection's pool): with
  * fresh memory for every frame (owned bodies) the client's cost is page faults on that memory, and
- * they rose with the probe (median 22.6 k → 40 k per GiB over 56 alternating runs of each; client
- * CPU +12% though 12% less of it in user space), as glibc then trims the freed bodies' heap more
- * often. So a probe follows only a filled buffer whose memory a direct read had filled before.
+ * they rose with the probe (median 22.6 k → 40 k per GiB; client CPU +12% though 12% less of it in
+ * user space; alternating runs, docs/chunk-fetch-profile.md), most likely as glibc then trims the
+ * freed bodies' heap more often. So a probe follows only a filled buffer whose memory a direct read
+ * had filled before.
  */
 const PROBE_BYTES = 256;
 const probe = landing.subarray(0, PROBE_BYTES);
@@ -93,8 +94,9 @@ function keep(bytes: Uint8Array): Uint8Array {
 /**
  * Node `onread` plumbing: reads land in the sink's `readBuffer()` when it offers one (the tail
  * of a large frame), otherwise in the process-wide landing buffer, whose bytes are copied into a
- * slab shared by all sockets before the sink sees them (right after a large frame, only its first
- * `PROBE_BYTES`). So an idle socket holds no read buffer. Bytes read before `attach` are held.
+ * slab shared by all sockets before the sink sees them (right after a large frame in a reused
+ * buffer, only `PROBE_BYTES`). So an idle socket holds no read buffer. Bytes read before `attach`
+ * are held.
  */
 export class DirectReads {
   #sink: SocketSink | undefined;
