@@ -49,12 +49,12 @@ const SLAB_BYTES = 64 * 1024;
  */
 const landing = new Uint8Array(SLAB_BYTES);
 /**
- * The read after one that filled the sink's own buffer (a large frame just ended) lands in only this
- * much of the landing buffer: enough for the next frame's length and fixed fields, so that if that
- * frame is large too, the sink offers its own buffer for the rest of it (read there directly), and
- * only these few bytes are copied — not a whole landing buffer of the next body, copied twice (into
- * the slab here, then into the frame). The probe takes the place of that landing read (as many
- * reads as before), and 128 KiB fewer bytes are copied per 1 MiB chunk.
+ * The read after one that filled the sink's own buffer (a large frame just ended) lands in only
+ * this much of the landing buffer: enough for the next frame's length and fixed fields, so that if
+ * that frame is large too, the sink offers its own buffer for the rest of it (read there directly),
+ * and only these few bytes are copied — not a whole landing buffer of the next body, copied twice
+ * (into the slab here, then into the frame). The probe takes the place of that landing read (as
+ * many reads as before), and 128 KiB fewer bytes are copied per 1 MiB chunk.
  *
  * Only while the sink reuses its buffers (lent chunk bodies return to the connection's pool): with
  * fresh memory for every frame (owned bodies) the client's cost is page faults on that memory, and
