@@ -48,6 +48,31 @@ const SLAB_BYTES = 64 * 1024;
  * bytes are ever overwritten. A buffer per socket cost 64 KiB per idle connection.
  */
 const landing = new Uint8Array(SLAB_BYTES);
+/**
+ * The read after one that filled the sink's own buffer (a large frame just ended) lands in only
+ * this much of the landing buffer: enough for the next frame's length and fixed fields, so that if
+ * that frame is large too, the sink offers its own buffer for the rest of it (read there directly),
+ * and only these few bytes are copied — not a whole landing buffer of the next body, copied twice
+ * (into the slab here, then into the frame). The probe takes the place of that landing read (as
+ * many reads as before), and 128 KiB fewer bytes are copied per 1 MiB chunk.
+ *
+ * Only while the sink reuses its buffers (lent chunk bodies return to the connection's pool): with
+ * fresh memory for every frame (owned bodies) the client's cost is page faults on that memory, and
+ * they rose with the probe (median 22.6 k → 40 k per GiB; client CPU +12% though 12% less of it in
+ * user space; alternating runs, docs/chunk-fetch-profile.md), most likely as glibc then trims the
+ * freed bodies' heap more often. So a probe follows only a filled buffer whose memory a direct read
+ * had filled before.
+ */
+const PROBE_BYTES = 256;
+const probe = landing.subarray(0, PROBE_BYTES);
+/** Memory direct reads have filled (weakly held: it is the sinks' to keep or drop). */
+const filledBefore = new WeakSet<ArrayBufferLike>();
+/** Whether direct reads filled `memory` before (and remembers that they now have). */
+function reused(memory: ArrayBufferLike): boolean {
+  if (filledBefore.has(memory)) return true;
+  filledBefore.add(memory);
+  return false;
+}
 /** Copies of reads, carved front to back (a region is handed out once, never reused). */
 let kept = new Uint8Array(SLAB_BYTES);
 let keptUsed = 0;
@@ -69,18 +94,23 @@ function keep(bytes: Uint8Array): Uint8Array {
 /**
  * Node `onread` plumbing: reads land in the sink's `readBuffer()` when it offers one (the tail
  * of a large frame), otherwise in the process-wide landing buffer, whose bytes are copied into a
- * slab shared by all sockets before the sink sees them. So an idle socket holds no read buffer.
- * Bytes read before `attach` are held.
+ * slab shared by all sockets before the sink sees them (right after a large frame in a reused
+ * buffer, only `PROBE_BYTES`). So an idle socket holds no read buffer. Bytes read before `attach`
+ * are held.
  */
 export class DirectReads {
   #sink: SocketSink | undefined;
   #onSinkError: ((error: unknown) => void) | undefined;
   #held: Uint8Array[] = [];
+  /** The last read filled the sink's buffer (reused memory): the sink's frame is complete. */
+  #filledSinkBuffer = false;
   readonly options = {
     buffer: (): Uint8Array => this.#next(),
     callback: (bytes: number, buffer: Uint8Array): boolean => {
       const read = buffer.subarray(0, bytes);
-      const chunk = buffer.buffer === landing.buffer ? keep(read) : read;
+      const landed = buffer.buffer === landing.buffer;
+      this.#filledSinkBuffer = !landed && bytes === buffer.byteLength && reused(buffer.buffer);
+      const chunk = landed ? keep(read) : read;
       if (this.#sink === undefined) {
         this.#held.push(chunk);
         return true;
@@ -105,7 +135,7 @@ export class DirectReads {
   #next(): Uint8Array {
     const direct = this.#sink?.readBuffer?.();
     if (direct !== undefined && direct.byteLength > 0) return direct;
-    return landing;
+    return this.#filledSinkBuffer ? probe : landing;
   }
 }
 
