@@ -43,7 +43,7 @@ function percentile(sorted: number[], p: number): number {
 
 test(`${COUNT} connections that never speak or drip bytes are closed at their deadlines`, {
   skip: process.platform !== "linux" ? "counts file descriptors in /proc/self/fd" : false,
-}, async () => {
+}, async (t) => {
   // Server-side lifetimes, accept to close, by the connection's local port.
   const accepted = new Map<string, number>();
   const served: number[] = [];
@@ -58,6 +58,8 @@ test(`${COUNT} connections that never speak or drip bytes are closed at their de
     firstFrameTimeoutMs: FIRST_FRAME_MS,
     idleTimeoutMs: IDLE_MS,
   });
+  // Closed on every outcome: a failed assertion must not leave the listener holding the process.
+  t.after(() => server.close());
   const listener = await server.listen(tcpListen({ host: "127.0.0.1", port: 0, backlog: 2048 }));
   const baseline = openFds();
   const frame = concat(encodeMessage({
@@ -152,7 +154,9 @@ test(`${COUNT} connections that never speak or drip bytes are closed at their de
   assert.equal(served.length, COUNT);
   assert.ok(served[0]! >= FIRST_FRAME_MS - 1, "no connection was closed before its deadline");
   assert.equal(server.connections.size, 0);
-  assert.equal(after, baseline, "file descriptors back at baseline");
+  // At most the baseline: a descriptor the process held at the baseline (a file read in flight)
+  // may have closed since; more than the baseline would be a leak.
+  assert.ok(after <= baseline, `file descriptors back at baseline: ${baseline} → ${after}`);
   for (const peer of peers) {
     // The deadline is a lower bound on a connection's life: nobody was closed early.
     assert.ok(
@@ -173,5 +177,4 @@ test(`${COUNT} connections that never speak or drip bytes are closed at their de
       assert.ok(peer.dripped < dripFrame.byteLength, "closed before the dripped frame completed");
     }
   }
-  await server.close();
 });
