@@ -1,17 +1,25 @@
 /**
- * One process of the `observability-cost` case (`cases/observability-cost.ts`): a Ferry server and
- * client in this process over TCP on 127.0.0.1, so both sides' instrumentation is in its CPU time.
+ * One process of the `observability-cost` case (`cases/observability-cost.ts`):
  *
- *     node --import ./bench/harness/ts-loader.mjs bench/node/observability-cost-worker.ts VARIANT QUICK
+ *     node --expose-gc --import ./bench/harness/ts-loader-observability-variants.mjs \
+ *       bench/node/observability-cost-worker.ts MODE SIZE
  *
- * VARIANT is `without` (loaded through `ts-loader-without-observability.mjs`: the hooks compiled
- * out), `no-sdk` (as shipped; no OpenTelemetry SDK, no channel subscriber) or `sdk` (an SDK
- * `MeterProvider` with a reader, and a `BasicTracerProvider` whose `BatchSpanProcessor` hands every
- * span to an exporter that drops it: the SDK's own cost, before any network export). QUICK is
- * `quick` or `full`. After a warm-up, it runs the RPC work (64-byte `sendRpc` echoes, 256 in
- * flight) and the chunk work (1 MiB `fetchChunk`s, 16 in flight) in alternating batches, and
- * prints one JSON line: the median over batches of each work's CPU microseconds per operation
- * (`process.cpuUsage()`, user + system: client and server together), then exits.
+ * It loads Ferry twice (`observability-cost-library.ts`): a copy with the instrumentation compiled
+ * out (`?without`) and the copy as shipped, and gives each a server and a client over TCP on
+ * 127.0.0.1 (both sides in this process, so both sides' instrumentation is in its CPU time). MODE
+ * `no-sdk` leaves the shipped copy as applications that do not opt in run it (no OpenTelemetry
+ * SDK, no channel subscriber); MODE `sdk` registers the OpenTelemetry SDK before the shipped copy
+ * connects: a `MeterProvider` with a reader and a `BasicTracerProvider` whose `BatchSpanProcessor`
+ * exports every span to an exporter that drops it (metrics and a span per request on each side,
+ * before any network export; the flush is inside the timed batch). SIZE is `quick` or `full`.
+ *
+ * After a warm-up of both, it alternates batches between the two copies (order swapped every
+ * round, a full collection before each batch so a batch pays for its own garbage): RPC batches
+ * (64-byte `sendRpc` echoes, 256 in flight) and chunk batches (1 MiB `fetchChunk`s, 16 in
+ * flight), each rated in CPU microseconds per operation (`process.cpuUsage()`, user + system).
+ * Batches next to each other in time see the same machine, so their ratio is far steadier than
+ * that of separate processes minutes apart on a loaded machine. Prints one JSON line (the means of
+ * each copy's batches) and exits.
  *
  * @module
  */
@@ -26,24 +34,20 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import { tcpConnect, tcpListen } from "../../adapters/node/tcp.ts";
-import { TransportClient } from "../../src/client/transport-client.ts";
-import { connectionEventOf, tapOf } from "../../src/observability/observe.ts";
-import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
-import { TransportServer } from "../../src/server/transport-server.ts";
 import { keepInFlight } from "../harness/keep-in-flight.ts";
-import { median } from "../harness/statistics.ts";
 
-const [variant = "", size = "full"] = process.argv.slice(2);
+type Library = typeof import("./observability-cost-library.ts");
+
+const [mode = "", size = "full"] = process.argv.slice(2);
 const quick = size === "quick";
 const rpcBytes = 64;
 const rpcInFlight = 256;
 const chunkBytes = 1024 * 1024;
 const chunksInFlight = 16;
-/** Operations per batch and batches per process: a few seconds of CPU in full size. */
-const rpcsPerBatch = quick ? 2_000 : 25_000;
-const chunksPerBatch = quick ? 16 : 64;
-const batches = quick ? 2 : 6;
+/** Operations per batch, and rounds (one batch of each work on each copy per round). */
+const rpcsPerBatch = quick ? 1_000 : 10_000;
+const chunksPerBatch = quick ? 8 : 32;
+const rounds = quick ? 2 : 12;
 
 class DroppingExporter implements SpanExporter {
   spans = 0;
@@ -65,95 +69,134 @@ class CollectOnDemand extends MetricReader {
   }
 }
 
-async function main(): Promise<Record<string, number>> {
-  if (!["without", "no-sdk", "sdk"].includes(variant)) {
-    throw new Error(`observability-cost worker: unknown variant "${variant}"`);
-  }
-  const exporter = new DroppingExporter();
-  const reader = new CollectOnDemand();
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  // A queue large enough that no span is dropped between two exports (dropping would be cheaper).
-  const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [
-      new BatchSpanProcessor(exporter, {
-        maxQueueSize: 1 << 16,
-        maxExportBatchSize: 2048,
-        scheduledDelayMillis: 100,
-      }),
-    ],
-  });
-  if (variant === "sdk") {
-    metrics.setGlobalMeterProvider(meterProvider);
-    trace.setGlobalTracerProvider(tracerProvider);
-  }
-
-  const streams = new OneForOneStreamManager();
-  const server = new TransportServer({
+/** A server and a client of one copy of the library, and its two kinds of batch. */
+async function rig(lib: Library, flush: () => Promise<void>) {
+  const streams = new lib.OneForOneStreamManager();
+  const server = new lib.TransportServer({
     rpcHandler: { receive: (_client, body) => body },
     streamManager: streams,
   });
-  const listener = await server.listen(tcpListen({ host: "127.0.0.1", port: 0 }));
-  const client = await TransportClient.connect(
-    tcpConnect({ host: "127.0.0.1", port: listener.address.port }),
+  const listener = await server.listen(lib.tcpListen({ host: "127.0.0.1", port: 0 }));
+  const client = await lib.TransportClient.connect(
+    lib.tcpConnect({ host: "127.0.0.1", port: listener.address.port }),
   );
   const rpcBody = new Uint8Array(rpcBytes);
   await client.sendRpc(rpcBody);
   const [serverSide] = [...server.connections];
-  // The variant is what it claims: compiled out, present but idle, or tapped.
-  const observed = connectionEventOf(client) !== undefined;
-  const tapped = tapOf(client) !== undefined && tapOf(serverSide!) !== undefined;
-  const expected = { without: [false, false], "no-sdk": [true, false], sdk: [true, true] };
-  if (JSON.stringify([observed, tapped]) !== JSON.stringify(expected[variant as "sdk"])) {
-    throw new Error(`variant ${variant}: observed ${observed}, tapped ${tapped}`);
-  }
   const chunk = new Uint8Array(chunkBytes).fill(1);
   const streamId = streams.registerStream(serverSide!, {
     chunkCount: 1 << 30,
     getChunk: () => chunk,
   });
   let nextChunk = 0;
+  const timed = async (count: number, work: () => Promise<void>) => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.cpuUsage();
+    await work();
+    await flush();
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / count;
+  };
+  return {
+    observed: lib.connectionEventOf(client) !== undefined,
+    tapped: lib.tapOf(client) !== undefined && lib.tapOf(serverSide!) !== undefined,
+    rpcs: (count: number) =>
+      timed(
+        count,
+        () =>
+          keepInFlight(count, rpcInFlight, () => client.sendRpc(rpcBody), (reply) => {
+            if (reply.byteLength !== rpcBytes) throw new Error(`echo of ${reply.byteLength} bytes`);
+          }),
+      ),
+    chunks: (count: number) =>
+      timed(
+        count,
+        () =>
+          keepInFlight(count, chunksInFlight, () => client.fetchChunk(streamId, nextChunk++), (
+            body,
+          ) => {
+            if (body.byteLength !== chunkBytes) throw new Error(`chunk of ${body.byteLength} B`);
+          }),
+      ),
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
 
-  const cpuMicros = () => {
-    const { user, system } = process.cpuUsage();
-    return user + system;
-  };
-  const rpcs = async (count: number) => {
-    const started = cpuMicros();
-    await keepInFlight(count, rpcInFlight, () => client.sendRpc(rpcBody), (reply) => {
-      if (reply.byteLength !== rpcBytes) throw new Error(`echo of ${reply.byteLength} bytes`);
-    });
-    return (cpuMicros() - started) / count;
-  };
-  const chunks = async (count: number) => {
-    const started = cpuMicros();
-    await keepInFlight(count, chunksInFlight, () => client.fetchChunk(streamId, nextChunk++), (
-      body,
-    ) => {
-      if (body.byteLength !== chunkBytes) throw new Error(`chunk of ${body.byteLength} bytes`);
-    });
-    return (cpuMicros() - started) / count;
-  };
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-  await rpcs(rpcsPerBatch);
-  await chunks(chunksPerBatch);
-  const rpcFigures: number[] = [];
-  const chunkFigures: number[] = [];
-  for (let batch = 0; batch < batches; batch++) {
-    rpcFigures.push(await rpcs(rpcsPerBatch));
-    chunkFigures.push(await chunks(chunksPerBatch));
+async function main(): Promise<Record<string, number>> {
+  if (mode !== "no-sdk" && mode !== "sdk") {
+    throw new Error(`observability-cost worker: unknown mode "${mode}"`);
   }
-  await client.close();
-  await server.close();
-  await tracerProvider.forceFlush();
-  const metricsCollected = (await reader.collect()).resourceMetrics.scopeMetrics.length;
+  const libraryUrl = new URL("./observability-cost-library.ts", import.meta.url).href;
+  const withoutLibrary = await import(`${libraryUrl}?without`) as Library;
+  const shippedLibrary = await import(libraryUrl) as Library;
+  if (withoutLibrary.TransportClient === shippedLibrary.TransportClient) {
+    throw new Error("observability-cost worker: the two copies are one (is the loader in use?)");
+  }
+  const without = await rig(withoutLibrary, () => Promise.resolve());
+
+  const exporter = new DroppingExporter();
+  const reader = new CollectOnDemand();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  // A queue large enough that no span is dropped between flushes (dropping would be cheaper).
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [
+      new BatchSpanProcessor(exporter, { maxQueueSize: 1 << 17, maxExportBatchSize: 4096 }),
+    ],
+  });
+  if (mode === "sdk") {
+    metrics.setGlobalMeterProvider(meterProvider);
+    trace.setGlobalTracerProvider(tracerProvider);
+  }
+  const shipped = await rig(
+    shippedLibrary,
+    mode === "sdk" ? () => tracerProvider.forceFlush() : () => Promise.resolve(),
+  );
+  // Each copy is what it claims: compiled out; present but idle; or tapped by the SDK.
+  const claims = [without.observed, shipped.observed, shipped.tapped];
+  const expected = [false, true, mode === "sdk"];
+  if (JSON.stringify(claims) !== JSON.stringify(expected)) {
+    throw new Error(`mode ${mode}: observed/observed/tapped ${claims}, expected ${expected}`);
+  }
+
+  const figures = {
+    withoutRpc: [] as number[],
+    shippedRpc: [] as number[],
+    withoutChunk: [] as number[],
+    shippedChunk: [] as number[],
+  };
+  for (const copy of [without, shipped]) {
+    await copy.rpcs(rpcsPerBatch * 4);
+    await copy.chunks(chunksPerBatch * 2);
+  }
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [without, shipped] : [shipped, without];
+    for (const copy of order) {
+      (copy === without ? figures.withoutRpc : figures.shippedRpc).push(
+        await copy.rpcs(rpcsPerBatch),
+      );
+    }
+    for (const copy of order.reverse()) {
+      (copy === without ? figures.withoutChunk : figures.shippedChunk).push(
+        await copy.chunks(chunksPerBatch),
+      );
+    }
+  }
+  await without.close();
+  await shipped.close();
+  await reader.collect();
   await Promise.all([meterProvider.shutdown(), tracerProvider.shutdown()]);
   return {
-    rpcCpuMicros: median(rpcFigures),
-    chunkCpuMicros: median(chunkFigures),
-    rpcs: rpcsPerBatch * batches,
-    chunks: chunksPerBatch * batches,
+    withoutRpcCpuMicros: mean(figures.withoutRpc),
+    shippedRpcCpuMicros: mean(figures.shippedRpc),
+    withoutChunkCpuMicros: mean(figures.withoutChunk),
+    shippedChunkCpuMicros: mean(figures.shippedChunk),
+    batches: rounds,
     spansExported: exporter.spans,
-    metricScopes: metricsCollected,
   };
 }
 

@@ -1,0 +1,9 @@
+// `ts-loader.mjs` that can also load a second copy of Ferry with its observability compiled out,
+// for the `observability-cost` bench case: `node --import
+// ./bench/harness/ts-loader-observability-variants.mjs SCRIPT.ts`. A module imported with the query
+// `?without` (and every repository module it imports, which inherit the query) is a separate copy
+// whose instrumentation hooks are removed (`without-observability.mjs`); everything else loads
+// exactly as under `ts-loader.mjs`, so one process can alternate between the two copies.
+import { register } from "node:module";
+
+register("./ts-loader-observability-variants-hooks.mjs", import.meta.url);
