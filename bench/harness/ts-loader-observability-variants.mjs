@@ -3,7 +3,8 @@
 // ./bench/harness/ts-loader-observability-variants.mjs SCRIPT.ts`. A module imported with the query
 // `?without` (and every repository module it imports, which inherit the query) is a separate copy
 // whose instrumentation hooks are removed (`without-observability.mjs`); everything else loads
-// exactly as under `ts-loader.mjs`, so one process can alternate between the two copies.
+// exactly as under `ts-loader.mjs`, so one process can alternate between the two copies. `?again`
+// loads a second unchanged copy (the worker's `a-a` mode: the noise floor of the method).
 import { register } from "node:module";
 
 register("./ts-loader-observability-variants-hooks.mjs", import.meta.url);

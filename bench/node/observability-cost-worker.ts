@@ -11,7 +11,10 @@
  * SDK, no channel subscriber); MODE `sdk` registers the OpenTelemetry SDK before the shipped copy
  * connects: a `MeterProvider` with a reader and a `BasicTracerProvider` whose `BatchSpanProcessor`
  * exports every span to an exporter that drops it (metrics and a span per request on each side,
- * before any network export; the flush is inside the timed batch). SIZE is `quick` or `full`.
+ * before any network export; the flush is inside the timed batch). MODE `a-a` loads a second
+ * unchanged copy in place of the compiled-out one: two identical copies, whose ratio shows how
+ * far apart the method measures the same code (run by hand; see docs/observability.md). SIZE is
+ * `quick` or `full`.
  *
  * After a warm-up of both, it alternates batches between the two copies (order swapped every
  * round, a full collection before each batch so a batch pays for its own garbage): RPC batches
@@ -128,11 +131,13 @@ async function rig(lib: Library, flush: () => Promise<void>) {
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 async function main(): Promise<Record<string, number>> {
-  if (mode !== "no-sdk" && mode !== "sdk") {
+  if (mode !== "no-sdk" && mode !== "sdk" && mode !== "a-a") {
     throw new Error(`observability-cost worker: unknown mode "${mode}"`);
   }
   const libraryUrl = new URL("./observability-cost-library.ts", import.meta.url).href;
-  const withoutLibrary = await import(`${libraryUrl}?without`) as Library;
+  // `a-a`: the "without" copy is a second copy as shipped (both sides of every ratio identical).
+  const query = mode === "a-a" ? "?again" : "?without";
+  const withoutLibrary = await import(`${libraryUrl}${query}`) as Library;
   const shippedLibrary = await import(libraryUrl) as Library;
   if (withoutLibrary.TransportClient === shippedLibrary.TransportClient) {
     throw new Error("observability-cost worker: the two copies are one (is the loader in use?)");
@@ -158,7 +163,7 @@ async function main(): Promise<Record<string, number>> {
   );
   // Each copy is what it claims: compiled out; present but idle; or tapped by the SDK.
   const claims = [without.observed, shipped.observed, shipped.tapped];
-  const expected = [false, true, mode === "sdk"];
+  const expected = [mode === "a-a", true, mode === "sdk"];
   if (JSON.stringify(claims) !== JSON.stringify(expected)) {
     throw new Error(`mode ${mode}: observed/observed/tapped ${claims}, expected ${expected}`);
   }
