@@ -34,8 +34,12 @@ const loader = new URL("../harness/ts-loader-observability-variants.mjs", import
 type Mode = "no-sdk" | "sdk";
 
 /** One fresh worker process: its figures, or an Error with what it printed. */
-async function runWorker(mode: Mode, quick: boolean): Promise<Record<string, number>> {
-  const worker = ScriptProcess.node(workerScript, [mode, quick ? "quick" : "full"], {
+async function runWorker(
+  mode: Mode,
+  quick: boolean,
+  first: "without" | "shipped",
+): Promise<Record<string, number>> {
+  const worker = ScriptProcess.node(workerScript, [mode, quick ? "quick" : "full", first], {
     loader,
     flags: ["--expose-gc"],
   });
@@ -60,9 +64,13 @@ const threeWays: Contestant = {
     return Promise.resolve({
       async run(): Promise<Sample> {
         const sample: Record<string, number> = {};
-        const modes: Mode[] = round++ % 2 === 0 ? ["no-sdk", "sdk"] : ["sdk", "no-sdk"];
+        // Which process runs first alternates, and (every other pair of rounds) which copy each
+        // process loads and connects first: in A/A runs the second copy measured 5-10 % apart.
+        const modes: Mode[] = round % 2 === 0 ? ["no-sdk", "sdk"] : ["sdk", "no-sdk"];
+        const first = round % 4 < 2 ? "without" : "shipped";
+        round++;
         for (const mode of modes) {
-          const figures = await runWorker(mode, context.quick);
+          const figures = await runWorker(mode, context.quick, first);
           const name = mode === "sdk" ? "sdk" : "noSdk";
           sample[`${name}RpcCpuMicros`] = figures.shippedRpcCpuMicros!;
           sample[`${name}ChunkCpuMicros`] = figures.shippedChunkCpuMicros!;

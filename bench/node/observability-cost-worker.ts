@@ -2,7 +2,7 @@
  * One process of the `observability-cost` case (`cases/observability-cost.ts`):
  *
  *     node --expose-gc --import ./bench/harness/ts-loader-observability-variants.mjs \
- *       bench/node/observability-cost-worker.ts MODE SIZE
+ *       bench/node/observability-cost-worker.ts MODE SIZE [FIRST]
  *
  * It loads Ferry twice (`observability-cost-library.ts`): a copy with the instrumentation compiled
  * out (`?without`) and the copy as shipped, and gives each a server and a client over TCP on
@@ -14,7 +14,8 @@
  * before any network export; the flush is inside the timed batch). MODE `a-a` loads a second
  * unchanged copy in place of the compiled-out one: two identical copies, whose ratio shows how
  * far apart the method measures the same code (run by hand; see docs/observability.md). SIZE is
- * `quick` or `full`.
+ * `quick` or `full`; FIRST (`without`, the default, or `shipped`) is the copy loaded and connected
+ * first.
  *
  * After a warm-up of both, it alternates batches between the two copies (order swapped every
  * round, a full collection before each batch so a batch pays for its own garbage): RPC batches
@@ -41,7 +42,7 @@ import { keepInFlight } from "../harness/keep-in-flight.ts";
 
 type Library = typeof import("./observability-cost-library.ts");
 
-const [mode = "", size = "full"] = process.argv.slice(2);
+const [mode = "", size = "full", first = "without"] = process.argv.slice(2);
 const quick = size === "quick";
 const rpcBytes = 64;
 const rpcInFlight = 256;
@@ -137,12 +138,20 @@ async function main(): Promise<Record<string, number>> {
   const libraryUrl = new URL("./observability-cost-library.ts", import.meta.url).href;
   // `a-a`: the "without" copy is a second copy as shipped (both sides of every ratio identical).
   const query = mode === "a-a" ? "?again" : "?without";
-  const withoutLibrary = await import(`${libraryUrl}${query}`) as Library;
-  const shippedLibrary = await import(libraryUrl) as Library;
+  // Which copy is loaded and connected first alternates between processes (FIRST): in A/A runs
+  // the copy set up second measured 5-10 % apart from the first, the same in every process.
+  const order = first === "shipped"
+    ? (["shipped", "without"] as const)
+    : (["without", "shipped"] as const);
+  const libraries: Partial<Record<(typeof order)[number], Library>> = {};
+  for (const copy of order) {
+    libraries[copy] = await import(copy === "without" ? `${libraryUrl}${query}` : libraryUrl);
+  }
+  const withoutLibrary = libraries.without!;
+  const shippedLibrary = libraries.shipped!;
   if (withoutLibrary.TransportClient === shippedLibrary.TransportClient) {
     throw new Error("observability-cost worker: the two copies are one (is the loader in use?)");
   }
-  const without = await rig(withoutLibrary, () => Promise.resolve());
 
   const exporter = new DroppingExporter();
   const reader = new CollectOnDemand();
@@ -153,14 +162,18 @@ async function main(): Promise<Record<string, number>> {
       new BatchSpanProcessor(exporter, { maxQueueSize: 1 << 17, maxExportBatchSize: 4096 }),
     ],
   });
+  // Registered before either copy connects: the compiled-out copy has no hook that could see it.
   if (mode === "sdk") {
     metrics.setGlobalMeterProvider(meterProvider);
     trace.setGlobalTracerProvider(tracerProvider);
   }
-  const shipped = await rig(
-    shippedLibrary,
-    mode === "sdk" ? () => tracerProvider.forceFlush() : () => Promise.resolve(),
-  );
+  const flush = mode === "sdk" ? () => tracerProvider.forceFlush() : () => Promise.resolve();
+  const rigs: Partial<Record<(typeof order)[number], Awaited<ReturnType<typeof rig>>>> = {};
+  for (const copy of order) {
+    rigs[copy] = await rig(libraries[copy]!, copy === "shipped" ? flush : () => Promise.resolve());
+  }
+  const without = rigs.without!;
+  const shipped = rigs.shipped!;
   // Each copy is what it claims: compiled out; present but idle; or tapped by the SDK.
   const claims = [without.observed, shipped.observed, shipped.tapped];
   const expected = [mode === "a-a", true, mode === "sdk"];
@@ -174,7 +187,7 @@ async function main(): Promise<Record<string, number>> {
     withoutChunk: [] as number[],
     shippedChunk: [] as number[],
   };
-  for (const copy of [without, shipped]) {
+  for (const copy of order.map((name) => rigs[name]!)) {
     await copy.rpcs(rpcsPerBatch * 4);
     await copy.chunks(chunksPerBatch * 2);
   }
