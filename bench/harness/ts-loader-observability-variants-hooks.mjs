@@ -1,6 +1,6 @@
 // Module hooks of `ts-loader-observability-variants.mjs`. `resolve` passes the `?without` (or
-// `?again`) query of a repository module on to the repository modules it imports (a relative
-// specifier drops the query), so each copy is a whole module graph of its own; `load` removes the hooks listed
+// `?shipped`, `?again`) query of a repository module on to the repository modules it imports (a
+// relative specifier drops the query), so each copy is a whole module graph of its own; `load` removes the hooks listed
 // in `without-observability.mjs` from that copy, then transforms every `.ts` file outside
 // node_modules with esbuild exactly as `ts-loader-hooks.mjs` does.
 import { readFile } from "node:fs/promises";
@@ -10,9 +10,10 @@ import { stripObservability } from "./without-observability.mjs";
 
 const tsconfigRaw = { compilerOptions: { verbatimModuleSyntax: true } };
 const WITHOUT = "?without";
-/** A second, unchanged copy (for an A/A run: how far apart two identical copies measure). */
+/** Unchanged copies: the one measured against `?without`, and a second (for an A/A run). */
+const SHIPPED = "?shipped";
 const AGAIN = "?again";
-const copyOf = (url) => [WITHOUT, AGAIN].find((query) => url.endsWith(query));
+const copyOf = (url) => [WITHOUT, SHIPPED, AGAIN].find((query) => url.endsWith(query));
 
 const inRepository = (url) =>
   url.startsWith("file:") && !url.includes("/node_modules/") && /\.ts(\?|$)/.test(url);
