@@ -12,6 +12,8 @@
  * - `sdk` (second process): as shipped with the OpenTelemetry SDK registered: a `MeterProvider`
  *   with a reader, and a `BasicTracerProvider` whose `BatchSpanProcessor` exports every span to an
  *   exporter that drops it (metrics and a span per request on each side, before network export).
+ * - `a-a` (third process): two identical copies as shipped, measured the same way: the rows
+ *   `…-a-a` show how far apart the method puts the same code (its noise floor, and any bias).
  *
  * The work: 64-byte `sendRpc` echoes with 256 in flight, and 1 MiB `fetchChunk`s with 16 in
  * flight, server and client in the process over TCP on 127.0.0.1, rated in CPU microseconds per
@@ -31,7 +33,7 @@ import { ScriptProcess } from "../harness/script-process.ts";
 const workerScript = "bench/node/observability-cost-worker.ts";
 const loader = new URL("../harness/ts-loader-observability-variants.mjs", import.meta.url).href;
 
-type Mode = "no-sdk" | "sdk";
+type Mode = "no-sdk" | "sdk" | "a-a";
 
 /** One fresh worker process: its figures, or an Error with what it printed. */
 async function runWorker(
@@ -56,9 +58,10 @@ async function runWorker(
 
 const threeWays: Contestant = {
   name: "ferry",
-  description: "two fresh processes per round, each alternating batches between Ferry with its " +
+  description: "three fresh processes per round, each alternating batches between Ferry with its " +
     "instrumentation compiled out and as shipped (no SDK; with the OpenTelemetry SDK, metrics + " +
-    "tracing): RPC 64-byte echo 256 in flight, 1 MiB chunk fetch 16 in flight; CPU µs per op",
+    "tracing; and an A/A control): RPC 64-byte echo 256 in flight, 1 MiB chunk fetch 16 in " +
+    "flight; CPU µs per op",
   open(context) {
     let round = 0;
     return Promise.resolve({
@@ -66,12 +69,12 @@ const threeWays: Contestant = {
         const sample: Record<string, number> = {};
         // Which process runs first alternates, and (every other pair of rounds) which copy each
         // process loads and connects first: in A/A runs the second copy measured 5-10 % apart.
-        const modes: Mode[] = round % 2 === 0 ? ["no-sdk", "sdk"] : ["sdk", "no-sdk"];
+        const modes: Mode[] = round % 2 === 0 ? ["no-sdk", "sdk", "a-a"] : ["a-a", "sdk", "no-sdk"];
         const first = round % 4 < 2 ? "without" : "shipped";
         round++;
         for (const mode of modes) {
           const figures = await runWorker(mode, context.quick, first);
-          const name = mode === "sdk" ? "sdk" : "noSdk";
+          const name = mode === "sdk" ? "sdk" : mode === "a-a" ? "aa" : "noSdk";
           sample[`${name}RpcCpuMicros`] = figures.shippedRpcCpuMicros!;
           sample[`${name}ChunkCpuMicros`] = figures.shippedChunkCpuMicros!;
           sample[`${name}WithoutRpcCpuMicros`] = figures.withoutRpcCpuMicros!;
@@ -98,8 +101,8 @@ const row = {
 export const observabilityCostCase: BenchCase = {
   name: "observability-cost",
   description: "CPU per RPC and per chunk fetch of Ferry as shipped (no SDK; with the " +
-    "OpenTelemetry SDK) over the same with its instrumentation compiled out, alternating in fresh " +
-    "processes",
+    "OpenTelemetry SDK) over the same with its instrumentation compiled out, alternating in " +
+    "fresh processes",
   servers: [],
   contestants: [threeWays],
   rows: [
@@ -116,6 +119,20 @@ export const observabilityCostCase: BenchCase = {
       metric: "noSdkChunkCpuMicros",
       baselineMetric: "noSdkWithoutChunkCpuMicros",
       target: { op: "<=", ratio: 1.02 },
+    },
+    {
+      ...row,
+      name: "observability-cost-rpc-a-a",
+      metric: "aaRpcCpuMicros",
+      baselineMetric: "aaWithoutRpcCpuMicros",
+      baselineLabel: "same code",
+    },
+    {
+      ...row,
+      name: "observability-cost-chunk-a-a",
+      metric: "aaChunkCpuMicros",
+      baselineMetric: "aaWithoutChunkCpuMicros",
+      baselineLabel: "same code",
     },
     {
       ...row,

@@ -1,8 +1,8 @@
 // Module hooks of `ts-loader-observability-variants.mjs`. `resolve` passes the `?without` (or
 // `?shipped`, `?again`) query of a repository module on to the repository modules it imports (a
-// relative specifier drops the query), so each copy is a whole module graph of its own; `load` removes the hooks listed
-// in `without-observability.mjs` from that copy, then transforms every `.ts` file outside
-// node_modules with esbuild exactly as `ts-loader-hooks.mjs` does.
+// relative specifier drops the query), so each copy is a whole module graph of its own; `load`
+// removes the hooks listed in `without-observability.mjs` from the `?without` copy, then transforms
+// every `.ts` file outside node_modules with esbuild exactly as `ts-loader-hooks.mjs` does.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { transform } from "esbuild";

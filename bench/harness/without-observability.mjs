@@ -1,8 +1,8 @@
 // What "without instrumentation" means for the `observability-cost` bench case: the source of
 // Ferry with every hook into `src/observability/` that a connection, a client, a server or the
 // request handler runs removed, as if the instrumentation had never been written. Each edit must
-// match its file exactly as often as listed, or loading fails: a refactor of those lines must update
-// this list rather than silently turn the baseline into the instrumented code.
+// match its file exactly as often as listed, or loading fails: a refactor of those lines must
+// update this list rather than silently turn the baseline into the instrumented code.
 //
 // Removed: the per-message `tap` calls and checks of `Connection` (send, sendWithBody, dispatch,
 // the RpcResponse fast path's condition, the first-byte mark in decode), the client's
