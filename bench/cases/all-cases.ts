@@ -11,6 +11,7 @@ import { denoTcpChunkFetchCase } from "./deno-tcp-chunk-fetch.ts";
 import { denoWsChunkFetchCase } from "./deno-ws-chunk-fetch.ts";
 import { fileGetCase } from "./file-get.ts";
 import { gatewayChromiumChunkFetchCase } from "./gateway-chromium-chunk-fetch.ts";
+import { observabilityCostCase } from "./observability-cost.ts";
 import { poolLeaseCase } from "./pool-lease.ts";
 import { rpcEchoCase } from "./rpc-echo.ts";
 import { rpcLatencyCase } from "./rpc-latency.ts";
@@ -25,6 +26,7 @@ export const allCases: readonly BenchCase[] = [
   rpcEchoCase,
   rpcLatencyCase,
   poolLeaseCase,
+  observabilityCostCase,
   wsChunkFetchNodeCase,
   tlsChunkFetchCase,
   saslAuthConfCase,

@@ -82,6 +82,13 @@ export interface ComparisonRow {
   readonly budget?: number;
   /** What the table calls the baseline (default its name, or `budget`). */
   readonly baselineLabel?: string;
+  /**
+   * Subject and baseline were measured back to back in every round (e.g. in alternating fresh
+   * processes): the ratio is then the geometric mean of the rounds' own ratios, printed with its
+   * 95 % confidence interval (Student's t over the rounds' log ratios), so a small difference can
+   * be told from the noise. The target is checked against that ratio.
+   */
+  readonly paired?: boolean;
 }
 
 /** A benchmark case. */

@@ -55,6 +55,7 @@ export function buildJsonReport(run: RunDescription, cases: readonly CaseResult[
         subjectValue: row.subjectValue,
         baselineValue: row.baselineValue,
         ratio: row.ratio,
+        ratioInterval95: row.interval ?? null,
         target: row.row.target ?? null,
         ok: row.ok ?? null,
         loadAverage: row.loadAverage,

@@ -28,7 +28,7 @@ export function formatTable(rows: readonly RowResult[]): string {
     result.row.unit,
     formatFigure(result.subjectValue),
     `${formatFigure(result.baselineValue)} (${baselineLabel(result)})`,
-    `${result.ratio.toFixed(2)}×`,
+    formatRatio(result),
     result.row.target === undefined
       ? "—"
       : `${result.row.target.op === ">=" ? "≥" : "≤"} ${result.row.target.ratio}×`,
@@ -54,6 +54,18 @@ export function formatTable(rows: readonly RowResult[]): string {
     ...lines.map(render),
   ]
     .join("\n");
+}
+
+/**
+ * `1.23×`; a paired row, whose ratio is meant to resolve small differences, with three decimals and
+ * its 95 % interval: `1.004× (0.991–1.017)`.
+ */
+export function formatRatio(result: RowResult): string {
+  if (result.row.paired !== true) return `${result.ratio.toFixed(2)}×`;
+  const interval = result.interval;
+  return interval === undefined
+    ? `${result.ratio.toFixed(3)}×`
+    : `${result.ratio.toFixed(3)}× (${interval[0].toFixed(3)}–${interval[1].toFixed(3)})`;
 }
 
 /** A figure with about four significant digits and thin grouping of thousands. */

@@ -18,7 +18,7 @@ import type {
 } from "./bench-case.ts";
 import os from "node:os";
 import { ownCpuSeconds, processCpuSeconds } from "./cpu-meter.ts";
-import { median } from "./statistics.ts";
+import { median, ratioInterval } from "./statistics.ts";
 
 /** Every round of one contestant, and the per-metric medians. */
 export interface ContestantResult {
@@ -34,8 +34,12 @@ export interface RowResult {
   readonly row: ComparisonRow;
   readonly subjectValue: number;
   readonly baselineValue: number;
-  /** `subjectValue / baselineValue`. */
+  /**
+   * `subjectValue / baselineValue`; for a paired row the geometric mean of the rounds' ratios.
+   */
   readonly ratio: number;
+  /** A paired row's 95 % confidence interval of `ratio` (from two rounds on). */
+  readonly interval?: readonly [number, number];
   /** Whether the ratio meets the row's target (undefined when the row has none). */
   readonly ok: boolean | undefined;
   /** One-minute load average when the row's case started. */
@@ -203,7 +207,8 @@ function compare(
   };
   const subjectValue = figure(row.subject, row.metric);
   const baselineValue = row.budget ?? figure(row.baseline, row.baselineMetric ?? row.metric);
-  const ratio = subjectValue / baselineValue;
+  const paired = row.paired === true ? pairedRatio(row, contestants) : undefined;
+  const ratio = paired?.ratio ?? subjectValue / baselineValue;
   const ok = row.target === undefined
     ? undefined
     : row.target.op === ">="
@@ -215,10 +220,22 @@ function compare(
     subjectValue,
     baselineValue,
     ratio,
+    ...(paired?.interval === undefined ? {} : { interval: paired.interval }),
     ok,
     loadAverage,
     cpu: rowCpu(row, contestants),
   };
+}
+
+/** A paired row's ratio: each round's subject figure over the same round's baseline figure. */
+function pairedRatio(row: ComparisonRow, contestants: readonly ContestantResult[]) {
+  const rounds = (name: string) => contestants.find((c) => c.name === name)?.rounds ?? [];
+  const subject = rounds(row.subject);
+  const baseline = rounds(row.baseline);
+  const ratios = subject.map((sample, round) =>
+    sample[row.metric]! / baseline[round]![row.baselineMetric ?? row.metric]!
+  );
+  return ratioInterval(ratios);
 }
 
 function rowCpu(row: ComparisonRow, contestants: readonly ContestantResult[]): RowCpu | undefined {

@@ -71,14 +71,20 @@ export class ScriptProcess {
    * Starts `script` (relative to the repository root) under this Node, through `ts-loader.mjs`, with extra
    * Node `flags` (e.g. `--expose-gc`). With `raiseDescriptorLimit` it starts through `sh` after
    * `ulimit -n "$(ulimit -Hn)"`: the soft descriptor limit raised to the hard one, as a server's
-   * start script (or systemd's `LimitNOFILE`) would.
+   * start script (or systemd's `LimitNOFILE`) would. `loader` replaces `ts-loader.mjs` (a module
+   * URL, e.g. `ts-loader-without-observability.mjs`).
    */
   static node(
     script: string,
     args: readonly string[],
-    options: { readonly flags?: readonly string[]; readonly raiseDescriptorLimit?: boolean } = {},
+    options: {
+      readonly flags?: readonly string[];
+      readonly raiseDescriptorLimit?: boolean;
+      readonly loader?: string;
+    } = {},
   ): ScriptProcess {
-    const nodeArgs = [...childNodeFlags(), ...(options.flags ?? []), "--import", tsLoader, script];
+    const loader = options.loader ?? tsLoader;
+    const nodeArgs = [...childNodeFlags(), ...(options.flags ?? []), "--import", loader, script];
     nodeArgs.push(...args);
     const what = `node ${script} ${args.join(" ")}`;
     if (options.raiseDescriptorLimit !== true) {
