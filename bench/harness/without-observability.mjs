@@ -4,17 +4,20 @@
 // match its file exactly as often as listed, or loading fails: a refactor of those lines must
 // update this list rather than silently turn the baseline into the instrumented code.
 //
-// Removed: the per-message `tap` calls and checks of `Connection` (send, sendWithBody, dispatch,
+// Removed: the per-message `tap` calls and checks of `Connection` and its `ConnectionReader`
+// (send, sendWithBody, dispatch,
 // the RpcResponse fast path's condition, the first-byte mark in decode), the client's
 // `observeConnection` (per connection: the connection counters, the live set, the tap decision),
-// the server's budget and refusal hooks and its `asServerSide` wrapper, and the request handler's
-// chunk-trace-context check on one-way messages. The modules stay imported (loading them is not
-// part of the measured work).
+// the server's budget and refusal hooks and its `asServerSide` wrapper. (The chunk trace context
+// is an extension, `src/extensions/`, installed as an interceptor: a server without it runs no
+// check for it.) The modules stay imported (loading them is not part of the measured work).
 
 const edits = {
   "src/connection/connection.ts": [
     ["    this.tap?.sent(message);\n", "", 2],
-    ["    this.tap?.received(message);\n", "", 1],
+  ],
+  "src/connection/connection-reader.ts": [
+    ["    connection.tap?.received(message);\n", "", 1],
     [
       "connection.interceptor !== undefined || connection.tap !== undefined ||",
       "connection.interceptor !== undefined ||",
@@ -22,8 +25,8 @@ const edits = {
     ],
     [
       "      if (\n" +
-      '        this.tap !== undefined && this.#decoder.midFrame && this.#decoder.state !== "stream-body"\n' +
-      "      ) this.tap.frameStarted?.();\n",
+      '        connection.tap !== undefined && decoder.midFrame && decoder.state !== "stream-body"\n' +
+      "      ) connection.tap.frameStarted?.();\n",
       "",
       1,
     ],
@@ -43,9 +46,6 @@ const edits = {
       "",
       1,
     ],
-  ],
-  "src/responder/request-handler.ts": [
-    ["    if (isChunkTraceContext(message.body)) return;\n", "", 1],
   ],
 };
 
