@@ -12,7 +12,30 @@ import { CHUNK_DIGEST_LENGTH } from "./file-service.ts";
 /** SHA-256 of one chunk (32 bytes). */
 export type ChunkHasher = (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
-/** WebCrypto where the runtime has it (secure contexts in browsers), else Ferry's `Sha256`. */
+/**
+ * WebCrypto where the runtime has it (secure contexts in browsers), else Ferry's `Sha256`.
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import { defaultChunkHasher, downloadFile } from "ferry-transport/files";
+ *
+ * declare const connections: TransportClient[];
+ * // The hasher downloadFile uses anyway, wrapped to count the bytes it verified.
+ * const sha256 = defaultChunkHasher();
+ * let hashed = 0;
+ * await downloadFile({
+ *   name: "dataset.bin",
+ *   connections,
+ *   write: () => {},
+ *   hashChunk: (bytes) => {
+ *     hashed += bytes.byteLength;
+ *     return sha256(bytes);
+ *   },
+ * });
+ * console.log(`${hashed} bytes verified chunk by chunk`);
+ * ```
+ */
 export function defaultChunkHasher(): ChunkHasher {
   const subtle = globalThis.crypto?.subtle;
   if (subtle !== undefined && typeof subtle.digest === "function") {

@@ -34,7 +34,20 @@ export interface FileCatalog {
   open(name: string): CatalogFile | undefined | Promise<CatalogFile | undefined>;
 }
 
-/** Default chunk size of catalogs: 1 MiB. */
+/**
+ * Default chunk size of catalogs: 1 MiB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CHUNK_SIZE, memoryFileCatalog } from "ferry-transport/files";
+ *
+ * // Without a chunkSize option a catalog cuts files into DEFAULT_CHUNK_SIZE chunks.
+ * const catalog = memoryFileCatalog({ "video.bin": new Uint8Array(5 * DEFAULT_CHUNK_SIZE + 1) });
+ * for (const file of await catalog.list()) {
+ *   console.log(file.chunkSize === DEFAULT_CHUNK_SIZE, file.chunkCount); // true 6
+ * }
+ * ```
+ */
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
 
 /** Largest chunk size: 64 MiB − 64 KiB (a chunk and its frame header must fit one frame). */
@@ -43,6 +56,20 @@ export const MAX_CHUNK_SIZE = (64 << 20) - (64 << 10);
 /**
  * Checks that a file of `size` bytes in chunks of `chunkSize` has at most `maxChunksPerFile`
  * chunks (its digest list must fit one reply); the error says which chunk size would do.
+ *
+ * @example
+ * ```ts
+ * import { LimitError } from "ferry-transport";
+ * import { checkChunkCount } from "ferry-transport/files";
+ *
+ * // A catalog of your own checks each file's chunking before it serves the file.
+ * try {
+ *   console.log(checkChunkCount("disk.img", 4 * 2 ** 40, 1 << 20)); // 4 TiB in 1 MiB chunks
+ * } catch (error) {
+ *   if (!(error instanceof LimitError)) throw error;
+ *   console.log(error.message); // … use a chunk size of at least 4194304 bytes
+ * }
+ * ```
  */
 export function checkChunkCount(name: string, size: number, chunkSize: number): number {
   const chunkCount = Math.ceil(size / chunkSize);
@@ -56,7 +83,19 @@ export function checkChunkCount(name: string, size: number, chunkSize: number): 
   return chunkCount;
 }
 
-/** Checks a chunk size: an integer in [1, MAX_CHUNK_SIZE]. */
+/**
+ * Checks a chunk size: an integer in [1, MAX_CHUNK_SIZE].
+ *
+ * @example
+ * ```ts
+ * import { checkChunkSize, memoryFileCatalog } from "ferry-transport/files";
+ *
+ * // A chunk size from a command line, refused with a message naming the option before use.
+ * const chunkSize = checkChunkSize(Number("262144"), "--chunk-size");
+ * const catalog = memoryFileCatalog({ "a.bin": new Uint8Array(1 << 20) }, { chunkSize });
+ * console.log((await catalog.list()).map((file) => file.chunkCount)); // [ 4 ]
+ * ```
+ */
 export function checkChunkSize(chunkSize: unknown, where: string): number {
   const max = MAX_CHUNK_SIZE;
   if (
@@ -70,7 +109,26 @@ export function checkChunkSize(chunkSize: unknown, where: string): number {
   return chunkSize;
 }
 
-/** A catalog of in-memory files (hashed once, here). */
+/**
+ * A catalog of in-memory files (hashed once, here).
+ *
+ * @example
+ * ```ts
+ * import { OneForOneStreamManager, TransportServer } from "ferry-transport";
+ * import { fileService, fileServiceImplementation, memoryFileCatalog } from "ferry-transport/files";
+ * import { tcpListen } from "ferry-transport/node";
+ * import { ServiceRouter } from "ferry-transport/rpc";
+ *
+ * const catalog = memoryFileCatalog(
+ *   { "hello.txt": new TextEncoder().encode("hello, ferry\n"), "zeros.bin": new Uint8Array(1e6) },
+ *   { chunkSize: 64 * 1024 },
+ * );
+ * const streams = new OneForOneStreamManager();
+ * const router = new ServiceRouter().serve(fileService, fileServiceImplementation(catalog, streams));
+ * const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+ * await server.listen(tcpListen({ host: "127.0.0.1", port: 7337 }));
+ * ```
+ */
 export function memoryFileCatalog(
   files: Readonly<Record<string, Uint8Array>>,
   options: { readonly chunkSize?: number } = {},

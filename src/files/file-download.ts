@@ -150,7 +150,32 @@ export interface DownloadResult {
   readonly elapsedMs: number;
 }
 
-/** Downloads `options.name`. See the module documentation. */
+/**
+ * Downloads `options.name`. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { downloadFile } from "ferry-transport/files";
+ * import { tcpConnect } from "ferry-transport/node";
+ *
+ * const address = { host: "127.0.0.1", port: 7337 };
+ * const connections = await Promise.all(
+ *   [1, 2, 3].map(() => TransportClient.connect(tcpConnect(address))),
+ * );
+ * let bytes = new Uint8Array(0);
+ * const result = await downloadFile({
+ *   name: "dataset.bin",
+ *   connections,
+ *   writeOrder: "arrival", // a positional sink: no chunk waits for a slower one
+ *   onOpen: (file) => void (bytes = new Uint8Array(file.size)),
+ *   write: (chunk, _index, offset) => bytes.set(chunk, offset),
+ *   timeoutMs: 600_000,
+ * });
+ * console.log(`${result.file.size} bytes, SHA-256 ${result.sha256}, ${result.elapsedMs} ms`);
+ * await Promise.all(connections.map((client) => client.close()));
+ * ```
+ */
 export async function downloadFile(options: DownloadFileOptions): Promise<DownloadResult> {
   const started = Date.now();
   const connections = options.connections;

@@ -25,7 +25,34 @@ import {
   type OpenedFile,
 } from "./file-service.ts";
 
-/** Serves `catalog` through `streams` (the manager the `TransportServer` uses). */
+/**
+ * Serves `catalog` through `streams` (the manager the `TransportServer` uses).
+ *
+ * @example
+ * ```ts
+ * import { OneForOneStreamManager, TransportServer } from "ferry-transport";
+ * import {
+ *   type FileCatalog,
+ *   fileService,
+ *   fileServiceImplementation,
+ *   memoryFileCatalog,
+ * } from "ferry-transport/files";
+ * import { tcpListen } from "ferry-transport/node";
+ * import { ServiceRouter } from "ferry-transport/rpc";
+ *
+ * // A catalog of your own: here, only the files whose names end in .csv.
+ * const all = memoryFileCatalog({ "a.csv": new TextEncoder().encode("x,y\n1,2\n") });
+ * const csvOnly: FileCatalog = {
+ *   list: async () => (await all.list()).filter((file) => file.name.endsWith(".csv")),
+ *   open: (name) => name.endsWith(".csv") ? all.open(name) : undefined,
+ * };
+ * const streams = new OneForOneStreamManager({ maxStreamsPerOwner: 64 });
+ * const router = new ServiceRouter().serve(fileService, fileServiceImplementation(csvOnly, streams));
+ * const server = new TransportServer({ rpcHandler: router, streamManager: streams });
+ * const listener = await server.listen(tcpListen({ host: "127.0.0.1", port: 0 }));
+ * console.log(`serving CSV files on port ${listener.address.port}`);
+ * ```
+ */
 export function fileServiceImplementation(
   catalog: FileCatalog,
   streams: OneForOneStreamManager,

@@ -55,10 +55,49 @@ export interface ChunkDigests {
   readonly chunks: Uint8Array;
 }
 
-/** Bytes of one chunk digest (SHA-256). */
+/**
+ * Bytes of one chunk digest (SHA-256).
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import { CHUNK_DIGEST_LENGTH, fileService, toHex } from "ferry-transport/files";
+ * import { serviceClient } from "ferry-transport/rpc";
+ *
+ * declare const client: TransportClient;
+ * const files = serviceClient(fileService, client);
+ * const { streamId, chunkCount } = await files.open({ name: "dataset.bin" });
+ * const { chunks } = await files.digests({ streamId });
+ * // Chunk i's SHA-256 is the i-th slice of CHUNK_DIGEST_LENGTH bytes.
+ * for (let i = 0; i < chunkCount; i++) {
+ *   console.log(i, toHex(chunks.subarray(i * CHUNK_DIGEST_LENGTH, (i + 1) * CHUNK_DIGEST_LENGTH)));
+ * }
+ * await files.release({ streamId });
+ * ```
+ */
 export const CHUNK_DIGEST_LENGTH = 32;
 
-/** Failure codes of the file service (`RemoteError.remoteCode`). */
+/**
+ * Failure codes of the file service (`RemoteError.remoteCode`).
+ *
+ * @example
+ * ```ts
+ * import { RemoteError, type TransportClient } from "ferry-transport";
+ * import { FileErrorCode, fileService } from "ferry-transport/files";
+ * import { serviceClient } from "ferry-transport/rpc";
+ *
+ * declare const client: TransportClient;
+ * const files = serviceClient(fileService, client);
+ * try {
+ *   const { streamId, size } = await files.open({ name: "report.csv" });
+ *   console.log(`report.csv: ${size} bytes`);
+ *   await files.release({ streamId });
+ * } catch (error) {
+ *   if (!(error instanceof RemoteError) || error.remoteCode !== FileErrorCode.NotFound) throw error;
+ *   console.log("this server has no report.csv");
+ * }
+ * ```
+ */
 export const FileErrorCode = {
   NotFound: "ERR_FILE_NOT_FOUND",
   Unreadable: "ERR_FILE_UNREADABLE",
@@ -67,7 +106,23 @@ export const FileErrorCode = {
 const NAME = /^[^/\\\0]{1,255}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** Checks a file name: 1–255 characters, no `/`, `\` or NUL, not `.` or `..`. */
+/**
+ * Checks a file name: 1–255 characters, no `/`, `\` or NUL, not `.` or `..`.
+ *
+ * @example
+ * ```ts
+ * import { checkFileName } from "ferry-transport/files";
+ *
+ * // Names from a URL or a command line, checked before they are asked for or served.
+ * for (const name of ["report.csv", "../etc/passwd", ""]) {
+ *   try {
+ *     console.log(`ok: ${checkFileName(name)}`);
+ *   } catch (error) {
+ *     console.log(`refused: ${(error as TypeError).message}`);
+ *   }
+ * }
+ * ```
+ */
 export function checkFileName(value: unknown): string {
   if (typeof value !== "string" || !NAME.test(value) || value === "." || value === "..") {
     throw new TypeError(
@@ -132,7 +187,24 @@ export function checkChunkDigests(value: unknown): ChunkDigests {
   return { sha256: v.sha256, chunks: v.chunks };
 }
 
-/** The file service's definition, shared by server and clients. */
+/**
+ * The file service's definition, shared by server and clients.
+ *
+ * @example
+ * ```ts
+ * import { TransportClient } from "ferry-transport";
+ * import { fileService } from "ferry-transport/files";
+ * import { tcpConnect } from "ferry-transport/node";
+ * import { serviceClient } from "ferry-transport/rpc";
+ *
+ * const client = await TransportClient.connect(tcpConnect({ host: "127.0.0.1", port: 7337 }));
+ * const files = serviceClient(fileService, client);
+ * for (const file of await files.list(undefined, { timeoutMs: 5_000 })) {
+ *   console.log(`${file.name}: ${file.size} bytes in ${file.chunkCount} chunks, ${file.sha256}`);
+ * }
+ * await client.close();
+ * ```
+ */
 export const fileService: ServiceDefinition<FileServiceMethods> = defineService("ferry.files", {
   list: method<void, FileInfo[]>({
     result: (value) => {

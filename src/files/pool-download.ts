@@ -28,7 +28,28 @@ export interface PoolDownloadOptions<C extends PooledClient & FileTransferClient
   readonly connections?: number;
 }
 
-/** Downloads a file over `connections` leases from `pool`. */
+/**
+ * Downloads a file over `connections` leases from `pool`.
+ *
+ * @example
+ * ```ts
+ * import type { TransportClient } from "ferry-transport";
+ * import { downloadFileFromPool } from "ferry-transport/files";
+ * import type { ConnectionPool } from "ferry-transport/pool";
+ *
+ * declare const pool: ConnectionPool<TransportClient>; // exclusive: maxStreamsPerConnection 1
+ * const chunks: Uint8Array[] = [];
+ * const result = await downloadFileFromPool({
+ *   pool,
+ *   route: { host: "10.0.0.7", port: 7337 },
+ *   connections: 4,
+ *   name: "dataset.bin",
+ *   write: (chunk) => void chunks.push(chunk),
+ *   onProgress: (p) => console.log(`${p.bytesWritten} of ${p.file.size} bytes`),
+ * });
+ * console.log(`SHA-256 ${result.sha256}, ${result.retries} retries`);
+ * ```
+ */
 export async function downloadFileFromPool<C extends PooledClient & FileTransferClient>(
   options: PoolDownloadOptions<C>,
 ): Promise<DownloadResult> {

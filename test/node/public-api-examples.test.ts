@@ -18,29 +18,11 @@ import ts from "typescript";
 import { root } from "../helpers/ferry-cli.ts";
 
 /**
- * Exported values whose declarations are in files another part of the work owned while the
- * examples were written (`src/files/*`), by entry. The test fails once one of them has its
- * example, so the list only shrinks.
+ * Exported values allowed to lack an example for now, by entry — empty since `./files` got its
+ * examples; kept so a new entry can be brought in step by step. The test fails once one of them
+ * has its example, so the list only shrinks.
  */
-const EXAMPLE_PENDING: Readonly<Record<string, readonly string[]>> = {
-  "./files": [
-    "CHUNK_DIGEST_LENGTH",
-    "ChecksumMismatchError",
-    "ChunkDigestMismatchError",
-    "DEFAULT_CHUNK_SIZE",
-    "FileChangedError",
-    "FileErrorCode",
-    "checkChunkCount",
-    "checkChunkSize",
-    "checkFileName",
-    "defaultChunkHasher",
-    "downloadFile",
-    "downloadFileFromPool",
-    "fileService",
-    "fileServiceImplementation",
-    "memoryFileCatalog",
-  ],
-};
+const EXAMPLE_PENDING: Readonly<Record<string, readonly string[]>> = {};
 
 interface Example {
   /** `TransportClient (src/client/transport-client.ts)`. */
