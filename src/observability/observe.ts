@@ -220,27 +220,38 @@ export function observeConnection(
   const entry: LiveConnection = { client, event, tap };
   live.add(entry);
   connectionKinds.add(`${event.role} ${event.transport}`);
-  const attributes = { "ferry.connection.role": event.role, "network.transport": event.transport };
-  instruments.connectionsOpened.add(1, attributes);
+  instruments.connectionsOpened.add(1, connectionAttributes(event));
   if (ferryChannels.connectionOpen.hasSubscribers) ferryChannels.connectionOpen.publish(event);
-  client.closed.then((closed) => {
-    live.delete(entry);
-    const stats = client.stats();
-    retired[event.role].receive += stats.bytesReceived;
-    retired[event.role].transmit += stats.bytesSent;
-    event.error = closed.error;
-    tap?.close("ERR_CONNECTION_CLOSED");
-    const ended = lastInstruments();
-    if (closed.error === undefined) {
-      ended.connectionsClosed.add(1, attributes);
-    } else {
-      const type = errorType(closed.error);
-      ended.connectionsClosed.add(1, { ...attributes, "error.type": type });
-      ended.errors.add(1, { "error.type": type, "ferry.error.source": "connection" });
-    }
-    if (ferryChannels.connectionClose.hasSubscribers) ferryChannels.connectionClose.publish(event);
-  });
+  // The closure holds the entry alone (not its parts and the attributes): a server keeps one per
+  // idle connection.
+  client.closed.then((closed) => connectionEnded(entry, closed));
   return tap;
+}
+
+/** The attributes of a connection's open and close counts. */
+function connectionAttributes(event: ConnectionEvent): Record<string, string> {
+  return { "ferry.connection.role": event.role, "network.transport": event.transport };
+}
+
+/** `entry`'s connection has ended: retires its bytes, counts and publishes the close. */
+function connectionEnded(entry: LiveConnection, closed: SocketClosed): void {
+  const { client, event, tap } = entry;
+  live.delete(entry);
+  const stats = client.stats();
+  retired[event.role].receive += stats.bytesReceived;
+  retired[event.role].transmit += stats.bytesSent;
+  event.error = closed.error;
+  tap?.close("ERR_CONNECTION_CLOSED");
+  const ended = lastInstruments();
+  const attributes = connectionAttributes(event);
+  if (closed.error === undefined) {
+    ended.connectionsClosed.add(1, attributes);
+  } else {
+    const type = errorType(closed.error);
+    ended.connectionsClosed.add(1, { ...attributes, "error.type": type });
+    ended.errors.add(1, { "error.type": type, "ferry.error.source": "connection" });
+  }
+  if (ferryChannels.connectionClose.hasSubscribers) ferryChannels.connectionClose.publish(event);
 }
 
 /**
