@@ -109,6 +109,22 @@ export class ConnectionAdmission {
    * reached (counted; nothing is charged).
    */
   admit(remoteAddress: string): (() => void) | ConnectionCapError {
+    const address = this.charge(remoteAddress);
+    if (address instanceof ConnectionCapError) return address;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.discharge(address);
+    };
+  }
+
+  /**
+   * `admit` without the release function (a closure per connection, which a server holding
+   * thousands of idle connections notices): returns the address charged, which the caller passes
+   * to `discharge` exactly once, or a `ConnectionCapError` (counted; nothing is charged).
+   */
+  charge(remoteAddress: string): string | ConnectionCapError {
     const address = remoteIp(remoteAddress);
     if (this.#open >= this.maxConnections) {
       this.#refusedTotal++;
@@ -129,15 +145,15 @@ export class ConnectionAdmission {
     }
     this.#open++;
     this.#perAddress.set(address, fromAddress + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#open--;
-      const left = (this.#perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) this.#perAddress.delete(address);
-      else this.#perAddress.set(address, left);
-    };
+    return address;
+  }
+
+  /** Releases one connection `charge` charged to `address` (call once per charge). */
+  discharge(address: string): void {
+    this.#open--;
+    const left = (this.#perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, left);
   }
 
   stats(): ConnectionAdmissionStats {
