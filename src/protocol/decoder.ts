@@ -32,7 +32,12 @@ import type {
   FrameMemory,
 } from "./frame-handler.ts";
 import { FrameCharge } from "./frame-charge.ts";
-import { FrameLimits, LENGTH_FIELD, MIN_FRAME_LENGTH } from "./frame-limits.ts";
+import {
+  type FrameLimits,
+  frameLimitsFor,
+  LENGTH_FIELD,
+  MIN_FRAME_LENGTH,
+} from "./frame-limits.ts";
 
 export type { DecoderState, FrameAllocator, FrameDecoderOptions, FrameHandler, FrameMemory };
 
@@ -96,7 +101,7 @@ export class FrameDecoder {
   #skip: FrameSkip | undefined;
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
-    const limits = new FrameLimits(options, options.memory?.limit, handler.oversized !== undefined);
+    const limits = frameLimitsFor(options, options.memory?.limit, handler.oversized !== undefined);
     this.#limits = limits;
     this.maxFrameLength = limits.maxFrameLength;
     this.maxReplyFrameLength = limits.maxReplyFrameLength;
