@@ -147,6 +147,22 @@ export function errorCode(error: unknown): string | undefined {
 
 type State = "open" | "ending" | "closed";
 
+/** The last local address formatted, and its parts. */
+let lastLocal = { host: "", port: -1, text: "" };
+
+/**
+ * `host:port` of the socket's local end. A server's accepted sockets share their listener's
+ * address, so the text of the last one is reused rather than held once per connection.
+ */
+function localAddressOf(socket: NetSocket): string {
+  const host = socket.localAddress;
+  const port = socket.localPort;
+  if (host === lastLocal.host && port === lastLocal.port) return lastLocal.text;
+  const text = formatHostPort(host, port);
+  if (host !== undefined && port !== undefined) lastLocal = { host, port, text };
+  return text;
+}
+
 /** The property of a Node socket that holds its wrapper, for the shared listeners. */
 const owner = Symbol("NodeSocket");
 type OwnedSocket = NetSocket & { [owner]: NodeSocket };
@@ -177,7 +193,7 @@ class NodeSocket implements Socket {
     this.info = {
       transport: options.transport,
       remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
-      localAddress: formatHostPort(socket.localAddress, socket.localPort),
+      localAddress: localAddressOf(socket),
     };
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     // One set of listeners shared by every socket (each finds its wrapper through `owner`): four
