@@ -109,22 +109,23 @@ export class ConnectionAdmission {
    * reached (counted; nothing is charged).
    */
   admit(remoteAddress: string): (() => void) | ConnectionCapError {
-    const address = this.charge(remoteAddress);
-    if (address instanceof ConnectionCapError) return address;
+    const refused = this.charge(remoteAddress);
+    if (refused !== undefined) return refused;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.discharge(address);
+      this.discharge(remoteAddress);
     };
   }
 
   /**
    * `admit` without the release function (a closure per connection, which a server holding
-   * thousands of idle connections notices): returns the address charged, which the caller passes
-   * to `discharge` exactly once, or a `ConnectionCapError` (counted; nothing is charged).
+   * thousands of idle connections notices): the caller passes the same `remoteAddress` to
+   * `discharge` exactly once (it already holds that string: no other is kept per connection).
+   * Returns a `ConnectionCapError` when a cap is reached (counted; nothing is charged).
    */
-  charge(remoteAddress: string): string | ConnectionCapError {
+  charge(remoteAddress: string): ConnectionCapError | undefined {
     const address = remoteIp(remoteAddress);
     if (this.#open >= this.maxConnections) {
       this.#refusedTotal++;
@@ -145,11 +146,12 @@ export class ConnectionAdmission {
     }
     this.#open++;
     this.#perAddress.set(address, fromAddress + 1);
-    return address;
+    return undefined;
   }
 
-  /** Releases one connection `charge` charged to `address` (call once per charge). */
-  discharge(address: string): void {
+  /** Releases one connection `charge` charged for `remoteAddress` (call once per charge). */
+  discharge(remoteAddress: string): void {
+    const address = remoteIp(remoteAddress);
     this.#open--;
     const left = (this.#perAddress.get(address) ?? 1) - 1;
     if (left <= 0) this.#perAddress.delete(address);

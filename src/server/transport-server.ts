@@ -253,10 +253,11 @@ export class TransportServer {
       throw error;
     }
     const admission = this.#admission;
-    const address = admission.charge(String(socket?.info?.remoteAddress ?? "unknown peer"));
-    if (address instanceof ConnectionCapError) {
-      socket?.close?.(address);
-      throw address;
+    const address = String(socket?.info?.remoteAddress ?? "unknown peer");
+    const refused = admission.charge(address);
+    if (refused !== undefined) {
+      socket?.close?.(refused);
+      throw refused;
     }
     let client: TransportClient;
     try {
