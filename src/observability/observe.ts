@@ -28,12 +28,6 @@ export interface ObservedClient {
   stats(): { readonly bytesReceived: number; readonly bytesSent: number };
 }
 
-interface LiveConnection {
-  readonly client: ObservedClient;
-  readonly event: ConnectionEvent;
-  readonly tap: ConnectionTap | undefined;
-}
-
 interface PoolLike {
   stats(): {
     readonly routes: Readonly<
@@ -67,7 +61,8 @@ interface GatewayEventLike {
   readonly reason?: string;
 }
 
-const live = new Set<LiveConnection>();
+/** Open connections and their events (their taps are in `taps`): no object of its own each. */
+const live = new Map<ObservedClient, ConnectionEvent>();
 /** The tap of each observed connection, for extensions that act on it. */
 const taps = new WeakMap<object, ConnectionTap>();
 /** The connection event of every connection (observed or not), by its client. */
@@ -103,7 +98,7 @@ setObservedState({
       client: { ...retired.client },
       server: { ...retired.server },
     };
-    for (const { client, event } of live) {
+    for (const [client, event] of live) {
       const stats = client.stats();
       totals[event.role].receive += stats.bytesReceived;
       totals[event.role].transmit += stats.bytesSent;
@@ -116,7 +111,7 @@ setObservedState({
   activeConnections(report) {
     // Kinds seen before report 0 when none is open: a reader keeps a series' last value.
     const counts = new Map<string, number>([...connectionKinds].map((kind) => [kind, 0]));
-    for (const { event } of live) {
+    for (const event of live.values()) {
       const key = `${event.role} ${event.transport}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
@@ -128,7 +123,8 @@ setObservedState({
   activeRequests(report) {
     let client = 0;
     let server = 0;
-    for (const { tap } of live) {
+    for (const observed of live.keys()) {
+      const tap = taps.get(observed);
       client += tap?.outbound.size ?? 0;
       server += tap?.inbound.size ?? 0;
     }
@@ -217,14 +213,13 @@ export function observeConnection(
     : undefined;
   if (tap !== undefined) taps.set(client, tap);
   connectionEvents.set(client, event);
-  const entry: LiveConnection = { client, event, tap };
-  live.add(entry);
+  live.set(client, event);
   connectionKinds.add(`${event.role} ${event.transport}`);
   instruments.connectionsOpened.add(1, connectionAttributes(event));
   if (ferryChannels.connectionOpen.hasSubscribers) ferryChannels.connectionOpen.publish(event);
-  // The closure holds the entry alone (not its parts and the attributes): a server keeps one per
+  // The closure holds the client and its event alone (not the attributes): a server keeps one per
   // idle connection.
-  client.closed.then((closed) => connectionEnded(entry, closed));
+  client.closed.then((closed) => connectionEnded(client, event, closed));
   return tap;
 }
 
@@ -233,10 +228,14 @@ function connectionAttributes(event: ConnectionEvent): Record<string, string> {
   return { "ferry.connection.role": event.role, "network.transport": event.transport };
 }
 
-/** `entry`'s connection has ended: retires its bytes, counts and publishes the close. */
-function connectionEnded(entry: LiveConnection, closed: SocketClosed): void {
-  const { client, event, tap } = entry;
-  live.delete(entry);
+/** `client`'s connection has ended: retires its bytes, counts and publishes the close. */
+function connectionEnded(
+  client: ObservedClient,
+  event: ConnectionEvent,
+  closed: SocketClosed,
+): void {
+  const tap = taps.get(client);
+  live.delete(client);
   const stats = client.stats();
   retired[event.role].receive += stats.bytesReceived;
   retired[event.role].transmit += stats.bytesSent;
