@@ -24,8 +24,17 @@ import { activeTracer } from "./tracing.ts";
 
 /** What an observed connection offers (a `TransportClient`). */
 export interface ObservedClient {
-  readonly closed: Promise<SocketClosed>;
   stats(): { readonly bytesReceived: number; readonly bytesSent: number };
+}
+
+/**
+ * How an observed connection's end is learnt (its `Connection`): the socket's own `closed`, and
+ * what the client's `closed` settles with then. Following the socket's promise rather than the
+ * client's spares each idle connection the client's promise and its callback.
+ */
+export interface ObservedEnd {
+  readonly socket: { readonly closed: Promise<SocketClosed> };
+  closedWith(ended: SocketClosed): SocketClosed;
 }
 
 interface PoolLike {
@@ -200,6 +209,7 @@ export function asServerSide<T>(create: () => T): T {
 export function observeConnection(
   client: ObservedClient,
   info: SocketInfo,
+  end: ObservedEnd,
 ): MessageTap | undefined {
   const instruments = currentInstruments();
   const event: ConnectionEvent = {
@@ -217,9 +227,9 @@ export function observeConnection(
   connectionKinds.add(`${event.role} ${event.transport}`);
   instruments.connectionsOpened.add(1, connectionAttributes(event));
   if (ferryChannels.connectionOpen.hasSubscribers) ferryChannels.connectionOpen.publish(event);
-  // The closure holds the client and its event alone (not the attributes): a server keeps one per
-  // idle connection.
-  client.closed.then((closed) => connectionEnded(client, event, closed));
+  // The closure holds the client, its event and its end alone (not the attributes): a server keeps
+  // one per idle connection.
+  end.socket.closed.then((ended) => connectionEnded(client, event, end.closedWith(ended)));
   return tap;
 }
 
