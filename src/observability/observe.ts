@@ -74,7 +74,10 @@ interface GatewayEventLike {
 const live = new Map<ObservedClient, ConnectionEvent>();
 /** The tap of each observed connection, for extensions that act on it. */
 const taps = new WeakMap<object, ConnectionTap>();
-/** The connection event of every connection (observed or not), by its client. */
+/**
+ * The connection event of every connection that has ended, by its client (an open one's is in
+ * `live`: an idle connection is not held in both).
+ */
 const connectionEvents = new WeakMap<object, ConnectionEvent>();
 /** Bytes of connections that have ended, by role: the byte counters stay monotonic. */
 const retired = {
@@ -222,7 +225,6 @@ export function observeConnection(
     ? new ConnectionTap(event, instruments, undefined, tracer)
     : undefined;
   if (tap !== undefined) taps.set(client, tap);
-  connectionEvents.set(client, event);
   live.set(client, event);
   connectionKinds.add(`${event.role} ${event.transport}`);
   instruments.connectionsOpened.add(1, connectionAttributes(event));
@@ -246,6 +248,7 @@ function connectionEnded(
 ): void {
   const tap = taps.get(client);
   live.delete(client);
+  connectionEvents.set(client, event);
   const stats = client.stats();
   retired[event.role].receive += stats.bytesReceived;
   retired[event.role].transmit += stats.bytesSent;
@@ -284,7 +287,7 @@ function connectionEnded(
  * ```
  */
 export function connectionEventOf(client: object): ConnectionEvent | undefined {
-  return connectionEvents.get(client);
+  return live.get(client as ObservedClient) ?? connectionEvents.get(client);
 }
 
 /** The tap of an observed connection (undefined when it opened while nothing listened). */
