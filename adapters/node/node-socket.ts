@@ -147,6 +147,26 @@ export function errorCode(error: unknown): string | undefined {
 
 type State = "open" | "ending" | "closed";
 
+/** The last local address formatted, and its parts. */
+let lastLocal = { host: "", port: -1, text: "" };
+
+/**
+ * `host:port` of the socket's local end. A server's accepted sockets share their listener's
+ * address, so the text of the last one is reused rather than held once per connection.
+ */
+function localAddressOf(socket: NetSocket): string {
+  const host = socket.localAddress;
+  const port = socket.localPort;
+  if (host === lastLocal.host && port === lastLocal.port) return lastLocal.text;
+  const text = formatHostPort(host, port);
+  if (host !== undefined && port !== undefined) lastLocal = { host, port, text };
+  return text;
+}
+
+/** The property of a Node socket that holds its wrapper, for the shared listeners. */
+const owner = Symbol("NodeSocket");
+type OwnedSocket = NetSocket & { [owner]: NodeSocket };
+
 class NodeSocket implements Socket {
   readonly info: SocketInfo;
   readonly closed: Promise<SocketClosed>;
@@ -173,27 +193,15 @@ class NodeSocket implements Socket {
     this.info = {
       transport: options.transport,
       remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
-      localAddress: formatHostPort(socket.localAddress, socket.localPort),
+      localAddress: localAddressOf(socket),
     };
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    socket.on("error", (error) => {
-      this.#reason ??= {
-        error: new ConnectionClosedError(
-          `${this.info.transport} connection ${this.info.localAddress} ⇄ ${this.info.remoteAddress}` +
-            ` failed${errorCode(error) ? ` (${errorCode(error)})` : ""}: ${error.message}`,
-          { cause: error },
-        ),
-      };
-    });
-    socket.on("close", () => this.#finish());
-    socket.on("drain", () => {
-      if (this.#state !== "open" || this.#sink === undefined) return;
-      try {
-        this.#sink.drain();
-      } catch (error) {
-        this.close(error);
-      }
-    });
+    // One set of listeners shared by every socket (each finds its wrapper through `owner`): four
+    // closures and their context per connection were a sixth of an idle connection's heap.
+    (socket as OwnedSocket)[owner] = this;
+    socket.on("error", NodeSocket.#onError);
+    socket.on("close", NodeSocket.#onClose);
+    socket.on("drain", NodeSocket.#onDrain);
     if (socket.closed) {
       this.#reason ??= {
         error: new ConnectionClosedError(
@@ -201,6 +209,40 @@ class NodeSocket implements Socket {
         ),
       };
       queueMicrotask(() => this.#finish());
+    }
+  }
+
+  static #onError(this: OwnedSocket, error: Error): void {
+    const wrapper = this[owner];
+    wrapper.#reason ??= {
+      error: new ConnectionClosedError(
+        `${wrapper.info.transport} connection ${wrapper.info.localAddress} ⇄ ${wrapper.info.remoteAddress}` +
+          ` failed${errorCode(error) ? ` (${errorCode(error)})` : ""}: ${error.message}`,
+        { cause: error },
+      ),
+    };
+  }
+
+  static #onClose(this: OwnedSocket): void {
+    this[owner].#finish();
+  }
+
+  static #onDrain(this: OwnedSocket): void {
+    const wrapper = this[owner];
+    if (wrapper.#state !== "open" || wrapper.#sink === undefined) return;
+    try {
+      wrapper.#sink.drain();
+    } catch (error) {
+      wrapper.close(error);
+    }
+  }
+
+  static #onData(this: OwnedSocket, chunk: Buffer): void {
+    const wrapper = this[owner];
+    try {
+      wrapper.#sink!.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (error) {
+      wrapper.close(error); // a sink that throws has lost the stream's framing: reset
     }
   }
 
@@ -225,13 +267,7 @@ class NodeSocket implements Socket {
     if (this.#directReads !== undefined) {
       this.#directReads.attach(sink, (error) => this.close(error));
     } else {
-      this.#socket.on("data", (chunk: Buffer) => {
-        try {
-          sink.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        } catch (error) {
-          this.close(error); // a sink that throws has lost the stream's framing: reset
-        }
-      });
+      this.#socket.on("data", NodeSocket.#onData);
     }
     if (!this.#paused) this.#socket.resume();
   }

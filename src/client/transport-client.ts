@@ -131,7 +131,7 @@ export class TransportClient implements Peer {
       onHandlerError: resolved.onHandlerError,
     });
     this.setInterceptor(resolved.interceptor);
-    this.#connection.tap = observeConnection(this, socket.info);
+    this.#connection.tap = observeConnection(this, socket.info, this.#connection);
     this.#requests.start();
     this.#connection.start(this.#requests);
   }

@@ -64,7 +64,7 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
         requestLimitName: options.requestLimitName ?? "maxRequestBytes",
       }),
       ...(budget === undefined ? {} : { memory: this }),
-      allocate: (size) => this.#buffers().allocate(size),
+      allocator: this,
     });
   }
 
@@ -107,6 +107,11 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   /** Memory the socket may read the next bytes into (a large frame's tail), if any. */
   readBuffer(): Uint8Array | undefined {
     return this.#connection.isOpen && !this.#decoding ? this.#decoder.readBuffer() : undefined;
+  }
+
+  /** The decoder's `allocator`: the buffer of a frame that spans chunks. */
+  allocate(size: number): Uint8Array {
+    return this.#buffers().allocate(size);
   }
 
   /** See `Connection.releaseLentBody`. */

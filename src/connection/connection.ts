@@ -188,9 +188,16 @@ export class Connection implements ReadFlowControl {
 
   /** Settles once the socket has ended, with the reason the connection closed. */
   get closed(): Promise<SocketClosed> {
-    return this.#closed ??= this.socket.closed.then((closed) => ({
-      error: this.#localReason ?? closed.error,
-    }));
+    return this.#closed ??= this.socket.closed.then((closed) => this.closedWith(closed));
+  }
+
+  /**
+   * What `closed` settles with once the socket ended with `ended`: lets an observer of the
+   * socket's own `closed` learn it without making `closed` (a promise and a closure per idle
+   * connection).
+   */
+  closedWith(ended: SocketClosed): SocketClosed {
+    return { error: this.#localReason ?? ended.error };
   }
 
   /** The requests this side sent that wait for replies, and the matching of replies to them. */

@@ -24,14 +24,17 @@ import { activeTracer } from "./tracing.ts";
 
 /** What an observed connection offers (a `TransportClient`). */
 export interface ObservedClient {
-  readonly closed: Promise<SocketClosed>;
   stats(): { readonly bytesReceived: number; readonly bytesSent: number };
 }
 
-interface LiveConnection {
-  readonly client: ObservedClient;
-  readonly event: ConnectionEvent;
-  readonly tap: ConnectionTap | undefined;
+/**
+ * How an observed connection's end is learnt (its `Connection`): the socket's own `closed`, and
+ * what the client's `closed` settles with then. Following the socket's promise rather than the
+ * client's spares each idle connection the client's promise and its callback.
+ */
+export interface ObservedEnd {
+  readonly socket: { readonly closed: Promise<SocketClosed> };
+  closedWith(ended: SocketClosed): SocketClosed;
 }
 
 interface PoolLike {
@@ -67,10 +70,14 @@ interface GatewayEventLike {
   readonly reason?: string;
 }
 
-const live = new Set<LiveConnection>();
+/** Open connections and their events (their taps are in `taps`): no object of its own each. */
+const live = new Map<ObservedClient, ConnectionEvent>();
 /** The tap of each observed connection, for extensions that act on it. */
 const taps = new WeakMap<object, ConnectionTap>();
-/** The connection event of every connection (observed or not), by its client. */
+/**
+ * The connection event of every connection that has ended, by its client (an open one's is in
+ * `live`: an idle connection is not held in both).
+ */
 const connectionEvents = new WeakMap<object, ConnectionEvent>();
 /** Bytes of connections that have ended, by role: the byte counters stay monotonic. */
 const retired = {
@@ -103,7 +110,7 @@ setObservedState({
       client: { ...retired.client },
       server: { ...retired.server },
     };
-    for (const { client, event } of live) {
+    for (const [client, event] of live) {
       const stats = client.stats();
       totals[event.role].receive += stats.bytesReceived;
       totals[event.role].transmit += stats.bytesSent;
@@ -116,7 +123,7 @@ setObservedState({
   activeConnections(report) {
     // Kinds seen before report 0 when none is open: a reader keeps a series' last value.
     const counts = new Map<string, number>([...connectionKinds].map((kind) => [kind, 0]));
-    for (const { event } of live) {
+    for (const event of live.values()) {
       const key = `${event.role} ${event.transport}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
@@ -128,7 +135,8 @@ setObservedState({
   activeRequests(report) {
     let client = 0;
     let server = 0;
-    for (const { tap } of live) {
+    for (const observed of live.keys()) {
+      const tap = taps.get(observed);
       client += tap?.outbound.size ?? 0;
       server += tap?.inbound.size ?? 0;
     }
@@ -204,6 +212,7 @@ export function asServerSide<T>(create: () => T): T {
 export function observeConnection(
   client: ObservedClient,
   info: SocketInfo,
+  end: ObservedEnd,
 ): MessageTap | undefined {
   const instruments = currentInstruments();
   const event: ConnectionEvent = {
@@ -216,31 +225,45 @@ export function observeConnection(
     ? new ConnectionTap(event, instruments, undefined, tracer)
     : undefined;
   if (tap !== undefined) taps.set(client, tap);
-  connectionEvents.set(client, event);
-  const entry: LiveConnection = { client, event, tap };
-  live.add(entry);
+  live.set(client, event);
   connectionKinds.add(`${event.role} ${event.transport}`);
-  const attributes = { "ferry.connection.role": event.role, "network.transport": event.transport };
-  instruments.connectionsOpened.add(1, attributes);
+  instruments.connectionsOpened.add(1, connectionAttributes(event));
   if (ferryChannels.connectionOpen.hasSubscribers) ferryChannels.connectionOpen.publish(event);
-  client.closed.then((closed) => {
-    live.delete(entry);
-    const stats = client.stats();
-    retired[event.role].receive += stats.bytesReceived;
-    retired[event.role].transmit += stats.bytesSent;
-    event.error = closed.error;
-    tap?.close("ERR_CONNECTION_CLOSED");
-    const ended = lastInstruments();
-    if (closed.error === undefined) {
-      ended.connectionsClosed.add(1, attributes);
-    } else {
-      const type = errorType(closed.error);
-      ended.connectionsClosed.add(1, { ...attributes, "error.type": type });
-      ended.errors.add(1, { "error.type": type, "ferry.error.source": "connection" });
-    }
-    if (ferryChannels.connectionClose.hasSubscribers) ferryChannels.connectionClose.publish(event);
-  });
+  // The closure holds the client, its event and its end alone (not the attributes): a server keeps
+  // one per idle connection.
+  end.socket.closed.then((ended) => connectionEnded(client, event, end.closedWith(ended)));
   return tap;
+}
+
+/** The attributes of a connection's open and close counts. */
+function connectionAttributes(event: ConnectionEvent): Record<string, string> {
+  return { "ferry.connection.role": event.role, "network.transport": event.transport };
+}
+
+/** `client`'s connection has ended: retires its bytes, counts and publishes the close. */
+function connectionEnded(
+  client: ObservedClient,
+  event: ConnectionEvent,
+  closed: SocketClosed,
+): void {
+  const tap = taps.get(client);
+  live.delete(client);
+  connectionEvents.set(client, event);
+  const stats = client.stats();
+  retired[event.role].receive += stats.bytesReceived;
+  retired[event.role].transmit += stats.bytesSent;
+  event.error = closed.error;
+  tap?.close("ERR_CONNECTION_CLOSED");
+  const ended = lastInstruments();
+  const attributes = connectionAttributes(event);
+  if (closed.error === undefined) {
+    ended.connectionsClosed.add(1, attributes);
+  } else {
+    const type = errorType(closed.error);
+    ended.connectionsClosed.add(1, { ...attributes, "error.type": type });
+    ended.errors.add(1, { "error.type": type, "ferry.error.source": "connection" });
+  }
+  if (ferryChannels.connectionClose.hasSubscribers) ferryChannels.connectionClose.publish(event);
 }
 
 /**
@@ -264,7 +287,7 @@ export function observeConnection(
  * ```
  */
 export function connectionEventOf(client: object): ConnectionEvent | undefined {
-  return connectionEvents.get(client);
+  return live.get(client as ObservedClient) ?? connectionEvents.get(client);
 }
 
 /** The tap of an observed connection (undefined when it opened while nothing listened). */

@@ -26,16 +26,22 @@ import { isSplitHead, SplitFrame } from "./split-frame.ts";
 import { rawBodyLength } from "./message-fields.ts";
 import type {
   DecoderState,
+  FrameAllocator,
   FrameDecoderOptions,
   FrameHandler,
   FrameMemory,
 } from "./frame-handler.ts";
 import { FrameCharge } from "./frame-charge.ts";
-import { FrameLimits, LENGTH_FIELD, MIN_FRAME_LENGTH } from "./frame-limits.ts";
+import {
+  type FrameLimits,
+  frameLimitsFor,
+  LENGTH_FIELD,
+  MIN_FRAME_LENGTH,
+} from "./frame-limits.ts";
 
-export type { DecoderState, FrameDecoderOptions, FrameHandler, FrameMemory };
+export type { DecoderState, FrameAllocator, FrameDecoderOptions, FrameHandler, FrameMemory };
 
-const allocateZeroed = (size: number): Uint8Array => new Uint8Array(size);
+const allocateZeroed: FrameAllocator = { allocate: (size) => new Uint8Array(size) };
 
 /**
  * Decodes a Spark `network-common` byte stream. See the module documentation.
@@ -66,7 +72,7 @@ export class FrameDecoder {
   /** Frames up to this length need no look at their head (the hot path). */
   readonly #plainLimit: number;
   readonly #reader = new FrameReader();
-  readonly #allocate: (size: number) => Uint8Array;
+  readonly #allocator: FrameAllocator;
   #state: DecoderState = "frame-length";
   /** Why the decoder failed (the first error). */
   #failure: unknown = undefined;
@@ -95,14 +101,15 @@ export class FrameDecoder {
   #skip: FrameSkip | undefined;
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
-    const limits = new FrameLimits(options, options.memory?.limit, handler.oversized !== undefined);
+    const limits = frameLimitsFor(options, options.memory?.limit, handler.oversized !== undefined);
     this.#limits = limits;
     this.maxFrameLength = limits.maxFrameLength;
     this.maxReplyFrameLength = limits.maxReplyFrameLength;
     this.#plainLimit = limits.plainLimit;
     this.#handler = handler;
     this.#charge = new FrameCharge(options.memory);
-    this.#allocate = options.allocate ?? allocateZeroed;
+    this.#allocator = options.allocator ??
+      (options.allocate === undefined ? allocateZeroed : { allocate: options.allocate });
   }
 
   /**
@@ -367,7 +374,7 @@ export class FrameDecoder {
   }
 
   #allocateFrame(frameSize: number, start: Uint8Array): void {
-    const frame = this.#allocate(frameSize);
+    const frame = this.#allocator.allocate(frameSize);
     if (frame.length !== frameSize) {
       throw new TransportError(
         `FrameDecoder: the allocate option returned ${frame.length} bytes for a frame of ` +

@@ -10,12 +10,14 @@
 import type { FrameMemory } from "./frame-handler.ts";
 
 const EMPTY = new Uint8Array(0);
+const NONE: readonly Uint8Array[] = [];
 
 export class FrameCharge {
   readonly #memory: FrameMemory | undefined;
   #charged = 0;
   #start: Uint8Array = EMPTY;
-  #held: Uint8Array[] = [];
+  /** Made by the first `hold` (most decoders never wait for room). */
+  #held: Uint8Array[] | undefined;
 
   constructor(memory: FrameMemory | undefined) {
     this.#memory = memory;
@@ -38,15 +40,15 @@ export class FrameCharge {
 
   /** Keeps bytes that arrived while waiting for room. */
   hold(chunk: Uint8Array): void {
-    this.#held.push(chunk);
+    (this.#held ??= []).push(chunk);
   }
 
   /** The host charged `size` on the decoder's behalf: hands back what was kept, once. */
   granted(size: number): { readonly start: Uint8Array; readonly held: readonly Uint8Array[] } {
     this.#charged = size;
-    const kept = { start: this.#start, held: this.#held };
+    const kept = { start: this.#start, held: this.#held ?? NONE };
     this.#start = EMPTY;
-    this.#held = [];
+    this.#held = undefined;
     return kept;
   }
 
@@ -62,6 +64,6 @@ export class FrameCharge {
   drop(): void {
     this.release();
     this.#start = EMPTY;
-    this.#held = [];
+    this.#held = undefined;
   }
 }

@@ -126,4 +126,14 @@ export interface FrameDecoderOptions {
    * (`Socket.allocateUninitialized`, or a buffer given back for reuse); nothing else may use it.
    */
   readonly allocate?: (size: number) => Uint8Array;
+  /**
+   * `allocate` as a method of an object the host already has (taking precedence over `allocate`):
+   * a host that makes one decoder per connection saves a closure and its context per connection.
+   */
+  readonly allocator?: FrameAllocator;
+}
+
+/** An object whose `allocate(size)` makes frame buffers, as the `allocate` option describes. */
+export interface FrameAllocator {
+  allocate(size: number): Uint8Array;
 }

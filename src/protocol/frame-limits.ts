@@ -39,6 +39,51 @@ export interface FrameLimitOptions {
   readonly requestLimitName?: string;
 }
 
+/** The inputs of the last {@linkcode FrameLimits} made by {@linkcode frameLimitsFor}, and it. */
+let last:
+  | {
+    readonly options: FrameLimitOptions;
+    readonly memoryLimit: number | undefined;
+    readonly canSkip: boolean;
+    readonly limits: FrameLimits;
+  }
+  | undefined;
+
+/**
+ * `new FrameLimits(...)`, or the last one made when its inputs were the same: the limits are
+ * immutable, and a server makes one decoder per connection with the same options, so its idle
+ * connections share one instead of holding one each.
+ */
+export function frameLimitsFor(
+  options: FrameLimitOptions,
+  memoryLimit: number | undefined,
+  canSkip: boolean,
+): FrameLimits {
+  const seen = last;
+  if (
+    seen !== undefined && seen.memoryLimit === memoryLimit && seen.canSkip === canSkip &&
+    seen.options.maxFrameLength === options.maxFrameLength &&
+    seen.options.maxReplyFrameLength === options.maxReplyFrameLength &&
+    seen.options.maxRequestBodyBytes === options.maxRequestBodyBytes &&
+    seen.options.requestLimitName === options.requestLimitName
+  ) {
+    return seen.limits;
+  }
+  const limits = new FrameLimits(options, memoryLimit, canSkip);
+  last = {
+    options: {
+      maxFrameLength: options.maxFrameLength,
+      maxReplyFrameLength: options.maxReplyFrameLength,
+      maxRequestBodyBytes: options.maxRequestBodyBytes,
+      requestLimitName: options.requestLimitName,
+    },
+    memoryLimit,
+    canSkip,
+    limits,
+  };
+  return limits;
+}
+
 export class FrameLimits {
   readonly maxFrameLength: number;
   /** Replies (ChunkFetchSuccess, RpcResponse) are accepted up to this frame length. */

@@ -30,6 +30,7 @@ export { canonicalInt64, readInt64, writeInt64 } from "./int64.ts";
 export { encodeMessage, frameLength, INLINE_BODY_MAX } from "./encoder.ts";
 export {
   type DecoderState,
+  type FrameAllocator,
   FrameDecoder,
   type FrameDecoderOptions,
   type FrameHandler,

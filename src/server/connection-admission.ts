@@ -109,6 +109,23 @@ export class ConnectionAdmission {
    * reached (counted; nothing is charged).
    */
   admit(remoteAddress: string): (() => void) | ConnectionCapError {
+    const refused = this.charge(remoteAddress);
+    if (refused !== undefined) return refused;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.discharge(remoteAddress);
+    };
+  }
+
+  /**
+   * `admit` without the release function (a closure per connection, which a server holding
+   * thousands of idle connections notices): the caller passes the same `remoteAddress` to
+   * `discharge` exactly once (it already holds that string: no other is kept per connection).
+   * Returns a `ConnectionCapError` when a cap is reached (counted; nothing is charged).
+   */
+  charge(remoteAddress: string): ConnectionCapError | undefined {
     const address = remoteIp(remoteAddress);
     if (this.#open >= this.maxConnections) {
       this.#refusedTotal++;
@@ -129,15 +146,16 @@ export class ConnectionAdmission {
     }
     this.#open++;
     this.#perAddress.set(address, fromAddress + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#open--;
-      const left = (this.#perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) this.#perAddress.delete(address);
-      else this.#perAddress.set(address, left);
-    };
+    return undefined;
+  }
+
+  /** Releases one connection `charge` charged for `remoteAddress` (call once per charge). */
+  discharge(remoteAddress: string): void {
+    const address = remoteIp(remoteAddress);
+    this.#open--;
+    const left = (this.#perAddress.get(address) ?? 1) - 1;
+    if (left <= 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, left);
   }
 
   stats(): ConnectionAdmissionStats {

@@ -252,26 +252,32 @@ export class TransportServer {
       socket?.close?.(error);
       throw error;
     }
-    const release = this.#admission.admit(String(socket?.info?.remoteAddress ?? "unknown peer"));
-    if (release instanceof ConnectionCapError) {
-      socket?.close?.(release);
-      throw release;
+    const admission = this.#admission;
+    const address = String(socket?.info?.remoteAddress ?? "unknown peer");
+    const refused = admission.charge(address);
+    if (refused !== undefined) {
+      socket?.close?.(refused);
+      throw refused;
     }
     let client: TransportClient;
     try {
       client = asServerSide(() => new TransportClient(socket, this.#options));
     } catch (error) {
-      release();
+      admission.discharge(address);
       socket?.close?.(error);
       throw error;
     }
     this.#connections.add(client);
     // The socket's own promise: asking for `client.closed` would make one more per connection.
-    socket.closed.then(() => {
-      this.#connections.delete(client);
-      release();
-    });
+    // One closure per connection (no release closure of its own): it is held while it idles.
+    socket.closed.then(() => this.#ended(client, address));
     return client;
+  }
+
+  /** `client`'s socket has ended: it is no longer served, and its charge is released. */
+  #ended(client: TransportClient, address: string): void {
+    this.#connections.delete(client);
+    this.#admission.discharge(address);
   }
 
   /**

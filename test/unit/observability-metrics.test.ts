@@ -66,8 +66,9 @@ test("without an SDK or a subscriber a connection gets no tap", async () => {
     end = () => resolve({ error: undefined })
   );
   const tap = observeConnection(
-    { closed, stats: () => ({ bytesReceived: 0, bytesSent: 0 }) },
+    { stats: () => ({ bytesReceived: 0, bytesSent: 0 }) },
     { transport: "memory", remoteAddress: "nowhere" },
+    { socket: { closed }, closedWith: (ended) => ended },
   );
   assert.equal(tap, undefined);
   end();
