@@ -234,7 +234,7 @@ export class RequestHandler implements RequestSide {
       return;
     }
     try {
-      this.#connection.send({ type: MessageType.RpcResponse, requestId, body: reply });
+      this.#connection.sendRpc(MessageType.RpcResponse, requestId, reply);
     } catch (error) {
       this.#rpcFailure(requestId, describeError(error));
     }
