@@ -182,10 +182,14 @@ export function readHotFrame(
   }
 }
 
-/** Delivers a well-formed RpcRequest / RpcResponse (via `rpcResponse` where the handler has it). */
+/**
+ * Delivers a well-formed RpcRequest / RpcResponse (via `rpcRequest` / `rpcResponse` where the
+ * handler has them).
+ */
 function deliverRpc(handler: FrameHandler, type: number, requestId: Int64, body: Uint8Array): void {
   if (type === MessageType.RpcRequest) {
-    handler.message({ type: MessageType.RpcRequest, requestId, body });
+    if (handler.rpcRequest !== undefined) handler.rpcRequest(requestId, body);
+    else handler.message({ type: MessageType.RpcRequest, requestId, body });
   } else if (handler.rpcResponse !== undefined) {
     handler.rpcResponse(requestId, body);
   } else {

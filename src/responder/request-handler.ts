@@ -36,7 +36,6 @@ import {
   MessageType,
   type OneWayMessage,
   type RequestMessage,
-  type RpcRequest,
 } from "../protocol/messages.ts";
 import { ChunkFetchReplies } from "./chunk-fetch-replies.ts";
 import { ReplyGate } from "./reply-gate.ts";
@@ -132,7 +131,7 @@ export class RequestHandler implements RequestSide {
   handle(message: RequestMessage): InboundBody | undefined {
     switch (message.type) {
       case MessageType.RpcRequest:
-        this.#rpc(message);
+        this.#rpc(message.requestId, message.body);
         return undefined;
       case MessageType.OneWayMessage:
         this.#oneWay(message);
@@ -189,9 +188,13 @@ export class RequestHandler implements RequestSide {
       `(${this.#serving}, limit ${this.#maxServing}; maxConcurrentRequestsPerConnection)`;
   }
 
-  #rpc(message: RpcRequest): void {
+  /** `handle` of an RpcRequest given as its fields (the connection's per-RPC path). */
+  rpcRequest(requestId: Int64, body: Uint8Array): void {
+    this.#rpc(requestId, body);
+  }
+
+  #rpc(requestId: Int64, body: Uint8Array): void {
     const handler = this.#rpcHandler;
-    const requestId = message.requestId;
     if (handler === undefined) {
       this.#rpcFailure(requestId, `RpcRequest refused: no RpcHandler serves this connection`);
       return;
@@ -203,7 +206,7 @@ export class RequestHandler implements RequestSide {
     }
     let result: Uint8Array | Promise<Uint8Array>;
     try {
-      result = handler.receive(this.#client, message.body);
+      result = handler.receive(this.#client, body);
     } catch (error) {
       this.#rpcFailure(requestId, describeError(error));
       return;
