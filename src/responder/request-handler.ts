@@ -131,7 +131,7 @@ export class RequestHandler implements RequestSide {
   handle(message: RequestMessage): InboundBody | undefined {
     switch (message.type) {
       case MessageType.RpcRequest:
-        this.#rpc(message.requestId, message.body);
+        this.rpcRequest(message.requestId, message.body);
         return undefined;
       case MessageType.OneWayMessage:
         this.#oneWay(message);
@@ -188,12 +188,11 @@ export class RequestHandler implements RequestSide {
       `(${this.#serving}, limit ${this.#maxServing}; maxConcurrentRequestsPerConnection)`;
   }
 
-  /** `handle` of an RpcRequest given as its fields (the connection's per-RPC path). */
+  /**
+   * `handle` of an RpcRequest given as its fields (the connection's per-RPC path; `handle` calls
+   * it too, so there is no wrapper call per RPC).
+   */
   rpcRequest(requestId: Int64, body: Uint8Array): void {
-    this.#rpc(requestId, body);
-  }
-
-  #rpc(requestId: Int64, body: Uint8Array): void {
     const handler = this.#rpcHandler;
     if (handler === undefined) {
       this.#rpcFailure(requestId, `RpcRequest refused: no RpcHandler serves this connection`);
