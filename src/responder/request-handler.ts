@@ -198,9 +198,10 @@ export class RequestHandler implements RequestSide {
       this.#rpcFailure(requestId, `RpcRequest refused: no RpcHandler serves this connection`);
       return;
     }
-    const refused = this.#overCapacity(`RPC ${requestId}`);
-    if (refused !== undefined) {
-      this.#rpcFailure(requestId, refused);
+    // The description is built only for a refusal: the template string cost ~130 bytes and a
+    // number-to-string conversion on every served RPC.
+    if (this.#serving >= this.#maxServing) {
+      this.#rpcFailure(requestId, this.#overCapacity(`RPC ${requestId}`)!);
       return;
     }
     let result: Uint8Array | Promise<Uint8Array>;
