@@ -49,7 +49,7 @@ export class OutgoingRequests {
     const promise = reply.promise!;
     responses.addRpc(requestId, reply);
     try {
-      this.#connection.send({ type: MessageType.RpcRequest, requestId, body });
+      this.#connection.sendRpc(MessageType.RpcRequest, requestId, body);
     } catch (error) {
       responses.removeRpc(requestId, reply);
       reply.reject(error);

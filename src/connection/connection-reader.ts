@@ -201,6 +201,20 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
     this.messagesReceived++;
     connection.responses.rpcResponse(requestId, body);
   }
+  rpcRequest(requestId: Int64, body: Uint8Array): void {
+    const connection = this.#connection;
+    const requests = this.#requests;
+    // As for rpcResponse: nothing to show a message object to, and a side that takes the fields.
+    if (
+      connection.interceptor !== undefined || connection.tap !== undefined ||
+      !connection.isOpen || requests?.rpcRequest === undefined
+    ) {
+      this.#dispatch({ type: MessageType.RpcRequest, requestId, body });
+      return;
+    }
+    this.messagesReceived++;
+    requests.rpcRequest(requestId, body);
+  }
   body(chunk: Uint8Array): void {
     this.#body?.data(chunk);
   }

@@ -19,7 +19,14 @@
 import { type Clock, systemClock } from "../clock.ts";
 import type { TransportError } from "../errors.ts";
 import { encodeMessage } from "../protocol/encoder.ts";
-import type { Message, StreamResponse, UploadStream } from "../protocol/messages.ts";
+import type {
+  Int64,
+  Message,
+  RpcRequest,
+  RpcResponse,
+  StreamResponse,
+  UploadStream,
+} from "../protocol/messages.ts";
 import type { Socket, SocketClosed, SocketSink } from "../socket.ts";
 import type { MessageTap } from "../observability/connection-tap.ts";
 import { closedError } from "./connection-closed-error.ts";
@@ -264,6 +271,25 @@ export class Connection implements ReadFlowControl {
     this.writer.writeMessage(message, onWritten);
     this.#messagesSent++;
     this.tap?.sent(message);
+  }
+
+  /**
+   * `send` of an RpcRequest / RpcResponse given as its fields: without a tap to show it to, no
+   * message object is built (the per-RPC path of both sides).
+   * @throws InvalidArgumentError when a field cannot be encoded.
+   */
+  sendRpc(
+    type: (RpcRequest | RpcResponse)["type"],
+    requestId: Int64,
+    body: Uint8Array,
+  ): void {
+    if (this.#state !== "open") return;
+    if (this.tap !== undefined) {
+      this.send({ type, requestId, body });
+      return;
+    }
+    this.writer.writeRpc(type, requestId, body);
+    this.#messagesSent++;
   }
 
   /**

@@ -26,7 +26,8 @@
 
 import { LimitError, TransportError } from "../errors.ts";
 import { encodeFrame, encodeMessage } from "../protocol/encoder.ts";
-import type { Message } from "../protocol/messages.ts";
+import { encodeRpcFrame } from "../protocol/hot-frames.ts";
+import type { Int64, Message, RpcRequest, RpcResponse } from "../protocol/messages.ts";
 import type { Socket } from "../socket.ts";
 import { type BodyPumpTarget, type OutboundBody, pumpBody } from "./body-pump.ts";
 import { FrameSlab } from "./frame-slab.ts";
@@ -176,6 +177,28 @@ export class FrameWriter {
       slab.closeRun();
       this.#pending.push(onWritten);
     }
+    this.#scheduleFlush();
+    this.#checkHardCap();
+  }
+
+  /**
+   * `writeMessage` of an RpcRequest / RpcResponse given as its fields: the per-RPC path, which
+   * builds no message object when the frame is in its common form (see `encodeRpcFrame`). Any
+   * other form, or a frame that must wait behind a body, takes `writeMessage` unchanged.
+   * @throws InvalidArgumentError when a field cannot be encoded (nothing is queued then).
+   */
+  writeRpc(
+    type: (RpcRequest | RpcResponse)["type"],
+    requestId: Int64,
+    body: Uint8Array,
+  ): void {
+    const slab = this.#slab;
+    const before = slab.total;
+    if (this.#closed || this.#bodyActive || !encodeRpcFrame(type, requestId, body, slab)) {
+      this.writeMessage({ type, requestId, body });
+      return;
+    }
+    this.#pendingBytes += slab.total - before;
     this.#scheduleFlush();
     this.#checkHardCap();
   }

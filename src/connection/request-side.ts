@@ -4,13 +4,18 @@
  * @module
  */
 
-import type { Message, RequestMessage } from "../protocol/messages.ts";
+import type { Int64, Message, RequestMessage } from "../protocol/messages.ts";
 import type { InboundBody } from "./inbound-body.ts";
 
 /** What a connection does with the requests its peer sends (Spark's `TransportRequestHandler`). */
 export interface RequestSide {
   /** A request from the peer. Returns where an UploadStream's raw body goes. */
   handle(message: RequestMessage): InboundBody | undefined;
+  /**
+   * Optional: an RpcRequest given as its fields (no message object), exactly as `handle` would
+   * take `{ type: RpcRequest, requestId, body }`.
+   */
+  rpcRequest?(requestId: Int64, body: Uint8Array): void;
   /** The connection closed (`error` undefined for a graceful close). Called once. */
   terminate(error: unknown): void;
   /** Requests of the peer being served (replies not yet produced); the idle deadline waits. */

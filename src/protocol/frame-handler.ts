@@ -79,6 +79,11 @@ export interface FrameHandler {
    */
   rpcResponse?(requestId: Int64, body: Uint8Array): void;
   /**
+   * Optional fast path, as `rpcResponse` for the serving side: every well-formed RpcRequest comes
+   * here instead of to `message`, without a message object being built.
+   */
+  rpcRequest?(requestId: Int64, body: Uint8Array): void;
+  /**
    * Optional: a frame over its limit whose body was just skipped (see oversized-frame.ts). Without
    * it, such a frame fails the decoder with a `ProtocolError` the moment its length is known.
    */

@@ -56,9 +56,23 @@ export function encodeHotFrame(message: Message, output: FrameOutput): boolean {
 }
 
 function encodeRpc(message: RpcRequest | RpcResponse, output: FrameOutput): boolean {
+  return encodeRpcFrame(message.type, message.requestId, message.body, output);
+}
+
+/**
+ * Encodes an RpcRequest or RpcResponse given as its fields (no message object: the writers'
+ * per-RPC path) when it is in its common form: a uint32 id and an inline `Uint8Array` body.
+ * Returns false, having touched nothing, for anything else (the general path then encodes or
+ * refuses the message built from the same fields).
+ */
+export function encodeRpcFrame(
+  type: (RpcRequest | RpcResponse)["type"],
+  requestId: Int64,
+  body: Uint8Array,
+  output: FrameOutput,
+): boolean {
   // The fields are valid by construction here, and both int64s (frame length, id) have a zero
   // high word.
-  const { requestId, body } = message;
   if (
     typeof requestId !== "number" || (requestId >>> 0) !== requestId ||
     !(body instanceof Uint8Array) || body.length > INLINE_BODY_MAX
@@ -69,7 +83,7 @@ function encodeRpc(message: RpcRequest | RpcResponse, output: FrameOutput): bool
   const at = output.offset;
   view.setUint32(at, 0);
   view.setUint32(at + 4, length);
-  output.bytes[at + 8] = message.type;
+  output.bytes[at + 8] = type;
   view.setUint32(at + 9, 0);
   view.setUint32(at + 13, requestId);
   view.setInt32(at + 17, body.length);
@@ -168,10 +182,14 @@ export function readHotFrame(
   }
 }
 
-/** Delivers a well-formed RpcRequest / RpcResponse (via `rpcResponse` where the handler has it). */
+/**
+ * Delivers a well-formed RpcRequest / RpcResponse (via `rpcRequest` / `rpcResponse` where the
+ * handler has them).
+ */
 function deliverRpc(handler: FrameHandler, type: number, requestId: Int64, body: Uint8Array): void {
   if (type === MessageType.RpcRequest) {
-    handler.message({ type: MessageType.RpcRequest, requestId, body });
+    if (handler.rpcRequest !== undefined) handler.rpcRequest(requestId, body);
+    else handler.message({ type: MessageType.RpcRequest, requestId, body });
   } else if (handler.rpcResponse !== undefined) {
     handler.rpcResponse(requestId, body);
   } else {

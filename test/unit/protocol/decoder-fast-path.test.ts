@@ -1,9 +1,10 @@
 /**
  * The decoder's RPC fast paths: well-formed RpcRequest / RpcResponse frames are decoded without the
- * general reader, and with `FrameHandler.rpcResponse` an RpcResponse reaches the handler without a
- * message object. For any sequence of frames split anywhere both handlers see exactly the encoded
- * messages, every RpcResponse goes through `rpcResponse`, and malformed RPC frames fail with the
- * general reader's ProtocolError.
+ * general reader, and with `FrameHandler.rpcResponse` / `rpcRequest` an RpcResponse / RpcRequest
+ * reaches the handler without a message object. For any sequence of frames split anywhere both
+ * handlers see exactly the encoded messages, every RpcResponse goes through `rpcResponse` and every
+ * RpcRequest through `rpcRequest`, and malformed RPC frames fail with the general reader's
+ * ProtocolError.
  */
 
 import assert from "node:assert/strict";
@@ -16,12 +17,17 @@ import { type Int64, MessageType } from "../../../src/protocol/messages.ts";
 import { concatBytes, FrameRecorder } from "../../helpers/frame-recorder.ts";
 import { FUZZ_SEED, type WireMessage, wireMessageArb } from "./message-arbitraries.ts";
 
-/** Records fast-path RpcResponses as messages, in order with everything else. */
+/** Records fast-path RpcResponses and RpcRequests as messages, in order with everything else. */
 class FastPathRecorder extends FrameRecorder {
   fastPathCalls = 0;
+  requestFastPathCalls = 0;
   rpcResponse(requestId: Int64, body: Uint8Array): void {
     this.fastPathCalls++;
     this.message({ type: MessageType.RpcResponse, requestId, body });
+  }
+  rpcRequest(requestId: Int64, body: Uint8Array): void {
+    this.requestFastPathCalls++;
+    this.message({ type: MessageType.RpcRequest, requestId, body });
   }
 }
 
@@ -55,13 +61,16 @@ function decodeError(bytes: Uint8Array, fast: boolean): unknown {
 }
 
 describe("FrameDecoder RPC fast paths", () => {
-  it("delivers what the general path delivers, split anywhere, every RpcResponse via the fast path", () => {
+  it("delivers what the general path delivers, split anywhere, every RPC via the fast paths", () => {
     const rpcResponse = wireMessageArb.filter((item) =>
       item.message.type === MessageType.RpcResponse
     );
+    const rpcRequest = wireMessageArb.filter((item) =>
+      item.message.type === MessageType.RpcRequest
+    );
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(wireMessageArb, rpcResponse), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.oneof(wireMessageArb, rpcResponse, rpcRequest), { minLength: 1, maxLength: 8 }),
         fc.array(fc.nat(), { maxLength: 10 }),
         (items, cuts) => {
           const bytes = toWire(items);
@@ -77,6 +86,8 @@ describe("FrameDecoder RPC fast paths", () => {
           assert.deepStrictEqual(fast.frames, items);
           const responses = items.filter((item) => item.message.type === MessageType.RpcResponse);
           assert.equal(fast.fastPathCalls, responses.length);
+          const requests = items.filter((item) => item.message.type === MessageType.RpcRequest);
+          assert.equal(fast.requestFastPathCalls, requests.length);
         },
       ),
       { seed: FUZZ_SEED, numRuns: 1000 },
