@@ -5,8 +5,8 @@
 // update this list rather than silently turn the baseline into the instrumented code.
 //
 // Removed: the per-message `tap` calls and checks of `Connection` and its `ConnectionReader`
-// (send, sendWithBody, dispatch,
-// the RpcResponse fast path's condition, the first-byte mark in decode), the client's
+// (send, sendRpc, sendWithBody, dispatch,
+// the RPC fast paths' conditions, the first-byte mark in decode), the client's
 // `observeConnection` (per connection: the connection counters, the live set, the tap decision),
 // the server's budget and refusal hooks and its `asServerSide` wrapper. (The chunk trace context
 // is an extension, `src/extensions/`, installed as an interceptor: a server without it runs no
@@ -15,13 +15,21 @@
 const edits = {
   "src/connection/connection.ts": [
     ["    this.tap?.sent(message);\n", "", 2],
+    [
+      "    if (this.tap !== undefined) {\n" +
+      "      this.send({ type, requestId, body });\n" +
+      "      return;\n" +
+      "    }\n",
+      "",
+      1,
+    ],
   ],
   "src/connection/connection-reader.ts": [
     ["    connection.tap?.received(message);\n", "", 1],
     [
       "connection.interceptor !== undefined || connection.tap !== undefined ||",
       "connection.interceptor !== undefined ||",
-      1,
+      2,
     ],
     [
       "      if (\n" +
@@ -32,7 +40,7 @@ const edits = {
     ],
   ],
   "src/client/transport-client.ts": [
-    ["    this.#connection.tap = observeConnection(this, socket.info);\n", "", 1],
+    ["    this.#connection.tap = observeConnection(this, socket.info, this.#connection);\n", "", 1],
   ],
   "src/server/transport-server.ts": [
     ["    observeServerBudget(this.#budget);\n", "", 1],
