@@ -18,29 +18,19 @@
  *   with `error`, the peer closes with a `ConnectionClosedError` ("connection reset by peer").
  *   A sink whose `data` or `drain` throws resets the socket with what it threw.
  *
+ * The sockets are Ferry's own in-process pair (`src/in-process-socket.ts`, which `ferry serve`'s
+ * gateway runs on) in its copying mode, so the tests exercise the implementation that ships.
+ *
  * `memoryNetwork()` wires a `Listen` and a `Connect` together the way a TCP listener and a
  * connector are, so a server and a client can run in memory exactly as over TCP.
  *
  * @module
  */
 
-import {
-  ConnectError,
-  ConnectionClosedError,
-  InvalidArgumentError,
-  TransportError,
-} from "../../src/errors.ts";
+import { ConnectError, InvalidArgumentError, TransportError } from "../../src/errors.ts";
+import { inProcessSocketPair } from "../../src/in-process-socket.ts";
 import { defaultLimits } from "../../src/limits.ts";
-import type {
-  Connect,
-  ConnectOptions,
-  Listen,
-  Socket,
-  SocketClosed,
-  SocketInfo,
-  SocketListener,
-  SocketSink,
-} from "../../src/socket.ts";
+import type { Connect, ConnectOptions, Listen, Socket, SocketListener } from "../../src/socket.ts";
 
 /** Options for a memory socket pair or network. */
 export interface MemorySocketOptions {
@@ -48,212 +38,6 @@ export interface MemorySocketOptions {
   readonly highWaterMark?: number;
   /** Names the pair in addresses and error messages (default `memory`). */
   readonly label?: string;
-}
-
-type State = "open" | "ending" | "closed";
-
-class MemorySocket implements Socket {
-  readonly info: SocketInfo;
-  readonly closed: Promise<SocketClosed>;
-  peer!: MemorySocket;
-
-  readonly #highWaterMark: number;
-  readonly #name: string;
-  /** Chunks the peer wrote that this end has not delivered yet; `#head` indexes the next one. */
-  #inbound: Uint8Array[] = [];
-  #head = 0;
-  #inboundBytes = 0;
-  /** The peer ended gracefully; close once `#inbound` is delivered. */
-  #endReceived = false;
-  #sink: SocketSink | undefined;
-  #paused = false;
-  #flushScheduled = false;
-  #state: State = "open";
-  #needDrain = false;
-  /** Set once the socket has ended; `#finished` once the sink and `closed` have been told. */
-  #closeReason: { error: unknown } | undefined;
-  #finished = false;
-  #resolveClosed!: (closed: SocketClosed) => void;
-
-  constructor(info: SocketInfo, highWaterMark: number, name: string) {
-    this.info = info;
-    this.#highWaterMark = highWaterMark;
-    this.#name = name;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-  }
-
-  get bufferedAmount(): number {
-    return this.#state === "closed" ? 0 : this.peer.#inboundBytes;
-  }
-
-  attach(sink: SocketSink): void {
-    if (this.#sink !== undefined) {
-      throw new InvalidArgumentError(`attach on memory socket ${this.#name}: already attached`);
-    }
-    if (sink === null || typeof sink !== "object") {
-      throw new InvalidArgumentError(
-        `attach on memory socket ${this.#name}: expected a SocketSink, received ${typeof sink}`,
-      );
-    }
-    this.#sink = sink;
-    this.#scheduleFlush();
-    // A peer that wrote before we attached may be waiting for a drain.
-    this.peer.#scheduleFlush();
-  }
-
-  write(chunk: Uint8Array): boolean {
-    if (!(chunk instanceof Uint8Array)) {
-      throw new InvalidArgumentError(
-        `write on memory socket ${this.#name}: expected a Uint8Array, received ${describe(chunk)}`,
-      );
-    }
-    if (this.#state !== "open") return false;
-    if (chunk.byteLength > 0) this.peer.#enqueue(chunk);
-    const writable = this.peer.#inboundBytes <= this.#highWaterMark;
-    if (!writable) this.#needDrain = true;
-    return writable;
-  }
-
-  pause(): void {
-    this.#paused = true;
-  }
-
-  resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#scheduleFlush();
-  }
-
-  close(error?: unknown): void {
-    if (error !== undefined) {
-      this.#reset(error);
-      return;
-    }
-    if (this.#state !== "open") return;
-    this.#state = "ending";
-    this.#needDrain = false;
-    this.#paused = false;
-    this.#scheduleFlush();
-    this.peer.#receiveEnd();
-  }
-
-  #enqueue(chunk: Uint8Array): void {
-    this.#inbound.push(chunk);
-    this.#inboundBytes += chunk.byteLength;
-    this.#scheduleFlush();
-  }
-
-  #receiveEnd(): void {
-    if (this.#state === "closed") return;
-    this.#endReceived = true;
-    this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => this.#flush());
-  }
-
-  /** Delivers what is deliverable, then the peer's end, then drains the peer. Always a microtask. */
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#closeReason !== undefined) {
-      this.#finish();
-      return;
-    }
-    const sink = this.#sink;
-    if (sink === undefined) return;
-    while (!this.#paused && this.#head < this.#inbound.length && this.#state !== "closed") {
-      const chunk = this.#inbound[this.#head]!;
-      this.#inbound[this.#head++] = EMPTY;
-      this.#inboundBytes -= chunk.byteLength;
-      if (this.#head === this.#inbound.length) {
-        this.#inbound = [];
-        this.#head = 0;
-      }
-      try {
-        sink.data(chunk.slice());
-      } catch (error) {
-        this.#reset(error); // a sink that throws has lost the stream: reset, as adapters do
-      }
-    }
-    if (this.#state === "closed") return;
-    this.peer.#maybeDrain();
-    this.#maybeDrain();
-    if (this.#endReceived && !this.#paused && this.#head === this.#inbound.length) {
-      // The peer ended and everything it wrote is delivered: close entirely (no half-open).
-      if (this.#state === "open") {
-        this.#state = "ending";
-        this.peer.#receiveEnd();
-      }
-      this.#state = "closed";
-      this.#closeReason = { error: undefined };
-      this.#finish();
-    }
-  }
-
-  #maybeDrain(): void {
-    if (!this.#needDrain || this.#state !== "open" || this.#sink === undefined) return;
-    if (this.peer.#inboundBytes > this.#highWaterMark) return;
-    this.#needDrain = false;
-    try {
-      this.#sink.drain();
-    } catch (error) {
-      this.#reset(error);
-    }
-  }
-
-  #reset(error: unknown): void {
-    if (this.#state === "closed") return;
-    this.#state = "closed";
-    this.#closeReason = { error };
-    this.#dropInbound();
-    this.#scheduleFlush();
-    const peer = this.peer;
-    if (peer.#state === "closed") return;
-    peer.#state = "closed";
-    peer.#closeReason = {
-      error: new ConnectionClosedError(
-        `memory socket ${peer.#name}: connection reset by peer ${this.#name}`,
-      ),
-    };
-    peer.#dropInbound();
-    peer.#scheduleFlush();
-  }
-
-  #dropInbound(): void {
-    this.#inbound = [];
-    this.#head = 0;
-    this.#inboundBytes = 0;
-    this.#endReceived = false;
-    this.#needDrain = false;
-  }
-
-  /** Tells the sink (once attached) and settles `closed`, in that order, exactly once. */
-  #finish(): void {
-    const reason = this.#closeReason!;
-    if (this.#finished) return;
-    if (this.#sink === undefined) {
-      // Settle now; the sink hears about it when it attaches (attach schedules a flush).
-      this.#resolveClosed(reason);
-      return;
-    }
-    this.#finished = true;
-    try {
-      this.#sink.close(reason.error);
-    } finally {
-      this.#resolveClosed(reason);
-    }
-  }
-}
-
-const EMPTY = new Uint8Array(0);
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
-  return typeof value;
 }
 
 function checkOptions(options: MemorySocketOptions | undefined): Required<MemorySocketOptions> {
@@ -270,20 +54,18 @@ function makePair(
   highWaterMark: number,
   a: { name: string; address: string },
   b: { name: string; address: string },
-): [MemorySocket, MemorySocket] {
-  const left = new MemorySocket(
-    { transport: "memory", localAddress: a.address, remoteAddress: b.address },
-    highWaterMark,
-    a.name,
+): [Socket, Socket] {
+  return inProcessSocketPair(
+    {
+      info: { transport: "memory", localAddress: a.address, remoteAddress: b.address },
+      name: `memory socket ${a.name}`,
+    },
+    {
+      info: { transport: "memory", localAddress: b.address, remoteAddress: a.address },
+      name: `memory socket ${b.name}`,
+    },
+    { highWaterMark, copyOnDelivery: true },
   );
-  const right = new MemorySocket(
-    { transport: "memory", localAddress: b.address, remoteAddress: a.address },
-    highWaterMark,
-    b.name,
-  );
-  left.peer = right;
-  right.peer = left;
-  return [left, right];
 }
 
 /** Two connected in-memory sockets. */
