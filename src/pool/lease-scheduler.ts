@@ -1,8 +1,10 @@
 /**
  * The pool's lease scheduling, in one place: who gets a connection, who waits, in what order,
  * and for how long. Everything else in `src/pool` opens, validates, counts or closes
- * connections (`pool-core.ts`, `pool-connector.ts`); this class decides leases. It owns two
- * helpers: `lease-waiter.ts` (one waiting lease) and `deadline-queue.ts` (lease deadlines).
+ * connections (`pool-core.ts`, `pool-connector.ts`); this class decides leases. It owns three
+ * helpers: `lease-placement.ts` (which connection a lease takes: a ready one, an idle one, one
+ * being opened, or a new one), `lease-waiter.ts` (one waiting lease) and `deadline-queue.ts`
+ * (lease deadlines).
  *
  * ## Queues and order
  *
@@ -21,19 +23,6 @@
  *   starved waiter elsewhere could use the slot, in which case it is closed to make room: leases
  *   are served FIFO across routes, as HttpClient's pool does.
  *
- * ## Placement (what a lease takes, in order)
- *
- * 1. a Ready shared connection with room (`partial`; packing keeps the connection count low);
- * 2. an idle connection (LIFO or FIFO by `reusePolicy`; validated first when it sat idle longer
- *    than `validateAfterInactivityMs`, and the lease waits on that validation);
- * 3. a connection being opened or validated that has room (`joinable`);
- * 4. a new connection, if the route and the pool are under their limits (closing another route's
- *    least recently used idle connection when only `maxTotal` is in the way), or an immediate
- *    fast-fail while the route backs off after failed connects;
- * 5. otherwise, the route's queue.
- *
- * Every step is O(1) list work (plus, when `maxTotal` is the limit, a look at the starved routes).
- *
  * ## Deadlines and aborts
  *
  * A waiting lease has a deadline (`timeoutMs`, default the pool's `leaseTimeoutMs`; 0 = none) and
@@ -50,16 +39,17 @@
 
 import { observeLeaseWait } from "../observability/observe.ts";
 import { DeadlineQueues } from "./deadline-queue.ts";
+import { LeasePlacement } from "./lease-placement.ts";
 import { LeaseWaiter } from "./lease-waiter.ts";
 import type { PoolCore } from "./pool-core.ts";
 import { callHook } from "./pool-core.ts";
 import type { PoolClosedError } from "./pool-errors.ts";
 import { PoolLease } from "./pool-lease.ts";
 import type { PooledClient } from "./pool-options.ts";
-import { ConnectionState, PooledConnection } from "./pooled-connection.ts";
+import { ConnectionState, type PooledConnection } from "./pooled-connection.ts";
 import type { RouteState } from "./route-state.ts";
 
-const { Validating, Ready } = ConnectionState;
+const { Ready } = ConnectionState;
 
 let capturedResolve: ((value: never) => void) | undefined;
 let capturedReject: ((error: unknown) => void) | undefined;
@@ -75,6 +65,7 @@ export class LeaseScheduler<C extends PooledClient> {
   /** Routes whose oldest waiter is held back only by `maxTotal`. */
   readonly starved = new Set<RouteState<C>>();
   readonly deadlines: DeadlineQueues<LeaseWaiter<C>>;
+  readonly #placement: LeasePlacement<C>;
   /** Arrival counter of waiters, pool-wide. */
   #seq = 0;
 
@@ -83,6 +74,7 @@ export class LeaseScheduler<C extends PooledClient> {
     this.deadlines = new DeadlineQueues<LeaseWaiter<C>>(core.clock, (waiter, timeoutMs) => {
       this.abandon(waiter, core.timeoutError(waiter.route, timeoutMs));
     });
+    this.#placement = new LeasePlacement<C>(core, this.starved, this.deadlines);
   }
 
   /** A lease on `state`'s route: granted now, or a waiter with a deadline (`timeoutMs` > 0). */
@@ -94,7 +86,7 @@ export class LeaseScheduler<C extends PooledClient> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     let connection: PooledConnection<C> | undefined;
     if (state.pending.size === 0) {
-      connection = this.#takeReady(state);
+      connection = this.#placement.takeReady(state);
       if (connection !== undefined && connection.state === Ready) {
         return Promise.resolve(this.#newLease(connection));
       }
@@ -108,8 +100,8 @@ export class LeaseScheduler<C extends PooledClient> {
       capturedResolve as (lease: PoolLease<C>) => void,
       capturedReject!,
     );
-    if (connection !== undefined) this.#assign(connection, waiter);
-    else if (state.pending.size > 0 || !this.#placeNew(state, waiter)) {
+    if (connection !== undefined) this.#placement.assign(connection, waiter);
+    else if (state.pending.size > 0 || !this.#placement.placeNew(state, waiter)) {
       state.pending.push(waiter.node);
     }
     if (waiter.settled) return promise;
@@ -122,118 +114,6 @@ export class LeaseScheduler<C extends PooledClient> {
     return promise;
   }
 
-  /**
-   * A Ready connection with one more lease counted for the caller; or an idle one now Validating
-   * (the caller assigns itself to it); or undefined. Inactive and expired connections met on the
-   * way are closed, never returned.
-   */
-  #takeReady(state: RouteState<C>): PooledConnection<C> | undefined {
-    const core = this.#core;
-    for (let node = state.partial.first; node !== null; node = state.partial.first) {
-      const connection = node.value;
-      if (!connection.client!.isActive) {
-        core.discard(connection, "inactive");
-        continue;
-      }
-      if (connection.expiresAt !== Infinity && core.clock.now() >= connection.expiresAt) {
-        state.partial.remove(node);
-        connection.draining = true;
-        continue;
-      }
-      connection.load++;
-      state.leased++;
-      if (connection.load >= connection.maxStreams) state.partial.remove(node);
-      return connection;
-    }
-    for (;;) {
-      const node = core.lifo ? state.idle.last : state.idle.first;
-      if (node === null) return undefined;
-      const connection = node.value;
-      state.idle.remove(node);
-      core.idle.remove(connection.idleNode);
-      if (!connection.client!.isActive) {
-        core.discard(connection, "inactive");
-        continue;
-      }
-      // The clock is read only when a rule needs it: the common case reads none.
-      const validateAfter = core.validator === undefined
-        ? 0
-        : state.settings.validateAfterInactivityMs;
-      const now = connection.expiresAt !== Infinity || validateAfter > 0 ? core.clock.now() : 0;
-      if (now >= connection.expiresAt) {
-        core.discard(connection, "ttl");
-        continue;
-      }
-      if (validateAfter > 0 && now - connection.idleSince >= validateAfter && core.validator) {
-        connection.state = Validating;
-        state.joinable.push(connection.routeNode);
-        core.connector.validate(
-          connection,
-          core.validator,
-          core.validationTimeoutMs,
-          (ok) => core.validated(connection, ok),
-        );
-        return connection;
-      }
-      connection.load = 1;
-      state.leased++;
-      if (connection.maxStreams > 1) state.partial.push(connection.routeNode);
-      return connection;
-    }
-  }
-
-  /**
-   * Joins a connect or validation in progress, or opens a connection, or fails the waiter fast
-   * while the peer backs off. False when it has to queue.
-   */
-  #placeNew(state: RouteState<C>, waiter: LeaseWaiter<C>): boolean {
-    const core = this.#core;
-    const joinable = state.joinable.first;
-    if (joinable !== null) {
-      this.#assign(joinable.value, waiter);
-      return true;
-    }
-    if (state.connections >= state.settings.maxPerRoute) return false;
-    const now = core.clock.now();
-    if (state.backoff.blocks(now)) {
-      this.deadlines.remove(waiter);
-      waiter.fail(state.backoff.fastFailError(state.key, now));
-      return true;
-    }
-    if (core.total >= core.maxTotal) {
-      const victim = core.idle.first;
-      if (victim === null) {
-        this.starved.add(state);
-        return false;
-      }
-      const victimRoute = victim.value.route;
-      core.discard(victim.value, "evicted-for-other-route");
-      core.forgetIfUnused(victimRoute);
-    }
-    const connection = new PooledConnection<C>(core.nextId++, state, now);
-    state.connections++;
-    state.opening++;
-    core.total++;
-    state.all.add(connection);
-    state.joinable.push(connection.routeNode);
-    this.#assign(connection, waiter);
-    core.connector.establish(
-      connection,
-      (client, error) => core.established(connection, client, error),
-    );
-    return true;
-  }
-
-  /** Counts `waiter` on a connection that is opening or validating. */
-  #assign(connection: PooledConnection<C>, waiter: LeaseWaiter<C>): void {
-    connection.waiters.push(waiter.node);
-    waiter.connection = connection;
-    connection.load++;
-    if (connection.load >= connection.maxStreams) {
-      connection.route.joinable.remove(connection.routeNode);
-    }
-  }
-
   /** Serves the route's queue, oldest first, as far as capacity allows. */
   serve(state: RouteState<C>): void {
     const core = this.#core;
@@ -241,12 +121,12 @@ export class LeaseScheduler<C extends PooledClient> {
       const node = state.pending.first;
       if (node === null) break;
       const waiter = node.value;
-      const connection = this.#takeReady(state);
+      const connection = this.#placement.takeReady(state);
       state.pending.remove(node);
       if (connection !== undefined) {
         if (connection.state === Ready) this.#grant(waiter, connection);
-        else this.#assign(connection, waiter);
-      } else if (!this.#placeNew(state, waiter)) {
+        else this.#placement.assign(connection, waiter);
+      } else if (!this.#placement.placeNew(state, waiter)) {
         state.pending.unshift(node);
         return;
       }

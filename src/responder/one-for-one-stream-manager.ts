@@ -18,22 +18,23 @@
  */
 
 import type { Peer } from "./peer.ts";
-import {
-  ConnectionClosedError,
-  InvalidArgumentError,
-  LimitError,
-  TransportError,
-} from "../errors.ts";
+import { InvalidArgumentError, LimitError, TransportError } from "../errors.ts";
 import type { Int64 } from "../protocol/messages.ts";
 import { defaultLimits } from "../limits.ts";
 import { type ChunkSource, createChunkReader } from "./chunk-source.ts";
 import { UnknownStreamError } from "./stream-errors.ts";
 import { canonicalStreamId, parseStreamChunkId, randomStreamId } from "./stream-ids.ts";
 import type { StreamBody, StreamManager } from "./stream-manager.ts";
-import { type RegisteredStream, type StreamOwner, StreamRegistry } from "./stream-registry.ts";
+import { type RegisteredStream, StreamRegistry } from "./stream-registry.ts";
+import {
+  assertRegistrableOwner,
+  mayRead,
+  type PrincipalOf,
+  type StreamOwner,
+} from "./stream-owner.ts";
 import { TransferCounts } from "./transfer-counts.ts";
 
-export type { StreamOwner } from "./stream-registry.ts";
+export type { StreamOwner } from "./stream-owner.ts";
 
 /** Per-stream options of {@linkcode OneForOneStreamManager.registerStream}. */
 export interface RegisterStreamOptions {
@@ -123,7 +124,7 @@ export class OneForOneStreamManager implements StreamManager {
   #releaseErrors = 0;
   readonly #maxChunksBeingTransferred: number;
   readonly #openNamedStream: NamedStreamOpener | undefined;
-  readonly #principalOf: ((client: Peer) => string | undefined) | undefined;
+  readonly #principalOf: PrincipalOf | undefined;
   readonly #onReleaseError: ((error: unknown, streamId: Int64) => void) | undefined;
   readonly #fillRandom: (bytes: Uint8Array) => void;
   readonly #idBytes = new Uint8Array(8);
@@ -174,27 +175,7 @@ export class OneForOneStreamManager implements StreamManager {
     source: ChunkSource,
     options: RegisterStreamOptions = {},
   ): Int64 {
-    if (typeof owner === "string") {
-      if (owner === "") {
-        throw new InvalidArgumentError("Cannot register a stream: the owner principal is empty");
-      }
-      if (this.#principalOf === undefined) {
-        throw new InvalidArgumentError(
-          `Cannot register a stream for principal '${owner}': the manager was created without ` +
-            `the principalOf option, so no connection could ever read it`,
-        );
-      }
-    } else if (typeof owner !== "object" || owner === null) {
-      throw new InvalidArgumentError(
-        `Cannot register a stream: the owner must be a TransportClient or a principal string, ` +
-          `got ${owner === null ? "null" : typeof owner}`,
-      );
-    } else if (owner.isActive === false) {
-      // Its connectionTerminated may already have run: the stream would never be released.
-      throw new ConnectionClosedError(
-        `Cannot register a stream for the connection to ${owner.remoteAddress}: it is closed`,
-      );
-    }
+    assertRegistrableOwner(owner, this.#principalOf);
     const signal = options.signal;
     signal?.throwIfAborted();
     this.assertCanRegister(owner);
@@ -340,12 +321,9 @@ export class OneForOneStreamManager implements StreamManager {
 
   #readable(streamId: Int64, client: Peer): RegisteredStream | undefined {
     const state = this.#streams.get(canonicalStreamId(streamId));
-    if (state === undefined) return undefined;
-    if (state.owner === client) return state;
-    if (typeof state.owner === "string" && this.#principalOf?.(client) === state.owner) {
-      return state;
-    }
-    return undefined;
+    return state !== undefined && mayRead(state.owner, client, this.#principalOf)
+      ? state
+      : undefined;
   }
 
   #openNamed(streamId: string, client: Peer): Promise<StreamBody> {

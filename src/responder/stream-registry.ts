@@ -6,16 +6,10 @@
  * @module
  */
 
-import type { Peer } from "./peer.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { Int64 } from "../protocol/messages.ts";
 import type { ChunkReader } from "./chunk-source.ts";
-
-/**
- * Who may read a stream: the connection that registered it (released when it closes), or an
- * authenticated principal (any connection authenticated as it; released explicitly).
- */
-export type StreamOwner = Peer | string;
+import { describeOwner, type StreamOwner } from "./stream-owner.ts";
 
 /** One registered stream. */
 export interface RegisteredStream {
@@ -110,10 +104,4 @@ export class StreamRegistry {
     }
     return undefined;
   }
-}
-
-function describeOwner(owner: StreamOwner): string {
-  return typeof owner === "string"
-    ? `principal '${owner}'`
-    : `the connection to ${owner.remoteAddress}`;
 }

@@ -79,16 +79,18 @@ describe("node tls adapter", () => {
   });
 
   it("exchanges bytes and reports tls addresses", async () => {
-    let server!: Socket;
-    const listener = await tlsListen({ cert: certPem, key: keyPem })((s) => (server = s));
+    let accepted!: (socket: Socket) => void;
+    const serverSocket = new Promise<Socket>((resolve) => (accepted = resolve));
+    const listener = await tlsListen({ cert: certPem, key: keyPem })((s) => accepted(s));
     const client = await tlsConnect({
       host: "localhost",
       port: listener.address.port,
       ca: certPem,
     })();
+    let server: Socket | undefined;
     try {
       const sink = new SinkRecorder({ keep: true });
-      while (server === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+      server = await serverSocket; // handed out once its handshake is done
       server.attach(sink);
       client.attach(new SinkRecorder());
       client.write(new TextEncoder().encode("secret"));
@@ -98,7 +100,7 @@ describe("node tls adapter", () => {
       assert.equal(listener.address.url, `tls://127.0.0.1:${listener.address.port}`);
     } finally {
       client.close();
-      await Promise.all([client.closed, server.closed, listener.close()]);
+      await Promise.all([client.closed, server?.closed, listener.close()]);
     }
   });
 });

@@ -21,6 +21,13 @@ const MiB = 1024 * 1024;
 const CHUNK = 64 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits on real I/O until `condition` holds; the bound is generous so load cannot trip it. */
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const giveUpAt = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < giveUpAt) await sleep(2);
+  assert.ok(condition(), `timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
 /** A slow source (one 64 KiB chunk per timer tick) that records what happens after `return()`. */
 class SlowSource implements AsyncIterable<Uint8Array> {
   reads = 0;
@@ -134,7 +141,7 @@ test("a stream cancelled with a small rest is padded and the connection carries 
   try {
     const body = await client.stream("small");
     const read = await readThenCancel(body, 512 * 1024);
-    for (let i = 0; i < 1000 && serverSide.stats().cancelsApplied === 0; i++) await sleep(2);
+    await until(() => serverSide.stats().cancelsApplied > 0, "the cancel to be applied");
     assert.equal(serverSide.stats().cancelsApplied, 1, "the reader's cancel reached the server");
     assert.equal(serverSide.stats().cancelsReceived, 1);
     assert.equal(text(await client.sendRpc(utf8("after the cancel"))), "after the cancel");
@@ -155,23 +162,29 @@ test("a stream cancelled with a small rest is padded and the connection carries 
 
 test("a chunk fetch past its deadline is cancelled before its bytes are produced", async () => {
   const { server, client, serverSide, manager } = await setup();
-  let produced = 0;
+  // getChunk is slow until the test lets it finish (after the cancel): no race with real time.
+  let finishChunk!: () => void;
+  const chunkMayFinish = new Promise<void>((resolve) => (finishChunk = resolve));
+  let chunkProduced!: () => void;
+  const produced = new Promise<void>((resolve) => (chunkProduced = resolve));
   try {
     const id = manager.registerStream(serverSide, {
       chunkCount: 1,
       getChunk: async () => {
-        await sleep(300);
-        produced++;
+        await chunkMayFinish;
+        chunkProduced();
         return new Uint8Array(8 * MiB);
       },
     });
     const sentBefore = serverSide.stats().bytesSent;
     await assert.rejects(client.fetchChunk(id, 0, { timeoutMs: 20 }), /Fetching chunk 0/);
-    for (let i = 0; i < 1000 && serverSide.stats().cancelsApplied === 0; i++) await sleep(2);
+    await until(() => serverSide.stats().cancelsApplied > 0, "the cancel to be applied");
     assert.equal(serverSide.stats().cancelsApplied, 1);
     assert.equal(server.chunksBeingTransferred, 0, "the budget slot was freed at the cancel");
-    await sleep(400);
-    assert.equal(produced, 1, "getChunk finished (it cannot be interrupted)");
+    finishChunk();
+    await produced; // getChunk finished (it cannot be interrupted)
+    // A round trip behind it: had the chunk been written, its bytes would be ahead of this reply.
+    assert.equal(text(await client.sendRpc(utf8("after the chunk"))), "after the chunk");
     const sent = serverSide.stats().bytesSent - sentBefore;
     assert.ok(sent < 1024, `the 8 MiB chunk was never written (${sent} bytes sent)`);
     assert.equal(client.stats().droppedReplies, 0, "no late reply reached the client");

@@ -227,8 +227,8 @@ test("16 and 63 MiB msgpack bombs: refused, bounded RSS, pings on another connec
     }
     // The issue's target is 100 ms (printed above: ~15 ms max on an idle machine). The assertion
     // only has to tell "answers" from "stalled" (6–106 s before the scan) on a shared 2-core
-    // machine whose load can exceed 8, so it allows 2 s.
-    assert.ok(max <= 2_000, `a ping took ${max.toFixed(0)} ms`);
+    // machine whose load can exceed 16 (seen with eight agents), so it allows 5 s.
+    assert.ok(max <= 5_000, `a ping took ${max.toFixed(0)} ms`);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
     await server.stop();

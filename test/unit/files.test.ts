@@ -24,6 +24,7 @@ import {
   Sha256,
 } from "../../src/files/mod.ts";
 import { memoryNetwork, memorySocketPair } from "../helpers/memory-socket.ts";
+import { settle } from "../helpers/fake-clock.ts";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
 import { transportConnector } from "../../src/pool/transport-connector.ts";
 
@@ -157,8 +158,9 @@ test("a download over three connections writes in order, spreads chunks, verifie
     for (let i = 0; i < 3; i++) {
       assert.equal([...arrived.values()].filter((c) => c === i).length, fetched[i]);
     }
-    // The download released the streams it opened.
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The download released the streams it opened (the release RPCs take a few event-loop turns
+    // on memory sockets; turns, not milliseconds, so load cannot change the outcome).
+    for (let turn = 0; turn < 50 && served.streams.stats().streams > 0; turn++) await settle();
     assert.equal(served.streams.stats().streams, 0);
   } finally {
     await served.close();
@@ -340,7 +342,7 @@ test("lendChunks fetches through fetchChunkWith, holds each body until its async
       writeOrder: "arrival",
       lendChunks: true,
       write: async (chunk, index, offset) => {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await settle(); // an asynchronous write: other fetches settle meanwhile
         assert.ok(lentNow.get(index)! > 0, `chunk ${index}'s body was taken back before its write`);
         whole.set(chunk, offset);
       },

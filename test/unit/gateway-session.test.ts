@@ -12,7 +12,7 @@ import { authenticateToGateway } from "../../src/gateway/gateway-token.ts";
 import { encodeControl } from "../../src/protocol/ferry-control.ts";
 import { ferryPing } from "../../src/extensions/ferry-ping.ts";
 import { RemoteError } from "../../src/errors.ts";
-import { settle } from "../helpers/fake-clock.ts";
+import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { memoryGateway } from "../helpers/gateway-fixture.ts";
 
 const TOKEN = "s3cret-token-for-tests";
@@ -99,8 +99,10 @@ describe("gateway session (memory)", () => {
   });
 
   it("a silent Ferry backend is detected by the heartbeat and the browser gets 4502", async () => {
+    // The gateway's clock drives the backend heartbeat: time moves only when the test says.
+    const clock = new FakeClock();
     const fixture = await memoryGateway(
-      { backend: { heartbeat: { intervalMs: 20, timeoutMs: 60 } } },
+      { clock, backend: { heartbeat: { intervalMs: 20, timeoutMs: 60 } } },
       { peerFeatures: ["ferry"] },
     );
     try {
@@ -108,10 +110,19 @@ describe("gateway session (memory)", () => {
       await client.sendRpc(new TextEncoder().encode("hello"));
       // The backend stops reading: pings pile up unanswered, like a half-open connection.
       fixture.backendSockets[0]!.pause();
-      // Deadline timers are unref'd; in memory nothing else keeps the event loop alive.
-      const keepAlive = setInterval(() => {}, 1000);
-      const closed = await client.closed.finally(() => clearInterval(keepAlive));
-      assert.ok(closed.error !== undefined);
+      const outcome: { closed?: Awaited<typeof client.closed> } = {};
+      void client.closed.then((closed) => (outcome.closed = closed));
+      const advance = async (ms: number) => {
+        for (let step = 0; step < ms && outcome.closed === undefined; step += 5) {
+          clock.advance(5);
+          await settle();
+        }
+      };
+      await advance(55);
+      assert.equal(outcome.closed, undefined, "no verdict before the heartbeat's 60 ms timeout");
+      await advance(1_000);
+      assert.ok(outcome.closed !== undefined, "the heartbeat gave up within 1 s of silence");
+      assert.ok((await client.closed).error !== undefined);
       assert.equal(edge.closeCode, GatewayCloseCode.BadGateway);
       assert.match(String((edge.closeError as Error).message), /Heartbeat|no pong/);
     } finally {

@@ -23,6 +23,8 @@ import {
 import { memoryNetwork, memorySocketPair } from "../helpers/memory-socket.ts";
 import { ConnectionPool } from "../../src/pool/connection-pool.ts";
 import { FakeClock, settle } from "../helpers/fake-clock.ts";
+import type { Clock, TimerHandle } from "../../src/clock.ts";
+import type { ClientOptions } from "../../src/client/client-options.ts";
 import { transportConnector } from "../../src/pool/transport-connector.ts";
 
 interface Record64 {
@@ -52,11 +54,11 @@ const echo = defineService("test.echo", {
 
 const otherService = defineService("test.other", { hi: method<void, string>() });
 
-function serve(router: RpcHandler) {
+function serve(router: RpcHandler, clientOptions: ClientOptions = {}) {
   const server = new TransportServer({ rpcHandler: router });
   const [a, b] = memorySocketPair();
   server.accept(b);
-  const client = new TransportClient(a);
+  const client = new TransportClient(a, clientOptions);
   return {
     client,
     close: async () => {
@@ -66,8 +68,12 @@ function serve(router: RpcHandler) {
   };
 }
 
-function echoRouter(options: ConstructorParameters<typeof ServiceRouter>[0] = {}) {
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+/** `slow` answers after `ms` on `clock` (a hand-driven one unless the test passes another). */
+function echoRouter(
+  options: ConstructorParameters<typeof ServiceRouter>[0] = {},
+  clock: Clock = new FakeClock(),
+) {
+  const timers = new Set<TimerHandle>();
   const router = new ServiceRouter(options).serve(echo, {
     roundTrip: (value) => value,
     fail: ({ code }) => {
@@ -77,13 +83,13 @@ function echoRouter(options: ConstructorParameters<typeof ServiceRouter>[0] = {}
     sum: ({ values }) => values.reduce((a, b) => a + b, 0),
     slow: ({ ms }) =>
       new Promise((resolve) => {
-        const timer = setTimeout(() => (timers.delete(timer), resolve("late")), ms);
+        const timer = clock.setTimer(() => (timers.delete(timer), resolve("late")), ms);
         timers.add(timer);
       }),
     peer: (_params, context) => `${context.service}.${context.method} ${typeof context.client}`,
     unencodable: () => 2n ** 70n,
   });
-  return { router, clear: () => timers.forEach(clearTimeout) };
+  return { router, clear: () => timers.forEach((timer) => clock.clearTimer(timer)) };
 }
 
 test("results of every supported type round-trip: bigint ids, binary, arrays, maps", async () => {
@@ -230,18 +236,35 @@ test("a reply that is not an envelope, or fails the result check, is a PayloadEr
 });
 
 test("every call takes timeoutMs and signal", async () => {
-  const { router, clear } = echoRouter();
-  const { client, close } = serve(router);
+  // One hand-driven clock for the client's deadlines and the handler's delay: no real waiting.
+  const clock = new FakeClock();
+  const { router, clear } = echoRouter({}, clock);
+  const { client, close } = serve(router, { clock });
   try {
     const api = serviceClient(echo, client);
-    await assert.rejects(api.slow({ ms: 5_000 }, { timeoutMs: 20 }), TimeoutError);
+    const timedOut = api.slow({ ms: 5_000 }, { timeoutMs: 20 });
+    await settle();
+    clock.advance(19);
+    await settle();
+    let early: unknown = "pending";
+    timedOut.then((value) => (early = value), (error) => (early = error));
+    await settle();
+    assert.equal(early, "pending", "no timeout before timeoutMs");
+    clock.advance(1);
+    await assert.rejects(timedOut, TimeoutError);
     const controller = new AbortController();
     const call = api.slow({ ms: 5_000 }, { signal: controller.signal });
     controller.abort(new Error("user gave up"));
     await assert.rejects(call, /user gave up/);
     const withDefault = serviceClient(echo, client, { timeoutMs: 20 });
-    await assert.rejects(withDefault.slow({ ms: 5_000 }), TimeoutError);
-    assert.equal(await api.slow({ ms: 1 }, { timeoutMs: 5_000 }), "late");
+    const defaulted = withDefault.slow({ ms: 5_000 });
+    await settle();
+    clock.advance(20);
+    await assert.rejects(defaulted, TimeoutError);
+    const late = api.slow({ ms: 1_000 }, { timeoutMs: 5_000 });
+    await settle();
+    clock.advance(1_000); // the handler answers well within the call's deadline
+    assert.equal(await late, "late");
   } finally {
     clear();
     await close();

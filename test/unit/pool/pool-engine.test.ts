@@ -173,19 +173,27 @@ test("a Ferry server answers pings without its handler", async () => {
 test("retrying fetch: after the connection dies, only outstanding chunks are re-requested on a fresh one", async () => {
   const { server, connect, streams } = await startServer();
   const shared = pool(connect);
+  const delivered = new Map<number, Uint8Array>();
+  const failures: string[] = [];
+  // Chunk 5 stalls; once the other seven have been answered (six chunks, one failure), the
+  // connection is reset. Counted, not timed: under load the replies may take any time.
+  let reset: (() => void) | undefined;
+  const resetOnceOthersAnswered = () => {
+    if (reset === undefined || delivered.size + failures.length < 7) return;
+    const close = reset;
+    reset = undefined;
+    close();
+  };
   let killed = false;
   streams.beforeChunk = (_streamId, index, owner) => {
     if (index === 2) throw new Error("chunk 2 is corrupt"); // answered: a ChunkFetchFailure
     if (index === 5 && !killed) {
-      // Chunk 5 stalls; once the other replies have been delivered, the connection is reset.
       killed = true;
-      return new Promise<void>(() => {
-        setTimeout(() => void owner.close(new ConnectionClosedError("injected reset")), 20);
-      });
+      reset = () => void owner.close(new ConnectionClosedError("injected reset"));
+      resetOnceOthersAnswered();
+      return new Promise<void>(() => {});
     }
   };
-  const delivered = new Map<number, Uint8Array>();
-  const failures: string[] = [];
   const keys = Array.from({ length: 8 }, (_, i): ChunkLocation => ({ streamId: 9, chunkIndex: i }));
   const opened: number[][] = [];
   const result = await fetchChunksWithRetry(shared, "s", {
@@ -198,11 +206,14 @@ test("retrying fetch: after the connection dies, only outstanding chunks are re-
     onChunk: (key, bytes) => {
       assert.ok(!delivered.has(key.chunkIndex), "each chunk is delivered once");
       delivered.set(key.chunkIndex, bytes);
+      resetOnceOthersAnswered();
     },
-    onFailure: (key, error) =>
+    onFailure: (key, error) => {
       failures.push(
         `${key.chunkIndex}: ${error instanceof RemoteError ? "remote" : String(error)}`,
-      ),
+      );
+      resetOnceOthersAnswered();
+    },
   });
   assert.deepEqual(failures, ["2: remote"]);
   assert.equal(result.failed.length, 1);
