@@ -13,7 +13,8 @@
  *   destroyed and `closed` carries a `TimeoutError`. `close(error)` resets (`resetAndDestroy`
  *   sends a TCP RST where the handle is plain TCP; TLS sockets are destroyed without one).
  * - `allocateUninitialized` is `Buffer.allocUnsafeSlow` (unpooled, not zero-filled) seen as a plain
- *   `Uint8Array`: the decoder assembles large frames in it without paying for zero-filling.
+ *   `Uint8Array`: the decoder assembles large frames in it without paying for zero-filling. The
+ *   first large one raises glibc's trim threshold first (malloc-thresholds.ts).
  * - I/O errors (ECONNRESET, EPIPE, ...) end the socket with a `ConnectionClosedError` whose
  *   `cause` is Node's error and whose message names the address and the OS code.
  *
@@ -27,6 +28,7 @@ import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/soc
 import { startCloseTimer } from "../../src/deadline.ts";
 import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
 import { checkAttach, checkWriteChunk } from "../../src/socket-checks.ts";
+import { LARGE_FRAME_BYTES, raiseMallocThresholds } from "./malloc-thresholds.ts";
 
 /** Options for {@linkcode wrapNodeSocket}. */
 export interface NodeSocketOptions {
@@ -252,6 +254,8 @@ class NodeSocket implements Socket {
 
   /** Node's unpooled, non-zero-filled allocation, as a plain `Uint8Array` of its own buffer. */
   allocateUninitialized(size: number): Uint8Array {
+    // Collected bodies' memory is then reused rather than trimmed and faulted in again.
+    if (size >= LARGE_FRAME_BYTES) raiseMallocThresholds();
     const buffer = Buffer.allocUnsafeSlow(size);
     return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
   }
