@@ -13,7 +13,8 @@
  *   destroyed and `closed` carries a `TimeoutError`. `close(error)` resets (`resetAndDestroy`
  *   sends a TCP RST where the handle is plain TCP; TLS sockets are destroyed without one).
  * - `allocateUninitialized` is `Buffer.allocUnsafeSlow` (unpooled, not zero-filled) seen as a plain
- *   `Uint8Array`: the decoder assembles large frames in it without paying for zero-filling.
+ *   `Uint8Array`: the decoder assembles large frames in it without paying for zero-filling. The
+ *   first large one raises glibc's trim threshold first (malloc-thresholds.ts).
  * - I/O errors (ECONNRESET, EPIPE, ...) end the socket with a `ConnectionClosedError` whose
  *   `cause` is Node's error and whose message names the address and the OS code.
  *
@@ -27,6 +28,7 @@ import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/soc
 import { startCloseTimer } from "../../src/deadline.ts";
 import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
 import { checkAttach, checkWriteChunk } from "../../src/socket-checks.ts";
+import { LARGE_FRAME_BYTES, raiseMallocThresholds } from "./malloc-thresholds.ts";
 
 /** Options for {@linkcode wrapNodeSocket}. */
 export interface NodeSocketOptions {
@@ -56,23 +58,12 @@ const landing = new Uint8Array(SLAB_BYTES);
  * (into the slab here, then into the frame). The probe takes the place of that landing read (as
  * many reads as before), and 128 KiB fewer bytes are copied per 1 MiB chunk.
  *
- * Only while the sink reuses its buffers (lent chunk bodies return to the connection's pool): with
- * fresh memory for every frame (owned bodies) the client's cost is page faults on that memory, and
- * they rose with the probe (median 22.6 k → 40 k per GiB; client CPU +12% though 12% less of it in
- * user space; alternating runs, docs/chunk-fetch-profile.md), most likely as glibc then trims the
- * freed bodies' heap more often. So a probe follows only a filled buffer whose memory a direct read
- * had filled before.
+ * Owned bodies (fresh memory for every frame) take the probe too since glibc keeps the collected
+ * bodies' memory (malloc-thresholds.ts); before that, page faults on memory glibc had trimmed rose
+ * with it (docs/chunk-fetch-profile.md).
  */
 const PROBE_BYTES = 256;
 const probe = landing.subarray(0, PROBE_BYTES);
-/** Memory direct reads have filled (weakly held: it is the sinks' to keep or drop). */
-const filledBefore = new WeakSet<ArrayBufferLike>();
-/** Whether direct reads filled `memory` before (and remembers that they now have). */
-function reused(memory: ArrayBufferLike): boolean {
-  if (filledBefore.has(memory)) return true;
-  filledBefore.add(memory);
-  return false;
-}
 /** Copies of reads, carved front to back (a region is handed out once, never reused). */
 let kept = new Uint8Array(SLAB_BYTES);
 let keptUsed = 0;
@@ -94,22 +85,22 @@ function keep(bytes: Uint8Array): Uint8Array {
 /**
  * Node `onread` plumbing: reads land in the sink's `readBuffer()` when it offers one (the tail
  * of a large frame), otherwise in the process-wide landing buffer, whose bytes are copied into a
- * slab shared by all sockets before the sink sees them (right after a large frame in a reused
- * buffer, only `PROBE_BYTES`). So an idle socket holds no read buffer. Bytes read before `attach`
+ * slab shared by all sockets before the sink sees them (right after a read that completed a large
+ * frame, only `PROBE_BYTES`). So an idle socket holds no read buffer. Bytes read before `attach`
  * are held.
  */
 export class DirectReads {
   #sink: SocketSink | undefined;
   #onSinkError: ((error: unknown) => void) | undefined;
   #held: Uint8Array[] = [];
-  /** The last read filled the sink's buffer (reused memory): the sink's frame is complete. */
+  /** The last read filled the sink's buffer: the sink's frame is complete. */
   #filledSinkBuffer = false;
   readonly options = {
     buffer: (): Uint8Array => this.#next(),
     callback: (bytes: number, buffer: Uint8Array): boolean => {
       const read = buffer.subarray(0, bytes);
       const landed = buffer.buffer === landing.buffer;
-      this.#filledSinkBuffer = !landed && bytes === buffer.byteLength && reused(buffer.buffer);
+      this.#filledSinkBuffer = !landed && bytes === buffer.byteLength;
       const chunk = landed ? keep(read) : read;
       if (this.#sink === undefined) {
         this.#held.push(chunk);
@@ -252,6 +243,8 @@ class NodeSocket implements Socket {
 
   /** Node's unpooled, non-zero-filled allocation, as a plain `Uint8Array` of its own buffer. */
   allocateUninitialized(size: number): Uint8Array {
+    // Collected bodies' memory is then reused rather than trimmed and faulted in again.
+    if (size >= LARGE_FRAME_BYTES) raiseMallocThresholds();
     const buffer = Buffer.allocUnsafeSlow(size);
     return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
   }

@@ -285,8 +285,11 @@ export class RequestHandler implements RequestSide {
   #chunkFetch(message: ChunkFetchRequest): void {
     const { streamId, chunkIndex } = message;
     const manager = this.#streamManager;
+    // As for RPCs, the description is built only for a refusal, not for every served chunk.
     const refused = manager === undefined
       ? `ChunkFetchRequest refused: no StreamManager serves this connection`
+      : this.#serving < this.#maxServing
+      ? undefined
       : this.#overCapacity(`chunk ${chunkIndex} of stream ${streamId}`);
     if (refused !== undefined) {
       const error = refused;
