@@ -23,6 +23,7 @@ import { chunksInFlight } from "./chunk-fetch-work.ts";
 import { freshProcessContestant } from "./fresh-process-contestant.ts";
 
 const ferry = freshProcessContestant({
+  warmupRuns: 4,
   name: "ferry",
   description: `TransportClient.fetchChunk, ${chunksInFlight} in flight, random-access stream`,
   module: "bench/node/ferry-contestants.ts",
@@ -31,6 +32,7 @@ const ferry = freshProcessContestant({
 });
 
 const ferryLent = freshProcessContestant({
+  warmupRuns: 4,
   name: "ferry-lent",
   description: `TransportClient.fetchChunkWith (lent bodies), ${chunksInFlight} in flight`,
   module: "bench/node/ferry-contestants.ts",
@@ -39,6 +41,7 @@ const ferryLent = freshProcessContestant({
 });
 
 const rawNet = freshProcessContestant({
+  warmupRuns: 4,
   name: "raw-net",
   description: "node:net server writes 1 MiB buffers honouring backpressure; client counts bytes",
   module: "bench/node/raw-contestants.ts",
@@ -47,6 +50,7 @@ const rawNet = freshProcessContestant({
 });
 
 const rawNetOnread = freshProcessContestant({
+  warmupRuns: 4,
   name: "raw-net-onread",
   description: "the same raw blast, read with onread into one reused 1 MiB buffer",
   module: "bench/node/raw-contestants.ts",

@@ -33,6 +33,13 @@ export interface FreshProcessSpec {
   readonly exportName?: string;
   /** Server kinds (`bench/servers/server-kinds.ts`) of the round's server process; [] for none. */
   readonly servers: readonly string[];
+  /**
+   * Untimed warm-up runs before the measured one (default 1; `--quick` always 1). The chunk-fetch
+   * contestants take 4: after one 256 MiB warm-up V8 was still optimizing about 30 of the Ferry
+   * server's functions during the measured GiB (docs/chunk-fetch-profile.md), and the raw blasts
+   * get the same number so both sides start settled.
+   */
+  readonly warmupRuns?: number;
 }
 
 export function freshProcessContestant(spec: FreshProcessSpec): Contestant {
@@ -57,7 +64,10 @@ export function freshProcessContestant(spec: FreshProcessSpec): Contestant {
               hostContext,
             ]);
             await client.ready();
-            if (phase === "measure") await client.request("warmup");
+            const warmups = context.quick ? 1 : spec.warmupRuns ?? 1;
+            if (phase === "measure") {
+              for (let run = 0; run < warmups; run++) await client.request("warmup");
+            }
             const serverBefore = await server?.cpuSeconds();
             const figures = await client.request(phase);
             const serverAfter = await server?.cpuSeconds();
