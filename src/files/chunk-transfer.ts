@@ -120,12 +120,14 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
   };
 
   const written = (index: number, bytes: Uint8Array): Promise<void> => {
+    // Read before the write: a sink given the bytes may transfer (detach) their buffer.
+    const length = bytes.byteLength;
     const step = writes.then(async () => {
       if (failed) return;
       await plan.write(bytes, index, index * chunkSize);
       held--;
       remaining--;
-      plan.onWritten(index, bytes.byteLength);
+      plan.onWritten(index, length);
       if (remaining === 0) settle.resolve();
       else pump();
     }).catch(fail);

@@ -78,7 +78,12 @@ export interface DownloadFileOptions extends CallOptions {
   readonly connections: readonly FileTransferClient[];
   /** Chunk requests in flight across all connections (default 16). */
   readonly inFlight?: number;
-  /** Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. */
+  /**
+   * Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. Unless
+   * `lendChunks`, the bytes are the caller's from then on: `write` may keep them, or transfer
+   * (detach) their buffer where they span it whole (`postMessage` to a writer worker) — the
+   * download does not read them again.
+   */
   readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
   /**
    * `index` (default): `write` sees chunks in increasing index (kept chunks of a resume skipped),

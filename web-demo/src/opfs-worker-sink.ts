@@ -6,9 +6,11 @@
  * into a swap file: in the `web-demo-vs-fetch` bench (`bench/cases/web-demo-vs-fetch.ts`) that
  * writer was busy for ~85% of a 256 MiB download and doubled Chromium's CPU time for it.
  *
- * Each chunk is copied into a buffer of its own (the chunk's bytes may be a view into a larger
- * buffer the library still uses) and that copy is transferred to the worker, so nothing is
- * cloned twice. Up to {@linkcode WRITES_AHEAD} writes may wait in the worker, so the page keeps
+ * The chunks are the caller's (`downloadFile` without `lendChunks`): a chunk that spans its whole
+ * buffer (a chunk body that arrived as one WebSocket message, as from the gateway) is transferred
+ * to the worker as it is, with no copy; its view in the page is detached. A chunk that is a view
+ * into a larger buffer (which may hold other chunks) is copied into one of its own first, and that
+ * copy is transferred. Up to {@linkcode WRITES_AHEAD} writes may wait in the worker, so the page keeps
  * fetching while the disk works, and the memory they hold stays bounded.
  *
  * The worker is a Blob URL of {@linkcode WORKER_SOURCE}, so the demo stays one page module.
@@ -117,8 +119,8 @@ export async function openOpfsWorkerSink(
     description: "streamed to the browser's private storage (OPFS), not held in memory",
     async write(chunk, offset) {
       if (failure !== undefined) throw failure;
-      const copy = chunk.slice();
-      const written = request({ op: "write", buffer: copy.buffer, offset }, [copy.buffer]);
+      const buffer = ownBuffer(chunk);
+      const written = request({ op: "write", buffer, offset }, [buffer]);
       queued.add(written);
       written.then(() => queued.delete(written), () => queued.delete(written));
       if (queued.size >= WRITES_AHEAD) await Promise.race(queued);
@@ -140,4 +142,23 @@ export async function openOpfsWorkerSink(
       worker.terminate();
     },
   };
+}
+
+/**
+ * An `ArrayBuffer` holding exactly `chunk`'s bytes, safe to transfer: its own buffer when the
+ * chunk spans all of it (no copy; transferring detaches `chunk`), else a copy.
+ */
+export function ownBuffer(chunk: Uint8Array): ArrayBuffer {
+  const buffer = chunk.buffer;
+  if (
+    buffer instanceof ArrayBuffer && chunk.byteOffset === 0 &&
+    chunk.byteLength === buffer.byteLength && !isResizable(buffer)
+  ) {
+    return buffer;
+  }
+  return chunk.slice().buffer;
+}
+
+function isResizable(buffer: ArrayBuffer): boolean {
+  return (buffer as { resizable?: boolean }).resizable === true;
 }
