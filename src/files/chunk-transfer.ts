@@ -120,8 +120,8 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
   };
 
   const written = (index: number, bytes: Uint8Array): Promise<void> => {
-    // Read before the write: a sink given the bytes may transfer (detach) their buffer.
-    const length = bytes.byteLength;
+    // Not read from the bytes: a hasher or sink given them may have transferred (detached) them.
+    const length = lengthOf(index);
     const step = writes.then(async () => {
       if (failed) return;
       await plan.write(bytes, index, index * chunkSize);

@@ -80,9 +80,10 @@ export interface DownloadFileOptions extends CallOptions {
   readonly inFlight?: number;
   /**
    * Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. Unless
-   * `lendChunks`, the bytes are the caller's from then on: `write` may keep them, or transfer
-   * (detach) their buffer where they span it whole (`postMessage` to a writer worker) — the
-   * download does not read them again.
+   * `lendChunks`, the bytes are the caller's: `write` may keep them, or transfer (detach) their
+   * buffer where they span it whole (`postMessage` to a writer worker) — the download reads
+   * nothing from them once it handed them to `hashChunk`, which may move them too (hash them in
+   * that worker) as long as `write` then finds them there.
    */
   readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
   /**

@@ -26,7 +26,18 @@ export interface DownloadSink {
   readonly kind: "picked file" | "OPFS" | "memory";
   /** For the summary: where the bytes went. */
   readonly description: string;
+  /**
+   * Writes `chunk` at `offset`. The chunk is the sink's from then on: it may detach its buffer
+   * (transfer it to a writer worker).
+   */
   write(chunk: Uint8Array, offset: number): Promise<void> | void;
+  /**
+   * Where the sink can, SHA-256 of chunk `index` computed where it writes (`opfs-worker-sink.ts`:
+   * in its worker, off the page's thread). The chunk's buffer may move there (detached here) and
+   * is held until `write(chunk, …)` of the same chunk object; hashing an index again replaces what
+   * was held for it.
+   */
+  readonly hash?: (chunk: Uint8Array, index: number) => Promise<Uint8Array>;
   /** Completes the file: a Blob to offer for saving, or undefined when it is already saved. */
   finish(): Promise<Blob | undefined>;
   /** Discards what was written (cancel, failure). */
