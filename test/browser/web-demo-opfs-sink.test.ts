@@ -27,7 +27,11 @@ describe("ownBuffer", () => {
     assert.deepEqual(new Uint8Array(copied), own);
     const head = larger.subarray(0, 3);
     assert.notEqual(ownBuffer(head), larger.buffer, "a view at offset 0 of a longer buffer");
-    const resizable = new ArrayBuffer(3, { maxByteLength: 8 });
+    const Resizable = ArrayBuffer as unknown as new (
+      length: number,
+      options: { maxByteLength: number },
+    ) => ArrayBuffer;
+    const resizable = new Resizable(3, { maxByteLength: 8 });
     assert.notEqual(ownBuffer(new Uint8Array(resizable)), resizable);
   });
 });
