@@ -9,7 +9,8 @@
  *   loads first (untimed, as in the demo, where it is on screen before the click), then, timed from
  *   the "click": `openDownloadSink` (OPFS in Chromium when no file is picked) and
  *   `downloadThroughGateway` (`downloadFile` over `connections` sessions, each chunk verified with
- *   WebCrypto as it arrives, written to the sink, the file closed). The observer that draws the
+ *   WebCrypto as it arrives — in the OPFS sink's writer worker, as in the demo — written to the
+ *   sink, the file closed). The observer that draws the
  *   demo's panel is left out (a no-op here). With `sinkKind` "memory" the chunks go to the demo's
  *   in-memory fallback instead (what OPFS costs).
  * - `fetchFile(url, size, sha256)`: Chromium's own `fetch()` of the same file from nginx; with
@@ -65,7 +66,7 @@ export async function demoDownload(
     let writeMs = 0;
     let finishMs = 0;
     const sink: DownloadSink = {
-      ...opened,
+      ...opened, // `hash` included: the OPFS sink hashes in its writer worker, as in the demo
       write: async (chunk, offset) => {
         const writeStarted = performance.now();
         await opened.write(chunk, offset);
@@ -113,6 +114,8 @@ export async function demoDownload(
     return {
       ...done,
       opfs: sink.kind === "OPFS" ? 1 : 0,
+      // 1 when the chunks were hashed in the sink's writer worker, not on the page's thread.
+      hashedInWorker: sink.hash !== undefined ? 1 : 0,
       sinkWriteSeconds: writeMs / 1000,
       sinkFinishSeconds: finishMs / 1000,
       // Summed over chunks; the digests overlap each other and the transfer.
