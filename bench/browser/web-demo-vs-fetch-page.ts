@@ -24,6 +24,7 @@
 import { downloadThroughGateway } from "../../web-demo/src/gateway-download.ts";
 import { GatewayFiles } from "../../web-demo/src/gateway-files.ts";
 import { type DownloadSink, openDownloadSink } from "../../web-demo/src/download-sink.ts";
+import { memorySink } from "../../web-demo/src/memory-sink.ts";
 
 export interface DownloadFigures {
   readonly seconds: number;
@@ -59,7 +60,8 @@ export async function demoDownload(
     const started = performance.now();
     const opened = sinkKind === "demo"
       ? await openDownloadSink(file.name, file.size, false)
-      : memorySink(file.size);
+      // The demo's in-memory fallback, chosen here on purpose: what OPFS costs.
+      : memorySink(file.size, "held in memory");
     if (opened === undefined) throw new Error("no download sink");
     // The sink's busy time: writes are one at a time, so a writer busy for nearly the whole
     // download is the bottleneck.
@@ -124,18 +126,6 @@ export async function demoDownload(
   } finally {
     await files.close();
   }
-}
-
-/** The demo's in-memory fallback sink, chosen here on purpose: what OPFS costs the demo. */
-function memorySink(size: number): DownloadSink {
-  const buffer = new Uint8Array(size);
-  return {
-    kind: "memory",
-    description: "held in memory",
-    write: (chunk, offset) => void buffer.set(chunk, offset),
-    finish: () => Promise.resolve(new Blob([buffer])),
-    abort: () => Promise.resolve(),
-  };
 }
 
 function hex(digest: ArrayBuffer): string {

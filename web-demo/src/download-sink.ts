@@ -16,6 +16,7 @@
  * @module
  */
 
+import { memorySink } from "./memory-sink.ts";
 import { openOpfsWorkerSink } from "./opfs-worker-sink.ts";
 
 /** Largest file the in-memory fallback accepts: 512 MiB. */
@@ -124,14 +125,7 @@ export async function openDownloadSink(
         `files over ${MAX_IN_MEMORY_BYTES} bytes are not held in memory`,
     );
   }
-  const buffer = new Uint8Array(size);
-  return {
-    kind: "memory",
-    description: "held in memory (this browser cannot write to disk from a page)",
-    write: (chunk, offset) => void buffer.set(chunk, offset),
-    finish: () => Promise.resolve(new Blob([buffer])),
-    abort: () => Promise.resolve(),
-  };
+  return memorySink(size, "held in memory (this browser cannot write to disk from a page)");
 }
 
 async function opfsDirectory(): Promise<OpfsDirectory | undefined> {
