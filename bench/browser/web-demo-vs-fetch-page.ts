@@ -9,7 +9,8 @@
  *   loads first (untimed, as in the demo, where it is on screen before the click), then, timed from
  *   the "click": `openDownloadSink` (OPFS in Chromium when no file is picked) and
  *   `downloadThroughGateway` (`downloadFile` over `connections` sessions, each chunk verified with
- *   WebCrypto as it arrives, written to the sink, the file closed). The observer that draws the
+ *   WebCrypto as it arrives — in the OPFS sink's writer worker, as in the demo — written to the
+ *   sink, the file closed). The observer that draws the
  *   demo's panel is left out (a no-op here). With `sinkKind` "memory" the chunks go to the demo's
  *   in-memory fallback instead (what OPFS costs).
  * - `fetchFile(url, size, sha256)`: Chromium's own `fetch()` of the same file from nginx; with
@@ -23,6 +24,7 @@
 import { downloadThroughGateway } from "../../web-demo/src/gateway-download.ts";
 import { GatewayFiles } from "../../web-demo/src/gateway-files.ts";
 import { type DownloadSink, openDownloadSink } from "../../web-demo/src/download-sink.ts";
+import { memorySink } from "../../web-demo/src/memory-sink.ts";
 
 export interface DownloadFigures {
   readonly seconds: number;
@@ -58,14 +60,15 @@ export async function demoDownload(
     const started = performance.now();
     const opened = sinkKind === "demo"
       ? await openDownloadSink(file.name, file.size, false)
-      : memorySink(file.size);
+      // The demo's in-memory fallback, chosen here on purpose: what OPFS costs.
+      : memorySink(file.size, "held in memory");
     if (opened === undefined) throw new Error("no download sink");
     // The sink's busy time: writes are one at a time, so a writer busy for nearly the whole
     // download is the bottleneck.
     let writeMs = 0;
     let finishMs = 0;
     const sink: DownloadSink = {
-      ...opened,
+      ...opened, // `hash` included: the OPFS sink hashes in its writer worker, as in the demo
       write: async (chunk, offset) => {
         const writeStarted = performance.now();
         await opened.write(chunk, offset);
@@ -113,6 +116,8 @@ export async function demoDownload(
     return {
       ...done,
       opfs: sink.kind === "OPFS" ? 1 : 0,
+      // 1 when the chunks were hashed in the sink's writer worker, not on the page's thread.
+      hashedInWorker: sink.hash !== undefined ? 1 : 0,
       sinkWriteSeconds: writeMs / 1000,
       sinkFinishSeconds: finishMs / 1000,
       // Summed over chunks; the digests overlap each other and the transfer.
@@ -121,18 +126,6 @@ export async function demoDownload(
   } finally {
     await files.close();
   }
-}
-
-/** The demo's in-memory fallback sink, chosen here on purpose: what OPFS costs the demo. */
-function memorySink(size: number): DownloadSink {
-  const buffer = new Uint8Array(size);
-  return {
-    kind: "memory",
-    description: "held in memory",
-    write: (chunk, offset) => void buffer.set(chunk, offset),
-    finish: () => Promise.resolve(new Blob([buffer])),
-    abort: () => Promise.resolve(),
-  };
 }
 
 function hex(digest: ArrayBuffer): string {

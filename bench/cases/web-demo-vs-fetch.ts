@@ -28,14 +28,20 @@
  *
  * Every contestant records `chromiumCpuSeconds` (Chromium's process group during the download) and
  * `serverCpuSeconds`: the file server and gateway process for the demo, nginx (master and worker)
- * for the fetches, so the table's CPU column counts both ends.
+ * for the fetches, so the table's CPU column counts both ends. Also recorded: the renderer's main
+ * thread's CPU (`chromiumRendererMainCpuSeconds`: WebSocket messages, the library, the page) and
+ * the renderer's minor page faults (`chromiumRendererMinorFaults`: fresh memory touched, costly
+ * in a VM). With `FERRY_BENCH_THREAD_LOG=FILE` every timed round appends one JSON line with the
+ * CPU of every Chromium thread and the faults of every process (`harness/process-threads.ts`);
+ * a worker that ended with the download (the demo's OPFS writer) is missing from it.
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import process from "node:process";
 import { join } from "node:path";
 import { writeRandomFile } from "../../cli/demo-data.ts";
 import { type ChromiumDirect, sharedChromiumDirect } from "../harness/chromium-direct.ts";
@@ -43,6 +49,7 @@ import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harn
 import { type RunningNginx, startNginx } from "../harness/nginx-static.ts";
 import { ScriptProcess } from "../harness/script-process.ts";
 import { processCpuSeconds, processGroupMembers } from "../harness/cpu-meter.ts";
+import { sampleThreads, threadDelta } from "../harness/process-threads.ts";
 
 const page = "web-demo-vs-fetch-page.js";
 const chromium = sharedChromiumDirect({ modules: ["bench/browser/web-demo-vs-fetch-page.ts"] });
@@ -194,11 +201,17 @@ function pageContestant(
           const [exportName, args] = call(fixture, phase === "warmup" ? "warm.bin" : "big.bin");
           const before = browser.cpuSeconds();
           const kindsBefore = chromiumCpuByKind(browser.pid);
+          const threadsBefore = sampleThreads(browser.pid);
           const serverBefore = serverCpu(fixture);
           const figures = await browser.call<Record<string, number>>(page, exportName, args);
           const after = browser.cpuSeconds();
           const kindsAfter = chromiumCpuByKind(browser.pid);
+          const threads = threadDelta(threadsBefore, sampleThreads(browser.pid));
           const serverAfter = serverCpu(fixture);
+          const threadLog = process.env.FERRY_BENCH_THREAD_LOG;
+          if (threadLog && phase !== "warmup") {
+            appendFileSync(threadLog, JSON.stringify({ contestant: name, ...threads }) + "\n");
+          }
           const byKind: Record<string, number> = {};
           for (const [kind, seconds] of Object.entries(kindsAfter)) {
             byKind[`chromium${kind}CpuSeconds`] = seconds - (kindsBefore[kind] ?? 0);
@@ -206,6 +219,8 @@ function pageContestant(
           return {
             ...figures,
             ...byKind,
+            chromiumRendererMainCpuSeconds: threads.threads["renderer/chromium"] ?? 0,
+            chromiumRendererMinorFaults: threads.minorFaults["renderer"] ?? 0,
             ...(before === undefined || after === undefined
               ? {}
               : { chromiumCpuSeconds: after - before }),

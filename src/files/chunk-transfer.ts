@@ -120,12 +120,14 @@ export async function transferChunks(plan: TransferPlan, counts: TransferCounts)
   };
 
   const written = (index: number, bytes: Uint8Array): Promise<void> => {
+    // Not read from the bytes: a hasher or sink given them may have transferred (detached) them.
+    const length = lengthOf(index);
     const step = writes.then(async () => {
       if (failed) return;
       await plan.write(bytes, index, index * chunkSize);
       held--;
       remaining--;
-      plan.onWritten(index, bytes.byteLength);
+      plan.onWritten(index, length);
       if (remaining === 0) settle.resolve();
       else pump();
     }).catch(fail);

@@ -78,7 +78,13 @@ export interface DownloadFileOptions extends CallOptions {
   readonly connections: readonly FileTransferClient[];
   /** Chunk requests in flight across all connections (default 16). */
   readonly inFlight?: number;
-  /** Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. */
+  /**
+   * Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. Unless
+   * `lendChunks`, the bytes are the caller's: `write` may keep them, or transfer (detach) their
+   * buffer where they span it whole (`postMessage` to a writer worker) — the download reads
+   * nothing from them once it handed them to `hashChunk`, which may move them too (hash them in
+   * that worker) as long as `write` then finds them there.
+   */
   readonly write: (chunk: Uint8Array, index: number, offset: number) => void | Promise<void>;
   /**
    * `index` (default): `write` sees chunks in increasing index (kept chunks of a resume skipped),

@@ -356,6 +356,42 @@ test("lendChunks fetches through fetchChunkWith, holds each body until its async
   }
 });
 
+test("a write may transfer (detach) an owned chunk's buffer: progress still counts its bytes", async () => {
+  const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
+  try {
+    // Each chunk in a buffer of its own, as a browser WebSocket message delivers a chunk body.
+    const owning = [served.connect(), served.connect()].map((client) => {
+      const fetchChunk = client.fetchChunk.bind(client);
+      client.fetchChunk = async (...args) => (await fetchChunk(...args)).slice();
+      return client;
+    });
+    const whole = new Uint8Array(big.byteLength);
+    let bytesWritten = 0;
+    let detached = 0;
+    const result = await downloadFile({
+      name: "big.bin",
+      connections: owning,
+      writeOrder: "arrival",
+      write: (chunk, _index, offset) => {
+        assert.equal(chunk.byteOffset, 0);
+        assert.equal(chunk.byteLength, chunk.buffer.byteLength);
+        // What the web demo's OPFS sink does: the buffer moves to its writer worker.
+        const moved = structuredClone(chunk.buffer, { transfer: [chunk.buffer] });
+        assert.equal(chunk.byteLength, 0);
+        detached++;
+        whole.set(new Uint8Array(moved), offset);
+      },
+      onProgress: (progress) => void (bytesWritten = progress.bytesWritten),
+    });
+    assert.equal(detached, 51);
+    assert.equal(bytesWritten, big.byteLength);
+    assert.equal(result.bytesFetched, big.byteLength);
+    assert.deepEqual(whole, big);
+  } finally {
+    await served.close();
+  }
+});
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }

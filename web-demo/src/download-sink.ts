@@ -16,6 +16,7 @@
  * @module
  */
 
+import { memorySink } from "./memory-sink.ts";
 import { openOpfsWorkerSink } from "./opfs-worker-sink.ts";
 
 /** Largest file the in-memory fallback accepts: 512 MiB. */
@@ -26,7 +27,18 @@ export interface DownloadSink {
   readonly kind: "picked file" | "OPFS" | "memory";
   /** For the summary: where the bytes went. */
   readonly description: string;
+  /**
+   * Writes `chunk` at `offset`. The chunk is the sink's from then on: it may detach its buffer
+   * (transfer it to a writer worker).
+   */
   write(chunk: Uint8Array, offset: number): Promise<void> | void;
+  /**
+   * Where the sink can, SHA-256 of chunk `index` computed where it writes (`opfs-worker-sink.ts`:
+   * in its worker, off the page's thread). The chunk's buffer may move there (detached here) and
+   * is held until `write(chunk, …)` of the same chunk object; hashing an index again replaces what
+   * was held for it.
+   */
+  readonly hash?: (chunk: Uint8Array, index: number) => Promise<Uint8Array>;
   /** Completes the file: a Blob to offer for saving, or undefined when it is already saved. */
   finish(): Promise<Blob | undefined>;
   /** Discards what was written (cancel, failure). */
@@ -113,14 +125,7 @@ export async function openDownloadSink(
         `files over ${MAX_IN_MEMORY_BYTES} bytes are not held in memory`,
     );
   }
-  const buffer = new Uint8Array(size);
-  return {
-    kind: "memory",
-    description: "held in memory (this browser cannot write to disk from a page)",
-    write: (chunk, offset) => void buffer.set(chunk, offset),
-    finish: () => Promise.resolve(new Blob([buffer])),
-    abort: () => Promise.resolve(),
-  };
+  return memorySink(size, "held in memory (this browser cannot write to disk from a page)");
 }
 
 async function opfsDirectory(): Promise<OpfsDirectory | undefined> {

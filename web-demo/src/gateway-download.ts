@@ -85,8 +85,10 @@ export async function downloadThroughGateway(
     const refused = settled.find((outcome) => outcome.status === "rejected");
     if (refused !== undefined) throw (refused as PromiseRejectedResult).reason;
 
-    // One WebCrypto digest per chunk (Ferry's Sha256 where WebCrypto is missing), timed.
-    const hasher = defaultChunkHasher();
+    // One WebCrypto digest per chunk (Ferry's Sha256 where WebCrypto is missing), timed: in the
+    // sink's writer worker where it has one (the chunk then waits there for its write).
+    const pageHasher = defaultChunkHasher();
+    const sinkHash = options.sink.hash;
     const engine = globalThis.crypto?.subtle === undefined ? "Ferry Sha256" : "WebCrypto";
     let hashingMs = 0;
     const timings = options.timings;
@@ -102,15 +104,24 @@ export async function downloadThroughGateway(
       signal,
       hashChunk: async (bytes) => {
         const started = performance.now();
-        const digest = await hasher(bytes);
+        const index = chunkOf.get(bytes);
+        const digest = await (sinkHash !== undefined && index !== undefined
+          ? sinkHash(bytes, index)
+          : pageHasher(bytes));
         const ended = performance.now();
         hashingMs += ended - started;
-        const index = chunkOf.get(bytes);
-        if (index !== undefined) timings?.hashed(index, started, ended);
+        if (index !== undefined) {
+          timings?.hashed(index, started, ended);
+        }
         return digest;
       },
       onOpen: (file) => {
-        observer.opened(file, leases.map((lease) => lease.client.remoteAddress));
+        observer.opened(
+          file,
+          leases.map((lease) =>
+            lease.client.remoteAddress
+          ),
+        );
       },
       writeOrder: "arrival",
       write: (chunk, _index, offset) => options.sink.write(chunk, offset),

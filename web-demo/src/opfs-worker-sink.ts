@@ -6,10 +6,20 @@
  * into a swap file: in the `web-demo-vs-fetch` bench (`bench/cases/web-demo-vs-fetch.ts`) that
  * writer was busy for ~85% of a 256 MiB download and doubled Chromium's CPU time for it.
  *
- * Each chunk is copied into a buffer of its own (the chunk's bytes may be a view into a larger
- * buffer the library still uses) and that copy is transferred to the worker, so nothing is
- * cloned twice. Up to {@linkcode WRITES_AHEAD} writes may wait in the worker, so the page keeps
+ * The chunks are the caller's (`downloadFile` without `lendChunks`): a chunk that spans its whole
+ * buffer (a chunk body that arrived as one WebSocket message, as from the gateway) is transferred
+ * to the worker as it is, with no copy; its view in the page is detached. A chunk that is a view
+ * into a larger buffer (which may hold other chunks) is copied into one of its own first, and that
+ * copy is transferred. Up to {@linkcode WRITES_AHEAD} writes may wait in the worker, so the page keeps
  * fetching while the disk works, and the memory they hold stays bounded.
+ *
+ * Where the worker has WebCrypto, the sink also hashes (`DownloadSink.hash`): each chunk moves to
+ * the worker when it arrives, is hashed there (WebCrypto copies its input: in the page, that copy
+ * and its fresh memory were ~40% of the main thread's time in the bench) and waits there, held by
+ * its index, until the download verified the digest and writes it (`write-held`: no second
+ * transfer). A chunk hashed again (damaged, refetched) replaces what was held for its index, so
+ * the worker holds at most one buffer per chunk the download holds; `finish` and `abort` drop
+ * the rest.
  *
  * The worker is a Blob URL of {@linkcode WORKER_SOURCE}, so the demo stays one page module.
  * Where workers, OPFS in workers or sync access handles are missing, {@linkcode openOpfsWorkerSink}
@@ -25,29 +35,45 @@ export const WRITES_AHEAD = 4;
 
 const WORKER_SOURCE = `"use strict";
 let access;
+const held = new Map();
+const write = (buffer, offset) => {
+  const bytes = new Uint8Array(buffer);
+  for (let done = 0; done < bytes.byteLength;) {
+    const wrote = access.write(bytes.subarray(done), { at: offset + done });
+    if (!(wrote > 0)) throw new Error("wrote " + wrote + " bytes at " + (offset + done));
+    done += wrote;
+  }
+};
 onmessage = async ({ data }) => {
   try {
+    let result;
     if (data.op === "open") {
       const root = await navigator.storage.getDirectory();
       const file = await root.getFileHandle(data.name, { create: true });
       access = await file.createSyncAccessHandle();
       access.truncate(0);
+      result = typeof crypto?.subtle?.digest === "function";
+    } else if (data.op === "hash") {
+      held.set(data.chunk, data.buffer);
+      result = await crypto.subtle.digest("SHA-256", data.buffer);
     } else if (data.op === "write") {
-      const bytes = new Uint8Array(data.buffer);
-      for (let done = 0; done < bytes.byteLength;) {
-        const wrote = access.write(bytes.subarray(done), { at: data.offset + done });
-        if (!(wrote > 0)) throw new Error("wrote " + wrote + " bytes at " + (data.offset + done));
-        done += wrote;
-      }
+      write(data.buffer, data.offset);
+    } else if (data.op === "write-held") {
+      const buffer = held.get(data.chunk);
+      held.delete(data.chunk);
+      if (buffer === undefined) throw new Error("chunk " + data.chunk + " is not held");
+      write(buffer, data.offset);
     } else if (data.op === "close") {
       access.flush();
       access.close();
       access = undefined;
+      held.clear();
     } else if (data.op === "abort") {
       access?.close();
       access = undefined;
+      held.clear();
     }
-    postMessage({ id: data.id });
+    postMessage({ id: data.id, result }, result instanceof ArrayBuffer ? [result] : []);
   } catch (error) {
     postMessage({ id: data.id, error: String(error?.message ?? error) });
   }
@@ -55,10 +81,12 @@ onmessage = async ({ data }) => {
 `;
 
 interface Request {
-  readonly op: "open" | "write" | "close" | "abort";
+  readonly op: "open" | "hash" | "write" | "write-held" | "close" | "abort";
   readonly name?: string;
   readonly buffer?: ArrayBuffer;
   readonly offset?: number;
+  /** `hash`, `write-held`: the chunk's index. */
+  readonly chunk?: number;
 }
 
 /**
@@ -79,7 +107,7 @@ export async function openOpfsWorkerSink(
   } finally {
     URL.revokeObjectURL(url);
   }
-  const pending = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  const pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
   let nextId = 0;
   let failure: Error | undefined;
   const failAll = (error: Error) => {
@@ -87,10 +115,10 @@ export async function openOpfsWorkerSink(
     for (const call of pending.values()) call.reject(failure);
     pending.clear();
   };
-  worker.onmessage = ({ data }: MessageEvent<{ id: number; error?: string }>) => {
+  worker.onmessage = ({ data }: MessageEvent<{ id: number; error?: string; result?: unknown }>) => {
     const call = pending.get(data.id);
     pending.delete(data.id);
-    if (data.error === undefined) call?.resolve();
+    if (data.error === undefined) call?.resolve(data.result);
     else failAll(new Error(`Writing ${name} to OPFS failed: ${data.error}`));
   };
   worker.onerror = (event) => {
@@ -98,27 +126,46 @@ export async function openOpfsWorkerSink(
     failAll(new Error(`The OPFS writer of ${name} failed: ${event.message}`));
   };
   const request = (message: Request, transfer: Transferable[] = []) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<unknown>((resolve, reject) => {
       if (failure !== undefined) return reject(failure);
       const id = nextId++;
       pending.set(id, { resolve, reject });
       worker.postMessage({ ...message, id }, transfer);
     });
+  let canHash: boolean;
   try {
-    await request({ op: "open", name });
+    canHash = await request({ op: "open", name }) === true;
   } catch {
     worker.terminate(); // no sync access handles here
     return undefined;
   }
-  const queued = new Set<Promise<void>>();
+  const queued = new Set<Promise<unknown>>();
+  /** Chunks hashed in the worker, whose buffers wait there for their write: their index. */
+  const heldIn = new WeakMap<Uint8Array, number>();
   let open = true;
   return {
     kind: "OPFS",
     description: "streamed to the browser's private storage (OPFS), not held in memory",
+    hash: canHash
+      ? async (chunk, index) => {
+        const buffer = ownBuffer(chunk);
+        heldIn.set(chunk, index);
+        return new Uint8Array(
+          await request({ op: "hash", buffer, chunk: index }, [buffer]) as ArrayBuffer,
+        );
+      }
+      : undefined,
     async write(chunk, offset) {
       if (failure !== undefined) throw failure;
-      const copy = chunk.slice();
-      const written = request({ op: "write", buffer: copy.buffer, offset }, [copy.buffer]);
+      const index = heldIn.get(chunk);
+      let written: Promise<unknown>;
+      if (index !== undefined) {
+        heldIn.delete(chunk);
+        written = request({ op: "write-held", chunk: index, offset });
+      } else {
+        const buffer = ownBuffer(chunk);
+        written = request({ op: "write", buffer, offset }, [buffer]);
+      }
       queued.add(written);
       written.then(() => queued.delete(written), () => queued.delete(written));
       if (queued.size >= WRITES_AHEAD) await Promise.race(queued);
@@ -140,4 +187,23 @@ export async function openOpfsWorkerSink(
       worker.terminate();
     },
   };
+}
+
+/**
+ * An `ArrayBuffer` holding exactly `chunk`'s bytes, safe to transfer: its own buffer when the
+ * chunk spans all of it (no copy; transferring detaches `chunk`), else a copy.
+ */
+export function ownBuffer(chunk: Uint8Array): ArrayBuffer {
+  const buffer = chunk.buffer;
+  if (
+    buffer instanceof ArrayBuffer && chunk.byteOffset === 0 &&
+    chunk.byteLength === buffer.byteLength && !isResizable(buffer)
+  ) {
+    return buffer;
+  }
+  return chunk.slice().buffer;
+}
+
+function isResizable(buffer: ArrayBuffer): boolean {
+  return (buffer as { resizable?: boolean }).resizable === true;
 }

@@ -1,0 +1,94 @@
+/**
+ * CPU time per thread and minor page faults per process of a process group, from `/proc`: where a
+ * browser's CPU goes (the renderer's main thread `renderer/chromium`, the network service's IO
+ * thread `utility:network/Chrome_ChildIOT`, a page's workers `renderer/DedicatedWorker`, ...) and
+ * how much fresh memory each process touched. Threads are keyed `<process kind>/<thread name>`
+ * (Chromium's `--type=`, `browser` for a process without one; trailing digits of thread names
+ * folded, so a thread pool is one entry). A diagnostic: a thread that exits between two samples
+ * takes its seconds with it (its process's total in `cpu-meter.ts` keeps them).
+ *
+ * @module
+ */
+
+import { readdirSync, readFileSync } from "node:fs";
+import { processGroupMembers } from "./cpu-meter.ts";
+
+export interface ThreadSample {
+  /** `<process kind>/<thread name>` → CPU seconds so far (threads of one name summed). */
+  readonly threads: Record<string, number>;
+  /** `<process kind>` → minor page faults so far. */
+  readonly minorFaults: Record<string, number>;
+}
+
+function statFields(path: string): string[] | undefined {
+  try {
+    const stat = readFileSync(path, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+function processKind(pid: number): string {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "gone";
+  }
+  const type = /--type=([a-z-]+)/.exec(cmdline)?.[1];
+  if (type === undefined) return "browser";
+  if (type === "utility") {
+    const service = /--utility-sub-type=[a-z_.]*?([A-Za-z]+)Service\b/.exec(cmdline)?.[1];
+    return service === undefined ? "utility" : `utility:${service.toLowerCase()}`;
+  }
+  return type;
+}
+
+/** Samples every thread of every live member of process group `pgid`. */
+export function sampleThreads(pgid: number): ThreadSample {
+  const threads: Record<string, number> = {};
+  const minorFaults: Record<string, number> = {};
+  for (const pid of processGroupMembers(pgid)) {
+    const kind = processKind(pid);
+    const fields = statFields(`/proc/${pid}/stat`);
+    if (fields !== undefined) {
+      minorFaults[kind] = (minorFaults[kind] ?? 0) + Number(fields[7]);
+    }
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      const thread = statFields(`/proc/${pid}/task/${tid}/stat`);
+      if (thread === undefined) continue;
+      let name: string;
+      try {
+        name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      } catch {
+        continue;
+      }
+      const key = `${kind}/${name.replace(/\d+$/, "N")}`;
+      threads[key] = (threads[key] ?? 0) + (Number(thread[11]) + Number(thread[12])) / 100;
+    }
+  }
+  return { threads, minorFaults };
+}
+
+/** What changed between two samples (entries that did not change are left out). */
+export function threadDelta(before: ThreadSample, after: ThreadSample): ThreadSample {
+  const diff = (a: Record<string, number>, b: Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const [key, value] of Object.entries(b)) {
+      const d = Math.round((value - (a[key] ?? 0)) * 100) / 100;
+      if (d !== 0) out[key] = d;
+    }
+    return out;
+  };
+  return {
+    threads: diff(before.threads, after.threads),
+    minorFaults: diff(before.minorFaults, after.minorFaults),
+  };
+}
