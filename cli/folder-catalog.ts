@@ -24,7 +24,7 @@ import { constants } from "node:fs";
 import { type FileHandle, lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { describeError } from "../src/errors.ts";
-import { RelayBufferPool } from "../src/gateway/relay-buffer-pool.ts";
+import { giveBackRelayed, RelayBufferPool } from "../src/gateway/relay-buffer-pool.ts";
 import {
   type CatalogFile,
   checkChunkCount,
@@ -78,15 +78,17 @@ export interface FolderCatalog extends FileCatalog {
 }
 
 /**
- * Never through a final symlink, and never blocking: a name swapped for a FIFO would otherwise hold
- * a thread-pool thread until some writer opened it (fstat then refuses it as not a regular file).
- */
-/**
- * Chunk buffers kept for reuse (`RelayBufferPool`) while no browser download is under way: what
- * an idle `ferry serve` holds for them at most.
+ * Chunk buffers kept for reuse (`RelayBufferPool`) while no download is under way: what an idle
+ * `ferry serve` holds for them at most, however many connections came and went. Buffers in use
+ * are not the pool's: they are the chunks being read or written, which the server's reply memory
+ * (`maxReplyBytes`) and each connection's write hard cap already bound.
  */
 const CHUNK_BUFFERS_KEPT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Never through a final symlink, and never blocking: a name swapped for a FIFO would otherwise hold
+ * a thread-pool thread until some writer opened it (fstat then refuses it as not a regular file).
+ */
 const NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** Scans `dir` and returns its catalog. @throws when the folder itself cannot be read. */
@@ -223,7 +225,8 @@ export async function folderCatalog(
           const offset = index * chunkSize;
           const length = Math.min(chunkSize, info.size - offset);
           // Every byte is read into it before it leaves: no need to zero-fill 1 MiB per chunk.
-          // Lent: the gateway gives it back once a browser's socket has sent it.
+          // Lent: it comes back through `recycle` once a TCP socket has written it, or from the
+          // gateway once a browser's socket has sent it; otherwise the garbage collector takes it.
           const bytes = chunkBuffers.take(length);
           let filled = 0;
           while (filled < length) {
@@ -242,6 +245,9 @@ export async function folderCatalog(
           }
           return bytes;
         },
+        // Given back at most once per lending (the pool checks), and only when the socket's OS
+        // write has completed: the next chunk is read into memory no one reads any more.
+        recycle: giveBackRelayed,
         close: () => {
           if (closed) return;
           closed = true;

@@ -86,6 +86,14 @@ export interface Socket {
   attach(sink: SocketSink): void;
   /** Queue bytes; `false` = above the high-water mark, wait for `sink.drain()`. */
   write(chunk: Uint8Array): boolean;
+  /**
+   * Optional: `write(chunk)` for memory the caller wants back. `giveBack` runs exactly once, never
+   * inside this call, when the adapter holds and reads `chunk` no more: the OS (or the peer) has
+   * taken a copy of its bytes, or they were dropped because the socket closed. Only then may the
+   * caller reuse the memory (read the next chunk of a file into it). Adapters that hand the chunk
+   * itself on (the in-process pair delivers it to the peer, which may keep it) do not offer this.
+   */
+  writeLent?(chunk: Uint8Array, giveBack: () => void): boolean;
   /** Bytes queued in the adapter and not yet handed to the OS/peer. */
   readonly bufferedAmount: number;
   /** Stop delivering received data (backpressure towards the peer). */

@@ -4,6 +4,8 @@
  * - `data` events go straight to `sink.data` as plain `Uint8Array` views of Node's per-read buffer
  *   (Node never reuses it), so there is no promise and no copy per chunk. Client sockets read
  *   through `onread` instead ({@linkcode DirectReads}).
+ * - `writeLent` is `socket.write(chunk, callback)`: Node calls back once libuv is done with the
+ *   chunk (written to the kernel, failed or dropped with the socket), so its memory can be reused.
  * - `write` is `socket.write` and returns its boolean; the writes of one turn are corked until a
  *   microtask, so a frame's header and its passed-through body leave in one `writev` (one syscall,
  *   one segment train, one read on the other side). Node's `drain` becomes `sink.drain`. The
@@ -277,6 +279,25 @@ class NodeSocket implements Socket {
       queueMicrotask(this.#uncork);
     }
     return socket.write(chunk);
+  }
+
+  writeLent(chunk: Uint8Array, giveBack: () => void): boolean {
+    checkWriteChunk(this.info, chunk);
+    const socket = this.#socket;
+    if (
+      this.#state !== "open" || socket.destroyed || socket.writableEnded || chunk.byteLength === 0
+    ) {
+      queueMicrotask(giveBack);
+      return this.write(chunk);
+    }
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      queueMicrotask(this.#uncork);
+    }
+    // Node runs the callback once libuv has finished the write that carried the chunk (the
+    // kernel copied it) or dropped it (error, destroy): never while libuv may still read it.
+    return socket.write(chunk, giveBack);
   }
 
   pause(): void {

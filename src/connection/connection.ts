@@ -260,15 +260,18 @@ export class Connection implements ReadFlowControl {
 
   /**
    * Queues one message. `onWritten` runs once it has been handed to the socket or dropped.
-   * A closed connection drops it silently (its requests already failed).
+   * `giveBack` lends the message's body: it runs at most once, when the socket no longer reads
+   * the body, so its owner may reuse the memory (`FrameWriter`'s "Lent bodies"); when it does not
+   * run, the body is the garbage collector's. A closed connection drops the message silently (its
+   * requests already failed).
    * @throws InvalidArgumentError when a field cannot be encoded.
    */
-  send(message: Message, onWritten?: WrittenCallback): void {
+  send(message: Message, onWritten?: WrittenCallback, giveBack?: () => void): void {
     if (this.#state !== "open") {
       onWritten?.();
       return;
     }
-    this.writer.writeMessage(message, onWritten);
+    this.writer.writeMessage(message, onWritten, giveBack);
     this.#messagesSent++;
     this.tap?.sent(message);
   }

@@ -9,6 +9,13 @@
  * - **Backpressure.** When `socket.write` returns `false` the writer stops handing bytes to the
  *   socket and keeps them (still coalescing) until the socket's `drain`. Raw bodies are pulled from
  *   their source only while the socket is writable.
+ * - **Lent bodies.** A message sent with a `giveBack` callback lends its body: when the body was
+ *   passed through whole (not copied into the slab or a gather buffer) and the socket offers
+ *   `writeLent`, the body is written with it and `giveBack` runs once the socket is done with the
+ *   memory (the OS copied it, or it was dropped with the socket); the owner may then reuse it. In
+ *   every other case (copied, queued behind a raw body, writer closed first, a socket without
+ *   `writeLent`) `giveBack` never runs and the memory is left to the garbage collector: a body is
+ *   never given back while anything may still read it.
  * - **Hard cap.** If the bytes queued here and in the socket exceed `writeHardCap`, the peer is not
  *   reading: `onFatal` receives a `LimitError` (the connection closes it as a slow consumer). A
  *   socket whose `bufferedAmount` is not a finite number (an adapter over a WebSocket that lacks
@@ -31,7 +38,12 @@ import type { Int64, Message, RpcRequest, RpcResponse } from "../protocol/messag
 import type { Socket } from "../socket.ts";
 import { type BodyPumpTarget, type OutboundBody, pumpBody } from "./body-pump.ts";
 import { FrameSlab } from "./frame-slab.ts";
-import { type OutboundEntry, writeGathered, type WrittenCallback } from "./gathered-writes.ts";
+import {
+  GATHER_CHUNK_MAX,
+  type OutboundEntry,
+  writeGathered,
+  type WrittenCallback,
+} from "./gathered-writes.ts";
 
 export type { OutboundBody } from "./body-pump.ts";
 
@@ -39,6 +51,8 @@ const RESOLVED = Promise.resolve();
 
 export { GATHER_CHUNK_MAX, type WrittenCallback } from "./gathered-writes.ts";
 const always = (): boolean => true;
+/** Marks a body queued twice in `#lentBodies`: written plainly, never given back. */
+const NOT_LENT = (): void => {};
 /** While pumping a body, flush at once (rather than at the microtask) above this many bytes. */
 const BODY_FLUSH_BYTES = 64 * 1024;
 
@@ -87,6 +101,8 @@ export class FrameWriter {
   #pendingBytes = 0;
   /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
   readonly #slab = new FrameSlab(FrameWriter.#emitPending, this);
+  /** Passed-through bodies waiting in `#pending` to be written with `writeLent`. */
+  #lentBodies: Map<Uint8Array, () => void> | undefined;
   /** Items waiting behind the body being pumped. */
   #backlog: BacklogItem[] = [];
   #backlogBytes = 0;
@@ -157,9 +173,11 @@ export class FrameWriter {
   /**
    * Encodes and queues one message (not StreamResponse / UploadStream: see `writeWithBody`).
    * `onWritten` runs once it has been handed to the socket or dropped because the writer closed.
+   * `giveBack`, if the message's body can be lent to the socket, runs once the socket no longer
+   * reads it (see "Lent bodies" in the module documentation); otherwise never.
    * @throws InvalidArgumentError when a field cannot be encoded (nothing is queued then).
    */
-  writeMessage(message: Message, onWritten?: WrittenCallback): void {
+  writeMessage(message: Message, onWritten?: WrittenCallback, giveBack?: () => void): void {
     if (this.#closed) {
       onWritten?.();
       return;
@@ -173,6 +191,7 @@ export class FrameWriter {
     const before = slab.total;
     encodeFrame(message, slab);
     this.#pendingBytes += slab.total - before;
+    if (giveBack !== undefined) this.#lend(message, giveBack);
     if (onWritten !== undefined) {
       slab.closeRun();
       this.#pending.push(onWritten);
@@ -284,6 +303,8 @@ export class FrameWriter {
     this.#closed = true;
     this.#closeError = error;
     this.#slab.discard();
+    // Bodies never handed to the socket: left to the garbage collector with the queue.
+    this.#lentBodies = undefined;
     const dropped: BacklogItem[] = [...this.#pending, ...this.#backlog];
     this.#pending = [];
     this.#backlog = [];
@@ -360,11 +381,31 @@ export class FrameWriter {
     this.#pendingBytes -= this.#bytesWritten - writtenBefore;
   }
 
+  /** Registers `message`'s body for `writeLent` when it was just passed through whole. */
+  #lend(message: Message, giveBack: () => void): void {
+    const body = (message as { body?: unknown }).body;
+    const pending = this.#pending;
+    if (
+      this.#socket.writeLent === undefined || !(body instanceof Uint8Array) ||
+      // Smaller bodies may be copied into a gather buffer: then the socket never sees them.
+      body.byteLength < GATHER_CHUNK_MAX || pending[pending.length - 1] !== body
+    ) return;
+    const lent = this.#lentBodies ??= new Map();
+    if (!lent.has(body)) lent.set(body, giveBack); // the same memory queued twice: lend neither
+    else lent.set(body, NOT_LENT);
+  }
+
   #socketWrite(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
     this.#socketWrites++;
     this.#bytesWritten += chunk.byteLength;
-    if (!this.#socket.write(chunk) && !this.#blocked) {
+    const lent = this.#lentBodies;
+    const giveBack = lent === undefined || lent.size === 0 ? undefined : lent.get(chunk);
+    if (giveBack !== undefined) lent!.delete(chunk);
+    const writable = giveBack === undefined || giveBack === NOT_LENT
+      ? this.#socket.write(chunk)
+      : this.#socket.writeLent!(chunk, giveBack);
+    if (!writable && !this.#blocked) {
       this.#blocked = true;
       this.#blockedSince = this.#options.now?.() ?? performance.now();
       this.#options.onBlocked?.();

@@ -9,12 +9,13 @@
  * pool cost none of that.
  *
  * How it stays safe: a buffer goes back to its pool only through {@linkcode giveBackRelayed},
- * which the gateway's browser writer calls for a body it wrote whole (the view covers exactly
- * what was lent) once the socket reports those bytes flushed (`bufferedAmount` says they left
- * it). Anything else that happens to a lent buffer — written to a TCP peer, dropped with a closed
- * session, kept by someone — simply leaves it with its holder: the pool keeps no reference to lent
- * buffers and the garbage collector takes them as usual. A buffer is given back at most once per
- * lending.
+ * called by whoever last reads it, once nothing reads it any more: the gateway's browser writer
+ * for a body it wrote whole (the view covers exactly what was lent) once the socket reports those
+ * bytes flushed (`bufferedAmount` says they left it), and, over TCP, the folder catalog's
+ * `recycle` once the server's socket says its OS write completed (`Socket.writeLent`). Anything
+ * else that happens to a lent buffer — dropped with a closed session, copied into a frame, kept by
+ * someone — simply leaves it with its holder: the pool keeps no reference to lent buffers and the
+ * garbage collector takes them as usual. A buffer is given back at most once per lending.
  *
  * @module
  */

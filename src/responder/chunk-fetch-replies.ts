@@ -131,9 +131,17 @@ export class ChunkFetchReplies {
     }
     gate.resize(served, chunk.byteLength);
     host.notify("chunkBeingSent", streamId);
+    const manager = this.#manager;
     host.connection.send(
       { type: MessageType.ChunkFetchSuccess, streamId, chunkIndex, body: chunk },
       served.written,
+      manager.recycleChunk === undefined ? undefined : () => {
+        try {
+          manager.recycleChunk!(streamId, chunk, host.client);
+        } catch (error) {
+          host.reportError(error, "StreamManager.recycleChunk");
+        }
+      },
     );
   }
 

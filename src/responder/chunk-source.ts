@@ -26,6 +26,13 @@ export interface RandomAccessChunkSource {
   getChunk(index: number): Uint8Array | Promise<Uint8Array>;
   /** Called once when the stream is released (owner gone, explicit release, manager closed). */
   close?(): void;
+  /**
+   * Optional: `chunk`, which `getChunk` returned, has been written to the peer and nothing reads
+   * it any more (the socket's OS write completed), so its memory may hold another chunk. Called at
+   * most once per chunk returned, possibly after `close`; a chunk never offered back is simply
+   * dropped. A source whose chunks share memory with anything else must not reuse it.
+   */
+  recycle?(chunk: Uint8Array): void;
 }
 
 /** Anything a stream can be registered from. */
@@ -44,6 +51,8 @@ export interface ChunkReader {
    * {@linkcode ChunkSourceError}.
    */
   read(index: number): Promise<Uint8Array>;
+  /** Offers back a chunk `read` produced, once written (`RandomAccessChunkSource.recycle`). */
+  recycle(chunk: Uint8Array): void;
   /** Runs the source's cleanup once. Reads already started still settle. */
   release(): void;
 }
@@ -170,6 +179,10 @@ class SequentialChunkReader implements ChunkReader {
     });
   }
 
+  recycle(_chunk: Uint8Array): void {
+    // Iterables hand their chunks over for good.
+  }
+
   release(): void {
     if (this.#released) return;
     this.#released = true;
@@ -287,6 +300,16 @@ class RandomAccessChunkReader implements ChunkReader {
     }, (error) => {
       throw this.#failed(index, error);
     });
+  }
+
+  recycle(chunk: Uint8Array): void {
+    const source = this.#source;
+    if (typeof source.recycle !== "function") return;
+    try {
+      source.recycle(chunk);
+    } catch (error) {
+      this.#onReleaseError(error);
+    }
   }
 
   release(): void {

@@ -263,6 +263,11 @@ export class OneForOneStreamManager implements StreamManager {
     if (state?.reader?.sequential) this.#release(state);
   }
 
+  /** Offers `chunk` back to its stream's source (`RandomAccessChunkSource.recycle`). */
+  recycleChunk(streamId: Int64, chunk: Uint8Array, client: Peer): void {
+    this.#readable(streamId, client)?.reader?.recycle(chunk);
+  }
+
   chunkBeingSent(_streamId: Int64, client?: Peer): void {
     this.#transfers.started(client);
   }

@@ -36,6 +36,14 @@ export interface StreamManager {
    */
   chunkBeingSent?(streamId: Int64, client?: Peer): void;
   chunkSent?(streamId: Int64, client?: Peer): void;
+  /**
+   * Optional: `chunk`, which `getChunk` resolved with for `streamId`, has been written and nothing
+   * reads it any more (the socket's OS write completed; later than `chunkSent`, which follows the
+   * hand-over to the socket), so its memory may be reused. Called at most once per chunk, and only
+   * where the socket can tell (`Socket.writeLent`); a chunk never offered back is the garbage
+   * collector's.
+   */
+  recycleChunk?(streamId: Int64, chunk: Uint8Array, client: Peer): void;
   /** Same as the chunk hooks, around the write of a StreamResponse and its body. */
   streamBeingSent?(streamId: string, client?: Peer): void;
   streamSent?(streamId: string, client?: Peer): void;

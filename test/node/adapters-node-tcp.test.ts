@@ -157,4 +157,54 @@ describe("node tcp adapter", () => {
       await listener.close();
     }
   });
+
+  it("writeLent gives a chunk back only once the kernel has taken all of it, or the socket died", async () => {
+    // 16 MiB: far more than a peer that never reads lets the kernel hold (send buffer at most
+    // 4 MiB, receive buffer 128 KiB until the application reads), so the write cannot complete.
+    const chunk = new Uint8Array(16 << 20).fill(7);
+    const accepted: Socket[] = [];
+    const listener = await tcpListen()((socket) => accepted.push(socket));
+    const raw = net.connect(listener.address.port, "127.0.0.1");
+    raw.pause();
+    try {
+      await new Promise((resolve) => raw.once("connect", resolve));
+      while (accepted.length === 0) await turns(1);
+      const server = accepted[0]!;
+      server.attach(new SinkRecorder());
+      let givenBack = 0;
+      assert.equal(typeof server.writeLent, "function");
+      server.writeLent!(chunk, () => givenBack++);
+      await turns(20);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(givenBack, 0, "not while the peer has not read it");
+      let received = 0;
+      raw.on("data", (data: Buffer) => (received += data.byteLength));
+      raw.resume();
+      while (givenBack === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(givenBack, 1);
+      assert.ok(received > chunk.byteLength - (8 << 20), `the peer read ${received} bytes first`);
+
+      // A write still queued when the socket is reset is given back too (nothing reads it).
+      raw.pause();
+      let second = 0;
+      server.writeLent!(chunk, () => second++);
+      server.writeLent!(chunk.subarray(0, 1), () => second++);
+      await turns(5);
+      assert.equal(second, 0);
+      server.close(new Error("reset"));
+      await server.closed;
+      while (second < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(second, 2);
+      // After the socket closed: given back at once (in a microtask), nothing written.
+      let third = 0;
+      assert.equal(server.writeLent!(chunk, () => third++), false);
+      assert.equal(third, 0, "never inside the call");
+      await turns(1);
+      assert.equal(third, 1);
+    } finally {
+      raw.destroy();
+      for (const socket of accepted) socket.close(new Error("cleanup"));
+      await listener.close();
+    }
+  });
 });
