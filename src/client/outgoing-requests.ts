@@ -24,7 +24,30 @@ import {
   uploadByteLength,
   type UploadOptions,
 } from "./request-arguments.ts";
+import { RequestDeadline } from "./request-deadlines.ts";
 import { RequestGate, type RequestGateOptions } from "./request-gate.ts";
+
+/**
+ * The deadline of an RPC or an upload (both matched by request id): no closure, and the message
+ * of its `TimeoutError` is composed only if it expires.
+ */
+class RpcDeadline extends RequestDeadline {
+  constructor(
+    override readonly reply: PendingReply<Uint8Array>,
+    readonly kind: "RPC" | "Upload",
+    readonly requestId: number,
+    readonly connection: Connection,
+  ) {
+    super(reply);
+  }
+  what(): string {
+    return `${this.kind} ${this.requestId} to ${this.connection.peer}`;
+  }
+  expired(error: unknown): void {
+    this.connection.responses.removeRpc(this.requestId, this.reply);
+    this.reply.reject(error);
+  }
+}
 
 export class OutgoingRequests {
   readonly gate: RequestGate;
@@ -40,28 +63,27 @@ export class OutgoingRequests {
 
   /** `TransportClient.sendRpc`. */
   rpc(body: Uint8Array, options: CallOptions | undefined): Promise<Uint8Array> {
-    const refused = checkBytes(body, "sendRpc body") ?? this.gate.refuse("RPC", options);
+    const gate = this.gate;
+    const refused = checkBytes(body, "sendRpc body") ?? gate.refuse("RPC", options);
     if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.gate.deadline(options);
     const requestId = this.#ids.next();
-    const responses = this.#connection.responses;
+    const connection = this.#connection;
+    const responses = connection.responses;
     const reply = PendingReply.create<Uint8Array>();
     const promise = reply.promise!;
     responses.addRpc(requestId, reply);
     try {
-      this.#connection.sendRpc(MessageType.RpcRequest, requestId, body);
+      connection.sendRpc(MessageType.RpcRequest, requestId, body);
     } catch (error) {
       responses.removeRpc(requestId, reply);
       reply.reject(error);
       return promise;
     }
-    if (deadline === undefined) return promise;
-    this.gate.arm(
-      reply,
-      deadline,
-      `RPC ${requestId} to ${this.#connection.peer}`,
-      () => responses.removeRpc(requestId, reply),
-    );
+    const timeoutMs = options?.timeoutMs ?? gate.requestTimeoutMs;
+    const signal = options?.signal;
+    if (timeoutMs > 0 || signal !== undefined) {
+      gate.deadlines.watch(new RpcDeadline(reply, "RPC", requestId, connection), timeoutMs, signal);
+    }
     return promise;
   }
 
@@ -143,13 +165,8 @@ export class OutgoingRequests {
       responses.removeRpc(requestId, reply);
       reply.reject(error);
     });
-    if (deadline !== undefined) {
-      this.gate.arm(
-        reply,
-        deadline,
-        `Upload ${requestId} to ${this.#connection.peer}`,
-        () => responses.removeRpc(requestId, reply),
-      );
+    if (deadline !== undefined && !reply.settled) {
+      this.gate.watch(new RpcDeadline(reply, "Upload", requestId, this.#connection), deadline);
     }
     return reply.promise!;
   }

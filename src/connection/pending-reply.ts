@@ -5,7 +5,10 @@
  * @module
  */
 
-import type { DisposeDeadline } from "../deadline.ts";
+/** What watches a reply's deadline; disposed once the reply settles. */
+export interface ReplyDeadline {
+  dispose(): void;
+}
 
 /** The shared promise executor of {@linkcode PendingReply.create}: parks the settlers here. */
 let capturedResolve: ((value: never) => void) | undefined;
@@ -32,7 +35,7 @@ export class PendingReply<T> {
   readonly #resolve: (value: T) => void;
   readonly #reject: (error: unknown) => void;
   /** Set once the deadline is armed (after registration, so an early abort finds the entry). */
-  disposeDeadline: DisposeDeadline | undefined;
+  deadline: ReplyDeadline | undefined = undefined;
   #settled = false;
 
   constructor(resolve: (value: T) => void, reject: (error: unknown) => void) {
@@ -47,14 +50,16 @@ export class PendingReply<T> {
   resolve(value: T): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.disposeDeadline?.();
+    // Settled first, disposed after: a caller's next request (in a reaction queued by settling)
+    // then finds the client's deadline timer still armed (request-deadlines.ts).
     this.#resolve(value);
+    this.deadline?.dispose();
   }
 
   reject(error: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.disposeDeadline?.();
     this.#reject(error);
+    this.deadline?.dispose();
   }
 }

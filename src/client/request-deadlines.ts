@@ -1,0 +1,207 @@
+/**
+ * The deadlines of one client's requests, without a timer per request.
+ *
+ * `watchDeadline` arms a timer, makes three closures and a message string per call: at hundreds of
+ * thousands of requests per second with a `timeoutMs` (Spark's clients always pass one) that was
+ * most of what a request cost. Here a request's deadline is ONE object ({@linkcode
+ * RequestDeadline}) and the client holds ONE timer:
+ *
+ * - Requests with the same `timeoutMs` expire in the order they were sent, so each `timeoutMs`
+ *   has a FIFO list (doubly linked: a reply unlinks its request in O(1)); the timer is armed for
+ *   the earliest head. A request that settles leaves the timer as it is; when it fires early (its
+ *   request replied) it is re-armed for the new earliest head: about one timer per `timeoutMs`
+ *   period, whatever the request rate.
+ * - When the last watched request settles the timer is cleared in a microtask, not at once: a
+ *   caller that sends its next request as each reply arrives (one in flight) keeps the timer.
+ * - A `signal` gets the request object itself as its `abort` listener (`handleEvent`), so no
+ *   closure either. The timeout's message is composed only when it expires.
+ *
+ * @module
+ */
+
+import { type Clock, keepAliveClock, type TimerHandle } from "../clock.ts";
+import type { ReplyDeadline } from "../connection/pending-reply.ts";
+import { TimeoutError } from "../errors.ts";
+
+const ONCE: AddEventListenerOptions = { once: true };
+
+/** Requests of one `timeoutMs`, oldest (earliest expiry) first. */
+interface DeadlineList {
+  head: RequestDeadline | undefined;
+  tail: RequestDeadline | undefined;
+}
+
+/**
+ * One request's deadline: its place in its `timeoutMs` list, its signal listener, and what to do
+ * when it passes. Subclasses say what the request is (`what`) and how it is forgotten (`expired`).
+ */
+export abstract class RequestDeadline implements ReplyDeadline {
+  prev: RequestDeadline | undefined = undefined;
+  next: RequestDeadline | undefined = undefined;
+  list: DeadlineList | undefined = undefined;
+  expiresAt = 0;
+  timeoutMs = 0;
+  signal: AbortSignal | undefined = undefined;
+  owner: RequestDeadlines | undefined = undefined;
+
+  /** The reply this deadline watches (it calls `dispose` once it settles). */
+  constructor(readonly reply: { deadline: ReplyDeadline | undefined }) {}
+
+  /** What timed out, for the `TimeoutError` message (`RPC 7 to host:port`). */
+  abstract what(): string;
+
+  /** The deadline passed or the signal aborted: forget the request and fail it with `error`. */
+  abstract expired(error: unknown): void;
+
+  /** The reply settled: stop watching. Idempotent. */
+  dispose(): void {
+    this.owner?.unwatch(this);
+  }
+
+  /** The signal's `abort` listener. */
+  handleEvent(): void {
+    const reason = this.signal?.reason;
+    this.dispose();
+    this.expired(reason);
+  }
+}
+
+/** A deadline described by a string and forgotten by closures (the less frequent requests). */
+export class ClosureDeadline extends RequestDeadline {
+  constructor(
+    reply: { deadline: ReplyDeadline | undefined },
+    readonly description: string,
+    readonly onExpired: (error: unknown) => void,
+  ) {
+    super(reply);
+  }
+  what(): string {
+    return this.description;
+  }
+  expired(error: unknown): void {
+    this.onExpired(error);
+  }
+}
+
+export class RequestDeadlines {
+  readonly #clock: Clock;
+  readonly #lists = new Map<number, DeadlineList>();
+  /** Requests in the lists. */
+  #count = 0;
+  #timer: TimerHandle | undefined;
+  /** When `#timer` fires (Infinity: none armed). */
+  #timerDue = Infinity;
+  #clearQueued = false;
+  readonly #fire = () => this.#expire();
+  readonly #clearIfIdle = () => {
+    this.#clearQueued = false;
+    if (this.#count === 0) this.#clearTimer();
+  };
+
+  /** `clock` arms the timer (default: a real-time timer that keeps the process alive). */
+  constructor(clock: Clock | undefined) {
+    this.#clock = clock ?? keepAliveClock;
+  }
+
+  /** Requests watched for a timeout (not counting those with only a signal). */
+  get size(): number {
+    return this.#count;
+  }
+
+  /**
+   * Watches `deadline` for `timeoutMs` (0: none) and `signal`, and sets it as its reply's
+   * deadline. An already-aborted signal expires it at once (synchronously).
+   */
+  watch(deadline: RequestDeadline, timeoutMs: number, signal: AbortSignal | undefined): void {
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        deadline.expired(signal.reason);
+        return;
+      }
+      deadline.signal = signal;
+      signal.addEventListener("abort", deadline, ONCE);
+    }
+    deadline.owner = this;
+    deadline.reply.deadline = deadline;
+    if (!(timeoutMs > 0)) return;
+    const expiresAt = this.#clock.now() + timeoutMs;
+    deadline.timeoutMs = timeoutMs;
+    deadline.expiresAt = expiresAt;
+    let list = this.#lists.get(timeoutMs);
+    if (list === undefined) {
+      list = { head: undefined, tail: undefined };
+      this.#lists.set(timeoutMs, list);
+    }
+    deadline.list = list;
+    deadline.prev = list.tail;
+    if (list.tail === undefined) list.head = deadline;
+    else list.tail.next = deadline;
+    list.tail = deadline;
+    this.#count++;
+    if (expiresAt < this.#timerDue) this.#arm(expiresAt);
+  }
+
+  /** Stops watching `deadline` (its reply settled, or it expired). Idempotent. */
+  unwatch(deadline: RequestDeadline): void {
+    deadline.owner = undefined;
+    const signal = deadline.signal;
+    if (signal !== undefined) {
+      deadline.signal = undefined;
+      signal.removeEventListener("abort", deadline);
+    }
+    const list = deadline.list;
+    if (list === undefined) return;
+    deadline.list = undefined;
+    const { prev, next } = deadline;
+    if (prev === undefined) list.head = next;
+    else prev.next = next;
+    if (next === undefined) list.tail = prev;
+    else next.prev = prev;
+    deadline.prev = deadline.next = undefined;
+    if (--this.#count === 0 && !this.#clearQueued && this.#timer !== undefined) {
+      this.#clearQueued = true;
+      queueMicrotask(this.#clearIfIdle);
+    }
+  }
+
+  #arm(due: number): void {
+    this.#clearTimer();
+    this.#timerDue = due;
+    this.#timer = this.#clock.setTimer(this.#fire, due - this.#clock.now());
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    this.#clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#timerDue = Infinity;
+  }
+
+  /** The timer fired: every request past its deadline expires; re-arm for the next one. */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerDue = Infinity;
+    const now = this.#clock.now();
+    const due: RequestDeadline[] = [];
+    for (const [timeoutMs, list] of this.#lists) {
+      let head = list.head;
+      while (head !== undefined && head.expiresAt <= now) {
+        due.push(head);
+        this.unwatch(head);
+        head = list.head;
+      }
+      if (list.head === undefined) this.#lists.delete(timeoutMs);
+    }
+    for (const deadline of due) {
+      const timeoutMs = deadline.timeoutMs;
+      deadline.expired(
+        new TimeoutError(`${deadline.what()} timed out after ${timeoutMs} ms`, timeoutMs),
+      );
+    }
+    let next = Infinity;
+    for (const list of this.#lists.values()) {
+      if (list.head !== undefined && list.head.expiresAt < next) next = list.head.expiresAt;
+    }
+    if (next < this.#timerDue) this.#arm(next);
+  }
+}
