@@ -8,6 +8,7 @@
  *   [--base /path/to/old/checkout] [--rounds 5] [--latency]
  * ```
  *
+ * `RPC_COST_TIMEOUT_MS=N` makes every Ferry `sendRpc` pass `{ timeoutMs: N }` (rpc-cost-child.ts).
  * `RPC_COST_CLIENT_FLAGS` adds Node flags to the client processes (`--cpu-prof --cpu-prof-dir=D`).
  *
  * Every round starts a fresh server process and a fresh client process per contestant (each runs
@@ -178,7 +179,11 @@ const show = (label: string, f: Figures) =>
     } B  per request`,
   );
 
-console.log(`${latency ? "rpc-latency" : "rpc-echo"}, load ${loadavg().map((l) => l.toFixed(2))}`);
+console.log(
+  `${latency ? "rpc-latency" : "rpc-echo"}${
+    process.env.RPC_COST_TIMEOUT_MS ? `, timeoutMs ${process.env.RPC_COST_TIMEOUT_MS}` : ""
+  }, load ${loadavg().map((l) => l.toFixed(2))}`,
+);
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? [...specs, raw] : [raw, ...specs.slice().reverse()];
   console.log(`round ${round + 1}`);

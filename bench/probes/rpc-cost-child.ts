@@ -7,6 +7,9 @@
  * - `... rpc-cost-child.ts ROOT client MODULE NAME PORTS_JSON` opens contestant NAME of MODULE of
  *   ROOT (as `bench/node/contestant-host.ts` does) and prints `{"ready":true}`.
  *
+ * With `RPC_COST_TIMEOUT_MS=N` in the environment every `sendRpc` of the client passes
+ * `{ timeoutMs: N }` (the same patch in every checkout).
+ *
  * Both then answer stdin lines with one JSON line each: `begin` (start counting) → `{}`, `end` →
  * `{"cpuSeconds","allocatedBytes","gcs"}` since `begin`; the client also answers `warmup` →
  * `{}` and `measure` → the contestant's figures plus the same counters over the measured run.
@@ -90,6 +93,16 @@ if (mode === "server") {
   const addresses = new Map(
     Object.entries(ports).map(([kind, port]) => [kind, { host: "127.0.0.1", port }]),
   );
+  const timeoutMs = Number(process.env.RPC_COST_TIMEOUT_MS ?? 0);
+  if (timeoutMs > 0) {
+    // Every sendRpc of the checkout under test carries a deadline (as Spark's clients' do).
+    const { TransportClient } = await load("src/client/transport-client.ts");
+    const sendRpc = TransportClient.prototype.sendRpc;
+    const options = { timeoutMs };
+    TransportClient.prototype.sendRpc = function (this: unknown, body: Uint8Array) {
+      return sendRpc.call(this, body, options);
+    };
+  }
   const contestant = contestants[name];
   if (contestant === undefined) throw new Error(`rpc-cost-child: no contestant ${name}`);
   const context = { quick: false, servers: new ServerDirectory(addresses), serverPid: -1 };

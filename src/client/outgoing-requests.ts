@@ -34,18 +34,23 @@ import { RequestGate, type RequestGateOptions } from "./request-gate.ts";
 class RpcDeadline extends RequestDeadline {
   constructor(
     override readonly reply: PendingReply<Uint8Array>,
-    readonly kind: "RPC" | "Upload",
     readonly requestId: number,
     readonly connection: Connection,
   ) {
     super(reply);
   }
   what(): string {
-    return `${this.kind} ${this.requestId} to ${this.connection.peer}`;
+    return `RPC ${this.requestId} to ${this.connection.peer}`;
   }
   expired(error: unknown): void {
     this.connection.responses.removeRpc(this.requestId, this.reply);
     this.reply.reject(error);
+  }
+}
+
+class UploadDeadline extends RpcDeadline {
+  override what(): string {
+    return `Upload ${this.requestId} to ${this.connection.peer}`;
   }
 }
 
@@ -82,7 +87,7 @@ export class OutgoingRequests {
     const timeoutMs = options?.timeoutMs ?? gate.requestTimeoutMs;
     const signal = options?.signal;
     if (timeoutMs > 0 || signal !== undefined) {
-      gate.deadlines.watch(new RpcDeadline(reply, "RPC", requestId, connection), timeoutMs, signal);
+      gate.deadlines.watch(new RpcDeadline(reply, requestId, connection), timeoutMs, signal);
     }
     return promise;
   }
@@ -166,7 +171,7 @@ export class OutgoingRequests {
       reply.reject(error);
     });
     if (deadline !== undefined && !reply.settled) {
-      this.gate.watch(new RpcDeadline(reply, "Upload", requestId, this.#connection), deadline);
+      this.gate.watch(new UploadDeadline(reply, requestId, this.#connection), deadline);
     }
     return reply.promise!;
   }

@@ -27,6 +27,8 @@ const ONCE: AddEventListenerOptions = { once: true };
 
 /** Requests of one `timeoutMs`, oldest (earliest expiry) first. */
 interface DeadlineList {
+  readonly owner: RequestDeadlines;
+  readonly timeoutMs: number;
   head: RequestDeadline | undefined;
   tail: RequestDeadline | undefined;
 }
@@ -38,11 +40,11 @@ interface DeadlineList {
 export abstract class RequestDeadline implements ReplyDeadline {
   prev: RequestDeadline | undefined = undefined;
   next: RequestDeadline | undefined = undefined;
+  /** The list of its `timeoutMs` while it is in it. */
   list: DeadlineList | undefined = undefined;
+  /** When it expires, in whole milliseconds of the clock (a small integer: no number box). */
   expiresAt = 0;
-  timeoutMs = 0;
   signal: AbortSignal | undefined = undefined;
-  owner: RequestDeadlines | undefined = undefined;
 
   /** The reply this deadline watches (it calls `dispose` once it settles). */
   constructor(readonly reply: { deadline: ReplyDeadline | undefined }) {}
@@ -55,7 +57,8 @@ export abstract class RequestDeadline implements ReplyDeadline {
 
   /** The reply settled: stop watching. Idempotent. */
   dispose(): void {
-    this.owner?.unwatch(this);
+    if (this.list !== undefined) this.list.owner.unwatch(this);
+    else if (this.signal !== undefined) RequestDeadlines.unlisten(this);
   }
 
   /** The signal's `abort` listener. */
@@ -121,15 +124,13 @@ export class RequestDeadlines {
       deadline.signal = signal;
       signal.addEventListener("abort", deadline, ONCE);
     }
-    deadline.owner = this;
     deadline.reply.deadline = deadline;
     if (!(timeoutMs > 0)) return;
-    const expiresAt = this.#clock.now() + timeoutMs;
-    deadline.timeoutMs = timeoutMs;
+    const expiresAt = Math.ceil(this.#clock.now() + timeoutMs);
     deadline.expiresAt = expiresAt;
     let list = this.#lists.get(timeoutMs);
     if (list === undefined) {
-      list = { head: undefined, tail: undefined };
+      list = { owner: this, timeoutMs, head: undefined, tail: undefined };
       this.#lists.set(timeoutMs, list);
     }
     deadline.list = list;
@@ -143,12 +144,7 @@ export class RequestDeadlines {
 
   /** Stops watching `deadline` (its reply settled, or it expired). Idempotent. */
   unwatch(deadline: RequestDeadline): void {
-    deadline.owner = undefined;
-    const signal = deadline.signal;
-    if (signal !== undefined) {
-      deadline.signal = undefined;
-      signal.removeEventListener("abort", deadline);
-    }
+    RequestDeadlines.unlisten(deadline);
     const list = deadline.list;
     if (list === undefined) return;
     deadline.list = undefined;
@@ -162,6 +158,14 @@ export class RequestDeadlines {
       this.#clearQueued = true;
       queueMicrotask(this.#clearIfIdle);
     }
+  }
+
+  /** Removes `deadline` from its signal's listeners, if it has a signal. */
+  static unlisten(deadline: RequestDeadline): void {
+    const signal = deadline.signal;
+    if (signal === undefined) return;
+    deadline.signal = undefined;
+    signal.removeEventListener("abort", deadline);
   }
 
   #arm(due: number): void {
@@ -182,21 +186,22 @@ export class RequestDeadlines {
     this.#timer = undefined;
     this.#timerDue = Infinity;
     const now = this.#clock.now();
-    const due: RequestDeadline[] = [];
+    const due: [RequestDeadline, number][] = [];
     for (const [timeoutMs, list] of this.#lists) {
       let head = list.head;
       while (head !== undefined && head.expiresAt <= now) {
-        due.push(head);
+        due.push([head, timeoutMs]);
         this.unwatch(head);
         head = list.head;
       }
       if (list.head === undefined) this.#lists.delete(timeoutMs);
     }
-    for (const deadline of due) {
-      const timeoutMs = deadline.timeoutMs;
-      deadline.expired(
-        new TimeoutError(`${deadline.what()} timed out after ${timeoutMs} ms`, timeoutMs),
+    for (const [deadline, timeoutMs] of due) {
+      const error = new TimeoutError(
+        `${deadline.what()} timed out after ${timeoutMs} ms`,
+        timeoutMs,
       );
+      deadline.expired(error);
     }
     let next = Infinity;
     for (const list of this.#lists.values()) {
