@@ -74,6 +74,21 @@ export class OutgoingRequests {
     const requestId = this.#ids.next();
     const connection = this.#connection;
     const responses = connection.responses;
+    const timeoutMs = options?.timeoutMs ?? gate.requestTimeoutMs;
+    const signal = options?.signal;
+    if (!(timeoutMs > 0) && signal === undefined) {
+      // Nothing to watch: the reply needs only the promise's resolve function (no PendingReply).
+      const promise = PendingReply.bare<Uint8Array>();
+      const resolve = PendingReply.takeResolve<Uint8Array>();
+      responses.addRpc(requestId, resolve);
+      try {
+        connection.sendRpc(MessageType.RpcRequest, requestId, body);
+      } catch (error) {
+        responses.removeRpc(requestId, resolve);
+        return Promise.reject(error);
+      }
+      return promise;
+    }
     const reply = PendingReply.create<Uint8Array>();
     const promise = reply.promise!;
     responses.addRpc(requestId, reply);
@@ -84,11 +99,7 @@ export class OutgoingRequests {
       reply.reject(error);
       return promise;
     }
-    const timeoutMs = options?.timeoutMs ?? gate.requestTimeoutMs;
-    const signal = options?.signal;
-    if (timeoutMs > 0 || signal !== undefined) {
-      gate.deadlines.watch(new RpcDeadline(reply, requestId, connection), timeoutMs, signal);
-    }
+    gate.deadlines.watch(new RpcDeadline(reply, requestId, connection), timeoutMs, signal);
     return promise;
   }
 

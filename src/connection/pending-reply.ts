@@ -18,7 +18,46 @@ function captureSettlers(resolve: (value: never) => void, reject: (error: unknow
   capturedReject = reject;
 }
 
+/** A promise's resolve function. */
+export type Resolve<T> = (value: T | PromiseLike<T>) => void;
+
+/**
+ * What waits for a reply: a {@linkcode PendingReply}, or — for a request with no deadline and no
+ * signal, which needs nothing else — its promise's bare resolve function (no object per request;
+ * see {@linkcode PendingReply.bare}). Settle it with {@linkcode resolveWaiter} / {@linkcode rejectWaiter}.
+ */
+export type ReplyWaiter<T> = PendingReply<T> | Resolve<T>;
+
+export function resolveWaiter<T>(waiter: ReplyWaiter<T>, value: T): void {
+  if (typeof waiter === "function") waiter(value);
+  else waiter.resolve(value);
+}
+
+/** A bare resolve function rejects by adopting a thenable that rejects (a microtask later). */
+export function rejectWaiter(
+  waiter: { reject(error: unknown): void } | ((value: never) => void),
+  error: unknown,
+): void {
+  if (typeof waiter !== "function") waiter.reject(error);
+  else waiter({ then: (_: unknown, reject: (error: unknown) => void) => reject(error) } as never);
+}
+
 export class PendingReply<T> {
+  /**
+   * A promise without a PendingReply, for a waiter that needs only its resolve function: take it
+   * with {@linkcode PendingReply.takeResolve} right after.
+   */
+  static bare<T>(): Promise<T> {
+    return new Promise<T>(captureSettlers);
+  }
+
+  /** The resolve function of the promise {@linkcode PendingReply.bare} made last. */
+  static takeResolve<T>(): Resolve<T> {
+    const resolve = capturedResolve as Resolve<T>;
+    capturedResolve = capturedReject = undefined;
+    return resolve;
+  }
+
   /**
    * A pending reply and the promise it settles. One executor shared by every call (no closure and
    * context per request on the hottest path).
