@@ -24,6 +24,8 @@ import { echoPayload } from "../servers/ferry-bench-protocol.ts";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const requests = Number(process.argv[2] ?? 2_000_000);
 const server = spawn(process.execPath, [
+  // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server too (start-up included).
+  ...(process.env.RPC_PROFILE_SERVER_FLAGS ?? "").split(/\s+/).filter((flag) => flag !== ""),
   "--import",
   new URL("../harness/ts-loader.mjs", import.meta.url).href,
   fileURLToPath(new URL("./rpc-cost-child.ts", import.meta.url)),

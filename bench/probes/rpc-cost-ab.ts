@@ -221,6 +221,20 @@ for (const [label, runs] of results) {
   );
   console.log(`  raw ÷ this, CPU of the busier side  ${summary(busier, 2)}`);
   console.log(`  raw ÷ this, CPU of both sides       ${summary(total, 2)}`);
+  if (label === "new") {
+    // Paired with the old checkout's run of the same round (adjacent in time, same load).
+    const old = results.get("old")!;
+    console.log(
+      `  client µs new ÷ old  ${
+        summary(runs.map((r, i) => r.clientMicros / old[i]!.clientMicros), 2)
+      }`,
+    );
+    console.log(
+      `  server µs new ÷ old  ${
+        summary(runs.map((r, i) => r.serverMicros / old[i]!.serverMicros), 2)
+      }`,
+    );
+  }
   if (latency) {
     console.log(`  p50 this ÷ raw  ${summary(runs.map((r, i) => r.p50! / rawRuns[i]!.p50!), 2)}`);
   } else {
