@@ -28,29 +28,57 @@ import { RequestDeadline } from "./request-deadlines.ts";
 import { RequestGate, type RequestGateOptions } from "./request-gate.ts";
 
 /**
- * The deadline of an RPC or an upload (both matched by request id): no closure, and the message
- * of its `TimeoutError` is composed only if it expires.
+ * An RPC with a deadline or a signal: its promise's settlers and its deadline in one object, which
+ * waits in the reply table itself (no PendingReply, no closure). The `TimeoutError`'s message is
+ * composed only if it expires.
  */
-class RpcDeadline extends RequestDeadline {
-  constructor(
-    override readonly reply: PendingReply<Uint8Array>,
-    readonly requestId: number,
-    readonly connection: Connection,
-  ) {
-    super(reply);
+class WatchedRpc extends RequestDeadline {
+  readonly #resolve: (body: Uint8Array) => void;
+  readonly #reject: (error: unknown) => void;
+  #settled = false;
+
+  constructor(readonly requestId: number, readonly connection: Connection) {
+    super();
+    this.#resolve = PendingReply.takeResolve<Uint8Array>();
+    this.#reject = PendingReply.takeReject();
+  }
+  resolve(body: Uint8Array): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#resolve(body);
+    this.dispose();
+  }
+  reject(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(error);
+    this.dispose();
   }
   what(): string {
     return `RPC ${this.requestId} to ${this.connection.peer}`;
   }
   expired(error: unknown): void {
-    this.connection.responses.removeRpc(this.requestId, this.reply);
-    this.reply.reject(error);
+    this.connection.responses.removeRpc(this.requestId, this);
+    this.reject(error);
   }
 }
 
-class UploadDeadline extends RpcDeadline {
-  override what(): string {
+/** The deadline of an upload (its reply is an RpcResponse matched by request id). */
+class UploadDeadline extends RequestDeadline {
+  constructor(
+    readonly reply: PendingReply<Uint8Array>,
+    readonly requestId: number,
+    readonly connection: Connection,
+  ) {
+    super();
+    reply.deadline = this;
+  }
+  what(): string {
     return `Upload ${this.requestId} to ${this.connection.peer}`;
+  }
+  expired(error: unknown): void {
+    this.connection.responses.removeRpc(this.requestId, this.reply);
+    this.reply.reject(error);
   }
 }
 
@@ -89,17 +117,17 @@ export class OutgoingRequests {
       }
       return promise;
     }
-    const reply = PendingReply.create<Uint8Array>();
-    const promise = reply.promise!;
-    responses.addRpc(requestId, reply);
+    const promise = PendingReply.bare<Uint8Array>();
+    const rpc = new WatchedRpc(requestId, connection);
+    responses.addRpc(requestId, rpc);
     try {
       connection.sendRpc(MessageType.RpcRequest, requestId, body);
     } catch (error) {
-      responses.removeRpc(requestId, reply);
-      reply.reject(error);
+      responses.removeRpc(requestId, rpc);
+      rpc.reject(error);
       return promise;
     }
-    gate.deadlines.watch(new RpcDeadline(reply, requestId, connection), timeoutMs, signal);
+    gate.deadlines.watch(rpc, timeoutMs, signal);
     return promise;
   }
 

@@ -46,9 +46,6 @@ export abstract class RequestDeadline implements ReplyDeadline {
   expiresAt = 0;
   signal: AbortSignal | undefined = undefined;
 
-  /** The reply this deadline watches (it calls `dispose` once it settles). */
-  constructor(readonly reply: { deadline: ReplyDeadline | undefined }) {}
-
   /** What timed out, for the `TimeoutError` message (`RPC 7 to host:port`). */
   abstract what(): string;
 
@@ -69,14 +66,18 @@ export abstract class RequestDeadline implements ReplyDeadline {
   }
 }
 
-/** A deadline described by a string and forgotten by closures (the less frequent requests). */
+/**
+ * A deadline described by a string and forgotten by closures (the less frequent requests). It
+ * becomes `reply`'s deadline, disposed once the reply settles.
+ */
 export class ClosureDeadline extends RequestDeadline {
   constructor(
     reply: { deadline: ReplyDeadline | undefined },
     readonly description: string,
     readonly onExpired: (error: unknown) => void,
   ) {
-    super(reply);
+    super();
+    reply.deadline = this;
   }
   what(): string {
     return this.description;
@@ -112,8 +113,8 @@ export class RequestDeadlines {
   }
 
   /**
-   * Watches `deadline` for `timeoutMs` (0: none) and `signal`, and sets it as its reply's
-   * deadline. An already-aborted signal expires it at once (synchronously).
+   * Watches `deadline` for `timeoutMs` (0: none) and `signal` until it is disposed (its reply
+   * settled). An already-aborted signal expires it at once (synchronously).
    */
   watch(deadline: RequestDeadline, timeoutMs: number, signal: AbortSignal | undefined): void {
     if (signal !== undefined) {
@@ -124,7 +125,6 @@ export class RequestDeadlines {
       deadline.signal = signal;
       signal.addEventListener("abort", deadline, ONCE);
     }
-    deadline.reply.deadline = deadline;
     if (!(timeoutMs > 0)) return;
     const expiresAt = Math.ceil(this.#clock.now() + timeoutMs);
     deadline.expiresAt = expiresAt;

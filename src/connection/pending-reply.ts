@@ -21,12 +21,18 @@ function captureSettlers(resolve: (value: never) => void, reject: (error: unknow
 /** A promise's resolve function. */
 export type Resolve<T> = (value: T | PromiseLike<T>) => void;
 
+/** What settles a reply's promise: a {@linkcode PendingReply}, or an object like it. */
+export interface Settle<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
 /**
- * What waits for a reply: a {@linkcode PendingReply}, or — for a request with no deadline and no
+ * What waits for a reply: a {@linkcode PendingReply} (or a {@linkcode Settle} like it), or — for a request with no deadline and no
  * signal, which needs nothing else — its promise's bare resolve function (no object per request;
  * see {@linkcode PendingReply.bare}). Settle it with {@linkcode resolveWaiter} / {@linkcode rejectWaiter}.
  */
-export type ReplyWaiter<T> = PendingReply<T> | Resolve<T>;
+export type ReplyWaiter<T> = Settle<T> | Resolve<T>;
 
 export function resolveWaiter<T>(waiter: ReplyWaiter<T>, value: T): void {
   if (typeof waiter === "function") waiter(value);
@@ -54,8 +60,15 @@ export class PendingReply<T> {
   /** The resolve function of the promise {@linkcode PendingReply.bare} made last. */
   static takeResolve<T>(): Resolve<T> {
     const resolve = capturedResolve as Resolve<T>;
-    capturedResolve = capturedReject = undefined;
+    capturedResolve = undefined;
     return resolve;
+  }
+
+  /** The reject function of the promise {@linkcode PendingReply.bare} made last. */
+  static takeReject(): (error: unknown) => void {
+    const reject = capturedReject!;
+    capturedReject = undefined;
+    return reject;
   }
 
   /**

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ReplyDeadline } from "../../src/connection/pending-reply.ts";
 import { ClosureDeadline, RequestDeadlines } from "../../src/client/request-deadlines.ts";
-import { TimeoutError } from "../../src/errors.ts";
+import { ConnectionClosedError, RemoteError, TimeoutError } from "../../src/errors.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { serve, settle, text, utf8 } from "../helpers/engine-fixtures.ts";
 
@@ -117,6 +117,38 @@ test("a client's RPCs with deadlines arm one timer, and none is left once they h
     assert.equal(clock.pendingTimers, before);
     clock.advance(2_000);
     assert.equal(served.client.stats().droppedReplies, 0);
+  } finally {
+    await served.close();
+  }
+});
+
+test("an RPC with a deadline or signal fails like any other: remote error, abort, close", async () => {
+  const clock = new FakeClock();
+  const served = serve({
+    rpcHandler: {
+      receive: (_client, message) => {
+        if (text(message) === "fail") throw new Error("refused");
+        if (text(message) === "hang") return new Promise<Uint8Array>(() => {});
+        return message;
+      },
+    },
+  }, { clock });
+  try {
+    const controller = new AbortController();
+    const options = { timeoutMs: 1_000, signal: controller.signal };
+    const failed = await served.client.sendRpc(utf8("fail"), options).catch((error) => error);
+    assert.ok(failed instanceof RemoteError, String(failed));
+    assert.equal(text(await served.client.sendRpc(utf8("ok"), options)), "ok");
+    const aborted = served.client.sendRpc(utf8("hang"), options).catch((error) => error);
+    const reason = new Error("caller gave up");
+    controller.abort(reason);
+    assert.equal(await aborted, reason);
+    const closed = served.client.sendRpc(utf8("hang"), { timeoutMs: 1_000 }).catch((e) => e);
+    await settle();
+    await served.client.close();
+    assert.ok(await closed instanceof ConnectionClosedError);
+    clock.advance(2_000); // nothing left to expire
+    assert.equal(served.client.stats().inFlight.total, 0);
   } finally {
     await served.close();
   }
