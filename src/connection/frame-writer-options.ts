@@ -1,5 +1,6 @@
 /**
- * What a `FrameWriter` (frame-writer.ts) needs from its connection, and the counters it reports back.
+ * What a `FrameWriter` (frame-writer.ts) needs from its connection, and the counters it reports
+ * back.
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * One request waiting for its reply: the promise's settle functions and the deadline watching it.
- * Settles at most once; settling removes the deadline's timer and listener.
+ * Settles at most once; settling disposes the deadline (client/request-deadlines.ts). The hottest
+ * requests need less: see {@linkcode ReplyWaiter}.
  *
  * @module
  */
@@ -28,9 +29,10 @@ export interface Settle<T> {
 }
 
 /**
- * What waits for a reply: a {@linkcode PendingReply} (or a {@linkcode Settle} like it), or — for a request with no deadline and no
- * signal, which needs nothing else — its promise's bare resolve function (no object per request;
- * see {@linkcode PendingReply.bare}). Settle it with {@linkcode resolveWaiter} / {@linkcode rejectWaiter}.
+ * What waits for a reply: a {@linkcode PendingReply} (or a {@linkcode Settle} like it), or — for a
+ * request with no deadline and no signal, which needs nothing else — its promise's bare resolve
+ * function (no object per request; see {@linkcode PendingReply.bare}). Settle it with
+ * {@linkcode resolveWaiter} / {@linkcode rejectWaiter}.
  */
 export type ReplyWaiter<T> = Settle<T> | Resolve<T>;
 
