@@ -129,6 +129,9 @@ interface Figures {
   readonly rate: number;
   readonly clientMicros: number;
   readonly serverMicros: number;
+  /** The same in user space only (the syscalls, alike for every contestant, left out). */
+  readonly clientUserMicros: number;
+  readonly serverUserMicros: number;
   readonly clientBytes: number;
   readonly serverBytes: number;
   readonly p50?: number;
@@ -155,6 +158,8 @@ async function runOnce(spec: Spec): Promise<Figures> {
       rate: measured.requestsPerSecond ?? requests / (measured.cpuSeconds ?? 1),
       clientMicros: measured.cpuSeconds! * 1e6 / requests,
       serverMicros: serverSide.cpuSeconds! * 1e6 / requests,
+      clientUserMicros: measured.userSeconds! * 1e6 / requests,
+      serverUserMicros: serverSide.userSeconds! * 1e6 / requests,
       clientBytes: measured.allocatedBytes! / requests,
       serverBytes: serverSide.allocatedBytes! / requests,
       ...(measured.p50Micros === undefined ? {} : { p50: measured.p50Micros }),
@@ -206,6 +211,8 @@ for (const [label, runs] of results) {
   console.log(`${label}:`);
   console.log(`  client µs/req  ${summary(runs.map((r) => r.clientMicros), 2)}`);
   console.log(`  server µs/req  ${summary(runs.map((r) => r.serverMicros), 2)}`);
+  console.log(`  client user µs/req  ${summary(runs.map((r) => r.clientUserMicros), 2)}`);
+  console.log(`  server user µs/req  ${summary(runs.map((r) => r.serverUserMicros), 2)}`);
   console.log(`  client B/req   ${summary(runs.map((r) => r.clientBytes), 0)}`);
   console.log(`  server B/req   ${summary(runs.map((r) => r.serverBytes), 0)}`);
   if (latency) console.log(`  p50 µs         ${summary(runs.map((r) => r.p50!), 1)}`);
@@ -224,16 +231,14 @@ for (const [label, runs] of results) {
   if (label === "new") {
     // Paired with the old checkout's run of the same round (adjacent in time, same load).
     const old = results.get("old")!;
-    console.log(
-      `  client µs new ÷ old  ${
-        summary(runs.map((r, i) => r.clientMicros / old[i]!.clientMicros), 2)
-      }`,
-    );
-    console.log(
-      `  server µs new ÷ old  ${
-        summary(runs.map((r, i) => r.serverMicros / old[i]!.serverMicros), 2)
-      }`,
-    );
+    const paired = (name: string, pick: (figures: Figures) => number) =>
+      console.log(
+        `  ${name} new ÷ old  ${summary(runs.map((r, i) => pick(r) / pick(old[i]!)), 2)}`,
+      );
+    paired("client µs", (r) => r.clientMicros);
+    paired("server µs", (r) => r.serverMicros);
+    paired("client user µs", (r) => r.clientUserMicros);
+    paired("server user µs", (r) => r.serverUserMicros);
   }
   if (latency) {
     console.log(`  p50 this ÷ raw  ${summary(runs.map((r, i) => r.p50! / rawRuns[i]!.p50!), 2)}`);

@@ -11,7 +11,7 @@
  * `{ timeoutMs: N }` (the same patch in every checkout).
  *
  * Both then answer stdin lines with one JSON line each: `begin` (start counting) → `{}`, `end` →
- * `{"cpuSeconds","allocatedBytes","gcs"}` since `begin`; the client also answers `warmup` →
+ * `{"cpuSeconds","userSeconds","allocatedBytes","gcs"}` since `begin`; the client also answers `warmup` →
  * `{}` and `measure` → the contestant's figures plus the same counters over the measured run.
  * Allocation is counted from V8's heap statistics around every collection (`v8.GCProfiler`):
  * bytes freed by each collection plus the growth of the used heap, so nothing is sampled.
@@ -42,6 +42,7 @@ interface GcProfiler {
 /** CPU seconds and allocated bytes from `begin()` to `end()`. */
 class Meter {
   #cpu = 0;
+  #user = 0;
   #used = 0;
   #profiler: GcProfiler | undefined;
 
@@ -52,18 +53,25 @@ class Meter {
     this.#used = v8.getHeapStatistics().used_heap_size;
     const usage = process.cpuUsage();
     this.#cpu = usage.user + usage.system;
+    this.#user = usage.user;
   }
 
-  end(): { cpuSeconds: number; allocatedBytes: number; gcs: number } {
+  end(): { cpuSeconds: number; userSeconds: number; allocatedBytes: number; gcs: number } {
     const usage = process.cpuUsage();
     const cpuSeconds = (usage.user + usage.system - this.#cpu) / 1e6;
+    const userSeconds = (usage.user - this.#user) / 1e6;
     const used = v8.getHeapStatistics().used_heap_size;
     const { statistics } = this.#profiler!.stop();
     let freed = 0;
     for (const gc of statistics) {
       freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
     }
-    return { cpuSeconds, allocatedBytes: used - this.#used + freed, gcs: statistics.length };
+    return {
+      cpuSeconds,
+      userSeconds,
+      allocatedBytes: used - this.#used + freed,
+      gcs: statistics.length,
+    };
   }
 }
 
