@@ -24,7 +24,63 @@ import {
   uploadByteLength,
   type UploadOptions,
 } from "./request-arguments.ts";
+import { RequestDeadline } from "./request-deadlines.ts";
 import { RequestGate, type RequestGateOptions } from "./request-gate.ts";
+
+/**
+ * An RPC with a deadline or a signal: its promise's settlers and its deadline in one object, which
+ * waits in the reply table itself (no PendingReply, no closure). The `TimeoutError`'s message is
+ * composed only if it expires.
+ */
+class WatchedRpc extends RequestDeadline {
+  readonly #resolve: (body: Uint8Array) => void;
+  readonly #reject: (error: unknown) => void;
+  #settled = false;
+
+  constructor(readonly requestId: number, readonly connection: Connection) {
+    super();
+    this.#resolve = PendingReply.takeResolve<Uint8Array>();
+    this.#reject = PendingReply.takeReject();
+  }
+  resolve(body: Uint8Array): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#resolve(body);
+    this.dispose();
+  }
+  reject(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(error);
+    this.dispose();
+  }
+  what(): string {
+    return `RPC ${this.requestId} to ${this.connection.peer}`;
+  }
+  expired(error: unknown): void {
+    this.connection.responses.removeRpc(this.requestId, this);
+    this.reject(error);
+  }
+}
+
+/** The deadline of an upload (its reply is an RpcResponse matched by request id). */
+class UploadDeadline extends RequestDeadline {
+  constructor(
+    readonly reply: PendingReply<Uint8Array>,
+    readonly requestId: number,
+    readonly connection: Connection,
+  ) {
+    super();
+    reply.deadline = this;
+  }
+  what(): string {
+    return `Upload ${this.requestId} to ${this.connection.peer}`;
+  }
+  expired(error: unknown): void {
+    this.connection.responses.removeRpc(this.requestId, this.reply);
+    this.reply.reject(error);
+  }
+}
 
 export class OutgoingRequests {
   readonly gate: RequestGate;
@@ -40,28 +96,38 @@ export class OutgoingRequests {
 
   /** `TransportClient.sendRpc`. */
   rpc(body: Uint8Array, options: CallOptions | undefined): Promise<Uint8Array> {
-    const refused = checkBytes(body, "sendRpc body") ?? this.gate.refuse("RPC", options);
+    const gate = this.gate;
+    const refused = checkBytes(body, "sendRpc body") ?? gate.refuse("RPC", options);
     if (refused !== undefined) return Promise.reject(refused);
-    const deadline = this.gate.deadline(options);
     const requestId = this.#ids.next();
-    const responses = this.#connection.responses;
-    const reply = PendingReply.create<Uint8Array>();
-    const promise = reply.promise!;
-    responses.addRpc(requestId, reply);
-    try {
-      this.#connection.sendRpc(MessageType.RpcRequest, requestId, body);
-    } catch (error) {
-      responses.removeRpc(requestId, reply);
-      reply.reject(error);
+    const connection = this.#connection;
+    const responses = connection.responses;
+    const timeoutMs = options?.timeoutMs ?? gate.requestTimeoutMs;
+    const signal = options?.signal;
+    if (!(timeoutMs > 0) && signal === undefined) {
+      // Nothing to watch: the reply needs only the promise's resolve function (no PendingReply).
+      const promise = PendingReply.bare<Uint8Array>();
+      const resolve = PendingReply.takeResolve<Uint8Array>();
+      responses.addRpc(requestId, resolve);
+      try {
+        connection.sendRpc(MessageType.RpcRequest, requestId, body);
+      } catch (error) {
+        responses.removeRpc(requestId, resolve);
+        return Promise.reject(error);
+      }
       return promise;
     }
-    if (deadline === undefined) return promise;
-    this.gate.arm(
-      reply,
-      deadline,
-      `RPC ${requestId} to ${this.#connection.peer}`,
-      () => responses.removeRpc(requestId, reply),
-    );
+    const promise = PendingReply.bare<Uint8Array>();
+    const rpc = new WatchedRpc(requestId, connection);
+    responses.addRpc(requestId, rpc);
+    try {
+      connection.sendRpc(MessageType.RpcRequest, requestId, body);
+    } catch (error) {
+      responses.removeRpc(requestId, rpc);
+      rpc.reject(error);
+      return promise;
+    }
+    gate.deadlines.watch(rpc, timeoutMs, signal);
     return promise;
   }
 
@@ -143,13 +209,8 @@ export class OutgoingRequests {
       responses.removeRpc(requestId, reply);
       reply.reject(error);
     });
-    if (deadline !== undefined) {
-      this.gate.arm(
-        reply,
-        deadline,
-        `Upload ${requestId} to ${this.#connection.peer}`,
-        () => responses.removeRpc(requestId, reply),
-      );
+    if (deadline !== undefined && !reply.settled) {
+      this.gate.watch(new UploadDeadline(reply, requestId, this.#connection), deadline);
     }
     return reply.promise!;
   }

@@ -14,10 +14,11 @@ import type { AbandonedRequest } from "./abandoned-requests.ts";
 import type { Clock } from "../clock.ts";
 import type { Connection } from "../connection/connection.ts";
 import type { PendingReply } from "../connection/pending-reply.ts";
-import { type CallOptions, watchDeadline } from "../deadline.ts";
+import type { CallOptions } from "../deadline.ts";
 import { ConnectionClosedError, LimitError } from "../errors.ts";
 import type { Message } from "../protocol/messages.ts";
 import { checkTimeout } from "./request-arguments.ts";
+import { ClosureDeadline, type RequestDeadline, RequestDeadlines } from "./request-deadlines.ts";
 
 export interface RequestGateOptions {
   /** Deadline of a request that passes no `timeoutMs`; 0 = none. */
@@ -32,12 +33,20 @@ export interface RequestGateOptions {
 }
 
 export class RequestGate {
+  /** The deadlines of this client's requests (one timer for all of them). */
+  readonly deadlines: RequestDeadlines;
   readonly #connection: Connection;
   readonly #options: RequestGateOptions;
 
   constructor(connection: Connection, options: RequestGateOptions) {
     this.#connection = connection;
     this.#options = options;
+    this.deadlines = new RequestDeadlines(options.clock);
+  }
+
+  /** The client's default deadline of a request (`requestTimeoutMs`; 0: none). */
+  get requestTimeoutMs(): number {
+    return this.#options.requestTimeoutMs;
   }
 
   /** Why a new request cannot be sent now, if it cannot. */
@@ -108,13 +117,19 @@ export class RequestGate {
     abandoned?: (reason: unknown) => AbandonedRequest,
   ): void {
     if (reply.settled) return;
-    reply.disposeDeadline = watchDeadline(deadline, what, (error) => {
+    const expired = (error: unknown) => {
       forget();
       reply.reject(error);
       if (abandoned !== undefined && this.#options.listening() && this.#connection.isOpen) {
         this.#options.abandoned(abandoned(error));
       }
-    }, this.#options.clock);
+    };
+    this.watch(new ClosureDeadline(reply, what, expired), deadline);
+  }
+
+  /** Watches `deadline` for the `{ timeoutMs, signal }` of `options` (the client's one timer). */
+  watch(deadline: RequestDeadline, options: CallOptions): void {
+    this.deadlines.watch(deadline, options.timeoutMs ?? 0, options.signal);
   }
 }
 

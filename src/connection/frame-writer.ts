@@ -17,11 +17,7 @@
  *   `writeLent`) `giveBack` never runs and the memory is left to the garbage collector: a body is
  *   never given back while anything may still read it.
  * - **Hard cap.** If the bytes queued here and in the socket exceed `writeHardCap`, the peer is not
- *   reading: `onFatal` receives a `LimitError` (the connection closes it as a slow consumer). A
- *   socket whose `bufferedAmount` is not a finite number (an adapter over a WebSocket that lacks
- *   the property reads `undefined`, and the sum is NaN) cannot be held to the cap: that is fatal
- *   too, with a `TransportError` naming the value, rather than a cap that never trips or a
- *   "NaN bytes" slow-consumer message.
+ *   reading: `onFatal` receives the error of write-hard-cap.ts (the connection closes).
  * - **Raw bodies.** A StreamResponse / UploadStream frame is followed by exactly `byteLength` raw
  *   bytes. Nothing may be interleaved with them, so frames written while a body is being pumped
  *   wait in a backlog, in order, until the body is complete (body-pump.ts pulls it from its source).
@@ -31,21 +27,23 @@
  * @module
  */
 
-import { LimitError, TransportError } from "../errors.ts";
 import { encodeFrame, encodeMessage } from "../protocol/encoder.ts";
 import { encodeRpcFrame } from "../protocol/hot-frames.ts";
 import type { Int64, Message, RpcRequest, RpcResponse } from "../protocol/messages.ts";
 import type { Socket } from "../socket.ts";
 import { type BodyPumpTarget, type OutboundBody, pumpBody } from "./body-pump.ts";
 import { FrameSlab } from "./frame-slab.ts";
+import type { FrameWriterOptions, WriterStats } from "./frame-writer-options.ts";
 import {
   GATHER_CHUNK_MAX,
   type OutboundEntry,
   writeGathered,
   type WrittenCallback,
 } from "./gathered-writes.ts";
+import { writeHardCapError } from "./write-hard-cap.ts";
 
 export type { OutboundBody } from "./body-pump.ts";
+export type { FrameWriterOptions, WriterStats } from "./frame-writer-options.ts";
 
 const RESOLVED = Promise.resolve();
 
@@ -56,19 +54,6 @@ const NOT_LENT = (): void => {};
 /** While pumping a body, flush at once (rather than at the microtask) above this many bytes. */
 const BODY_FLUSH_BYTES = 64 * 1024;
 
-export interface FrameWriterOptions {
-  /** Queued bytes (here and in the socket) above which the connection is a slow consumer. */
-  readonly writeHardCap: number;
-  /** The peer's address, for error messages. */
-  readonly peer: string;
-  /** The writer cannot go on (hard cap, broken body): close the connection with `error`. */
-  readonly onFatal: (error: unknown) => void;
-  /** The socket went above its high-water mark (writes are held until it drains). */
-  readonly onBlocked?: () => void;
-  /** The time `blockedSince` is read on (the connection's clock; default `performance.now()`). */
-  readonly now?: () => number;
-}
-
 type Entry = OutboundEntry;
 
 interface BacklogBody {
@@ -78,12 +63,6 @@ interface BacklogBody {
   readonly reject: (error: unknown) => void;
 }
 type BacklogItem = Entry | BacklogBody;
-
-/** Counters a connection reports in its stats. */
-export interface WriterStats {
-  readonly bytesWritten: number;
-  readonly socketWrites: number;
-}
 
 export class FrameWriter {
   /** Callbacks for `writeGathered` and the slab, shared by all writers (no closures each). */
@@ -335,30 +314,13 @@ export class FrameWriter {
   }
 
   #checkHardCap(): void {
-    const queued = this.queuedBytes;
     if (this.#closed) return;
-    // `NaN <= cap` is false and `Infinity` is no byte count: neither may pass as "under the cap"
-    // nor be reported as a slow consumer; the socket adapter is at fault.
-    if (!Number.isFinite(queued)) {
-      this.#options.onFatal(
-        new TransportError(
-          `Writing to ${this.#options.peer} failed: the socket reports ` +
-            `${
-              String(this.#socket.bufferedAmount)
-            } bytes buffered, which is not a byte count, so ` +
-            `the write hard cap of ${this.#options.writeHardCap} bytes cannot be enforced`,
-        ),
-      );
-      return;
-    }
-    if (queued <= this.#options.writeHardCap) return;
-    this.#options.onFatal(
-      new LimitError(
-        `Writing to ${this.#options.peer} failed: ${queued} bytes are queued for a peer that is ` +
-          `not reading, above the write hard cap of ${this.#options.writeHardCap} bytes ` +
-          `(slow consumer)`,
-      ),
-    );
+    const options = this.#options;
+    const queued = this.queuedBytes;
+    if (queued <= options.writeHardCap && Number.isFinite(queued)) return;
+    const bufferedAmount = this.#socket.bufferedAmount;
+    const error = writeHardCapError(queued, options.writeHardCap, options.peer, bufferedAmount);
+    if (error !== undefined) options.onFatal(error);
   }
 
   /** Hands pending bytes to the socket, gathering small chunks; stops when the socket is full. */

@@ -37,7 +37,12 @@ import {
   type ReadFlowControl,
 } from "./inbound-body.ts";
 import { ChunkReplies } from "./chunk-replies.ts";
-import type { PendingReply } from "./pending-reply.ts";
+import {
+  type PendingReply,
+  rejectWaiter,
+  type ReplyWaiter,
+  resolveWaiter,
+} from "./pending-reply.ts";
 import { RepliesById } from "./replies-by-id.ts";
 
 /** A MergedBlockMetaSuccess reply: the number of chunks and the serialized bitmaps. */
@@ -77,7 +82,7 @@ export function chunkKey(streamId: Int64, chunkIndex: number): string {
  */
 export class ResponseHandler {
   readonly #options: ResponseHandlerOptions;
-  #rpcs: RepliesById<PendingReply<Uint8Array>> | undefined;
+  #rpcs: RepliesById<ReplyWaiter<Uint8Array>> | undefined;
   #metaRequests: RepliesById<PendingReply<MergedBlockMeta>> | undefined;
   #chunks: ChunkReplies<PendingReply<Uint8Array>> | undefined;
   #streams: PendingStream[] | undefined;
@@ -110,13 +115,13 @@ export class ResponseHandler {
     };
   }
 
-  addRpc(requestId: Int64, reply: PendingReply<Uint8Array>): void {
+  addRpc(requestId: Int64, reply: ReplyWaiter<Uint8Array>): void {
     (this.#rpcs ??= new RepliesById()).set(requestId, reply);
     this.#busy();
   }
 
   /** Forgets an RPC that failed alone (timeout, abort); a late reply is then dropped. */
-  removeRpc(requestId: Int64, reply: PendingReply<Uint8Array>): void {
+  removeRpc(requestId: Int64, reply: ReplyWaiter<Uint8Array>): void {
     if (this.#rpcs?.get(requestId) !== reply) return;
     this.#rpcs.take(requestId);
     this.#outstanding--;
@@ -190,7 +195,7 @@ export class ResponseHandler {
    * `LimitError` naming the limit (a reply nobody waits for is dropped and counted).
    */
   oversized(frame: OversizedFrame): void {
-    let reply: PendingReply<Uint8Array> | PendingReply<MergedBlockMeta> | undefined;
+    let reply: ReplyWaiter<Uint8Array> | PendingReply<MergedBlockMeta> | undefined;
     let what: string;
     switch (frame.type) {
       case MessageType.ChunkFetchSuccess:
@@ -214,7 +219,8 @@ export class ResponseHandler {
       return;
     }
     this.#outstanding--;
-    reply.reject(
+    rejectWaiter(
+      reply,
       new LimitError(
         `${what} to ${this.#options.peer} failed: the reply's ${describeOversizedFrame(frame)}; ` +
           `its body was skipped and the connection kept open`,
@@ -232,7 +238,7 @@ export class ResponseHandler {
     this.#streamHead = 0;
     this.#liveStreams = 0;
     this.#outstanding = 0;
-    for (const reply of rpcs) reply.reject(error);
+    for (const reply of rpcs) rejectWaiter(reply, error);
     for (const reply of metas) reply.reject(error);
     for (const reply of chunks) reply.reject(error);
     for (const pending of streams) pending.reply.reject(error);
@@ -250,7 +256,7 @@ export class ResponseHandler {
       return;
     }
     this.#outstanding--;
-    reply.resolve(body);
+    resolveWaiter(reply, body);
   }
 
   #rpcFailure(message: RpcFailure): undefined {
@@ -261,7 +267,8 @@ export class ResponseHandler {
       return;
     }
     this.#outstanding--;
-    reply.reject(
+    rejectWaiter(
+      reply,
       new RemoteError(
         `Request ${id} to ${this.#options.peer} failed on the remote side: ${message.error}`,
         message.error,
