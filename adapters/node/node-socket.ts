@@ -8,6 +8,8 @@
  *   microtask, so a frame's header and its passed-through body leave in one `writev` (one syscall,
  *   one segment train, one read on the other side). Node's `drain` becomes `sink.drain`. The
  *   socket's `writableHighWaterMark` is the high-water mark (set where the socket is created).
+ *   TLS sockets are not corked: Node's TLS copies a `writev` whole before encrypting it, so large
+ *   chunks go alone and only small ones are gathered (`tls-writes.ts`).
  * - `close()` ends gracefully (Node flushes, sends FIN, and closes once the peer's FIN arrives,
  *   since half-open is off); if the peer has not finished within `closeTimeoutMs` the socket is
  *   destroyed and `closed` carries a `TimeoutError`. `close(error)` resets (`resetAndDestroy`
@@ -27,6 +29,7 @@ import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../../src/soc
 import { startCloseTimer } from "../../src/deadline.ts";
 import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
 import { checkAttach, checkWriteChunk } from "../../src/socket-checks.ts";
+import { TlsWrites } from "./tls-writes.ts";
 
 /** Options for {@linkcode wrapNodeSocket}. */
 export interface NodeSocketOptions {
@@ -36,6 +39,11 @@ export interface NodeSocketOptions {
   readonly closeTimeoutMs?: number;
   /** The socket was created with `onread: directReads.options` (client sockets). */
   readonly directReads?: DirectReads;
+  /**
+   * The socket is a `tls.TLSSocket`: large chunks are written alone and small ones of a turn
+   * gathered ({@linkcode TlsWrites}) instead of corked into a `writev`, which Node's TLS copies.
+   */
+  readonly tls?: boolean;
 }
 
 /** Bytes of the process-wide read landing buffer, and of each slab that keeps copies of reads. */
@@ -173,6 +181,7 @@ class NodeSocket implements Socket {
   readonly #socket: NetSocket;
   readonly #closeTimeoutMs: number;
   readonly #directReads: DirectReads | undefined;
+  readonly #tlsWrites: TlsWrites | undefined;
   #sink: SocketSink | undefined;
   #state: State = "open";
   #paused = false;
@@ -190,6 +199,7 @@ class NodeSocket implements Socket {
     this.#socket = socket;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
     this.#directReads = options.directReads;
+    this.#tlsWrites = options.tls === true ? new TlsWrites(socket) : undefined;
     this.info = {
       transport: options.transport,
       remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
@@ -247,7 +257,8 @@ class NodeSocket implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.#state === "closed" ? 0 : this.#socket.writableLength;
+    if (this.#state === "closed") return 0;
+    return this.#socket.writableLength + (this.#tlsWrites?.pendingBytes ?? 0);
   }
 
   /** Node's unpooled, non-zero-filled allocation, as a plain `Uint8Array` of its own buffer. */
@@ -276,7 +287,8 @@ class NodeSocket implements Socket {
     checkWriteChunk(this.info, chunk);
     const socket = this.#socket;
     if (this.#state !== "open" || socket.destroyed || socket.writableEnded) return false;
-    if (chunk.byteLength === 0) return socket.writableLength < socket.writableHighWaterMark;
+    if (chunk.byteLength === 0) return this.bufferedAmount < socket.writableHighWaterMark;
+    if (this.#tlsWrites !== undefined) return this.#tlsWrites.write(chunk);
     if (!this.#corked) {
       // Writes of one turn (a frame's header and its passed-through body) leave in one writev.
       this.#corked = true;
@@ -304,6 +316,7 @@ class NodeSocket implements Socket {
       this.#state = "closed";
       this.#reason ??= { error };
       this.#clearCloseTimer();
+      this.#tlsWrites?.discard();
       reset(socket);
       return;
     }
@@ -311,6 +324,7 @@ class NodeSocket implements Socket {
     this.#state = "ending";
     // Keep reading so the peer's end (which completes the close) is seen.
     this.resume();
+    this.#tlsWrites?.flush();
     // Flush first, then end: until `end()` a reset can still abort with an RST (libuv refuses
     // to reset while a shutdown is pending), so `close(error)` never truncates silently.
     if (socket.writableLength === 0) socket.end();
