@@ -10,6 +10,8 @@
  *   microtask, so a frame's header and its passed-through body leave in one `writev` (one syscall,
  *   one segment train, one read on the other side). Node's `drain` becomes `sink.drain`. The
  *   socket's `writableHighWaterMark` is the high-water mark (set where the socket is created).
+ *   TLS sockets are not corked: Node's TLS copies a `writev` whole before encrypting it, so large
+ *   chunks go alone and only small ones are gathered (`tls-writes.ts`).
  * - `close()` ends gracefully (Node flushes, sends FIN, and closes once the peer's FIN arrives,
  *   since half-open is off); if the peer has not finished within `closeTimeoutMs` the socket is
  *   destroyed and `closed` carries a `TimeoutError`. `close(error)` resets (`resetAndDestroy`
@@ -31,6 +33,7 @@ import { startCloseTimer } from "../../src/deadline.ts";
 import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
 import { checkAttach, checkWriteChunk } from "../../src/socket-checks.ts";
 import { LARGE_FRAME_BYTES, raiseMallocThresholds } from "./malloc-thresholds.ts";
+import { TlsWrites } from "./tls-writes.ts";
 
 /** Options for {@linkcode wrapNodeSocket}. */
 export interface NodeSocketOptions {
@@ -40,6 +43,11 @@ export interface NodeSocketOptions {
   readonly closeTimeoutMs?: number;
   /** The socket was created with `onread: directReads.options` (client sockets). */
   readonly directReads?: DirectReads;
+  /**
+   * The socket is a `tls.TLSSocket`: large chunks are written alone and small ones of a turn
+   * gathered ({@linkcode TlsWrites}) instead of corked into a `writev`, which Node's TLS copies.
+   */
+  readonly tls?: boolean;
 }
 
 /** Bytes of the process-wide read landing buffer, and of each slab that keeps copies of reads. */
@@ -166,6 +174,7 @@ class NodeSocket implements Socket {
   readonly #socket: NetSocket;
   readonly #closeTimeoutMs: number;
   readonly #directReads: DirectReads | undefined;
+  readonly #tlsWrites: TlsWrites | undefined;
   #sink: SocketSink | undefined;
   #state: State = "open";
   #paused = false;
@@ -183,6 +192,7 @@ class NodeSocket implements Socket {
     this.#socket = socket;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
     this.#directReads = options.directReads;
+    this.#tlsWrites = options.tls === true ? new TlsWrites(socket) : undefined;
     this.info = {
       transport: options.transport,
       remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
@@ -240,7 +250,8 @@ class NodeSocket implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.#state === "closed" ? 0 : this.#socket.writableLength;
+    if (this.#state === "closed") return 0;
+    return this.#socket.writableLength + (this.#tlsWrites?.pendingBytes ?? 0);
   }
 
   /** Node's unpooled, non-zero-filled allocation, as a plain `Uint8Array` of its own buffer. */
@@ -271,7 +282,8 @@ class NodeSocket implements Socket {
     checkWriteChunk(this.info, chunk);
     const socket = this.#socket;
     if (this.#state !== "open" || socket.destroyed || socket.writableEnded) return false;
-    if (chunk.byteLength === 0) return socket.writableLength < socket.writableHighWaterMark;
+    if (chunk.byteLength === 0) return this.bufferedAmount < socket.writableHighWaterMark;
+    if (this.#tlsWrites !== undefined) return this.#tlsWrites.write(chunk);
     if (!this.#corked) {
       // Writes of one turn (a frame's header and its passed-through body) leave in one writev.
       this.#corked = true;
@@ -318,6 +330,7 @@ class NodeSocket implements Socket {
       this.#state = "closed";
       this.#reason ??= { error };
       this.#clearCloseTimer();
+      this.#tlsWrites?.discard();
       reset(socket);
       return;
     }
@@ -325,6 +338,7 @@ class NodeSocket implements Socket {
     this.#state = "ending";
     // Keep reading so the peer's end (which completes the close) is seen.
     this.resume();
+    this.#tlsWrites?.flush();
     // Flush first, then end: until `end()` a reset can still abort with an RST (libuv refuses
     // to reset while a shutdown is pending), so `close(error)` never truncates silently.
     if (socket.writableLength === 0) socket.end();

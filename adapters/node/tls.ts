@@ -70,6 +70,7 @@ export function tlsConnect(options: TlsConnectOptions): Connect {
       transport: "tls",
       closeTimeoutMs: checked.closeTimeoutMs,
       directReads,
+      tls: true,
     });
   };
 }
@@ -120,6 +121,7 @@ export function tlsListen(options: TlsListenOptions): Listen {
           const socket = wrapNodeSocket(secure, {
             transport: "tls",
             closeTimeoutMs: checked.closeTimeoutMs,
+            tls: true,
           });
           handOverAccepted(onSocket, socket);
         });
