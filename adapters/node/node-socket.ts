@@ -302,7 +302,10 @@ class NodeSocket implements Socket {
       queueMicrotask(giveBack);
       return this.write(chunk);
     }
-    if (!this.#corked) {
+    // TLS: small chunks gathered this turn (a frame's header) go first, and no cork (a writev
+    // would be copied whole before encryption).
+    if (this.#tlsWrites !== undefined) this.#tlsWrites.flush();
+    else if (!this.#corked) {
       this.#corked = true;
       socket.cork();
       queueMicrotask(this.#uncork);

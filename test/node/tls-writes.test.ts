@@ -151,6 +151,36 @@ describe("node tls adapter writes", () => {
     }
   });
 
+  it("writeLent sends a lent body after the small writes gathered before it, and gives it back", async () => {
+    const { certPem, keyPem } = await generateSelfSignedCertificate();
+    let server: Socket | undefined;
+    const listener = await tlsListen({ cert: certPem, key: keyPem })((s) => (server = s));
+    const client = await tlsConnect({
+      host: "127.0.0.1",
+      port: listener.address.port,
+      ca: certPem,
+    })();
+    try {
+      while (server === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+      const sink = new SinkRecorder({ keep: true });
+      server.attach(sink);
+      client.attach(new SinkRecorder());
+      // A chunk reply as `ferry serve` writes it: a 21-byte header (gathered), then the lent body.
+      const header = patternChunk(0, 21);
+      const body = patternChunk(21, 512 * 1024);
+      let givenBack = 0;
+      client.write(header);
+      client.writeLent!(body, () => givenBack++);
+      await sink.waitForBytes(21 + body.byteLength);
+      assert.equal(patternMismatch(sink.bytes(), 0), -1, "the lent body overtook its header");
+      while (givenBack === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      assert.equal(givenBack, 1);
+    } finally {
+      client.close();
+      await Promise.all([client.closed, server?.closed, listener.close()]);
+    }
+  });
+
   it("flushes gathered small writes before a graceful close ends the stream", async () => {
     const { certPem, keyPem } = await generateSelfSignedCertificate();
     let server: Socket | undefined;
