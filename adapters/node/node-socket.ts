@@ -167,9 +167,17 @@ function localAddressOf(socket: NetSocket): string {
 const owner = Symbol("NodeSocket");
 type OwnedSocket = NetSocket & { [owner]: NodeSocket };
 
+/** Sockets corked in this turn, uncorked together at one microtask (no closure per socket). */
+let corked: NodeSocket[] = [];
+
+function uncorkAll(): void {
+  const sockets = corked;
+  corked = [];
+  for (const socket of sockets) socket.uncork();
+}
+
 class NodeSocket implements Socket {
   readonly info: SocketInfo;
-  readonly closed: Promise<SocketClosed>;
   readonly #socket: NetSocket;
   readonly #closeTimeoutMs: number;
   readonly #directReads: DirectReads | undefined;
@@ -179,12 +187,10 @@ class NodeSocket implements Socket {
   #reason: { error: unknown } | undefined;
   #ended: SocketClosed | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #resolveClosed!: (closed: SocketClosed) => void;
+  /** `closed`, made when first asked for (a server's idle sockets are never asked). */
+  #closed: Promise<SocketClosed> | undefined;
+  #resolveClosed: ((closed: SocketClosed) => void) | undefined;
   #corked = false;
-  readonly #uncork = () => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
 
   constructor(socket: NetSocket, options: NodeSocketOptions) {
     this.#socket = socket;
@@ -195,7 +201,6 @@ class NodeSocket implements Socket {
       remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
       localAddress: localAddressOf(socket),
     };
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     // One set of listeners shared by every socket (each finds its wrapper through `owner`): four
     // closures and their context per connection were a sixth of an idle connection's heap.
     (socket as OwnedSocket)[owner] = this;
@@ -246,6 +251,21 @@ class NodeSocket implements Socket {
     }
   }
 
+  get closed(): Promise<SocketClosed> {
+    if (this.#closed !== undefined) return this.#closed;
+    const ended = this.#ended;
+    this.#closed = ended !== undefined
+      ? Promise.resolve(ended)
+      : new Promise((resolve) => (this.#resolveClosed = resolve));
+    return this.#closed;
+  }
+
+  /** Ends this turn's cork (see `write`). */
+  uncork(): void {
+    this.#corked = false;
+    this.#socket.uncork();
+  }
+
   get bufferedAmount(): number {
     return this.#state === "closed" ? 0 : this.#socket.writableLength;
   }
@@ -281,7 +301,7 @@ class NodeSocket implements Socket {
       // Writes of one turn (a frame's header and its passed-through body) leave in one writev.
       this.#corked = true;
       socket.cork();
-      queueMicrotask(this.#uncork);
+      if (corked.push(this) === 1) queueMicrotask(uncorkAll);
     }
     return socket.write(chunk);
   }
@@ -340,7 +360,7 @@ class NodeSocket implements Socket {
     try {
       this.#sink?.close(this.#ended.error);
     } finally {
-      this.#resolveClosed(this.#ended);
+      this.#resolveClosed?.(this.#ended);
     }
   }
 }

@@ -43,7 +43,7 @@ import type { ClientStats } from "./client-stats.ts";
 import { checkBytes, checkTimeout, type UploadOptions } from "./request-arguments.ts";
 import { OutgoingRequests } from "./outgoing-requests.ts";
 import { closedSendError } from "./request-gate.ts";
-import { observeConnection } from "../observability/observe.ts";
+import { observeConnection, observeConnectionEnded } from "../observability/observe.ts";
 
 export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
 export type { ByteStream } from "../connection/inbound-body.ts";
@@ -131,7 +131,7 @@ export class TransportClient implements Peer {
       onHandlerError: resolved.onHandlerError,
     });
     this.setInterceptor(resolved.interceptor);
-    this.#connection.tap = observeConnection(this, socket.info, this.#connection);
+    this.#connection.tap = observeConnection(this, socket.info);
     this.#requests.start();
     this.#connection.start(this.#requests);
   }
@@ -340,6 +340,37 @@ interface PreparedOptions {
   readonly connection: ConnectionOptions;
 }
 
+/** What follows the ends of the connections made with one (frozen) options object. */
+const endListeners = new WeakMap<ClientOptions, (client: TransportClient) => void>();
+
+/**
+ * Calls `listener` as the socket of every client made with `options` (a frozen object naming its
+ * `inboundFrameBudget`, as a `TransportServer` makes) has ended, before `client.closed` settles:
+ * a server follows thousands of connections with one function instead of a promise callback each.
+ * Register before the first client is made.
+ */
+export function followEnds(
+  options: ClientOptions,
+  listener: (client: TransportClient) => void,
+): void {
+  endListeners.set(options, listener);
+}
+
+/** `ConnectionOptions.onEnded` of a client: observability hears of the end first, then `more`. */
+function endedHook(
+  more: ((client: TransportClient) => void) | undefined,
+): (owner: unknown, closed: SocketClosed) => void {
+  if (more === undefined) return connectionEnded;
+  return (owner, closed) => {
+    connectionEnded(owner, closed);
+    more(owner as TransportClient);
+  };
+}
+
+function connectionEnded(owner: unknown, closed: SocketClosed): void {
+  observeConnectionEnded(owner as TransportClient, closed);
+}
+
 /**
  * Preparations of frozen options objects (a `TransportServer` freezes the one it gives each
  * connection it accepts): a frozen object cannot change, so thousands of connections share one
@@ -377,6 +408,7 @@ function prepare(options: ClientOptions): PreparedOptions {
     idleTimeoutMs: resolved.idleTimeoutMs,
     slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
     clock: resolved.clock,
+    onEnded: endedHook(endListeners.get(options)),
   };
   const prepared = { resolved, connection };
   if (shared) preparedOptions.set(options, prepared);

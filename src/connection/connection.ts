@@ -47,7 +47,8 @@ import { ResponseHandler, type ResponseHandlerOptions } from "./response-handler
 export type { ConnectionCounters, ConnectionOptions } from "./connection-options.ts";
 export type { MessageInterceptor, RequestSide } from "./request-side.ts";
 
-type State = "open" | "closed";
+/** `closed`: closing (locally) or closed; `ended`: the socket has ended too. */
+type State = "open" | "closed" | "ended";
 
 export class Connection implements ReadFlowControl {
   readonly socket: Socket;
@@ -126,7 +127,14 @@ export class Connection implements ReadFlowControl {
       this.#connection.writer.drain();
     }
     close(error: unknown): void {
-      this.#connection.#terminate(error, false);
+      const connection = this.#connection;
+      if (connection.#state === "ended") return;
+      try {
+        connection.#terminate(error, false);
+      } finally {
+        connection.#state = "ended";
+        connection.options.onEnded?.(connection.interceptorOwner, connection.closedWith({ error }));
+      }
     }
 
     // FrameWriter
