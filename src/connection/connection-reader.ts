@@ -25,7 +25,7 @@ import {
   type InboundFrameRoomHost,
   refuseOversizedRequest,
 } from "./inbound-limits.ts";
-import type { RequestSide } from "./request-side.ts";
+import type { RequestSide, RequestSideMaker } from "./request-side.ts";
 
 export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrameRoomHost {
   bytesReceived = 0;
@@ -40,7 +40,8 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   #room: InboundFrameRoom | undefined;
   /** Made for the first frame that spans received chunks. */
   #frameBuffers: FrameBufferPool | undefined;
-  #requests: RequestSide | undefined;
+  /** What serves the peer's requests, or what makes it for the first one (see `start`). */
+  #requests: RequestSide | RequestSideMaker | undefined;
   /** Where the raw bytes after the current StreamResponse / UploadStream go. */
   #body: InboundBody | undefined;
   /** Who paused reading; made by the first pause. */
@@ -91,7 +92,8 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
 
   /** Requests of the peer being served (replies not yet produced). */
   get serving(): number {
-    return this.#requests?.serving ?? 0;
+    const requests = this.#requests;
+    return typeof requests === "object" ? requests.serving : 0;
   }
 
   /** A stream or upload body is arriving. */
@@ -99,8 +101,8 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
     return this.#body !== undefined;
   }
 
-  /** Inbound requests go to `requests` from now on. */
-  start(requests: RequestSide): void {
+  /** Inbound requests go to `requests` from now on (a maker: to what it makes, when first needed). */
+  start(requests: RequestSide | RequestSideMaker): void {
     this.#requests = requests;
   }
 
@@ -162,7 +164,7 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   /** Last step of closing: no pauses remain; the request side learns why (`reason`). */
   terminate(reason: unknown): void {
     this.#pausers?.clear();
-    this.#requests?.terminate(reason);
+    if (this.#requests !== undefined) this.#requestSide().terminate(reason);
   }
 
   // FrameMemory (the decoder's), through the room made for the first charge
@@ -203,12 +205,17 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   }
   rpcRequest(requestId: Int64, body: Uint8Array): void {
     const connection = this.#connection;
-    const requests = this.#requests;
-    // As for rpcResponse: nothing to show a message object to, and a side that takes the fields.
+    // As for rpcResponse: nothing to show a message object to, and a side that takes the fields
+    // (made only now: an interceptor may take the request, and then none is needed).
     if (
       connection.interceptor !== undefined || connection.tap !== undefined ||
-      !connection.isOpen || requests?.rpcRequest === undefined
+      !connection.isOpen || this.#requests === undefined
     ) {
+      this.#dispatch({ type: MessageType.RpcRequest, requestId, body });
+      return;
+    }
+    const requests = this.#requestSide();
+    if (requests.rpcRequest === undefined) {
       this.#dispatch({ type: MessageType.RpcRequest, requestId, body });
       return;
     }
@@ -239,6 +246,12 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
       default:
         connection.responses.oversized(frame);
     }
+  }
+
+  #requestSide(): RequestSide {
+    const requests = this.#requests!;
+    if (typeof requests !== "function") return requests;
+    return this.#requests = requests(this.#connection.interceptorOwner);
   }
 
   #buffers(): FrameBufferPool {
@@ -292,7 +305,7 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
       const interceptor = connection.interceptor;
       if (interceptor !== undefined && interceptor(message, connection.interceptorOwner as never)) {
         body = undefined;
-      } else if (isRequest(message)) body = this.#requests!.handle(message);
+      } else if (isRequest(message)) body = this.#requestSide().handle(message);
       else body = connection.responses.handle(message);
     }
     if (hasBody) this.#body = body ?? discardBody;

@@ -41,7 +41,7 @@ import {
 } from "./frame-writer.ts";
 import type { ReadFlowControl } from "./inbound-body.ts";
 import type { ConnectionClosedError } from "../errors.ts";
-import type { MessageInterceptor, RequestSide } from "./request-side.ts";
+import type { MessageInterceptor, RequestSide, RequestSideMaker } from "./request-side.ts";
 import { ResponseHandler, type ResponseHandlerOptions } from "./response-handler.ts";
 
 export type { ConnectionCounters, ConnectionOptions } from "./connection-options.ts";
@@ -259,8 +259,11 @@ export class Connection implements ReadFlowControl {
     this.#reader.releaseLentBody(body);
   }
 
-  /** Starts reading: inbound requests go to `requests`. Call exactly once. */
-  start(requests: RequestSide): void {
+  /**
+   * Starts reading: inbound requests go to `requests` (a maker: to what it makes from
+   * `interceptorOwner` when the first request, or the end, needs it). Call exactly once.
+   */
+  start(requests: RequestSide | RequestSideMaker): void {
     this.#reader.start(requests);
     this.socket.attach(this.#hooks);
     if (this.#state === "open") this.#deadlines.start();
