@@ -87,8 +87,8 @@ export class FrameWriter {
   #pendingBytes = 0;
   /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
   readonly #slab = new FrameSlab(FrameWriter.#emitPending, this);
-  /** Items waiting behind the body being pumped. */
-  #backlog: BacklogItem[] = [];
+  /** Items waiting behind the body being pumped (made by the first; most connections pump none). */
+  #backlog: BacklogItem[] | undefined;
   #backlogBytes = 0;
   #bodyActive = false;
   /** The body being pumped, so `abort` can fail it even while its source is stalled. */
@@ -104,9 +104,20 @@ export class FrameWriter {
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
   #bytesWritten = 0;
   #socketWrites = 0;
-  readonly #flushTask = () => {
-    this.#flushScheduled = false;
-    this.#flush();
+  /** Writers whose flush is due at the next microtask: ONE callback flushes them all, in order. */
+  static #due: FrameWriter[] = [];
+  static readonly #flushDue = (): void => {
+    const due = FrameWriter.#due;
+    FrameWriter.#due = [];
+    for (const writer of due) {
+      writer.#flushScheduled = false;
+      try {
+        writer.#flush();
+      } catch (error) {
+        // As when each writer had a microtask of its own: one failing flush stops no other.
+        void Promise.reject(error);
+      }
+    }
   };
   /** What body pumps see of this writer; made with the first body (most connections send none). */
   #pumpTarget: BodyPumpTarget | undefined;
@@ -215,10 +226,10 @@ export class FrameWriter {
     let bytes = 0;
     if (this.#bodyActive) {
       for (const chunk of chunks) {
-        this.#backlog.push(chunk);
+        (this.#backlog ??= []).push(chunk);
         bytes += chunk.byteLength;
       }
-      if (onWritten) this.#backlog.push(onWritten);
+      if (onWritten) (this.#backlog ??= []).push(onWritten);
       this.#backlogBytes += bytes;
     } else {
       this.#slab.closeRun();
@@ -246,7 +257,7 @@ export class FrameWriter {
     return new Promise<void>((resolve, reject) => {
       const item: BacklogBody = { frame, body, resolve, reject };
       if (this.#bodyActive) {
-        this.#backlog.push(item);
+        (this.#backlog ??= []).push(item);
         for (const chunk of frame) this.#backlogBytes += chunk.byteLength;
         this.#checkHardCap();
       } else {
@@ -284,9 +295,9 @@ export class FrameWriter {
     this.#closed = true;
     this.#closeError = error;
     this.#slab.discard();
-    const dropped: BacklogItem[] = [...this.#pending, ...this.#backlog];
+    const dropped: BacklogItem[] = [...this.#pending, ...(this.#backlog ?? [])];
     this.#pending = [];
-    this.#backlog = [];
+    this.#backlog = undefined;
     this.#pendingBytes = 0;
     this.#backlogBytes = 0;
     const waiters = this.#drainWaiters ?? [];
@@ -310,7 +321,7 @@ export class FrameWriter {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    RESOLVED.then(this.#flushTask);
+    if (FrameWriter.#due.push(this) === 1) RESOLVED.then(FrameWriter.#flushDue);
   }
 
   #checkHardCap(): void {
@@ -406,7 +417,7 @@ export class FrameWriter {
 
   /** A body is complete: move waiting frames to pending, up to (and starting) the next body. */
   #releaseBacklog(): void {
-    const backlog = this.#backlog;
+    const backlog = this.#backlog ?? [];
     let index = 0;
     while (index < backlog.length) {
       const item = backlog[index++]!;
@@ -423,7 +434,7 @@ export class FrameWriter {
       this.#startBody(item);
       return;
     }
-    this.#backlog = [];
+    this.#backlog = undefined;
     this.#backlogBytes = 0;
     this.#scheduleFlush();
   }
