@@ -98,13 +98,14 @@ interface Watches {
 }
 
 export class ConnectionDeadlines implements HeapEntry {
-  /** When the heap tells this connection to check its deadlines (Infinity: not scheduled). */
-  dueAt = Infinity;
+  /** When the heap tells this connection to check its deadlines (while `heapIndex >= 0`). */
+  dueAt = 0;
   heapIndex = -1;
   readonly #options: ConnectionDeadlineOptions;
   readonly #host: ConnectionDeadlineHost;
   /** Where the check is scheduled: one timer for every connection on the clock. */
   readonly #heap: DeadlineHeap;
+  /** When it opened and was last active, in whole milliseconds (rounded up: no number box). */
   #startedAt = 0;
   #activeAt = 0;
   #lastCount = 0;
@@ -121,8 +122,8 @@ export class ConnectionDeadlines implements HeapEntry {
   start(): void {
     const now = this.#heap.clock.now();
     this.#flags |= RUNNING;
-    this.#startedAt = now;
-    this.#activeAt = now;
+    this.#startedAt = Math.ceil(now);
+    this.#activeAt = this.#startedAt;
     this.#schedule(now);
     // Bytes delivered while the socket was being attached may already have started a frame.
     if (this.#host.midFrame()) this.midFrame();
@@ -133,7 +134,7 @@ export class ConnectionDeadlines implements HeapEntry {
     const timeout = this.#options.slowConsumerTimeoutMs ?? 0;
     if ((this.#flags & RUNNING) === 0 || timeout <= 0) return;
     const due = this.#heap.clock.now() + timeout;
-    if (due < this.dueAt) this.#arm(due);
+    if (this.#later(due)) this.#arm(due);
   }
 
   /** Requests became outstanding after none were: the connection timeout's quiet period starts. */
@@ -147,7 +148,7 @@ export class ConnectionDeadlines implements HeapEntry {
     if ((this.#flags & QUIET_WATCH) !== 0) return;
     this.#flags |= QUIET_WATCH;
     const due = now + Math.max(1, timeout / 4);
-    if (due < this.dueAt) this.#arm(due);
+    if (this.#later(due)) this.#arm(due);
   }
 
   /** The connection is inside a frame or an announced body: its bytes must keep coming. */
@@ -161,13 +162,18 @@ export class ConnectionDeadlines implements HeapEntry {
     watches.progressBytes = this.#host.bytesReceived();
     watches.progressAt = now;
     const due = now + Math.max(1, timeout / 4);
-    if (due < this.dueAt) this.#arm(due);
+    if (this.#later(due)) this.#arm(due);
   }
 
   /** The connection closed: no deadline applies any more. */
   stop(): void {
     this.#flags = 0;
     this.#heap.remove(this);
+  }
+
+  /** Whether the check is scheduled later than `due` (or not at all). */
+  #later(due: number): boolean {
+    return this.heapIndex < 0 || due < this.dueAt;
   }
 
   #watchesNow(): Watches {
@@ -230,9 +236,9 @@ export class ConnectionDeadlines implements HeapEntry {
     const count = host.messagesReceived();
     if (count !== this.#lastCount) {
       this.#lastCount = count;
-      this.#activeAt = now;
+      this.#activeAt = Math.ceil(now);
     } else if (host.isBusy()) {
-      this.#activeAt = now;
+      this.#activeAt = Math.ceil(now);
     }
     if (count === 0 && firstFrameTimeoutMs > 0 && now - this.#startedAt >= firstFrameTimeoutMs) {
       this.#expire(

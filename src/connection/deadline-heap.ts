@@ -11,8 +11,8 @@
  * for; an entry moved later (or removed) leaves it armed, and it then fires early, finds nothing
  * due and arms again. With no entry left the timer is cleared: an idle clock holds no timer.
  *
- * An entry is told at or after its due time (to the clock's millisecond), never before, exactly
- * as with a timer of its own armed for `ceil(due - now)` milliseconds.
+ * An entry is told at or after its due time rounded up to the millisecond, never before, as with
+ * a timer of its own armed for whole milliseconds.
  *
  * @module
  */
@@ -21,7 +21,10 @@ import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 
 /** Something with a deadline in a {@linkcode DeadlineHeap}; the heap owns `heapIndex`. */
 export interface HeapEntry {
-  /** Clock time it is due at (`Infinity` while not scheduled). */
+  /**
+   * Clock time it is due at, rounded up to a whole millisecond (a small integer: no number box
+   * per entry); meaningful only while it is in the heap.
+   */
   dueAt: number;
   /** Its place in the heap; -1 while not in it. */
   heapIndex: number;
@@ -53,6 +56,7 @@ export class DeadlineHeap {
     // Told entries scheduling themselves for now or earlier are told at the next firing (as a
     // timer of their own armed for 0 ms would fire 1 ms later), never in a loop of this one.
     if (dueAt <= this.#firingAt) dueAt = this.#firingAt + 1;
+    dueAt = Math.ceil(dueAt);
     const entries = this.#entries;
     const before = entry.dueAt;
     entry.dueAt = dueAt;
@@ -77,7 +81,6 @@ export class DeadlineHeap {
     const entries = this.#entries;
     const last = entries.pop()!;
     entry.heapIndex = -1;
-    entry.dueAt = Infinity;
     if (last !== entry) {
       entries[index] = last;
       last.heapIndex = index;
