@@ -163,6 +163,49 @@ function localAddressOf(socket: NetSocket): string {
   return text;
 }
 
+/** The part of Node's socket handle that reads the peer's address. */
+interface PeerNameHandle {
+  getpeername?(out: { address?: string; port?: number }): number;
+}
+
+/**
+ * `host:port` of the socket's peer. Read from the handle where it can be: `socket.remoteAddress`
+ * keeps Node's answer on the socket (an object and its strings, and a property that the socket's
+ * shape has no room for), which a server holding thousands of connections paid for each.
+ */
+function remoteAddressOf(socket: NetSocket): string {
+  const handle = (socket as unknown as { _handle?: PeerNameHandle | null })._handle;
+  if (typeof handle?.getpeername === "function") {
+    const out: { address?: string; port?: number } = {};
+    if (handle.getpeername(out) === 0 && out.address !== undefined) {
+      return formatHostPort(out.address, out.port);
+    }
+  }
+  return formatHostPort(socket.remoteAddress, socket.remotePort);
+}
+
+/**
+ * A Node socket's {@linkcode SocketInfo}: its local address is read when first asked for (Node
+ * keeps the answer on the socket, and most connections are never asked).
+ */
+class NodeSocketInfo implements SocketInfo {
+  readonly transport: string;
+  readonly remoteAddress: string;
+  /** The socket until the local address is read, then its text. */
+  #local: NetSocket | string;
+
+  constructor(socket: NetSocket, transport: string) {
+    this.transport = transport;
+    this.remoteAddress = remoteAddressOf(socket);
+    this.#local = socket;
+  }
+
+  get localAddress(): string {
+    const local = this.#local;
+    return typeof local === "string" ? local : (this.#local = localAddressOf(local));
+  }
+}
+
 /** The property of a Node socket that holds its wrapper, for the shared listeners. */
 const owner = Symbol("NodeSocket");
 type OwnedSocket = NetSocket & { [owner]: NodeSocket };
@@ -196,11 +239,7 @@ class NodeSocket implements Socket {
     this.#socket = socket;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
     this.#directReads = options.directReads;
-    this.info = {
-      transport: options.transport,
-      remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
-      localAddress: localAddressOf(socket),
-    };
+    this.info = new NodeSocketInfo(socket, options.transport);
     // One set of listeners shared by every socket (each finds its wrapper through `owner`): four
     // closures and their context per connection were a sixth of an idle connection's heap.
     (socket as OwnedSocket)[owner] = this;
