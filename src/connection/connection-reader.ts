@@ -34,8 +34,6 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   readonly #connection: Connection;
   readonly #deadlines: ConnectionDeadlines;
   readonly #decoder: FrameDecoder;
-  /** Charged for frames spanning received chunks (undefined: nothing is charged). */
-  readonly #budget: InboundFrameBudget | undefined;
   /** Waits for inbound frame memory; made by the first charge. */
   #room: InboundFrameRoom | undefined;
   /** Made for the first frame that spans received chunks. */
@@ -54,7 +52,6 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
     this.#connection = connection;
     this.#deadlines = deadlines;
     const budget = options.inboundFrameBudget;
-    this.#budget = budget;
     this.#decoder = new FrameDecoder(this, {
       maxFrameLength: options.maxFrameLength,
       ...(options.maxReplyFrameLength === undefined
@@ -165,6 +162,11 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   terminate(reason: unknown): void {
     this.#pausers?.clear();
     if (this.#requests !== undefined) this.#requestSide().terminate(reason);
+  }
+
+  /** Charged for frames spanning received chunks (undefined: nothing is charged). */
+  get #budget(): InboundFrameBudget | undefined {
+    return this.#connection.options.inboundFrameBudget;
   }
 
   // FrameMemory (the decoder's), through the room made for the first charge

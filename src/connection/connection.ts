@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
 import type { TransportError } from "../errors.ts";
 import { encodeMessage } from "../protocol/encoder.ts";
 import type {
@@ -52,8 +52,6 @@ type State = "open" | "closed" | "ended";
 
 export class Connection implements ReadFlowControl {
   readonly socket: Socket;
-  /** The peer's address, for messages. */
-  readonly peer: string;
   readonly options: ConnectionOptions;
   readonly writer: FrameWriter;
   interceptor: MessageInterceptor | undefined;
@@ -87,11 +85,9 @@ export class Connection implements ReadFlowControl {
   static readonly #Hooks = class ConnectionHooks
     implements SocketSink, FrameWriterOptions, ConnectionDeadlineHost, ResponseHandlerOptions {
     readonly #connection: Connection;
-    readonly #clock: Clock;
 
-    constructor(connection: Connection, clock: Clock) {
+    constructor(connection: Connection) {
       this.#connection = connection;
-      this.#clock = clock;
     }
 
     // Read from the connection: fields copied here would cost every connection their slots.
@@ -145,7 +141,7 @@ export class Connection implements ReadFlowControl {
       this.#connection.#deadlines.blocked();
     }
     now(): number {
-      return this.#clock.now();
+      return (this.#connection.options.clock ?? systemClock).now();
     }
 
     // ConnectionDeadlines
@@ -192,13 +188,17 @@ export class Connection implements ReadFlowControl {
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
-    this.peer = socket.info.remoteAddress;
     const clock = options.clock ?? systemClock;
-    const hooks = new Connection.#Hooks(this, clock);
+    const hooks = new Connection.#Hooks(this);
     this.#hooks = hooks;
     this.writer = new FrameWriter(socket, hooks);
     this.#deadlines = new ConnectionDeadlines(options, hooks, clock);
     this.#reader = new ConnectionReader(this, options, this.#deadlines);
+  }
+
+  /** The peer's address, for messages (the socket's, read where it is). */
+  get peer(): string {
+    return this.socket.info.remoteAddress;
   }
 
   /** Settles once the socket has ended, with the reason the connection closed. */
