@@ -86,7 +86,11 @@ export class FrameWriter {
   /** Bytes in `#pending` plus those encoded into the slab's open run. */
   #pendingBytes = 0;
   /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
-  readonly #slab = new FrameSlab(FrameWriter.#emitPending, this);
+  /**
+   * Made by the first message after a flush, dropped by the flush (it holds no bytes then): an
+   * idle connection holds none.
+   */
+  #slab: FrameSlab<FrameWriter> | undefined;
   /** Items waiting behind the body being pumped (made by the first; most connections pump none). */
   #backlog: BacklogItem[] | undefined;
   #backlogBytes = 0;
@@ -180,7 +184,7 @@ export class FrameWriter {
       this.write(encodeMessage(message), onWritten);
       return;
     }
-    const slab = this.#slab;
+    const slab = this.#slab ??= new FrameSlab<FrameWriter>(FrameWriter.#emitPending, this);
     const before = slab.total;
     encodeFrame(message, slab);
     this.#pendingBytes += slab.total - before;
@@ -203,7 +207,7 @@ export class FrameWriter {
     requestId: Int64,
     body: Uint8Array,
   ): void {
-    const slab = this.#slab;
+    const slab = this.#slab ??= new FrameSlab<FrameWriter>(FrameWriter.#emitPending, this);
     const before = slab.total;
     if (this.#closed || this.#bodyActive || !encodeRpcFrame(type, requestId, body, slab)) {
       this.writeMessage({ type, requestId, body });
@@ -232,7 +236,7 @@ export class FrameWriter {
       if (onWritten) (this.#backlog ??= []).push(onWritten);
       this.#backlogBytes += bytes;
     } else {
-      this.#slab.closeRun();
+      this.#slab?.closeRun();
       for (const chunk of chunks) {
         this.#pending.push(chunk);
         bytes += chunk.byteLength;
@@ -294,7 +298,8 @@ export class FrameWriter {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
-    this.#slab.discard();
+    this.#slab?.discard();
+    this.#slab = undefined;
     const dropped: BacklogItem[] = [...this.#pending, ...(this.#backlog ?? [])];
     this.#pending = [];
     this.#backlog = undefined;
@@ -354,7 +359,8 @@ export class FrameWriter {
   /** Hands pending bytes to the socket, gathering small chunks; stops when the socket is full. */
   #flush(ignoreBackpressure = false): void {
     if (this.#closed || (this.#blocked && !ignoreBackpressure)) return;
-    this.#slab.closeRun();
+    this.#slab?.closeRun();
+    this.#slab = undefined;
     const pending = this.#pending;
     const writtenBefore = this.#bytesWritten;
     const index = writeGathered(
@@ -389,7 +395,7 @@ export class FrameWriter {
   #startBody(item: BacklogBody): void {
     this.#bodyActive = true;
     this.#activeBody = item;
-    this.#slab.closeRun();
+    this.#slab?.closeRun();
     for (const chunk of item.frame) {
       this.#pending.push(chunk);
       this.#pendingBytes += chunk.byteLength;
