@@ -57,7 +57,7 @@ export interface ConnectionDeadlineOptions {
   readonly connectionTimeoutMs?: number;
 }
 
-/** What the deadlines read from their connection. */
+/** What the deadlines read from their connection (its hooks, which extend the deadlines). */
 export interface ConnectionDeadlineHost {
   readonly peer: string;
   /** Complete messages received so far. */
@@ -71,7 +71,7 @@ export interface ConnectionDeadlineHost {
   /** Bytes queued for the peer (for error messages). */
   queuedBytes(): number;
   /** Inside a frame or an announced body (more bytes of it are owed). */
-  midFrame(): boolean;
+  isMidFrame(): boolean;
   /** Reading is paused by a local consumer, so silence is not the peer's fault. */
   isReadPausedByConsumer(): boolean;
   /** Requests of this side are waiting for replies. */
@@ -97,12 +97,15 @@ interface Watches {
   quietAt: number;
 }
 
-export class ConnectionDeadlines implements HeapEntry {
+/**
+ * The deadlines of one connection. Abstract: the connection's hooks extend it and answer the
+ * {@linkcode ConnectionDeadlineHost} questions, so the deadlines and the hooks are ONE object.
+ */
+export abstract class ConnectionDeadlines implements HeapEntry, ConnectionDeadlineHost {
   /** When the heap tells this connection to check its deadlines (while `heapIndex >= 0`). */
   dueAt = 0;
   heapIndex = -1;
   readonly #options: ConnectionDeadlineOptions;
-  readonly #host: ConnectionDeadlineHost;
   /** Where the check is scheduled: one timer for every connection on the clock. */
   readonly #heap: DeadlineHeap;
   /** When it opened and was last active, in whole milliseconds (rounded up: no number box). */
@@ -112,11 +115,22 @@ export class ConnectionDeadlines implements HeapEntry {
   #flags = 0;
   #watches: Watches | undefined;
 
-  constructor(options: ConnectionDeadlineOptions, host: ConnectionDeadlineHost, clock: Clock) {
+  constructor(options: ConnectionDeadlineOptions, clock: Clock) {
     this.#options = options;
-    this.#host = host;
     this.#heap = deadlineHeapOf(clock);
   }
+
+  abstract get peer(): string;
+  abstract messagesReceived(): number;
+  abstract bytesReceived(): number;
+  abstract isBusy(): boolean;
+  abstract blockedSince(): number | undefined;
+  abstract queuedBytes(): number;
+  abstract isMidFrame(): boolean;
+  abstract isReadPausedByConsumer(): boolean;
+  abstract hasOutstanding(): boolean;
+  abstract isReadPaused(): boolean;
+  abstract expire(error: TransportError, graceful: boolean): void;
 
   /** The connection is open: the first-frame clock starts now. */
   start(): void {
@@ -126,7 +140,7 @@ export class ConnectionDeadlines implements HeapEntry {
     this.#activeAt = this.#startedAt;
     this.#schedule(now);
     // Bytes delivered while the socket was being attached may already have started a frame.
-    if (this.#host.midFrame()) this.midFrame();
+    if (this.isMidFrame()) this.midFrame();
   }
 
   /** Outbound writes became blocked (the socket is above its high-water mark). */
@@ -143,7 +157,7 @@ export class ConnectionDeadlines implements HeapEntry {
     if ((this.#flags & RUNNING) === 0 || timeout <= 0) return;
     const now = this.#heap.clock.now();
     const watches = this.#watchesNow();
-    watches.quietBytes = this.#host.bytesReceived();
+    watches.quietBytes = this.bytesReceived();
     watches.quietAt = now;
     if ((this.#flags & QUIET_WATCH) !== 0) return;
     this.#flags |= QUIET_WATCH;
@@ -159,7 +173,7 @@ export class ConnectionDeadlines implements HeapEntry {
     const now = this.#heap.clock.now();
     this.#flags |= WATCHING;
     const watches = this.#watchesNow();
-    watches.progressBytes = this.#host.bytesReceived();
+    watches.progressBytes = this.bytesReceived();
     watches.progressAt = now;
     const due = now + Math.max(1, timeout / 4);
     if (this.#later(due)) this.#arm(due);
@@ -202,7 +216,7 @@ export class ConnectionDeadlines implements HeapEntry {
       // Sampled every quarter: the first frame (or new activity) is noticed within that.
       due = Math.min(due, this.#activeAt + idleTimeoutMs, now + Math.max(1, idleTimeoutMs / 4));
     }
-    const blockedSince = this.#host.blockedSince();
+    const blockedSince = this.blockedSince();
     if (blockedSince !== undefined && slowConsumerTimeoutMs > 0) {
       due = Math.min(due, blockedSince + slowConsumerTimeoutMs);
     }
@@ -213,16 +227,15 @@ export class ConnectionDeadlines implements HeapEntry {
   /** The heap's timer reached this connection's check (it is out of the heap now). */
   due(now: number): void {
     if ((this.#flags & RUNNING) === 0) return;
-    const host = this.#host;
     const { firstFrameTimeoutMs = 0, idleTimeoutMs = 0, slowConsumerTimeoutMs = 0 } = this.#options;
-    const blockedSince = host.blockedSince();
+    const blockedSince = this.blockedSince();
     if (
       blockedSince !== undefined && slowConsumerTimeoutMs > 0 &&
       now - blockedSince >= slowConsumerTimeoutMs
     ) {
       this.#expire(
         new LimitError(
-          `Writing to ${host.peer} failed: ${host.queuedBytes()} bytes have been queued above the ` +
+          `Writing to ${this.peer} failed: ${this.queuedBytes()} bytes have been queued above the ` +
             `write high-water mark for ${Math.round(now - blockedSince)} ms without the peer ` +
             `reading (slowConsumerTimeoutMs ${slowConsumerTimeoutMs}); closing the connection ` +
             `to a slow consumer`,
@@ -233,18 +246,18 @@ export class ConnectionDeadlines implements HeapEntry {
     }
     if ((this.#flags & WATCHING) !== 0 && this.#stalled(now)) return;
     if ((this.#flags & QUIET_WATCH) !== 0 && this.#quiet(now)) return;
-    const count = host.messagesReceived();
+    const count = this.messagesReceived();
     if (count !== this.#lastCount) {
       this.#lastCount = count;
       this.#activeAt = Math.ceil(now);
-    } else if (host.isBusy()) {
+    } else if (this.isBusy()) {
       this.#activeAt = Math.ceil(now);
     }
     if (count === 0 && firstFrameTimeoutMs > 0 && now - this.#startedAt >= firstFrameTimeoutMs) {
       this.#expire(
         new TimeoutError(
-          `Connection from ${host.peer} sent no complete frame within ${firstFrameTimeoutMs} ms ` +
-            `of opening (${host.bytesReceived()} bytes received; firstFrameTimeoutMs); closing it`,
+          `Connection from ${this.peer} sent no complete frame within ${firstFrameTimeoutMs} ms ` +
+            `of opening (${this.bytesReceived()} bytes received; firstFrameTimeoutMs); closing it`,
           firstFrameTimeoutMs,
         ),
         false,
@@ -257,7 +270,7 @@ export class ConnectionDeadlines implements HeapEntry {
     ) {
       this.#expire(
         new TimeoutError(
-          `Connection to ${host.peer} has been idle for ${Math.round(now - this.#activeAt)} ms ` +
+          `Connection to ${this.peer} has been idle for ${Math.round(now - this.#activeAt)} ms ` +
             `(no complete frame received, nothing in flight; idleTimeoutMs ${idleTimeoutMs}); ` +
             `closing it`,
           idleTimeoutMs,
@@ -271,14 +284,13 @@ export class ConnectionDeadlines implements HeapEntry {
 
   /** Samples the no-progress watch; closes the connection (and returns true) when it expired. */
   #stalled(now: number): boolean {
-    const host = this.#host;
-    if (!host.midFrame()) {
+    if (!this.isMidFrame()) {
       this.#flags &= ~WATCHING;
       return false;
     }
     const watches = this.#watches!;
-    const bytes = host.bytesReceived();
-    if (bytes !== watches.progressBytes || host.isReadPausedByConsumer()) {
+    const bytes = this.bytesReceived();
+    if (bytes !== watches.progressBytes || this.isReadPausedByConsumer()) {
       watches.progressBytes = bytes;
       watches.progressAt = now;
       return false;
@@ -287,7 +299,7 @@ export class ConnectionDeadlines implements HeapEntry {
     if (now - watches.progressAt < timeout) return false;
     this.#expire(
       new TimeoutError(
-        `Connection to ${host.peer} stopped sending the frame or body it announced: no byte of ` +
+        `Connection to ${this.peer} stopped sending the frame or body it announced: no byte of ` +
           `it for ${Math.round(now - watches.progressAt)} ms (${bytes} bytes received; ` +
           `noProgressTimeoutMs ${timeout}); closing it`,
         timeout,
@@ -299,14 +311,13 @@ export class ConnectionDeadlines implements HeapEntry {
 
   /** Samples the connection-timeout watch; closes the connection (and returns true) when dead. */
   #quiet(now: number): boolean {
-    const host = this.#host;
-    if (!host.hasOutstanding()) {
+    if (!this.hasOutstanding()) {
       this.#flags &= ~QUIET_WATCH;
       return false;
     }
     const watches = this.#watches!;
-    const bytes = host.bytesReceived();
-    if (bytes !== watches.quietBytes || host.isReadPaused()) {
+    const bytes = this.bytesReceived();
+    if (bytes !== watches.quietBytes || this.isReadPaused()) {
       watches.quietBytes = bytes;
       watches.quietAt = now;
       return false;
@@ -316,7 +327,7 @@ export class ConnectionDeadlines implements HeapEntry {
     if (quietMs < timeout) return false;
     this.#expire(
       new TimeoutError(
-        `Connection to ${host.peer} has been quiet for ${Math.round(quietMs)} ms while ` +
+        `Connection to ${this.peer} has been quiet for ${Math.round(quietMs)} ms while ` +
           `requests are outstanding (connectionTimeoutMs ${timeout}); assuming it is dead`,
         timeout,
       ),
@@ -327,6 +338,6 @@ export class ConnectionDeadlines implements HeapEntry {
 
   #expire(error: TransportError, graceful: boolean): void {
     this.stop();
-    this.#host.expire(error, graceful);
+    this.expire(error, graceful);
   }
 }

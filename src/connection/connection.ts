@@ -30,7 +30,7 @@ import type {
 import type { Socket, SocketClosed, SocketSink } from "../socket.ts";
 import type { MessageTap } from "../observability/connection-tap.ts";
 import { closedError } from "./connection-closed-error.ts";
-import { type ConnectionDeadlineHost, ConnectionDeadlines } from "./connection-deadlines.ts";
+import { ConnectionDeadlines } from "./connection-deadlines.ts";
 import type { ConnectionCounters, ConnectionOptions } from "./connection-options.ts";
 import { ConnectionReader } from "./connection-reader.ts";
 import {
@@ -63,7 +63,6 @@ export class Connection implements ReadFlowControl {
   onStreamBodyCancelled: ((streamId: string, reason: unknown) => void) | undefined;
 
   readonly #reader: ConnectionReader;
-  readonly #deadlines: ConnectionDeadlines;
   #state: State = "open";
   /** Why this side closed the connection (undefined: graceful, or closed by the peer). */
   #localReason: unknown = undefined;
@@ -82,11 +81,12 @@ export class Connection implements ReadFlowControl {
    * times. Nested here to reach the private state. (The decoder and the inbound frame room call
    * the {@linkcode ConnectionReader} directly.)
    */
-  static readonly #Hooks = class ConnectionHooks
-    implements SocketSink, FrameWriterOptions, ConnectionDeadlineHost, ResponseHandlerOptions {
+  static readonly #Hooks = class ConnectionHooks extends ConnectionDeadlines
+    implements SocketSink, FrameWriterOptions, ResponseHandlerOptions {
     readonly #connection: Connection;
 
     constructor(connection: Connection) {
+      super(connection.options, connection.options.clock ?? systemClock);
       this.#connection = connection;
     }
 
@@ -106,7 +106,7 @@ export class Connection implements ReadFlowControl {
 
     // ResponseHandler
     onBusy(): void {
-      this.#connection.#deadlines.busy();
+      this.busy();
     }
     onStreamBodyCancelled(streamId: string, reason: unknown): void {
       this.#connection.onStreamBodyCancelled?.(streamId, reason);
@@ -138,7 +138,7 @@ export class Connection implements ReadFlowControl {
       this.#connection.close(error);
     }
     onBlocked(): void {
-      this.#connection.#deadlines.blocked();
+      this.blocked();
     }
     now(): number {
       return (this.#connection.options.clock ?? systemClock).now();
@@ -168,7 +168,7 @@ export class Connection implements ReadFlowControl {
     queuedBytes(): number {
       return this.#connection.writer.queuedBytes;
     }
-    midFrame(): boolean {
+    isMidFrame(): boolean {
       return this.#connection.#reader.midFrame;
     }
     isReadPausedByConsumer(): boolean {
@@ -182,18 +182,19 @@ export class Connection implements ReadFlowControl {
     }
   };
 
-  /** The hooks: the socket's sink (attached by `start`) and the response handler's options. */
-  readonly #hooks: SocketSink & ResponseHandlerOptions;
+  /**
+   * The hooks: the socket's sink (attached by `start`), the response handler's options, and the
+   * connection's deadlines (which they extend).
+   */
+  readonly #hooks: ConnectionDeadlines & SocketSink & ResponseHandlerOptions;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
-    const clock = options.clock ?? systemClock;
     const hooks = new Connection.#Hooks(this);
     this.#hooks = hooks;
     this.writer = new FrameWriter(socket, hooks);
-    this.#deadlines = new ConnectionDeadlines(options, hooks, clock);
-    this.#reader = new ConnectionReader(this, options, this.#deadlines);
+    this.#reader = new ConnectionReader(this, options, hooks);
   }
 
   /** The peer's address, for messages (the socket's, read where it is). */
@@ -266,7 +267,7 @@ export class Connection implements ReadFlowControl {
   start(requests: RequestSide | RequestSideMaker): void {
     this.#reader.start(requests);
     this.socket.attach(this.#hooks);
-    if (this.#state === "open") this.#deadlines.start();
+    if (this.#state === "open") this.#hooks.start();
   }
 
   /**
@@ -351,7 +352,7 @@ export class Connection implements ReadFlowControl {
     if (this.#state !== "open") return;
     this.#state = "closed";
     this.#reader.stop();
-    this.#deadlines.stop();
+    this.#hooks.stop();
     const error = closedError(this.peer, reason, local);
     this.#closedError = error;
     if (local && reason === undefined) {
