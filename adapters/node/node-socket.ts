@@ -219,6 +219,18 @@ function uncorkAll(): void {
   for (const socket of sockets) socket.uncork();
 }
 
+/** A socket's `closed` and what settles it, made when first asked for (one field, not two). */
+class ClosedPromise {
+  readonly promise: Promise<SocketClosed>;
+  resolve!: (closed: SocketClosed) => void;
+
+  constructor(ended: SocketClosed | undefined) {
+    this.promise = ended !== undefined
+      ? Promise.resolve(ended)
+      : new Promise((resolve) => (this.resolve = resolve));
+  }
+}
+
 class NodeSocket implements Socket {
   readonly info: SocketInfo;
   readonly #socket: NetSocket;
@@ -231,8 +243,7 @@ class NodeSocket implements Socket {
   #ended: SocketClosed | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   /** `closed`, made when first asked for (a server's idle sockets are never asked). */
-  #closed: Promise<SocketClosed> | undefined;
-  #resolveClosed: ((closed: SocketClosed) => void) | undefined;
+  #closed: ClosedPromise | undefined;
   #corked = false;
 
   constructor(socket: NetSocket, options: NodeSocketOptions) {
@@ -291,12 +302,7 @@ class NodeSocket implements Socket {
   }
 
   get closed(): Promise<SocketClosed> {
-    if (this.#closed !== undefined) return this.#closed;
-    const ended = this.#ended;
-    this.#closed = ended !== undefined
-      ? Promise.resolve(ended)
-      : new Promise((resolve) => (this.#resolveClosed = resolve));
-    return this.#closed;
+    return (this.#closed ??= new ClosedPromise(this.#ended)).promise;
   }
 
   /** Ends this turn's cork (see `write`). */
@@ -399,7 +405,7 @@ class NodeSocket implements Socket {
     try {
       this.#sink?.close(this.#ended.error);
     } finally {
-      this.#resolveClosed?.(this.#ended);
+      this.#closed?.resolve(this.#ended);
     }
   }
 }

@@ -16,7 +16,6 @@ import { type Int64, isRequest, type Message, MessageType } from "../protocol/me
 import type { OversizedFrame } from "../protocol/oversized-frame.ts";
 import type { Connection } from "./connection.ts";
 import type { ConnectionOptions } from "./connection-options.ts";
-import type { ConnectionDeadlines } from "./connection-deadlines.ts";
 import { FrameBufferPool } from "./frame-buffer-pool.ts";
 import type { InboundFrameBudget } from "./inbound-frame-budget.ts";
 import { discardBody, type InboundBody } from "./inbound-body.ts";
@@ -32,7 +31,6 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   messagesReceived = 0;
   oversizedFrames = 0;
   readonly #connection: Connection;
-  readonly #deadlines: ConnectionDeadlines;
   readonly #decoder: FrameDecoder;
   /** Waits for inbound frame memory; made by the first charge. */
   #room: InboundFrameRoom | undefined;
@@ -48,9 +46,8 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   /** Chunks that arrived while the decoder was busy (re-entrant delivery). */
   #deferred: Uint8Array[] | undefined;
 
-  constructor(connection: Connection, options: ConnectionOptions, deadlines: ConnectionDeadlines) {
+  constructor(connection: Connection, options: ConnectionOptions) {
     this.#connection = connection;
-    this.#deadlines = deadlines;
     const budget = options.inboundFrameBudget;
     this.#decoder = new FrameDecoder(this, {
       maxFrameLength: options.maxFrameLength,
@@ -293,7 +290,7 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
       this.#deferred = undefined;
     }
     // Inside a frame or an announced body: its bytes must keep coming (one check per chunk).
-    if (connection.isOpen && decoder.midFrame) this.#deadlines.midFrame();
+    if (connection.isOpen && decoder.midFrame) connection.midFrame();
   }
 
   #dispatch(message: Message): void {

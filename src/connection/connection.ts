@@ -194,7 +194,7 @@ export class Connection implements ReadFlowControl {
     const hooks = new Connection.#Hooks(this);
     this.#hooks = hooks;
     this.writer = new FrameWriter(socket, hooks);
-    this.#reader = new ConnectionReader(this, options, hooks);
+    this.#reader = new ConnectionReader(this, options);
   }
 
   /** The peer's address, for messages (the socket's, read where it is). */
@@ -324,6 +324,11 @@ export class Connection implements ReadFlowControl {
     this.#messagesSent++;
     this.tap?.sent(message);
     return this.writer.writeWithBody(frame, body);
+  }
+
+  /** The reader is inside a frame or an announced body: its bytes must keep coming. */
+  midFrame(): void {
+    this.#hooks.midFrame();
   }
 
   pauseReading(owner: object): void {

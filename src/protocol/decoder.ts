@@ -71,8 +71,6 @@ export class FrameDecoder {
   readonly #memory: FrameMemory | undefined;
   #charge: FrameCharge | undefined;
   readonly #limits: FrameLimits;
-  /** Frames up to this length need no look at their head (the hot path). */
-  readonly #plainLimit: number;
   readonly #allocator: FrameAllocator;
   #state: DecoderState = "frame-length";
   /** Why the decoder failed (the first error). */
@@ -94,7 +92,6 @@ export class FrameDecoder {
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
     const limits = frameLimitsFor(options, options.memory?.limit, handler.oversized !== undefined);
     this.#limits = limits;
-    this.#plainLimit = limits.plainLimit;
     this.#handler = handler;
     this.#memory = options.memory;
     this.#allocator = options.allocator ??
@@ -225,12 +222,12 @@ export class FrameDecoder {
             length = field.value();
           }
           // The hot path: a plain length needs no more than this comparison.
-          const frameLength =
-            typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.#plainLimit
-              ? length
-              : this.#limits.check(length);
+          const frameLength = typeof length === "number" && length >= MIN_FRAME_LENGTH &&
+              length <= this.#limits.plainLimit
+            ? length
+            : this.#limits.check(length);
           const frameSize = frameLength - LENGTH_FIELD;
-          if (frameLength > this.#plainLimit) {
+          if (frameLength > this.#limits.plainLimit) {
             this.#frameSize = frameSize;
             (this.#skip ??= new FrameSkip(this.#limits, this.#handler.oversized !== undefined))
               .begin(frameSize);
