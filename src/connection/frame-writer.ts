@@ -36,6 +36,8 @@ import { type OutboundEntry, writeGathered, type WrittenCallback } from "./gathe
 export type { OutboundBody } from "./body-pump.ts";
 
 const RESOLVED = Promise.resolve();
+/** The pending list of every writer with nothing pending: never appended to (see `#queue`). */
+const NO_ENTRIES: OutboundEntry[] = [];
 
 export { GATHER_CHUNK_MAX, type WrittenCallback } from "./gathered-writes.ts";
 const always = (): boolean => true;
@@ -77,12 +79,12 @@ export class FrameWriter {
     writer.#socketWrite(chunk);
   static readonly #writable = (writer: FrameWriter): boolean => !writer.#blocked;
   static readonly #emitPending = (chunk: Uint8Array, writer: FrameWriter): void => {
-    writer.#pending.push(chunk);
+    writer.#queue(chunk);
   };
   readonly #socket: Socket;
   readonly #options: FrameWriterOptions;
   /** Bytes and written-callbacks ready for the socket, in order. */
-  #pending: Entry[] = [];
+  #pending: Entry[] = NO_ENTRIES;
   /** Bytes in `#pending` plus those encoded into the slab's open run. */
   #pendingBytes = 0;
   /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
@@ -190,7 +192,7 @@ export class FrameWriter {
     this.#pendingBytes += slab.total - before;
     if (onWritten !== undefined) {
       slab.closeRun();
-      this.#pending.push(onWritten);
+      this.#queue(onWritten);
     }
     this.#scheduleFlush();
     this.#checkHardCap();
@@ -238,10 +240,10 @@ export class FrameWriter {
     } else {
       this.#slab?.closeRun();
       for (const chunk of chunks) {
-        this.#pending.push(chunk);
+        this.#queue(chunk);
         bytes += chunk.byteLength;
       }
-      if (onWritten) this.#pending.push(onWritten);
+      if (onWritten) this.#queue(onWritten);
       this.#pendingBytes += bytes;
       this.#scheduleFlush();
     }
@@ -301,7 +303,7 @@ export class FrameWriter {
     this.#slab?.discard();
     this.#slab = undefined;
     const dropped: BacklogItem[] = [...this.#pending, ...(this.#backlog ?? [])];
-    this.#pending = [];
+    this.#pending = NO_ENTRIES;
     this.#backlog = undefined;
     this.#pendingBytes = 0;
     this.#backlogBytes = 0;
@@ -321,6 +323,13 @@ export class FrameWriter {
         item.reject(error);
       }
     }
+  }
+
+  /** Appends to `#pending` (an idle writer holds the shared empty list, never appended to). */
+  #queue(entry: Entry): void {
+    const pending = this.#pending;
+    if (pending === NO_ENTRIES) this.#pending = [entry];
+    else pending.push(entry);
   }
 
   #scheduleFlush(): void {
@@ -373,7 +382,7 @@ export class FrameWriter {
     // Callbacks run above may have closed the writer (and emptied #pending) already.
     if (this.#closed) return;
     // Entries queued by those callbacks sit behind `index` in the same array: keep them.
-    this.#pending = index === pending.length ? [] : pending.slice(index);
+    this.#pending = index === pending.length ? NO_ENTRIES : pending.slice(index);
     this.#pendingBytes -= this.#bytesWritten - writtenBefore;
   }
 
@@ -397,7 +406,7 @@ export class FrameWriter {
     this.#activeBody = item;
     this.#slab?.closeRun();
     for (const chunk of item.frame) {
-      this.#pending.push(chunk);
+      this.#queue(chunk);
       this.#pendingBytes += chunk.byteLength;
     }
     this.#scheduleFlush();
@@ -415,7 +424,7 @@ export class FrameWriter {
 
   /** One chunk of the body being pumped: queued, flushed at once above BODY_FLUSH_BYTES. */
   #pushBodyChunk(chunk: Uint8Array): void {
-    this.#pending.push(chunk);
+    this.#queue(chunk);
     this.#pendingBytes += chunk.byteLength;
     if (this.#pendingBytes >= BODY_FLUSH_BYTES) this.#flush();
     else this.#scheduleFlush();
@@ -428,7 +437,7 @@ export class FrameWriter {
     while (index < backlog.length) {
       const item = backlog[index++]!;
       if (typeof item === "function" || item instanceof Uint8Array) {
-        this.#pending.push(item);
+        this.#queue(item);
         if (typeof item !== "function") {
           this.#pendingBytes += item.byteLength;
           this.#backlogBytes -= item.byteLength;
