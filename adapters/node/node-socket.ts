@@ -210,15 +210,6 @@ class NodeSocketInfo implements SocketInfo {
 const owner = Symbol("NodeSocket");
 type OwnedSocket = NetSocket & { [owner]: NodeSocket };
 
-/** Sockets corked in this turn, uncorked together at one microtask (no closure per socket). */
-let corked: NodeSocket[] = [];
-
-function uncorkAll(): void {
-  const sockets = corked;
-  corked = [];
-  for (const socket of sockets) socket.uncork();
-}
-
 /** A socket's `closed` and what settles it, made when first asked for (one field, not two). */
 class ClosedPromise {
   readonly promise: Promise<SocketClosed>;
@@ -346,7 +337,8 @@ class NodeSocket implements Socket {
       // Writes of one turn (a frame's header and its passed-through body) leave in one writev.
       this.#corked = true;
       socket.cork();
-      if (corked.push(this) === 1) queueMicrotask(uncorkAll);
+      // A callback made per turn, not kept: an idle socket holds no closure.
+      queueMicrotask(() => this.uncork());
     }
     return socket.write(chunk);
   }

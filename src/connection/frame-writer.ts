@@ -110,21 +110,6 @@ export class FrameWriter {
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
   #bytesWritten = 0;
   #socketWrites = 0;
-  /** Writers whose flush is due at the next microtask: ONE callback flushes them all, in order. */
-  static #due: FrameWriter[] = [];
-  static readonly #flushDue = (): void => {
-    const due = FrameWriter.#due;
-    FrameWriter.#due = [];
-    for (const writer of due) {
-      writer.#flushScheduled = false;
-      try {
-        writer.#flush();
-      } catch (error) {
-        // As when each writer had a microtask of its own: one failing flush stops no other.
-        void Promise.reject(error);
-      }
-    }
-  };
   /** What body pumps see of this writer; made with the first body (most connections send none). */
   #pumpTarget: BodyPumpTarget | undefined;
 
@@ -335,7 +320,11 @@ export class FrameWriter {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    if (FrameWriter.#due.push(this) === 1) RESOLVED.then(FrameWriter.#flushDue);
+    // A callback made per flush, not kept: an idle writer holds no closure.
+    RESOLVED.then(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
   }
 
   #checkHardCap(): void {
