@@ -34,6 +34,7 @@ import { defaultCloseTimeoutMs, formatHostPort } from "../tcp-options.ts";
 import { checkAttach, checkWriteChunk } from "../../src/socket-checks.ts";
 import { LARGE_FRAME_BYTES, raiseMallocThresholds } from "./malloc-thresholds.ts";
 import { TlsWrites } from "./tls-writes.ts";
+import type { DirectReads } from "./direct-reads.ts";
 
 /** Options for {@linkcode wrapNodeSocket}. */
 export interface NodeSocketOptions {
@@ -48,96 +49,6 @@ export interface NodeSocketOptions {
    * gathered ({@linkcode TlsWrites}) instead of corked into a `writev`, which Node's TLS copies.
    */
   readonly tls?: boolean;
-}
-
-/** Bytes of the process-wide read landing buffer, and of each slab that keeps copies of reads. */
-const SLAB_BYTES = 64 * 1024;
-
-/**
- * Where reads land when the sink offers no buffer of its own: ONE buffer for every socket of the
- * process. libuv reads a socket into it and Node calls `onread.callback` synchronously before any
- * other read can happen, and the callback copies the bytes out before it returns, so no socket's
- * bytes are ever overwritten. A buffer per socket cost 64 KiB per idle connection.
- */
-const landing = new Uint8Array(SLAB_BYTES);
-/**
- * The read after one that filled the sink's own buffer (a large frame just ended) lands in only
- * this much of the landing buffer: enough for the next frame's length and fixed fields, so that if
- * that frame is large too, the sink offers its own buffer for the rest of it (read there directly),
- * and only these few bytes are copied — not a whole landing buffer of the next body, copied twice
- * (into the slab here, then into the frame). The probe takes the place of that landing read (as
- * many reads as before), and 128 KiB fewer bytes are copied per 1 MiB chunk.
- *
- * Owned bodies (fresh memory for every frame) take the probe too since glibc keeps the collected
- * bodies' memory (malloc-thresholds.ts); before that, page faults on memory glibc had trimmed rose
- * with it (docs/chunk-fetch-profile.md).
- */
-const PROBE_BYTES = 256;
-const probe = landing.subarray(0, PROBE_BYTES);
-/** Copies of reads, carved front to back (a region is handed out once, never reused). */
-let kept = new Uint8Array(SLAB_BYTES);
-let keptUsed = 0;
-
-/** A copy of `bytes` the sink may keep (views of it outlive the read). */
-function keep(bytes: Uint8Array): Uint8Array {
-  const length = bytes.byteLength;
-  // A read is at most the landing buffer's size, so it always fits a fresh slab.
-  if (keptUsed + length > kept.byteLength) {
-    kept = new Uint8Array(SLAB_BYTES);
-    keptUsed = 0;
-  }
-  const copy = kept.subarray(keptUsed, keptUsed + length);
-  copy.set(bytes);
-  keptUsed += length;
-  return copy;
-}
-
-/**
- * Node `onread` plumbing: reads land in the sink's `readBuffer()` when it offers one (the tail
- * of a large frame), otherwise in the process-wide landing buffer, whose bytes are copied into a
- * slab shared by all sockets before the sink sees them (right after a read that completed a large
- * frame, only `PROBE_BYTES`). So an idle socket holds no read buffer. Bytes read before `attach`
- * are held.
- */
-export class DirectReads {
-  #sink: SocketSink | undefined;
-  #onSinkError: ((error: unknown) => void) | undefined;
-  #held: Uint8Array[] = [];
-  /** The last read filled the sink's buffer: the sink's frame is complete. */
-  #filledSinkBuffer = false;
-  readonly options = {
-    buffer: (): Uint8Array => this.#next(),
-    callback: (bytes: number, buffer: Uint8Array): boolean => {
-      const read = buffer.subarray(0, bytes);
-      const landed = buffer.buffer === landing.buffer;
-      this.#filledSinkBuffer = !landed && bytes === buffer.byteLength;
-      const chunk = landed ? keep(read) : read;
-      if (this.#sink === undefined) {
-        this.#held.push(chunk);
-        return true;
-      }
-      try {
-        this.#sink.data(chunk);
-      } catch (error) {
-        this.#onSinkError?.(error);
-      }
-      return true;
-    },
-  };
-
-  attach(sink: SocketSink, onSinkError: (error: unknown) => void): void {
-    this.#sink = sink;
-    this.#onSinkError = onSinkError;
-    const held = this.#held;
-    this.#held = [];
-    for (const chunk of held) sink.data(chunk);
-  }
-
-  #next(): Uint8Array {
-    const direct = this.#sink?.readBuffer?.();
-    if (direct !== undefined && direct.byteLength > 0) return direct;
-    return this.#filledSinkBuffer ? probe : landing;
-  }
 }
 
 /** The OS error code of a Node error (`ECONNRESET`), if any. */
@@ -164,13 +75,67 @@ function localAddressOf(socket: NetSocket): string {
   return text;
 }
 
+/** The part of Node's socket handle that reads the peer's address. */
+interface PeerNameHandle {
+  getpeername?(out: { address?: string; port?: number }): number;
+}
+
+/**
+ * `host:port` of the socket's peer. Read from the handle where it can be: `socket.remoteAddress`
+ * keeps Node's answer on the socket (an object and its strings, and a property that the socket's
+ * shape has no room for), which a server holding thousands of connections paid for each.
+ */
+function remoteAddressOf(socket: NetSocket): string {
+  const handle = (socket as unknown as { _handle?: PeerNameHandle | null })._handle;
+  if (typeof handle?.getpeername === "function") {
+    const out: { address?: string; port?: number } = {};
+    if (handle.getpeername(out) === 0 && out.address !== undefined) {
+      return formatHostPort(out.address, out.port);
+    }
+  }
+  return formatHostPort(socket.remoteAddress, socket.remotePort);
+}
+
+/**
+ * A Node socket's {@linkcode SocketInfo}: its local address is read when first asked for (Node
+ * keeps the answer on the socket, and most connections are never asked).
+ */
+class NodeSocketInfo implements SocketInfo {
+  readonly transport: string;
+  readonly remoteAddress: string;
+  /** The socket until the local address is read, then its text. */
+  #local: NetSocket | string;
+
+  constructor(socket: NetSocket, transport: string) {
+    this.transport = transport;
+    this.remoteAddress = remoteAddressOf(socket);
+    this.#local = socket;
+  }
+
+  get localAddress(): string {
+    const local = this.#local;
+    return typeof local === "string" ? local : (this.#local = localAddressOf(local));
+  }
+}
+
 /** The property of a Node socket that holds its wrapper, for the shared listeners. */
 const owner = Symbol("NodeSocket");
 type OwnedSocket = NetSocket & { [owner]: NodeSocket };
 
+/** A socket's `closed` and what settles it, made when first asked for (one field, not two). */
+class ClosedPromise {
+  readonly promise: Promise<SocketClosed>;
+  resolve!: (closed: SocketClosed) => void;
+
+  constructor(ended: SocketClosed | undefined) {
+    this.promise = ended !== undefined
+      ? Promise.resolve(ended)
+      : new Promise((resolve) => (this.resolve = resolve));
+  }
+}
+
 class NodeSocket implements Socket {
   readonly info: SocketInfo;
-  readonly closed: Promise<SocketClosed>;
   readonly #socket: NetSocket;
   readonly #closeTimeoutMs: number;
   readonly #directReads: DirectReads | undefined;
@@ -181,24 +146,16 @@ class NodeSocket implements Socket {
   #reason: { error: unknown } | undefined;
   #ended: SocketClosed | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #resolveClosed!: (closed: SocketClosed) => void;
+  /** `closed`, made when first asked for (a server's idle sockets are never asked). */
+  #closed: ClosedPromise | undefined;
   #corked = false;
-  readonly #uncork = () => {
-    this.#corked = false;
-    this.#socket.uncork();
-  };
 
   constructor(socket: NetSocket, options: NodeSocketOptions) {
     this.#socket = socket;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs;
     this.#directReads = options.directReads;
     this.#tlsWrites = options.tls === true ? new TlsWrites(socket) : undefined;
-    this.info = {
-      transport: options.transport,
-      remoteAddress: formatHostPort(socket.remoteAddress, socket.remotePort),
-      localAddress: localAddressOf(socket),
-    };
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.info = new NodeSocketInfo(socket, options.transport);
     // One set of listeners shared by every socket (each finds its wrapper through `owner`): four
     // closures and their context per connection were a sixth of an idle connection's heap.
     (socket as OwnedSocket)[owner] = this;
@@ -249,6 +206,25 @@ class NodeSocket implements Socket {
     }
   }
 
+  get closed(): Promise<SocketClosed> {
+    return (this.#closed ??= new ClosedPromise(this.#ended)).promise;
+  }
+
+  /** Writes of one turn (a frame's header and its passed-through body) leave in one writev. */
+  #corkThisTurn(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    // A callback made per turn, not kept: an idle socket holds no closure.
+    queueMicrotask(() => this.uncork());
+  }
+
+  /** Ends this turn's cork (see `write`). */
+  uncork(): void {
+    this.#corked = false;
+    this.#socket.uncork();
+  }
+
   get bufferedAmount(): number {
     if (this.#state === "closed") return 0;
     return this.#socket.writableLength + (this.#tlsWrites?.pendingBytes ?? 0);
@@ -284,12 +260,7 @@ class NodeSocket implements Socket {
     if (this.#state !== "open" || socket.destroyed || socket.writableEnded) return false;
     if (chunk.byteLength === 0) return this.bufferedAmount < socket.writableHighWaterMark;
     if (this.#tlsWrites !== undefined) return this.#tlsWrites.write(chunk);
-    if (!this.#corked) {
-      // Writes of one turn (a frame's header and its passed-through body) leave in one writev.
-      this.#corked = true;
-      socket.cork();
-      queueMicrotask(this.#uncork);
-    }
+    this.#corkThisTurn();
     return socket.write(chunk);
   }
 
@@ -305,11 +276,7 @@ class NodeSocket implements Socket {
     // TLS: small chunks gathered this turn (a frame's header) go first, and no cork (a writev
     // would be copied whole before encryption).
     if (this.#tlsWrites !== undefined) this.#tlsWrites.flush();
-    else if (!this.#corked) {
-      this.#corked = true;
-      socket.cork();
-      queueMicrotask(this.#uncork);
-    }
+    else this.#corkThisTurn();
     // Node runs the callback once libuv has finished the write that carried the chunk (the
     // kernel copied it) or dropped it (error, destroy): never while libuv may still read it.
     return socket.write(chunk, giveBack);
@@ -371,7 +338,7 @@ class NodeSocket implements Socket {
     try {
       this.#sink?.close(this.#ended.error);
     } finally {
-      this.#resolveClosed(this.#ended);
+      this.#closed?.resolve(this.#ended);
     }
   }
 }

@@ -17,7 +17,8 @@ import {
   type TcpListenOptions,
   type TcpTuning,
 } from "../tcp-options.ts";
-import { DirectReads, wrapNodeSocket } from "./node-socket.ts";
+import { DirectReads } from "./direct-reads.ts";
+import { wrapNodeSocket } from "./node-socket.ts";
 import { bindNodeServer, openNodeConnection } from "./node-endpoint.ts";
 
 export type { TcpConnectOptions, TcpListenOptions, TcpSocketOptions } from "../tcp-options.ts";

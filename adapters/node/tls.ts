@@ -22,7 +22,8 @@ import {
   type TlsConnectOptions,
   type TlsListenOptions,
 } from "../tls-options.ts";
-import { DirectReads, wrapNodeSocket } from "./node-socket.ts";
+import { DirectReads } from "./direct-reads.ts";
+import { wrapNodeSocket } from "./node-socket.ts";
 import { bindNodeServer, openNodeConnection } from "./node-endpoint.ts";
 import { nodeTcpOptions } from "./tcp.ts";
 

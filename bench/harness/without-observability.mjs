@@ -40,7 +40,8 @@ const edits = {
     ],
   ],
   "src/client/transport-client.ts": [
-    ["    this.#connection.tap = observeConnection(this, socket.info, this.#connection);\n", "", 1],
+    ["    this.#connection.tap = observeConnection(this, socket.info);\n", "", 1],
+    ["  observeConnectionEnded(owner as TransportClient, closed);\n", "", 1],
   ],
   "src/server/transport-server.ts": [
     ["    observeServerBudget(this.#budget);\n", "", 1],

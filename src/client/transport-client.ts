@@ -21,8 +21,8 @@
 import type { BodyData } from "../connection/body-source.ts";
 import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
 import type { ChunkConsumer } from "./chunk-fetches.ts";
-import type { Clock } from "../clock.ts";
 import { Connection, type ConnectionOptions } from "../connection/connection.ts";
+import type { RequestSide } from "../connection/request-side.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import type { MergedBlockMeta } from "../connection/response-handler.ts";
 import type { CallOptions } from "../deadline.ts";
@@ -43,12 +43,15 @@ import type { ClientStats } from "./client-stats.ts";
 import { checkBytes, checkTimeout, type UploadOptions } from "./request-arguments.ts";
 import { OutgoingRequests } from "./outgoing-requests.ts";
 import { closedSendError } from "./request-gate.ts";
-import { observeConnection } from "../observability/observe.ts";
+import { observeConnection, observeConnectionEnded } from "../observability/observe.ts";
 
 export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
 export type { ByteStream } from "../connection/inbound-body.ts";
 export type { MergedBlockMeta } from "../connection/response-handler.ts";
 export type { UploadOptions } from "./request-arguments.ts";
+
+/** The request handler of a client, as its connection asks for it (set by `TransportClient`). */
+let requestSideOf: (owner: unknown) => RequestSide;
 
 /**
  * One connection to a Spark `network-common` peer (a Ferry or Spark server): RPCs, one-way
@@ -101,15 +104,21 @@ export class TransportClient implements Peer {
   }
 
   readonly #connection: Connection;
-  readonly #requests: RequestHandler;
+  /**
+   * Serves the peer's requests; made by the first one (or `channelActive`, a cancel, an error
+   * report, the connection's end): a server's idle connections mostly make none until they close.
+   */
+  #requests: RequestHandler | undefined;
   /** The calling side, made by the first request (a server's connections mostly make none). */
   #outgoing: OutgoingRequests | undefined;
   /** Made by the first `onAbandoned`. */
   #abandoned: AbandonedRequestListeners<TransportClient> | undefined;
-  readonly #requestTimeoutMs: number;
-  readonly #maxInFlightRequests: number;
-  readonly #clock: Clock | undefined;
-  readonly #onHandlerError: (error: unknown, context: string) => void;
+  /** The resolved options (one object shared by every connection of a server). */
+  readonly #options: ResolvedClientOptions;
+
+  static {
+    requestSideOf = (owner) => (owner as TransportClient).#requestHandler();
+  }
 
   /** Wraps a connected socket and starts reading from it. */
   constructor(socket: Socket, options: ClientOptions = {}) {
@@ -119,21 +128,13 @@ export class TransportClient implements Peer {
         `new TransportClient: expected a Socket, got ${socket === null ? "null" : typeof socket}`,
       );
     }
-    this.#requestTimeoutMs = resolved.requestTimeoutMs;
-    this.#maxInFlightRequests = resolved.maxInFlightRequests;
-    this.#clock = resolved.clock;
-    this.#onHandlerError = resolved.onHandlerError;
+    this.#options = resolved;
     this.#connection = new Connection(socket, connection);
-    this.#requests = new RequestHandler(this, this.#connection, {
-      rpcHandler: resolved.rpcHandler,
-      streamManager: resolved.streamManager,
-      budget: resolved.transferBudget,
-      onHandlerError: resolved.onHandlerError,
-    });
     this.setInterceptor(resolved.interceptor);
-    this.#connection.tap = observeConnection(this, socket.info, this.#connection);
-    this.#requests.start();
-    this.#connection.start(this.#requests);
+    this.#connection.tap = observeConnection(this, socket.info);
+    // `channelActive` is the only thing a request handler does before the first request.
+    if (resolved.rpcHandler?.channelActive !== undefined) this.#requestHandler().start();
+    this.#connection.start(requestSideOf);
   }
 
   /** Settles once the connection has ended, with why (`error` undefined: graceful). */
@@ -273,7 +274,9 @@ export class TransportClient implements Peer {
       );
     }
     if (this.#abandoned === undefined) {
-      const abandoned = new AbandonedRequestListeners<TransportClient>(this.#onHandlerError);
+      const abandoned = new AbandonedRequestListeners<TransportClient>(
+        this.#options.onHandlerError,
+      );
       this.#abandoned = abandoned;
       this.#connection.onStreamBodyCancelled = (streamId, reason) =>
         abandoned.notify({ kind: "stream", streamId, reason }, this);
@@ -289,7 +292,7 @@ export class TransportClient implements Peer {
    * Counted in `stats()` (`cancelsReceived`, `cancelsApplied`).
    */
   cancelServing(request: ServedRequest): boolean {
-    return this.#requests.cancelServing(request);
+    return this.#requestHandler().cancelServing(request);
   }
 
   /**
@@ -297,7 +300,7 @@ export class TransportClient implements Peer {
    * message, say) to this connection's `onHandlerError`, counted in `stats().handlerErrors`.
    */
   reportError(error: unknown, context: string): void {
-    this.#requests.reportError(error, context);
+    this.#requestHandler().reportError(error, context);
   }
 
   /** Counters: requests in flight, dropped late replies, traffic. */
@@ -306,7 +309,7 @@ export class TransportClient implements Peer {
     const inFlight = responses.inFlight;
     return {
       ...this.#connection.counters,
-      ...this.#requests.stats,
+      ...this.#requestHandler().stats,
       inFlight: { ...inFlight, total: responses.outstanding },
       droppedReplies: responses.droppedReplies,
       queuedBytes: this.#connection.writer.queuedBytes,
@@ -323,11 +326,22 @@ export class TransportClient implements Peer {
     await this.#connection.closed;
   }
 
+  #requestHandler(): RequestHandler {
+    if (this.#requests !== undefined) return this.#requests;
+    const options = this.#options;
+    return this.#requests = new RequestHandler(this, this.#connection, {
+      rpcHandler: options.rpcHandler,
+      streamManager: options.streamManager,
+      budget: options.transferBudget,
+      onHandlerError: options.onHandlerError,
+    });
+  }
+
   #calls(): OutgoingRequests {
     return this.#outgoing ??= new OutgoingRequests(this.#connection, {
-      requestTimeoutMs: this.#requestTimeoutMs,
-      maxInFlightRequests: this.#maxInFlightRequests,
-      clock: this.#clock,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      maxInFlightRequests: this.#options.maxInFlightRequests,
+      clock: this.#options.clock,
       abandoned: (request) => this.#abandoned?.notify(request, this),
       listening: () => this.#abandoned?.active === true,
     });
@@ -338,6 +352,37 @@ export class TransportClient implements Peer {
 interface PreparedOptions {
   readonly resolved: ResolvedClientOptions;
   readonly connection: ConnectionOptions;
+}
+
+/** What follows the ends of the connections made with one (frozen) options object. */
+const endListeners = new WeakMap<ClientOptions, (client: TransportClient) => void>();
+
+/**
+ * Calls `listener` as the socket of every client made with `options` (a frozen object naming its
+ * `inboundFrameBudget`, as a `TransportServer` makes) has ended, before `client.closed` settles:
+ * a server follows thousands of connections with one function instead of a promise callback each.
+ * Register before the first client is made.
+ */
+export function followEnds(
+  options: ClientOptions,
+  listener: (client: TransportClient) => void,
+): void {
+  endListeners.set(options, listener);
+}
+
+/** `ConnectionOptions.onEnded` of a client: observability hears of the end first, then `more`. */
+function endedHook(
+  more: ((client: TransportClient) => void) | undefined,
+): (owner: unknown, closed: SocketClosed) => void {
+  if (more === undefined) return connectionEnded;
+  return (owner, closed) => {
+    connectionEnded(owner, closed);
+    more(owner as TransportClient);
+  };
+}
+
+function connectionEnded(owner: unknown, closed: SocketClosed): void {
+  observeConnectionEnded(owner as TransportClient, closed);
 }
 
 /**
@@ -377,6 +422,7 @@ function prepare(options: ClientOptions): PreparedOptions {
     idleTimeoutMs: resolved.idleTimeoutMs,
     slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
     clock: resolved.clock,
+    onEnded: endedHook(endListeners.get(options)),
   };
   const prepared = { resolved, connection };
   if (shared) preparedOptions.set(options, prepared);

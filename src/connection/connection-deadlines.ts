@@ -1,5 +1,6 @@
 /**
- * The deadlines a connection keeps on its peer's behaviour, with ONE timer per connection:
+ * The deadlines a connection keeps on its peer's behaviour, with ONE scheduled check per
+ * connection (in the clock's {@linkcode DeadlineHeap}, whose one timer serves all connections):
  *
  * - **First frame** (`firstFrameTimeoutMs`): the peer must deliver a complete frame within this
  *   long of the connection opening. Ferry has no wire handshake, so the first frame is the
@@ -34,13 +35,15 @@
  * counters when it fires. Idle time is checked every quarter of `idleTimeoutMs`, so an idle
  * connection closes between 1 and 1.25 × `idleTimeoutMs` after its last frame. The writer reports
  * when it becomes blocked, so the slow-consumer deadline is armed only then. 0 disables a
- * deadline. All of them share the one timer, armed on the connection's {@linkcode Clock}.
+ * deadline. All of them share one check, scheduled in the {@linkcode DeadlineHeap} of the
+ * connection's {@linkcode Clock}: one timer for every connection on that clock, not one each.
  *
  * @module
  */
 
-import type { Clock, TimerHandle } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import { LimitError, TimeoutError, type TransportError } from "../errors.ts";
+import { type DeadlineHeap, deadlineHeapOf, type HeapEntry } from "./deadline-heap.ts";
 
 /**
  * The deadlines in milliseconds; absent or 0: none. The connection passes its own options object
@@ -54,7 +57,7 @@ export interface ConnectionDeadlineOptions {
   readonly connectionTimeoutMs?: number;
 }
 
-/** What the deadlines read from their connection. */
+/** What the deadlines read from their connection (its hooks, which extend the deadlines). */
 export interface ConnectionDeadlineHost {
   readonly peer: string;
   /** Complete messages received so far. */
@@ -68,7 +71,7 @@ export interface ConnectionDeadlineHost {
   /** Bytes queued for the peer (for error messages). */
   queuedBytes(): number;
   /** Inside a frame or an announced body (more bytes of it are owed). */
-  midFrame(): boolean;
+  isMidFrame(): boolean;
   /** Reading is paused by a local consumer, so silence is not the peer's fault. */
   isReadPausedByConsumer(): boolean;
   /** Requests of this side are waiting for replies. */
@@ -79,103 +82,132 @@ export interface ConnectionDeadlineHost {
   expire(error: TransportError, graceful: boolean): void;
 }
 
-export class ConnectionDeadlines {
+/** `#flags`: the deadlines run (the connection is open); the two watches are armed. */
+const RUNNING = 1;
+const WATCHING = 2;
+const QUIET_WATCH = 4;
+
+/** The two watches' samples (made by the first watch: an idle connection arms neither). */
+interface Watches {
+  /** No progress: the byte count last seen mid-frame, and when it changed. */
+  progressBytes: number;
+  progressAt: number;
+  /** Connection timeout: the byte count last seen with requests outstanding, and when. */
+  quietBytes: number;
+  quietAt: number;
+}
+
+/**
+ * The deadlines of one connection. Abstract: the connection's hooks extend it and answer the
+ * {@linkcode ConnectionDeadlineHost} questions, so the deadlines and the hooks are ONE object.
+ */
+export abstract class ConnectionDeadlines implements HeapEntry, ConnectionDeadlineHost {
+  /** When the heap tells this connection to check its deadlines (while `heapIndex >= 0`). */
+  dueAt = 0;
+  heapIndex = -1;
   readonly #options: ConnectionDeadlineOptions;
-  readonly #host: ConnectionDeadlineHost;
-  readonly #clock: Clock;
-  #timer: TimerHandle | undefined;
-  #dueAt = Infinity;
+  /** Where the check is scheduled: one timer for every connection on the clock. */
+  readonly #heap: DeadlineHeap;
+  /** When it opened and was last active, in whole milliseconds (rounded up: no number box). */
   #startedAt = 0;
   #activeAt = 0;
   #lastCount = 0;
-  #running = false;
-  /** No-progress watch: armed while mid-frame; the byte count last seen and when it changed. */
-  #watching = false;
-  #progressBytes = 0;
-  #progressAt = 0;
-  /** Connection-timeout watch: armed while requests are outstanding; bytes last seen and when. */
-  #quietWatch = false;
-  #quietBytes = 0;
-  #quietAt = 0;
-  /** The timer's callback, made when first armed (a client that never waits arms none). */
-  #check: (() => void) | undefined;
+  #flags = 0;
+  #watches: Watches | undefined;
 
-  constructor(options: ConnectionDeadlineOptions, host: ConnectionDeadlineHost, clock: Clock) {
+  constructor(options: ConnectionDeadlineOptions, clock: Clock) {
     this.#options = options;
-    this.#host = host;
-    this.#clock = clock;
+    this.#heap = deadlineHeapOf(clock);
   }
+
+  abstract get peer(): string;
+  abstract messagesReceived(): number;
+  abstract bytesReceived(): number;
+  abstract isBusy(): boolean;
+  abstract blockedSince(): number | undefined;
+  abstract queuedBytes(): number;
+  abstract isMidFrame(): boolean;
+  abstract isReadPausedByConsumer(): boolean;
+  abstract hasOutstanding(): boolean;
+  abstract isReadPaused(): boolean;
+  abstract expire(error: TransportError, graceful: boolean): void;
 
   /** The connection is open: the first-frame clock starts now. */
   start(): void {
-    const now = this.#clock.now();
-    this.#running = true;
-    this.#startedAt = now;
-    this.#activeAt = now;
+    const now = this.#heap.clock.now();
+    this.#flags |= RUNNING;
+    this.#startedAt = Math.ceil(now);
+    this.#activeAt = this.#startedAt;
     this.#schedule(now);
     // Bytes delivered while the socket was being attached may already have started a frame.
-    if (this.#host.midFrame()) this.midFrame();
+    if (this.isMidFrame()) this.midFrame();
   }
 
   /** Outbound writes became blocked (the socket is above its high-water mark). */
   blocked(): void {
     const timeout = this.#options.slowConsumerTimeoutMs ?? 0;
-    if (!this.#running || timeout <= 0) return;
-    const due = this.#clock.now() + timeout;
-    if (due < this.#dueAt) this.#arm(due);
+    if ((this.#flags & RUNNING) === 0 || timeout <= 0) return;
+    const due = this.#heap.clock.now() + timeout;
+    if (this.#later(due)) this.#arm(due);
   }
 
   /** Requests became outstanding after none were: the connection timeout's quiet period starts. */
   busy(): void {
     const timeout = this.#options.connectionTimeoutMs ?? 0;
-    if (!this.#running || timeout <= 0) return;
-    const now = this.#clock.now();
-    this.#quietBytes = this.#host.bytesReceived();
-    this.#quietAt = now;
-    if (this.#quietWatch) return;
-    this.#quietWatch = true;
+    if ((this.#flags & RUNNING) === 0 || timeout <= 0) return;
+    const now = this.#heap.clock.now();
+    const watches = this.#watchesNow();
+    watches.quietBytes = this.bytesReceived();
+    watches.quietAt = now;
+    if ((this.#flags & QUIET_WATCH) !== 0) return;
+    this.#flags |= QUIET_WATCH;
     const due = now + Math.max(1, timeout / 4);
-    if (due < this.#dueAt) this.#arm(due);
+    if (this.#later(due)) this.#arm(due);
   }
 
   /** The connection is inside a frame or an announced body: its bytes must keep coming. */
   midFrame(): void {
-    if (this.#watching) return;
+    if ((this.#flags & WATCHING) !== 0) return;
     const timeout = this.#options.noProgressTimeoutMs ?? 0;
-    if (!this.#running || timeout <= 0) return;
-    const now = this.#clock.now();
-    this.#watching = true;
-    this.#progressBytes = this.#host.bytesReceived();
-    this.#progressAt = now;
+    if ((this.#flags & RUNNING) === 0 || timeout <= 0) return;
+    const now = this.#heap.clock.now();
+    this.#flags |= WATCHING;
+    const watches = this.#watchesNow();
+    watches.progressBytes = this.bytesReceived();
+    watches.progressAt = now;
     const due = now + Math.max(1, timeout / 4);
-    if (due < this.#dueAt) this.#arm(due);
+    if (this.#later(due)) this.#arm(due);
   }
 
   /** The connection closed: no deadline applies any more. */
   stop(): void {
-    this.#running = false;
-    this.#watching = false;
-    this.#quietWatch = false;
-    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
-    this.#timer = undefined;
-    this.#dueAt = Infinity;
+    this.#flags = 0;
+    this.#heap.remove(this);
+  }
+
+  /** Whether the check is scheduled later than `due` (or not at all). */
+  #later(due: number): boolean {
+    return this.heapIndex < 0 || due < this.dueAt;
+  }
+
+  #watchesNow(): Watches {
+    return this.#watches ??= { progressBytes: 0, progressAt: 0, quietBytes: 0, quietAt: 0 };
   }
 
   #arm(due: number): void {
-    const clock = this.#clock;
-    if (this.#timer !== undefined) clock.clearTimer(this.#timer);
-    this.#dueAt = due;
-    this.#check ??= () => this.#onTimer();
-    this.#timer = clock.setTimer(this.#check, Math.max(1, Math.ceil(due - clock.now())));
+    this.#heap.schedule(this, due);
   }
 
   #schedule(now: number): void {
     const { firstFrameTimeoutMs = 0, idleTimeoutMs = 0, slowConsumerTimeoutMs = 0 } = this.#options;
+    const flags = this.#flags;
     let due = Infinity;
-    if (this.#watching) due = now + Math.max(1, (this.#options.noProgressTimeoutMs ?? 0) / 4);
-    if (this.#quietWatch) {
+    if ((flags & WATCHING) !== 0) {
+      due = now + Math.max(1, (this.#options.noProgressTimeoutMs ?? 0) / 4);
+    }
+    if ((flags & QUIET_WATCH) !== 0) {
       const timeout = this.#options.connectionTimeoutMs ?? 0;
-      due = Math.min(due, this.#quietAt + timeout, now + Math.max(1, timeout / 4));
+      due = Math.min(due, this.#watches!.quietAt + timeout, now + Math.max(1, timeout / 4));
     }
     if (this.#lastCount === 0 && firstFrameTimeoutMs > 0) {
       due = this.#startedAt + firstFrameTimeoutMs;
@@ -184,33 +216,26 @@ export class ConnectionDeadlines {
       // Sampled every quarter: the first frame (or new activity) is noticed within that.
       due = Math.min(due, this.#activeAt + idleTimeoutMs, now + Math.max(1, idleTimeoutMs / 4));
     }
-    const blockedSince = this.#host.blockedSince();
+    const blockedSince = this.blockedSince();
     if (blockedSince !== undefined && slowConsumerTimeoutMs > 0) {
       due = Math.min(due, blockedSince + slowConsumerTimeoutMs);
     }
-    if (due === Infinity) {
-      this.#timer = undefined;
-      this.#dueAt = Infinity;
-    } else {
-      this.#arm(due);
-    }
+    if (due === Infinity) this.#heap.remove(this);
+    else this.#arm(due);
   }
 
-  #onTimer(): void {
-    this.#timer = undefined;
-    this.#dueAt = Infinity;
-    if (!this.#running) return;
-    const host = this.#host;
+  /** The heap's timer reached this connection's check (it is out of the heap now). */
+  due(now: number): void {
+    if ((this.#flags & RUNNING) === 0) return;
     const { firstFrameTimeoutMs = 0, idleTimeoutMs = 0, slowConsumerTimeoutMs = 0 } = this.#options;
-    const now = this.#clock.now();
-    const blockedSince = host.blockedSince();
+    const blockedSince = this.blockedSince();
     if (
       blockedSince !== undefined && slowConsumerTimeoutMs > 0 &&
       now - blockedSince >= slowConsumerTimeoutMs
     ) {
       this.#expire(
         new LimitError(
-          `Writing to ${host.peer} failed: ${host.queuedBytes()} bytes have been queued above the ` +
+          `Writing to ${this.peer} failed: ${this.queuedBytes()} bytes have been queued above the ` +
             `write high-water mark for ${Math.round(now - blockedSince)} ms without the peer ` +
             `reading (slowConsumerTimeoutMs ${slowConsumerTimeoutMs}); closing the connection ` +
             `to a slow consumer`,
@@ -219,20 +244,20 @@ export class ConnectionDeadlines {
       );
       return;
     }
-    if (this.#watching && this.#stalled(now)) return;
-    if (this.#quietWatch && this.#quiet(now)) return;
-    const count = host.messagesReceived();
+    if ((this.#flags & WATCHING) !== 0 && this.#stalled(now)) return;
+    if ((this.#flags & QUIET_WATCH) !== 0 && this.#quiet(now)) return;
+    const count = this.messagesReceived();
     if (count !== this.#lastCount) {
       this.#lastCount = count;
-      this.#activeAt = now;
-    } else if (host.isBusy()) {
-      this.#activeAt = now;
+      this.#activeAt = Math.ceil(now);
+    } else if (this.isBusy()) {
+      this.#activeAt = Math.ceil(now);
     }
     if (count === 0 && firstFrameTimeoutMs > 0 && now - this.#startedAt >= firstFrameTimeoutMs) {
       this.#expire(
         new TimeoutError(
-          `Connection from ${host.peer} sent no complete frame within ${firstFrameTimeoutMs} ms ` +
-            `of opening (${host.bytesReceived()} bytes received; firstFrameTimeoutMs); closing it`,
+          `Connection from ${this.peer} sent no complete frame within ${firstFrameTimeoutMs} ms ` +
+            `of opening (${this.bytesReceived()} bytes received; firstFrameTimeoutMs); closing it`,
           firstFrameTimeoutMs,
         ),
         false,
@@ -245,7 +270,7 @@ export class ConnectionDeadlines {
     ) {
       this.#expire(
         new TimeoutError(
-          `Connection to ${host.peer} has been idle for ${Math.round(now - this.#activeAt)} ms ` +
+          `Connection to ${this.peer} has been idle for ${Math.round(now - this.#activeAt)} ms ` +
             `(no complete frame received, nothing in flight; idleTimeoutMs ${idleTimeoutMs}); ` +
             `closing it`,
           idleTimeoutMs,
@@ -259,23 +284,23 @@ export class ConnectionDeadlines {
 
   /** Samples the no-progress watch; closes the connection (and returns true) when it expired. */
   #stalled(now: number): boolean {
-    const host = this.#host;
-    if (!host.midFrame()) {
-      this.#watching = false;
+    if (!this.isMidFrame()) {
+      this.#flags &= ~WATCHING;
       return false;
     }
-    const bytes = host.bytesReceived();
-    if (bytes !== this.#progressBytes || host.isReadPausedByConsumer()) {
-      this.#progressBytes = bytes;
-      this.#progressAt = now;
+    const watches = this.#watches!;
+    const bytes = this.bytesReceived();
+    if (bytes !== watches.progressBytes || this.isReadPausedByConsumer()) {
+      watches.progressBytes = bytes;
+      watches.progressAt = now;
       return false;
     }
     const timeout = this.#options.noProgressTimeoutMs ?? 0;
-    if (now - this.#progressAt < timeout) return false;
+    if (now - watches.progressAt < timeout) return false;
     this.#expire(
       new TimeoutError(
-        `Connection to ${host.peer} stopped sending the frame or body it announced: no byte of ` +
-          `it for ${Math.round(now - this.#progressAt)} ms (${bytes} bytes received; ` +
+        `Connection to ${this.peer} stopped sending the frame or body it announced: no byte of ` +
+          `it for ${Math.round(now - watches.progressAt)} ms (${bytes} bytes received; ` +
           `noProgressTimeoutMs ${timeout}); closing it`,
         timeout,
       ),
@@ -286,23 +311,23 @@ export class ConnectionDeadlines {
 
   /** Samples the connection-timeout watch; closes the connection (and returns true) when dead. */
   #quiet(now: number): boolean {
-    const host = this.#host;
-    if (!host.hasOutstanding()) {
-      this.#quietWatch = false;
+    if (!this.hasOutstanding()) {
+      this.#flags &= ~QUIET_WATCH;
       return false;
     }
-    const bytes = host.bytesReceived();
-    if (bytes !== this.#quietBytes || host.isReadPaused()) {
-      this.#quietBytes = bytes;
-      this.#quietAt = now;
+    const watches = this.#watches!;
+    const bytes = this.bytesReceived();
+    if (bytes !== watches.quietBytes || this.isReadPaused()) {
+      watches.quietBytes = bytes;
+      watches.quietAt = now;
       return false;
     }
     const timeout = this.#options.connectionTimeoutMs ?? 0;
-    const quietMs = now - this.#quietAt;
+    const quietMs = now - watches.quietAt;
     if (quietMs < timeout) return false;
     this.#expire(
       new TimeoutError(
-        `Connection to ${host.peer} has been quiet for ${Math.round(quietMs)} ms while ` +
+        `Connection to ${this.peer} has been quiet for ${Math.round(quietMs)} ms while ` +
           `requests are outstanding (connectionTimeoutMs ${timeout}); assuming it is dead`,
         timeout,
       ),
@@ -313,6 +338,6 @@ export class ConnectionDeadlines {
 
   #expire(error: TransportError, graceful: boolean): void {
     this.stop();
-    this.#host.expire(error, graceful);
+    this.expire(error, graceful);
   }
 }

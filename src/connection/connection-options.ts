@@ -6,6 +6,7 @@
  */
 
 import type { Clock } from "../clock.ts";
+import type { SocketClosed } from "../socket.ts";
 import type { InboundFrameBudget } from "./inbound-frame-budget.ts";
 
 export interface ConnectionOptions {
@@ -33,8 +34,14 @@ export interface ConnectionOptions {
   readonly idleTimeoutMs?: number;
   /** Outbound bytes above the high-water mark without a drain this long: reset; 0 = never. */
   readonly slowConsumerTimeoutMs?: number;
-  /** Arms the connection's one deadline timer and stamps blocked writes (default: real time). */
+  /** Arms the connection's deadlines and stamps blocked writes (default: real time). */
   readonly clock?: Clock;
+  /**
+   * The socket has ended (`closed` is what the connection's `closed` settles with): called once,
+   * synchronously, with the connection's `interceptorOwner`. One function shared by every
+   * connection of a server, so following their ends costs no promise or closure per connection.
+   */
+  readonly onEnded?: (owner: unknown, closed: SocketClosed) => void;
 }
 
 /** Traffic counters of one connection. */

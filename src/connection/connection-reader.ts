@@ -16,7 +16,6 @@ import { type Int64, isRequest, type Message, MessageType } from "../protocol/me
 import type { OversizedFrame } from "../protocol/oversized-frame.ts";
 import type { Connection } from "./connection.ts";
 import type { ConnectionOptions } from "./connection-options.ts";
-import type { ConnectionDeadlines } from "./connection-deadlines.ts";
 import { FrameBufferPool } from "./frame-buffer-pool.ts";
 import type { InboundFrameBudget } from "./inbound-frame-budget.ts";
 import { discardBody, type InboundBody } from "./inbound-body.ts";
@@ -25,22 +24,20 @@ import {
   type InboundFrameRoomHost,
   refuseOversizedRequest,
 } from "./inbound-limits.ts";
-import type { RequestSide } from "./request-side.ts";
+import type { RequestSide, RequestSideMaker } from "./request-side.ts";
 
 export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrameRoomHost {
   bytesReceived = 0;
   messagesReceived = 0;
   oversizedFrames = 0;
   readonly #connection: Connection;
-  readonly #deadlines: ConnectionDeadlines;
   readonly #decoder: FrameDecoder;
-  /** Charged for frames spanning received chunks (undefined: nothing is charged). */
-  readonly #budget: InboundFrameBudget | undefined;
   /** Waits for inbound frame memory; made by the first charge. */
   #room: InboundFrameRoom | undefined;
   /** Made for the first frame that spans received chunks. */
   #frameBuffers: FrameBufferPool | undefined;
-  #requests: RequestSide | undefined;
+  /** What serves the peer's requests, or what makes it for the first one (see `start`). */
+  #requests: RequestSide | RequestSideMaker | undefined;
   /** Where the raw bytes after the current StreamResponse / UploadStream go. */
   #body: InboundBody | undefined;
   /** Who paused reading; made by the first pause. */
@@ -49,11 +46,9 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   /** Chunks that arrived while the decoder was busy (re-entrant delivery). */
   #deferred: Uint8Array[] | undefined;
 
-  constructor(connection: Connection, options: ConnectionOptions, deadlines: ConnectionDeadlines) {
+  constructor(connection: Connection, options: ConnectionOptions) {
     this.#connection = connection;
-    this.#deadlines = deadlines;
     const budget = options.inboundFrameBudget;
-    this.#budget = budget;
     this.#decoder = new FrameDecoder(this, {
       maxFrameLength: options.maxFrameLength,
       ...(options.maxReplyFrameLength === undefined
@@ -91,7 +86,8 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
 
   /** Requests of the peer being served (replies not yet produced). */
   get serving(): number {
-    return this.#requests?.serving ?? 0;
+    const requests = this.#requests;
+    return typeof requests === "object" ? requests.serving : 0;
   }
 
   /** A stream or upload body is arriving. */
@@ -99,8 +95,8 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
     return this.#body !== undefined;
   }
 
-  /** Inbound requests go to `requests` from now on. */
-  start(requests: RequestSide): void {
+  /** Inbound requests go to `requests` from now on (a maker: to what it makes, when first needed). */
+  start(requests: RequestSide | RequestSideMaker): void {
     this.#requests = requests;
   }
 
@@ -162,7 +158,12 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   /** Last step of closing: no pauses remain; the request side learns why (`reason`). */
   terminate(reason: unknown): void {
     this.#pausers?.clear();
-    this.#requests?.terminate(reason);
+    if (this.#requests !== undefined) this.#requestSide().terminate(reason);
+  }
+
+  /** Charged for frames spanning received chunks (undefined: nothing is charged). */
+  get #budget(): InboundFrameBudget | undefined {
+    return this.#connection.options.inboundFrameBudget;
   }
 
   // FrameMemory (the decoder's), through the room made for the first charge
@@ -203,12 +204,17 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   }
   rpcRequest(requestId: Int64, body: Uint8Array): void {
     const connection = this.#connection;
-    const requests = this.#requests;
-    // As for rpcResponse: nothing to show a message object to, and a side that takes the fields.
+    // As for rpcResponse: nothing to show a message object to, and a side that takes the fields
+    // (made only now: an interceptor may take the request, and then none is needed).
     if (
       connection.interceptor !== undefined || connection.tap !== undefined ||
-      !connection.isOpen || requests?.rpcRequest === undefined
+      !connection.isOpen || this.#requests === undefined
     ) {
+      this.#dispatch({ type: MessageType.RpcRequest, requestId, body });
+      return;
+    }
+    const requests = this.#requestSide();
+    if (requests.rpcRequest === undefined) {
       this.#dispatch({ type: MessageType.RpcRequest, requestId, body });
       return;
     }
@@ -239,6 +245,12 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
       default:
         connection.responses.oversized(frame);
     }
+  }
+
+  #requestSide(): RequestSide {
+    const requests = this.#requests!;
+    if (typeof requests !== "function") return requests;
+    return this.#requests = requests(this.#connection.interceptorOwner);
   }
 
   #buffers(): FrameBufferPool {
@@ -278,7 +290,7 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
       this.#deferred = undefined;
     }
     // Inside a frame or an announced body: its bytes must keep coming (one check per chunk).
-    if (connection.isOpen && decoder.midFrame) this.#deadlines.midFrame();
+    if (connection.isOpen && decoder.midFrame) connection.midFrame();
   }
 
   #dispatch(message: Message): void {
@@ -292,7 +304,7 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
       const interceptor = connection.interceptor;
       if (interceptor !== undefined && interceptor(message, connection.interceptorOwner as never)) {
         body = undefined;
-      } else if (isRequest(message)) body = this.#requests!.handle(message);
+      } else if (isRequest(message)) body = this.#requestSide().handle(message);
       else body = connection.responses.handle(message);
     }
     if (hasBody) this.#body = body ?? discardBody;

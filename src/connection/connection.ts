@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type Clock, systemClock } from "../clock.ts";
+import { systemClock } from "../clock.ts";
 import type { TransportError } from "../errors.ts";
 import { encodeMessage } from "../protocol/encoder.ts";
 import type {
@@ -30,7 +30,7 @@ import type {
 import type { Socket, SocketClosed, SocketSink } from "../socket.ts";
 import type { MessageTap } from "../observability/connection-tap.ts";
 import { closedError } from "./connection-closed-error.ts";
-import { type ConnectionDeadlineHost, ConnectionDeadlines } from "./connection-deadlines.ts";
+import { ConnectionDeadlines } from "./connection-deadlines.ts";
 import type { ConnectionCounters, ConnectionOptions } from "./connection-options.ts";
 import { ConnectionReader } from "./connection-reader.ts";
 import {
@@ -41,18 +41,17 @@ import {
 } from "./frame-writer.ts";
 import type { ReadFlowControl } from "./inbound-body.ts";
 import type { ConnectionClosedError } from "../errors.ts";
-import type { MessageInterceptor, RequestSide } from "./request-side.ts";
+import type { MessageInterceptor, RequestSide, RequestSideMaker } from "./request-side.ts";
 import { ResponseHandler, type ResponseHandlerOptions } from "./response-handler.ts";
 
 export type { ConnectionCounters, ConnectionOptions } from "./connection-options.ts";
 export type { MessageInterceptor, RequestSide } from "./request-side.ts";
 
-type State = "open" | "closed";
+/** `closed`: closing (locally) or closed; `ended`: the socket has ended too. */
+type State = "open" | "closed" | "ended";
 
 export class Connection implements ReadFlowControl {
   readonly socket: Socket;
-  /** The peer's address, for messages. */
-  readonly peer: string;
   readonly options: ConnectionOptions;
   readonly writer: FrameWriter;
   interceptor: MessageInterceptor | undefined;
@@ -64,7 +63,6 @@ export class Connection implements ReadFlowControl {
   onStreamBodyCancelled: ((streamId: string, reason: unknown) => void) | undefined;
 
   readonly #reader: ConnectionReader;
-  readonly #deadlines: ConnectionDeadlines;
   #state: State = "open";
   /** Why this side closed the connection (undefined: graceful, or closed by the peer). */
   #localReason: unknown = undefined;
@@ -83,14 +81,13 @@ export class Connection implements ReadFlowControl {
    * times. Nested here to reach the private state. (The decoder and the inbound frame room call
    * the {@linkcode ConnectionReader} directly.)
    */
-  static readonly #Hooks = class ConnectionHooks
-    implements SocketSink, FrameWriterOptions, ConnectionDeadlineHost, ResponseHandlerOptions {
+  static readonly #Hooks = class ConnectionHooks extends ConnectionDeadlines
+    implements SocketSink, FrameWriterOptions, ResponseHandlerOptions {
     readonly #connection: Connection;
-    readonly #clock: Clock;
 
-    constructor(connection: Connection, clock: Clock) {
+    constructor(connection: Connection) {
+      super(connection.options, connection.options.clock ?? systemClock);
       this.#connection = connection;
-      this.#clock = clock;
     }
 
     // Read from the connection: fields copied here would cost every connection their slots.
@@ -109,7 +106,7 @@ export class Connection implements ReadFlowControl {
 
     // ResponseHandler
     onBusy(): void {
-      this.#connection.#deadlines.busy();
+      this.busy();
     }
     onStreamBodyCancelled(streamId: string, reason: unknown): void {
       this.#connection.onStreamBodyCancelled?.(streamId, reason);
@@ -126,7 +123,14 @@ export class Connection implements ReadFlowControl {
       this.#connection.writer.drain();
     }
     close(error: unknown): void {
-      this.#connection.#terminate(error, false);
+      const connection = this.#connection;
+      if (connection.#state === "ended") return;
+      try {
+        connection.#terminate(error, false);
+      } finally {
+        connection.#state = "ended";
+        connection.options.onEnded?.(connection.interceptorOwner, connection.closedWith({ error }));
+      }
     }
 
     // FrameWriter
@@ -134,10 +138,10 @@ export class Connection implements ReadFlowControl {
       this.#connection.close(error);
     }
     onBlocked(): void {
-      this.#connection.#deadlines.blocked();
+      this.blocked();
     }
     now(): number {
-      return this.#clock.now();
+      return (this.#connection.options.clock ?? systemClock).now();
     }
 
     // ConnectionDeadlines
@@ -164,7 +168,7 @@ export class Connection implements ReadFlowControl {
     queuedBytes(): number {
       return this.#connection.writer.queuedBytes;
     }
-    midFrame(): boolean {
+    isMidFrame(): boolean {
       return this.#connection.#reader.midFrame;
     }
     isReadPausedByConsumer(): boolean {
@@ -178,19 +182,24 @@ export class Connection implements ReadFlowControl {
     }
   };
 
-  /** The hooks: the socket's sink (attached by `start`) and the response handler's options. */
-  readonly #hooks: SocketSink & ResponseHandlerOptions;
+  /**
+   * The hooks: the socket's sink (attached by `start`), the response handler's options, and the
+   * connection's deadlines (which they extend).
+   */
+  readonly #hooks: ConnectionDeadlines & SocketSink & ResponseHandlerOptions;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
     this.options = options;
-    this.peer = socket.info.remoteAddress;
-    const clock = options.clock ?? systemClock;
-    const hooks = new Connection.#Hooks(this, clock);
+    const hooks = new Connection.#Hooks(this);
     this.#hooks = hooks;
     this.writer = new FrameWriter(socket, hooks);
-    this.#deadlines = new ConnectionDeadlines(options, hooks, clock);
-    this.#reader = new ConnectionReader(this, options, this.#deadlines);
+    this.#reader = new ConnectionReader(this, options);
+  }
+
+  /** The peer's address, for messages (the socket's, read where it is). */
+  get peer(): string {
+    return this.socket.info.remoteAddress;
   }
 
   /** Settles once the socket has ended, with the reason the connection closed. */
@@ -251,11 +260,14 @@ export class Connection implements ReadFlowControl {
     this.#reader.releaseLentBody(body);
   }
 
-  /** Starts reading: inbound requests go to `requests`. Call exactly once. */
-  start(requests: RequestSide): void {
+  /**
+   * Starts reading: inbound requests go to `requests` (a maker: to what it makes from
+   * `interceptorOwner` when the first request, or the end, needs it). Call exactly once.
+   */
+  start(requests: RequestSide | RequestSideMaker): void {
     this.#reader.start(requests);
     this.socket.attach(this.#hooks);
-    if (this.#state === "open") this.#deadlines.start();
+    if (this.#state === "open") this.#hooks.start();
   }
 
   /**
@@ -317,6 +329,11 @@ export class Connection implements ReadFlowControl {
     return this.writer.writeWithBody(frame, body);
   }
 
+  /** The reader is inside a frame or an announced body: its bytes must keep coming. */
+  midFrame(): void {
+    this.#hooks.midFrame();
+  }
+
   pauseReading(owner: object): void {
     this.#reader.pause(owner);
   }
@@ -343,7 +360,7 @@ export class Connection implements ReadFlowControl {
     if (this.#state !== "open") return;
     this.#state = "closed";
     this.#reader.stop();
-    this.#deadlines.stop();
+    this.#hooks.stop();
     const error = closedError(this.peer, reason, local);
     this.#closedError = error;
     if (local && reason === undefined) {

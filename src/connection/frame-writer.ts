@@ -9,13 +9,8 @@
  * - **Backpressure.** When `socket.write` returns `false` the writer stops handing bytes to the
  *   socket and keeps them (still coalescing) until the socket's `drain`. Raw bodies are pulled from
  *   their source only while the socket is writable.
- * - **Lent bodies.** A message sent with a `giveBack` callback lends its body: when the body was
- *   passed through whole (not copied into the slab or a gather buffer) and the socket offers
- *   `writeLent`, the body is written with it and `giveBack` runs once the socket is done with the
- *   memory (the OS copied it, or it was dropped with the socket); the owner may then reuse it. In
- *   every other case (copied, queued behind a raw body, writer closed first, a socket without
- *   `writeLent`) `giveBack` never runs and the memory is left to the garbage collector: a body is
- *   never given back while anything may still read it.
+ * - **Lent bodies.** A message sent with a `giveBack` callback lends its body to the socket where
+ *   it can (lent-bodies.ts): `giveBack` runs once the socket is done with the memory, or never.
  * - **Hard cap.** If the bytes queued here and in the socket exceed `writeHardCap`, the peer is not
  *   reading: `onFatal` receives the error of write-hard-cap.ts (the connection closes).
  * - **Raw bodies.** A StreamResponse / UploadStream frame is followed by exactly `byteLength` raw
@@ -34,23 +29,19 @@ import type { Socket } from "../socket.ts";
 import { type BodyPumpTarget, type OutboundBody, pumpBody } from "./body-pump.ts";
 import { FrameSlab } from "./frame-slab.ts";
 import type { FrameWriterOptions, WriterStats } from "./frame-writer-options.ts";
-import {
-  GATHER_CHUNK_MAX,
-  type OutboundEntry,
-  writeGathered,
-  type WrittenCallback,
-} from "./gathered-writes.ts";
+import { type OutboundEntry, writeGathered, type WrittenCallback } from "./gathered-writes.ts";
+import { LentBodies } from "./lent-bodies.ts";
 import { writeHardCapError } from "./write-hard-cap.ts";
 
 export type { OutboundBody } from "./body-pump.ts";
 export type { FrameWriterOptions, WriterStats } from "./frame-writer-options.ts";
 
 const RESOLVED = Promise.resolve();
+/** The pending list of every writer with nothing pending: never appended to (see `#queue`). */
+const NO_ENTRIES: OutboundEntry[] = [];
 
 export { GATHER_CHUNK_MAX, type WrittenCallback } from "./gathered-writes.ts";
 const always = (): boolean => true;
-/** Marks a body queued twice in `#lentBodies`: written plainly, never given back. */
-const NOT_LENT = (): void => {};
 /** While pumping a body, flush at once (rather than at the microtask) above this many bytes. */
 const BODY_FLUSH_BYTES = 64 * 1024;
 
@@ -70,20 +61,24 @@ export class FrameWriter {
     writer.#socketWrite(chunk);
   static readonly #writable = (writer: FrameWriter): boolean => !writer.#blocked;
   static readonly #emitPending = (chunk: Uint8Array, writer: FrameWriter): void => {
-    writer.#pending.push(chunk);
+    writer.#queue(chunk);
   };
   readonly #socket: Socket;
   readonly #options: FrameWriterOptions;
   /** Bytes and written-callbacks ready for the socket, in order. */
-  #pending: Entry[] = [];
+  #pending: Entry[] = NO_ENTRIES;
   /** Bytes in `#pending` plus those encoded into the slab's open run. */
   #pendingBytes = 0;
-  /** Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. */
-  readonly #slab = new FrameSlab(FrameWriter.#emitPending, this);
+  /**
+   * Messages are encoded here; runs of frames and passed-through bodies go to `#pending`. Made by
+   * the first message after a flush, dropped by the flush (it holds no bytes then): an
+   * idle connection holds none.
+   */
+  #slab: FrameSlab<FrameWriter> | undefined;
   /** Passed-through bodies waiting in `#pending` to be written with `writeLent`. */
-  #lentBodies: Map<Uint8Array, () => void> | undefined;
-  /** Items waiting behind the body being pumped. */
-  #backlog: BacklogItem[] = [];
+  #lentBodies: LentBodies | undefined;
+  /** Items waiting behind the body being pumped (made by the first; most connections pump none). */
+  #backlog: BacklogItem[] | undefined;
   #backlogBytes = 0;
   #bodyActive = false;
   /** The body being pumped, so `abort` can fail it even while its source is stalled. */
@@ -99,10 +94,6 @@ export class FrameWriter {
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
   #bytesWritten = 0;
   #socketWrites = 0;
-  readonly #flushTask = () => {
-    this.#flushScheduled = false;
-    this.#flush();
-  };
   /** What body pumps see of this writer; made with the first body (most connections send none). */
   #pumpTarget: BodyPumpTarget | undefined;
 
@@ -166,14 +157,17 @@ export class FrameWriter {
       this.write(encodeMessage(message), onWritten);
       return;
     }
-    const slab = this.#slab;
+    const slab = this.#slab ??= new FrameSlab<FrameWriter>(FrameWriter.#emitPending, this);
     const before = slab.total;
     encodeFrame(message, slab);
     this.#pendingBytes += slab.total - before;
-    if (giveBack !== undefined) this.#lend(message, giveBack);
+    const body = (message as { body?: unknown }).body;
+    if (
+      giveBack !== undefined && LentBodies.lendable(this.#socket, body, this.#pending.at(-1))
+    ) (this.#lentBodies ??= new LentBodies()).lend(body, giveBack);
     if (onWritten !== undefined) {
       slab.closeRun();
-      this.#pending.push(onWritten);
+      this.#queue(onWritten);
     }
     this.#scheduleFlush();
     this.#checkHardCap();
@@ -190,7 +184,7 @@ export class FrameWriter {
     requestId: Int64,
     body: Uint8Array,
   ): void {
-    const slab = this.#slab;
+    const slab = this.#slab ??= new FrameSlab<FrameWriter>(FrameWriter.#emitPending, this);
     const before = slab.total;
     if (this.#closed || this.#bodyActive || !encodeRpcFrame(type, requestId, body, slab)) {
       this.writeMessage({ type, requestId, body });
@@ -213,18 +207,18 @@ export class FrameWriter {
     let bytes = 0;
     if (this.#bodyActive) {
       for (const chunk of chunks) {
-        this.#backlog.push(chunk);
+        (this.#backlog ??= []).push(chunk);
         bytes += chunk.byteLength;
       }
-      if (onWritten) this.#backlog.push(onWritten);
+      if (onWritten) (this.#backlog ??= []).push(onWritten);
       this.#backlogBytes += bytes;
     } else {
-      this.#slab.closeRun();
+      this.#slab?.closeRun();
       for (const chunk of chunks) {
-        this.#pending.push(chunk);
+        this.#queue(chunk);
         bytes += chunk.byteLength;
       }
-      if (onWritten) this.#pending.push(onWritten);
+      if (onWritten) this.#queue(onWritten);
       this.#pendingBytes += bytes;
       this.#scheduleFlush();
     }
@@ -244,7 +238,7 @@ export class FrameWriter {
     return new Promise<void>((resolve, reject) => {
       const item: BacklogBody = { frame, body, resolve, reject };
       if (this.#bodyActive) {
-        this.#backlog.push(item);
+        (this.#backlog ??= []).push(item);
         for (const chunk of frame) this.#backlogBytes += chunk.byteLength;
         this.#checkHardCap();
       } else {
@@ -281,12 +275,13 @@ export class FrameWriter {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
-    this.#slab.discard();
+    this.#slab?.discard();
+    this.#slab = undefined;
     // Bodies never handed to the socket: left to the garbage collector with the queue.
     this.#lentBodies = undefined;
-    const dropped: BacklogItem[] = [...this.#pending, ...this.#backlog];
-    this.#pending = [];
-    this.#backlog = [];
+    const dropped: BacklogItem[] = [...this.#pending, ...(this.#backlog ?? [])];
+    this.#pending = NO_ENTRIES;
+    this.#backlog = undefined;
     this.#pendingBytes = 0;
     this.#backlogBytes = 0;
     const waiters = this.#drainWaiters ?? [];
@@ -307,10 +302,21 @@ export class FrameWriter {
     }
   }
 
+  /** Appends to `#pending` (an idle writer holds the shared empty list, never appended to). */
+  #queue(entry: Entry): void {
+    const pending = this.#pending;
+    if (pending === NO_ENTRIES) this.#pending = [entry];
+    else pending.push(entry);
+  }
+
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    RESOLVED.then(this.#flushTask);
+    // A callback made per flush, not kept: an idle writer holds no closure.
+    RESOLVED.then(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
   }
 
   #checkHardCap(): void {
@@ -326,7 +332,8 @@ export class FrameWriter {
   /** Hands pending bytes to the socket, gathering small chunks; stops when the socket is full. */
   #flush(ignoreBackpressure = false): void {
     if (this.#closed || (this.#blocked && !ignoreBackpressure)) return;
-    this.#slab.closeRun();
+    this.#slab?.closeRun();
+    this.#slab = undefined;
     const pending = this.#pending;
     const writtenBefore = this.#bytesWritten;
     const index = writeGathered(
@@ -339,32 +346,16 @@ export class FrameWriter {
     // Callbacks run above may have closed the writer (and emptied #pending) already.
     if (this.#closed) return;
     // Entries queued by those callbacks sit behind `index` in the same array: keep them.
-    this.#pending = index === pending.length ? [] : pending.slice(index);
+    this.#pending = index === pending.length ? NO_ENTRIES : pending.slice(index);
     this.#pendingBytes -= this.#bytesWritten - writtenBefore;
-  }
-
-  /** Registers `message`'s body for `writeLent` when it was just passed through whole. */
-  #lend(message: Message, giveBack: () => void): void {
-    const body = (message as { body?: unknown }).body;
-    const pending = this.#pending;
-    if (
-      this.#socket.writeLent === undefined || !(body instanceof Uint8Array) ||
-      // Smaller bodies may be copied into a gather buffer: then the socket never sees them.
-      body.byteLength < GATHER_CHUNK_MAX || pending[pending.length - 1] !== body
-    ) return;
-    const lent = this.#lentBodies ??= new Map();
-    if (!lent.has(body)) lent.set(body, giveBack); // the same memory queued twice: lend neither
-    else lent.set(body, NOT_LENT);
   }
 
   #socketWrite(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
     this.#socketWrites++;
     this.#bytesWritten += chunk.byteLength;
-    const lent = this.#lentBodies;
-    const giveBack = lent === undefined || lent.size === 0 ? undefined : lent.get(chunk);
-    if (giveBack !== undefined) lent!.delete(chunk);
-    const writable = giveBack === undefined || giveBack === NOT_LENT
+    const giveBack = this.#lentBodies?.take(chunk);
+    const writable = giveBack === undefined
       ? this.#socket.write(chunk)
       : this.#socket.writeLent!(chunk, giveBack);
     if (!writable && !this.#blocked) {
@@ -381,9 +372,9 @@ export class FrameWriter {
   #startBody(item: BacklogBody): void {
     this.#bodyActive = true;
     this.#activeBody = item;
-    this.#slab.closeRun();
+    this.#slab?.closeRun();
     for (const chunk of item.frame) {
-      this.#pending.push(chunk);
+      this.#queue(chunk);
       this.#pendingBytes += chunk.byteLength;
     }
     this.#scheduleFlush();
@@ -401,7 +392,7 @@ export class FrameWriter {
 
   /** One chunk of the body being pumped: queued, flushed at once above BODY_FLUSH_BYTES. */
   #pushBodyChunk(chunk: Uint8Array): void {
-    this.#pending.push(chunk);
+    this.#queue(chunk);
     this.#pendingBytes += chunk.byteLength;
     if (this.#pendingBytes >= BODY_FLUSH_BYTES) this.#flush();
     else this.#scheduleFlush();
@@ -409,12 +400,12 @@ export class FrameWriter {
 
   /** A body is complete: move waiting frames to pending, up to (and starting) the next body. */
   #releaseBacklog(): void {
-    const backlog = this.#backlog;
+    const backlog = this.#backlog ?? [];
     let index = 0;
     while (index < backlog.length) {
       const item = backlog[index++]!;
       if (typeof item === "function" || item instanceof Uint8Array) {
-        this.#pending.push(item);
+        this.#queue(item);
         if (typeof item !== "function") {
           this.#pendingBytes += item.byteLength;
           this.#backlogBytes -= item.byteLength;
@@ -426,7 +417,7 @@ export class FrameWriter {
       this.#startBody(item);
       return;
     }
-    this.#backlog = [];
+    this.#backlog = undefined;
     this.#backlogBytes = 0;
     this.#scheduleFlush();
   }

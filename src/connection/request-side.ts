@@ -23,6 +23,12 @@ export interface RequestSide {
 }
 
 /**
+ * Makes a connection's {@linkcode RequestSide} when the first request needs it, from the
+ * connection's `interceptorOwner`: one function for every connection, none made for the idle ones.
+ */
+export type RequestSideMaker = (owner: unknown) => RequestSide;
+
+/**
  * Sees an inbound message before dispatch; returns `true` to consume it (no dispatch). It is
  * called with the connection's `interceptorOwner` (the client it belongs to), so one interceptor
  * serves every connection without a closure per connection.

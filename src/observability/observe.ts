@@ -27,16 +27,6 @@ export interface ObservedClient {
   stats(): { readonly bytesReceived: number; readonly bytesSent: number };
 }
 
-/**
- * How an observed connection's end is learnt (its `Connection`): the socket's own `closed`, and
- * what the client's `closed` settles with then. Following the socket's promise rather than the
- * client's spares each idle connection the client's promise and its callback.
- */
-export interface ObservedEnd {
-  readonly socket: { readonly closed: Promise<SocketClosed> };
-  closedWith(ended: SocketClosed): SocketClosed;
-}
-
 interface PoolLike {
   stats(): {
     readonly routes: Readonly<
@@ -206,13 +196,14 @@ export function asServerSide<T>(create: () => T): T {
 }
 
 /**
- * A connection was created: counts it, publishes `ferry:connection:open`, follows its end, and
- * returns the tap its messages should go to (undefined when nothing listens).
+ * A connection was created: counts it, publishes `ferry:connection:open`, and returns the tap its
+ * messages should go to (undefined when nothing listens). Its end is reported by
+ * {@linkcode observeConnectionEnded} (the connection calls it as its socket ends: no promise or
+ * callback is held per connection meanwhile).
  */
 export function observeConnection(
   client: ObservedClient,
   info: SocketInfo,
-  end: ObservedEnd,
 ): MessageTap | undefined {
   const instruments = currentInstruments();
   const event: ConnectionEvent = {
@@ -229,10 +220,16 @@ export function observeConnection(
   connectionKinds.add(`${event.role} ${event.transport}`);
   instruments.connectionsOpened.add(1, connectionAttributes(event));
   if (ferryChannels.connectionOpen.hasSubscribers) ferryChannels.connectionOpen.publish(event);
-  // The closure holds the client, its event and its end alone (not the attributes): a server keeps
-  // one per idle connection.
-  end.socket.closed.then((ended) => connectionEnded(client, event, end.closedWith(ended)));
   return tap;
+}
+
+/**
+ * `client`'s connection (observed by {@linkcode observeConnection}) has ended with `closed`:
+ * retires its bytes, counts and publishes the close. Once per connection; later calls are ignored.
+ */
+export function observeConnectionEnded(client: ObservedClient, closed: SocketClosed): void {
+  const event = live.get(client);
+  if (event !== undefined) connectionEnded(client, event, closed);
 }
 
 /** The attributes of a connection's open and close counts. */

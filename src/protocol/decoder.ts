@@ -23,6 +23,7 @@ import { FrameReader } from "./frame-reader.ts";
 import { FrameSkip } from "./frame-skip.ts";
 import { readHotFrame } from "./hot-frames.ts";
 import { isSplitHead, SplitFrame } from "./split-frame.ts";
+import { SplitLength } from "./split-length.ts";
 import { rawBodyLength } from "./message-fields.ts";
 import type {
   DecoderState,
@@ -42,6 +43,8 @@ import {
 export type { DecoderState, FrameAllocator, FrameDecoderOptions, FrameHandler, FrameMemory };
 
 const allocateZeroed: FrameAllocator = { allocate: (size) => new Uint8Array(size) };
+/** The table-driven reader of every decoder (`read` calls nothing back: one serves them all). */
+const reader = new FrameReader();
 
 /**
  * Decodes a Spark `network-common` byte stream. See the module documentation.
@@ -63,53 +66,45 @@ const allocateZeroed: FrameAllocator = { allocate: (size) => new Uint8Array(size
  * ```
  */
 export class FrameDecoder {
-  readonly maxFrameLength: number;
-  /** Replies (ChunkFetchSuccess, RpcResponse) are accepted up to this frame length. */
-  readonly maxReplyFrameLength: number;
   readonly #handler: FrameHandler;
-  readonly #charge: FrameCharge;
+  /** What frames spanning chunks are charged to; the charge is made by the first of them. */
+  readonly #memory: FrameMemory | undefined;
+  #charge: FrameCharge | undefined;
   readonly #limits: FrameLimits;
-  /** Frames up to this length need no look at their head (the hot path). */
-  readonly #plainLimit: number;
-  readonly #reader = new FrameReader();
   readonly #allocator: FrameAllocator;
   #state: DecoderState = "frame-length";
   /** Why the decoder failed (the first error). */
   #failure: unknown = undefined;
   #pushing = false;
-
-  /**
-   * The length field when it arrives split across chunks. Allocated on first use, like `#split`:
-   * most connections never need them, and a server holds one decoder per connection.
-   */
-  #lengthBytes: Uint8Array = EMPTY;
-  #lengthView: DataView = EMPTY_VIEW;
-  #lengthFilled = 0;
-
+  /** The length field when it arrives split across chunks; made on first use, like `#split`. */
+  #splitLength: SplitLength | undefined;
   /** The frame (after its length field) being assembled across chunks. */
   #frame: Uint8Array = EMPTY;
   #frameFilled = 0;
-
   /** `"frame-body"`: the frame's fixed fields (created on first use); the frame's size. */
   #split: SplitFrame | undefined;
   #frameSize = 0;
-
   /** Raw bytes still to pass through after a StreamResponse / UploadStream. */
   #streamRemaining = 0;
-
   /** `"frame-head"`, `"skip"`, `"skip-tail"`: a frame above the plain limit; created on first use. */
   #skip: FrameSkip | undefined;
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
     const limits = frameLimitsFor(options, options.memory?.limit, handler.oversized !== undefined);
     this.#limits = limits;
-    this.maxFrameLength = limits.maxFrameLength;
-    this.maxReplyFrameLength = limits.maxReplyFrameLength;
-    this.#plainLimit = limits.plainLimit;
     this.#handler = handler;
-    this.#charge = new FrameCharge(options.memory);
+    this.#memory = options.memory;
     this.#allocator = options.allocator ??
       (options.allocate === undefined ? allocateZeroed : { allocate: options.allocate });
+  }
+
+  get maxFrameLength(): number {
+    return this.#limits.maxFrameLength;
+  }
+
+  /** Replies (ChunkFetchSuccess, RpcResponse) are accepted up to this frame length. */
+  get maxReplyFrameLength(): number {
+    return this.#limits.maxReplyFrameLength;
   }
 
   /**
@@ -117,7 +112,8 @@ export class FrameDecoder {
    * to something already announced (the no-progress deadline watches this).
    */
   get midFrame(): boolean {
-    return this.#state === "frame-length" ? this.#lengthFilled > 0 : this.#state !== "failed";
+    const state = this.#state;
+    return state === "frame-length" ? (this.#splitLength?.filled ?? 0) > 0 : state !== "failed";
   }
 
   /**
@@ -129,7 +125,7 @@ export class FrameDecoder {
     if (this.#state !== "awaiting-room" || this.#pushing) return;
     this.#pushing = true;
     try {
-      const { start, held } = this.#charge.granted(this.#frameSize);
+      const { start, held } = this.#charge!.granted(this.#frameSize);
       this.#allocateFrame(this.#frameSize, start);
       for (const chunk of held) this.#consume(chunk);
     } catch (error) {
@@ -153,7 +149,7 @@ export class FrameDecoder {
     this.#state = "failed";
     this.#failure = error;
     this.#frame = EMPTY;
-    this.#charge.drop();
+    this.#charge?.drop();
   }
 
   /** Where the decoder is; `"failed"` once it has stopped. */
@@ -215,32 +211,23 @@ export class FrameDecoder {
       switch (this.#state) {
         case "frame-length": {
           let length: Int64;
-          if (this.#lengthFilled === 0 && end - offset >= LENGTH_FIELD) {
+          if ((this.#splitLength?.filled ?? 0) === 0 && end - offset >= LENGTH_FIELD) {
             view ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
             length = readInt64(view, offset);
             offset += LENGTH_FIELD;
           } else {
-            let bytes = this.#lengthBytes;
-            if (bytes === EMPTY) {
-              bytes = this.#lengthBytes = new Uint8Array(LENGTH_FIELD);
-              this.#lengthView = new DataView(bytes.buffer);
-            }
-            let filled = this.#lengthFilled;
-            while (filled < LENGTH_FIELD && offset < end) bytes[filled++] = chunk[offset++]!;
-            if (filled < LENGTH_FIELD) {
-              this.#lengthFilled = filled;
-              return;
-            }
-            this.#lengthFilled = 0;
-            length = readInt64(this.#lengthView, 0);
+            const field = this.#splitLength ??= new SplitLength();
+            offset = field.take(chunk, offset, end);
+            if (!field.complete) return;
+            length = field.value();
           }
           // The hot path: a plain length needs no more than this comparison.
-          const frameLength =
-            typeof length === "number" && length >= MIN_FRAME_LENGTH && length <= this.#plainLimit
-              ? length
-              : this.#limits.check(length);
+          const frameLength = typeof length === "number" && length >= MIN_FRAME_LENGTH &&
+              length <= this.#limits.plainLimit
+            ? length
+            : this.#limits.check(length);
           const frameSize = frameLength - LENGTH_FIELD;
-          if (frameLength > this.#plainLimit) {
+          if (frameLength > this.#limits.plainLimit) {
             this.#frameSize = frameSize;
             (this.#skip ??= new FrameSkip(this.#limits, this.#handler.oversized !== undefined))
               .begin(frameSize);
@@ -266,7 +253,7 @@ export class FrameDecoder {
           this.#afterSkip();
           break;
         case "awaiting-room":
-          this.#charge.hold(offset === 0 ? chunk : chunk.subarray(offset));
+          this.#charge!.hold(offset === 0 ? chunk : chunk.subarray(offset));
           return;
         case "frame": {
           const frame = this.#frame;
@@ -285,7 +272,7 @@ export class FrameDecoder {
             this.#frame = EMPTY;
             this.#state = "frame-length";
             // Complete: the buffer now belongs to whoever receives the message.
-            this.#charge.release();
+            this.#charge?.release();
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
           }
@@ -300,10 +287,11 @@ export class FrameDecoder {
           }
           offset += body.length;
           this.#state = "frame-length";
-          if (split.deliver(body, this.#handler)) break;
           // A body length that disagrees: joined, the general reader names what is wrong.
-          const frame = split.joined(body);
-          this.#deliver(this.#reader.read(frame, new DataView(frame.buffer), 0, frame.length));
+          const joined = split.deliver(body, this.#handler);
+          if (joined !== undefined) {
+            this.#deliver(reader.read(joined, new DataView(joined.buffer), 0, joined.length));
+          }
           break;
         }
         case "stream-body": {
@@ -331,7 +319,7 @@ export class FrameDecoder {
     // The hottest frames, well-formed, are decoded by hand; anything else (a malformed one too)
     // goes to the general reader, which names what is wrong.
     if (readHotFrame(bytes, view, start, end, this.#handler)) return;
-    this.#deliver(this.#reader.read(bytes, view, start, end));
+    this.#deliver(reader.read(bytes, view, start, end));
   }
 
   /** Enters `"frame-body"`: `head` is the fixed fields of a frame of `frameSize` bytes. */
@@ -365,7 +353,9 @@ export class FrameDecoder {
    * charged to `memory` first; without room, enters `"awaiting-room"` instead.
    */
   #startFrame(frameSize: number, start: Uint8Array): void {
-    if (!this.#charge.reserve(frameSize, start)) {
+    const memory = this.#memory;
+    const charge = memory === undefined ? undefined : this.#charge ??= new FrameCharge(memory);
+    if (charge !== undefined && !charge.reserve(frameSize, start)) {
       this.#frameSize = frameSize;
       this.#state = "awaiting-room";
       return;
@@ -400,7 +390,6 @@ export class FrameDecoder {
 }
 
 const EMPTY = new Uint8Array(0);
-const EMPTY_VIEW = new DataView(EMPTY.buffer);
 /** Frames with at least this much left to receive are read straight into their buffer. */
 const DIRECT_READ_MIN = 16 * 1024;
 /** Bodies at least this large are awaited as a chunk of their own (`"frame-body"`). */

@@ -56,16 +56,12 @@ export class SplitFrame {
   }
 
   /**
-   * Delivers the frame of the head held and `body`; false when its body length field disagrees
-   * with `body` (then {@linkcode joined} gives the frame to the general reader, which names what
-   * is wrong).
+   * Delivers the frame of the head held and `body`. When its body length field disagrees with
+   * `body`, delivers nothing and returns the head and `body` joined into one frame (type byte
+   * first) for the general reader, which names what is wrong.
    */
-  deliver(body: Uint8Array, handler: FrameHandler): boolean {
-    return readSplitFrame(this.#head, this.#view, body, handler);
-  }
-
-  /** The head held and `body`, joined into one frame (type byte first). */
-  joined(body: Uint8Array): Uint8Array {
+  deliver(body: Uint8Array, handler: FrameHandler): Uint8Array | undefined {
+    if (readSplitFrame(this.#head, this.#view, body, handler)) return undefined;
     const frame = new Uint8Array(this.length + body.length);
     frame.set(this.bytes());
     frame.set(body, this.length);

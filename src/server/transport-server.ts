@@ -15,7 +15,7 @@ import {
   resolveClientOptions,
   type ResolvedClientOptions,
 } from "../client/client-options.ts";
-import { TransportClient } from "../client/transport-client.ts";
+import { followEnds, TransportClient } from "../client/transport-client.ts";
 import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
@@ -140,6 +140,8 @@ export class TransportServer {
   /** Handler failures of every connection: rate-limited lines unless `onHandlerError` is given. */
   readonly #errorLog: HandlerErrorLog;
   #closing: Promise<void> | undefined;
+  /** A client whose socket ended while `accept` was still making it (so never served). */
+  #endedWhileAccepting: TransportClient | undefined;
 
   constructor(options: TransportServerOptions) {
     if (options === null || typeof options !== "object" || options.rpcHandler === undefined) {
@@ -163,6 +165,8 @@ export class TransportServer {
       // One inbound frame memory budget for every connection (maxInboundFrameBytes, server-wide).
       inboundFrameBudget: resolved.inboundFrameBudget,
     });
+    // One function follows the end of every connection (see `#ended`).
+    followEnds(this.#options, (client) => this.#ended(client));
     this.#clock = options.clock ?? systemClock;
     this.#closeGraceMs = nonNegativeNumber(
       options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
@@ -253,13 +257,14 @@ export class TransportServer {
       throw error;
     }
     const admission = this.#admission;
-    const address = String(socket?.info?.remoteAddress ?? "unknown peer");
+    const address = addressOf(socket);
     const refused = admission.charge(address);
     if (refused !== undefined) {
       socket?.close?.(refused);
       throw refused;
     }
     let client: TransportClient;
+    this.#endedWhileAccepting = undefined;
     try {
       client = asServerSide(() => new TransportClient(socket, this.#options));
     } catch (error) {
@@ -267,17 +272,23 @@ export class TransportServer {
       socket?.close?.(error);
       throw error;
     }
+    if (this.#endedWhileAccepting === client) {
+      this.#endedWhileAccepting = undefined;
+      admission.discharge(address);
+      return client;
+    }
+    // Its end is followed by the one function `followEnds` was given: no promise callback each.
     this.#connections.add(client);
-    // The socket's own promise: asking for `client.closed` would make one more per connection.
-    // One closure per connection (no release closure of its own): it is held while it idles.
-    socket.closed.then(() => this.#ended(client, address));
     return client;
   }
 
-  /** `client`'s socket has ended: it is no longer served, and its charge is released. */
-  #ended(client: TransportClient, address: string): void {
-    this.#connections.delete(client);
-    this.#admission.discharge(address);
+  /**
+   * `client`'s socket has ended: it is no longer served, and its charge is released (under the
+   * address it was charged to: the socket's, which is the client's `remoteAddress`).
+   */
+  #ended(client: TransportClient): void {
+    if (this.#connections.delete(client)) this.#admission.discharge(addressOf(client));
+    else this.#endedWhileAccepting = client;
   }
 
   /**
@@ -332,6 +343,11 @@ export class TransportServer {
       throw new ConnectionClosedError(`TransportServer.${what}: the server is closed`);
     }
   }
+}
+
+/** The address a connection is charged to in the caps. */
+function addressOf(socket: { readonly info?: { readonly remoteAddress?: string } }): string {
+  return String(socket?.info?.remoteAddress ?? "unknown peer");
 }
 
 function serverBudget(options: TransportServerOptions, resolved: TransferBudget): TransferBudget {

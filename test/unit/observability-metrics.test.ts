@@ -11,7 +11,7 @@ import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { TransportServer } from "../../src/server/transport-server.ts";
 import { OneForOneStreamManager } from "../../src/responder/one-for-one-stream-manager.ts";
-import { observeConnection } from "../../src/observability/observe.ts";
+import { observeConnection, observeConnectionEnded } from "../../src/observability/observe.ts";
 import { ConnectionTap } from "../../src/observability/connection-tap.ts";
 import { installFerryEventSink } from "../../src/observability/event-sink.ts";
 import { currentInstruments } from "../../src/observability/instruments.ts";
@@ -60,19 +60,11 @@ function count(found: Point[], attributes: Record<string, unknown>): number {
   return total;
 }
 
-test("without an SDK or a subscriber a connection gets no tap", async () => {
-  let end!: () => void;
-  const closed = new Promise<{ error: undefined }>((resolve) =>
-    end = () => resolve({ error: undefined })
-  );
-  const tap = observeConnection(
-    { stats: () => ({ bytesReceived: 0, bytesSent: 0 }) },
-    { transport: "memory", remoteAddress: "nowhere" },
-    { socket: { closed }, closedWith: (ended) => ended },
-  );
+test("without an SDK or a subscriber a connection gets no tap", () => {
+  const client = { stats: () => ({ bytesReceived: 0, bytesSent: 0 }) };
+  const tap = observeConnection(client, { transport: "memory", remoteAddress: "nowhere" });
   assert.equal(tap, undefined);
-  end();
-  await closed;
+  observeConnectionEnded(client, { error: undefined });
 });
 
 test("with an SDK, requests, bytes and connections are measured on both sides", async () => {
