@@ -157,7 +157,7 @@ async function nodeTests(out: Sink, filters: string[]): Promise<void> {
     "tsx",
     "--test",
     "--test-concurrency=2",
-    "--test-timeout=180000",
+    "--test-timeout=300000",
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",
     "--test-reporter=tap",
@@ -211,7 +211,7 @@ async function bunTests(out: Sink, filters: string[]): Promise<void> {
   out.write(`\n── bun: ${files.length} test files\n`);
   const { code, output } = await run(
     bin("bun"),
-    ["test", "--timeout=180000", ...files.map((file) => `./${file}`)],
+    ["test", "--timeout=300000", ...files.map((file) => `./${file}`)],
     { capture: true, env: { NO_COLOR: "1" }, out },
   );
   const count = (word: string) =>

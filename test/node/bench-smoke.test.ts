@@ -27,7 +27,7 @@ function runBench(
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
     child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 270_000);
     child.once("error", reject);
     child.once("close", (code) => {
       clearTimeout(timer);
@@ -36,7 +36,7 @@ function runBench(
   });
 }
 
-test("bench --quick runs every case and reports every row", { timeout: 150_000 }, async () => {
+test("bench --quick runs every case and reports every row", { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "ferry-bench-smoke-"));
   try {
     const jsonFile = join(dir, "bench.json");
