@@ -20,6 +20,7 @@
 
 import type { BodyData } from "../connection/body-source.ts";
 import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
+import { endListenerOf } from "./end-listeners.ts";
 import type { ChunkConsumer } from "./chunk-fetches.ts";
 import { Connection, type ConnectionOptions } from "../connection/connection.ts";
 import type { RequestSide } from "../connection/request-side.ts";
@@ -354,22 +355,6 @@ interface PreparedOptions {
   readonly connection: ConnectionOptions;
 }
 
-/** What follows the ends of the connections made with one (frozen) options object. */
-const endListeners = new WeakMap<ClientOptions, (client: TransportClient) => void>();
-
-/**
- * Calls `listener` as the socket of every client made with `options` (a frozen object naming its
- * `inboundFrameBudget`, as a `TransportServer` makes) has ended, before `client.closed` settles:
- * a server follows thousands of connections with one function instead of a promise callback each.
- * Register before the first client is made.
- */
-export function followEnds(
-  options: ClientOptions,
-  listener: (client: TransportClient) => void,
-): void {
-  endListeners.set(options, listener);
-}
-
 /** `ConnectionOptions.onEnded` of a client: observability hears of the end first, then `more`. */
 function endedHook(
   more: ((client: TransportClient) => void) | undefined,
@@ -422,7 +407,7 @@ function prepare(options: ClientOptions): PreparedOptions {
     idleTimeoutMs: resolved.idleTimeoutMs,
     slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
     clock: resolved.clock,
-    onEnded: endedHook(endListeners.get(options)),
+    onEnded: endedHook(endListenerOf(options)),
   };
   const prepared = { resolved, connection };
   if (shared) preparedOptions.set(options, prepared);

@@ -15,7 +15,8 @@ import {
   resolveClientOptions,
   type ResolvedClientOptions,
 } from "../client/client-options.ts";
-import { followEnds, TransportClient } from "../client/transport-client.ts";
+import { followEnds } from "../client/end-listeners.ts";
+import { TransportClient } from "../client/transport-client.ts";
 import { type Clock, systemClock, type TimerHandle } from "../clock.ts";
 import { ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
 import { defaultLimits } from "../limits.ts";
