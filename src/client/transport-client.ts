@@ -20,9 +20,8 @@
 
 import type { BodyData } from "../connection/body-source.ts";
 import { type AbandonedRequestListener, AbandonedRequestListeners } from "./abandoned-requests.ts";
-import { endListenerOf } from "./end-listeners.ts";
 import type { ChunkConsumer } from "./chunk-fetches.ts";
-import { Connection, type ConnectionOptions } from "../connection/connection.ts";
+import { Connection } from "../connection/connection.ts";
 import type { RequestSide } from "../connection/request-side.ts";
 import type { ByteStream } from "../connection/inbound-body.ts";
 import type { MergedBlockMeta } from "../connection/response-handler.ts";
@@ -44,7 +43,8 @@ import type { ClientStats } from "./client-stats.ts";
 import { checkBytes, checkTimeout, type UploadOptions } from "./request-arguments.ts";
 import { OutgoingRequests } from "./outgoing-requests.ts";
 import { closedSendError } from "./request-gate.ts";
-import { observeConnection, observeConnectionEnded } from "../observability/observe.ts";
+import { observeConnection } from "../observability/observe.ts";
+import { prepare } from "./prepared-options.ts";
 
 export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-requests.ts";
 export type { ByteStream } from "../connection/inbound-body.ts";
@@ -347,69 +347,4 @@ export class TransportClient implements Peer {
       listening: () => this.#abandoned?.active === true,
     });
   }
-}
-
-/** A client's options resolved, and the options of its connection. */
-interface PreparedOptions {
-  readonly resolved: ResolvedClientOptions;
-  readonly connection: ConnectionOptions;
-}
-
-/** `ConnectionOptions.onEnded` of a client: observability hears of the end first, then `more`. */
-function endedHook(
-  more: ((client: TransportClient) => void) | undefined,
-): (owner: unknown, closed: SocketClosed) => void {
-  if (more === undefined) return connectionEnded;
-  return (owner, closed) => {
-    connectionEnded(owner, closed);
-    more(owner as TransportClient);
-  };
-}
-
-function connectionEnded(owner: unknown, closed: SocketClosed): void {
-  observeConnectionEnded(owner as TransportClient, closed);
-}
-
-/**
- * Preparations of frozen options objects (a `TransportServer` freezes the one it gives each
- * connection it accepts): a frozen object cannot change, so thousands of connections share one
- * resolution and one `ConnectionOptions` instead of two objects each. Only an object naming its
- * `inboundFrameBudget` is shared (without one, each client gets a budget of its own).
- */
-const preparedOptions = new WeakMap<ClientOptions, PreparedOptions>();
-
-function prepare(options: ClientOptions): PreparedOptions {
-  const shared = Object.isFrozen(options) && options.inboundFrameBudget !== undefined;
-  if (shared) {
-    const known = preparedOptions.get(options);
-    const handler = options.rpcHandler;
-    // The handler's request limit is read where it is, so a handler that changes it is seen.
-    if (
-      known !== undefined &&
-      known.connection.maxRequestBodyBytes === handler?.maxRequestBytes &&
-      known.connection.requestLimitName === handler?.maxRequestBytesName
-    ) return known;
-  }
-  const resolved = resolveClientOptions(options);
-  const connection: ConnectionOptions = {
-    maxFrameLength: resolved.maxFrameLength,
-    maxReplyFrameLength: resolved.maxReplyFrameLength,
-    // The handler's own request limit becomes the request frames' limit: a larger request is
-    // skipped unread (never buffered) and refused naming it, before the handler sees it.
-    maxRequestBodyBytes: resolved.rpcHandler?.maxRequestBytes,
-    requestLimitName: resolved.rpcHandler?.maxRequestBytesName,
-    inboundFrameBudget: resolved.inboundFrameBudget,
-    noProgressTimeoutMs: resolved.noProgressTimeoutMs,
-    writeHardCap: resolved.writeHardCap,
-    connectionTimeoutMs: resolved.connectionTimeoutMs,
-    streamHighWaterMark: resolved.streamHighWaterMark,
-    firstFrameTimeoutMs: resolved.firstFrameTimeoutMs,
-    idleTimeoutMs: resolved.idleTimeoutMs,
-    slowConsumerTimeoutMs: resolved.slowConsumerTimeoutMs,
-    clock: resolved.clock,
-    onEnded: endedHook(endListenerOf(options)),
-  };
-  const prepared = { resolved, connection };
-  if (shared) preparedOptions.set(options, prepared);
-  return prepared;
 }
