@@ -99,9 +99,30 @@ describe("TlsWrites (Node TLS sockets)", () => {
   });
 });
 
+/** A Node TLS client and the server side of its connection, whose received bytes are kept. */
+async function tlsPair() {
+  const { certPem, keyPem } = await generateSelfSignedCertificate();
+  let accepted!: (socket: Socket) => void;
+  const serverSide = new Promise<Socket>((resolve) => (accepted = resolve));
+  const listener = await tlsListen({ cert: certPem, key: keyPem })((socket) => accepted(socket));
+  const client = await tlsConnect({
+    host: "127.0.0.1",
+    port: listener.address.port,
+    ca: certPem,
+  })();
+  const server = await serverSide;
+  const sink = new SinkRecorder({ keep: true });
+  server.attach(sink);
+  client.attach(new SinkRecorder());
+  const close = async () => {
+    client.close();
+    await Promise.all([client.closed, server.closed, listener.close()]);
+  };
+  return { client, server, sink, close };
+}
+
 describe("node tls adapter writes", () => {
   it("encrypts a frame's large body from the caller's memory, never through writev", async () => {
-    const { certPem, keyPem } = await generateSelfSignedCertificate();
     const calls: { writev: boolean; data: unknown }[] = [];
     const proto = tls.TLSSocket.prototype as unknown as {
       _writeGeneric(writev: boolean, data: unknown, encoding: string, cb: unknown): void;
@@ -111,18 +132,8 @@ describe("node tls adapter writes", () => {
       calls.push({ writev, data });
       return original.call(this, writev, data, encoding, cb);
     };
-    let server: Socket | undefined;
-    const listener = await tlsListen({ cert: certPem, key: keyPem })((s) => (server = s));
-    const client = await tlsConnect({
-      host: "127.0.0.1",
-      port: listener.address.port,
-      ca: certPem,
-    })();
+    const { client, sink, close } = await tlsPair();
     try {
-      while (server === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
-      const sink = new SinkRecorder({ keep: true });
-      server.attach(sink);
-      client.attach(new SinkRecorder());
       // Two frames as Ferry writes them: a 21-byte header, then its body passed through.
       const sizes = [21, 1024 * 1024, 21, 300 * 1024, 13, 7];
       let offset = 0;
@@ -146,25 +157,13 @@ describe("node tls adapter writes", () => {
       }
     } finally {
       proto._writeGeneric = original;
-      client.close();
-      await Promise.all([client.closed, server?.closed, listener.close()]);
+      await close();
     }
   });
 
   it("writeLent sends a lent body after the small writes gathered before it, and gives it back", async () => {
-    const { certPem, keyPem } = await generateSelfSignedCertificate();
-    let server: Socket | undefined;
-    const listener = await tlsListen({ cert: certPem, key: keyPem })((s) => (server = s));
-    const client = await tlsConnect({
-      host: "127.0.0.1",
-      port: listener.address.port,
-      ca: certPem,
-    })();
+    const { client, server, sink, close } = await tlsPair();
     try {
-      while (server === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
-      const sink = new SinkRecorder({ keep: true });
-      server.attach(sink);
-      client.attach(new SinkRecorder());
       // A chunk reply as `ferry serve` writes it: a 21-byte header (gathered), then the lent body.
       const header = patternChunk(0, 21);
       const body = patternChunk(21, 512 * 1024);
@@ -176,25 +175,13 @@ describe("node tls adapter writes", () => {
       while (givenBack === 0) await new Promise((resolve) => setTimeout(resolve, 1));
       assert.equal(givenBack, 1);
     } finally {
-      client.close();
-      await Promise.all([client.closed, server?.closed, listener.close()]);
+      await close();
     }
   });
 
   it("flushes gathered small writes before a graceful close ends the stream", async () => {
-    const { certPem, keyPem } = await generateSelfSignedCertificate();
-    let server: Socket | undefined;
-    const listener = await tlsListen({ cert: certPem, key: keyPem })((s) => (server = s));
-    const client = await tlsConnect({
-      host: "127.0.0.1",
-      port: listener.address.port,
-      ca: certPem,
-    })();
+    const { client, server, sink, close } = await tlsPair();
     try {
-      while (server === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
-      const sink = new SinkRecorder({ keep: true });
-      server.attach(sink);
-      client.attach(new SinkRecorder());
       client.write(patternChunk(0, 5));
       client.write(patternChunk(5, 6));
       assert.equal(client.bufferedAmount >= 11, true, "gathered bytes missing from bufferedAmount");
@@ -204,7 +191,7 @@ describe("node tls adapter writes", () => {
       assert.equal(sink.bytes().byteLength, 11);
       assert.equal(patternMismatch(sink.bytes(), 0), -1);
     } finally {
-      await listener.close();
+      await close();
     }
   });
 });
