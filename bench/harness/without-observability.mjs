@@ -41,6 +41,8 @@ const edits = {
   ],
   "src/client/transport-client.ts": [
     ["    this.#connection.tap = observeConnection(this, socket.info);\n", "", 1],
+  ],
+  "src/client/prepared-options.ts": [
     ["  observeConnectionEnded(owner as TransportClient, closed);\n", "", 1],
   ],
   "src/server/transport-server.ts": [

@@ -162,7 +162,7 @@ describe("node tls adapter writes", () => {
   });
 
   it("writeLent sends a lent body after the small writes gathered before it, and gives it back", async () => {
-    const { client, server, sink, close } = await tlsPair();
+    const { client, sink, close } = await tlsPair();
     try {
       // A chunk reply as `ferry serve` writes it: a 21-byte header (gathered), then the lent body.
       const header = patternChunk(0, 21);
