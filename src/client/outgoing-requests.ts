@@ -117,7 +117,7 @@ export class OutgoingRequests {
       }
       return promise;
     }
-    const promise = PendingReply.bare<Uint8Array>();
+    const promise = PendingReply.bareWithReject<Uint8Array>();
     const rpc = new WatchedRpc(requestId, connection);
     responses.addRpc(requestId, rpc);
     try {

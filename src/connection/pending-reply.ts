@@ -18,6 +18,14 @@ function captureSettlers(resolve: (value: never) => void, reject: (error: unknow
   capturedResolve = resolve;
   capturedReject = reject;
 }
+/**
+ * The executor of {@linkcode PendingReply.bare}: parks the resolve function only. Each function
+ * parked is a store of a new object into the module's (old) context, a write barrier's slow path:
+ * one of the per-RPC costs of a client.
+ */
+function captureResolve(resolve: (value: never) => void): void {
+  capturedResolve = resolve;
+}
 
 /** A promise's resolve function. */
 export type Resolve<T> = (value: T | PromiseLike<T>) => void;
@@ -56,6 +64,14 @@ export class PendingReply<T> {
    * with {@linkcode PendingReply.takeResolve} right after.
    */
   static bare<T>(): Promise<T> {
+    return new Promise<T>(captureResolve);
+  }
+
+  /**
+   * {@linkcode PendingReply.bare} for a waiter that also rejects it: take both settlers with
+   * {@linkcode PendingReply.takeResolve} and {@linkcode PendingReply.takeReject} right after.
+   */
+  static bareWithReject<T>(): Promise<T> {
     return new Promise<T>(captureSettlers);
   }
 
@@ -66,7 +82,7 @@ export class PendingReply<T> {
     return resolve;
   }
 
-  /** The reject function of the promise {@linkcode PendingReply.bare} made last. */
+  /** The reject function of the promise {@linkcode PendingReply.bareWithReject} made last. */
   static takeReject(): (error: unknown) => void {
     const reject = capturedReject!;
     capturedReject = undefined;
