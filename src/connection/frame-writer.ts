@@ -94,6 +94,13 @@ export class FrameWriter {
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
   #bytesWritten = 0;
   #socketWrites = 0;
+  /**
+   * At least the socket's `bufferedAmount`: read after each flush, the last time this writer (its
+   * only writer) added bytes to it, and it only shrinks until the next. The hard-cap check of
+   * every queued frame adds this instead of asking the socket. NaN (unknown) until the first
+   * flush, and whenever the socket reports no byte count: then the check asks the socket.
+   */
+  #socketBufferedBound = NaN;
   /** What body pumps see of this writer; made with the first body (most connections send none). */
   #pumpTarget: BodyPumpTarget | undefined;
 
@@ -322,6 +329,9 @@ export class FrameWriter {
   #checkHardCap(): void {
     if (this.#closed) return;
     const options = this.#options;
+    // Below the cap even with the socket's bytes bounded from above: no need to ask the socket.
+    const held = this.#pendingBytes + this.#backlogBytes;
+    if (held + this.#socketBufferedBound <= options.writeHardCap) return;
     const queued = this.queuedBytes;
     if (queued <= options.writeHardCap && Number.isFinite(queued)) return;
     const bufferedAmount = this.#socket.bufferedAmount;
@@ -348,6 +358,9 @@ export class FrameWriter {
     // Entries queued by those callbacks sit behind `index` in the same array: keep them.
     this.#pending = index === pending.length ? NO_ENTRIES : pending.slice(index);
     this.#pendingBytes -= this.#bytesWritten - writtenBefore;
+    if (this.#bytesWritten !== writtenBefore) {
+      this.#socketBufferedBound = this.#socket.bufferedAmount;
+    }
   }
 
   #socketWrite(chunk: Uint8Array): void {
