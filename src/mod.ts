@@ -48,6 +48,7 @@ export {
 
 export { TransportClient, type UploadOptions } from "./client/transport-client.ts";
 export type { ChunkConsumer } from "./client/chunk-fetches.ts";
+export type { RpcCallback } from "./client/rpc-callback.ts";
 export type { ClientOptions, InboundInterceptor } from "./client/client-options.ts";
 export { chainInterceptors } from "./client/chain-interceptors.ts";
 export type { ClientStats } from "./client/client-stats.ts";

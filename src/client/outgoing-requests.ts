@@ -26,6 +26,7 @@ import {
 } from "./request-arguments.ts";
 import { RequestDeadline } from "./request-deadlines.ts";
 import { RequestGate, type RequestGateOptions } from "./request-gate.ts";
+import { CallbackRpc, failLater, type RpcCallback } from "./rpc-callback.ts";
 
 /**
  * An RPC with a deadline or a signal: its promise's settlers and its deadline in one object, which
@@ -129,6 +130,36 @@ export class OutgoingRequests {
     }
     gate.deadlines.watch(rpc, timeoutMs, signal);
     return promise;
+  }
+
+  /** `TransportClient.sendRpcWith`. */
+  rpcWith(body: Uint8Array, callback: RpcCallback, options: CallOptions | undefined): void {
+    if (
+      typeof callback?.onSuccess !== "function" || typeof callback.onFailure !== "function"
+    ) {
+      throw new InvalidArgumentError(
+        `sendRpcWith: callback must have onSuccess and onFailure methods, got ${
+          callback === null ? "null" : typeof callback
+        }`,
+      );
+    }
+    const gate = this.gate;
+    const refused = checkBytes(body, "sendRpcWith body") ?? gate.refuse("RPC", options);
+    if (refused !== undefined) return failLater(callback, refused);
+    const requestId = this.#ids.next();
+    const connection = this.#connection;
+    const responses = connection.responses;
+    const rpc = new CallbackRpc(requestId, connection, callback);
+    responses.addRpc(requestId, rpc);
+    try {
+      connection.sendRpc(MessageType.RpcRequest, requestId, body);
+    } catch (error) {
+      responses.removeRpc(requestId, rpc);
+      return failLater(callback, error);
+    }
+    const timeoutMs = options?.timeoutMs ?? gate.requestTimeoutMs;
+    const signal = options?.signal;
+    if (timeoutMs > 0 || signal !== undefined) gate.deadlines.watch(rpc, timeoutMs, signal);
   }
 
   /** `TransportClient.fetchChunk`. */

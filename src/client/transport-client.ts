@@ -42,6 +42,7 @@ import {
 import type { ClientStats } from "./client-stats.ts";
 import { checkBytes, checkTimeout, type UploadOptions } from "./request-arguments.ts";
 import { OutgoingRequests } from "./outgoing-requests.ts";
+import type { RpcCallback } from "./rpc-callback.ts";
 import { closedSendError } from "./request-gate.ts";
 import { observeConnection } from "../observability/observe.ts";
 import { prepare } from "./prepared-options.ts";
@@ -50,6 +51,7 @@ export type { AbandonedRequest, AbandonedRequestListener } from "./abandoned-req
 export type { ByteStream } from "../connection/inbound-body.ts";
 export type { MergedBlockMeta } from "../connection/response-handler.ts";
 export type { UploadOptions } from "./request-arguments.ts";
+export type { RpcCallback } from "./rpc-callback.ts";
 
 /** The request handler of a client, as its connection asks for it (set by `TransportClient`). */
 let requestSideOf: (owner: unknown) => RequestSide;
@@ -161,6 +163,17 @@ export class TransportClient implements Peer {
   /** Sends an RPC; resolves with the peer's RpcResponse body. */
   sendRpc(body: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
     return this.#calls().rpc(body, options);
+  }
+
+  /**
+   * Sends an RPC like {@linkcode sendRpc}, its outcome going to `callback` instead of a promise
+   * (Spark's `RpcResponseCallback`): `onSuccess(reply)` runs as soon as the reply is decoded, or
+   * `onFailure(error)` with what `sendRpc` would reject with. No promise per request: the cheapest
+   * way to keep many RPCs in flight (see `RpcCallback` for when each callback runs).
+   * @throws InvalidArgumentError when `callback` lacks `onSuccess` or `onFailure`.
+   */
+  sendRpcWith(body: Uint8Array, callback: RpcCallback, options?: CallOptions): void {
+    this.#calls().rpcWith(body, callback, options);
   }
 
   /** Sends a one-way message (no reply). @throws ConnectionClosedError when closed. */
