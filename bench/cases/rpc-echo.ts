@@ -4,6 +4,7 @@
  * client and server run in fresh Node processes each round (`fresh-process-contestant.ts`).
  *
  * - ferry: `TransportClient.sendRpc` against a TransportServer whose RpcHandler echoes the body.
+ * - ferry-callback: the same with `TransportClient.sendRpcWith` (callbacks, no promise per request).
  * - raw-net: length-prefixed frames over `node:net`, same pipelining (a strong floor).
  * - grpc-js: unary calls of a raw-bytes echo service on one channel, same pipelining.
  *
@@ -19,6 +20,15 @@ const ferry = freshProcessContestant({
   description: `TransportClient.sendRpc, ${payloadBytes}-byte echo, ${inFlight} in flight`,
   module: "bench/node/ferry-contestants.ts",
   exportName: "rpc-echo",
+  servers: ["ferry"],
+});
+
+const ferryCallback = freshProcessContestant({
+  name: "ferry-callback",
+  description:
+    `TransportClient.sendRpcWith (callbacks), ${payloadBytes}-byte echo, ${inFlight} in flight`,
+  module: "bench/node/ferry-contestants.ts",
+  exportName: "rpc-echo-callback",
   servers: ["ferry"],
 });
 
@@ -45,9 +55,16 @@ export const rpcEchoCase: BenchCase = {
   name: "rpc-echo",
   description: `${payloadBytes}-byte echo RPCs, ${inFlight} in flight on one connection`,
   servers: [],
-  contestants: [ferry, rawNet, grpcJs],
+  contestants: [ferry, ferryCallback, rawNet, grpcJs],
   rows: [
     { ...row, name: "rpc-echo-256-vs-raw", baseline: "raw-net", target: { op: ">=", ratio: 0.8 } },
     { ...row, name: "rpc-echo-256-vs-grpc", baseline: "grpc-js", target: { op: ">=", ratio: 10 } },
+    // The same echo with callbacks (`sendRpcWith`): what the promise of `sendRpc` costs.
+    {
+      ...row,
+      name: "rpc-echo-256-callback-vs-raw",
+      subject: "ferry-callback",
+      baseline: "raw-net",
+    },
   ],
 };

@@ -7,6 +7,7 @@
  * - `chunk-fetch-tls`: the same over `tlsConnect` (verified, trusting the server process's
  *   self-signed certificate, fetched once over plain TCP with the `certificate` RPC).
  * - `rpc-echo`: 64-byte `sendRpc` echoes, 256 in flight.
+ * - `rpc-echo-callback`: the same with `sendRpcWith` (callbacks, no promise per request).
  * - `rpc-latency`: 64-byte `sendRpc`, one in flight, each round trip timed.
  *
  * @module
@@ -87,6 +88,45 @@ const rpcEcho: Contestant = {
   },
 };
 
+const rpcEchoCallback: Contestant = {
+  name: "ferry-callback",
+  description: `TransportClient.sendRpcWith, ${payloadBytes}-byte echo, ${inFlight} in flight`,
+  async open(context) {
+    const client = await connectFerry(context.servers);
+    const payload = echoPayload(payloadBytes);
+    return {
+      run: (phase) =>
+        withWriteCount(client, () => {
+          const total = requestCount(context, phase, fastWorkload);
+          const startedAt = performance.now();
+          return new Promise((resolve, reject) => {
+            // The raw echo's driver: a new request as each reply arrives, no promise per request.
+            let started = 0;
+            let completed = 0;
+            const callback = {
+              onSuccess(reply: Uint8Array) {
+                if (reply.byteLength !== payloadBytes) {
+                  reject(new Error(`rpc-echo: Ferry reply of ${reply.byteLength} bytes`));
+                  return;
+                }
+                completed++;
+                if (started < total) {
+                  started++;
+                  client.sendRpcWith(payload, callback);
+                } else if (completed === total) resolve(rate(total, startedAt));
+              },
+              onFailure: reject,
+            };
+            for (; started < Math.min(inFlight, total); started++) {
+              client.sendRpcWith(payload, callback);
+            }
+          });
+        }),
+      close: () => client.close(),
+    };
+  },
+};
+
 const rpcLatency: Contestant = {
   name: "ferry",
   description: `TransportClient.sendRpc, ${payloadBytes}-byte echo, one in flight`,
@@ -117,5 +157,6 @@ export const contestants: Record<string, Contestant> = {
   "chunk-fetch-tcp-lent": chunkFetchTcpLent,
   "chunk-fetch-tls": chunkFetchTls,
   "rpc-echo": rpcEcho,
+  "rpc-echo-callback": rpcEchoCallback,
   "rpc-latency": rpcLatency,
 };

@@ -5,7 +5,7 @@
  *
  * ```sh
  * node --import ./bench/harness/ts-loader.mjs bench/probes/rpc-cost-ab.ts \
- *   [--base /path/to/old/checkout] [--rounds 5] [--latency]
+ *   [--base /path/to/old/checkout] [--rounds 5] [--latency] [--contestant rpc-echo-callback]
  * ```
  *
  * `RPC_COST_TIMEOUT_MS=N` makes every Ferry `sendRpc` pass `{ timeoutMs: N }` (rpc-cost-child.ts).
@@ -42,6 +42,8 @@ const option = (name: string) => {
 const base = option("--base");
 const rounds = Number(option("--rounds") ?? 5);
 const latency = args.includes("--latency");
+/** The Ferry contestant of `bench/node/ferry-contestants.ts` (e.g. `rpc-echo-callback`). */
+const contestant = option("--contestant") ?? (latency ? "rpc-latency" : "rpc-echo");
 /** Extra Node flags of the client processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const clientFlags = (process.env.RPC_COST_CLIENT_FLAGS ?? "").split(/\s+/).filter((f) => f !== "");
 
@@ -58,7 +60,7 @@ const ferry = (label: string, root: string): Spec => ({
   root,
   server: "ferry",
   module: "bench/node/ferry-contestants.ts",
-  name: latency ? "rpc-latency" : "rpc-echo",
+  name: contestant,
 });
 const raw: Spec = {
   label: "raw",
@@ -239,6 +241,9 @@ for (const [label, runs] of results) {
     paired("server µs", (r) => r.serverMicros);
     paired("client user µs", (r) => r.clientUserMicros);
     paired("server user µs", (r) => r.serverUserMicros);
+    paired("client B", (r) => r.clientBytes);
+    if (latency) paired("p50", (r) => r.p50!);
+    else paired("req/s", (r) => r.rate);
   }
   if (latency) {
     console.log(`  p50 this ÷ raw  ${summary(runs.map((r, i) => r.p50! / rawRuns[i]!.p50!), 2)}`);
