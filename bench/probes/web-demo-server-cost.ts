@@ -97,7 +97,14 @@ async function startFileServer(root: string, dir: string, origin: string): Promi
     join(root, "bench/servers/web-demo-file-server.ts"),
     dir,
     origin,
-  ], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
+  ], {
+    cwd: root,
+    stdio: ["pipe", "pipe", "inherit"],
+    // `FERRY_PROBE_HERE_ENV=NAME=VALUE`: set for this tree's server only (an A/B of a switch).
+    env: root === here && process.env.FERRY_PROBE_HERE_ENV !== undefined
+      ? { ...process.env, ...Object.fromEntries([process.env.FERRY_PROBE_HERE_ENV.split("=")]) }
+      : process.env,
+  });
   // `FERRY_PROBE_SERVER_LOG`: where the servers' stdout goes (V8 traces, with the probe's
   // markers between downloads); the hello line is the first that starts with `{`.
   const log = process.env.FERRY_PROBE_SERVER_LOG;
