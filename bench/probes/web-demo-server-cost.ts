@@ -35,7 +35,7 @@ import { fileURLToPath } from "node:url";
 import { writeRandomFile } from "../../cli/demo-data.ts";
 import { launchChromiumDirect } from "../harness/chromium-direct.ts";
 import { startNginx } from "../harness/nginx-static.ts";
-import { sampleThreads, threadDelta } from "../harness/process-threads.ts";
+import { ThreadWatch } from "../harness/process-threads.ts";
 
 const args = process.argv.slice(2);
 function option(name: string): string | undefined {
@@ -144,7 +144,7 @@ const results: Record<string, Row[]> = {};
 async function download(name: string, file: string, timed: boolean): Promise<void> {
   await chromium.reload();
   const server = servers[name];
-  const threadsBefore = sampleThreads(chromium.pid);
+  const watch = new ThreadWatch(chromium.pid);
   const serverBefore = server ? procTimes(server.child.pid!) : undefined;
   const serverThreadsBefore = server ? threadTimes(server.child.pid!) : {};
   const nginxBefore = nginx.cpuSeconds() ?? 0;
@@ -160,7 +160,7 @@ async function download(name: string, file: string, timed: boolean): Promise<voi
       `${nginx.url}${file}`,
       file === "big.bin" ? sizeMib * MiB : 16 * MiB,
     ]);
-  const threads = threadDelta(threadsBefore, sampleThreads(chromium.pid));
+  const threads = watch.stop();
   const log = process.env.FERRY_PROBE_SERVER_LOG;
   if (log !== undefined) appendFileSync(log, `\n=== probe: ${name} ${file} done\n`);
   if (!timed) return;
@@ -181,7 +181,7 @@ async function download(name: string, file: string, timed: boolean): Promise<voi
     row[thread] = seconds / gib;
     chromiumTotal += seconds;
   }
-  row["chromium.total(live threads)"] = chromiumTotal / gib;
+  row["chromium.total"] = chromiumTotal / gib;
   for (const [kind, faults] of Object.entries(threads.minorFaults)) {
     row[`faults.${kind}`] = faults / gib;
   }
@@ -191,7 +191,7 @@ async function download(name: string, file: string, timed: boolean): Promise<voi
       (row["server.user"] === undefined
         ? `nginx ${row["server.nginx"]!.toFixed(2)}`
         : `user ${row["server.user"]!.toFixed(2)} sys ${row["server.sys"]!.toFixed(2)}`) +
-      ` s/GiB, chromium ${row["chromium.total(live threads)"]!.toFixed(2)} s/GiB`,
+      ` s/GiB, chromium ${row["chromium.total"]!.toFixed(2)} s/GiB`,
   );
 }
 
