@@ -133,6 +133,7 @@ const gib = sizeMib / 1024;
 const chromium = await launchChromiumDirect({
   modules: ["bench/browser/web-demo-vs-fetch-page.ts"],
 });
+console.error(`chromium: process group ${chromium.pid}`);
 const origin = new URL(chromium.baseUrl).origin;
 const servers: Record<string, FileServer> = { here: await startFileServer(here, www, origin) };
 if (base !== undefined) servers.base = await startFileServer(resolve(base), www, origin);
