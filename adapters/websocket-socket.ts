@@ -10,7 +10,10 @@
  *   header per chunk.
  * - Each `write` is one binary message (`send`). The frame writer already joins the small frames
  *   of a turn into one write; a large frame's header and body are two messages, and the peer's
- *   decoder takes the body message as the body itself (no copy on either side).
+ *   decoder takes the body message as the body itself (no copy on either side). `writeAll` sends
+ *   such a pair (the gateway's replies) with the `ws` package's TCP socket corked around both
+ *   messages when it is given (`tcp`): one `writev`, no lone header segment waking the browser's
+ *   network stack for 33 bytes before the body follows.
  * - `write` returns false once `bufferedAmount` is above the high-water mark; `drain` follows when
  *   it is back at or below: with `ws`, checked in each send's written-callback, elsewhere polled
  *   while, and only while, a writer waits (each 1 ms while it drains, backing off while not).
@@ -55,6 +58,11 @@ export interface WebSocketSocketOptions {
    * (default 16): polls are 1 ms apart while it falls and double up to this while it stalls.
    */
   readonly drainPollMs?: number;
+  /**
+   * The TCP socket under a `ws` package WebSocket (Node's listener passes it): `writeAll` corks it
+   * around its messages, so they leave in one `writev`. Ignored for other WebSockets.
+   */
+  readonly tcp?: { cork(): void; uncork(): void };
 }
 
 const WHOLE_MESSAGE = { binary: true, fin: true };
@@ -127,6 +135,24 @@ class WebSocketSocket implements Socket {
 
   write(chunk: Uint8Array): boolean {
     checkWriteChunk(this.info, chunk);
+    return this.#send(chunk) && this.#writable();
+  }
+
+  /** One message per chunk; with `ws` and its TCP socket given, all of them in one `writev`. */
+  writeAll(chunks: readonly Uint8Array[]): boolean {
+    for (const chunk of chunks) checkWriteChunk(this.info, chunk);
+    const tcp = this.#wsPackage ? this.#options.tcp : undefined;
+    tcp?.cork(); // `ws` corks each message's header and payload itself: this holds them all
+    try {
+      for (const chunk of chunks) if (!this.#send(chunk)) return false;
+    } finally {
+      tcp?.uncork();
+    }
+    return this.#writable();
+  }
+
+  /** Sends one message; false when the socket is not open or the send failed (then closed). */
+  #send(chunk: Uint8Array): boolean {
     if (this.#state !== "open") return false;
     try {
       if (this.#ws.readyState !== 1) return false;
@@ -147,6 +173,11 @@ class WebSocketSocket implements Socket {
       );
       return false;
     }
+    return true;
+  }
+
+  /** What `write` returns after a send: at or below the high-water mark, else wait for drain. */
+  #writable(): boolean {
     if (this.bufferedAmount <= this.#options.highWaterMark) return true;
     if (!this.#needDrain) {
       this.#needDrain = true;

@@ -94,6 +94,13 @@ export interface Socket {
    * itself on (the in-process pair delivers it to the peer, which may keep it) do not offer this.
    */
   writeLent?(chunk: Uint8Array, giveBack: () => void): boolean;
+  /**
+   * Optional: `write` of each of `chunks` in order, handed to the OS together where the adapter
+   * can (one `writev`: a reply's header and its body leave in one syscall and one segment train,
+   * not a lone header segment first); returns what `write` of the last would. Each chunk stays a
+   * chunk of its own (a WebSocket message each). Absent: the caller writes them one by one.
+   */
+  writeAll?(chunks: readonly Uint8Array[]): boolean;
   /** Bytes queued in the adapter and not yet handed to the OS/peer. */
   readonly bufferedAmount: number;
   /** Stop delivering received data (backpressure towards the peer). */

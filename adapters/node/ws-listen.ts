@@ -141,6 +141,7 @@ export function webSocketListen(options: WebSocketListenOptions = {}): Listen {
           highWaterMark: checked.highWaterMark,
           maxHeldBytes: defaultLimits.writeHardCap,
           closeTimeoutMs: checked.closeTimeoutMs,
+          tcp: raw, // the socket `ws` writes to: `writeAll` corks it (one writev per reply)
         });
         handOverAccepted(onSocket, socket, { upgrade });
       });

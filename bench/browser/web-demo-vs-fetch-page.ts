@@ -12,7 +12,8 @@
  *   WebCrypto as it arrives — in the OPFS sink's writer worker, as in the demo — written to the
  *   sink, the file closed). The observer that draws the
  *   demo's panel is left out (a no-op here). With `sinkKind` "memory" the chunks go to the demo's
- *   in-memory fallback instead (what OPFS costs).
+ *   in-memory fallback instead (what OPFS costs); with "discard" they are verified (on the page's
+ *   thread, as with the memory sink) and dropped (probes: the transport without a sink).
  * - `fetchFile(url, size, sha256)`: Chromium's own `fetch()` of the same file from nginx; with
  *   `sha256` the body is read whole (`arrayBuffer()`) and hashed with one WebCrypto digest at the
  *   end, as a page that verifies what it downloaded must; without it the body is read to its end
@@ -44,7 +45,7 @@ export async function demoDownload(
   name: string,
   connections: number,
   inFlight: number,
-  sinkKind: "demo" | "memory" = "demo",
+  sinkKind: "demo" | "memory" | "discard" = "demo",
 ): Promise<DownloadFigures & Record<string, number>> {
   const files = new GatewayFiles({
     target: "files",
@@ -60,6 +61,9 @@ export async function demoDownload(
     const started = performance.now();
     const opened = sinkKind === "demo"
       ? await openDownloadSink(file.name, file.size, false)
+      : sinkKind === "discard"
+      // Verified chunks dropped (probes: what the transport costs without any sink).
+      ? discardSink()
       // The demo's in-memory fallback, chosen here on purpose: what OPFS costs.
       : memorySink(file.size, "held in memory");
     if (opened === undefined) throw new Error("no download sink");
@@ -126,6 +130,17 @@ export async function demoDownload(
   } finally {
     await files.close();
   }
+}
+
+/** A sink that keeps nothing (`finish` offers no file). */
+function discardSink(): DownloadSink {
+  return {
+    kind: "memory",
+    description: "discarded",
+    write: ignore,
+    finish: () => Promise.resolve(undefined),
+    abort: () => Promise.resolve(),
+  };
 }
 
 function hex(digest: ArrayBuffer): string {

@@ -32,8 +32,9 @@
  * thread's CPU (`chromiumRendererMainCpuSeconds`: WebSocket messages, the library, the page) and
  * the renderer's minor page faults (`chromiumRendererMinorFaults`: fresh memory touched, costly
  * in a VM). With `FERRY_BENCH_THREAD_LOG=FILE` every timed round appends one JSON line with the
- * CPU of every Chromium thread and the faults of every process (`harness/process-threads.ts`);
- * a worker that ended with the download (the demo's OPFS writer) is missing from it.
+ * CPU of every Chromium thread and the faults of every process (`harness/process-threads.ts`),
+ * read every 100 ms so a worker that ended with the download (the demo's OPFS writer,
+ * `renderer/DedicatedWorker`) keeps its seconds.
  *
  * @module
  */
@@ -49,7 +50,7 @@ import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harn
 import { type RunningNginx, startNginx } from "../harness/nginx-static.ts";
 import { ScriptProcess } from "../harness/script-process.ts";
 import { processCpuSeconds, processGroupMembers } from "../harness/cpu-meter.ts";
-import { sampleThreads, threadDelta } from "../harness/process-threads.ts";
+import { sampleThreads, threadDelta, ThreadWatch } from "../harness/process-threads.ts";
 
 const page = "web-demo-vs-fetch-page.js";
 const chromium = sharedChromiumDirect({ modules: ["bench/browser/web-demo-vs-fetch-page.ts"] });
@@ -201,15 +202,18 @@ function pageContestant(
           const [exportName, args] = call(fixture, phase === "warmup" ? "warm.bin" : "big.bin");
           const before = browser.cpuSeconds();
           const kindsBefore = chromiumCpuByKind(browser.pid);
-          const threadsBefore = sampleThreads(browser.pid);
+          const threadLog = process.env.FERRY_BENCH_THREAD_LOG;
+          // Logged rounds read the threads every 100 ms: the OPFS writer worker ends with the
+          // download and would take its CPU with it.
+          const watch = threadLog && phase !== "warmup" ? new ThreadWatch(browser.pid) : undefined;
+          const threadsBefore = watch === undefined ? sampleThreads(browser.pid) : undefined;
           const serverBefore = serverCpu(fixture);
           const figures = await browser.call<Record<string, number>>(page, exportName, args);
           const after = browser.cpuSeconds();
           const kindsAfter = chromiumCpuByKind(browser.pid);
-          const threads = threadDelta(threadsBefore, sampleThreads(browser.pid));
+          const threads = watch?.stop() ?? threadDelta(threadsBefore!, sampleThreads(browser.pid));
           const serverAfter = serverCpu(fixture);
-          const threadLog = process.env.FERRY_BENCH_THREAD_LOG;
-          if (threadLog && phase !== "warmup") {
+          if (watch !== undefined && threadLog) {
             appendFileSync(threadLog, JSON.stringify({ contestant: name, ...threads }) + "\n");
           }
           const byKind: Record<string, number> = {};

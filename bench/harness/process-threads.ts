@@ -5,7 +5,8 @@
  * how much fresh memory each process touched. Threads are keyed `<process kind>/<thread name>`
  * (Chromium's `--type=`, `browser` for a process without one; trailing digits of thread names
  * folded, so a thread pool is one entry). A diagnostic: a thread that exits between two samples
- * takes its seconds with it (its process's total in `cpu-meter.ts` keeps them).
+ * takes its seconds with it (its process's total in `cpu-meter.ts` keeps them); a
+ * {@linkcode ThreadWatch} reads in between and keeps them.
  *
  * @module
  */
@@ -91,4 +92,97 @@ export function threadDelta(before: ThreadSample, after: ThreadSample): ThreadSa
     threads: diff(before.threads, after.threads),
     minorFaults: diff(before.minorFaults, after.minorFaults),
   };
+}
+
+/** One thread as read from `/proc`: its key (as in {@linkcode ThreadSample}) and CPU so far. */
+interface ThreadReading {
+  readonly key: string;
+  readonly seconds: number;
+}
+
+/** Every live thread of the group by `pid/tid`, and every process's minor faults by `pid`. */
+function readThreads(pgid: number): {
+  threads: Map<string, ThreadReading>;
+  faults: Map<number, { kind: string; faults: number }>;
+} {
+  const threads = new Map<string, ThreadReading>();
+  const faults = new Map<number, { kind: string; faults: number }>();
+  for (const pid of processGroupMembers(pgid)) {
+    const kind = processKind(pid);
+    const fields = statFields(`/proc/${pid}/stat`);
+    if (fields !== undefined) faults.set(pid, { kind, faults: Number(fields[7]) });
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      const thread = statFields(`/proc/${pid}/task/${tid}/stat`);
+      if (thread === undefined) continue;
+      let name: string;
+      try {
+        name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      } catch {
+        continue;
+      }
+      threads.set(`${pid}/${tid}`, {
+        key: `${kind}/${name.replace(/\d+$/, "N")}`,
+        seconds: (Number(thread[11]) + Number(thread[12])) / 100,
+      });
+    }
+  }
+  return { threads, faults };
+}
+
+/**
+ * Like two {@linkcode sampleThreads} and their {@linkcode threadDelta}, but the group is read
+ * every `intervalMs` in between, so a thread or process that ends before `stop()` (a page's
+ * worker that ends with its download, such as the web demo's OPFS writer) keeps what it used up
+ * to its last reading instead of taking it away. Costs the caller one `/proc` walk per interval.
+ */
+export class ThreadWatch {
+  readonly #pgid: number;
+  readonly #start: ReturnType<typeof readThreads>;
+  readonly #last = new Map<string, ThreadReading>();
+  readonly #lastFaults = new Map<number, { kind: string; faults: number }>();
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(pgid: number, intervalMs = 100) {
+    this.#pgid = pgid;
+    this.#start = readThreads(pgid);
+    this.#timer = setInterval(() => this.read(), intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Reads the group now (the interval does it too). */
+  read(): void {
+    const now = readThreads(this.#pgid);
+    for (const [id, reading] of now.threads) this.#last.set(id, reading);
+    for (const [pid, faults] of now.faults) this.#lastFaults.set(pid, faults);
+  }
+
+  /** Stops reading; what each thread key and process kind used since the watch began. */
+  stop(): ThreadSample {
+    clearInterval(this.#timer);
+    this.read();
+    const threads: Record<string, number> = {};
+    for (const [id, { key, seconds }] of this.#last) {
+      threads[key] = (threads[key] ?? 0) + seconds - (this.#start.threads.get(id)?.seconds ?? 0);
+    }
+    const minorFaults: Record<string, number> = {};
+    for (const [pid, { kind, faults }] of this.#lastFaults) {
+      minorFaults[kind] = (minorFaults[kind] ?? 0) + faults -
+        (this.#start.faults.get(pid)?.faults ?? 0);
+    }
+    const rounded = (values: Record<string, number>) => {
+      const out: Record<string, number> = {};
+      for (const [key, value] of Object.entries(values)) {
+        const r = Math.round(value * 100) / 100;
+        if (r !== 0) out[key] = r;
+      }
+      return out;
+    };
+    return { threads: rounded(threads), minorFaults: rounded(minorFaults) };
+  }
 }

@@ -20,6 +20,9 @@
  * is released at once. When the session ends, pool bodies are left to the garbage collector and
  * callbacks run once the socket has closed (nothing reads the memory any more).
  *
+ * A reply written straight away goes to the socket in one `writeAll` where the socket has it
+ * (header and body in one `writev`, see `Socket.writeAll`).
+ *
  * @module
  */
 
@@ -116,7 +119,8 @@ export class BrowserWriter {
       }
     }
     if (this.#idle()) {
-      for (const chunk of chunks) this.#write(chunk);
+      if (chunks.length > 1 && this.#socket.writeAll !== undefined) this.#writeAll(chunks);
+      else for (const chunk of chunks) this.#write(chunk);
       if (this.#blocked) this.#checkCap();
       return;
     }
@@ -187,6 +191,18 @@ export class BrowserWriter {
   }
 
   #write(chunk: Uint8Array): void {
+    this.#hand(chunk);
+    this.#written(this.#socket.write(chunk));
+  }
+
+  /** A frame's pieces (header, body) in one socket call: one `writev` where the socket can. */
+  #writeAll(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) this.#hand(chunk);
+    this.#written(this.#socket.writeAll!(chunks));
+  }
+
+  /** Counts `chunk` as handed to the socket and notes it if it is a lent body. */
+  #hand(chunk: Uint8Array): void {
     this.#options.onWritten(chunk.byteLength);
     this.#handed += chunk.byteLength;
     const flushed = this.#awaitingWrite.size === 0 ? undefined : this.#awaitingWrite.get(chunk);
@@ -194,7 +210,11 @@ export class BrowserWriter {
     if (flushed !== undefined || isLentWhole(chunk)) {
       this.#lent.push({ end: this.#handed, bytes: chunk, flushed });
     }
-    if (!this.#socket.write(chunk) && !this.#blocked) {
+  }
+
+  /** After a socket write that returned `writable`. */
+  #written(writable: boolean): void {
+    if (!writable && !this.#blocked) {
       this.#blocked = true;
       this.#armSlowTimer();
     }
