@@ -53,7 +53,8 @@ import {
  * faults per 256 MiB (136k → 69k) and cut Chromium's CPU per download from 1.52 to 1.27 s. Node
  * clients do not lose: `ferry get` over TCP took the same time and CPU, and through the gateway its
  * system time per 256 MiB fell from 0.32–0.57 to 0.18–0.22 s. (The WebSocket message each chunk
- * arrives in is fresh memory at any size: Blink frees it only when it is garbage collected.)
+ * arrives in stays fresh memory at any size, even detached at once with `transfer(0)`: Blink's own
+ * reference to it lives until a garbage collection.)
  */
 export const SERVE_CHUNK_SIZE = 768 * 1024;
 
