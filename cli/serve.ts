@@ -22,7 +22,7 @@ import { integerFlag, parseArgs, sizeFlag, stringFlag, UsageError } from "./args
 import { DEFAULT_DEMO_SIZE, ensureDemoData } from "./demo-data.ts";
 import { streamCapForDescriptors } from "./descriptor-limit.ts";
 import { userCacheDir } from "./digest-cache.ts";
-import { folderCatalog } from "./folder-catalog.ts";
+import { folderCatalog, SERVE_CHUNK_SIZE } from "./folder-catalog.ts";
 import { MAX_CHUNK_SIZE } from "../src/files/file-catalog.ts";
 import type { CliRuntime } from "./runtime.ts";
 import {
@@ -53,7 +53,7 @@ Options:
   --http-port <n>      gateway + web demo port (default 8080; 0 picks one)
   --tls-port <n>       also serve TLS here, with a fresh self-signed certificate (default: off)
   --cert-out <file>    write that certificate (PEM) here, for "ferry get tls://… --ca <file>"
-  --chunk-size <size>  chunk size, e.g. 1M or 65536 (default 1M)
+  --chunk-size <size>  chunk size, e.g. 1M or 65536 (default 768K)
   --demo-size <size>   size of the demo's big.bin (default 256M)
   --demo-dir <dir>     where demo data is generated (default ~/.cache/ferry/demo)
   --follow-symlinks    also serve symlinks that lead out of <dir> (default: skipped)
@@ -107,7 +107,7 @@ export async function serveCommand(argv: readonly string[], runtime: CliRuntime)
   if (certOut !== undefined && tlsPort === undefined) {
     throw new UsageError("--cert-out needs --tls-port");
   }
-  const chunkSize = sizeFlag(args, "chunk-size", 1 << 20);
+  const chunkSize = sizeFlag(args, "chunk-size", SERVE_CHUNK_SIZE);
   if (chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
     throw new UsageError(
       `--chunk-size must be between 1 and ${MAX_CHUNK_SIZE} bytes, got ${chunkSize}`,

@@ -1,7 +1,8 @@
 /**
  * What `ferry serve DIR` runs for the web demo, in a process of its own, for the
- * `web-demo-vs-fetch` case: the file service over `folderCatalog(DIR)` (1 MiB chunks, per-chunk
- * SHA-256 digests) on TCP and in process, and `ferry serve`'s gateway (`startServeGateway`, target
+ * `web-demo-vs-fetch` case: the file service over `folderCatalog(DIR)` (per-chunk SHA-256 digests;
+ * `ferry serve`'s chunk size, `SERVE_CHUNK_SIZE`, unless an experiment gives CHUNK_SIZE) on TCP
+ * and in process, and `ferry serve`'s gateway (`startServeGateway`, target
  * `files`) in front of it, reaching the file service in process (`inProcessNetwork`), as `ferry
  * serve` does. The one difference: the gateway's Origin allowlist is the bench page's origin given
  * on the command line (a page served by `ferry serve` itself could not be driven by the bench).
@@ -9,7 +10,8 @@
  * A second gateway reaches the same file service over loopback TCP, as `ferry serve` did before:
  * the `web-demo-tcp-hop` contestant, what the in-process hop saves.
  *
- *     node --import ./bench/harness/ts-loader.mjs bench/servers/web-demo-file-server.ts DIR ORIGIN
+ *     node --import ./bench/harness/ts-loader.mjs bench/servers/web-demo-file-server.ts DIR ORIGIN \
+ *       [CHUNK_SIZE]
  *
  * prints `{"ready":true,"gateway":"ws://127.0.0.1:PORT/gateway/files","gatewayTcpHop":"ws://…"}`
  * and exits when its stdin ends.
@@ -29,15 +31,18 @@ import { startServeGateway } from "../../cli/serve-gateway.ts";
 import { inProcessNetwork } from "../../src/gateway/in-process-network.ts";
 import type { GatewayTarget } from "../../src/gateway/gateway-options.ts";
 
-const [dir, origin] = process.argv.slice(2);
+const [dir, origin, chunkArg] = process.argv.slice(2);
 if (dir === undefined || origin === undefined) {
-  console.error("usage: web-demo-file-server.ts DIR ORIGIN");
+  console.error("usage: web-demo-file-server.ts DIR ORIGIN [CHUNK_SIZE]");
   process.exit(2);
 }
 
 const runtime = nodeCliRuntime();
 // No digest cache: the folder is fresh for every case run.
-const catalog = await folderCatalog(dir, { chunkSize: 1 << 20 });
+const catalog = await folderCatalog(
+  dir,
+  chunkArg === undefined ? {} : { chunkSize: Number(chunkArg) },
+);
 const streams = new OneForOneStreamManager();
 const router = new ServiceRouter().serve(fileService, fileServiceImplementation(catalog, streams));
 const server = new TransportServer({ rpcHandler: router, streamManager: streams });

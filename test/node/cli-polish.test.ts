@@ -36,7 +36,7 @@ test("--no-web prints no web URL; one file and one chunk are singular", async ()
   const out = join(work, "tiny.txt");
   const result = await runFerry(["get", `${serve.tcp}tiny.txt`, out, "--connections", "1"]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /\(5 B, 1 chunk of 1\.0 MiB\) .* over 1 connection, /);
+  assert.match(result.stderr, /\(5 B, 1 chunk of 768\.0 KiB\) .* over 1 connection, /);
   assert.match(result.stderr, /; 1 chunk fetched/);
 });
 

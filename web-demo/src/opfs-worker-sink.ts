@@ -30,7 +30,7 @@
 
 import type { DownloadSink } from "./download-sink.ts";
 
-/** Writes that may be queued in the worker at once (1 MiB chunks: at most 4 MiB held there). */
+/** Writes that may be queued in the worker at once (768 KiB chunks: at most 3 MiB held there). */
 export const WRITES_AHEAD = 4;
 
 const WORKER_SOURCE = `"use strict";
