@@ -408,6 +408,44 @@ test("maxWrites runs up to that many writes at once in arrival order, each chunk
   }
 });
 
+test("lent bodies waiting for slow writes hold back the fetching at inFlight plus one per connection", async () => {
+  const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
+  try {
+    let fetches = 0;
+    let writes = 0;
+    let most = 0;
+    const counted = [served.connect(), served.connect()].map((client) => {
+      const fetchChunkWith = client.fetchChunkWith.bind(client);
+      client.fetchChunkWith = ((...args: Parameters<typeof fetchChunkWith>) => {
+        most = Math.max(most, ++fetches - writes);
+        return fetchChunkWith(...args);
+      }) as typeof client.fetchChunkWith;
+      return client;
+    });
+    const whole = new Uint8Array(big.byteLength);
+    const result = await downloadFile({
+      name: "big.bin",
+      connections: counted,
+      inFlight: 4,
+      writeOrder: "arrival",
+      lendChunks: true,
+      write: async (chunk, _index, offset) => {
+        const copy = chunk.slice();
+        for (let i = 0; i < 20; i++) await settle(); // far slower than a fetch
+        whole.set(copy, offset);
+        writes++;
+      },
+    });
+    // Requested or held, not yet written: 4 in flight + one per connection (2), never the
+    // 2 × inFlight of owned chunks.
+    assert.equal(most, 6);
+    assert.equal(result.chunksFetched, 51);
+    assert.deepEqual(whole, big);
+  } finally {
+    await served.close();
+  }
+});
+
 test("a failed write ends the download only once the writes already running have finished and been reported", async () => {
   const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
   try {
