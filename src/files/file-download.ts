@@ -7,8 +7,8 @@
  * the first asks for the chunk digests of the version it opened (`digests`). Chunks are
  * dispatched in index order to the connection with the fewest in flight (`chunk-transfer.ts`); a
  * chunk failing its digest is refetched on another connection a bounded number of times, then the
- * download fails naming the chunk. Chunks are written one at a time, in index order or (for
- * positional sinks) in arrival order.
+ * download fails naming the chunk. Chunks are written one at a time in index order or (for
+ * positional sinks) in arrival order, up to `maxWrites` at once.
  *
  * Resume is a chunk set, not a prefix: the caller names the chunks it believes are written
  * (`written`, or `startChunk` for a prefix); each is read back (`readWritten`) and hashed, the good
