@@ -64,6 +64,9 @@ const FLAGS = {
   help: "boolean",
 } as const;
 
+/** Chunk writes running at once (`maxWrites`): as many as libuv's thread pool has threads. */
+const WRITES_AT_ONCE = 4;
+
 class Interrupted extends Error {
   constructor() {
     super("interrupted");
@@ -154,6 +157,9 @@ export async function getCommand(argv: readonly string[], runtime: CliRuntime): 
       },
       // Positional writes: no chunk waits for a slower one.
       writeOrder: "arrival",
+      // Several at once on libuv's thread pool (4 threads): one write that waits for the page
+      // cache does not hold back the chunks verified behind it, nor keep their lent memory.
+      maxWrites: WRITES_AT_ONCE,
       // Each body is lent by its connection, held until it was hashed and written, then reused
       // for a later chunk: no fresh 1 MiB buffer (and its page faults and collection) per chunk.
       lendChunks: true,

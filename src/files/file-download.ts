@@ -7,8 +7,8 @@
  * the first asks for the chunk digests of the version it opened (`digests`). Chunks are
  * dispatched in index order to the connection with the fewest in flight (`chunk-transfer.ts`); a
  * chunk failing its digest is refetched on another connection a bounded number of times, then the
- * download fails naming the chunk. Chunks are written one at a time, in index order or (for
- * positional sinks) in arrival order.
+ * download fails naming the chunk. Chunks are written one at a time in index order or (for
+ * positional sinks) in arrival order, up to `maxWrites` at once.
  *
  * Resume is a chunk set, not a prefix: the caller names the chunks it believes are written
  * (`written`, or `startChunk` for a prefix); each is read back (`readWritten`) and hashed, the good
@@ -79,7 +79,8 @@ export interface DownloadFileOptions extends CallOptions {
   /** Chunk requests in flight across all connections (default 16). */
   readonly inFlight?: number;
   /**
-   * Writes chunk `index` at byte `offset`; called one at a time, in `writeOrder`. Unless
+   * Writes chunk `index` at byte `offset`; called in `writeOrder`, one at a time unless
+   * `maxWrites` allows more (arrival order only). Unless
    * `lendChunks`, the bytes are the caller's: `write` may keep them, or transfer (detach) their
    * buffer where they span it whole (`postMessage` to a writer worker) — the download reads
    * nothing from them once it handed them to `hashChunk`, which may move them too (hash them in
@@ -92,6 +93,13 @@ export interface DownloadFileOptions extends CallOptions {
    * buffer) — no chunk waits for a slower one before it is written.
    */
   readonly writeOrder?: "index" | "arrival";
+  /**
+   * With `writeOrder: "arrival"`, how many `write` calls may run at once (default 1): for a sink
+   * whose writes at distinct offsets are independent (positional file writes, which Node runs on
+   * its thread pool), so one slow write does not hold back the chunks verified behind it. Index
+   * order always writes one at a time.
+   */
+  readonly maxWrites?: number;
   /**
    * With `writeOrder: "arrival"`, fetch through the connections' `fetchChunkWith` where they have
    * it: each chunk's bytes are lent, valid only until `write` (and `hashChunk`) returned or their
@@ -191,6 +199,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   const inFlight = bounded(options.inFlight ?? 16, "inFlight", 1);
   const maxRetries = bounded(options.maxRetries ?? 3, "maxRetries", 0);
   const maxRefetches = bounded(options.maxRefetches ?? 3, "maxRefetches", 0);
+  const maxWrites = bounded(options.maxWrites ?? 1, "maxWrites", 1);
   const chunkTimeoutMs = options.chunkTimeoutMs ?? 60_000;
   if (typeof options.write !== "function") {
     throw new InvalidArgumentError("downloadFile: write must be a function");
@@ -275,6 +284,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       hashChunk,
       write: options.write,
       writeOrder: options.writeOrder ?? "index",
+      maxWrites,
       lend: options.lendChunks ?? false,
       onFetched: (index, length, lane) => options.onChunkFetched?.(index, length, lane),
       onWritten: (index, length) => {

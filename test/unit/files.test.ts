@@ -356,6 +356,139 @@ test("lendChunks fetches through fetchChunkWith, holds each body until its async
   }
 });
 
+test("maxWrites runs up to that many writes at once in arrival order, each chunk written once", async () => {
+  const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
+  try {
+    const whole = new Uint8Array(big.byteLength);
+    const writes: number[] = [];
+    let running = 0;
+    let most = 0;
+    const result = await downloadFile({
+      name: "big.bin",
+      connections: [served.connect(), served.connect()],
+      writeOrder: "arrival",
+      lendChunks: true,
+      maxWrites: 3,
+      write: async (chunk, index, offset) => {
+        most = Math.max(most, ++running);
+        writes.push(index);
+        const copy = chunk.slice(); // read while lent, as a file write does
+        await settle();
+        whole.set(copy, offset);
+        running--;
+      },
+    });
+    assert.equal(most, 3, "three writes overlapped, never more");
+    assert.deepEqual(writes.toSorted((a, b) => a - b), range(0, 51));
+    assert.equal(result.chunksFetched, 51);
+    assert.deepEqual(whole, big);
+    // Index order keeps one write at a time whatever maxWrites says (an appending sink).
+    running = 0;
+    most = 0;
+    const order: number[] = [];
+    await downloadFile({
+      name: "big.bin",
+      connections: [served.connect(), served.connect()],
+      maxWrites: 3,
+      write: async (_chunk, index) => {
+        most = Math.max(most, ++running);
+        order.push(index);
+        await settle();
+        running--;
+      },
+    });
+    assert.equal(most, 1);
+    assert.deepEqual(order, range(0, 51));
+    await assert.rejects(
+      downloadFile({ name: "big.bin", connections: [served.connect()], maxWrites: 0, write() {} }),
+      /maxWrites must be an integer/,
+    );
+  } finally {
+    await served.close();
+  }
+});
+
+test("lent bodies waiting for slow writes hold back the fetching at inFlight plus one per connection", async () => {
+  const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
+  try {
+    let fetches = 0;
+    let writes = 0;
+    let most = 0;
+    const counted = [served.connect(), served.connect()].map((client) => {
+      const fetchChunkWith = client.fetchChunkWith.bind(client);
+      client.fetchChunkWith = ((...args: Parameters<typeof fetchChunkWith>) => {
+        most = Math.max(most, ++fetches - writes);
+        return fetchChunkWith(...args);
+      }) as typeof client.fetchChunkWith;
+      return client;
+    });
+    const whole = new Uint8Array(big.byteLength);
+    const result = await downloadFile({
+      name: "big.bin",
+      connections: counted,
+      inFlight: 4,
+      writeOrder: "arrival",
+      lendChunks: true,
+      write: async (chunk, _index, offset) => {
+        const copy = chunk.slice();
+        for (let i = 0; i < 20; i++) await settle(); // far slower than a fetch
+        whole.set(copy, offset);
+        writes++;
+      },
+    });
+    // Requested or held, not yet written: 4 in flight + one per connection (2), never the
+    // 2 × inFlight of owned chunks.
+    assert.equal(most, 6);
+    assert.equal(result.chunksFetched, 51);
+    assert.deepEqual(whole, big);
+  } finally {
+    await served.close();
+  }
+});
+
+test("a failed write ends the download only once the writes already running have finished and been reported", async () => {
+  const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
+  try {
+    let running = 0;
+    let failedAt = -1;
+    let startedAfterFailure = 0;
+    let ended = false;
+    const finished: number[] = [];
+    const reported: number[] = [];
+    const download = downloadFile({
+      name: "big.bin",
+      connections: [served.connect(), served.connect()],
+      writeOrder: "arrival",
+      lendChunks: true,
+      maxWrites: 3,
+      write: async (_chunk, index) => {
+        if (failedAt >= 0) startedAfterFailure++;
+        running++;
+        if (running === 3 && failedAt < 0) {
+          failedAt = index;
+          running--;
+          throw new Error(`disk full at chunk ${index}`);
+        }
+        // The others finish later than the failure: the download must wait for them.
+        await settle();
+        await settle();
+        assert.equal(ended, false, `chunk ${index}'s write finished after the download ended`);
+        finished.push(index);
+        running--;
+      },
+      onChunkWritten: (index) => reported.push(index),
+    }).finally(() => (ended = true));
+    await assert.rejects(download, /disk full at chunk/);
+    assert.ok(failedAt >= 0);
+    assert.equal(running, 0, "no write was still running when the download ended");
+    assert.equal(startedAfterFailure, 0, "no write started after the failure");
+    assert.ok(finished.length >= 2, "the writes running beside the failed one finished");
+    assert.deepEqual(reported, finished, "every finished write was reported, no other");
+  } finally {
+    await served.close();
+  }
+});
+
 test("a write may transfer (detach) an owned chunk's buffer: progress still counts its bytes", async () => {
   const served = serveCatalog(memoryFileCatalog({ "big.bin": big }, { chunkSize: CHUNK }));
   try {
