@@ -6,8 +6,10 @@
  * Web-platform only: no runtime imports.
  *
  * - Reading: one loop, one `io.read` in flight, gated by attach and pause. An io that reads into
- *   given memory (`readsIntoMemory`) is handed the sink's `readBuffer()` when it offers one (the
- *   tail of a large frame: its body lands in place, no copy), otherwise the unused rest of a
+ *   given memory (`readsIntoMemory`) is handed the sink's `readBuffer(true)` when it offers one
+ *   (the tail of a large frame: its body lands in place, no copy; and the room after the frame, so
+ *   the read that ends a frame brings the next one's head, not a read of its own into a slab
+ *   region whose body bytes are then copied into the next frame), otherwise the unused rest of a
  *   64 KiB slab carved front to back: a region is handed to the sink once and never reused, and
  *   only a used-up slab is replaced, so there is no allocation per read. A chunk whose read was
  *   in flight when `pause()` came is held until `resume()`.
@@ -207,7 +209,7 @@ export class PromiseSocket implements Socket {
 
   /** Where the next read goes: the sink's frame tail, else the free rest of the slab. */
   #readTarget(sink: SocketSink): Uint8Array {
-    const direct = sink.readBuffer?.();
+    const direct = sink.readBuffer?.(true);
     if (direct !== undefined && direct.byteLength > 0) return direct;
     if (this.#slab.byteLength - this.#slabUsed < SLAB_MIN_REST) {
       this.#slab = new Uint8Array(SLAB_BYTES);

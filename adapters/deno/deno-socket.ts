@@ -4,7 +4,8 @@
  *
  * - Reading: `conn.read(view)` straight into memory the socket picks: the tail of the frame the
  *   decoder is assembling (`SocketSink.readBuffer`), so a large body lands in place without a copy,
- *   or else a slab region handed out once. No allocation per read.
+ *   with the spare room after it, so the read that finishes a frame also brings the next frame's
+ *   head; or else a slab region handed out once. No allocation per read.
  * - Writing: one `conn.write` in flight; a partial write continues with the rest of the chunk.
  * - `close()`: flush, `closeWrite()` (FIN), read until the peer's end, then `conn.close()`.
  *   `close(error)` closes at once. Deno offers no SO_LINGER, so the peer sees a reset only if

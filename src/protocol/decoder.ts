@@ -190,17 +190,23 @@ export class FrameDecoder {
 
   /**
    * Where the next received bytes may be read directly (see `SocketSink.readBuffer`): the unfilled
-   * tail of a large frame (allocated now in `"frame-body"`), so its body needs no copy.
+   * tail of a large frame (allocated now in `"frame-body"`), so its body needs no copy. With
+   * `pastEnd`, the view also covers the spare room the allocator left after the frame
+   * (`FrameAllocator.spareAfter`), so the read that finishes the frame may bring the next frame's
+   * head as well; a chunk that ends there is pushed as any other (a prefix of this view).
    */
-  readBuffer(): Uint8Array | undefined {
+  readBuffer(pastEnd = false): Uint8Array | undefined {
     if (this.#pushing) return undefined;
     if (this.#state === "skip") return this.#skip!.readBuffer(DIRECT_READ_MIN);
     if (this.#state === "frame-body") this.#startFrame(this.#frameSize, this.#split!.bytes());
     if (this.#state !== "frame") return undefined;
     const frame = this.#frame;
-    return frame.length - this.#frameFilled >= DIRECT_READ_MIN
-      ? frame.subarray(this.#frameFilled)
-      : undefined;
+    const rest = frame.length - this.#frameFilled;
+    if (rest < DIRECT_READ_MIN) return undefined;
+    const spare = pastEnd ? this.#allocator.spareAfter?.(frame) ?? 0 : 0;
+    return spare > 0
+      ? new Uint8Array(frame.buffer, frame.byteOffset + this.#frameFilled, rest + spare)
+      : frame.subarray(this.#frameFilled);
   }
 
   #consume(chunk: Uint8Array): void {
@@ -271,10 +277,17 @@ export class FrameDecoder {
           if (this.#frameFilled === frame.length) {
             this.#frame = EMPTY;
             this.#state = "frame-length";
+            // Read past the frame's end into its spare room (readBuffer(true)): those bytes are
+            // copied out and zeroed before the buffer goes to whoever receives the message.
+            const after = inPlace && offset < end ? takePastEnd(chunk, offset) : undefined;
             // Complete: the buffer now belongs to whoever receives the message.
             this.#charge?.release();
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
+            if (after !== undefined) {
+              this.#consume(after);
+              return;
+            }
           }
           break;
         }
@@ -387,6 +400,13 @@ export class FrameDecoder {
     this.#handler.message(message);
     if (count === 0) this.#handler.bodyEnd();
   }
+}
+
+/** A copy of `chunk` from `offset` on, which is then zeroed (a frame's spare room). */
+function takePastEnd(chunk: Uint8Array, offset: number): Uint8Array {
+  const after = chunk.slice(offset);
+  chunk.fill(0, offset);
+  return after;
 }
 
 const EMPTY = new Uint8Array(0);
