@@ -81,6 +81,8 @@ export class FrameDecoder {
   /** The frame (after its length field) being assembled across chunks. */
   #frame: Uint8Array = EMPTY;
   #frameFilled = 0;
+  /** Bytes of `#frame`'s buffer after it that reads may fill (`FrameAllocator.spareAfter`). */
+  #frameSpare = 0;
   /** `"frame-body"`: the frame's fixed fields (created on first use); the frame's size. */
   #split: SplitFrame | undefined;
   #frameSize = 0;
@@ -203,7 +205,7 @@ export class FrameDecoder {
     const frame = this.#frame;
     const rest = frame.length - this.#frameFilled;
     if (rest < DIRECT_READ_MIN) return undefined;
-    const spare = pastEnd ? this.#allocator.spareAfter?.(frame) ?? 0 : 0;
+    const spare = pastEnd ? this.#frameSpare : 0;
     return spare > 0
       ? new Uint8Array(frame.buffer, frame.byteOffset + this.#frameFilled, rest + spare)
       : frame.subarray(this.#frameFilled);
@@ -387,6 +389,7 @@ export class FrameDecoder {
     frame.set(start);
     this.#frame = frame;
     this.#frameFilled = start.length;
+    this.#frameSpare = this.#allocator.spareAfter?.(frame) ?? 0;
     this.#state = "frame";
   }
 
