@@ -267,6 +267,9 @@ export class PromiseSocket implements Socket {
       } catch (error) {
         this.#release({ error });
       }
+      // A read past a frame's end: let the frame's consumer (a microtask the sink queued) give its
+      // buffer back before the sink picks memory for the next frame.
+      if (io.readsPastFrameEnd === true) await undefined;
     }
   }
 

@@ -165,14 +165,18 @@ export class FrameBufferPool {
     this.#lent = new WeakSet();
   }
 
-  /** Removes and returns the smallest free buffer that fits `size` without wasting over half. */
+  /**
+   * Removes and returns the smallest free buffer that fits `size` without wasting over half (of
+   * equals, the one given back last).
+   */
   #takeFree(size: number): ArrayBufferLike | undefined {
     const free = this.#free;
     let best = -1;
     for (let i = 0; i < free.length; i++) {
       const capacity = free[i]!.byteLength;
       if (capacity < size || capacity > size * MAX_WASTE_FACTOR) continue;
-      if (best < 0 || capacity < free[best]!.byteLength) best = i;
+      // Of equals, the latest given back (the last): its memory is the likeliest still in cache.
+      if (best < 0 || capacity <= free[best]!.byteLength) best = i;
     }
     if (best < 0) return undefined;
     const buffer = free[best]!;

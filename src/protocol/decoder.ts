@@ -90,6 +90,12 @@ export class FrameDecoder {
   #streamRemaining = 0;
   /** `"frame-head"`, `"skip"`, `"skip-tail"`: a frame above the plain limit; created on first use. */
   #skip: FrameSkip | undefined;
+  /**
+   * Bytes read past a frame's end that only begin the next frame, not yet decoded: they are
+   * decoded (its buffer allocated) by the next `readBuffer` or `push`, so a consumer that gives
+   * the finished frame's buffer back in between gets it reused for the next frame.
+   */
+  #parked: Uint8Array | undefined;
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
     const limits = frameLimitsFor(options, options.memory?.limit, handler.oversized !== undefined);
@@ -115,7 +121,9 @@ export class FrameDecoder {
    */
   get midFrame(): boolean {
     const state = this.#state;
-    return state === "frame-length" ? (this.#splitLength?.filled ?? 0) > 0 : state !== "failed";
+    return state === "frame-length"
+      ? (this.#splitLength?.filled ?? 0) > 0 || this.#parked !== undefined
+      : state !== "failed";
   }
 
   /**
@@ -151,6 +159,7 @@ export class FrameDecoder {
     this.#state = "failed";
     this.#failure = error;
     this.#frame = EMPTY;
+    this.#parked = undefined;
     this.#charge?.drop();
   }
 
@@ -181,6 +190,7 @@ export class FrameDecoder {
     }
     this.#pushing = true;
     try {
+      if (this.#parked !== undefined) this.#unpark();
       this.#consume(chunk);
     } catch (error) {
       this.#fail(error);
@@ -199,6 +209,17 @@ export class FrameDecoder {
    */
   readBuffer(pastEnd = false): Uint8Array | undefined {
     if (this.#pushing) return undefined;
+    if (this.#parked !== undefined) {
+      this.#pushing = true;
+      try {
+        this.#unpark();
+      } catch (error) {
+        this.#fail(error);
+        throw error;
+      } finally {
+        this.#pushing = false;
+      }
+    }
     if (this.#state === "skip") return this.#skip!.readBuffer(DIRECT_READ_MIN);
     if (this.#state === "frame-body") this.#startFrame(this.#frameSize, this.#split!.bytes());
     if (this.#state !== "frame") return undefined;
@@ -287,7 +308,8 @@ export class FrameDecoder {
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
             if (after !== undefined) {
-              this.#consume(after);
+              if (this.#beginsFrame(after)) this.#parked = after;
+              else this.#consume(after);
               return;
             }
           }
@@ -327,6 +349,24 @@ export class FrameDecoder {
           return;
       }
     }
+  }
+
+  /** Decodes the parked bytes (they begin a frame: no handler callback). */
+  #unpark(): void {
+    const parked = this.#parked!;
+    this.#parked = undefined;
+    this.#consume(parked);
+  }
+
+  /**
+   * Whether `bytes` (read past a frame's end) only begin a frame of a plain length, so decoding
+   * them can wait: it calls no handler and fails no length check.
+   */
+  #beginsFrame(bytes: Uint8Array): boolean {
+    if (bytes.length < LENGTH_FIELD) return false;
+    const length = readInt64(new DataView(bytes.buffer, bytes.byteOffset, LENGTH_FIELD), 0);
+    return typeof length === "number" && length >= MIN_FRAME_LENGTH &&
+      length <= this.#limits.plainLimit && length > bytes.length;
   }
 
   /** Decodes and delivers the complete frame in `bytes[start, end)` (type byte first). */

@@ -50,6 +50,17 @@ test("the smallest fitting free buffer is chosen", () => {
   assert.equal(pool.allocate(190 * KiB).buffer, medium.buffer);
 });
 
+test("of free buffers of one size, the one given back last is reused first (the warmest)", () => {
+  const pool = new FrameBufferPool(exact);
+  const a = pool.allocate(100 * KiB);
+  const b = pool.allocate(100 * KiB);
+  pool.release(a);
+  pool.release(b);
+  assert.equal(pool.allocate(100 * KiB).buffer, b.buffer);
+  pool.release(b);
+  assert.equal(pool.allocate(100 * KiB).buffer, b.buffer, "not a and b taking turns");
+});
+
 test("frames below the threshold are never pooled", () => {
   const pool = new FrameBufferPool({ minPooledSize: 64 * KiB, ...exact });
   const small = pool.allocate(64 * KiB - 1);

@@ -150,6 +150,40 @@ describe("FrameDecoder readBuffer past the frame's end", () => {
     assert.ok(seen[0]!.every((byte) => byte === 0), "no byte of the next frame left behind");
   });
 
+  it("the next frame's start waits for readBuffer, so a buffer given back after push is reused", () => {
+    const pool = new FrameBufferPool({ spareBytes: SPARE });
+    const bodies: Uint8Array[] = [];
+    const copies: Message[] = [];
+    const decoder = new FrameDecoder(
+      new (class extends FrameRecorder {
+        override message(message: Message): void {
+          super.message(message);
+          if (!("body" in message)) return;
+          bodies.push(message.body);
+          copies.push({ ...message, body: message.body.slice() });
+        }
+      })(),
+      { allocator: pool },
+    );
+    const messages = [chunk(0, 100 * KiB), chunk(1, 100 * KiB)];
+    const wire = concatBytes(messages.flatMap((message) => encodeMessage(message)));
+    decoder.push(wire.slice(0, 21 + 1000));
+    // One read: the rest of frame 0, then frame 1's head and 179 bytes of its body.
+    const first = decoder.readBuffer(true)!;
+    const count = 100 * KiB - 1000 + 200;
+    first.set(wire.subarray(21 + 1000, 21 + 1000 + count));
+    decoder.push(first.subarray(0, count));
+    assert.equal(bodies.length, 1);
+    assert.ok(decoder.midFrame, "frame 1 has begun");
+    pool.release(bodies[0]!); // as a lent body's consumer does, a microtask after the push
+    const second = decoder.readBuffer(true)!;
+    assert.equal(second.buffer, bodies[0]!.buffer, "frame 1 is assembled in the buffer given back");
+    const rest = wire.subarray(21 + 1000 + count);
+    second.set(rest);
+    decoder.push(second.subarray(0, rest.length));
+    assert.deepEqual(copies, messages);
+  });
+
   it("property: any reads, with or without the spare room, decode what the whole wire decodes", () => {
     const message = fc.oneof(
       fc.record({ index: fc.nat({ max: 99 }), length: fc.integer({ min: 0, max: 150 * KiB }) })
