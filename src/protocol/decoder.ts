@@ -225,8 +225,11 @@ export class FrameDecoder {
     if (this.#state !== "frame") return undefined;
     const frame = this.#frame;
     const rest = frame.length - this.#frameFilled;
-    if (rest < DIRECT_READ_MIN) return undefined;
     const spare = pastEnd ? this.#frameSpare : 0;
+    // With room after the frame, even a short tail is read in place: the alternative, a slab read
+    // that holds the tail and the next frame's start, needs the next frame's buffer before the
+    // consumer of this one could give it back.
+    if (rest < DIRECT_READ_MIN && spare === 0) return undefined;
     return spare > 0
       ? new Uint8Array(frame.buffer, frame.byteOffset + this.#frameFilled, rest + spare)
       : frame.subarray(this.#frameFilled);

@@ -101,6 +101,13 @@ describe("FrameDecoder readBuffer past the frame's end", () => {
     assert.equal(past!.buffer, exact!.buffer);
     assert.equal(past!.byteOffset, exact!.byteOffset);
 
+    // A short tail (under 16 KiB) is read in place too when there is room after it.
+    const tail = 100 * KiB - 1000 - 1000;
+    past!.set(wire.subarray(21 + 1000, 21 + 1000 + tail));
+    decoder.push(past!.subarray(0, tail));
+    assert.equal(decoder.readBuffer(), undefined, "without pastEnd: a slab read");
+    assert.equal(decoder.readBuffer(true)!.length, 1000 + SPARE);
+
     const plain = new FrameDecoder(new FrameRecorder());
     plain.push(wire.subarray(0, 21 + 1000));
     assert.equal(plain.readBuffer(true)!.length, 100 * KiB - 1000, "allocator without spareAfter");
