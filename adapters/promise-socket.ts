@@ -5,9 +5,11 @@
  * the write pump, pause, the graceful close and its deadline, failure reporting — lives here once.
  * Web-platform only: no runtime imports.
  *
- * - Reading: one loop, one `io.read` in flight, gated by attach and pause. An io that reads into
- *   given memory (`readsIntoMemory`) is handed the sink's `readBuffer()` when it offers one (the
- *   tail of a large frame: its body lands in place, no copy), otherwise the unused rest of a
+ * - Reading: one loop, one read in flight, gated by attach and pause. An io that reads into given
+ *   memory (`readInto`) is handed the sink's `readBuffer()` when it offers one (the tail of a
+ *   large frame: its body lands in place, no copy; with `readsPastFrameEnd`, the room after the
+ *   frame too, so the read that ends a frame brings the next one's head, not a read of its own into
+ *   a slab region whose body bytes are then copied into the next frame), otherwise the unused rest of a
  *   64 KiB slab carved front to back: a region is handed to the sink once and never reused, and
  *   only a used-up slab is replaced, so there is no allocation per read. A chunk whose read was
  *   in flight when `pause()` came is held until `resume()`.
@@ -39,16 +41,26 @@ import { checkAttach, checkWriteChunk } from "../src/socket-checks.ts";
 
 /** The byte stream under a {@linkcode PromiseSocket}. Only one read and one write at a time. */
 export interface PromiseSocketIo {
-  /** Whether `read` fills memory it is given (then it always receives a view to fill). */
-  readonly readsIntoMemory: boolean;
   /**
-   * The next received bytes, or `null` at the end of the stream. With `readsIntoMemory`, `into`
-   * is where to put them and the result is a prefix view of it; otherwise the io returns bytes
-   * the receiver may keep. An empty result is skipped. A `TransportError` it throws (bad input
-   * from the stream) closes the socket as is; any other failure is wrapped in a
-   * `ConnectionClosedError` naming the operation.
+   * For a stream that reads into memory it is given (Deno's `conn.read(buffer)`): puts the next
+   * received bytes at the start of `into` and resolves with how many (0 is skipped), or `null` at
+   * the end of the stream. The socket's own promise per read, no wrapper: a TLS connection reads
+   * one 16 KiB record at a time, 65 536 reads per GiB. When given, `read` is not used.
    */
-  read(into: Uint8Array | undefined): Promise<Uint8Array | null>;
+  readInto?(into: Uint8Array): Promise<number | null>;
+  /**
+   * With `readInto`: ask the sink for memory past the end of the frame it is assembling too
+   * (`SocketSink.readBuffer(true)`), so the read that ends a frame may bring the next one's head.
+   */
+  readonly readsPastFrameEnd?: boolean;
+  /**
+   * Otherwise: the next received bytes, which the receiver may keep, or `null` at the end of the
+   * stream. An empty result is skipped.
+   *
+   * Either way, a `TransportError` the read throws (bad input from the stream) closes the socket
+   * as is; any other failure is wrapped in a `ConnectionClosedError` naming the operation.
+   */
+  read?(): Promise<Uint8Array | null>;
   /** Writes a prefix of `bytes`; resolves with how many bytes were accepted (at least 1). */
   write(bytes: Uint8Array): Promise<number>;
   /** Ends our direction (TCP FIN, `writer.close()`); the peer sees the end of the stream. */
@@ -207,7 +219,7 @@ export class PromiseSocket implements Socket {
 
   /** Where the next read goes: the sink's frame tail, else the free rest of the slab. */
   #readTarget(sink: SocketSink): Uint8Array {
-    const direct = sink.readBuffer?.();
+    const direct = sink.readBuffer?.(this.#io.readsPastFrameEnd === true);
     if (direct !== undefined && direct.byteLength > 0) return direct;
     if (this.#slab.byteLength - this.#slabUsed < SLAB_MIN_REST) {
       this.#slab = new Uint8Array(SLAB_BYTES);
@@ -226,7 +238,13 @@ export class PromiseSocket implements Socket {
       }
       let chunk: Uint8Array | null;
       try {
-        chunk = await io.read(io.readsIntoMemory ? this.#readTarget(this.#sink!) : undefined);
+        if (io.readInto !== undefined) {
+          const into = this.#readTarget(this.#sink!);
+          const count = await io.readInto(into);
+          chunk = count === null ? null : into.subarray(0, count);
+        } else {
+          chunk = await io.read!();
+        }
       } catch (error) {
         this.#ioFailed(error, "read");
         return;
@@ -249,6 +267,9 @@ export class PromiseSocket implements Socket {
       } catch (error) {
         this.#release({ error });
       }
+      // A read past a frame's end: let the frame's consumer (a microtask the sink queued) give its
+      // buffer back before the sink picks memory for the next frame.
+      if (io.readsPastFrameEnd === true) await undefined;
     }
   }
 

@@ -65,8 +65,13 @@ export interface SocketSink {
    * before each read; given a view, they read at most `view.byteLength` bytes into it and pass the
    * filled prefix to `data` (a view of the same memory). `undefined`: use the adapter's own buffer.
    * Never called from inside `data`.
+   *
+   * `pastEnd`: the adapter can take bytes past the end of the frame being assembled, passing the
+   * filled prefix to `data` as usual; the view may then also cover spare room after the frame, so
+   * one read finishes a frame and brings the next one's head. Without it (Node's `onread`, which
+   * reads the bytes after a frame into a small probe of its own) the view ends with the frame.
    */
-  readBuffer?(): Uint8Array | undefined;
+  readBuffer?(pastEnd?: boolean): Uint8Array | undefined;
   /** Buffered writes fell below the high-water mark after a `write` returned `false`. */
   drain(): void;
   /** The socket ended. `error` is undefined for a graceful end. Called once, last. */

@@ -28,7 +28,6 @@ const noop = () => {};
 
 /** A WinterTC socket's web streams as a promise-stream io. */
 class WinterTcIo implements PromiseSocketIo {
-  readonly readsIntoMemory = false;
   readonly #socket: WinterTcSocketLike;
   readonly #reader: ReadableStreamDefaultReader<unknown>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;

@@ -101,13 +101,20 @@ export class ConnectionReader implements FrameHandler, FrameMemory, InboundFrame
   }
 
   /** Memory the socket may read the next bytes into (a large frame's tail), if any. */
-  readBuffer(): Uint8Array | undefined {
-    return this.#connection.isOpen && !this.#decoding ? this.#decoder.readBuffer() : undefined;
+  readBuffer(pastEnd?: boolean): Uint8Array | undefined {
+    return this.#connection.isOpen && !this.#decoding
+      ? this.#decoder.readBuffer(pastEnd)
+      : undefined;
   }
 
   /** The decoder's `allocator`: the buffer of a frame that spans chunks. */
   allocate(size: number): Uint8Array {
     return this.#buffers().allocate(size);
+  }
+
+  /** The decoder's `allocator`: room after a frame's buffer (see `FrameBufferPool.spareAfter`). */
+  spareAfter(frame: Uint8Array): number {
+    return this.#frameBuffers?.spareAfter(frame) ?? 0;
   }
 
   /** See `Connection.releaseLentBody`. */

@@ -116,8 +116,8 @@ export class Connection implements ReadFlowControl {
     data(chunk: Uint8Array): void {
       this.#connection.#reader.data(chunk);
     }
-    readBuffer(): Uint8Array | undefined {
-      return this.#connection.#reader.readBuffer();
+    readBuffer(pastEnd?: boolean): Uint8Array | undefined {
+      return this.#connection.#reader.readBuffer(pastEnd);
     }
     drain(): void {
       this.#connection.writer.drain();

@@ -20,6 +20,13 @@
  * Retention is bounded (`maxRetainedBuffers`, `maxRetainedBytes`; over a bound the oldest free
  * buffer goes) so an idle connection holds little, and `close()` drops everything.
  *
+ * Spare room: every pooled buffer is made `spareBytes` longer than the frame it is first made for,
+ * and {@linkcode FrameBufferPool.spareAfter} tells the decoder how much of a lent buffer lies past
+ * its frame. A socket that reads into the frame's tail may then read past the frame's end into
+ * that room, so one read completes a frame and brings the start of the next (the decoder copies
+ * those bytes out before it delivers the frame): without it, every frame's end is a read of its
+ * own, and the next frame's head arrives in a read (and memory) of its own too.
+ *
  * @module
  */
 
@@ -34,6 +41,8 @@ export interface FrameBufferPoolOptions {
   readonly maxRetainedBuffers?: number;
   /** Bytes of free buffers kept at most (default 16 MiB). */
   readonly maxRetainedBytes?: number;
+  /** Room past its frame a pooled buffer is made with (default 256 bytes; 0 for none). */
+  readonly spareBytes?: number;
 }
 
 const KiB = 1024;
@@ -44,6 +53,11 @@ export const defaultFrameBufferPoolOptions = {
   minPooledSize: 64 * KiB,
   maxRetainedBuffers: 2,
   maxRetainedBytes: 16 * MiB,
+  /**
+   * Enough for the next frame's length and fixed fields (a ChunkFetchSuccess head is 21 bytes),
+   * little enough that the start of its body, read there and copied twice, costs next to nothing.
+   */
+  spareBytes: 256,
 } as const;
 
 /** A free buffer is reused for a frame only if it is at most this many times the frame's size. */
@@ -55,6 +69,7 @@ export class FrameBufferPool {
   readonly minPooledSize: number;
   readonly maxRetainedBuffers: number;
   readonly maxRetainedBytes: number;
+  readonly spareBytes: number;
   readonly #allocateFresh: (size: number) => Uint8Array;
   /** Buffers handed out and not yet released (weak: an unreleased one is its owner's to keep). */
   #lent = new WeakSet<ArrayBufferLike>();
@@ -76,6 +91,7 @@ export class FrameBufferPool {
       defaults.maxRetainedBytes,
       "maxRetainedBytes",
     );
+    this.spareBytes = checkCount(options.spareBytes, defaults.spareBytes, "spareBytes");
     this.#allocateFresh = options.allocateFresh ?? allocateZeroed;
   }
 
@@ -101,12 +117,22 @@ export class FrameBufferPool {
       this.#lent.add(reused);
       return new Uint8Array(reused, 0, size);
     }
-    const fresh = this.#allocateFresh(size);
+    const fresh = this.#allocateFresh(size + this.spareBytes);
     // Pool only memory that is a buffer of its own; anything else goes out untracked.
     if (fresh.byteOffset === 0 && fresh.buffer.byteLength === fresh.byteLength) {
       this.#lent.add(fresh.buffer);
     }
-    return fresh;
+    return fresh.byteLength === size ? fresh : fresh.subarray(0, size);
+  }
+
+  /**
+   * Bytes of `frame`'s buffer past its end that nothing else uses, at most `spareBytes`: `frame`
+   * must be what `allocate` returned and is still lent (else 0). The decoder may read the bytes
+   * after its frame there, and must copy them out before the frame's buffer changes hands.
+   */
+  spareAfter(frame: Uint8Array): number {
+    if (frame.byteOffset !== 0 || !this.#lent.has(frame.buffer)) return 0;
+    return Math.min(frame.buffer.byteLength - frame.byteLength, this.spareBytes);
   }
 
   /**
@@ -139,14 +165,18 @@ export class FrameBufferPool {
     this.#lent = new WeakSet();
   }
 
-  /** Removes and returns the smallest free buffer that fits `size` without wasting over half. */
+  /**
+   * Removes and returns the smallest free buffer that fits `size` without wasting over half (of
+   * equals, the one given back last).
+   */
   #takeFree(size: number): ArrayBufferLike | undefined {
     const free = this.#free;
     let best = -1;
     for (let i = 0; i < free.length; i++) {
       const capacity = free[i]!.byteLength;
       if (capacity < size || capacity > size * MAX_WASTE_FACTOR) continue;
-      if (best < 0 || capacity < free[best]!.byteLength) best = i;
+      // Of equals, the latest given back (the last): its memory is the likeliest still in cache.
+      if (best < 0 || capacity <= free[best]!.byteLength) best = i;
     }
     if (best < 0) return undefined;
     const buffer = free[best]!;

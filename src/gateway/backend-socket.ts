@@ -68,7 +68,7 @@ export class BackendSocket implements Socket {
       },
     };
     // Adapters test for `readBuffer` to choose bring-your-own-buffer reads: keep it only if given.
-    if (sink.readBuffer !== undefined) wrapped.readBuffer = () => sink.readBuffer!();
+    if (sink.readBuffer !== undefined) wrapped.readBuffer = (pastEnd) => sink.readBuffer!(pastEnd);
     this.#inner.attach(wrapped);
   }
 

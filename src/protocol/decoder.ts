@@ -81,6 +81,8 @@ export class FrameDecoder {
   /** The frame (after its length field) being assembled across chunks. */
   #frame: Uint8Array = EMPTY;
   #frameFilled = 0;
+  /** Bytes of `#frame`'s buffer after it that reads may fill (`FrameAllocator.spareAfter`). */
+  #frameSpare = 0;
   /** `"frame-body"`: the frame's fixed fields (created on first use); the frame's size. */
   #split: SplitFrame | undefined;
   #frameSize = 0;
@@ -88,6 +90,12 @@ export class FrameDecoder {
   #streamRemaining = 0;
   /** `"frame-head"`, `"skip"`, `"skip-tail"`: a frame above the plain limit; created on first use. */
   #skip: FrameSkip | undefined;
+  /**
+   * Bytes read past a frame's end that only begin the next frame, not yet decoded: they are
+   * decoded (its buffer allocated) by the next `readBuffer` or `push`, so a consumer that gives
+   * the finished frame's buffer back in between gets it reused for the next frame.
+   */
+  #parked: Uint8Array | undefined;
 
   constructor(handler: FrameHandler, options: FrameDecoderOptions = {}) {
     const limits = frameLimitsFor(options, options.memory?.limit, handler.oversized !== undefined);
@@ -113,7 +121,9 @@ export class FrameDecoder {
    */
   get midFrame(): boolean {
     const state = this.#state;
-    return state === "frame-length" ? (this.#splitLength?.filled ?? 0) > 0 : state !== "failed";
+    return state === "frame-length"
+      ? (this.#splitLength?.filled ?? 0) > 0 || this.#parked !== undefined
+      : state !== "failed";
   }
 
   /**
@@ -149,6 +159,7 @@ export class FrameDecoder {
     this.#state = "failed";
     this.#failure = error;
     this.#frame = EMPTY;
+    this.#parked = undefined;
     this.#charge?.drop();
   }
 
@@ -179,6 +190,7 @@ export class FrameDecoder {
     }
     this.#pushing = true;
     try {
+      if (this.#parked !== undefined) this.#unpark();
       this.#consume(chunk);
     } catch (error) {
       this.#fail(error);
@@ -190,17 +202,37 @@ export class FrameDecoder {
 
   /**
    * Where the next received bytes may be read directly (see `SocketSink.readBuffer`): the unfilled
-   * tail of a large frame (allocated now in `"frame-body"`), so its body needs no copy.
+   * tail of a large frame (allocated now in `"frame-body"`), so its body needs no copy. With
+   * `pastEnd`, the view also covers the spare room the allocator left after the frame
+   * (`FrameAllocator.spareAfter`), so the read that finishes the frame may bring the next frame's
+   * head as well; a chunk that ends there is pushed as any other (a prefix of this view).
    */
-  readBuffer(): Uint8Array | undefined {
+  readBuffer(pastEnd = false): Uint8Array | undefined {
     if (this.#pushing) return undefined;
+    if (this.#parked !== undefined) {
+      this.#pushing = true;
+      try {
+        this.#unpark();
+      } catch (error) {
+        this.#fail(error);
+        throw error;
+      } finally {
+        this.#pushing = false;
+      }
+    }
     if (this.#state === "skip") return this.#skip!.readBuffer(DIRECT_READ_MIN);
     if (this.#state === "frame-body") this.#startFrame(this.#frameSize, this.#split!.bytes());
     if (this.#state !== "frame") return undefined;
     const frame = this.#frame;
-    return frame.length - this.#frameFilled >= DIRECT_READ_MIN
-      ? frame.subarray(this.#frameFilled)
-      : undefined;
+    const rest = frame.length - this.#frameFilled;
+    const spare = pastEnd ? this.#frameSpare : 0;
+    // With room after the frame, even a short tail is read in place: the alternative, a slab read
+    // that holds the tail and the next frame's start, needs the next frame's buffer before the
+    // consumer of this one could give it back.
+    if (rest < DIRECT_READ_MIN && spare === 0) return undefined;
+    return spare > 0
+      ? new Uint8Array(frame.buffer, frame.byteOffset + this.#frameFilled, rest + spare)
+      : frame.subarray(this.#frameFilled);
   }
 
   #consume(chunk: Uint8Array): void {
@@ -271,10 +303,18 @@ export class FrameDecoder {
           if (this.#frameFilled === frame.length) {
             this.#frame = EMPTY;
             this.#state = "frame-length";
+            // Read past the frame's end into its spare room (readBuffer(true)): those bytes are
+            // copied out and zeroed before the buffer goes to whoever receives the message.
+            const after = inPlace && offset < end ? takePastEnd(chunk, offset) : undefined;
             // Complete: the buffer now belongs to whoever receives the message.
             this.#charge?.release();
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
+            if (after !== undefined) {
+              if (this.#beginsFrame(after)) this.#parked = after;
+              else this.#consume(after);
+              return;
+            }
           }
           break;
         }
@@ -312,6 +352,24 @@ export class FrameDecoder {
           return;
       }
     }
+  }
+
+  /** Decodes the parked bytes (they begin a frame: no handler callback). */
+  #unpark(): void {
+    const parked = this.#parked!;
+    this.#parked = undefined;
+    this.#consume(parked);
+  }
+
+  /**
+   * Whether `bytes` (read past a frame's end) only begin a frame of a plain length, so decoding
+   * them can wait: it calls no handler and fails no length check.
+   */
+  #beginsFrame(bytes: Uint8Array): boolean {
+    if (bytes.length < LENGTH_FIELD) return false;
+    const length = readInt64(new DataView(bytes.buffer, bytes.byteOffset, LENGTH_FIELD), 0);
+    return typeof length === "number" && length >= MIN_FRAME_LENGTH &&
+      length <= this.#limits.plainLimit && length > bytes.length;
   }
 
   /** Decodes and delivers the complete frame in `bytes[start, end)` (type byte first). */
@@ -374,6 +432,7 @@ export class FrameDecoder {
     frame.set(start);
     this.#frame = frame;
     this.#frameFilled = start.length;
+    this.#frameSpare = this.#allocator.spareAfter?.(frame) ?? 0;
     this.#state = "frame";
   }
 
@@ -387,6 +446,13 @@ export class FrameDecoder {
     this.#handler.message(message);
     if (count === 0) this.#handler.bodyEnd();
   }
+}
+
+/** A copy of `chunk` from `offset` on, which is then zeroed (a frame's spare room). */
+function takePastEnd(chunk: Uint8Array, offset: number): Uint8Array {
+  const after = chunk.slice(offset);
+  chunk.fill(0, offset);
+  return after;
 }
 
 const EMPTY = new Uint8Array(0);

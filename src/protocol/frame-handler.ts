@@ -141,4 +141,11 @@ export interface FrameDecoderOptions {
 /** An object whose `allocate(size)` makes frame buffers, as the `allocate` option describes. */
 export interface FrameAllocator {
   allocate(size: number): Uint8Array;
+  /**
+   * Optional: how many bytes of `frame`'s `ArrayBuffer` right after it (a buffer `allocate`
+   * returned) belong to nobody else. `readBuffer(true)` then extends the frame's tail over them,
+   * so one read may finish the frame and bring what follows; the decoder copies those bytes out
+   * (and zeroes them) before it delivers the frame.
+   */
+  spareAfter?(frame: Uint8Array): number;
 }

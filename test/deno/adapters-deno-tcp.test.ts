@@ -125,7 +125,11 @@ class ReadBufferSink {
 
   constructor(readonly target: Uint8Array | undefined) {}
 
-  readBuffer(): Uint8Array | undefined {
+  /** `pastEnd` of every `readBuffer` call. */
+  readonly pastEnd: (boolean | undefined)[] = [];
+
+  readBuffer(pastEnd?: boolean): Uint8Array | undefined {
+    this.pastEnd.push(pastEnd);
     const target = this.target;
     this.#lastOffer = target !== undefined && this.received < target.byteLength
       ? target.subarray(this.received)
@@ -179,6 +183,8 @@ test("reads land in the sink's readBuffer when it offers one", async () => {
       at += chunk.byteLength;
     }
     assert.equal(patternMismatch(target, 0), -1, "the bytes read in place are the bytes sent");
+    // The whole view is filled as offered: the socket can take bytes past a frame's end.
+    assert.ok(sink.pastEnd.length > 0 && sink.pastEnd.every((pastEnd) => pastEnd === true));
   });
 });
 

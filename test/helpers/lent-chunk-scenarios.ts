@@ -5,7 +5,9 @@
  *
  * Every chunk has content of its own (an index stamp and a pseudo-random stream seeded by it) and
  * some have other sizes, so a buffer handed out again while a consumer still holds it, or an
- * owned body overwritten by later traffic, shows up as wrong bytes.
+ * owned body overwritten by later traffic, shows up as wrong bytes. Small RPC echoes run between
+ * the chunks and their replies are checked only at the end: a reply read into a lent buffer's
+ * room after its frame (adapters that read past a frame's end) must not share that buffer.
  *
  * @module
  */
@@ -113,7 +115,18 @@ async function fetchAllLent(transport: LentChunkTransport): Promise<void> {
         assert.equal(checked, index);
       }
     };
-    await Promise.all(Array.from({ length: inFlight }, () => worker(client!)));
+    const echoes: Array<[Uint8Array, Uint8Array]> = [];
+    const echo = async (c: TransportClient) => {
+      for (let i = 0; next < chunkCount; i++) {
+        const sent = new Uint8Array(40 + (i % 200)).fill(i & 0xff);
+        echoes.push([sent, await c.sendRpc(sent)]);
+      }
+    };
+    await Promise.all([...Array.from({ length: inFlight }, () => worker(client!)), echo(client)]);
+    assert.ok(echoes.length > 0);
+    for (const [sent, reply] of echoes) {
+      assert.deepEqual(reply, sent, "an RPC reply kept its bytes after later traffic");
+    }
     for (const [index, body] of owned) {
       assert.ok(isChunk(body, index), `owned chunk ${index} kept its bytes after later traffic`);
     }

@@ -1,7 +1,8 @@
 /**
  * `FrameBufferPool`: reuse of released frame buffers, its size classes and retention bounds, and
  * the rule that keeps a buffer from holding two things at once (foreign and repeated releases are
- * ignored; a buffer is never handed out while lent).
+ * ignored; a buffer is never handed out while lent), and the spare room after a frame. Most tests
+ * count exact bytes, so they make their pools without spare room (`spareBytes: 0`).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,8 +12,10 @@ import { InvalidArgumentError } from "../../src/errors.ts";
 
 const KiB = 1024;
 
+const exact = { spareBytes: 0 };
+
 test("a released buffer is reused for a frame it fits, as a view of exactly the frame's size", () => {
-  const pool = new FrameBufferPool();
+  const pool = new FrameBufferPool(exact);
   const first = pool.allocate(100 * KiB);
   assert.equal(first.byteLength, 100 * KiB);
   assert.equal(pool.retainedBytes, 0);
@@ -27,7 +30,7 @@ test("a released buffer is reused for a frame it fits, as a view of exactly the 
 });
 
 test("size classes: a free buffer is used only if it is at least the size and at most twice it", () => {
-  const pool = new FrameBufferPool();
+  const pool = new FrameBufferPool(exact);
   const big = pool.allocate(1024 * KiB);
   pool.release(big);
   const tooSmallForIt = pool.allocate(500 * KiB);
@@ -47,8 +50,19 @@ test("the smallest fitting free buffer is chosen", () => {
   assert.equal(pool.allocate(190 * KiB).buffer, medium.buffer);
 });
 
+test("of free buffers of one size, the one given back last is reused first (the warmest)", () => {
+  const pool = new FrameBufferPool(exact);
+  const a = pool.allocate(100 * KiB);
+  const b = pool.allocate(100 * KiB);
+  pool.release(a);
+  pool.release(b);
+  assert.equal(pool.allocate(100 * KiB).buffer, b.buffer);
+  pool.release(b);
+  assert.equal(pool.allocate(100 * KiB).buffer, b.buffer, "not a and b taking turns");
+});
+
 test("frames below the threshold are never pooled", () => {
-  const pool = new FrameBufferPool({ minPooledSize: 64 * KiB });
+  const pool = new FrameBufferPool({ minPooledSize: 64 * KiB, ...exact });
   const small = pool.allocate(64 * KiB - 1);
   pool.release(small);
   assert.equal(pool.retainedBytes, 0);
@@ -80,7 +94,11 @@ test("a foreign view, a second release and a release of a free buffer are ignore
 });
 
 test("retention is bounded in buffers and bytes; over a bound the oldest free buffer goes", () => {
-  const pool = new FrameBufferPool({ maxRetainedBuffers: 2, maxRetainedBytes: 500 * KiB });
+  const pool = new FrameBufferPool({
+    maxRetainedBuffers: 2,
+    maxRetainedBytes: 500 * KiB,
+    ...exact,
+  });
   const [a, b, c] = [pool.allocate(100 * KiB), pool.allocate(100 * KiB), pool.allocate(100 * KiB)];
   pool.release(a!);
   pool.release(b!);
@@ -109,6 +127,7 @@ test("fresh memory comes from allocateFresh; memory that is not a buffer of its 
   const sizes: number[] = [];
   let shared = false;
   const pool = new FrameBufferPool({
+    ...exact,
     allocateFresh: (size) => {
       sizes.push(size);
       if (!shared) return new Uint8Array(size);
@@ -126,7 +145,7 @@ test("fresh memory comes from allocateFresh; memory that is not a buffer of its 
 });
 
 test("close drops the free buffers, ignores later releases and stops pooling", () => {
-  const pool = new FrameBufferPool();
+  const pool = new FrameBufferPool(exact);
   const lent = pool.allocate(100 * KiB);
   pool.release(pool.allocate(100 * KiB));
   assert.equal(pool.retainedBytes, 100 * KiB);
@@ -139,11 +158,32 @@ test("close drops the free buffers, ignores later releases and stops pooling", (
   pool.close();
 });
 
+test("a pooled buffer has spareBytes of room after its frame, told only while it is lent", () => {
+  const pool = new FrameBufferPool({ spareBytes: 256 });
+  const frame = pool.allocate(100 * KiB);
+  assert.equal(frame.byteLength, 100 * KiB);
+  assert.equal(frame.buffer.byteLength, 100 * KiB + 256, "made with the room after it");
+  assert.equal(pool.spareAfter(frame), 256);
+  assert.equal(pool.spareAfter(frame.subarray(21)), 0, "only for the frame itself");
+  assert.equal(pool.spareAfter(new Uint8Array(100 * KiB + 256).subarray(0, 100 * KiB)), 0);
+  pool.release(frame);
+  assert.equal(pool.spareAfter(frame), 0, "released: the room is no longer the frame's");
+  // Reused for a smaller frame: the room told is still at most spareBytes.
+  const smaller = pool.allocate(90 * KiB);
+  assert.equal(smaller.buffer, frame.buffer);
+  assert.equal(pool.spareAfter(smaller), 256);
+  // Small frames are not pooled, so they have no room after them.
+  assert.equal(pool.spareAfter(pool.allocate(1 * KiB)), 0);
+  const none = new FrameBufferPool(exact);
+  assert.equal(none.spareAfter(none.allocate(100 * KiB)), 0, "spareBytes 0: none");
+  assert.equal(pool.spareAfter(none.allocate(100 * KiB)), 0, "another pool's buffer");
+});
+
 test("bad options are refused with InvalidArgumentError", () => {
   for (
     const options of [{ minPooledSize: -1 }, { maxRetainedBuffers: 1.5 }, {
       maxRetainedBytes: Number.NaN,
-    }]
+    }, { spareBytes: -1 }]
   ) {
     assert.throws(() => new FrameBufferPool(options), InvalidArgumentError);
   }
@@ -158,7 +198,11 @@ test("property: no buffer is ever handed out while lent, and retention stays wit
   );
   fc.assert(
     fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
-      const pool = new FrameBufferPool({ maxRetainedBuffers: 3, maxRetainedBytes: 900 * KiB });
+      const pool = new FrameBufferPool({
+        maxRetainedBuffers: 3,
+        maxRetainedBytes: 900 * KiB,
+        spareBytes: 256,
+      });
       const lent: Uint8Array[] = [];
       for (const s of steps) {
         if ("allocate" in s) {

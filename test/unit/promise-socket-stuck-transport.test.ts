@@ -16,7 +16,6 @@ const CROSS_REQUEST = "Cannot perform I/O on behalf of a different request.";
 
 /** Reads and closes that never settle; every write rejects with workerd's error. */
 class StuckIo implements PromiseSocketIo {
-  readonly readsIntoMemory = false;
   reads = 0;
   writes = 0;
   shutdowns = 0;
