@@ -22,8 +22,19 @@ import type { BenchCase } from "../harness/bench-case.ts";
 import { chunksInFlight } from "./chunk-fetch-work.ts";
 import { freshProcessContestant } from "./fresh-process-contestant.ts";
 
+/**
+ * Untimed 256 MiB warm-up runs before each measured GiB, for every contestant (raw and Ferry
+ * alike). TurboFan optimizes a function after roughly 1 000–3 500 calls here (three interrupt-budget
+ * ticks of 66 KB of bytecode each, more for long functions), and the per-chunk functions run about
+ * once per chunk: after 4 runs (1 024 chunks) V8 was still compiling the Ferry server's and
+ * client's per-chunk functions inside the measured GiB. 4 → 12, four alternations at load 17–20
+ * (lent fetches, s/GiB medians): Ferry server 0.385 → 0.295 (user 0.185 → 0.08), client 0.325 →
+ * 0.28; the raw onread blast unchanged (server 0.20 → 0.18).
+ */
+const chunkFetchWarmupRuns = 12;
+
 const ferry = freshProcessContestant({
-  warmupRuns: 4,
+  warmupRuns: chunkFetchWarmupRuns,
   name: "ferry",
   description: `TransportClient.fetchChunk, ${chunksInFlight} in flight, random-access stream`,
   module: "bench/node/ferry-contestants.ts",
@@ -32,7 +43,7 @@ const ferry = freshProcessContestant({
 });
 
 const ferryLent = freshProcessContestant({
-  warmupRuns: 4,
+  warmupRuns: chunkFetchWarmupRuns,
   name: "ferry-lent",
   description: `TransportClient.fetchChunkWith (lent bodies), ${chunksInFlight} in flight`,
   module: "bench/node/ferry-contestants.ts",
@@ -41,7 +52,7 @@ const ferryLent = freshProcessContestant({
 });
 
 const rawNet = freshProcessContestant({
-  warmupRuns: 4,
+  warmupRuns: chunkFetchWarmupRuns,
   name: "raw-net",
   description: "node:net server writes 1 MiB buffers honouring backpressure; client counts bytes",
   module: "bench/node/raw-contestants.ts",
@@ -50,7 +61,7 @@ const rawNet = freshProcessContestant({
 });
 
 const rawNetOnread = freshProcessContestant({
-  warmupRuns: 4,
+  warmupRuns: chunkFetchWarmupRuns,
   name: "raw-net-onread",
   description: "the same raw blast, read with onread into one reused 1 MiB buffer",
   module: "bench/node/raw-contestants.ts",

@@ -35,9 +35,10 @@ export interface FreshProcessSpec {
   readonly servers: readonly string[];
   /**
    * Untimed warm-up runs before the measured one (default 1; `--quick` always 1). The chunk-fetch
-   * contestants take 4: after one 256 MiB warm-up V8 was still optimizing about 30 of the Ferry
-   * server's functions during the measured GiB (docs/chunk-fetch-profile.md), and the raw blasts
-   * get the same number so both sides start settled.
+   * contestants take 12 (`cases/chunk-fetch.ts` says why): after fewer 256 MiB warm-ups V8 was
+   * still optimizing the Ferry server's per-chunk functions during the measured GiB
+   * (docs/chunk-fetch-profile.md), and the raw blasts get the same number so both sides start
+   * settled.
    */
   readonly warmupRuns?: number;
 }

@@ -15,9 +15,9 @@
  *   reading: `onFatal` receives the error of write-hard-cap.ts (the connection closes).
  * - **Raw bodies.** A StreamResponse / UploadStream frame is followed by exactly `byteLength` raw
  *   bytes. Nothing may be interleaved with them, so frames written while a body is being pumped
- *   wait in a backlog, in order, until the body is complete (body-pump.ts pulls it from its source).
- *   A body whose source fails or yields a different byte count leaves the wire out of sync:
- *   `onFatal` receives the error.
+ *   wait behind it, in order, until the body is complete (raw-body-queue.ts; body-pump.ts pulls
+ *   the body from its source). A body whose source fails or yields a different byte count leaves
+ *   the wire out of sync: `onFatal` receives the error.
  *
  * @module
  */
@@ -26,11 +26,12 @@ import { encodeFrame, encodeMessage } from "../protocol/encoder.ts";
 import { encodeRpcFrame } from "../protocol/hot-frames.ts";
 import type { Int64, Message, RpcRequest, RpcResponse } from "../protocol/messages.ts";
 import type { Socket } from "../socket.ts";
-import { type BodyPumpTarget, type OutboundBody, pumpBody } from "./body-pump.ts";
+import type { OutboundBody } from "./body-pump.ts";
 import { FrameSlab } from "./frame-slab.ts";
 import type { FrameWriterOptions, WriterStats } from "./frame-writer-options.ts";
 import { type OutboundEntry, writeGathered, type WrittenCallback } from "./gathered-writes.ts";
 import { LentBodies } from "./lent-bodies.ts";
+import { RawBodyQueue, type RawBodyWriter } from "./raw-body-queue.ts";
 import { writeHardCapError } from "./write-hard-cap.ts";
 
 export type { OutboundBody } from "./body-pump.ts";
@@ -42,18 +43,8 @@ const NO_ENTRIES: OutboundEntry[] = [];
 
 export { GATHER_CHUNK_MAX, type WrittenCallback } from "./gathered-writes.ts";
 const always = (): boolean => true;
-/** While pumping a body, flush at once (rather than at the microtask) above this many bytes. */
-const BODY_FLUSH_BYTES = 64 * 1024;
 
 type Entry = OutboundEntry;
-
-interface BacklogBody {
-  readonly frame: readonly Uint8Array[];
-  readonly body: OutboundBody;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
-type BacklogItem = Entry | BacklogBody;
 
 export class FrameWriter {
   /** Callbacks for `writeGathered` and the slab, shared by all writers (no closures each). */
@@ -77,12 +68,8 @@ export class FrameWriter {
   #slab: FrameSlab<FrameWriter> | undefined;
   /** Passed-through bodies waiting in `#pending` to be written with `writeLent`. */
   #lentBodies: LentBodies | undefined;
-  /** Items waiting behind the body being pumped (made by the first; most connections pump none). */
-  #backlog: BacklogItem[] | undefined;
-  #backlogBytes = 0;
-  #bodyActive = false;
-  /** The body being pumped, so `abort` can fail it even while its source is stalled. */
-  #activeBody: BacklogBody | undefined;
+  /** Raw bodies and what waits behind them; made with the first body (most connections send none). */
+  #rawBodies: RawBodyQueue | undefined;
   #flushScheduled = false;
   /** The socket's last write returned false; hold bytes until `drain`. */
   #blocked = false;
@@ -90,8 +77,6 @@ export class FrameWriter {
   #blockedSince = 0;
   #closed = false;
   #closeError: unknown = undefined;
-  /** Made by the first wait (most connections never wait for a drain). */
-  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
   #bytesWritten = 0;
   #socketWrites = 0;
   /**
@@ -101,36 +86,16 @@ export class FrameWriter {
    * flush, and whenever the socket reports no byte count: then the check asks the socket.
    */
   #socketBufferedBound = NaN;
-  /** What body pumps see of this writer; made with the first body (most connections send none). */
-  #pumpTarget: BodyPumpTarget | undefined;
 
   constructor(socket: Socket, options: FrameWriterOptions) {
     this.#socket = socket;
     this.#options = options;
   }
 
-  #makePumpTarget(): BodyPumpTarget {
-    // deno-lint-ignore no-this-alias
-    const writer = this;
-    return {
-      peer: this.#options.peer,
-      get closed() {
-        return writer.#closed;
-      },
-      get closeError() {
-        return writer.#closeError;
-      },
-      get blocked() {
-        return writer.#blocked;
-      },
-      push: (chunk) => this.#pushBodyChunk(chunk),
-      waitForDrain: () => this.#waitForDrain(),
-    };
-  }
-
   /** Bytes queued for the peer: held here (pending and backlog) plus buffered in the socket. */
   get queuedBytes(): number {
-    return this.#pendingBytes + this.#backlogBytes + this.#socket.bufferedAmount;
+    return this.#pendingBytes + (this.#rawBodies?.backlogBytes ?? 0) +
+      this.#socket.bufferedAmount;
   }
 
   /** Whether the socket currently accepts bytes (not waiting for a drain, not closed). */
@@ -159,7 +124,7 @@ export class FrameWriter {
       onWritten?.();
       return;
     }
-    if (this.#bodyActive) {
+    if (this.#rawBodies?.active) {
       // Behind a body being pumped: the frame waits in the backlog as its own chunks.
       this.write(encodeMessage(message), onWritten);
       return;
@@ -193,7 +158,7 @@ export class FrameWriter {
   ): void {
     const slab = this.#slab ??= new FrameSlab<FrameWriter>(FrameWriter.#emitPending, this);
     const before = slab.total;
-    if (this.#closed || this.#bodyActive || !encodeRpcFrame(type, requestId, body, slab)) {
+    if (this.#closed || this.#rawBodies?.active || !encodeRpcFrame(type, requestId, body, slab)) {
       this.writeMessage({ type, requestId, body });
       return;
     }
@@ -211,15 +176,10 @@ export class FrameWriter {
       onWritten?.();
       return;
     }
-    let bytes = 0;
-    if (this.#bodyActive) {
-      for (const chunk of chunks) {
-        (this.#backlog ??= []).push(chunk);
-        bytes += chunk.byteLength;
-      }
-      if (onWritten) (this.#backlog ??= []).push(onWritten);
-      this.#backlogBytes += bytes;
-    } else {
+    const rawBodies = this.#rawBodies;
+    if (rawBodies?.active) rawBodies.hold(chunks, onWritten);
+    else {
+      let bytes = 0;
       this.#slab?.closeRun();
       for (const chunk of chunks) {
         this.#queue(chunk);
@@ -242,16 +202,7 @@ export class FrameWriter {
       body.source.cancel(this.#closeError);
       return Promise.reject(this.#closeError);
     }
-    return new Promise<void>((resolve, reject) => {
-      const item: BacklogBody = { frame, body, resolve, reject };
-      if (this.#bodyActive) {
-        (this.#backlog ??= []).push(item);
-        for (const chunk of frame) this.#backlogBytes += chunk.byteLength;
-        this.#checkHardCap();
-      } else {
-        this.#startBody(item);
-      }
-    });
+    return (this.#rawBodies ??= new RawBodyQueue(this.#rawBodyWriter())).write(frame, body);
   }
 
   /** The socket drained: write what was held back, then wake body pumps. */
@@ -259,11 +210,7 @@ export class FrameWriter {
     if (this.#closed) return;
     this.#blocked = false;
     this.#flush();
-    if (this.#blocked) return;
-    const waiters = this.#drainWaiters;
-    if (waiters === undefined) return;
-    this.#drainWaiters = undefined;
-    for (const waiter of waiters) waiter.resolve();
+    if (!this.#blocked) this.#rawBodies?.drained();
   }
 
   /**
@@ -286,27 +233,11 @@ export class FrameWriter {
     this.#slab = undefined;
     // Bodies never handed to the socket: left to the garbage collector with the queue.
     this.#lentBodies = undefined;
-    const dropped: BacklogItem[] = [...this.#pending, ...(this.#backlog ?? [])];
+    const dropped = this.#pending;
     this.#pending = NO_ENTRIES;
-    this.#backlog = undefined;
     this.#pendingBytes = 0;
-    this.#backlogBytes = 0;
-    const waiters = this.#drainWaiters ?? [];
-    this.#drainWaiters = undefined;
-    for (const waiter of waiters) waiter.reject(error);
-    const active = this.#activeBody;
-    this.#activeBody = undefined;
-    if (active !== undefined) {
-      active.body.source.cancel(error);
-      active.reject(error);
-    }
-    for (const item of dropped) {
-      if (typeof item === "function") item();
-      else if (!(item instanceof Uint8Array)) {
-        item.body.source.cancel(error);
-        item.reject(error);
-      }
-    }
+    if (this.#rawBodies !== undefined) this.#rawBodies.abort(error, dropped);
+    else for (const item of dropped) if (typeof item === "function") item();
   }
 
   /** Appends to `#pending` (an idle writer holds the shared empty list, never appended to). */
@@ -330,7 +261,7 @@ export class FrameWriter {
     if (this.#closed) return;
     const options = this.#options;
     // Below the cap even with the socket's bytes bounded from above: no need to ask the socket.
-    const held = this.#pendingBytes + this.#backlogBytes;
+    const held = this.#pendingBytes + (this.#rawBodies?.backlogBytes ?? 0);
     if (held + this.#socketBufferedBound <= options.writeHardCap) return;
     const queued = this.queuedBytes;
     if (queued <= options.writeHardCap && Number.isFinite(queued)) return;
@@ -378,60 +309,33 @@ export class FrameWriter {
     }
   }
 
-  #waitForDrain(): Promise<void> {
-    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }));
-  }
-
-  #startBody(item: BacklogBody): void {
-    this.#bodyActive = true;
-    this.#activeBody = item;
-    this.#slab?.closeRun();
-    for (const chunk of item.frame) {
-      this.#queue(chunk);
-      this.#pendingBytes += chunk.byteLength;
-    }
-    this.#scheduleFlush();
-    this.#checkHardCap();
-    pumpBody(item.body, this.#pumpTarget ??= this.#makePumpTarget()).then(() => {
-      this.#bodyActive = false;
-      this.#activeBody = undefined;
-      this.#releaseBacklog();
-      item.resolve();
-    }, (error) => {
-      item.reject(error);
-      if (!this.#closed) this.#options.onFatal(error);
-    });
-  }
-
-  /** One chunk of the body being pumped: queued, flushed at once above BODY_FLUSH_BYTES. */
-  #pushBodyChunk(chunk: Uint8Array): void {
-    this.#queue(chunk);
-    this.#pendingBytes += chunk.byteLength;
-    if (this.#pendingBytes >= BODY_FLUSH_BYTES) this.#flush();
-    else this.#scheduleFlush();
-  }
-
-  /** A body is complete: move waiting frames to pending, up to (and starting) the next body. */
-  #releaseBacklog(): void {
-    const backlog = this.#backlog ?? [];
-    let index = 0;
-    while (index < backlog.length) {
-      const item = backlog[index++]!;
-      if (typeof item === "function" || item instanceof Uint8Array) {
-        this.#queue(item);
-        if (typeof item !== "function") {
-          this.#pendingBytes += item.byteLength;
-          this.#backlogBytes -= item.byteLength;
-        }
-        continue;
-      }
-      for (const chunk of item.frame) this.#backlogBytes -= chunk.byteLength;
-      this.#backlog = backlog.slice(index);
-      this.#startBody(item);
-      return;
-    }
-    this.#backlog = undefined;
-    this.#backlogBytes = 0;
-    this.#scheduleFlush();
+  /** What the raw-body queue sees of this writer (made once, with the queue). */
+  #rawBodyWriter(): RawBodyWriter {
+    // deno-lint-ignore no-this-alias
+    const writer = this;
+    return {
+      peer: this.#options.peer,
+      get closed() {
+        return writer.#closed;
+      },
+      get closeError() {
+        return writer.#closeError;
+      },
+      get blocked() {
+        return writer.#blocked;
+      },
+      get pendingBytes() {
+        return writer.#pendingBytes;
+      },
+      enqueue: (entry) => {
+        this.#queue(entry);
+        if (typeof entry !== "function") this.#pendingBytes += entry.byteLength;
+      },
+      closeRun: () => this.#slab?.closeRun(),
+      flush: () => this.#flush(),
+      scheduleFlush: () => this.#scheduleFlush(),
+      checkHardCap: () => this.#checkHardCap(),
+      onFatal: (error) => this.#options.onFatal(error),
+    };
   }
 }

@@ -4,6 +4,15 @@
  * is (no copy); a written-callback runs once every byte queued before it has been handed to the
  * socket. Order is always preserved.
  *
+ * Writes stop when the socket is full, but never between a large chunk and the run of small ones
+ * right behind it (at most one gather buffer): that run goes in the same turn, so the next write
+ * starts with a large chunk rather than with the header of its frame. Why: Linux TCP copies a
+ * write into its page fragment from the fragment's start when the peer has read everything before
+ * it, so a body starting 21 bytes into a write lands 21 bytes off its source's alignment; a body
+ * at page offset 16 (the usual place of a large malloc'd buffer) is then 5 bytes ahead of its
+ * source modulo 4 096, where the kernel's `rep movsb` runs an order of magnitude slower on AMD
+ * Zen (docs/chunk-fetch-profile.md, "Where a body lands in the kernel").
+ *
  * @module
  */
 
@@ -20,9 +29,10 @@ const GATHER_BUFFER_MAX = 256 * 1024;
 
 /**
  * Writes `entries[0, count)` through `write(target, chunk)` while `writable(target)` holds
- * (checked before each write, so a full socket stops the loop). Returns the index of the first
- * entry not handled. The callbacks take their `target` as an argument, so a writer passes shared
- * functions instead of closures of its own.
+ * (checked before each write, so a full socket stops the loop; after a large chunk, once the
+ * small run behind it is written). Returns the index of the first entry not handled. The
+ * callbacks take their `target` as an argument, so a writer passes shared functions instead of
+ * closures of its own.
  */
 export function writeGathered<Target>(
   entries: readonly OutboundEntry[],
@@ -33,18 +43,24 @@ export function writeGathered<Target>(
 ): number {
   let index = 0;
   let callbacks: WrittenCallback[] | undefined;
-  while (index < count && writable(target)) {
+  /** The last chunk written was large: the small run behind it goes even to a full socket. */
+  let afterLarge = false;
+  while (index < count) {
     const entry = entries[index]!;
+    const large = typeof entry !== "function" && entry.byteLength >= GATHER_CHUNK_MAX;
+    if (!(afterLarge && !large) && !writable(target)) break;
     if (typeof entry === "function") {
       index++;
       entry();
       continue;
     }
-    if (entry.byteLength >= GATHER_CHUNK_MAX) {
+    if (large) {
       index++;
       write(target, entry);
+      afterLarge = true;
       continue;
     }
+    afterLarge = false;
     // A run of small chunks (and the callbacks of the frames they end) becomes one write.
     let end = index;
     let bytes = 0;
