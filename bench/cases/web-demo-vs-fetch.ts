@@ -17,7 +17,8 @@
  * Contestants (`browser/web-demo-vs-fetch-page.ts`):
  *
  * - `web-demo`: the demo's own modules (`GatewayFiles`, `openDownloadSink`,
- *   `downloadThroughGateway`): 4 gateway sessions, 16 chunks in flight (the demo's defaults), each
+ *   `downloadThroughGateway`): the demo's default sessions and chunks in flight
+ *   (`DEFAULT_CONNECTIONS`, `DEFAULT_IN_FLIGHT` of `web-demo/src/demo-config.ts`: 4 and 16), each
  *   chunk verified with WebCrypto as it arrives and written to OPFS; the whole file's digest
  *   checked. Timed from the click (sink opened) to the file closed.
  * - `fetch-nginx-sha256`: `fetch()` from nginx, body read whole, one WebCrypto SHA-256 at the end
@@ -45,6 +46,7 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { join } from "node:path";
 import { writeRandomFile } from "../../cli/demo-data.ts";
+import { DEFAULT_CONNECTIONS, DEFAULT_IN_FLIGHT } from "../../web-demo/src/demo-config.ts";
 import { type ChromiumDirect, sharedChromiumDirect } from "../harness/chromium-direct.ts";
 import type { BenchCase, CaseContext, Contestant, OpenContestant } from "../harness/bench-case.ts";
 import { type RunningNginx, startNginx } from "../harness/nginx-static.ts";
@@ -54,9 +56,9 @@ import { sampleThreads, threadDelta, ThreadWatch } from "../harness/process-thre
 
 const page = "web-demo-vs-fetch-page.js";
 const chromium = sharedChromiumDirect({ modules: ["bench/browser/web-demo-vs-fetch-page.ts"] });
-/** The web demo's defaults (`web-demo/src/demo-config.ts`). */
-const connections = 4;
-const inFlight = 16;
+/** The web demo's defaults, read from the demo so the bench runs what the page runs. */
+const connections = DEFAULT_CONNECTIONS;
+const inFlight = DEFAULT_IN_FLIGHT;
 const MiB = 1024 * 1024;
 
 interface Served {

@@ -16,6 +16,16 @@
 export const GATEWAY_PATH_PREFIX = "/gateway/";
 /** The file service's gateway target unless the page's URL says otherwise. */
 export const DEFAULT_TARGET = "files";
+/**
+ * Parallel gateway sessions unless `?connections=` says otherwise. Swept with
+ * `bench/probes/web-demo-flow-sweep.ts` (2, 4, 6, 8 sessions × 8, 16, 32, 64 in flight, 256 MiB
+ * in Chromium): no pair was clearly faster than 4 × 16 (at best 1.06–1.08× in paired rounds on a
+ * loaded 2-core VM, within its noise) and all cost the same CPU per GiB; 8 in flight over 6 or 8
+ * sessions was slower. The bench's `web-demo` contestant reads both defaults from here.
+ */
+export const DEFAULT_CONNECTIONS = 4;
+/** Chunks in flight over all sessions unless `?inFlight=` says otherwise. */
+export const DEFAULT_IN_FLIGHT = 16;
 
 export interface DemoConfig {
   readonly target: string;
@@ -77,8 +87,8 @@ export function readDemoConfig(location: URL): DemoConfig {
     target,
     gatewayUrl,
     token: fragment.get("token") || undefined,
-    connections: setting("connections", 1, 16, 4),
-    inFlight: setting("inFlight", 1, 256, 16),
+    connections: setting("connections", 1, 16, DEFAULT_CONNECTIONS),
+    inFlight: setting("inFlight", 1, 256, DEFAULT_IN_FLIGHT),
     problems,
   };
 }
