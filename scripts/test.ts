@@ -13,6 +13,10 @@
  * Bun run in the second lane, whose output is printed as a block when each step ends. Each part
  * prints how long it took. `--serial` runs the parts one after another instead.
  *
+ * The Node runner runs several files at once (`nodeConcurrency`), slowest first by the times of
+ * the earlier runs it keeps in `.cache/test-times.txt`, and ends with the slowest files of the run;
+ * Deno runs its files in parallel too.
+ *
  * Each static check counts as one test. The last line is `N passed, M failed` over all of them;
  * the exit status is 0 only when nothing failed. `--only static|node|deno|bun` runs one part;
  * other arguments are test file filters (substrings of the path).
@@ -21,11 +25,14 @@
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import process from "node:process";
+import { finished } from "node:stream/promises";
+import { run as runTests } from "node:test";
+import { spec, tap } from "node:test/reporters";
 
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -117,10 +124,11 @@ async function staticCheck(
   args: string[],
 ): Promise<void> {
   out.write(`\n── ${name}: ${[command, ...args].join(" ")}\n`);
+  const started = Date.now();
   const { code } = await run(command, args, { out });
   if (code === 0) {
     tally.passed++;
-    out.write(`── ${name}: ok\n`);
+    out.write(`── ${name}: ok (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   } else {
     tally.failed++;
     tally.failures.push(`check ${name} (exit ${code})`);
@@ -142,39 +150,104 @@ function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(root, path), "utf8"));
 }
 
+/**
+ * Seconds per Node test file of earlier runs (`.cache/test-times.txt`, written by each run of the
+ * Node tests, one `seconds path` line per file), so a run can start the slowest files first.
+ */
+const timesFile = join(root, ".cache", "test-times.txt");
+
+function readTimes(path: string): Map<string, number> {
+  const times = new Map<string, number>();
+  if (!existsSync(path)) return times;
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^(\d+(?:\.\d+)?) (\S+)$/.exec(line);
+    if (match) times.set(match[2]!, Number(match[1]));
+  }
+  return times;
+}
+
+/**
+ * Seconds assumed for a file no earlier run timed (a fresh clone's first run, a new file): the
+ * files under test/node and test/browser start sockets, processes and browsers and take seconds
+ * to minutes; those under test/unit take about a second.
+ */
+const untimedSeconds = (file: string) => file.startsWith("test/unit/") ? 1 : 30;
+
+/**
+ * The files in the order to start them: slowest first, by the times of earlier runs, so that no
+ * long file starts last and leaves the other workers idle at the end while it runs alone.
+ */
+function slowestFirst(files: string[], times: Map<string, number>): string[] {
+  const rank = (file: string) => times.get(file) ?? untimedSeconds(file);
+  return [...files].sort((a, b) => rank(b) - rank(a));
+}
+
+/** Keeps this run's times (over the earlier ones) and prints the slowest files. */
+function recordTimes(out: Sink, fresh: Map<string, number>): void {
+  if (fresh.size === 0) return;
+  const times = readTimes(timesFile);
+  for (const [file, seconds] of fresh) times.set(file, seconds);
+  mkdirSync(join(root, ".cache"), { recursive: true });
+  const lines = [...times].sort(([a], [b]) => a.localeCompare(b)).map(([f, s]) =>
+    `${s.toFixed(3)} ${f}`
+  );
+  writeFileSync(timesFile, `${lines.join("\n")}\n`);
+  const slowest = [...fresh].sort(([, a], [, b]) => b - a).slice(0, 12);
+  out.write(`\n── node: the slowest of ${fresh.size} files\n`);
+  for (const [file, seconds] of slowest) {
+    out.write(`${seconds.toFixed(1).padStart(7)} s  ${file}\n`);
+  }
+}
+
+/**
+ * Test files the Node runner runs at once. Most of a test file's time is spent waiting (on
+ * sockets, child processes, Chromium, Deno), not computing: in a run with two at once the Node
+ * files used about half of two cores, so four at once keeps the cores busy without the files
+ * queueing behind each other.
+ */
+const nodeConcurrency = Math.min(8, 2 * availableParallelism());
+
 async function nodeTests(out: Sink, filters: string[]): Promise<void> {
-  const files = [
+  const files = slowestFirst([
     ...findTests("test/unit", filters),
     ...findTests("test/node", filters),
     ...findTests("test/browser", filters),
-  ];
+  ], readTimes(timesFile));
   if (files.length === 0) return;
-  out.write(`\n── node: ${files.length} test files\n`);
-  const tapDir = mkdtempSync(join(tmpdir(), "ferry-tap-"));
-  const tap = join(tapDir, "node.tap");
-  const { code } = await run(process.execPath, [
-    "--import",
-    "tsx",
-    "--test",
-    "--test-concurrency=2",
-    "--test-timeout=300000",
-    "--test-reporter=spec",
-    "--test-reporter-destination=stdout",
-    "--test-reporter=tap",
-    `--test-reporter-destination=${tap}`,
-    ...files,
-  ], { out });
-  const text = existsSync(tap) ? readFileSync(tap, "utf8") : "";
-  rmSync(tapDir, { recursive: true, force: true });
+  out.write(`\n── node: ${files.length} test files, ${nodeConcurrency} at a time\n`);
+  // `run()` rather than `node --test FILES`, which sorts the files by name: this way they start
+  // in the order given. Each file still runs in its own child process, which inherits this
+  // process's `--import tsx`.
+  const stream = runTests({
+    files: files.map((file) => join(root, file)),
+    concurrency: nodeConcurrency,
+    timeout: 300_000,
+  });
+  const times = new Map<string, number>();
+  stream.on("test:complete", (data) => {
+    // The test a file's child process is, with the file's path for a name; the file's own tests
+    // are named by their title and nest in it.
+    if (data.nesting === 0 && data.file !== undefined && data.name === data.file) {
+      times.set(relative(root, data.file), data.details.duration_ms / 1000);
+    }
+  });
+  let text = "";
+  await Promise.all([
+    finished(
+      stream.compose(new spec()).on("data", (chunk: string | Buffer) => out.write(String(chunk))),
+    ),
+    finished(stream.compose(tap).on("data", (chunk: string) => (text += chunk))),
+  ]);
+  recordTimes(out, times);
   const pass = Number(/^# pass (\d+)$/m.exec(text)?.[1] ?? 0);
   const fail = Number(/^# fail (\d+)$/m.exec(text)?.[1] ?? 0);
   const cancelled = Number(/^# cancelled (\d+)$/m.exec(text)?.[1] ?? 0);
   tally.passed += pass;
   tally.failed += fail + cancelled;
   if (fail + cancelled > 0) tally.failures.push(`node: ${fail} failed, ${cancelled} cancelled`);
-  if (code !== 0 && fail + cancelled === 0) {
+  if (pass === 0 && fail + cancelled === 0) {
     tally.failed++;
-    tally.failures.push(`node test runner exited ${code} without a counted failure`);
+    tally.failures.push("the node test runner reported no test");
   }
 }
 
@@ -182,7 +255,9 @@ async function denoTests(out: Sink, filters: string[]): Promise<void> {
   const files = [...findTests("test/unit", filters), ...findTests("test/deno", filters)];
   if (files.length === 0) return;
   out.write(`\n── deno: ${files.length} test files\n`);
-  const { code, output } = await run(bin("deno"), ["test", "-A", "--no-check", ...files], {
+  // --parallel: the files in as many workers as there are cores (most of their time is waiting).
+  const args = ["test", "-A", "--no-check", "--parallel", ...files];
+  const { code, output } = await run(bin("deno"), args, {
     capture: true,
     env: { NO_COLOR: "1" },
     out,

@@ -22,9 +22,12 @@ const Ws = WebSocket as unknown as WebSocketConstructor;
 /**
  * Wraps an open `ws` socket as a browser's or Deno's WebSocket would be: without `terminate()`
  * the adapter takes it for a standard one (MessageEvents, no written-callbacks, close codes only).
+ * The method is hidden on the socket itself, not on an object inheriting from it: `ws` keeps its
+ * state in properties of `this`, and through an heir the close handshake's timer was set on the heir
+ * and never cleared by the socket's own close, holding the process open 30 s after the test.
  */
 function wrapAsStandardWebSocket(ws: WebSocket): Socket {
-  const like = Object.assign(Object.create(ws), { terminate: undefined }) as WebSocketLike;
+  const like = Object.assign(ws, { terminate: undefined }) as unknown as WebSocketLike;
   return wrapWebSocket(like, {
     transport: "ws",
     remoteAddress: "test",
@@ -121,7 +124,7 @@ describe("websocket adapters", () => {
       assert.ok(error instanceof ProtocolError, `closed with ${String(error)}`);
       assert.match(error.message, /text message/);
     } finally {
-      ws.terminate();
+      WebSocket.prototype.terminate.call(ws);
       await new Promise((resolve) => server.close(resolve));
     }
   });
