@@ -7,7 +7,7 @@
  * with this tree's, so the two servers' CPU can be compared in one Chromium on one machine:
  *
  *     node --import ./bench/harness/ts-loader.mjs bench/probes/web-demo-server-cost.ts \
- *       [--base /work/wt/old] [--rounds 6] [--size-mib 256] [--no-fetch] [--sink memory|discard]
+ *       [--base ../ferry-old] [--rounds 6] [--size-mib 256] [--no-fetch] [--sink memory|discard]
  *
  * The page is `bench/browser/web-demo-vs-fetch-page.ts` (the demo's own download path, OPFS,
  * 4 sessions, 16 in flight), built from this tree for both servers. Prints one line per download
