@@ -48,32 +48,12 @@ function processKind(pid: number): string {
 
 /** Samples every thread of every live member of process group `pgid`. */
 export function sampleThreads(pgid: number): ThreadSample {
+  const { threads: readings, faults } = readThreads(pgid);
   const threads: Record<string, number> = {};
+  for (const { key, seconds } of readings.values()) threads[key] = (threads[key] ?? 0) + seconds;
   const minorFaults: Record<string, number> = {};
-  for (const pid of processGroupMembers(pgid)) {
-    const kind = processKind(pid);
-    const fields = statFields(`/proc/${pid}/stat`);
-    if (fields !== undefined) {
-      minorFaults[kind] = (minorFaults[kind] ?? 0) + Number(fields[7]);
-    }
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      const thread = statFields(`/proc/${pid}/task/${tid}/stat`);
-      if (thread === undefined) continue;
-      let name: string;
-      try {
-        name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
-      } catch {
-        continue;
-      }
-      const key = `${kind}/${name.replace(/\d+$/, "N")}`;
-      threads[key] = (threads[key] ?? 0) + (Number(thread[11]) + Number(thread[12])) / 100;
-    }
+  for (const { kind, faults: count } of faults.values()) {
+    minorFaults[kind] = (minorFaults[kind] ?? 0) + count;
   }
   return { threads, minorFaults };
 }
