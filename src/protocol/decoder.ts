@@ -3,7 +3,8 @@
  *
  * A state machine in the style of ws's `Receiver`, its states described at {@linkcode DecoderState}
  * (frame-handler.ts). The hottest frames are decoded by hand (hot-frames.ts), the others by the
- * table-driven reader (frame-reader.ts); a frame over its limit is skipped (frame-skip.ts).
+ * table-driven reader (frame-reader.ts); a frame spanning chunks is assembled in a buffer of its own
+ * (frame-assembly.ts); a frame over its limit is skipped (frame-skip.ts).
  *
  * Zero copy: bodies are `subarray` views of the pushed chunk holding them (the socket contract
  * gives chunk ownership to the receiver), or of the frame's own buffer; the handler may keep them.
@@ -33,6 +34,7 @@ import type {
   FrameMemory,
 } from "./frame-handler.ts";
 import { FrameCharge } from "./frame-charge.ts";
+import { DIRECT_READ_MIN, EMPTY, FrameAssembly, onlyBeginsFrame } from "./frame-assembly.ts";
 import {
   type FrameLimits,
   frameLimitsFor,
@@ -78,11 +80,8 @@ export class FrameDecoder {
   #pushing = false;
   /** The length field when it arrives split across chunks; made on first use, like `#split`. */
   #splitLength: SplitLength | undefined;
-  /** The frame (after its length field) being assembled across chunks. */
-  #frame: Uint8Array = EMPTY;
-  #frameFilled = 0;
-  /** Bytes of `#frame`'s buffer after it that reads may fill (`FrameAllocator.spareAfter`). */
-  #frameSpare = 0;
+  /** `"frame"`: the frame (after its length field) being assembled; made on first use. */
+  #assembly: FrameAssembly | undefined;
   /** `"frame-body"`: the frame's fixed fields (created on first use); the frame's size. */
   #split: SplitFrame | undefined;
   #frameSize = 0;
@@ -91,9 +90,8 @@ export class FrameDecoder {
   /** `"frame-head"`, `"skip"`, `"skip-tail"`: a frame above the plain limit; created on first use. */
   #skip: FrameSkip | undefined;
   /**
-   * Bytes read past a frame's end that only begin the next frame, not yet decoded: they are
-   * decoded (its buffer allocated) by the next `readBuffer` or `push`, so a consumer that gives
-   * the finished frame's buffer back in between gets it reused for the next frame.
+   * Bytes read past a frame's end that only begin the next frame: decoded by the next `readBuffer`
+   * or `push`, so a buffer given back in between is reused for that frame.
    */
   #parked: Uint8Array | undefined;
 
@@ -158,7 +156,7 @@ export class FrameDecoder {
   #fail(error: unknown): void {
     this.#state = "failed";
     this.#failure = error;
-    this.#frame = EMPTY;
+    this.#assembly?.drop();
     this.#parked = undefined;
     this.#charge?.drop();
   }
@@ -188,51 +186,21 @@ export class FrameDecoder {
         "FrameDecoder.push was called from inside a handler callback; push must not be re-entered",
       );
     }
-    this.#pushing = true;
-    try {
-      if (this.#parked !== undefined) this.#unpark();
-      this.#consume(chunk);
-    } catch (error) {
-      this.#fail(error);
-      throw error;
-    } finally {
-      this.#pushing = false;
-    }
+    this.#decode(chunk);
   }
 
   /**
    * Where the next received bytes may be read directly (see `SocketSink.readBuffer`): the unfilled
-   * tail of a large frame (allocated now in `"frame-body"`), so its body needs no copy. With
-   * `pastEnd`, the view also covers the spare room the allocator left after the frame
-   * (`FrameAllocator.spareAfter`), so the read that finishes the frame may bring the next frame's
-   * head as well; a chunk that ends there is pushed as any other (a prefix of this view).
+   * tail of a large frame (allocated now in `"frame-body"`), so its body needs no copy; with
+   * `pastEnd`, also the room after it (`FrameAssembly.readView`). What is read there is pushed as
+   * any other chunk (a prefix of this view).
    */
   readBuffer(pastEnd = false): Uint8Array | undefined {
     if (this.#pushing) return undefined;
-    if (this.#parked !== undefined) {
-      this.#pushing = true;
-      try {
-        this.#unpark();
-      } catch (error) {
-        this.#fail(error);
-        throw error;
-      } finally {
-        this.#pushing = false;
-      }
-    }
+    if (this.#parked !== undefined) this.#decode(undefined);
     if (this.#state === "skip") return this.#skip!.readBuffer(DIRECT_READ_MIN);
     if (this.#state === "frame-body") this.#startFrame(this.#frameSize, this.#split!.bytes());
-    if (this.#state !== "frame") return undefined;
-    const frame = this.#frame;
-    const rest = frame.length - this.#frameFilled;
-    const spare = pastEnd ? this.#frameSpare : 0;
-    // With room after the frame, even a short tail is read in place: the alternative, a slab read
-    // that holds the tail and the next frame's start, needs the next frame's buffer before the
-    // consumer of this one could give it back.
-    if (rest < DIRECT_READ_MIN && spare === 0) return undefined;
-    return spare > 0
-      ? new Uint8Array(frame.buffer, frame.byteOffset + this.#frameFilled, rest + spare)
-      : frame.subarray(this.#frameFilled);
+    return this.#state === "frame" ? this.#assembly!.readView(pastEnd) : undefined;
   }
 
   #consume(chunk: Uint8Array): void {
@@ -269,7 +237,7 @@ export class FrameDecoder {
             const start = offset;
             offset += frameSize;
             this.#frameAt(chunk, view, start, offset);
-          } else if (isSplitHead(chunk, offset, end, frameSize, SPLIT_BODY_MIN)) {
+          } else if (isSplitHead(chunk, offset, end, frameSize)) {
             this.#holdHead(offset === 0 ? chunk : chunk.subarray(offset), frameSize);
             return;
           } else {
@@ -288,30 +256,20 @@ export class FrameDecoder {
           this.#charge!.hold(offset === 0 ? chunk : chunk.subarray(offset));
           return;
         case "frame": {
-          const frame = this.#frame;
-          const count = Math.min(frame.length - this.#frameFilled, end - offset);
-          const inPlace = offset === 0 && chunk.buffer === frame.buffer &&
-            chunk.byteOffset === frame.byteOffset + this.#frameFilled;
-          if (!inPlace) {
-            frame.set(
-              offset === 0 && count === end ? chunk : chunk.subarray(offset, offset + count),
-              this.#frameFilled,
-            );
-          }
-          this.#frameFilled += count;
-          offset += count;
-          if (this.#frameFilled === frame.length) {
-            this.#frame = EMPTY;
+          const assembly = this.#assembly!;
+          offset = assembly.take(chunk, offset, end);
+          if (assembly.complete) {
             this.#state = "frame-length";
             // Read past the frame's end into its spare room (readBuffer(true)): those bytes are
             // copied out and zeroed before the buffer goes to whoever receives the message.
-            const after = inPlace && offset < end ? takePastEnd(chunk, offset) : undefined;
+            const after = assembly.pastEnd(chunk, offset, end);
+            const frame = assembly.finish();
             // Complete: the buffer now belongs to whoever receives the message.
             this.#charge?.release();
             const frameView = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
             this.#frameAt(frame, frameView, 0, frame.length);
             if (after !== undefined) {
-              if (this.#beginsFrame(after)) this.#parked = after;
+              if (onlyBeginsFrame(after, this.#limits.plainLimit)) this.#parked = after;
               else this.#consume(after);
               return;
             }
@@ -354,22 +312,25 @@ export class FrameDecoder {
     }
   }
 
-  /** Decodes the parked bytes (they begin a frame: no handler callback). */
-  #unpark(): void {
-    const parked = this.#parked!;
-    this.#parked = undefined;
-    this.#consume(parked);
-  }
-
   /**
-   * Whether `bytes` (read past a frame's end) only begin a frame of a plain length, so decoding
-   * them can wait: it calls no handler and fails no length check.
+   * Decodes the parked bytes (they begin a frame: no handler callback), then `chunk`. Whatever
+   * fails fails the decoder and is rethrown.
    */
-  #beginsFrame(bytes: Uint8Array): boolean {
-    if (bytes.length < LENGTH_FIELD) return false;
-    const length = readInt64(new DataView(bytes.buffer, bytes.byteOffset, LENGTH_FIELD), 0);
-    return typeof length === "number" && length >= MIN_FRAME_LENGTH &&
-      length <= this.#limits.plainLimit && length > bytes.length;
+  #decode(chunk: Uint8Array | undefined): void {
+    this.#pushing = true;
+    try {
+      const parked = this.#parked;
+      if (parked !== undefined) {
+        this.#parked = undefined;
+        this.#consume(parked);
+      }
+      if (chunk !== undefined) this.#consume(chunk);
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    } finally {
+      this.#pushing = false;
+    }
   }
 
   /** Decodes and delivers the complete frame in `bytes[start, end)` (type byte first). */
@@ -422,17 +383,7 @@ export class FrameDecoder {
   }
 
   #allocateFrame(frameSize: number, start: Uint8Array): void {
-    const frame = this.#allocator.allocate(frameSize);
-    if (frame.length !== frameSize) {
-      throw new TransportError(
-        `FrameDecoder: the allocate option returned ${frame.length} bytes for a frame of ` +
-          `${frameSize}`,
-      );
-    }
-    frame.set(start);
-    this.#frame = frame;
-    this.#frameFilled = start.length;
-    this.#frameSpare = this.#allocator.spareAfter?.(frame) ?? 0;
+    (this.#assembly ??= new FrameAssembly()).begin(this.#allocator, frameSize, start);
     this.#state = "frame";
   }
 
@@ -447,16 +398,3 @@ export class FrameDecoder {
     if (count === 0) this.#handler.bodyEnd();
   }
 }
-
-/** A copy of `chunk` from `offset` on, which is then zeroed (a frame's spare room). */
-function takePastEnd(chunk: Uint8Array, offset: number): Uint8Array {
-  const after = chunk.slice(offset);
-  chunk.fill(0, offset);
-  return after;
-}
-
-const EMPTY = new Uint8Array(0);
-/** Frames with at least this much left to receive are read straight into their buffer. */
-const DIRECT_READ_MIN = 16 * 1024;
-/** Bodies at least this large are awaited as a chunk of their own (`"frame-body"`). */
-const SPLIT_BODY_MIN = DIRECT_READ_MIN;

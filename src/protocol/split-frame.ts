@@ -10,17 +10,19 @@
 
 import type { FrameHandler } from "./frame-handler.ts";
 import { MAX_SPLIT_HEAD, readSplitFrame, splitHeadLength } from "./hot-frames.ts";
+import { DIRECT_READ_MIN } from "./frame-assembly.ts";
 
 /**
  * Whether `chunk[offset, end)` is exactly the fixed fields of a frame of `frameSize` bytes (after
- * its length field) whose body, at least `minBody` bytes, is worth awaiting as a chunk of its own.
+ * its length field) whose body, at least `minBody` bytes, is worth awaiting as a chunk of its own
+ * (`"frame-body"`; by default, a body large enough to be read straight into its frame).
  */
 export function isSplitHead(
   chunk: Uint8Array,
   offset: number,
   end: number,
   frameSize: number,
-  minBody: number,
+  minBody: number = DIRECT_READ_MIN,
 ): boolean {
   const available = end - offset;
   return available > 0 && available === splitHeadLength(chunk[offset]!) &&
