@@ -1,6 +1,7 @@
 /**
  * The WebSocket surface Ferry's adapter uses (the WHATWG API plus the `ws` package's extras), how
- * to tell the `ws` package's sockets from standard ones, and the `binaryType` each is read with.
+ * to tell the `ws` package's sockets from standard ones, the `binaryType` each is read with, and
+ * how their buffered amount and their messages' bytes are read.
  *
  * @module
  */
@@ -51,4 +52,28 @@ export function isWsPackageSocket(ws: WebSocketLike): boolean {
  */
 export function binaryTypeFor(ws: WebSocketLike): "nodebuffer" | "arraybuffer" {
   return isWsPackageSocket(ws) ? "nodebuffer" : "arraybuffer";
+}
+
+/**
+ * The WebSocket's own `bufferedAmount`, or 0 where it has none, it is not a count (workerd's
+ * WebSocket gives none) or reading it throws: unknown, so it adds nothing to what callers compare
+ * with their limits (a getter of the `Socket` must not throw).
+ */
+export function runtimeBuffered(ws: WebSocketLike): number {
+  let amount: unknown;
+  try {
+    amount = ws.bufferedAmount;
+  } catch {
+    return 0; // workerd throws for a WebSocket of another request; the next send says why
+  }
+  return typeof amount === "number" && amount >= 0 && Number.isFinite(amount) ? amount : 0;
+}
+
+/** Received message data as bytes; undefined for text or anything else that is not binary. */
+export function messageBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  return undefined;
 }

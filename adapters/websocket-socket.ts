@@ -11,9 +11,7 @@
  * - Each `write` is one binary message (`send`). The frame writer already joins the small frames
  *   of a turn into one write; a large frame's header and body are two messages, and the peer's
  *   decoder takes the body message as the body itself (no copy on either side). `writeAll` sends
- *   such a pair (the gateway's replies) with the `ws` package's TCP socket corked around both
- *   messages when it is given (`tcp`): one `writev`, no lone header segment waking the browser's
- *   network stack for 33 bytes before the body follows.
+ *   such a pair corked on the `ws` package's TCP socket (`tcp`): one `writev`, no lone header.
  * - `write` returns false once `bufferedAmount` is above the high-water mark; `drain` follows when
  *   it is back at or below: with `ws`, checked in each send's written-callback, elsewhere polled
  *   while, and only while, a writer waits (each 1 ms while it drains, backing off while not).
@@ -38,7 +36,12 @@ import { ConnectionClosedError, describeError, LimitError, ProtocolError } from 
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
 import { startCloseTimer } from "../src/deadline.ts";
 import { carriedCloseCode, closeReason, resetCloseCode } from "../src/websocket/close-codes.ts";
-import { isWsPackageSocket, type WebSocketLike } from "./websocket-like.ts";
+import {
+  isWsPackageSocket,
+  messageBytes,
+  runtimeBuffered,
+  type WebSocketLike,
+} from "./websocket-like.ts";
 import { checkAttach, checkWriteChunk } from "../src/socket-checks.ts";
 
 export interface WebSocketSocketOptions {
@@ -66,8 +69,6 @@ export interface WebSocketSocketOptions {
 }
 
 const WHOLE_MESSAGE = { binary: true, fin: true };
-
-export { resetCloseCode };
 
 type State = "open" | "ending" | "closed";
 
@@ -246,7 +247,7 @@ class WebSocketSocket implements Socket {
 
   #receive(data: unknown, text: boolean): void {
     if (this.#state === "closed") return;
-    const chunk = text ? undefined : toBytes(data);
+    const chunk = text ? undefined : messageBytes(data);
     if (chunk === undefined) {
       const kind = text ? "a text message" : "a non-binary message";
       this.#abort(
@@ -391,30 +392,6 @@ class WebSocketSocket implements Socket {
       this.#resolveClosed(ending);
     }
   }
-}
-
-/**
- * The WebSocket's own `bufferedAmount`, or 0 where it has none, it is not a count (workerd's
- * WebSocket gives none) or reading it throws: unknown, so it adds nothing to what callers compare
- * with their limits (a getter of the `Socket` must not throw).
- */
-function runtimeBuffered(ws: WebSocketLike): number {
-  let amount: unknown;
-  try {
-    amount = ws.bufferedAmount;
-  } catch {
-    return 0; // workerd throws for a WebSocket of another request; the next send says why
-  }
-  return typeof amount === "number" && amount >= 0 && Number.isFinite(amount) ? amount : 0;
-}
-
-/** Received message data as bytes; undefined for text or anything else that is not binary. */
-function toBytes(data: unknown): Uint8Array | undefined {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  return undefined;
 }
 
 /** Wraps an OPEN WebSocket. Set its `binaryType` to `binaryTypeFor` it first (websocket-like.ts). */

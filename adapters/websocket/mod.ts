@@ -8,7 +8,8 @@
 
 export { webSocketConnect } from "./connect.ts";
 export type { WebSocketConnectOptions, WebSocketConstructor } from "./connect.ts";
-export { resetCloseCode, wrapWebSocket } from "../websocket-socket.ts";
+export { wrapWebSocket } from "../websocket-socket.ts";
+export { resetCloseCode } from "../../src/websocket/close-codes.ts";
 export type { WebSocketLike } from "../websocket-like.ts";
 export type { WebSocketSocketOptions } from "../websocket-socket.ts";
 export type { UpgradeRequest } from "../websocket-upgrade-request.ts";
