@@ -8,11 +8,11 @@
  * - Reading: one loop, one read in flight, gated by attach and pause. An io that reads into given
  *   memory (`readInto`) is handed the sink's `readBuffer()` when it offers one (the tail of a
  *   large frame: its body lands in place, no copy; with `readsPastFrameEnd`, the room after the
- *   frame too, so the read that ends a frame brings the next one's head, not a read of its own into
- *   a slab region whose body bytes are then copied into the next frame), otherwise the unused rest of a
- *   64 KiB slab carved front to back: a region is handed to the sink once and never reused, and
- *   only a used-up slab is replaced, so there is no allocation per read. A chunk whose read was
- *   in flight when `pause()` came is held until `resume()`.
+ *   frame too, so the read that ends a frame brings the next one's head instead of a read of its
+ *   own), otherwise the unused rest of a 64 KiB slab carved front to back: a region is handed to
+ *   the sink once and never reused, and only a used-up slab is replaced, so there is no
+ *   allocation per read. A chunk whose read was in flight when `pause()` came is held until
+ *   `resume()`.
  * - Writing: an ordered queue drained by one pump, one `io.write` in flight; small queued chunks
  *   are joined (up to 64 KiB) so many small frames cost one write. `bufferedAmount` counts bytes
  *   the io has not accepted; `write` returns false above the high-water mark and `drain` follows.
@@ -38,41 +38,7 @@ import {
 import { unrefTimer } from "../src/deadline.ts";
 import type { Socket, SocketClosed, SocketInfo, SocketSink } from "../src/socket.ts";
 import { checkAttach, checkWriteChunk } from "../src/socket-checks.ts";
-
-/** The byte stream under a {@linkcode PromiseSocket}. Only one read and one write at a time. */
-export interface PromiseSocketIo {
-  /**
-   * For a stream that reads into memory it is given (Deno's `conn.read(buffer)`): puts the next
-   * received bytes at the start of `into` and resolves with how many (0 is skipped), or `null` at
-   * the end of the stream. The socket's own promise per read, no wrapper: a TLS connection reads
-   * one 16 KiB record at a time, 65 536 reads per GiB. When given, `read` is not used.
-   */
-  readInto?(into: Uint8Array): Promise<number | null>;
-  /**
-   * With `readInto`: ask the sink for memory past the end of the frame it is assembling too
-   * (`SocketSink.readBuffer(true)`), so the read that ends a frame may bring the next one's head.
-   */
-  readonly readsPastFrameEnd?: boolean;
-  /**
-   * Otherwise: the next received bytes, which the receiver may keep, or `null` at the end of the
-   * stream. An empty result is skipped.
-   *
-   * Either way, a `TransportError` the read throws (bad input from the stream) closes the socket
-   * as is; any other failure is wrapped in a `ConnectionClosedError` naming the operation.
-   */
-  read?(): Promise<Uint8Array | null>;
-  /** Writes a prefix of `bytes`; resolves with how many bytes were accepted (at least 1). */
-  write(bytes: Uint8Array): Promise<number>;
-  /** Ends our direction (TCP FIN, `writer.close()`); the peer sees the end of the stream. */
-  endWrite(): Promise<void>;
-  /**
-   * Stops the stream: settles a read or write in flight and releases the resource. `graceful`:
-   * both sides ended and everything was flushed. Returns what to await before `closed` settles.
-   */
-  shutdown(error: unknown, graceful: boolean, writeEnded: boolean): Promise<unknown>[];
-  /** A short code for an I/O failure (`ECONNRESET`, `ConnectionReset`), if the error has one. */
-  errorCode?(error: unknown): string | undefined;
-}
+import type { PromiseSocketIo } from "./promise-socket-io.ts";
 
 export interface PromiseSocketOptions {
   /** Buffered outbound bytes above which `write` returns false. */

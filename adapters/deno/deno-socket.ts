@@ -17,7 +17,8 @@
 import type { Socket } from "../../src/socket.ts";
 import { type DenoApi, type DenoConn, denoErrorCode } from "./deno-api.ts";
 import { formatHostPort } from "../tcp-options.ts";
-import { PromiseSocket, type PromiseSocketIo } from "../promise-socket.ts";
+import { PromiseSocket } from "../promise-socket.ts";
+import type { PromiseSocketIo } from "../promise-socket-io.ts";
 
 export interface DenoSocketOptions {
   /** `tcp` or `tls`. */

@@ -21,7 +21,8 @@ import { InvalidArgumentError, ProtocolError } from "../../src/errors.ts";
 import { defaultLimits } from "../../src/limits.ts";
 import { defaultCloseTimeoutMs } from "../tcp-options.ts";
 import type { Socket, SocketInfo } from "../../src/socket.ts";
-import { PromiseSocket, type PromiseSocketIo } from "../promise-socket.ts";
+import { PromiseSocket } from "../promise-socket.ts";
+import type { PromiseSocketIo } from "../promise-socket-io.ts";
 import type { WinterTcSocketLike, WinterTcSocketOptions } from "./wintertc-api.ts";
 
 const noop = () => {};

@@ -9,7 +9,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TransportClient } from "../../src/client/transport-client.ts";
 import { ConnectionClosedError, TimeoutError } from "../../src/errors.ts";
-import { PromiseSocket, type PromiseSocketIo } from "../../adapters/promise-socket.ts";
+import { PromiseSocket } from "../../adapters/promise-socket.ts";
+import type { PromiseSocketIo } from "../../adapters/promise-socket-io.ts";
 import { SinkRecorder } from "../conformance/socket-recorder.ts";
 
 const CROSS_REQUEST = "Cannot perform I/O on behalf of a different request.";
